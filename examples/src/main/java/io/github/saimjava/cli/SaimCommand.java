@@ -1,0 +1,32 @@
+package io.github.saimjava.cli;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code saim} program: SAIM pre-training, checks and tools from the command line. */
+@Command(
+    name = "saim",
+    mixinStandardHelpOptions = true,
+    versionProvider = VersionProvider.class,
+    description = "Self-supervised visual pre-training with SAIM (Stochastic Autoregressive Image Modeling).",
+    subcommands = {CheckReferenceCommand.class, CommandLine.HelpCommand.class})
+public final class SaimCommand implements Runnable {
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public void run() {
+    spec.commandLine().usage(System.out);
+  }
+
+  /** Runs the program; exits with the command's status. */
+  public static void main(String[] args) {
+    System.exit(newCommandLine().execute(args));
+  }
+
+  /** The configured command line (also used by tests). */
+  public static CommandLine newCommandLine() {
+    CommandLine cl = new CommandLine(new SaimCommand());
+    cl.setExecutionExceptionHandler(new Errors());
+    return cl;
+  }
+}

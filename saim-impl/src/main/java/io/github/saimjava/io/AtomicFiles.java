@@ -1,0 +1,72 @@
+package io.github.saimjava.io;
+
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+
+/**
+ * Crash-safe file replacement: write to a temporary sibling, force it to disk, rename it over the
+ * target, then force the folder. Readers see either the old file or the new one, never a mix.
+ */
+public final class AtomicFiles {
+  private AtomicFiles() {}
+
+  /** What fills the temporary file. */
+  @FunctionalInterface
+  public interface Writer {
+    void write(FileChannel channel) throws IOException;
+  }
+
+  /** Replaces {@code target} with what {@code writer} writes; on failure {@code target} is untouched. */
+  public static void write(Path target, Writer writer) throws IOException {
+    Path abs = target.toAbsolutePath();
+    Path dir = abs.getParent();
+    if (dir != null) {
+      Files.createDirectories(dir);
+    }
+    Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+    boolean done = false;
+    try {
+      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+        writer.write(ch);
+        ch.force(true);
+      }
+      try {
+        Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+      } catch (AtomicMoveNotSupportedException e) {
+        Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING);
+      }
+      done = true;
+      forceDirectory(dir);
+    } finally {
+      if (!done) {
+        Files.deleteIfExists(tmp);
+      }
+    }
+  }
+
+  /** Replaces {@code target} with {@code bytes}, atomically. */
+  public static void write(Path target, byte[] bytes) throws IOException {
+    write(target, ch -> {
+      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+      while (b.hasRemaining()) {
+        ch.write(b);
+      }
+    });
+  }
+
+  private static void forceDirectory(Path dir) {
+    if (dir == null) {
+      return;
+    }
+    try (FileChannel ch = FileChannel.open(dir, StandardOpenOption.READ)) {
+      ch.force(true);
+    } catch (IOException | UnsupportedOperationException e) {
+      // some file systems cannot open folders; the rename itself is still atomic
+    }
+  }
+}

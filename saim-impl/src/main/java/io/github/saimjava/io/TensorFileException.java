@@ -1,0 +1,20 @@
+package io.github.saimjava.io;
+
+import java.nio.file.Path;
+
+/** A tensor or checkpoint file that cannot be read as what it claims to be; names the file. */
+public class TensorFileException extends IllegalArgumentException {
+  private static final long serialVersionUID = 1L;
+
+  private final transient Path file;
+
+  public TensorFileException(Path file, String problem) {
+    super(file + ": " + problem);
+    this.file = file;
+  }
+
+  /** The file at fault. */
+  public Path file() {
+    return file;
+  }
+}

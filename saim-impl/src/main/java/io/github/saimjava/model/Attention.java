@@ -1,0 +1,52 @@
+package io.github.saimjava.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import java.util.SplittableRandom;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Multi-head attention with separate q, k, v projections and an additive mask.
+ *
+ * <p>Inputs: queries {@code B x T x D}, keys/values {@code B x S x D}, mask broadcastable to
+ * {@code B x H x T x S} (0 = attend, -inf = blocked). Output {@code B x T x D}. Logits are
+ * {@code (q k^T) * (D/H)^-1/2 + mask}, as the reference computes them.
+ */
+final class Attention {
+  final Layers.Linear q;
+  final Layers.Linear k;
+  final Layers.Linear v;
+  final Layers.Linear proj;
+  private final int heads;
+  private final float scale;
+
+  Attention(ParameterSet ps, NDManager m, SplittableRandom rng, String name, int width, int heads) {
+    q = new Layers.Linear(ps, m, rng, name + ".q", width, width);
+    k = new Layers.Linear(ps, m, rng, name + ".k", width, width);
+    v = new Layers.Linear(ps, m, rng, name + ".v", width, width);
+    proj = new Layers.Linear(ps, m, rng, name + ".proj", width, width);
+    this.heads = heads;
+    this.scale = (float) Math.pow(width / heads, -0.5);
+  }
+
+  NDArray forward(NDArray queries, NDArray keys, NDArray values, @Nullable NDArray mask) {
+    NDArray qh = splitHeads(q.forward(queries)); // B x H x T x d
+    NDArray kh = splitHeads(k.forward(keys)); // B x H x S x d
+    NDArray vh = splitHeads(v.forward(values)); // B x H x S x d
+    NDArray logits = qh.matMul(kh.transpose(0, 1, 3, 2)).mul(scale); // B x H x T x S
+    if (mask != null) {
+      logits = logits.add(mask);
+    }
+    NDArray out = logits.softmax(-1).matMul(vh); // B x H x T x d
+    long b = out.getShape().get(0);
+    long t = out.getShape().get(2);
+    return proj.forward(out.transpose(0, 2, 1, 3).reshape(b, t, -1));
+  }
+
+  /** B x T x D -> B x H x T x D/H. */
+  private NDArray splitHeads(NDArray x) {
+    long b = x.getShape().get(0);
+    long t = x.getShape().get(1);
+    return x.reshape(b, t, heads, -1).transpose(0, 2, 1, 3);
+  }
+}

@@ -1,0 +1,56 @@
+package io.github.saimjava.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import java.util.SplittableRandom;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The pre-norm transformer block both streams use:
+ * {@code x = q + Attn(norm1(q), norm1(kv), norm1(kv), mask); x = x + Mlp(norm2(x))}.
+ * For the content stream {@code kv = q} (self-attention); for the query stream {@code kv} is the
+ * content stream (cross-attention), normalised by this block's own {@code norm1}.
+ */
+final class Block {
+  final Layers.LayerNorm norm1;
+  final Attention attn;
+  final Layers.LayerNorm norm2;
+  final Layers.Mlp mlp;
+  final double dropPath;
+
+  Block(ParameterSet ps, NDManager m, SplittableRandom rng, String name, int width, int heads,
+      int mlpHidden, double eps, double dropPath) {
+    norm1 = new Layers.LayerNorm(ps, m, name + ".norm1", width, eps);
+    attn = new Attention(ps, m, rng, name + ".attn", width, heads);
+    norm2 = new Layers.LayerNorm(ps, m, name + ".norm2", width, eps);
+    mlp = new Layers.Mlp(ps, m, rng, name + ".mlp", width, mlpHidden, width);
+    this.dropPath = dropPath;
+  }
+
+  /** Self-attention: x {@code B x T x D}. */
+  NDArray forward(NDArray x, @Nullable NDArray mask, boolean training) {
+    NDArray n = norm1.forward(x);
+    NDArray h = x.add(dropPath(attn.forward(n, n, n, mask), training));
+    return h.add(dropPath(mlp.forward(norm2.forward(h)), training));
+  }
+
+  /** Cross-attention from {@code g} (queries) into {@code h} (keys and values). */
+  NDArray forward(NDArray g, NDArray h, @Nullable NDArray mask, boolean training) {
+    NDArray nh = norm1.forward(h);
+    NDArray x = g.add(dropPath(attn.forward(norm1.forward(g), nh, nh, mask), training));
+    return x.add(dropPath(mlp.forward(norm2.forward(x)), training));
+  }
+
+  /** Stochastic depth: drops the whole residual branch of a sample with probability dropPath. */
+  private NDArray dropPath(NDArray branch, boolean training) {
+    if (!training || dropPath <= 0) {
+      return branch;
+    }
+    float keep = (float) (1 - dropPath);
+    long b = branch.getShape().get(0);
+    Shape s = new Shape(b, 1, 1);
+    NDArray keepMask = branch.getManager().randomUniform(0f, 1f, s).lt(keep).toType(branch.getDataType(), false);
+    return branch.mul(keepMask).div(keep);
+  }
+}

@@ -1,0 +1,73 @@
+package io.github.saimjava.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+import java.util.SplittableRandom;
+
+/** The small layers SAIM is built from, as named parameter holders with functional forwards. */
+final class Layers {
+  private Layers() {}
+
+  /** Xavier-uniform values for an {@code out x in} weight: U(-a, a), a = sqrt(6 / (in + out)). */
+  static float[] xavierUniform(SplittableRandom rng, long out, long in) {
+    double a = Math.sqrt(6.0 / (in + out));
+    float[] w = new float[Math.toIntExact(out * in)];
+    for (int i = 0; i < w.length; i++) {
+      w[i] = (float) ((rng.nextDouble() * 2 - 1) * a);
+    }
+    return w;
+  }
+
+  /** y = x W^T + b; weight {@code out x in} as PyTorch stores it. */
+  static final class Linear {
+    final NDArray weight;
+    final NDArray bias;
+
+    Linear(ParameterSet ps, NDManager m, SplittableRandom rng, String name, int in, int out) {
+      weight = ps.add(name + ".weight",
+          m.create(xavierUniform(rng, out, in), new Shape(out, in)), true);
+      bias = ps.add(name + ".bias", m.zeros(new Shape(out)), true);
+    }
+
+    /** x: [..., in] -> [..., out]. */
+    NDArray forward(NDArray x) {
+      return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
+    }
+  }
+
+  /** LayerNorm over the last axis with learned scale and shift. */
+  static final class LayerNorm {
+    final NDArray weight;
+    final NDArray bias;
+    final float eps;
+
+    LayerNorm(ParameterSet ps, NDManager m, String name, int width, double eps) {
+      weight = ps.add(name + ".weight", m.ones(new Shape(width)), true);
+      bias = ps.add(name + ".bias", m.zeros(new Shape(width)), true);
+      this.eps = (float) eps;
+    }
+
+    /** x: [..., D] -> [..., D]. */
+    NDArray forward(NDArray x) {
+      return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(weight.getShape().get(0)), weight, bias, eps)
+          .singletonOrThrow();
+    }
+  }
+
+  /** Linear(D, hidden) -> exact (erf) GELU -> Linear(hidden, out). */
+  static final class Mlp {
+    final Linear fc1;
+    final Linear fc2;
+
+    Mlp(ParameterSet ps, NDManager m, SplittableRandom rng, String name, int in, int hidden, int out) {
+      fc1 = new Linear(ps, m, rng, name + ".fc1", in, hidden);
+      fc2 = new Linear(ps, m, rng, name + ".fc2", hidden, out);
+    }
+
+    NDArray forward(NDArray x) {
+      return fc2.forward(Activation.gelu(fc1.forward(x)));
+    }
+  }
+}

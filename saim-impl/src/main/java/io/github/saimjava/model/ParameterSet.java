@@ -1,0 +1,58 @@
+package io.github.saimjava.model;
+
+import ai.djl.ndarray.NDArray;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The named tensors of a model in registration order, keyed by the reference's state-dict names.
+ * Trainable ones get gradients; buffers (the position table, the blur kernel) do not. Aliases are
+ * extra names for an existing tensor (shared query blocks), present in state dicts only.
+ */
+public final class ParameterSet {
+  private final Map<String, NDArray> tensors = new LinkedHashMap<>();
+  private final Map<String, NDArray> trainable = new LinkedHashMap<>();
+  private final Map<String, String> aliases = new LinkedHashMap<>();
+
+  NDArray add(String name, NDArray array, boolean requiresGrad) {
+    if (tensors.containsKey(name)) {
+      throw new IllegalStateException("duplicate parameter " + name);
+    }
+    array.setName(name);
+    tensors.put(name, array);
+    if (requiresGrad) {
+      array.setRequiresGradient(true);
+      trainable.put(name, array);
+    }
+    return array;
+  }
+
+  void alias(String alias, String target) {
+    aliases.put(alias, target);
+  }
+
+  /** Every tensor by canonical name (no aliases), in registration order. */
+  public Map<String, NDArray> all() {
+    return Collections.unmodifiableMap(tensors);
+  }
+
+  /** The trainable parameters (what the optimiser updates), in registration order. */
+  public Map<String, NDArray> trainable() {
+    return Collections.unmodifiableMap(trainable);
+  }
+
+  /** Alias name to canonical name. */
+  public Map<String, String> aliases() {
+    return Collections.unmodifiableMap(aliases);
+  }
+
+  /** The tensor named {@code name} or its alias, or null. */
+  public NDArray get(String name) {
+    NDArray a = tensors.get(name);
+    if (a == null && aliases.containsKey(name)) {
+      a = tensors.get(aliases.get(name));
+    }
+    return a;
+  }
+}

@@ -1,0 +1,332 @@
+package io.github.saimjava.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.convolutional.Conv2d;
+import io.github.saimjava.api.HeadType;
+import io.github.saimjava.api.LossType;
+import io.github.saimjava.api.Permutation;
+import io.github.saimjava.api.SaimConfig;
+import io.github.saimjava.io.HostTensor;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SplittableRandom;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The SAIM pre-training model: a ViT encoder producing the content stream and a parallel query
+ * decoder that predicts each patch's pixels from the patches before it in a sampled order.
+ *
+ * <p>The steps read as the method does: {@link #embed} (patches + position table + class token),
+ * {@link #forward} (the interleaved content and query streams under the permutation masks, then
+ * {@code norm} and the prediction head), {@link #target} (blur, patchify, per-patch
+ * normalisation) and {@link #loss}. Shapes: images {@code N x C x H x W}, {@code L} patches,
+ * width {@code D}, patch values {@code P = p*p*C}.
+ *
+ * <p>Owns its parameters' native memory: close it when done. Not thread-safe for training;
+ * concurrent inference on one instance is safe once no thread trains it.
+ */
+public final class SaimModel implements AutoCloseable {
+  private final SaimConfig config;
+  private final NDManager manager;
+  private final ParameterSet params = new ParameterSet();
+  private final NDArray clsToken;
+  private final NDArray posEmbed;
+  private final NDArray patchWeight;
+  private final NDArray patchBias;
+  private final List<Block> blocks = new ArrayList<>();
+  private final List<Block> queryBlocks = new ArrayList<>();
+  private final Layers.LayerNorm norm;
+  private final Layers.@Nullable Mlp mlpHead;
+  private final Layers.@Nullable Linear linearHead;
+  private final @Nullable NDArray blurWeight;
+
+  /**
+   * A model with the reference initialisation drawn from {@code seed}, its parameters on
+   * {@code parent}'s device (in a sub-manager this model owns).
+   */
+  public SaimModel(SaimConfig config, NDManager parent, long seed) {
+    this.config = config;
+    this.manager = parent.newSubManager();
+    SplittableRandom rng = new SplittableRandom(seed);
+    int d = config.width();
+    int c = config.channels();
+    int p = config.patchSize();
+    NDManager m = manager;
+
+    float[] cls = new float[d];
+    for (int i = 0; i < d; i++) {
+      cls[i] = (float) (rng.nextGaussian() * 0.02);
+    }
+    clsToken = params.add("cls_token", m.create(cls, new Shape(1, 1, d)), true);
+    posEmbed = params.add("pos_embed",
+        m.create(SinCosTable.create(d, config.gridSize()), new Shape(1, config.numPatches() + 1, d)), false);
+    // the patch projection is initialised like a Linear on its D x (C*p*p) view
+    patchWeight = params.add("patch_embed.proj.weight",
+        m.create(Layers.xavierUniform(rng, d, (long) c * p * p), new Shape(d, c, p, p)), true);
+    patchBias = params.add("patch_embed.proj.bias", m.zeros(new Shape(d)), true);
+
+    double[] dpr = dropPathRates(config);
+    for (int i = 0; i < config.depth(); i++) {
+      blocks.add(new Block(params, m, rng, "blocks." + i, d, config.heads(), config.mlpHidden(),
+          config.layerNormEps(), dpr[i]));
+    }
+    if (config.shareWeight()) {
+      for (int j = 0; j < config.queryDepth(); j++) {
+        queryBlocks.add(blocks.get(j));
+      }
+      // the reference registers the same ModuleList twice, so state dicts hold both names
+      for (String name : new ArrayList<>(params.all().keySet())) {
+        if (name.startsWith("blocks.")) {
+          params.alias("query_" + name, name);
+        }
+      }
+    } else {
+      for (int j = 0; j < config.queryDepth(); j++) {
+        queryBlocks.add(new Block(params, m, rng, "query_blocks." + j, d, config.heads(),
+            config.mlpHidden(), config.layerNormEps(), dpr[j]));
+      }
+    }
+    norm = new Layers.LayerNorm(params, m, "norm", d, config.layerNormEps());
+    if (config.headType() == HeadType.MLP) {
+      mlpHead = new Layers.Mlp(params, m, rng, "prediction_head", d, config.mlpHidden(), config.patchDim());
+      linearHead = null;
+    } else {
+      linearHead = new Layers.Linear(params, m, rng, "prediction_head", d, config.patchDim());
+      mlpHead = null;
+    }
+    if (config.blurred()) {
+      int k = config.blurKernel();
+      float[] kernel = GaussianKernel.create(k, config.blurSigma());
+      float[] all = new float[c * k * k];
+      for (int ch = 0; ch < c; ch++) {
+        System.arraycopy(kernel, 0, all, ch * k * k, k * k);
+      }
+      blurWeight = params.add("gaussian_blur.weight", m.create(all, new Shape(c, 1, k, k)), false);
+    } else {
+      blurWeight = null;
+    }
+  }
+
+  /** Stochastic depth rises linearly from 0 to the configured rate over the encoder blocks. */
+  static double[] dropPathRates(SaimConfig config) {
+    int n = config.depth();
+    double[] r = new double[n];
+    for (int i = 0; i < n; i++) {
+      r[i] = n == 1 ? 0 : config.dropPathRate() * i / (n - 1);
+    }
+    return r;
+  }
+
+  public SaimConfig config() {
+    return config;
+  }
+
+  /** The model's parameters and buffers by reference name. */
+  public ParameterSet parameters() {
+    return params;
+  }
+
+  /** The manager owning the parameters. */
+  public NDManager manager() {
+    return manager;
+  }
+
+  /** What the two streams and the head produce for one batch. */
+  public record Output(NDArray contentLastBlock, NDArray queryLastBlock, NDArray prediction) {}
+
+  /**
+   * Checks that {@code images} is {@code N x C x H x W} with this model's channels and size.
+   *
+   * @throws IllegalArgumentException naming the shape and what was expected
+   */
+  public void checkImages(NDArray images) {
+    Shape s = images.getShape();
+    int c = config.channels();
+    int size = config.imageSize();
+    if (s.dimension() != 4 || s.get(0) < 1 || s.get(1) != c || s.get(2) != size || s.get(3) != size) {
+      throw new IllegalArgumentException(String.format(
+          "images must have shape N x %d x %d x %d, got %s", c, size, size, s));
+    }
+    if (images.getDataType() != DataType.FLOAT32) {
+      throw new IllegalArgumentException("images must be float32, got " + images.getDataType());
+    }
+  }
+
+  /** Content stream input {@code h0 = [cls + pos_0 ; patch_k + pos_{k+1}]}: N x (L+1) x D. */
+  public NDArray embed(NDArray images) {
+    checkImages(images);
+    long n = images.getShape().get(0);
+    int p = config.patchSize();
+    NDArray x = Conv2d.conv2d(images, patchWeight, patchBias, new Shape(p, p), new Shape(0, 0),
+        new Shape(1, 1), 1).singletonOrThrow(); // N x D x g x g
+    x = x.reshape(n, config.width(), -1).transpose(0, 2, 1); // N x L x D, row-major patches
+    x = x.add(posEmbed.get(":, 1:, :"));
+    NDArray cls = clsToken.add(posEmbed.get(":, :1, :")).broadcast(new Shape(n, 1, config.width()));
+    return cls.concat(x, 1);
+  }
+
+  /**
+   * The SAIM forward pass: content stream under the content mask, a query block after every
+   * {@code depth / query_depth} encoder blocks reading the content stream at that depth, then
+   * {@code norm} and the head. Prediction: N x (L+1) x P (row 0 belongs to the class token).
+   */
+  public Output forward(NDArray images, Permutation permutation, boolean training) {
+    checkPermutation(images, permutation);
+    NDArray h = embed(images);
+    long n = h.getShape().get(0);
+    NDArray g = posEmbed.broadcast(new Shape(n, config.numPatches() + 1, config.width()));
+    NDArray contentMask = permutation.contentMask();
+    NDArray queryMask = permutation.queryMask();
+    int step = config.queryStep();
+    for (int i = 0; i < config.depth(); i++) {
+      h = blocks.get(i).forward(h, contentMask, training);
+      if ((i + 1) % step == 0) {
+        g = queryBlocks.get(i / step).forward(g, h, queryMask, training);
+      }
+    }
+    return new Output(h, g, head(norm.forward(g)));
+  }
+
+  private NDArray head(NDArray x) {
+    return mlpHead != null ? mlpHead.forward(x) : java.util.Objects.requireNonNull(linearHead).forward(x);
+  }
+
+  private void checkPermutation(NDArray images, Permutation permutation) {
+    long n = images.getShape().isScalar() ? 0 : images.getShape().get(0);
+    if (permutation.numPatches() != config.numPatches() || permutation.batchSize() != n) {
+      throw new IllegalArgumentException(String.format(
+          "permutation is for %d images of %d patches, but the batch has %d images of %d patches",
+          permutation.batchSize(), permutation.numPatches(), n, config.numPatches()));
+    }
+  }
+
+  /**
+   * The encoder alone, without masks (downstream use): the content stream after the last block,
+   * N x (L+1) x D.
+   */
+  public NDArray encode(NDArray images, boolean training) {
+    NDArray h = embed(images);
+    for (Block b : blocks) {
+      h = b.forward(h, null, training);
+    }
+    return h;
+  }
+
+  /**
+   * The pixel target: the (blurred) image patchified to N x L x P, each patch normalised by its
+   * mean and unbiased variance when norm-pix loss is on.
+   */
+  public NDArray target(NDArray images) {
+    checkImages(images);
+    NDArray x = images;
+    if (blurWeight != null) {
+      int pad = config.blurKernel() / 2;
+      x = Conv2d.conv2d(images, blurWeight, null, new Shape(1, 1), new Shape(pad, pad), new Shape(1, 1),
+          config.channels()).singletonOrThrow();
+    }
+    NDArray t = patchify(x);
+    if (config.normPixLoss()) {
+      NDArray mean = t.mean(new int[] {-1}, true);
+      NDArray centred = t.sub(mean);
+      NDArray var = centred.square().sum(new int[] {-1}, true).div(config.patchDim() - 1);
+      t = centred.div(var.add(1e-6f).pow(0.5f));
+    }
+    return t;
+  }
+
+  /** Mean over all N x L x P elements of |pred - t| or (pred - t)^2, the class-token row dropped. */
+  public NDArray loss(NDArray prediction, NDArray target) {
+    NDArray diff = prediction.get(":, 1:, :").sub(target);
+    NDArray e = config.loss() == LossType.L1 ? diff.abs() : diff.square();
+    return e.mean();
+  }
+
+  /** N x C x H x W -> N x L x (p*p*C), last axis ordered (row-in-patch, column-in-patch, channel). */
+  public NDArray patchify(NDArray images) {
+    long n = images.getShape().get(0);
+    int c = config.channels();
+    int p = config.patchSize();
+    int g = config.gridSize();
+    return images.reshape(n, c, g, p, g, p).transpose(0, 2, 4, 3, 5, 1).reshape(n, (long) g * g, (long) p * p * c);
+  }
+
+  /** The inverse of {@link #patchify}: N x L x (p*p*C) -> N x C x H x W. */
+  public NDArray unpatchify(NDArray patches) {
+    long n = patches.getShape().get(0);
+    int c = config.channels();
+    int p = config.patchSize();
+    int g = config.gridSize();
+    return patches.reshape(n, g, g, p, p, c).transpose(0, 5, 1, 3, 2, 4).reshape(n, c, (long) g * p, (long) g * p);
+  }
+
+  /** The state dict as the reference's {@code state_dict()} names it, host copies, aliases included. */
+  public Map<String, HostTensor> stateDict() {
+    Map<String, HostTensor> out = new LinkedHashMap<>();
+    for (Map.Entry<String, NDArray> e : params.all().entrySet()) {
+      out.put(e.getKey(), Tensors.toHost(e.getValue()));
+    }
+    for (Map.Entry<String, String> a : params.aliases().entrySet()) {
+      out.put(a.getKey(), out.get(a.getValue()));
+    }
+    return out;
+  }
+
+  /**
+   * Copies the named tensors of {@code state} into this model's parameters, reporting missing and
+   * unexpected names and shape mismatches as PyTorch's {@code load_state_dict} does.
+   *
+   * @param strict when true, any problem throws and nothing is loaded
+   * @throws IllegalArgumentException in strict mode, listing every problem
+   */
+  public LoadReport load(Map<String, HostTensor> state, boolean strict) {
+    List<String> missing = new ArrayList<>();
+    List<String> unexpected = new ArrayList<>();
+    List<String> mismatched = new ArrayList<>();
+    Map<String, NDArray> targets = new LinkedHashMap<>(params.all());
+    params.aliases().forEach((alias, target) -> targets.put(alias, params.all().get(target)));
+    // NDArray.equals compares contents: key by identity
+    Map<NDArray, HostTensor> toCopy = new java.util.IdentityHashMap<>();
+    for (Map.Entry<String, NDArray> e : targets.entrySet()) {
+      HostTensor t = state.get(e.getKey());
+      if (t == null) {
+        missing.add(e.getKey());
+        continue;
+      }
+      long[] want = e.getValue().getShape().getShape();
+      if (!java.util.Arrays.equals(want, t.shape())) {
+        mismatched.add(String.format("%s: checkpoint %s, model %s", e.getKey(),
+            java.util.Arrays.toString(t.shape()), java.util.Arrays.toString(want)));
+        continue;
+      }
+      if (!params.aliases().containsKey(e.getKey()) || !toCopy.containsKey(e.getValue())) {
+        toCopy.put(e.getValue(), t);
+      }
+    }
+    for (String name : state.keySet()) {
+      if (!targets.containsKey(name)) {
+        unexpected.add(name);
+      }
+    }
+    LoadReport report = new LoadReport(missing, unexpected, mismatched);
+    if (strict && !report.isClean()) {
+      throw new IllegalArgumentException("state dict does not match the model: " + report);
+    }
+    for (Map.Entry<NDArray, HostTensor> e : toCopy.entrySet()) {
+      Tensors.copyInto(e.getKey(), e.getValue(), e.getKey().getName());
+    }
+    return report;
+  }
+
+  /** Frees the parameters' native memory. */
+  @Override
+  public void close() {
+    manager.close();
+  }
+
+
+}
