@@ -1,0 +1,33 @@
+package io.github.saimjava.train;
+
+/**
+ * Augmented, normalised training images in batches whose content is a pure function of the seed,
+ * the epoch and the batch position, so a resumed run sees exactly the batches it would have seen.
+ */
+public interface ImageBatches {
+  /** Images in the dataset. */
+  int size();
+
+  /** What the data is, for logs and errors. */
+  String describe();
+
+  /** The batches of {@code epoch} from batch {@code startBatch} on; close the stream when done. */
+  Stream open(int epoch, int startBatch);
+
+  /** A sequence of batches, prefetched in the background. */
+  interface Stream extends AutoCloseable {
+    /** The next batch (blocks until it is ready). */
+    Batch next();
+
+    @Override
+    void close();
+  }
+
+  /**
+   * One batch.
+   *
+   * @param pixels {@code N x C x H x W} float32 values, row-major
+   * @param indices dataset index of each image
+   */
+  record Batch(float[] pixels, int[] indices) {}
+}

@@ -1,0 +1,435 @@
+package io.github.saimjava.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.djl.training.GradientCollector;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.github.saimjava.api.EpochEvent;
+import io.github.saimjava.api.EpochListener;
+import io.github.saimjava.api.Permutation;
+import io.github.saimjava.api.PermutationSampler;
+import io.github.saimjava.api.SaimConfig;
+import io.github.saimjava.api.SaimTrainer;
+import io.github.saimjava.api.StepEvent;
+import io.github.saimjava.api.StepListener;
+import io.github.saimjava.api.TrainingSummary;
+import io.github.saimjava.io.AtomicFiles;
+import io.github.saimjava.io.HostTensor;
+import io.github.saimjava.io.SafeTensors;
+import io.github.saimjava.model.SaimModel;
+import io.github.saimjava.model.Tensors;
+import java.io.IOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The pre-training loop. Each optimiser step: for each of {@code accumIter} micro-batches, sample
+ * the permutation of every image (keyed by epoch and dataset index), run the SAIM forward pass,
+ * the loss divided by {@code accumIter}, and backward; then optionally clip, take one AdamW step
+ * at the scheduled learning rate and clear the gradients. Native memory of a step lives in an
+ * {@link NDScope} closed at its end, so long runs stay flat.
+ *
+ * <p>Checkpoints are written after optimiser steps only. Everything random is a pure function
+ * of the seed and the position in the run (data order, augmentation, permutations), so the
+ * checkpoint holds just the weights, the optimiser moments and the step count, and a resumed run
+ * repeats exactly what the uninterrupted one would have done.
+ */
+public final class Pretrainer {
+  /** Name of the checkpoint file in the output folder. */
+  public static final String CHECKPOINT = "checkpoint.safetensors";
+  /** Name of the final weights file. */
+  public static final String FINAL = "final.safetensors";
+  /** Name of the metrics log. */
+  public static final String METRICS = "metrics.jsonl";
+  /** Name of the written configuration. */
+  public static final String CONFIG = "config.json";
+
+  static final String FORMAT = "saim-java-checkpoint-1";
+  static final String OPTIM_PREFIX = "optimizer.";
+
+  private final SaimTrainer t;
+  private final ImageBatches data;
+  private final Gson gson = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
+
+  public Pretrainer(SaimTrainer trainer, ImageBatches data) {
+    this.t = trainer;
+    this.data = data;
+  }
+
+  /** Optimiser steps in one epoch: whole steps of {@code accumIter} full micro-batches. */
+  public static int stepsPerEpoch(int datasetSize, int batchSize, int accumIter) {
+    return datasetSize / batchSize / accumIter;
+  }
+
+  /** Runs (or resumes) training to the end. */
+  public TrainingSummary run() throws IOException {
+    SaimConfig config = t.config();
+    int stepsPerEpoch = stepsPerEpoch(data.size(), t.batchSize(), t.accumIter());
+    if (stepsPerEpoch == 0) {
+      throw new IllegalArgumentException(String.format(Locale.ROOT,
+          "batch size %d x accum iter %d is larger than the dataset (%d images in %s): use a smaller --batch-size",
+          t.batchSize(), t.accumIter(), data.size(), data.describe()));
+    }
+    long totalSteps = (long) stepsPerEpoch * t.epochs();
+    if (t.maxSteps() > 0) {
+      totalSteps = Math.min(totalSteps, t.maxSteps());
+    }
+    Path out = t.outputDir();
+    prepareOutput(out);
+    JsonObject runConfig = runConfig(stepsPerEpoch, totalSteps);
+    LrSchedule schedule = new LrSchedule(t.peakLr(), t.minLr(), t.warmupEpochs(), t.epochs());
+    PermutationSampler sampler = t.order() == PermutationSampler.Kind.RASTER
+        ? PermutationSampler.builder(config.numPatches()).raster().build()
+        : PermutationSampler.builder(config.numPatches()).stochastic(t.seed()).build();
+
+    Engine engine = Engine.getEngine("PyTorch"); // loads the natives before the thread setting
+    JniUtils.setNumThreads(t.threads());
+    try (NDManager manager = engine.newBaseManager();
+        SaimModel model = new SaimModel(config, manager, t.seed());
+        AdamW opt = new AdamW(manager, t.beta1(), t.beta2(), 1e-8, t.weightDecay())) {
+      Map<String, NDArray> params = model.parameters().trainable();
+      long step = resumeIfAsked(model, opt, params, runConfig);
+      AtomicFiles.write(out.resolve(CONFIG), (gson.newBuilder().setPrettyPrinting().create()
+          .toJson(runConfig) + "\n").getBytes(StandardCharsets.UTF_8));
+      trimMetrics(out.resolve(METRICS), step);
+      long resumedFrom = step;
+      long startNanos = System.nanoTime();
+      long imagesThisRun = 0;
+      double lastLoss = Double.NaN;
+      int imagesPerStep = t.effectiveBatchSize();
+      int c = config.channels();
+      int s = config.imageSize();
+      try (Writer metrics = Files.newBufferedWriter(out.resolve(METRICS), StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+        while (step < totalSteps) {
+          int epoch = (int) (step / stepsPerEpoch);
+          int stepInEpoch = (int) (step % stepsPerEpoch);
+          long epochStartNanos = System.nanoTime();
+          double epochLossSum = 0;
+          int epochSteps = 0;
+          try (ImageBatches.Stream batches = data.open(epoch, stepInEpoch * t.accumIter())) {
+            for (; stepInEpoch < stepsPerEpoch && step < totalSteps; stepInEpoch++) {
+              double frac = epoch + (double) stepInEpoch * t.accumIter() / (stepsPerEpoch * t.accumIter());
+              double lr = schedule.at(frac);
+              double stepLoss = 0;
+              try (NDScope scope = new NDScope()) {
+                for (int micro = 0; micro < t.accumIter(); micro++) {
+                  ImageBatches.Batch b = batches.next();
+                  NDArray images = manager.create(b.pixels(), new Shape(b.indices().length, c, s, s));
+                  long[] keys = new long[b.indices().length];
+                  for (int i = 0; i < keys.length; i++) {
+                    keys[i] = (long) epoch * data.size() + b.indices()[i];
+                  }
+                  try (Permutation perm = sampler.sample(manager, keys);
+                      GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+                    SaimModel.Output o = model.forward(images, perm, true);
+                    NDArray loss = model.loss(o.prediction(), model.target(images));
+                    float value = loss.getFloat();
+                    if (!Float.isFinite(value)) {
+                      throw diverged(value, step, frac);
+                    }
+                    stepLoss += value;
+                    gc.backward(t.accumIter() == 1 ? loss : loss.div(t.accumIter()));
+                  }
+                }
+                if (t.clipGrad().isPresent()) {
+                  clipGradients(params, t.clipGrad().getAsDouble());
+                }
+                opt.step(params, lr);
+                AdamW.zeroGrad(params);
+              }
+              step++;
+              stepLoss /= t.accumIter();
+              lastLoss = stepLoss;
+              epochLossSum += stepLoss;
+              epochSteps++;
+              imagesThisRun += imagesPerStep;
+              double seconds = (System.nanoTime() - startNanos) / 1e9;
+              double ips = imagesThisRun / Math.max(seconds, 1e-9);
+              double eta = (totalSteps - step) * imagesPerStep / Math.max(ips, 1e-9);
+              double epochAfter = epoch + (double) (stepInEpoch + 1) / stepsPerEpoch;
+              StepEvent ev = new StepEvent(step, totalSteps, epochAfter, stepLoss, lr, ips, eta);
+              if (step % t.logEvery() == 0 || step == totalSteps) {
+                writeLine(metrics, stepLine(ev, seconds));
+              }
+              for (StepListener l : t.stepListeners()) {
+                l.onStep(ev);
+              }
+              if (step % t.checkpointEvery() == 0 && step < totalSteps) {
+                metrics.flush();
+                writeCheckpoint(out.resolve(CHECKPOINT), model, opt, step, runConfig);
+              }
+            }
+          }
+          if (stepInEpoch == stepsPerEpoch && epochSteps > 0) {
+            EpochEvent ee = new EpochEvent(epoch, epochLossSum / epochSteps, step,
+                (System.nanoTime() - epochStartNanos) / 1e9);
+            writeLine(metrics, epochLine(ee));
+            for (EpochListener l : t.epochListeners()) {
+              l.onEpoch(ee);
+            }
+          }
+        }
+        metrics.flush();
+      }
+      writeCheckpoint(out.resolve(CHECKPOINT), model, opt, step, runConfig);
+      Path finalWeights = out.resolve(FINAL);
+      Map<String, String> meta = new LinkedHashMap<>();
+      meta.put("format", "saim-java-weights-1");
+      meta.put("config", gson.toJson(runConfig.get("model")));
+      meta.put("step", Long.toString(step));
+      SafeTensors.write(finalWeights, model.stateDict(), meta);
+      double seconds = (System.nanoTime() - startNanos) / 1e9;
+      return new TrainingSummary(step, step * imagesPerStep, lastLoss, seconds,
+          imagesThisRun / Math.max(seconds, 1e-9), finalWeights, resumedFrom);
+    }
+  }
+
+  private TrainingDivergedException diverged(float value, long step, double epoch) {
+    Path ckpt = t.outputDir().resolve(CHECKPOINT);
+    String kept = Files.exists(ckpt) ? "the last good checkpoint " + ckpt + " is intact" : "no checkpoint was written yet";
+    return new TrainingDivergedException(String.format(Locale.ROOT,
+        "loss is %s at step %d (epoch %.3f); training stopped and %s. Lower --blr or enable --clip-grad.",
+        value, step + 1, epoch, kept));
+  }
+
+  /** Scales all gradients by max/(norm + 1e-6) when their global L2 norm exceeds {@code max}, as PyTorch's clip_grad_norm_. */
+  static double clipGradients(Map<String, NDArray> params, double max) {
+    double sq = 0;
+    List<NDArray> grads = new ArrayList<>();
+    try (NoGrad ng = NoGrad.enter()) {
+      for (NDArray p : params.values()) {
+        if (p.hasGradient()) {
+          NDArray g = p.getGradient();
+          grads.add(g);
+          double n = g.norm().getFloat();
+          sq += n * n;
+        }
+      }
+      double total = Math.sqrt(sq);
+      double coef = max / (total + 1e-6);
+      if (coef < 1) {
+        for (NDArray g : grads) {
+          g.muli(coef);
+        }
+      }
+      return total;
+    }
+  }
+
+  private void prepareOutput(Path out) throws IOException {
+    try {
+      Files.createDirectories(out);
+    } catch (IOException e) {
+      throw new IOException("cannot create the output folder " + out + ": " + e.getMessage(), e);
+    }
+    if (!Files.isWritable(out)) {
+      throw new IOException("the output folder " + out + " is not writable: choose another --output");
+    }
+  }
+
+  private JsonObject runConfig(int stepsPerEpoch, long totalSteps) {
+    SaimConfig c = t.config();
+    JsonObject model = new JsonObject();
+    model.addProperty("img_size", c.imageSize());
+    model.addProperty("in_chans", c.channels());
+    model.addProperty("patch_size", c.patchSize());
+    model.addProperty("embed_dim", c.width());
+    model.addProperty("depth", c.depth());
+    model.addProperty("num_heads", c.heads());
+    model.addProperty("mlp_ratio", c.mlpRatio());
+    model.addProperty("query_depth", c.queryDepth());
+    model.addProperty("share_weight", c.shareWeight());
+    model.addProperty("prediction_head_type", c.headType().name());
+    model.addProperty("loss_type", c.loss().name());
+    model.addProperty("norm_pix_loss", c.normPixLoss());
+    if (c.blurred()) {
+      model.addProperty("gaussian_kernel_size", c.blurKernel());
+      model.addProperty("gaussian_sigma", c.blurSigma());
+    } else {
+      model.add("gaussian_kernel_size", com.google.gson.JsonNull.INSTANCE);
+      model.add("gaussian_sigma", com.google.gson.JsonNull.INSTANCE);
+    }
+    model.addProperty("drop_path_rate", c.dropPathRate());
+    model.addProperty("layer_norm_eps", c.layerNormEps());
+    JsonObject train = new JsonObject();
+    train.addProperty("data", t.data().map(Path::toString).orElse("embedded:fashion-mnist-train-10k"));
+    train.addProperty("dataset_size", data.size());
+    train.addProperty("epochs", t.epochs());
+    train.addProperty("max_steps", t.maxSteps());
+    train.addProperty("batch_size", t.batchSize());
+    train.addProperty("accum_iter", t.accumIter());
+    train.addProperty("effective_batch_size", t.effectiveBatchSize());
+    train.addProperty("blr", t.blr());
+    train.addProperty("lr", t.peakLr());
+    train.addProperty("warmup_epochs", t.warmupEpochs());
+    train.addProperty("min_lr", t.minLr());
+    train.addProperty("weight_decay", t.weightDecay());
+    train.addProperty("beta1", t.beta1());
+    train.addProperty("beta2", t.beta2());
+    if (t.clipGrad().isPresent()) {
+      train.addProperty("clip_grad", t.clipGrad().getAsDouble());
+    } else {
+      train.add("clip_grad", com.google.gson.JsonNull.INSTANCE);
+    }
+    train.addProperty("seed", t.seed());
+    train.addProperty("order", t.order().name());
+    train.addProperty("augmentation", t.augmentation().name());
+    train.addProperty("threads", t.threads());
+    train.addProperty("steps_per_epoch", stepsPerEpoch);
+    train.addProperty("total_steps", totalSteps);
+    JsonObject all = new JsonObject();
+    all.add("model", model);
+    all.add("training", train);
+    return all;
+  }
+
+  /** What must match for a checkpoint to continue this run (everything but output and limits). */
+  private static JsonObject resumeKey(JsonObject runConfig) {
+    JsonObject key = runConfig.deepCopy();
+    JsonObject train = key.getAsJsonObject("training");
+    train.remove("max_steps");
+    train.remove("total_steps");
+    train.remove("threads");
+    return key;
+  }
+
+  private long resumeIfAsked(SaimModel model, AdamW opt, Map<String, NDArray> params,
+      JsonObject runConfig) throws IOException {
+    Path ckpt = null;
+    if (t.resume().isPresent()) {
+      ckpt = t.resume().get();
+      if (Files.isDirectory(ckpt)) {
+        ckpt = ckpt.resolve(CHECKPOINT);
+      }
+      if (!Files.isRegularFile(ckpt)) {
+        throw new IllegalArgumentException("resume checkpoint " + ckpt + " does not exist");
+      }
+    } else if (t.autoResume() && Files.isRegularFile(t.outputDir().resolve(CHECKPOINT))) {
+      ckpt = t.outputDir().resolve(CHECKPOINT);
+    }
+    if (ckpt == null) {
+      return 0;
+    }
+    SafeTensors.Contents c = SafeTensors.read(ckpt);
+    if (!FORMAT.equals(c.metadata().get("format"))) {
+      throw new IllegalArgumentException(ckpt + " is not a saim-java training checkpoint (format "
+          + c.metadata().get("format") + ")");
+    }
+    JsonObject saved = JsonParser.parseString(c.metadata().getOrDefault("run", "{}")).getAsJsonObject();
+    String mismatch = firstDifference(resumeKey(saved), resumeKey(runConfig), "");
+    if (mismatch != null) {
+      throw new IllegalArgumentException("resume checkpoint " + ckpt
+          + " is from another configuration (" + mismatch
+          + "): use the same settings, or a new --output folder");
+    }
+    Map<String, HostTensor> weights = new LinkedHashMap<>();
+    Map<String, HostTensor> optim = new LinkedHashMap<>();
+    c.tensors().forEach((k, v) -> {
+      if (k.startsWith(OPTIM_PREFIX)) {
+        optim.put(k.substring(OPTIM_PREFIX.length()), v);
+      } else {
+        weights.put(k, v);
+      }
+    });
+    model.load(weights, true);
+    long step = Long.parseLong(c.metadata().getOrDefault("step", "0"));
+    opt.restore(optim, step, params);
+    return step;
+  }
+
+  /** The first differing leaf of two JSON trees as "path: a vs b", or null when equal. */
+  static @Nullable String firstDifference(JsonObject a, JsonObject b, String path) {
+    for (String k : a.keySet()) {
+      var va = a.get(k);
+      var vb = b.get(k);
+      String p = path.isEmpty() ? k : path + "." + k;
+      if (vb == null) {
+        return p + ": " + va + " vs absent";
+      }
+      if (va.isJsonObject() && vb.isJsonObject()) {
+        String d = firstDifference(va.getAsJsonObject(), vb.getAsJsonObject(), p);
+        if (d != null) {
+          return d;
+        }
+      } else if (!va.equals(vb)) {
+        return p + ": checkpoint " + va + ", now " + vb;
+      }
+    }
+    for (String k : b.keySet()) {
+      if (!a.has(k)) {
+        return (path.isEmpty() ? k : path + "." + k) + ": absent vs " + b.get(k);
+      }
+    }
+    return null;
+  }
+
+  private void writeCheckpoint(Path file, SaimModel model, AdamW opt, long step, JsonObject runConfig)
+      throws IOException {
+    Map<String, HostTensor> tensors = new LinkedHashMap<>(model.stateDict());
+    opt.state().forEach((k, v) -> tensors.put(OPTIM_PREFIX + k, v));
+    Map<String, String> meta = new LinkedHashMap<>();
+    meta.put("format", FORMAT);
+    meta.put("step", Long.toString(step));
+    meta.put("run", gson.toJson(runConfig));
+    meta.put("config", gson.toJson(runConfig.get("model")));
+    SafeTensors.write(file, tensors, meta);
+  }
+
+  private static void writeLine(Writer w, String line) throws IOException {
+    w.write(line);
+    w.write('\n');
+    w.flush();
+  }
+
+  private static String stepLine(StepEvent e, double seconds) {
+    return String.format(Locale.ROOT,
+        "{\"type\":\"step\",\"step\":%d,\"epoch\":%.6f,\"loss\":%s,\"lr\":%s,\"images_per_s\":%.3f,\"time_s\":%.3f}",
+        e.step(), e.epoch(), e.loss(), e.lr(), e.imagesPerSecond(), seconds);
+  }
+
+  private static String epochLine(EpochEvent e) {
+    return String.format(Locale.ROOT,
+        "{\"type\":\"epoch\",\"epoch\":%d,\"mean_loss\":%s,\"steps\":%d,\"time_s\":%.3f}",
+        e.epoch(), e.meanLoss(), e.steps(), e.seconds());
+  }
+
+  /** Drops log lines of steps after {@code step} (written after the checkpoint a resume starts from). */
+  static void trimMetrics(Path metrics, long step) throws IOException {
+    if (!Files.exists(metrics)) {
+      return;
+    }
+    List<String> keep = new ArrayList<>();
+    for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
+      if (line.isBlank()) {
+        continue;
+      }
+      try {
+        JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+        if (o.get("steps") != null ? o.get("steps").getAsLong() <= step : o.get("step").getAsLong() <= step) {
+          keep.add(line);
+        }
+      } catch (RuntimeException e) {
+        // a line cut short by a kill: drop it
+      }
+    }
+    AtomicFiles.write(metrics, (keep.isEmpty() ? "" : String.join("\n", keep) + "\n")
+        .getBytes(StandardCharsets.UTF_8));
+  }
+}
