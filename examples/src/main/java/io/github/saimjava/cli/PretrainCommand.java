@@ -1,0 +1,244 @@
+package io.github.saimjava.cli;
+
+import io.github.saimjava.api.Augmentation;
+import io.github.saimjava.api.HeadType;
+import io.github.saimjava.api.LossType;
+import io.github.saimjava.api.PermutationSampler;
+import io.github.saimjava.api.SaimConfig;
+import io.github.saimjava.api.SaimTrainer;
+import io.github.saimjava.api.TrainingSummary;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code saim pretrain}: SAIM pre-training with the paper's recipe. */
+@Command(
+    name = "pretrain",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Pre-trains a ViT with SAIM. Without --data it uses the embedded Fashion-MNIST subset.",
+      "Writes DIR/config.json, DIR/metrics.jsonl, DIR/checkpoint.safetensors and DIR/final.safetensors;",
+      "a checkpoint found in DIR is resumed automatically."
+    })
+final class PretrainCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Option(names = "--data", paramLabel = "PATH", description = "Image folder (class sub-folders) or IDX images file.")
+  Path data;
+
+  @Option(names = "--model", paramLabel = "NAME", description = "Preset: tiny, small, base or large (default: ${DEFAULT-VALUE}).")
+  String model = "base";
+
+  @Option(names = "--dim", description = "Token width (overrides the preset).")
+  Integer dim;
+
+  @Option(names = "--depth", description = "Encoder blocks (overrides the preset).")
+  Integer depth;
+
+  @Option(names = "--heads", description = "Attention heads (overrides the preset).")
+  Integer heads;
+
+  @Option(names = "--img-size", description = "Image size in pixels (default: the preset's 224).")
+  Integer imgSize;
+
+  @Option(names = "--patch-size", description = "Patch size in pixels (default: the preset's 16).")
+  Integer patchSize;
+
+  @Option(names = "--in-chans", description = "Input channels (default: 3; grayscale images are replicated).")
+  Integer channels;
+
+  @Option(names = "--query-depth", description = "Query (decoder) blocks; must divide depth (default: the preset's).")
+  Integer queryDepth;
+
+  @Option(names = "--share-weight", description = "Query blocks share the encoder blocks' weights.")
+  boolean shareWeight;
+
+  @Option(names = "--head", paramLabel = "mlp|linear", description = "Prediction head (default: mlp).")
+  String head = "mlp";
+
+  @Option(names = "--loss", paramLabel = "l1|l2", description = "Loss (default: l2).")
+  String loss = "l2";
+
+  @Option(names = "--norm-pix-loss", negatable = true, defaultValue = "true", fallbackValue = "true",
+      description = "Normalise each target patch (default: on; --no-norm-pix-loss turns it off).")
+  boolean normPixLoss = true;
+
+  @Option(names = "--blur-kernel", description = "Target blur kernel size, 0 for none (default: 9).")
+  Integer blurKernel;
+
+  @Option(names = "--blur-sigma", description = "Target blur sigma (default: 1).")
+  Double blurSigma;
+
+  @Option(names = "--order", paramLabel = "stochastic|raster", description = "Prediction order (default: stochastic).")
+  String order = "stochastic";
+
+  @Option(names = "--augment", paramLabel = "rrc|flip", description = "rrc: RandomResizedCrop + flip (the paper); flip: pad/resize + flip (default: rrc).")
+  String augment = "rrc";
+
+  @Option(names = "--epochs", description = "Epochs (default: ${DEFAULT-VALUE}).")
+  int epochs = 1;
+
+  @Option(names = "--max-steps", description = "Stop after this many optimiser steps (default: no limit).")
+  long maxSteps;
+
+  @Option(names = "--batch-size", description = "Images per micro-batch (default: ${DEFAULT-VALUE}).")
+  int batchSize = 64;
+
+  @Option(names = "--accum-iter", description = "Micro-batches per optimiser step (default: ${DEFAULT-VALUE}).")
+  int accumIter = 1;
+
+  @Option(names = "--blr", description = "Base learning rate: lr = blr * effective batch / 256 (default: ${DEFAULT-VALUE}).")
+  double blr = 2e-4;
+
+  @Option(names = "--lr", description = "Absolute learning rate (overrides --blr).")
+  Double lr;
+
+  @Option(names = "--warmup-epochs", description = "Linear warm-up epochs (default: ${DEFAULT-VALUE}).")
+  double warmupEpochs = 0;
+
+  @Option(names = "--min-lr", description = "Learning rate at the end of the cosine (default: ${DEFAULT-VALUE}).")
+  double minLr = 0;
+
+  @Option(names = "--weight-decay", description = "AdamW weight decay (default: ${DEFAULT-VALUE}).")
+  double weightDecay = 0.05;
+
+  @Option(names = "--clip-grad", description = "Clip the gradient norm to this value (default: off).")
+  Double clipGrad;
+
+  @Option(names = "--seed", description = "Seed of initialisation, data order, augmentation and permutations (default: ${DEFAULT-VALUE}).")
+  long seed = 0;
+
+  @Option(names = "--threads", description = "Engine threads (default: all cores).")
+  Integer threads;
+
+  @Option(names = "--loader-threads", description = "Threads decoding and augmenting images (default: ${DEFAULT-VALUE}).")
+  int loaderThreads = 1;
+
+  @Option(names = "--output", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
+  Path output = Path.of("saim-output");
+
+  @Option(names = "--checkpoint-every", paramLabel = "STEPS", description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")
+  long checkpointEvery = 500;
+
+  @Option(names = "--resume", paramLabel = "PATH", description = "Resume from this checkpoint (default: DIR's own, if any).")
+  Path resume;
+
+  @Option(names = "--no-auto-resume", description = "Start afresh even if DIR holds a checkpoint.")
+  boolean noAutoResume;
+
+  @Option(names = "--skip-bad-images", description = "Skip undecodable images (counted) instead of failing.")
+  boolean skipBadImages;
+
+  @Option(names = "--log-every", description = "Steps between progress lines when not on a terminal (default: ${DEFAULT-VALUE}).")
+  int logEvery = 10;
+
+  @Override
+  public Integer call() throws Exception {
+    SaimConfig.Builder cb = SaimConfig.preset(model).toBuilder();
+    if (dim != null) {
+      cb.width(dim);
+    }
+    if (depth != null) {
+      cb.depth(depth);
+      if (queryDepth == null) {
+        cb.queryDepth(depth);
+      }
+    }
+    if (heads != null) {
+      cb.heads(heads);
+    }
+    if (imgSize != null) {
+      cb.imageSize(imgSize);
+    }
+    if (patchSize != null) {
+      cb.patchSize(patchSize);
+    }
+    if (channels != null) {
+      cb.channels(channels);
+    }
+    if (queryDepth != null) {
+      cb.queryDepth(queryDepth);
+    }
+    SaimConfig base = cb.build();
+    int kernel = blurKernel != null ? blurKernel : base.blurKernel();
+    double sigma = blurSigma != null ? blurSigma : base.blurSigma();
+    cb.shareWeight(shareWeight)
+        .headType(parse(HeadType.class, head, "--head"))
+        .loss(parse(LossType.class, loss, "--loss"))
+        .normPixLoss(normPixLoss);
+    if (kernel == 0) {
+      cb.noBlur();
+    } else {
+      cb.blur(kernel, sigma);
+    }
+    SaimConfig config = cb.build();
+    PrintWriter out = spec.commandLine().getOut();
+    ProgressBar bar = new ProgressBar(System.err, System.console() != null, logEvery);
+    SaimTrainer.Builder tb = SaimTrainer.builder()
+        .config(config)
+        .data(data)
+        .epochs(epochs)
+        .maxSteps(maxSteps)
+        .batchSize(batchSize)
+        .accumIter(accumIter)
+        .blr(blr)
+        .warmupEpochs(warmupEpochs)
+        .minLr(minLr)
+        .weightDecay(weightDecay)
+        .clipGrad(clipGrad)
+        .seed(seed)
+        .order(parse(PermutationSampler.Kind.class, order, "--order"))
+        .augmentation(augment.equalsIgnoreCase("flip") ? Augmentation.FLIP_ONLY
+            : parseAugment(augment))
+        .outputDir(output)
+        .checkpointEvery(checkpointEvery)
+        .resume(resume)
+        .autoResume(!noAutoResume)
+        .loaderThreads(loaderThreads)
+        .skipBadImages(skipBadImages)
+        .onStep(bar::onStep)
+        .onEpoch(bar::onEpoch);
+    if (lr != null) {
+      tb.lr(lr);
+    }
+    if (threads != null) {
+      tb.threads(threads);
+    }
+    SaimTrainer trainer = tb.build();
+    out.printf(Locale.ROOT, "model %s%n", config);
+    out.printf(Locale.ROOT, "data %s, batch %d x %d, lr %.3e, output %s%n",
+        data == null ? "embedded Fashion-MNIST (10,000 images)" : data, batchSize, accumIter,
+        trainer.peakLr(), output);
+    out.flush();
+    TrainingSummary s = trainer.fit();
+    out.printf(Locale.ROOT, "done: %d steps, %d images, final loss %.4f, %.1f s, %.2f images/s%s%n",
+        s.steps(), s.images(), s.finalLoss(), s.seconds(), s.imagesPerSecond(),
+        s.resumedFromStep() > 0 ? " (resumed from step " + s.resumedFromStep() + ")" : "");
+    out.printf(Locale.ROOT, "final weights %s%n", s.finalWeights());
+    out.flush();
+    return 0;
+  }
+
+  private static Augmentation parseAugment(String v) {
+    if (v.equalsIgnoreCase("rrc")) {
+      return Augmentation.RANDOM_RESIZED_CROP;
+    }
+    throw new IllegalArgumentException("--augment must be rrc or flip, got '" + v + "'");
+  }
+
+  static <E extends Enum<E>> E parse(Class<E> type, String value, String option) {
+    for (E e : type.getEnumConstants()) {
+      if (e.name().equalsIgnoreCase(value)) {
+        return e;
+      }
+    }
+    throw new IllegalArgumentException(option + " must be one of "
+        + java.util.Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT) + ", got '" + value + "'");
+  }
+}
