@@ -242,6 +242,15 @@ public final class Pretrainer {
     if (!Files.isWritable(out)) {
       throw new IOException("the output folder " + out + " is not writable: choose another --output");
     }
+    // temporary files of writes interrupted by a kill; the files they were to replace are intact
+    try (var files = Files.list(out)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String n = f.getFileName().toString();
+        if (n.startsWith(".") && n.endsWith(".tmp")) {
+          Files.deleteIfExists(f);
+        }
+      }
+    }
   }
 
   private JsonObject runConfig(int stepsPerEpoch, long totalSteps) {
