@@ -37,6 +37,19 @@ public final class HostTensor {
     return new HostTensor(dtype, shape.clone(), copy);
   }
 
+  /**
+   * A tensor that takes ownership of {@code bytes} without copying: the caller must hold no other
+   * reference to the buffer. Its content from position 0 to its limit must match the shape and type.
+   */
+  static HostTensor wrapOwned(DType dtype, long[] shape, ByteBuffer bytes) {
+    long n = numel(shape);
+    Preconditions.checkArgument(
+        bytes.position() == 0 && bytes.limit() == n * dtype.byteSize(),
+        "tensor of shape %s and dtype %s needs %s bytes, got %s",
+        Arrays.toString(shape), dtype, n * dtype.byteSize(), bytes.remaining());
+    return new HostTensor(dtype, shape.clone(), bytes.order(ByteOrder.LITTLE_ENDIAN));
+  }
+
   /** A float32 tensor holding {@code values} (copied) in row-major order. */
   public static HostTensor ofFloats(long[] shape, float[] values) {
     Preconditions.checkArgument(

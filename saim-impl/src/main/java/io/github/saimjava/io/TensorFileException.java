@@ -13,6 +13,12 @@ public class TensorFileException extends IllegalArgumentException {
     this.file = file;
   }
 
+  /** Like {@link #TensorFileException(Path, String)}, keeping the lower-level {@code cause}. */
+  public TensorFileException(Path file, String problem, Throwable cause) {
+    super(file + ": " + problem, cause);
+    this.file = file;
+  }
+
   /** The file at fault. */
   public Path file() {
     return file;
