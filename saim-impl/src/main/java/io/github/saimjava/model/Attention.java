@@ -26,14 +26,14 @@ final class Attention {
     v = new Layers.Linear(ps, m, rng, name + ".v", width, width);
     proj = new Layers.Linear(ps, m, rng, name + ".proj", width, width);
     this.heads = heads;
-    this.scale = (float) Math.pow(width / heads, -0.5);
+    this.scale = (float) StrictMath.pow(width / heads, -0.5);
   }
 
   NDArray forward(NDArray queries, NDArray keys, NDArray values, @Nullable NDArray mask) {
     NDArray qh = splitHeads(q.forward(queries)); // B x H x T x d
     NDArray kh = splitHeads(k.forward(keys)); // B x H x S x d
     NDArray vh = splitHeads(v.forward(values)); // B x H x S x d
-    NDArray logits = qh.matMul(kh.transpose(0, 1, 3, 2)).mul(scale); // B x H x T x S
+    NDArray logits = Scalars.mul(qh.matMul(kh.transpose(0, 1, 3, 2)), scale); // B x H x T x S
     if (mask != null) {
       logits = logits.add(mask);
     }

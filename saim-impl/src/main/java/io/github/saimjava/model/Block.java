@@ -51,6 +51,6 @@ final class Block {
     long b = branch.getShape().get(0);
     Shape s = new Shape(b, 1, 1);
     NDArray keepMask = branch.getManager().randomUniform(0f, 1f, s).lt(keep).toType(branch.getDataType(), false);
-    return branch.mul(keepMask).div(keep);
+    return Scalars.div(branch.mul(keepMask), keep);
   }
 }

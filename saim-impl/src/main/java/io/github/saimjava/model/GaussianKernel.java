@@ -21,7 +21,7 @@ public final class GaussianKernel {
     for (int y = 0; y < k; y++) {
       for (int x = 0; x < k; x++) {
         float e = ((x - m) * (x - m) / s2 + (y - m) * (y - m) / s2) / 2f;
-        w[y * k + x] = norm * (float) Math.pow(Math.E, -e);
+        w[y * k + x] = norm * (float) StrictMath.pow(Math.E, -e);
         sum += w[y * k + x];
       }
     }

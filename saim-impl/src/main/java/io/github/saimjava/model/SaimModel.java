@@ -233,8 +233,8 @@ public final class SaimModel implements AutoCloseable {
     if (config.normPixLoss()) {
       NDArray mean = t.mean(new int[] {-1}, true);
       NDArray centred = t.sub(mean);
-      NDArray var = centred.square().sum(new int[] {-1}, true).div(config.patchDim() - 1);
-      t = centred.div(var.add(1e-6f).pow(0.5f));
+      NDArray var = Scalars.div(centred.square().sum(new int[] {-1}, true), config.patchDim() - 1);
+      t = centred.div(var.add(Scalars.of(var, 1e-6)).pow(Scalars.of(var, 0.5)));
     }
     return t;
   }

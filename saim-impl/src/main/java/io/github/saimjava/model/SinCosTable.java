@@ -20,7 +20,7 @@ public final class SinCosTable {
     int quarter = half / 2;
     double[] omega = new double[quarter];
     for (int i = 0; i < quarter; i++) {
-      omega[i] = 1.0 / Math.pow(10000.0, i / (double) quarter);
+      omega[i] = 1.0 / StrictMath.pow(10000.0, i / (double) quarter);
     }
     float[] table = new float[(grid * grid + 1) * width];
     for (int r = 0; r < grid; r++) {
@@ -29,10 +29,10 @@ public final class SinCosTable {
         for (int i = 0; i < quarter; i++) {
           double ac = c * omega[i];
           double ar = r * omega[i];
-          table[row + i] = (float) Math.sin(ac);
-          table[row + quarter + i] = (float) Math.cos(ac);
-          table[row + half + i] = (float) Math.sin(ar);
-          table[row + half + quarter + i] = (float) Math.cos(ar);
+          table[row + i] = (float) StrictMath.sin(ac);
+          table[row + quarter + i] = (float) StrictMath.cos(ac);
+          table[row + half + i] = (float) StrictMath.sin(ar);
+          table[row + half + quarter + i] = (float) StrictMath.cos(ar);
         }
       }
     }

@@ -69,8 +69,8 @@ public final class AdamW implements AutoCloseable {
    */
   public void step(Map<String, NDArray> params, double lr) {
     step++;
-    double bc1 = 1 - Math.pow(beta1, step);
-    double bc2Sqrt = Math.sqrt(1 - Math.pow(beta2, step));
+    double bc1 = 1 - StrictMath.pow(beta1, step);
+    double bc2Sqrt = Math.sqrt(1 - StrictMath.pow(beta2, step));
     double stepSize = lr / bc1;
     try (NoGrad ng = NoGrad.enter(); NDScope scope = new NDScope()) {
       for (Map.Entry<String, NDArray> e : params.entrySet()) {

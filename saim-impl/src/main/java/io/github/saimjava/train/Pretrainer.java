@@ -5,7 +5,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
@@ -98,8 +97,7 @@ public final class Pretrainer {
         ? PermutationSampler.builder(config.numPatches()).raster().build()
         : PermutationSampler.builder(config.numPatches()).stochastic(t.seed()).build();
 
-    Engine engine = Engine.getEngine("PyTorch"); // loads the natives before the thread setting
-    JniUtils.setNumThreads(t.threads());
+    Engine engine = EngineThreads.pytorch(t.threads());
     try (NDManager manager = engine.newBaseManager();
         SaimModel model = new SaimModel(config, manager, t.seed());
         AdamW opt = new AdamW(manager, t.beta1(), t.beta2(), 1e-8, t.weightDecay())) {
@@ -145,7 +143,7 @@ public final class Pretrainer {
                       throw diverged(value, step, frac);
                     }
                     stepLoss += value;
-                    gc.backward(t.accumIter() == 1 ? loss : loss.div(t.accumIter()));
+                    gc.backward(t.accumIter() == 1 ? loss : io.github.saimjava.model.Scalars.div(loss, t.accumIter()));
                   }
                 }
                 if (t.clipGrad().isPresent()) {

@@ -25,7 +25,9 @@ class ChildProcessTrainingTest {
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"),
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=error", "-Xmx128m",
+        "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
+        // a small heap collects often, which exposes any native memory freed while still in use
+        "-Xmx48m",
         TrainChild.class.getName(), out.toString(), Long.toString(steps), Long.toString(every)));
     cmd.addAll(List.of(extra));
     return new ProcessBuilder(cmd).redirectErrorStream(true).start();
