@@ -11,6 +11,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.saimjava.api.EpochEvent;
+import io.github.saimjava.data.ImageBatches;
 import io.github.saimjava.api.EpochListener;
 import io.github.saimjava.api.Permutation;
 import io.github.saimjava.api.PermutationSampler;
@@ -178,7 +179,7 @@ public final class Pretrainer {
           if (stepInEpoch == stepsPerEpoch && epochSteps > 0) {
             EpochEvent ee = new EpochEvent(epoch, epochLossSum / epochSteps, step,
                 (System.nanoTime() - epochStartNanos) / 1e9);
-            writeLine(metrics, epochLine(ee));
+            writeLine(metrics, epochLine(ee, data.skippedImages()));
             for (EpochListener l : t.epochListeners()) {
               l.onEpoch(ee);
             }
@@ -411,10 +412,10 @@ public final class Pretrainer {
         e.step(), e.epoch(), e.loss(), e.lr(), e.imagesPerSecond(), seconds);
   }
 
-  private static String epochLine(EpochEvent e) {
+  private static String epochLine(EpochEvent e, long skippedImages) {
     return String.format(Locale.ROOT,
-        "{\"type\":\"epoch\",\"epoch\":%d,\"mean_loss\":%s,\"steps\":%d,\"time_s\":%.3f}",
-        e.epoch(), e.meanLoss(), e.steps(), e.seconds());
+        "{\"type\":\"epoch\",\"epoch\":%d,\"mean_loss\":%s,\"steps\":%d,\"time_s\":%.3f,\"skipped_images\":%d}",
+        e.epoch(), e.meanLoss(), e.steps(), e.seconds(), skippedImages);
   }
 
   /** Drops log lines of steps after {@code step} (written after the checkpoint a resume starts from). */

@@ -1,4 +1,4 @@
-package io.github.saimjava.train;
+package io.github.saimjava.data;
 
 /**
  * Augmented, normalised training images in batches whose content is a pure function of the seed,
@@ -10,6 +10,11 @@ public interface ImageBatches {
 
   /** What the data is, for logs and errors. */
   String describe();
+
+  /** Undecodable images skipped so far (when the source skips them). */
+  default long skippedImages() {
+    return 0;
+  }
 
   /** The batches of {@code epoch} from batch {@code startBatch} on; close the stream when done. */
   Stream open(int epoch, int startBatch);
