@@ -217,6 +217,11 @@ public final class SaimModel implements AutoCloseable {
     return h;
   }
 
+  /** The final LayerNorm ({@code norm}) applied to tokens {@code [..., D]}. */
+  public NDArray norm(NDArray tokens) {
+    return norm.forward(tokens);
+  }
+
   /**
    * The pixel target: the (blurred) image patchified to N x L x P, each patch normalised by its
    * mean and unbiased variance when norm-pix loss is on.

@@ -1,5 +1,6 @@
 package io.github.saimjava.provider;
 
+import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.api.TrainingSummary;
 import io.github.saimjava.api.spi.SaimProvider;
@@ -18,5 +19,10 @@ public final class DjlSaimProvider implements SaimProvider {
         trainer.config().channels(), trainer.augmentation(), trainer.seed(), trainer.loaderThreads(),
         trainer.skipBadImages());
     return new Pretrainer(trainer, loader).run();
+  }
+
+  @Override
+  public Encoder newEncoder(SaimEncoder.Builder spec) throws IOException {
+    return new DjlEncoder(spec);
   }
 }

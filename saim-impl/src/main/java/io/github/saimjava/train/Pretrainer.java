@@ -23,6 +23,7 @@ import io.github.saimjava.api.TrainingSummary;
 import io.github.saimjava.io.AtomicFiles;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
+import io.github.saimjava.model.ReferenceConfig;
 import io.github.saimjava.model.SaimModel;
 import io.github.saimjava.model.Tensors;
 import java.io.IOException;
@@ -253,29 +254,7 @@ public final class Pretrainer {
   }
 
   private JsonObject runConfig(int stepsPerEpoch, long totalSteps) {
-    SaimConfig c = t.config();
-    JsonObject model = new JsonObject();
-    model.addProperty("img_size", c.imageSize());
-    model.addProperty("in_chans", c.channels());
-    model.addProperty("patch_size", c.patchSize());
-    model.addProperty("embed_dim", c.width());
-    model.addProperty("depth", c.depth());
-    model.addProperty("num_heads", c.heads());
-    model.addProperty("mlp_ratio", c.mlpRatio());
-    model.addProperty("query_depth", c.queryDepth());
-    model.addProperty("share_weight", c.shareWeight());
-    model.addProperty("prediction_head_type", c.headType().name());
-    model.addProperty("loss_type", c.loss().name());
-    model.addProperty("norm_pix_loss", c.normPixLoss());
-    if (c.blurred()) {
-      model.addProperty("gaussian_kernel_size", c.blurKernel());
-      model.addProperty("gaussian_sigma", c.blurSigma());
-    } else {
-      model.add("gaussian_kernel_size", com.google.gson.JsonNull.INSTANCE);
-      model.add("gaussian_sigma", com.google.gson.JsonNull.INSTANCE);
-    }
-    model.addProperty("drop_path_rate", c.dropPathRate());
-    model.addProperty("layer_norm_eps", c.layerNormEps());
+    JsonObject model = ReferenceConfig.toJson(t.config());
     JsonObject train = new JsonObject();
     train.addProperty("data", t.data().map(Path::toString).orElse("embedded:fashion-mnist-train-10k"));
     train.addProperty("dataset_size", data.size());

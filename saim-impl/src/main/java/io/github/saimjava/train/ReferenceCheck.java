@@ -7,13 +7,12 @@ import ai.djl.training.GradientCollector;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.github.saimjava.api.HeadType;
-import io.github.saimjava.api.LossType;
 import io.github.saimjava.api.Permutation;
 import io.github.saimjava.api.PermutationSampler;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
+import io.github.saimjava.model.ReferenceConfig;
 import io.github.saimjava.model.SaimModel;
 import io.github.saimjava.model.Tensors;
 import java.io.IOException;
@@ -21,7 +20,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -208,49 +206,7 @@ public final class ReferenceCheck {
 
   /** The model configuration a fixture's metadata describes (the reference's argument names). */
   public static SaimConfig configFrom(JsonObject cfg) {
-    SaimConfig.Builder b = SaimConfig.builder()
-        .imageSize(intOf(cfg, "img_size"))
-        .patchSize(intOf(cfg, "patch_size"))
-        .channels(cfg.has("in_chans") ? intOf(cfg, "in_chans") : 3)
-        .width(intOf(cfg, "embed_dim"))
-        .depth(intOf(cfg, "depth"))
-        .heads(intOf(cfg, "num_heads"))
-        .queryDepth(intOf(cfg, "query_depth"))
-        .shareWeight(cfg.has("share_weight") && cfg.get("share_weight").getAsBoolean())
-        .headType(HeadType.valueOf(stringOf(cfg, "prediction_head_type", "MLP").toUpperCase(Locale.ROOT)))
-        .loss(LossType.valueOf(stringOf(cfg, "loss_type", "L2").toUpperCase(Locale.ROOT)))
-        .normPixLoss(!cfg.has("norm_pix_loss") || cfg.get("norm_pix_loss").getAsBoolean());
-    if (cfg.has("mlp_ratio")) {
-      b.mlpRatio(cfg.get("mlp_ratio").getAsDouble());
-    }
-    if (cfg.has("layer_norm_eps")) {
-      b.layerNormEps(cfg.get("layer_norm_eps").getAsDouble());
-    }
-    JsonElement k = cfg.get("gaussian_kernel_size");
-    JsonElement s = cfg.get("gaussian_sigma");
-    if (k == null || k.isJsonNull() || s == null || s.isJsonNull()) {
-      b.noBlur();
-    } else {
-      b.blur(k.getAsInt(), s.getAsDouble());
-    }
-    return b.build();
-  }
-
-  private static int intOf(JsonObject o, String key) {
-    JsonElement e = o.get(key);
-    if (e == null || e.isJsonNull()) {
-      throw new IllegalArgumentException("config lacks '" + key + "'");
-    }
-    try {
-      return e.getAsInt();
-    } catch (RuntimeException ex) {
-      throw new IllegalArgumentException("config value '" + key + "' is not an integer: " + e);
-    }
-  }
-
-  private static String stringOf(JsonObject o, String key, String def) {
-    JsonElement e = o.get(key);
-    return e == null || e.isJsonNull() ? def : e.getAsString();
+    return ReferenceConfig.fromJson(cfg);
   }
 
   private static final Pattern NUM = Pattern.compile("[-+]?[0-9]*\\.?[0-9]+(?:[eE][-+]?[0-9]+)?");

@@ -1,8 +1,13 @@
 package io.github.saimjava.api.spi;
 
+import io.github.saimjava.api.RawImage;
+import io.github.saimjava.api.SaimConfig;
+import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.api.TrainingSummary;
 import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
 import java.util.ServiceLoader;
 
 /**
@@ -12,6 +17,27 @@ import java.util.ServiceLoader;
 public interface SaimProvider {
   /** Runs the pre-training {@code trainer} describes. */
   TrainingSummary fit(SaimTrainer trainer) throws IOException;
+
+  /** Builds the encoder {@code spec} describes. */
+  Encoder newEncoder(SaimEncoder.Builder spec) throws IOException;
+
+  /** An encoder implementation; {@link SaimEncoder} batches and delegates to it. */
+  interface Encoder extends AutoCloseable {
+    SaimConfig config();
+
+    int dimension();
+
+    List<String> loadNotes();
+
+    /** One vector per image. Must be safe to call from several threads. */
+    float[][] embed(List<RawImage> images);
+
+    /** Decodes an image file, naming it on failure. */
+    RawImage decode(Path file);
+
+    @Override
+    void close();
+  }
 
   /**
    * The provider on the class path.

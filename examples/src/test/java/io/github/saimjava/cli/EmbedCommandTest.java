@@ -1,0 +1,66 @@
+package io.github.saimjava.cli;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.saimjava.io.SafeTensors;
+import java.awt.image.BufferedImage;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import javax.imageio.ImageIO;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class EmbedCommandTest {
+  static Path images(Path dir) throws Exception {
+    Path data = Files.createDirectories(dir.resolve("imgs/b"));
+    Files.createDirectories(dir.resolve("imgs/a"));
+    for (int i = 0; i < 5; i++) {
+      BufferedImage img = new BufferedImage(40, 30, BufferedImage.TYPE_INT_RGB);
+      for (int x = 0; x < 40; x++) {
+        img.setRGB(x, i, 0x010203 * (x * 5 + i));
+      }
+      ImageIO.write(img, "png", (i % 2 == 0 ? dir.resolve("imgs/a") : data).resolve("img" + i + ".png").toFile());
+    }
+    return dir.resolve("imgs");
+  }
+
+  static String[] args(Path data, Path out, String batch) {
+    return new String[] {"embed", "--random-init", "--model", "tiny", "--img-size", "32", "--patch-size", "8",
+        "--dim", "48", "--depth", "2", "--heads", "3", "--data", data.toString(), "--batch-size", batch,
+        "--threads", "1", "--output", out.toString()};
+  }
+
+  @Test
+  void writesEmbeddingsInSortedPathOrderIndependentOfBatchSize(@TempDir Path dir) throws Exception {
+    Path data = images(dir);
+    Path a = dir.resolve("a.safetensors");
+    Path b = dir.resolve("b.safetensors");
+    CliTestSupport.Result r = CliTestSupport.run(args(data, a, "1"));
+    assertEquals(0, r.exitCode(), r.err());
+    assertEquals(0, CliTestSupport.run(args(data, b, "4")).exitCode());
+    List<String> paths = Files.readAllLines(Path.of(a + ".paths.txt"));
+    assertEquals(5, paths.size());
+    assertTrue(paths.get(0).endsWith("a/img0.png") && paths.get(3).endsWith("b/img1.png"), paths.toString());
+    var ea = SafeTensors.read(a).require("embeddings");
+    var eb = SafeTensors.read(b).require("embeddings");
+    assertArrayEquals(new long[] {5, 48}, ea.shape());
+    assertArrayEquals(ea.toFloatArray(), eb.toFloatArray(), 1e-5f);
+    // same flags, same seed: identical vectors
+    Path c = dir.resolve("c.safetensors");
+    assertEquals(0, CliTestSupport.run(args(data, c, "1")).exitCode());
+    assertArrayEquals(ea.toFloatArray(), SafeTensors.read(c).require("embeddings").toFloatArray());
+  }
+
+  @Test
+  void missingSourceAndEmptyFolderAreErrors(@TempDir Path dir) throws Exception {
+    CliTestSupport.Result none = CliTestSupport.run("embed", "--data", dir.toString(), "--output", "x.safetensors");
+    assertEquals(2, none.exitCode());
+    CliTestSupport.Result empty = CliTestSupport.run("embed", "--random-init", "--data", dir.toString(),
+        "--output", dir.resolve("x.safetensors").toString());
+    assertEquals(2, empty.exitCode());
+    assertTrue(empty.err().contains("no JPEG or PNG images found"), empty.err());
+  }
+}

@@ -1,0 +1,208 @@
+package io.github.saimjava.api;
+
+import ai.djl.modality.cv.Image;
+import io.github.saimjava.api.spi.SaimProvider;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A SAIM-pretrained (or randomly initialised) ViT encoder turning images into feature vectors, as
+ * the paper uses it downstream: the encoder alone, without permutation masks, then either the class
+ * token after the final LayerNorm ({@link Pooling#CLS}) or the mean of the patch tokens through its
+ * own LayerNorm ({@link Pooling#MEAN}).
+ *
+ * <p>Images are preprocessed as usual for ViT evaluation: the shorter side resized (bicubic) to
+ * {@code size * 256 / 224}, a centre crop of the model's size, ImageNet normalisation; images no
+ * larger than the model's input are zero-padded instead. Grayscale is replicated to RGB.
+ *
+ * <p>Thread-safe: one encoder may serve several threads at once (each call uses its own native
+ * scratch memory, the weights are only read). Holds native memory: close it.
+ */
+public final class SaimEncoder implements AutoCloseable {
+  /** How token features become one vector. */
+  public enum Pooling {
+    /** The class token after the final LayerNorm ({@code norm}). */
+    CLS,
+    /** The mean of the patch tokens, then a LayerNorm ({@code fc_norm}, identity if absent). */
+    MEAN
+  }
+
+  private final SaimProvider.Encoder delegate;
+  private final int batchSize;
+
+  private SaimEncoder(SaimProvider.Encoder delegate, int batchSize) {
+    this.delegate = delegate;
+    this.batchSize = batchSize;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The model's configuration. */
+  public SaimConfig config() {
+    return delegate.config();
+  }
+
+  /** Length of the vectors. */
+  public int dimension() {
+    return delegate.dimension();
+  }
+
+  /** What loading the weights reported (what was ignored or missing), one line each. */
+  public List<String> loadNotes() {
+    return delegate.loadNotes();
+  }
+
+  /** Embeds images, batched; one vector per image, in order. */
+  public float[][] embed(List<RawImage> images) {
+    float[][] out = new float[images.size()][];
+    for (int i = 0; i < images.size(); i += batchSize) {
+      List<RawImage> chunk = images.subList(i, Math.min(images.size(), i + batchSize));
+      float[][] v = delegate.embed(chunk);
+      System.arraycopy(v, 0, out, i, v.length);
+    }
+    return out;
+  }
+
+  /** Embeds one image. */
+  public float[] embed(RawImage image) {
+    return embed(List.of(image))[0];
+  }
+
+  /** Embeds AWT images. */
+  public float[][] embedBufferedImages(List<BufferedImage> images) {
+    List<RawImage> raw = new ArrayList<>();
+    images.forEach(b -> raw.add(RawImage.of(b)));
+    return embed(raw);
+  }
+
+  /** Embeds DJL images. */
+  public float[][] embedImages(List<Image> images) {
+    List<RawImage> raw = new ArrayList<>();
+    images.forEach(b -> raw.add(RawImage.of(b)));
+    return embed(raw);
+  }
+
+  /**
+   * Embeds image files (JPEG or PNG).
+   *
+   * @throws IllegalArgumentException naming a file that cannot be decoded
+   */
+  public float[][] embedFiles(List<Path> files) {
+    float[][] out = new float[files.size()][];
+    for (int i = 0; i < files.size(); i += batchSize) {
+      List<RawImage> chunk = new ArrayList<>();
+      for (Path p : files.subList(i, Math.min(files.size(), i + batchSize))) {
+        chunk.add(delegate.decode(p));
+      }
+      float[][] v = delegate.embed(chunk);
+      System.arraycopy(v, 0, out, i, v.length);
+    }
+    return out;
+  }
+
+  /** Frees the weights' native memory. */
+  @Override
+  public void close() {
+    delegate.close();
+  }
+
+  /** Builds a {@link SaimEncoder}: from a checkpoint, or from a configuration with random initialisation. */
+  public static final class Builder {
+    private @Nullable SaimConfig config;
+    private @Nullable Path checkpoint;
+    private long seed;
+    private Pooling pooling = Pooling.CLS;
+    private boolean l2Normalize;
+    private int batchSize = 32;
+    private int threads = Runtime.getRuntime().availableProcessors();
+
+    private Builder() {}
+
+    /** The architecture (required for random initialisation and for checkpoints without one). */
+    public Builder config(@Nullable SaimConfig v) {
+      config = v;
+      return this;
+    }
+
+    /** Weights: ours ({@code final.safetensors}, checkpoints) or a reference {@code .pth}, pre-training or fine-tuned. */
+    public Builder checkpoint(@Nullable Path v) {
+      checkpoint = v;
+      return this;
+    }
+
+    /** Seed of the random initialisation (without a checkpoint). */
+    public Builder seed(long v) {
+      seed = v;
+      return this;
+    }
+
+    public Builder pooling(Pooling v) {
+      pooling = Objects.requireNonNull(v, "pooling");
+      return this;
+    }
+
+    /** Scale each vector to unit length. */
+    public Builder l2Normalize(boolean v) {
+      l2Normalize = v;
+      return this;
+    }
+
+    /** Images per forward pass. */
+    public Builder batchSize(int v) {
+      batchSize = v;
+      return this;
+    }
+
+    /** Engine threads. */
+    public Builder threads(int v) {
+      threads = v;
+      return this;
+    }
+
+    public Optional<SaimConfig> config() {
+      return Optional.ofNullable(config);
+    }
+
+    public Optional<Path> checkpoint() {
+      return Optional.ofNullable(checkpoint);
+    }
+
+    public long seed() {
+      return seed;
+    }
+
+    public Pooling pooling() {
+      return pooling;
+    }
+
+    public boolean l2Normalize() {
+      return l2Normalize;
+    }
+
+    public int threads() {
+      return threads;
+    }
+
+    /**
+     * Loads the weights and builds.
+     *
+     * @throws IllegalArgumentException naming what is wrong (no config, a checkpoint of another shape)
+     * @throws IOException when the checkpoint cannot be read
+     */
+    public SaimEncoder build() throws IOException {
+      Checks.check(batchSize > 0, "batch size (%s) must be positive", batchSize);
+      Checks.check(threads > 0, "threads (%s) must be positive", threads);
+      Checks.check(config != null || checkpoint != null,
+          "an encoder needs a checkpoint or a config (for random initialisation)");
+      return new SaimEncoder(SaimProvider.load().newEncoder(this), batchSize);
+    }
+  }
+}

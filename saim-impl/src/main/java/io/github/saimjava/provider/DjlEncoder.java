@@ -1,0 +1,211 @@
+package io.github.saimjava.provider;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import com.google.gson.JsonParser;
+import io.github.saimjava.api.RawImage;
+import io.github.saimjava.api.SaimConfig;
+import io.github.saimjava.api.SaimEncoder;
+import io.github.saimjava.api.spi.SaimProvider;
+import io.github.saimjava.data.DecodedImage;
+import io.github.saimjava.data.ImageFolderDataset;
+import io.github.saimjava.data.Transforms;
+import io.github.saimjava.io.HostTensor;
+import io.github.saimjava.io.SafeTensors;
+import io.github.saimjava.io.StateDictNames;
+import io.github.saimjava.io.TorchCheckpoint;
+import io.github.saimjava.model.LoadReport;
+import io.github.saimjava.model.ReferenceConfig;
+import io.github.saimjava.model.SaimModel;
+import io.github.saimjava.model.Tensors;
+import io.github.saimjava.train.EngineThreads;
+import io.github.saimjava.train.NoGrad;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The encoder on DJL: a {@link SaimModel} whose content stream runs without masks, loaded
+ * non-strictly from a pre-training or fine-tuning checkpoint (the query decoder and heads are not
+ * used and are reported as ignored; missing encoder weights are an error).
+ */
+final class DjlEncoder implements SaimProvider.Encoder {
+  private final NDManager manager;
+  private final SaimModel model;
+  private final SaimEncoder.Pooling pooling;
+  private final boolean l2;
+  private final @Nullable NDArray fcNormWeight;
+  private final @Nullable NDArray fcNormBias;
+  private final List<String> notes = new ArrayList<>();
+
+  DjlEncoder(SaimEncoder.Builder spec) throws IOException {
+    Engine engine = EngineThreads.pytorch(spec.threads());
+    Map<String, HostTensor> weights = null;
+    SaimConfig config = spec.config().orElse(null);
+    if (spec.checkpoint().isPresent()) {
+      Path ckpt = spec.checkpoint().get();
+      if (ckpt.getFileName().toString().endsWith(".safetensors")) {
+        SafeTensors.Contents c = SafeTensors.read(ckpt);
+        weights = new LinkedHashMap<>();
+        for (Map.Entry<String, HostTensor> e : c.tensors().entrySet()) {
+          if (!e.getKey().startsWith("optimizer.")) {
+            weights.put(e.getKey(), e.getValue());
+          }
+        }
+        String json = c.metadata().get("config");
+        if (config == null && json != null) {
+          config = ReferenceConfig.fromJson(JsonParser.parseString(json).getAsJsonObject());
+        }
+      } else {
+        weights = TorchCheckpoint.readStateDict(ckpt, TorchCheckpoint.DEFAULT_STATE_DICT_KEY);
+      }
+      weights = StateDictNames.splitQkv(weights);
+      if (config == null) {
+        throw new IllegalArgumentException(ckpt + " holds no model configuration: give one (--model, --img-size, ...)");
+      }
+    }
+    if (config == null) {
+      throw new IllegalArgumentException("an encoder needs a checkpoint or a config");
+    }
+    this.manager = engine.newBaseManager();
+    this.model = new SaimModel(config, manager, spec.seed());
+    this.pooling = spec.pooling();
+    this.l2 = spec.l2Normalize();
+    NDArray fw = null;
+    NDArray fb = null;
+    if (weights != null) {
+      Map<String, HostTensor> w = new LinkedHashMap<>(weights);
+      HostTensor fcw = w.remove("fc_norm.weight");
+      HostTensor fcb = w.remove("fc_norm.bias");
+      if (fcw != null && fcb != null) {
+        fw = Tensors.toEngine(manager, fcw);
+        fb = Tensors.toEngine(manager, fcb);
+      }
+      LoadReport r = model.load(w, false);
+      List<String> missingEncoder = new ArrayList<>();
+      List<String> ignored = new ArrayList<>();
+      for (String m : r.missing()) {
+        if (isDecoder(m) || m.equals("pos_embed")) {
+          ignored.add(m);
+        } else {
+          missingEncoder.add(m);
+        }
+      }
+      if (!missingEncoder.isEmpty() || !r.shapeMismatches().isEmpty()) {
+        manager.close();
+        throw new IllegalArgumentException(spec.checkpoint().get() + " does not fit the encoder "
+            + config + ": missing " + missingEncoder + ", shape mismatches " + r.shapeMismatches());
+      }
+      if (!ignored.isEmpty()) {
+        notes.add("not in the checkpoint, unused by the encoder: " + summarise(ignored));
+      }
+      if (!r.unexpected().isEmpty()) {
+        notes.add("ignored (not part of the encoder): " + summarise(r.unexpected()));
+      }
+      long decoderTensors = w.keySet().stream().filter(DjlEncoder::isDecoder).count();
+      if (decoderTensors > 0) {
+        notes.add("loaded but unused: the query decoder and prediction head (" + decoderTensors + " tensors)");
+      }
+    } else {
+      notes.add("random initialisation, seed " + spec.seed());
+    }
+    this.fcNormWeight = fw;
+    this.fcNormBias = fb;
+  }
+
+  private static boolean isDecoder(String name) {
+    return name.startsWith("query_blocks.") || name.startsWith("prediction_head.")
+        || name.equals("gaussian_blur.weight");
+  }
+
+  private static String summarise(List<String> names) {
+    return names.size() <= 6 ? names.toString()
+        : names.subList(0, 6) + " and " + (names.size() - 6) + " more";
+  }
+
+  @Override
+  public SaimConfig config() {
+    return model.config();
+  }
+
+  @Override
+  public int dimension() {
+    return model.config().width();
+  }
+
+  @Override
+  public List<String> loadNotes() {
+    return List.copyOf(notes);
+  }
+
+  @Override
+  public RawImage decode(Path file) {
+    DecodedImage d = ImageFolderDataset.decode(file);
+    return new RawImage(d.width(), d.height(), d.channels(), d.pixels());
+  }
+
+  @Override
+  public float[][] embed(List<RawImage> images) {
+    SaimConfig c = model.config();
+    int s = c.imageSize();
+    int per = c.channels() * s * s;
+    float[] px = new float[images.size() * per];
+    for (int i = 0; i < images.size(); i++) {
+      RawImage r = images.get(i);
+      DecodedImage d = new DecodedImage(r.width(), r.height(), r.channels(), r.pixels());
+      System.arraycopy(Transforms.centreCrop(d, s, c.channels()), 0, px, i * per, per);
+    }
+    float[] flat;
+    // the scope frees every array of the call, including those that ops on weights attach to the
+    // weights' manager
+    try (NoGrad ng = NoGrad.enter(); NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
+      NDArray x = step.create(px, new Shape(images.size(), c.channels(), s, s));
+      NDArray h = model.encode(x, false); // N x (L+1) x D
+      NDArray f;
+      if (pooling == SaimEncoder.Pooling.CLS) {
+        f = model.norm(h).get(":, 0, :");
+      } else {
+        NDArray mean = h.get(":, 1:, :").mean(new int[] {1});
+        NDArray w = fcNormWeight != null ? fcNormWeight : step.ones(new Shape(c.width()));
+        NDArray b = fcNormBias != null ? fcNormBias : step.zeros(new Shape(c.width()));
+        f = ai.djl.nn.norm.LayerNorm.layerNorm(mean, new Shape(c.width()), w, b, (float) c.layerNormEps())
+            .singletonOrThrow();
+      }
+      flat = f.toFloatArray();
+    }
+    int d = c.width();
+    float[][] out = new float[images.size()][d];
+    for (int i = 0; i < images.size(); i++) {
+      System.arraycopy(flat, i * d, out[i], 0, d);
+      if (l2) {
+        double n = 0;
+        for (float v : out[i]) {
+          n += (double) v * v;
+        }
+        float inv = (float) (1 / Math.max(Math.sqrt(n), 1e-12));
+        for (int k = 0; k < d; k++) {
+          out[i][k] *= inv;
+        }
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    manager.close();
+  }
+
+  @Override
+  public String toString() {
+    return String.format(Locale.ROOT, "DjlEncoder[%s, %s]", model.config(), pooling);
+  }
+}

@@ -1,0 +1,137 @@
+package io.github.saimjava.provider;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.github.saimjava.api.RawImage;
+import io.github.saimjava.api.SaimConfig;
+import io.github.saimjava.api.SaimEncoder;
+import io.github.saimjava.data.DecodedImage;
+import io.github.saimjava.data.Datasets;
+import io.github.saimjava.data.IdxDataset;
+import io.github.saimjava.io.HostTensor;
+import io.github.saimjava.io.SafeTensors;
+import io.github.saimjava.model.ReferenceConfig;
+import io.github.saimjava.model.SaimModel;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SaimEncoderTest {
+  static final SaimConfig TINY = SaimConfig.builder().imageSize(32).patchSize(8).width(48).depth(2)
+      .heads(3).queryDepth(2).blur(3, 1).build();
+
+  static List<RawImage> images(int n) {
+    IdxDataset d = Datasets.embeddedTest();
+    List<RawImage> out = new ArrayList<>();
+    for (int i = 0; i < n; i++) {
+      DecodedImage img = d.image(i);
+      out.add(new RawImage(img.width(), img.height(), img.channels(), img.pixels()));
+    }
+    return out;
+  }
+
+  @Test
+  void embeddingsDoNotDependOnBatchSizeOrThreads() throws Exception {
+    List<RawImage> imgs = images(12);
+    try (SaimEncoder one = SaimEncoder.builder().config(TINY).seed(3).batchSize(1).build();
+        SaimEncoder five = SaimEncoder.builder().config(TINY).seed(3).batchSize(5).build()) {
+      float[][] a = one.embed(imgs);
+      float[][] b = five.embed(imgs);
+      assertEquals(12, a.length);
+      assertEquals(48, a[0].length);
+      for (int i = 0; i < a.length; i++) {
+        assertArrayEquals(a[i], b[i], 1e-5f, "image " + i);
+      }
+      ExecutorService pool = Executors.newFixedThreadPool(3);
+      List<Future<float[][]>> fs = new ArrayList<>();
+      for (int t = 0; t < 3; t++) {
+        fs.add(pool.submit(() -> five.embed(imgs)));
+      }
+      for (Future<float[][]> f : fs) {
+        float[][] c = f.get();
+        for (int i = 0; i < a.length; i++) {
+          assertArrayEquals(a[i], c[i], 1e-5f);
+        }
+      }
+      pool.shutdown();
+      assertFalse(java.util.Arrays.equals(a[0], a[1]));
+    }
+  }
+
+  @Test
+  void randomInitIsSeededAndL2NormalisationGivesUnitVectors() throws Exception {
+    List<RawImage> imgs = images(3);
+    try (SaimEncoder a = SaimEncoder.builder().config(TINY).seed(9).l2Normalize(true).build();
+        SaimEncoder b = SaimEncoder.builder().config(TINY).seed(9).l2Normalize(true).build();
+        SaimEncoder c = SaimEncoder.builder().config(TINY).seed(10).build()) {
+      float[][] x = a.embed(imgs);
+      assertArrayEquals(x[2], b.embed(imgs)[2]);
+      assertFalse(java.util.Arrays.equals(x[2], c.embed(imgs)[2]));
+      double n = 0;
+      for (float v : x[0]) {
+        n += v * v;
+      }
+      assertEquals(1.0, n, 1e-5);
+    }
+  }
+
+  @Test
+  void aPretrainingCheckpointLoadsWithTheDecoderIgnoredAndSaidSo(@TempDir Path dir) throws Exception {
+    Path ckpt = dir.resolve("final.safetensors");
+    try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager("PyTorch");
+        SaimModel model = new SaimModel(TINY, m, 4)) {
+      SafeTensors.write(ckpt, model.stateDict(),
+          Map.of("config", ReferenceConfig.toJson(TINY).toString()));
+    }
+    try (SaimEncoder e = SaimEncoder.builder().checkpoint(ckpt).build();
+        SaimEncoder sameInit = SaimEncoder.builder().config(TINY).seed(4).build()) {
+      assertEquals(TINY, e.config());
+      assertTrue(e.loadNotes().stream().anyMatch(s -> s.contains("query decoder and prediction head")),
+          e.loadNotes().toString());
+      assertArrayEquals(sameInit.embed(images(1).get(0)), e.embed(images(1).get(0)), 1e-6f);
+    }
+  }
+
+  @Test
+  void aCheckpointOfAnotherShapeOrWithoutEncoderWeightsIsRefused(@TempDir Path dir) throws Exception {
+    Path ckpt = dir.resolve("w.safetensors");
+    Map<String, HostTensor> sd;
+    try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager("PyTorch");
+        SaimModel model = new SaimModel(TINY, m, 4)) {
+      sd = new LinkedHashMap<>(model.stateDict());
+    }
+    sd.remove("blocks.1.mlp.fc1.weight");
+    SafeTensors.write(ckpt, sd, Map.of());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> SaimEncoder.builder().checkpoint(ckpt).config(TINY).build());
+    assertTrue(e.getMessage().contains("missing [blocks.1.mlp.fc1.weight]"), e.getMessage());
+    IllegalArgumentException noConfig = assertThrows(IllegalArgumentException.class,
+        () -> SaimEncoder.builder().checkpoint(ckpt).build());
+    assertTrue(noConfig.getMessage().contains("holds no model configuration"), noConfig.getMessage());
+  }
+
+  @Test
+  void referenceCheckpointPthLoadsIntoTheEncoder() throws Exception {
+    Path pth = Path.of(SaimEncoderTest.class.getResource("/fixtures/reference-checkpoint-tiny.pth").toURI());
+    SaimConfig cfg = SaimConfig.builder().imageSize(32).patchSize(8).width(64).depth(4).heads(4)
+        .queryDepth(2).blur(3, 1).build();
+    try (SaimEncoder e = SaimEncoder.builder().checkpoint(pth).config(cfg).pooling(SaimEncoder.Pooling.MEAN).build()) {
+      float[] v = e.embed(images(1).get(0));
+      assertEquals(64, v.length);
+      for (float f : v) {
+        assertTrue(Float.isFinite(f));
+      }
+    }
+  }
+}
