@@ -1,0 +1,209 @@
+package io.github.saimjava.cli;
+
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import io.github.saimjava.api.RawImage;
+import io.github.saimjava.api.SaimConfig;
+import io.github.saimjava.api.SaimEncoder;
+import io.github.saimjava.data.DecodedImage;
+import io.github.saimjava.data.Datasets;
+import io.github.saimjava.data.IdxDataset;
+import io.github.saimjava.data.ImageDataset;
+import io.github.saimjava.data.ImageFolderDataset;
+import io.github.saimjava.downstream.LinearProbe;
+import io.github.saimjava.io.AtomicFiles;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/** {@code saim linprobe}: the paper's linear probe of an encoder's class-token features. */
+@Command(
+    name = "linprobe",
+    mixinStandardHelpOptions = true,
+    sortOptions = false,
+    description = {
+      "Linear probe (frozen encoder, class-token features, BatchNorm without affine, linear head, LARS,",
+      "cosine schedule). Data: --data DIR with train/ and val/ image folders, or DIR holding",
+      "train-images-idx3-ubyte[.gz] and t10k-images-idx3-ubyte[.gz] with their labels; by default the",
+      "embedded Fashion-MNIST subset (10,000 train / 2,000 test). Writes DIR/metrics.json; the last",
+      "line printed is 'top-1 <percent> top-5 <percent>'."
+    })
+final class LinprobeCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  static final class Source {
+    @Option(names = "--checkpoint", paramLabel = "PATH", required = true, description = "Encoder weights.")
+    Path checkpoint;
+
+    @Option(names = "--random-init", required = true, description = "A randomly initialised encoder (seeded by --seed).")
+    boolean randomInit;
+  }
+
+  @ArgGroup(exclusive = true, multiplicity = "1")
+  Source source;
+
+  @Option(names = "--model", paramLabel = "NAME", description = "Preset: tiny, small, base or large.")
+  String model;
+
+  @Option(names = "--dim", description = "Token width (overrides the preset).")
+  Integer dim;
+
+  @Option(names = "--depth", description = "Encoder blocks (overrides the preset).")
+  Integer depth;
+
+  @Option(names = "--heads", description = "Attention heads (overrides the preset).")
+  Integer heads;
+
+  @Option(names = "--img-size", description = "Input size in pixels.")
+  Integer imgSize;
+
+  @Option(names = "--patch-size", description = "Patch size in pixels.")
+  Integer patchSize;
+
+  @Option(names = "--data", paramLabel = "DIR", description = "Labelled data (see above); default: embedded.")
+  Path data;
+
+  @Option(names = "--epochs", description = "Probe epochs (default: ${DEFAULT-VALUE}, the paper's).")
+  int epochs = 90;
+
+  @Option(names = "--batch-size", description = "Probe batch (default: ${DEFAULT-VALUE}).")
+  int batchSize = 256;
+
+  @Option(names = "--blr", description = "Base learning rate, lr = blr * batch / 256 (default: ${DEFAULT-VALUE}, the paper's).")
+  double blr = 0.1;
+
+  @Option(names = "--weight-decay", description = "LARS weight decay (default: ${DEFAULT-VALUE}).")
+  double weightDecay = 0;
+
+  @Option(names = "--warmup-epochs", description = "Warm-up epochs (default: ${DEFAULT-VALUE}).")
+  double warmupEpochs = 0;
+
+  @Option(names = "--seed", description = "Seed of random init, shuffling and head (default: ${DEFAULT-VALUE}).")
+  long seed = 0;
+
+  @Option(names = "--threads", description = "Engine threads (default: all cores).")
+  Integer threads;
+
+  @Option(names = "--output", paramLabel = "DIR", description = "Where metrics.json goes (default: ${DEFAULT-VALUE}).")
+  Path output = Path.of("linprobe-output");
+
+  @Override
+  public Integer call() throws Exception {
+    ImageDataset train;
+    ImageDataset val;
+    if (data == null) {
+      train = Datasets.embeddedTrain();
+      val = Datasets.embeddedTest();
+    } else if (Files.isDirectory(data.resolve("train")) && Files.isDirectory(data.resolve("val"))) {
+      train = ImageFolderDataset.open(data.resolve("train"));
+      val = ImageFolderDataset.open(data.resolve("val"));
+    } else {
+      train = IdxDataset.open(idx(data, "train"));
+      val = IdxDataset.open(idx(data, "t10k"));
+    }
+    if (train.numClasses() < 2) {
+      throw new IllegalArgumentException(train.describe() + " has no labels: the probe needs labelled data");
+    }
+    PrintWriter out = spec.commandLine().getOut();
+    SaimEncoder.Builder b = SaimEncoder.builder()
+        .checkpoint(source.randomInit ? null : source.checkpoint)
+        .config(config())
+        .seed(seed);
+    if (threads != null) {
+      b.threads(threads);
+    }
+    float[][] trainX;
+    float[][] valX;
+    try (SaimEncoder encoder = b.build()) {
+      encoder.loadNotes().forEach(n -> out.println("note: " + n));
+      out.printf(Locale.ROOT, "extracting features: %s, %s%n", train.describe(), val.describe());
+      out.flush();
+      trainX = encoder.embed(raw(train));
+      valX = encoder.embed(raw(val));
+    }
+    int classes = Math.max(train.numClasses(), val.numClasses());
+    LinearProbe.Settings settings = new LinearProbe.Settings(epochs, batchSize, blr, weightDecay, warmupEpochs, seed);
+    LinearProbe.Result r = LinearProbe.run(trainX, labels(train), valX, labels(val), classes, settings);
+    JsonObject m = new JsonObject();
+    m.addProperty("top1", r.top1());
+    m.addProperty("top5", r.top5());
+    m.addProperty("train_loss", r.trainLoss());
+    m.addProperty("train_images", train.size());
+    m.addProperty("val_images", val.size());
+    m.addProperty("feature_dim", trainX[0].length);
+    m.addProperty("epochs", epochs);
+    m.addProperty("batch_size", batchSize);
+    m.addProperty("blr", blr);
+    m.addProperty("source", source.randomInit ? "random-init seed " + seed : source.checkpoint.toString());
+    Files.createDirectories(output);
+    AtomicFiles.write(output.resolve("metrics.json"),
+        (new GsonBuilder().setPrettyPrinting().create().toJson(m) + "\n").getBytes(StandardCharsets.UTF_8));
+    out.printf(Locale.ROOT, "train loss %.4f, metrics in %s%n", r.trainLoss(), output.resolve("metrics.json"));
+    out.printf(Locale.ROOT, "top-1 %.2f top-5 %.2f%n", r.top1(), r.top5());
+    out.flush();
+    return 0;
+  }
+
+  private static Path idx(Path dir, String prefix) throws IOException {
+    for (String suffix : new String[] {"", ".gz"}) {
+      Path p = dir.resolve(prefix + "-images-idx3-ubyte" + suffix);
+      if (Files.isRegularFile(p)) {
+        return p;
+      }
+    }
+    throw new IllegalArgumentException(dir + ": expected train/ and val/ image folders, or "
+        + prefix + "-images-idx3-ubyte[.gz] with its labels");
+  }
+
+  private static List<RawImage> raw(ImageDataset d) {
+    List<RawImage> out = new ArrayList<>(d.size());
+    for (int i = 0; i < d.size(); i++) {
+      DecodedImage img = d.image(i);
+      out.add(new RawImage(img.width(), img.height(), img.channels(), img.pixels()));
+    }
+    return out;
+  }
+
+  private static int[] labels(ImageDataset d) {
+    int[] y = new int[d.size()];
+    for (int i = 0; i < y.length; i++) {
+      y[i] = d.label(i);
+    }
+    return y;
+  }
+
+  private SaimConfig config() {
+    boolean any = model != null || dim != null || depth != null || heads != null || imgSize != null || patchSize != null;
+    if (!any && !source.randomInit) {
+      return null;
+    }
+    SaimConfig.Builder c = SaimConfig.preset(model == null ? "base" : model).toBuilder();
+    if (dim != null) {
+      c.width(dim);
+    }
+    if (depth != null) {
+      c.depth(depth).queryDepth(depth);
+    }
+    if (heads != null) {
+      c.heads(heads);
+    }
+    if (imgSize != null) {
+      c.imageSize(imgSize);
+    }
+    if (patchSize != null) {
+      c.patchSize(patchSize);
+    }
+    return c.build();
+  }
+}

@@ -1,0 +1,57 @@
+package io.github.saimjava.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import io.github.saimjava.data.Datasets;
+import io.github.saimjava.data.IdxDataset;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class LinprobeCommandTest {
+  /** Writes the first n embedded images and labels as an IDX pair named prefix-*. */
+  static void idxPair(Path dir, String prefix, IdxDataset src, int first, int n) throws Exception {
+    ByteBuffer img = ByteBuffer.allocate(16 + n * 784).putInt(0x803).putInt(n).putInt(28).putInt(28);
+    ByteBuffer lab = ByteBuffer.allocate(8 + n).putInt(0x801).putInt(n);
+    for (int i = first; i < first + n; i++) {
+      img.put(src.image(i).pixels());
+      lab.put((byte) src.label(i));
+    }
+    Files.write(dir.resolve(prefix + "-images-idx3-ubyte"), img.array());
+    Files.write(dir.resolve(prefix + "-labels-idx1-ubyte"), lab.array());
+  }
+
+  @Test
+  void probesAnEncoderAndEndsWithTheContractLine(@TempDir Path dir) throws Exception {
+    IdxDataset src = Datasets.embeddedTrain();
+    idxPair(dir, "train", src, 0, 1000);
+    idxPair(dir, "t10k", src, 1000, 400);
+    Path out = dir.resolve("probe");
+    CliTestSupport.Result r = CliTestSupport.run("linprobe", "--random-init", "--model", "tiny", "--img-size", "32",
+        "--patch-size", "8", "--dim", "48", "--depth", "2", "--heads", "3", "--data", dir.toString(),
+        "--epochs", "15", "--batch-size", "100", "--blr", "25", "--threads", "1", "--output", out.toString());
+    assertEquals(0, r.exitCode(), r.err());
+    Matcher m = Pattern.compile("top-1 (\\d+\\.\\d\\d) top-5 (\\d+\\.\\d\\d)").matcher(r.lastLine());
+    assertTrue(m.matches(), r.lastLine());
+    double top1 = Double.parseDouble(m.group(1));
+    // ten classes: chance is 10%; random-init ViT features of Fashion-MNIST are far better
+    assertTrue(top1 > 40, "top-1 " + top1);
+    JsonObject metrics = JsonParser.parseString(Files.readString(out.resolve("metrics.json"))).getAsJsonObject();
+    assertEquals(top1, metrics.get("top1").getAsDouble(), 0.006);
+    assertEquals(400, metrics.get("val_images").getAsInt());
+  }
+
+  @Test
+  void unlabelledOrMissingDataIsAClearError(@TempDir Path dir) {
+    CliTestSupport.Result r = CliTestSupport.run("linprobe", "--random-init", "--data", dir.toString());
+    assertEquals(2, r.exitCode());
+    assertTrue(r.err().contains("expected train/ and val/ image folders"), r.err());
+  }
+}

@@ -1,0 +1,199 @@
+package io.github.saimjava.downstream;
+
+import java.util.Arrays;
+import java.util.SplittableRandom;
+
+/**
+ * The paper's linear probe on frozen features: BatchNorm without affine parameters (eps 1e-6,
+ * batch statistics in training, running statistics for evaluation), then a linear head (weights
+ * drawn from N(0, 0.01), bias 0) trained with cross-entropy and LARS (momentum 0.9, trust
+ * coefficient 0.001, no trust ratio for the bias), learning rate {@code blr * batch / 256} with
+ * warm-up and a half-cycle cosine to 0 per iteration. Features are cached, so this runs on the host.
+ */
+public final class LinearProbe {
+  private LinearProbe() {}
+
+  /**
+   * Probe settings; the defaults are the paper's except the batch (2048 in the paper).
+   *
+   * @param epochs training epochs (paper: 90)
+   * @param batchSize images per step
+   * @param blr base learning rate (paper: 0.1)
+   * @param weightDecay LARS weight decay (paper: 0)
+   * @param warmupEpochs linear warm-up (SAIM.md: none)
+   * @param seed shuffling and head initialisation
+   */
+  public record Settings(int epochs, int batchSize, double blr, double weightDecay, double warmupEpochs, long seed) {
+    public Settings {
+      if (epochs <= 0 || batchSize <= 0 || !(blr > 0) || weightDecay < 0 || warmupEpochs < 0) {
+        throw new IllegalArgumentException("invalid probe settings: epochs " + epochs + ", batch " + batchSize
+            + ", blr " + blr + ", weight decay " + weightDecay + ", warm-up " + warmupEpochs);
+      }
+    }
+
+    /** The paper's settings with a batch of 256 and {@code epochs} epochs. */
+    public static Settings paper(int epochs) {
+      return new Settings(epochs, 256, 0.1, 0, 0, 0);
+    }
+  }
+
+  /**
+   * What the probe achieved.
+   *
+   * @param top1 validation top-1 accuracy in percent
+   * @param top5 validation top-5 accuracy in percent
+   * @param trainLoss mean cross-entropy of the last epoch
+   */
+  public record Result(double top1, double top5, double trainLoss) {}
+
+  /** Trains on {@code (trainX, trainY)} and evaluates on {@code (valX, valY)}; labels in {@code [0, classes)}. */
+  public static Result run(float[][] trainX, int[] trainY, float[][] valX, int[] valY, int classes, Settings s) {
+    int n = trainX.length;
+    if (n == 0 || valX.length == 0 || trainY.length != n || valY.length != valX.length || classes < 2) {
+      throw new IllegalArgumentException("the probe needs labelled training and validation features and at least 2 classes");
+    }
+    int d = trainX[0].length;
+    int batch = Math.min(s.batchSize(), n);
+    int stepsPerEpoch = n / batch;
+    double lr = s.blr() * batch / 256.0;
+    SplittableRandom rng = new SplittableRandom(s.seed());
+    double[][] w = new double[classes][d];
+    for (double[] row : w) {
+      for (int j = 0; j < d; j++) {
+        row[j] = rng.nextGaussian() * 0.01;
+      }
+    }
+    double[] b = new double[classes];
+    double[][] muW = new double[classes][d];
+    double[] muB = new double[classes];
+    double[] runMean = new double[d];
+    double[] runVar = new double[d];
+    Arrays.fill(runVar, 1.0);
+    double lastLoss = 0;
+    double[][] xn = new double[batch][d];
+    double[][] p = new double[batch][classes];
+    for (int epoch = 0; epoch < s.epochs(); epoch++) {
+      int[] order = shuffle(n, rng);
+      double lossSum = 0;
+      for (int step = 0; step < stepsPerEpoch; step++) {
+        double e = epoch + (double) step / stepsPerEpoch;
+        double cur = e < s.warmupEpochs() ? lr * e / s.warmupEpochs()
+            : lr * 0.5 * (1 + StrictMath.cos(Math.PI * (e - s.warmupEpochs()) / (s.epochs() - s.warmupEpochs())));
+        // BatchNorm (no affine) with batch statistics; running statistics as PyTorch keeps them
+        for (int j = 0; j < d; j++) {
+          double mean = 0;
+          for (int i = 0; i < batch; i++) {
+            mean += trainX[order[step * batch + i]][j];
+          }
+          mean /= batch;
+          double var = 0;
+          for (int i = 0; i < batch; i++) {
+            double c = trainX[order[step * batch + i]][j] - mean;
+            var += c * c;
+          }
+          double biased = var / batch;
+          double inv = 1 / Math.sqrt(biased + 1e-6);
+          for (int i = 0; i < batch; i++) {
+            xn[i][j] = (trainX[order[step * batch + i]][j] - mean) * inv;
+          }
+          runMean[j] = 0.9 * runMean[j] + 0.1 * mean;
+          runVar[j] = 0.9 * runVar[j] + 0.1 * (batch > 1 ? var / (batch - 1) : biased);
+        }
+        // softmax cross-entropy and its gradient
+        double[][] gw = new double[classes][d];
+        double[] gb = new double[classes];
+        for (int i = 0; i < batch; i++) {
+          int y = trainY[order[step * batch + i]];
+          double max = Double.NEGATIVE_INFINITY;
+          for (int k = 0; k < classes; k++) {
+            double z = b[k];
+            for (int j = 0; j < d; j++) {
+              z += w[k][j] * xn[i][j];
+            }
+            p[i][k] = z;
+            max = Math.max(max, z);
+          }
+          double sum = 0;
+          for (int k = 0; k < classes; k++) {
+            p[i][k] = Math.exp(p[i][k] - max);
+            sum += p[i][k];
+          }
+          for (int k = 0; k < classes; k++) {
+            p[i][k] /= sum;
+          }
+          lossSum += -Math.log(Math.max(p[i][y], 1e-300));
+          for (int k = 0; k < classes; k++) {
+            double g = (p[i][k] - (k == y ? 1 : 0)) / batch;
+            gb[k] += g;
+            for (int j = 0; j < d; j++) {
+              gw[k][j] += g * xn[i][j];
+            }
+          }
+        }
+        lars(w, gw, muW, cur, s.weightDecay());
+        for (int k = 0; k < classes; k++) {
+          muB[k] = 0.9 * muB[k] + gb[k];
+          b[k] -= cur * muB[k];
+        }
+      }
+      lastLoss = lossSum / ((double) stepsPerEpoch * batch);
+    }
+    int top1 = 0;
+    int top5 = 0;
+    for (int i = 0; i < valX.length; i++) {
+      double[] z = new double[classes];
+      for (int k = 0; k < classes; k++) {
+        z[k] = b[k];
+        for (int j = 0; j < d; j++) {
+          z[k] += w[k][j] * (valX[i][j] - runMean[j]) / Math.sqrt(runVar[j] + 1e-6);
+        }
+      }
+      int y = valY[i];
+      int above = 0;
+      for (int k = 0; k < classes; k++) {
+        if (z[k] > z[y] || (z[k] == z[y] && k < y)) {
+          above++;
+        }
+      }
+      top1 += above == 0 ? 1 : 0;
+      top5 += above < 5 ? 1 : 0;
+    }
+    return new Result(100.0 * top1 / valX.length, 100.0 * top5 / valX.length, lastLoss);
+  }
+
+  /** One LARS step of a 2-D parameter with momentum 0.9 and trust coefficient 0.001. */
+  static void lars(double[][] p, double[][] g, double[][] mu, double lr, double wd) {
+    double pn = 0;
+    double un = 0;
+    for (int k = 0; k < p.length; k++) {
+      for (int j = 0; j < p[k].length; j++) {
+        g[k][j] += wd * p[k][j];
+        pn += p[k][j] * p[k][j];
+        un += g[k][j] * g[k][j];
+      }
+    }
+    pn = Math.sqrt(pn);
+    un = Math.sqrt(un);
+    double q = pn > 0 && un > 0 ? 0.001 * pn / un : 1.0;
+    for (int k = 0; k < p.length; k++) {
+      for (int j = 0; j < p[k].length; j++) {
+        mu[k][j] = 0.9 * mu[k][j] + g[k][j] * q;
+        p[k][j] -= lr * mu[k][j];
+      }
+    }
+  }
+
+  private static int[] shuffle(int n, SplittableRandom r) {
+    int[] o = new int[n];
+    for (int i = 0; i < n; i++) {
+      o[i] = i;
+    }
+    for (int i = n - 1; i > 0; i--) {
+      int j = r.nextInt(i + 1);
+      int t = o[i];
+      o[i] = o[j];
+      o[j] = t;
+    }
+    return o;
+  }
+}
