@@ -1,61 +1,67 @@
 package io.github.saimjava.data;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jspecify.annotations.Nullable;
 
 /** Opens datasets: a folder is an image folder, a file an IDX images file; none, the embedded data. */
 public final class Datasets {
-  private static final String RES = "/io/github/saimjava/data/";
-
   private Datasets() {}
+
+  /**
+   * The dataset at {@code path}, or the embedded Fashion-MNIST training subset when null;
+   * undecodable images are errors.
+   *
+   * @throws IllegalArgumentException naming the path when it is missing, empty or not valid data
+   * @throws IOException when it cannot be read
+   */
+  public static ImageDataset open(@Nullable Path path) throws IOException {
+    return open(path, false);
+  }
 
   /**
    * The dataset at {@code path}, or the embedded Fashion-MNIST training subset when null.
    *
-   * @throws IllegalArgumentException naming the path when it is missing, empty or unreadable
+   * @param skipBadImages skip and count undecodable images of an image folder instead of failing
+   * @throws IllegalArgumentException naming the path when it is missing, empty or not valid data
+   * @throws IOException when it cannot be read
    */
-  public static ImageDataset open(@Nullable Path path) throws IOException {
+  public static ImageDataset open(@Nullable Path path, boolean skipBadImages) throws IOException {
     if (path == null) {
       return embeddedTrain();
     }
     if (Files.isDirectory(path)) {
-      return ImageFolderDataset.open(path);
+      return ImageFolderDataset.open(path, skipBadImages);
     }
     if (Files.isRegularFile(path)) {
       return IdxDataset.open(path);
     }
-    throw new IllegalArgumentException(path + ": no such file or folder (expected an image folder or an IDX file)");
+    throw new IllegalArgumentException(path + ": no such file or folder (expected an image folder "
+        + "<root>/<class>/<image>.jpg|jpeg|png, or an IDX images file such as train-images-idx3-ubyte.gz)");
   }
 
   /** The first 10,000 Fashion-MNIST training images with labels, embedded in this jar. */
   public static IdxDataset embeddedTrain() {
-    return embedded("fashion-mnist-train-10k", "embedded Fashion-MNIST train (first 10,000)");
+    return EmbeddedFashionMnist.train();
   }
 
   /** The first 2,000 Fashion-MNIST test images with labels, embedded in this jar. */
   public static IdxDataset embeddedTest() {
-    return embedded("fashion-mnist-test-2k", "embedded Fashion-MNIST test (first 2,000)");
+    return EmbeddedFashionMnist.test();
   }
 
-  private static IdxDataset embedded(String base, String name) {
-    try {
-      return IdxDataset.parse(name, resource(base + "-images-idx3-ubyte.gz"),
-          resource(base + "-labels-idx1-ubyte.gz"), name + " labels");
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the embedded dataset " + base, e);
+  /**
+   * {@code dataset} with its undecodable images skipped and counted, the next decodable image
+   * standing in for each (see {@link ImageDataset#load}); itself when it already skips.
+   */
+  public static ImageDataset skippingBadImages(ImageDataset dataset) {
+    if (dataset instanceof SkippingDataset || dataset instanceof IdxDataset) {
+      return dataset;
     }
-  }
-
-  private static byte[] resource(String name) throws IOException {
-    try (InputStream in = Datasets.class.getResourceAsStream(RES + name)) {
-      if (in == null) {
-        throw new IOException("missing resource " + RES + name);
-      }
-      return IdxDataset.readAll(in, name);
+    if (dataset instanceof ImageFolderDataset f && f.skipsBadImages()) {
+      return f;
     }
+    return new SkippingDataset(dataset);
   }
 }

@@ -1,5 +1,7 @@
 package io.github.saimjava.data;
 
+import java.util.Arrays;
+
 /**
  * Augmented, normalised training images in batches whose content is a pure function of the seed,
  * the epoch and the batch position, so a resumed run sees exactly the batches it would have seen.
@@ -24,6 +26,7 @@ public interface ImageBatches {
     /** The next batch (blocks until it is ready). */
     Batch next();
 
+    /** Stops any background work; further calls to {@link #next()} fail. */
     @Override
     void close();
   }
@@ -32,7 +35,35 @@ public interface ImageBatches {
    * One batch.
    *
    * @param pixels {@code N x C x H x W} float32 values, row-major
+   * @param labels class label of each image, -1 when unlabelled
    * @param indices dataset index of each image
    */
-  record Batch(float[] pixels, int[] indices) {}
+  record Batch(float[] pixels, int[] labels, int[] indices) {
+    /**
+     * Checks that there is one label per index.
+     *
+     * @throws IllegalArgumentException when the counts differ
+     */
+    public Batch {
+      if (labels.length != indices.length) {
+        throw new IllegalArgumentException(labels.length + " labels for " + indices.length + " images");
+      }
+    }
+
+    /** A batch of unlabelled images. */
+    public Batch(float[] pixels, int[] indices) {
+      this(pixels, unlabelled(indices.length), indices);
+    }
+
+    private static int[] unlabelled(int n) {
+      int[] l = new int[n];
+      Arrays.fill(l, -1);
+      return l;
+    }
+
+    /** Number of images. */
+    public int count() {
+      return indices.length;
+    }
+  }
 }

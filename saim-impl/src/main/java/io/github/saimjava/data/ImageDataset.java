@@ -1,23 +1,45 @@
 package io.github.saimjava.data;
 
-/** Images addressed by index, with class labels (unused by pre-training). Must be safe to read from several threads. */
+/**
+ * Images addressed by index {@code 0 .. size() - 1}, with optional class labels (unused by
+ * pre-training). Implementations must be safe to read from several threads at once.
+ */
 public interface ImageDataset {
   /** Number of images. */
   int size();
 
   /**
-   * Decodes image {@code index}.
+   * Decodes image {@code index}, 8-bit, with one (grayscale) or three (RGB) channels.
    *
    * @throws IllegalArgumentException naming the file when it cannot be decoded
+   * @throws IndexOutOfBoundsException when {@code index} is outside {@code 0 .. size() - 1}
    */
   DecodedImage image(int index);
 
   /** Class label of image {@code index}, or -1 when unlabelled. */
   int label(int index);
 
+  /**
+   * Image {@code index} with its label. A dataset that skips undecodable images answers with the
+   * next decodable image (in index order, wrapping) and that image's label.
+   *
+   * @throws IllegalArgumentException naming the file when it cannot be decoded and is not skipped
+   */
+  default LabeledImage load(int index) {
+    return new LabeledImage(image(index), label(index));
+  }
+
   /** Number of classes, 0 when unlabelled. */
   int numClasses();
 
-  /** What the data is, for logs and error messages. */
+  /** A short name: the file, folder or resource the images come from. */
+  String name();
+
+  /** What the data is, with its size, for logs and error messages. */
   String describe();
+
+  /** Distinct undecodable images skipped so far; 0 for a dataset that does not skip. */
+  default long skippedImages() {
+    return 0;
+  }
 }

@@ -1,72 +1,127 @@
 package io.github.saimjava.data;
 
+import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
+import java.awt.image.ColorModel;
+import java.awt.image.IndexColorModel;
+import java.awt.image.Raster;
 import java.io.IOException;
+import java.nio.file.FileVisitOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.stream.Stream;
 import javax.imageio.ImageIO;
+import javax.imageio.ImageReader;
+import javax.imageio.stream.FileImageInputStream;
+import javax.imageio.stream.ImageInputStream;
+import org.jspecify.annotations.Nullable;
 
 /**
- * The ImageNet folder layout: {@code root/<class>/<image>.jpg|jpeg|png}. Classes are the sorted
- * sub-folder names, images are sorted by path within them; decoding (javax.imageio) happens on
- * demand, so the loader's threads share the work.
+ * The ImageNet folder layout, as torchvision's {@code ImageFolder} reads it: {@code
+ * root/<class>/.../<image>.jpg|jpeg|png}. Classes are the sub-folders sorted by name and labelled
+ * by their position; the images of a class are found at any depth (links followed) and sorted by
+ * path. Names starting with a dot are ignored, as are files with other extensions.
+ *
+ * <p>Images are decoded on demand with javax.imageio: JPEG and PNG; grayscale stays one channel,
+ * RGB, RGBA (alpha dropped) and palette images become RGB, 16-bit samples keep their high byte.
+ * Sample values are taken as stored, without colour management, as PIL does.
  */
 public final class ImageFolderDataset implements ImageDataset {
+  /** Largest image accepted, in pixels, against decompression bombs. */
+  public static final long MAX_PIXELS = 1L << 28;
+
   private final Path root;
   private final List<Path> files;
   private final int[] labels;
   private final List<String> classes;
+  private final @Nullable BadImages bad;
 
-  private ImageFolderDataset(Path root, List<Path> files, int[] labels, List<String> classes) {
+  private ImageFolderDataset(Path root, List<Path> files, int[] labels, List<String> classes, boolean skipBadImages) {
     this.root = root;
     this.files = files;
     this.labels = labels;
     this.classes = classes;
+    this.bad = skipBadImages ? new BadImages() : null;
+  }
+
+  /**
+   * Scans {@code root}; an undecodable image is an error when it is loaded.
+   *
+   * @throws IllegalArgumentException when the folder is missing, has no class sub-folders, or a
+   *     class folder holds no images, saying what is expected
+   * @throws IOException when the folder cannot be listed
+   */
+  public static ImageFolderDataset open(Path root) throws IOException {
+    return open(root, false);
   }
 
   /**
    * Scans {@code root}.
    *
-   * @throws IllegalArgumentException when it is missing or holds no images, saying what is expected
+   * @param skipBadImages when true, an undecodable image is skipped and counted ({@link
+   *     #skippedImages()}) and the next decodable image stands in for it; when false it is an
+   *     {@link IllegalArgumentException} naming the file
+   * @throws IllegalArgumentException when the folder is missing, has no class sub-folders, or a
+   *     class folder holds no images, saying what is expected
+   * @throws IOException when the folder cannot be listed
    */
-  public static ImageFolderDataset open(Path root) throws IOException {
+  public static ImageFolderDataset open(Path root, boolean skipBadImages) throws IOException {
+    String expected = "expected " + root + "/<class>/<image>.jpg|jpeg|png";
     if (!Files.isDirectory(root)) {
-      throw new IllegalArgumentException(root + ": no such folder (expected class sub-folders of JPEG/PNG images, or an IDX file)");
+      throw new IllegalArgumentException(root + ": no such folder (" + expected + ")");
     }
     List<Path> classDirs = new ArrayList<>();
     try (Stream<Path> s = Files.list(root)) {
-      s.filter(Files::isDirectory).sorted().forEach(classDirs::add);
+      s.filter(p -> !hidden(p) && Files.isDirectory(p)).forEach(classDirs::add);
+    }
+    classDirs.sort((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()));
+    if (classDirs.isEmpty()) {
+      throw new IllegalArgumentException(root + ": no images found, no class sub-folders (" + expected + ")");
     }
     List<Path> files = new ArrayList<>();
-    List<Integer> labels = new ArrayList<>();
     List<String> classes = new ArrayList<>();
-    for (Path dir : classDirs) {
+    int[] counts = new int[classDirs.size()];
+    for (int c = 0; c < classDirs.size(); c++) {
+      Path dir = classDirs.get(c);
       List<Path> images;
-      try (Stream<Path> s = Files.walk(dir)) {
-        images = s.filter(Files::isRegularFile).filter(ImageFolderDataset::isImage).sorted().toList();
+      try (Stream<Path> s = Files.walk(dir, FileVisitOption.FOLLOW_LINKS)) {
+        images = s.filter(p -> isImage(dir, p) && Files.isRegularFile(p))
+            .sorted((a, b) -> dir.relativize(a).toString().compareTo(dir.relativize(b).toString()))
+            .toList();
       }
       if (images.isEmpty()) {
-        continue;
+        throw new IllegalArgumentException(dir + ": no images found in this class folder (" + expected + ")");
       }
       classes.add(dir.getFileName().toString());
-      for (Path p : images) {
-        files.add(p);
-        labels.add(classes.size() - 1);
+      files.addAll(images);
+      counts[c] = images.size();
+    }
+    int[] labels = new int[files.size()];
+    int at = 0;
+    for (int c = 0; c < counts.length; c++) {
+      for (int i = 0; i < counts[c]; i++) {
+        labels[at++] = c;
       }
     }
-    if (files.isEmpty()) {
-      throw new IllegalArgumentException(root + ": no images found (expected " + root
-          + "/<class>/<image>.jpg|jpeg|png)");
-    }
-    return new ImageFolderDataset(root, List.copyOf(files),
-        labels.stream().mapToInt(Integer::intValue).toArray(), List.copyOf(classes));
+    return new ImageFolderDataset(root, List.copyOf(files), labels, List.copyOf(classes), skipBadImages);
   }
 
-  static boolean isImage(Path p) {
+  private static boolean hidden(Path p) {
+    Path name = p.getFileName();
+    return name != null && name.toString().startsWith(".");
+  }
+
+  private static boolean isImage(Path classDir, Path p) {
+    for (Path part : classDir.relativize(p)) {
+      if (part.toString().startsWith(".")) {
+        return false;
+      }
+    }
     String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
     return n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".png");
   }
@@ -81,6 +136,11 @@ public final class ImageFolderDataset implements ImageDataset {
     return classes;
   }
 
+  /** The folder scanned. */
+  public Path root() {
+    return root;
+  }
+
   @Override
   public int size() {
     return files.size();
@@ -88,40 +148,159 @@ public final class ImageFolderDataset implements ImageDataset {
 
   @Override
   public DecodedImage image(int index) {
-    return decode(files.get(index));
+    return load(index).image();
+  }
+
+  @Override
+  public LabeledImage load(int index) {
+    Objects.checkIndex(index, files.size());
+    if (bad == null) {
+      return new LabeledImage(decode(files.get(index)), labels[index]);
+    }
+    return bad.load(index, files.size(), i -> new LabeledImage(decode(files.get(i)), labels[i]), describe());
+  }
+
+  /** Whether undecodable images are skipped rather than errors. */
+  public boolean skipsBadImages() {
+    return bad != null;
+  }
+
+  /** The undecodable images skipped so far, each as its error message (naming the file), in index order. */
+  public List<String> skippedFiles() {
+    return bad == null ? List.of() : bad.messages();
+  }
+
+  @Override
+  public long skippedImages() {
+    return bad == null ? 0 : bad.count();
   }
 
   /**
-   * Decodes one JPEG or PNG file to 8-bit gray or RGB (alpha dropped, palettes expanded).
+   * Decodes one JPEG or PNG file to 8-bit grayscale or RGB (alpha dropped, palettes expanded).
    *
-   * @throws IllegalArgumentException naming the file when it cannot be decoded
+   * @throws IllegalArgumentException naming the file when it is missing, corrupt, truncated, too
+   *     large or not a JPEG or PNG image
    */
   public static DecodedImage decode(Path file) {
-    BufferedImage img;
-    try {
-      img = ImageIO.read(file.toFile());
+    ImageReader reader = null;
+    try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
+      Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
+      if (!readers.hasNext()) {
+        throw new IllegalArgumentException(file + ": not a supported image (JPEG or PNG expected)");
+      }
+      reader = readers.next();
+      String format = reader.getFormatName().toLowerCase(Locale.ROOT);
+      if (!format.equals("jpeg") && !format.equals("jpg") && !format.equals("png")) {
+        throw new IllegalArgumentException(file + ": unsupported image format " + format + " (JPEG or PNG expected)");
+      }
+      reader.setInput(in, true, true);
+      List<String> warnings = new ArrayList<>();
+      reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
+      long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
+      if (pixels > MAX_PIXELS) {
+        throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: %d x %d pixels, more than the %d accepted",
+            file, reader.getWidth(0), reader.getHeight(0), MAX_PIXELS));
+      }
+      BufferedImage img = reader.read(0);
+      if (!warnings.isEmpty()) {
+        throw new IllegalArgumentException(file + ": corrupt image (" + String.join("; ", warnings) + ")");
+      }
+      return convert(img);
     } catch (IOException | RuntimeException e) {
-      throw new IllegalArgumentException(file + ": cannot decode image (" + e.getMessage() + ")");
+      if (e instanceof IllegalArgumentException iae && iae.getMessage() != null
+          && iae.getMessage().startsWith(file.toString())) {
+        throw iae;
+      }
+      throw new IllegalArgumentException(file + ": cannot decode image (" + e + ")", e);
+    } finally {
+      if (reader != null) {
+        reader.dispose();
+      }
     }
-    if (img == null) {
-      throw new IllegalArgumentException(file + ": not a supported image (JPEG or PNG expected)");
-    }
+  }
+
+  /** 8-bit gray or RGB samples as stored, without colour conversion. */
+  static DecodedImage convert(BufferedImage img) {
     int w = img.getWidth();
     int h = img.getHeight();
-    boolean gray = img.getType() == BufferedImage.TYPE_BYTE_GRAY;
-    byte[] px = new byte[w * h * (gray ? 1 : 3)];
-    if (gray) {
-      img.getRaster().getDataElements(0, 0, w, h, px);
-      return new DecodedImage(w, h, 1, px);
+    ColorModel cm = img.getColorModel();
+    Raster r = img.getRaster();
+    int bands = r.getNumBands();
+    int[] row = new int[w * bands];
+    if (cm instanceof IndexColorModel icm) {
+      int n = icm.getMapSize();
+      byte[] red = new byte[n];
+      byte[] green = new byte[n];
+      byte[] blue = new byte[n];
+      icm.getReds(red);
+      icm.getGreens(green);
+      icm.getBlues(blue);
+      boolean gray = true;
+      for (int i = 0; i < n && gray; i++) {
+        gray = red[i] == green[i] && green[i] == blue[i];
+      }
+      int c = gray ? 1 : 3;
+      byte[] px = new byte[w * h * c];
+      for (int y = 0; y < h; y++) {
+        r.getPixels(0, y, w, 1, row);
+        for (int x = 0; x < w; x++) {
+          int idx = Math.min(row[x * bands], n - 1);
+          int o = (y * w + x) * c;
+          px[o] = red[idx];
+          if (!gray) {
+            px[o + 1] = green[idx];
+            px[o + 2] = blue[idx];
+          }
+        }
+      }
+      return new DecodedImage(w, h, c, px);
     }
-    int[] row = new int[w];
+    int colour = cm.getNumColorComponents();
+    int space = cm.getColorSpace().getType();
+    int c;
+    if (space == ColorSpace.TYPE_GRAY && colour == 1) {
+      c = 1;
+    } else if (space == ColorSpace.TYPE_RGB && colour == 3) {
+      c = 3;
+    } else {
+      return viaRgb(img);
+    }
+    int[] shift = new int[c];
+    int[] scale = new int[c];
+    for (int b = 0; b < c; b++) {
+      int bits = r.getSampleModel().getSampleSize(b);
+      if (bits > 8) {
+        shift[b] = bits - 8;
+      } else if (bits < 8) {
+        scale[b] = 255 / ((1 << bits) - 1);
+      }
+    }
+    byte[] px = new byte[w * h * c];
     for (int y = 0; y < h; y++) {
-      img.getRGB(0, y, w, 1, row, 0, w);
+      r.getPixels(0, y, w, 1, row);
+      for (int x = 0; x < w; x++) {
+        for (int b = 0; b < c; b++) {
+          int v = row[x * bands + b];
+          px[(y * w + x) * c + b] = (byte) (scale[b] != 0 ? v * scale[b] : v >>> shift[b]);
+        }
+      }
+    }
+    return new DecodedImage(w, h, c, px);
+  }
+
+  /** Anything else (another colour space) through Java's conversion to sRGB. */
+  private static DecodedImage viaRgb(BufferedImage img) {
+    int w = img.getWidth();
+    int h = img.getHeight();
+    byte[] px = new byte[w * h * 3];
+    int[] argb = new int[w];
+    for (int y = 0; y < h; y++) {
+      img.getRGB(0, y, w, 1, argb, 0, w);
       for (int x = 0; x < w; x++) {
         int o = (y * w + x) * 3;
-        px[o] = (byte) (row[x] >> 16);
-        px[o + 1] = (byte) (row[x] >> 8);
-        px[o + 2] = (byte) row[x];
+        px[o] = (byte) (argb[x] >> 16);
+        px[o + 1] = (byte) (argb[x] >> 8);
+        px[o + 2] = (byte) argb[x];
       }
     }
     return new DecodedImage(w, h, 3, px);
@@ -135,6 +314,11 @@ public final class ImageFolderDataset implements ImageDataset {
   @Override
   public int numClasses() {
     return classes.size();
+  }
+
+  @Override
+  public String name() {
+    return root.toString();
   }
 
   @Override

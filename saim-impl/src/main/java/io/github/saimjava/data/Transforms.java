@@ -1,244 +1,417 @@
 package io.github.saimjava.data;
 
+import io.github.saimjava.api.Augmentation;
+import java.util.List;
+import java.util.Locale;
 import java.util.SplittableRandom;
 
 /**
- * Image transforms of the paper's recipe, on 8-bit images, producing normalised float {@code C x S x S}
- * arrays. Resampling is bicubic as PIL does it (cubic kernel with a = -0.5, the support widened by
- * the scale factor when shrinking, so downsampling is antialiased), rounded back to 8 bits like a
- * PIL image before normalisation.
+ * The image transforms of the SAIM reference recipe, which follows torchvision on PIL images, and
+ * their building blocks:
+ *
+ * <ul>
+ *   <li>{@link #randomResizedCropFlip(int, int)}: {@code RandomResizedCrop(size, scale=(0.2, 1.0),
+ *       ratio=(3/4, 4/3), bicubic)}, {@code RandomHorizontalFlip(0.5)}, {@code ToTensor}, {@code
+ *       Normalize(ImageNet mean, std)} (pre-training);
+ *   <li>{@link #padFlip(int, int)}: for small images, zero-pad centred to the size (e.g.
+ *       Fashion-MNIST 28 to 32), then the flip and normalisation;
+ *   <li>{@link #evaluation(int, int)}: resize the shorter side to {@code size / 0.875} (256 for
+ *       224), centre-crop {@code size}, normalise.
+ * </ul>
+ *
+ * Every random draw of an image comes from {@link #random(long, int, int)}, so the output is a
+ * pure function of the image and (seed, epoch, index).
  */
 public final class Transforms {
-  /** ImageNet channel means (RGB) used by the reference. */
-  public static final float[] MEAN = {0.485f, 0.456f, 0.406f};
-  /** ImageNet channel standard deviations (RGB) used by the reference. */
-  public static final float[] STD = {0.229f, 0.224f, 0.225f};
+  /** ImageNet channel means (R, G, B) of the reference's {@code Normalize}. */
+  public static final List<Float> IMAGENET_MEAN = List.of(0.485f, 0.456f, 0.406f);
+  /** ImageNet channel standard deviations (R, G, B) of the reference's {@code Normalize}. */
+  public static final List<Float> IMAGENET_STD = List.of(0.229f, 0.224f, 0.225f);
+  /** Mean used when the output has one channel: the average of the three ImageNet means. */
+  public static final float GRAY_MEAN = 0.449f;
+  /** Standard deviation used when the output has one channel: the average of the three. */
+  public static final float GRAY_STD = 0.226f;
+
+  /** Smallest area fraction of the reference's RandomResizedCrop. */
+  public static final double MIN_SCALE = 0.2;
+  /** Largest area fraction of the reference's RandomResizedCrop. */
+  public static final double MAX_SCALE = 1.0;
+  /** Smallest aspect ratio (width / height) of RandomResizedCrop. */
+  public static final double MIN_RATIO = 3.0 / 4.0;
+  /** Largest aspect ratio (width / height) of RandomResizedCrop. */
+  public static final double MAX_RATIO = 4.0 / 3.0;
+  /** Evaluation centre-crop fraction: the shorter side is resized to {@code size / CROP_FRACTION}. */
+  public static final double CROP_FRACTION = 224.0 / 256.0;
+
+  private static final float[][] LUT3 = new float[3][256];
+  private static final float[] LUT1 = new float[256];
+
+  static {
+    for (int v = 0; v < 256; v++) {
+      for (int c = 0; c < 3; c++) {
+        LUT3[c][v] = normalise(v, IMAGENET_MEAN.get(c), IMAGENET_STD.get(c));
+      }
+      LUT1[v] = normalise(v, GRAY_MEAN, GRAY_STD);
+    }
+  }
 
   private Transforms() {}
 
-  /** A crop box in source pixels. */
-  public record Box(int x, int y, int width, int height) {}
+  /**
+   * The normalised value of an 8-bit sample: {@code (v / 255 - mean) / std} in float32 arithmetic,
+   * as torchvision's {@code ToTensor} and {@code Normalize} compute it.
+   */
+  public static float normalise(int value, float mean, float std) {
+    return ((float) value / 255f - mean) / std;
+  }
 
   /**
-   * torchvision's RandomResizedCrop box: up to ten tries of an area fraction uniform in
-   * {@code [minScale, maxScale]} and a log-uniform aspect ratio in [3/4, 4/3], accepted when it fits;
-   * otherwise the centre crop clamped to the ratio range.
+   * The generator of every random draw for image {@code index} in {@code epoch} of a run seeded
+   * with {@code seed}: a pure function of the three.
    */
-  public static Box randomResizedCropBox(int w, int h, double minScale, double maxScale, SplittableRandom r) {
-    double area = (double) w * h;
-    double logLo = StrictMath.log(3.0 / 4.0);
-    double logHi = StrictMath.log(4.0 / 3.0);
+  public static SplittableRandom random(long seed, int epoch, int index) {
+    return new SplittableRandom(Seeds.mix(Seeds.AUGMENT, seed, epoch, index));
+  }
+
+  /**
+   * A RandomResizedCrop box and how it was drawn.
+   *
+   * @param box the crop, inside the image
+   * @param fallback true when ten attempts failed and the box is the centre crop clamped to the ratio range
+   * @param areaFraction the sampled fraction of the image area (NaN for the fallback)
+   * @param aspectRatio the sampled width / height ratio (NaN for the fallback)
+   */
+  public record CropSample(CropBox box, boolean fallback, double areaFraction, double aspectRatio) {}
+
+  /**
+   * torchvision's {@code RandomResizedCrop.get_params}: up to ten attempts, each drawing an area
+   * fraction uniform in {@code [minScale, maxScale]} and a ratio whose log is uniform in {@code
+   * [log minRatio, log maxRatio]}, with sides {@code w = round(sqrt(area * ratio))}, {@code h =
+   * round(sqrt(area / ratio))} (round half to even, as Python); the first that fits ({@code 0 < w <=
+   * width}, {@code 0 < h <= height}) gets a uniform top-left corner. Otherwise the centre crop of
+   * the whole image clamped to the ratio range.
+   *
+   * @throws IllegalArgumentException when a size is not positive or a range is empty or not positive
+   */
+  public static CropSample randomResizedCrop(int width, int height, double minScale, double maxScale,
+      double minRatio, double maxRatio, SplittableRandom random) {
+    checkRanges(minScale, maxScale, minRatio, maxRatio);
+    if (width <= 0 || height <= 0) {
+      throw new IllegalArgumentException("invalid image size " + width + " x " + height);
+    }
+    double area = (double) width * height;
+    double logLo = StrictMath.log(minRatio);
+    double logHi = StrictMath.log(maxRatio);
     for (int attempt = 0; attempt < 10; attempt++) {
-      double target = area * (minScale + (maxScale - minScale) * r.nextDouble());
-      double aspect = StrictMath.exp(logLo + (logHi - logLo) * r.nextDouble());
-      int cw = (int) Math.round(StrictMath.sqrt(target * aspect));
-      int ch = (int) Math.round(StrictMath.sqrt(target / aspect));
-      if (cw > 0 && cw <= w && ch > 0 && ch <= h) {
-        int y = r.nextInt(h - ch + 1);
-        int x = r.nextInt(w - cw + 1);
-        return new Box(x, y, cw, ch);
+      double fraction = minScale + (maxScale - minScale) * random.nextDouble();
+      double ratio = StrictMath.exp(logLo + (logHi - logLo) * random.nextDouble());
+      double target = area * fraction;
+      long w = (long) Math.rint(Math.sqrt(target * ratio));
+      long h = (long) Math.rint(Math.sqrt(target / ratio));
+      if (0 < w && w <= width && 0 < h && h <= height) {
+        int top = random.nextInt(height - (int) h + 1);
+        int left = random.nextInt(width - (int) w + 1);
+        return new CropSample(new CropBox(left, top, (int) w, (int) h), false, fraction, ratio);
       }
     }
-    double inRatio = (double) w / h;
-    int cw;
-    int ch;
-    if (inRatio < 3.0 / 4.0) {
-      cw = w;
-      ch = (int) Math.round(cw / (3.0 / 4.0));
-    } else if (inRatio > 4.0 / 3.0) {
-      ch = h;
-      cw = (int) Math.round(ch * (4.0 / 3.0));
+    double inRatio = (double) width / height;
+    int w;
+    int h;
+    if (inRatio < minRatio) {
+      w = width;
+      h = (int) Math.rint(w / minRatio);
+    } else if (inRatio > maxRatio) {
+      h = height;
+      w = (int) Math.rint(h * maxRatio);
     } else {
-      cw = w;
-      ch = h;
+      w = width;
+      h = height;
     }
-    return new Box((w - cw) / 2, (h - ch) / 2, cw, ch);
+    w = Math.max(1, Math.min(w, width));
+    h = Math.max(1, Math.min(h, height));
+    return new CropSample(new CropBox((width - w) / 2, (height - h) / 2, w, h), true, Double.NaN, Double.NaN);
   }
 
-  /** The training transform of the paper: RandomResizedCrop(size, scale 0.2-1), flip p = 0.5, normalise. */
-  public static float[] randomResizedCropFlip(DecodedImage img, int size, int channels, SplittableRandom r) {
-    Box box = randomResizedCropBox(img.width(), img.height(), 0.2, 1.0, r);
-    float[] chw = resize(img, box, size, size);
-    if (r.nextDouble() < 0.5) {
-      flip(chw, img.channels(), size, size);
+  private static void checkRanges(double minScale, double maxScale, double minRatio, double maxRatio) {
+    if (!(minScale > 0 && minScale <= maxScale && maxScale <= 1)) {
+      throw new IllegalArgumentException("scale range must satisfy 0 < min <= max <= 1, got ["
+          + minScale + ", " + maxScale + "]");
     }
-    return normalise(chw, img.channels(), size, channels);
-  }
-
-  /** For small images: zero-pad (centred) to the size, or resize when larger; flip p = 0.5; normalise. */
-  public static float[] padFlip(DecodedImage img, int size, int channels, SplittableRandom r) {
-    float[] chw;
-    int c = img.channels();
-    if (img.width() <= size && img.height() <= size) {
-      chw = pad(img, size);
-    } else {
-      chw = resize(img, new Box(0, 0, img.width(), img.height()), size, size);
-    }
-    if (r.nextDouble() < 0.5) {
-      flip(chw, c, size, size);
-    }
-    return normalise(chw, c, size, channels);
-  }
-
-  /**
-   * Evaluation transform: resize the shorter side to {@code size * 256 / 224} (bicubic), centre-crop
-   * {@code size}, normalise. Images no larger than {@code size} are zero-padded instead.
-   */
-  public static float[] centreCrop(DecodedImage img, int size, int channels) {
-    if (img.width() <= size && img.height() <= size) {
-      return normalise(pad(img, size), img.channels(), size, channels);
-    }
-    int shorter = (int) Math.round(size * 256.0 / 224.0);
-    double s = (double) shorter / Math.min(img.width(), img.height());
-    int rw = Math.max(size, (int) Math.round(img.width() * s));
-    int rh = Math.max(size, (int) Math.round(img.height() * s));
-    // the crop of the resized image maps back to a box in the source
-    double cx = (rw - size) / 2.0 / rw * img.width();
-    double cy = (rh - size) / 2.0 / rh * img.height();
-    int bw = (int) Math.round((double) size / rw * img.width());
-    int bh = (int) Math.round((double) size / rh * img.height());
-    float[] chw = resize(img, new Box((int) Math.round(cx), (int) Math.round(cy), bw, bh), size, size);
-    return normalise(chw, img.channels(), size, channels);
-  }
-
-  /** Zero-pads (centred) an image no larger than {@code size}; 0-255 values, channel-major. */
-  static float[] pad(DecodedImage img, int size) {
-    int c = img.channels();
-    float[] chw = new float[c * size * size];
-    int ox = (size - img.width()) / 2;
-    int oy = (size - img.height()) / 2;
-    for (int ch = 0; ch < c; ch++) {
-      for (int y = 0; y < img.height(); y++) {
-        for (int x = 0; x < img.width(); x++) {
-          chw[(ch * size + y + oy) * size + x + ox] = img.at(x, y, ch);
-        }
-      }
-    }
-    return chw;
-  }
-
-  /** PIL's bicubic kernel, a = -0.5. */
-  static double cubic(double x) {
-    double a = -0.5;
-    x = Math.abs(x);
-    if (x < 1) {
-      return ((a + 2) * x - (a + 3)) * x * x + 1;
-    }
-    if (x < 2) {
-      return (((x - 5) * x + 8) * x - 4) * a;
-    }
-    return 0;
-  }
-
-  /** Per output pixel: first source index and normalised weights, PIL-style. */
-  record Coefficients(int[] first, double[][] weights) {}
-
-  static Coefficients coefficients(int inStart, int inLength, int inSize, int out) {
-    double scale = (double) inLength / out;
-    double filterScale = Math.max(scale, 1.0);
-    double support = 2.0 * filterScale;
-    int[] first = new int[out];
-    double[][] w = new double[out][];
-    for (int i = 0; i < out; i++) {
-      double centre = inStart + (i + 0.5) * scale;
-      int lo = Math.max((int) (centre - support + 0.5), 0);
-      int hi = Math.min((int) (centre + support + 0.5), inSize);
-      double[] k = new double[Math.max(hi - lo, 1)];
-      double sum = 0;
-      for (int j = 0; j < hi - lo; j++) {
-        k[j] = cubic((j + lo - centre + 0.5) / filterScale);
-        sum += k[j];
-      }
-      if (sum != 0) {
-        for (int j = 0; j < k.length; j++) {
-          k[j] /= sum;
-        }
-      }
-      first[i] = lo;
-      w[i] = k;
-    }
-    return new Coefficients(first, w);
-  }
-
-  /** Bicubic resize of {@code box} to {@code outW x outH}; result in 0-255, rounded, channel-major. */
-  public static float[] resize(DecodedImage img, Box box, int outW, int outH) {
-    int c = img.channels();
-    Coefficients cx = coefficients(box.x(), box.width(), img.width(), outW);
-    Coefficients cy = coefficients(box.y(), box.height(), img.height(), outH);
-    // horizontal pass over the rows the vertical pass needs
-    int y0 = cy.first()[0];
-    int y1 = cy.first()[outH - 1] + cy.weights()[outH - 1].length;
-    int rows = y1 - y0;
-    double[] tmp = new double[c * rows * outW];
-    for (int ch = 0; ch < c; ch++) {
-      for (int y = 0; y < rows; y++) {
-        for (int x = 0; x < outW; x++) {
-          double s = 0;
-          double[] k = cx.weights()[x];
-          int f = cx.first()[x];
-          for (int j = 0; j < k.length; j++) {
-            s += k[j] * img.at(f + j, y0 + y, ch);
-          }
-          tmp[(ch * rows + y) * outW + x] = clampRound(s);
-        }
-      }
-    }
-    float[] out = new float[c * outH * outW];
-    for (int ch = 0; ch < c; ch++) {
-      for (int y = 0; y < outH; y++) {
-        double[] k = cy.weights()[y];
-        int f = cy.first()[y] - y0;
-        for (int x = 0; x < outW; x++) {
-          double s = 0;
-          for (int j = 0; j < k.length; j++) {
-            s += k[j] * tmp[(ch * rows + f + j) * outW + x];
-          }
-          out[(ch * outH + y) * outW + x] = (float) clampRound(s);
-        }
-      }
-    }
-    return out;
-  }
-
-  private static double clampRound(double v) {
-    return Math.max(0, Math.min(255, Math.rint(v)));
-  }
-
-  static void flip(float[] chw, int c, int h, int w) {
-    for (int ch = 0; ch < c; ch++) {
-      for (int y = 0; y < h; y++) {
-        int row = (ch * h + y) * w;
-        for (int x = 0; x < w / 2; x++) {
-          float t = chw[row + x];
-          chw[row + x] = chw[row + w - 1 - x];
-          chw[row + w - 1 - x] = t;
-        }
-      }
+    if (!(minRatio > 0 && minRatio <= maxRatio && Double.isFinite(maxRatio))) {
+      throw new IllegalArgumentException("ratio range must satisfy 0 < min <= max, got ["
+          + minRatio + ", " + maxRatio + "]");
     }
   }
 
   /**
-   * 0-255 values of {@code srcChannels} channels to normalised {@code outChannels}: gray is
-   * replicated to RGB, RGB is reduced to luma for one channel; ImageNet mean and std.
+   * torchvision's {@code Resize(shorter)}: the shorter side becomes {@code shorter}, the longer
+   * {@code floor(shorter * longer / shorter side)}; the image itself when that is its size.
    */
-  static float[] normalise(float[] chw, int srcChannels, int size, int outChannels) {
-    int plane = size * size;
-    float[] out = new float[outChannels * plane];
-    for (int oc = 0; oc < outChannels; oc++) {
-      float mean = outChannels == 3 ? MEAN[oc] : 0.449f;
-      float std = outChannels == 3 ? STD[oc] : 0.226f;
-      for (int i = 0; i < plane; i++) {
-        float v;
-        if (srcChannels == outChannels) {
-          v = chw[oc * plane + i];
-        } else if (srcChannels == 1) {
-          v = chw[i];
-        } else {
-          v = Math.round(0.299f * chw[i] + 0.587f * chw[plane + i] + 0.114f * chw[2 * plane + i]);
+  public static DecodedImage resizeShorterSide(DecodedImage image, int shorter, Bicubic bicubic) {
+    if (shorter <= 0) {
+      throw new IllegalArgumentException("invalid size " + shorter);
+    }
+    int w = image.width();
+    int h = image.height();
+    int nw;
+    int nh;
+    if (w <= h) {
+      nw = shorter;
+      nh = (int) ((double) ((long) shorter * h) / w);
+    } else {
+      nh = shorter;
+      nw = (int) ((double) ((long) shorter * w) / h);
+    }
+    return nw == w && nh == h ? image : bicubic.resize(image, nw, nh);
+  }
+
+  /**
+   * Where the image's first column (or row) lands on a centred canvas of {@code size}: torchvision's
+   * {@code CenterCrop}, which pads with {@code (size - length) / 2} zeros before when the image is
+   * smaller, and crops {@code round((length - size) / 2)} (half to even) when it is larger.
+   */
+  static int centreOffset(int length, int size) {
+    return length <= size ? (size - length) / 2 : -(int) Math.rint((length - size) / 2.0);
+  }
+
+  /**
+   * Writes {@code image} onto a {@code size x size} canvas, its top-left corner at (offX, offY),
+   * zeros where it does not reach, mirrored left-right when {@code flip}, normalised to {@code
+   * channels} channels (grayscale replicated to three).
+   */
+  static void write(DecodedImage image, int offX, int offY, int size, boolean flip, int channels,
+      float[] out, int offset) {
+    if (image.channels() != 1 && image.channels() != channels) {
+      throw new IllegalArgumentException("cannot write " + image.channels() + " channels as " + channels);
+    }
+    int w = image.width();
+    int h = image.height();
+    int c = image.channels();
+    byte[] px = image.pixels();
+    for (int oc = 0; oc < channels; oc++) {
+      float[] lut = channels == 3 ? LUT3[oc] : LUT1;
+      int sc = c == 1 ? 0 : oc;
+      int plane = offset + oc * size * size;
+      for (int y = 0; y < size; y++) {
+        int sy = y - offY;
+        int row = plane + y * size;
+        for (int x = 0; x < size; x++) {
+          int sx = (flip ? size - 1 - x : x) - offX;
+          int v = sy >= 0 && sy < h && sx >= 0 && sx < w ? px[(sy * w + sx) * c + sc] & 0xff : 0;
+          out[row + x] = lut[v];
         }
-        out[oc * plane + i] = (v / 255f - mean) / std;
       }
     }
-    return out;
+  }
+
+  private static void checkOutput(int size, int channels) {
+    if (size <= 0) {
+      throw new IllegalArgumentException("invalid output size " + size);
+    }
+    if (channels != 1 && channels != 3) {
+      throw new IllegalArgumentException("output channels must be 1 or 3, got " + channels);
+    }
+  }
+
+  private static DecodedImage toChannels(DecodedImage image, int channels) {
+    return channels == 1 ? image.toGray() : image;
+  }
+
+  private static void checkTarget(float[] out, int offset, int length) {
+    if (offset < 0 || offset > out.length - length) {
+      throw new IndexOutOfBoundsException("output of " + length + " floats at " + offset
+          + " does not fit an array of " + out.length);
+    }
+  }
+
+  /** The pre-training transform of the reference recipe with its parameters (scale 0.2-1, ratio 3/4-4/3, PIL bicubic). */
+  public static ImageTransform randomResizedCropFlip(int size, int channels) {
+    return randomResizedCropFlip(size, channels, MIN_SCALE, MAX_SCALE, MIN_RATIO, MAX_RATIO, Bicubic.pil());
+  }
+
+  /**
+   * RandomResizedCrop with the given ranges and resampler, a horizontal flip with p = 0.5, and
+   * normalisation.
+   *
+   * @throws IllegalArgumentException when the size, the channels or a range is invalid
+   */
+  public static ImageTransform randomResizedCropFlip(int size, int channels, double minScale, double maxScale,
+      double minRatio, double maxRatio, Bicubic bicubic) {
+    checkOutput(size, channels);
+    checkRanges(minScale, maxScale, minRatio, maxRatio);
+    return new ImageTransform() {
+      @Override
+      public int channels() {
+        return channels;
+      }
+
+      @Override
+      public int size() {
+        return size;
+      }
+
+      @Override
+      public void apply(DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
+        checkTarget(out, offset, outputLength());
+        DecodedImage img = toChannels(image, channels);
+        SplittableRandom r = random(seed, epoch, index);
+        CropSample crop = randomResizedCrop(img.width(), img.height(), minScale, maxScale, minRatio, maxRatio, r);
+        DecodedImage resized = bicubic.resize(img, crop.box(), size, size);
+        boolean flip = r.nextDouble() < 0.5;
+        write(resized, 0, 0, size, flip, channels, out, offset);
+      }
+
+      @Override
+      public String describe() {
+        return String.format(Locale.ROOT,
+            "RandomResizedCrop(%d, scale=(%s, %s), ratio=(%.4f, %.4f), %s) + flip(0.5) + normalise(%d channels)",
+            size, minScale, maxScale, minRatio, maxRatio, bicubic, channels);
+      }
+    };
+  }
+
+  /**
+   * For small images: zero-pad centred to {@code size x size} (an image larger than that on some
+   * side has its shorter side resized to {@code size}, bicubic, and is centre-cropped), then a
+   * horizontal flip with p = 0.5 and normalisation.
+   *
+   * @throws IllegalArgumentException when the size or the channels are invalid
+   */
+  public static ImageTransform padFlip(int size, int channels) {
+    checkOutput(size, channels);
+    Bicubic bicubic = Bicubic.pil();
+    return new ImageTransform() {
+      @Override
+      public int channels() {
+        return channels;
+      }
+
+      @Override
+      public int size() {
+        return size;
+      }
+
+      @Override
+      public void apply(DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
+        checkTarget(out, offset, outputLength());
+        DecodedImage img = toChannels(image, channels);
+        if (img.width() > size || img.height() > size) {
+          img = resizeShorterSide(img, size, bicubic);
+        }
+        boolean flip = random(seed, epoch, index).nextDouble() < 0.5;
+        write(img, centreOffset(img.width(), size), centreOffset(img.height(), size), size, flip, channels,
+            out, offset);
+      }
+
+      @Override
+      public String describe() {
+        return String.format(Locale.ROOT, "pad(%d) + flip(0.5) + normalise(%d channels)", size, channels);
+      }
+    };
+  }
+
+  /**
+   * The evaluation transform: resize the shorter side to {@code floor(size / 0.875)} (bicubic),
+   * centre-crop {@code size}, normalise. Deterministic.
+   *
+   * @throws IllegalArgumentException when the size or the channels are invalid
+   */
+  public static ImageTransform evaluation(int size, int channels) {
+    checkOutput(size, channels);
+    int shorter = (int) (size / CROP_FRACTION);
+    Bicubic bicubic = Bicubic.pil();
+    return new ImageTransform() {
+      @Override
+      public int channels() {
+        return channels;
+      }
+
+      @Override
+      public int size() {
+        return size;
+      }
+
+      @Override
+      public void apply(DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
+        checkTarget(out, offset, outputLength());
+        DecodedImage img = resizeShorterSide(toChannels(image, channels), shorter, bicubic);
+        write(img, centreOffset(img.width(), size), centreOffset(img.height(), size), size, false, channels,
+            out, offset);
+      }
+
+      @Override
+      public String describe() {
+        return String.format(Locale.ROOT, "Resize(%d, bicubic) + CenterCrop(%d) + normalise(%d channels)",
+            shorter, size, channels);
+      }
+    };
+  }
+
+  /**
+   * The deterministic counterpart of {@link #padFlip}: zero-pad centred to {@code size x size} (an
+   * image larger than that on some side has its shorter side resized to {@code size}, bicubic, and
+   * is centre-cropped), normalise; no flip.
+   *
+   * @throws IllegalArgumentException when the size or the channels are invalid
+   */
+  public static ImageTransform pad(int size, int channels) {
+    checkOutput(size, channels);
+    Bicubic bicubic = Bicubic.pil();
+    return new ImageTransform() {
+      @Override
+      public int channels() {
+        return channels;
+      }
+
+      @Override
+      public int size() {
+        return size;
+      }
+
+      @Override
+      public void apply(DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
+        checkTarget(out, offset, outputLength());
+        DecodedImage img = toChannels(image, channels);
+        if (img.width() > size || img.height() > size) {
+          img = resizeShorterSide(img, size, bicubic);
+        }
+        write(img, centreOffset(img.width(), size), centreOffset(img.height(), size), size, false, channels,
+            out, offset);
+      }
+
+      @Override
+      public String describe() {
+        return String.format(Locale.ROOT, "pad(%d) + normalise(%d channels)", size, channels);
+      }
+    };
+  }
+
+  /**
+   * An image as an encoder sees it: images no larger than {@code size} on both sides are
+   * zero-padded centred ({@link #pad}, as the small-image pre-training recipe shows them), larger
+   * ones go through the {@link #evaluation} transform (resize the shorter side to {@code size /
+   * 0.875}, centre crop). Returns {@code channels x size x size} normalised floats.
+   *
+   * @throws IllegalArgumentException when the size or the channels are invalid
+   */
+  public static float[] centreCrop(DecodedImage image, int size, int channels) {
+    ImageTransform t = image.width() <= size && image.height() <= size ? pad(size, channels) : evaluation(size, channels);
+    return t.apply(image, 0, 0, 0);
+  }
+
+  /** The deterministic transform matching {@code augmentation}: {@link #evaluation} or {@link #pad}. */
+  public static ImageTransform evaluationFor(Augmentation augmentation, int size, int channels) {
+    return switch (augmentation) {
+      case RANDOM_RESIZED_CROP -> evaluation(size, channels);
+      case FLIP_ONLY -> pad(size, channels);
+    };
+  }
+
+  /** The pre-training transform chosen by {@code augmentation}. */
+  public static ImageTransform forAugmentation(Augmentation augmentation, int size, int channels) {
+    return switch (augmentation) {
+      case RANDOM_RESIZED_CROP -> randomResizedCropFlip(size, channels);
+      case FLIP_ONLY -> padFlip(size, channels);
+    };
   }
 }
