@@ -108,6 +108,15 @@ public final class SaimEncoder implements AutoCloseable {
     return out;
   }
 
+  /**
+   * A DJL {@link ai.djl.inference.Predictor} from {@link Image} to feature vector, for code written
+   * against DJL's inference API. Predictors are not thread-safe: use one per thread (or a pool);
+   * close each, and close them before this encoder.
+   */
+  public ai.djl.inference.Predictor<Image, float[]> newPredictor() {
+    return delegate.newPredictor();
+  }
+
   /** Frees the weights' native memory. */
   @Override
   public void close() {

@@ -45,6 +45,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
   private final @Nullable NDArray fcNormWeight;
   private final @Nullable NDArray fcNormBias;
   private final List<String> notes = new ArrayList<>();
+  private final ai.djl.Model djlModel;
 
   DjlEncoder(SaimEncoder.Builder spec) throws IOException {
     Engine engine = EngineThreads.pytorch(spec.threads());
@@ -119,6 +120,8 @@ final class DjlEncoder implements SaimProvider.Encoder {
     }
     this.fcNormWeight = fw;
     this.fcNormBias = fb;
+    this.djlModel = ai.djl.Model.newInstance("saim-encoder", manager.getDevice(), "PyTorch");
+    this.djlModel.setBlock(new EncoderBlock(this));
   }
 
   private static boolean isDecoder(String name) {
@@ -164,22 +167,8 @@ final class DjlEncoder implements SaimProvider.Encoder {
       System.arraycopy(Transforms.centreCrop(d, s, c.channels()), 0, px, i * per, per);
     }
     float[] flat;
-    // the scope frees every array of the call, including those that ops on weights attach to the
-    // weights' manager
-    try (NoGrad ng = NoGrad.enter(); NDScope scope = new NDScope(); NDManager step = manager.newSubManager()) {
-      NDArray x = step.create(px, new Shape(images.size(), c.channels(), s, s));
-      NDArray h = model.encode(x, false); // N x (L+1) x D
-      NDArray f;
-      if (pooling == SaimEncoder.Pooling.CLS) {
-        f = model.norm(h).get(":, 0, :");
-      } else {
-        NDArray mean = h.get(":, 1:, :").mean(new int[] {1});
-        NDArray w = fcNormWeight != null ? fcNormWeight : step.ones(new Shape(c.width()));
-        NDArray b = fcNormBias != null ? fcNormBias : step.zeros(new Shape(c.width()));
-        f = ai.djl.nn.norm.LayerNorm.layerNorm(mean, new Shape(c.width()), w, b, (float) c.layerNormEps())
-            .singletonOrThrow();
-      }
-      flat = f.toFloatArray();
+    try (NDManager step = manager.newSubManager()) {
+      flat = features(step.create(px, new Shape(images.size(), c.channels(), s, s))).toFloatArray();
     }
     int d = c.width();
     float[][] out = new float[images.size()][d];
@@ -199,8 +188,44 @@ final class DjlEncoder implements SaimProvider.Encoder {
     return out;
   }
 
+  /**
+   * Pooled features of preprocessed images {@code N x C x S x S}: {@code N x D}, attached to the
+   * images' manager. Runs without autograd; every intermediate is freed.
+   */
+  NDArray features(NDArray x) {
+    SaimConfig c = model.config();
+    // the scope frees every array of the call, including those that ops on weights attach to the
+    // weights' manager; only the result survives it
+    try (NoGrad ng = NoGrad.enter(); NDScope scope = new NDScope()) {
+      NDArray h = model.encode(x, false); // N x (L+1) x D
+      NDArray f;
+      if (pooling == SaimEncoder.Pooling.CLS) {
+        f = model.norm(h).get(":, 0, :");
+      } else {
+        NDArray mean = h.get(":, 1:, :").mean(new int[] {1});
+        NDArray w = fcNormWeight != null ? fcNormWeight : x.getManager().ones(new Shape(c.width()));
+        NDArray b = fcNormBias != null ? fcNormBias : x.getManager().zeros(new Shape(c.width()));
+        f = ai.djl.nn.norm.LayerNorm.layerNorm(mean, new Shape(c.width()), w, b, (float) c.layerNormEps())
+            .singletonOrThrow();
+      }
+      NDScope.unregister(f);
+      f.attach(x.getManager());
+      return f;
+    }
+  }
+
+  boolean l2Normalize() {
+    return l2;
+  }
+
+  @Override
+  public ai.djl.inference.Predictor<ai.djl.modality.cv.Image, float[]> newPredictor() {
+    return djlModel.newPredictor(new EncoderTranslator(this));
+  }
+
   @Override
   public void close() {
+    djlModel.close();
     manager.close();
   }
 

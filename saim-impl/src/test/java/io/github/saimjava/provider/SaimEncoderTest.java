@@ -70,6 +70,27 @@ class SaimEncoderTest {
   }
 
   @Test
+  void djlPredictorGivesTheSameVectorsAsEmbed() throws Exception {
+    List<RawImage> imgs = images(3);
+    try (SaimEncoder e = SaimEncoder.builder().config(TINY).seed(3).build();
+        ai.djl.inference.Predictor<ai.djl.modality.cv.Image, float[]> p = e.newPredictor()) {
+      List<ai.djl.modality.cv.Image> djl = new ArrayList<>();
+      for (RawImage r : imgs) {
+        java.awt.image.BufferedImage b = new java.awt.image.BufferedImage(r.width(), r.height(),
+            java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+        b.getRaster().setDataElements(0, 0, r.width(), r.height(), r.pixels());
+        djl.add(ai.djl.modality.cv.BufferedImageFactory.getInstance().fromImage(b));
+      }
+      List<float[]> out = p.batchPredict(djl);
+      float[][] ref = e.embed(imgs);
+      for (int i = 0; i < 3; i++) {
+        assertArrayEquals(ref[i], out.get(i), 1e-5f);
+      }
+      assertArrayEquals(ref[1], p.predict(djl.get(1)), 1e-5f);
+    }
+  }
+
+  @Test
   void randomInitIsSeededAndL2NormalisationGivesUnitVectors() throws Exception {
     List<RawImage> imgs = images(3);
     try (SaimEncoder a = SaimEncoder.builder().config(TINY).seed(9).l2Normalize(true).build();

@@ -32,6 +32,9 @@ public interface SaimProvider {
     /** One vector per image. Must be safe to call from several threads. */
     float[][] embed(List<RawImage> images);
 
+    /** A DJL predictor from images to vectors; one per thread. */
+    ai.djl.inference.Predictor<ai.djl.modality.cv.Image, float[]> newPredictor();
+
     /** Decodes an image file, naming it on failure. */
     RawImage decode(Path file);
 
