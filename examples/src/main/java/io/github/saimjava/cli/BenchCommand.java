@@ -1,0 +1,176 @@
+package io.github.saimjava.cli;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
+import io.github.saimjava.api.Permutation;
+import io.github.saimjava.api.PermutationSampler;
+import io.github.saimjava.api.SaimConfig;
+import io.github.saimjava.model.SaimModel;
+import io.github.saimjava.train.AdamW;
+import io.github.saimjava.train.EngineThreads;
+import io.github.saimjava.train.NoGrad;
+import java.io.PrintWriter;
+import java.util.Arrays;
+import java.util.Locale;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/** {@code saim bench train-step|embed|gemm}: throughput of this machine, as benchmarks/README.md describes. */
+@Command(
+    name = "bench",
+    mixinStandardHelpOptions = true,
+    description = {
+      "train-step: one SAIM pre-training step (forward, backward, AdamW) at 224 px with the paper's",
+      "  settings (query depth 12, MLP head, blur 9/1, norm-pix); last line 'images_per_s <value>'.",
+      "embed: encoder inference throughput (no masks). gemm: the engine's matrix-multiply rate at the",
+      "  model's shapes, the ceiling that efficiency is stated against."
+    })
+final class BenchCommand implements Callable<Integer> {
+  @Spec CommandSpec spec;
+
+  @Parameters(index = "0", paramLabel = "WHAT", description = "train-step, embed or gemm")
+  String what;
+
+  @Option(names = "--model", description = "tiny, small or base (default: ${DEFAULT-VALUE}).")
+  String model = "base";
+
+  @Option(names = "--batch", description = "Images per step (default: ${DEFAULT-VALUE}).")
+  int batch = 4;
+
+  @Option(names = "--steps", description = "Timed steps after one warm-up step (default: ${DEFAULT-VALUE}).")
+  int steps = 3;
+
+  @Option(names = "--threads", description = "Engine threads (default: ${DEFAULT-VALUE}).")
+  int threads = 2;
+
+  @Override
+  public Integer call() {
+    SaimConfig c = SaimConfig.preset(model);
+    Engine engine = EngineThreads.pytorch(threads);
+    PrintWriter out = spec.commandLine().getOut();
+    switch (what) {
+      case "train-step" -> trainStep(engine, c, out);
+      case "embed" -> embed(engine, c, out);
+      case "gemm" -> gemm(engine, c, out);
+      default -> throw new IllegalArgumentException("unknown benchmark '" + what + "' (train-step, embed or gemm)");
+    }
+    out.flush();
+    return 0;
+  }
+
+  /**
+   * Matrix-multiply FLOPs of one SAIM training step (2 per multiply-add). Forward, per block of
+   * either stream: q, k, v, proj {@code 4 * 2BTD^2}, scores and weighted sum {@code 2 * 2BT^2D},
+   * MLP {@code 2 * 2BTD*hD} (h = MLP ratio); patch embedding {@code 2BLD(Cp^2)}; head MLP
+   * {@code 2BT D hD + 2BT hD P}. Backward costs twice the forward (gradients of inputs and weights)
+   * except the patch embedding, whose input needs no gradient (once). The blur is a depthwise
+   * convolution without gradient: {@code 2BCHWk^2}. Element-wise work is not counted.
+   */
+  static double stepFlops(SaimConfig c, int b) {
+    double t = c.numPatches() + 1;
+    double d = c.width();
+    double hidden = c.mlpHidden();
+    double block = 4 * 2 * b * t * d * d + 2 * 2 * b * t * t * d + 2 * 2 * b * t * d * hidden;
+    double blocks = (c.depth() + (c.shareWeight() ? c.queryDepth() : c.queryDepth())) * block;
+    double head = 2 * b * t * d * hidden + 2 * b * t * hidden * c.patchDim();
+    double patch = 2.0 * b * c.numPatches() * d * c.patchDim();
+    double blur = c.blurred() ? 2.0 * b * c.channels() * c.imageSize() * c.imageSize() * c.blurKernel() * c.blurKernel() : 0;
+    return 3 * (blocks + head) + 2 * patch + blur;
+  }
+
+  /** Forward matrix-multiply FLOPs of the encoder alone. */
+  static double encoderFlops(SaimConfig c, int b) {
+    double t = c.numPatches() + 1;
+    double d = c.width();
+    double block = 4 * 2 * b * t * d * d + 2 * 2 * b * t * t * d + 2 * 2 * b * t * d * c.mlpHidden();
+    return c.depth() * block + 2.0 * b * c.numPatches() * d * c.patchDim();
+  }
+
+  private void trainStep(Engine engine, SaimConfig c, PrintWriter out) {
+    double[] times = new double[steps];
+    try (NDManager m = engine.newBaseManager(); SaimModel model = new SaimModel(c, m, 0);
+        AdamW opt = new AdamW(m, 0.9, 0.95, 1e-8, 0.05)) {
+      PermutationSampler sampler = PermutationSampler.builder(c.numPatches()).stochastic(0).build();
+      for (int i = 0; i <= steps; i++) {
+        long t0 = System.nanoTime();
+        try (NDScope scope = new NDScope()) {
+          NDArray x = m.randomNormal(new Shape(batch, c.channels(), c.imageSize(), c.imageSize()));
+          try (Permutation p = sampler.sample(m, batch); GradientCollector gc = engine.newGradientCollector()) {
+            SaimModel.Output o = model.forward(x, p, true);
+            NDArray loss = model.loss(o.prediction(), model.target(x));
+            gc.backward(loss);
+          }
+          opt.step(model.parameters().trainable(), 1e-4);
+          AdamW.zeroGrad(model.parameters().trainable());
+        }
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (i > 0) {
+          times[i - 1] = s;
+        }
+      }
+    }
+    report(out, "train-step", c, times, stepFlops(c, batch));
+  }
+
+  private void embed(Engine engine, SaimConfig c, PrintWriter out) {
+    double[] times = new double[steps];
+    try (NDManager m = engine.newBaseManager(); SaimModel model = new SaimModel(c, m, 0)) {
+      for (int i = 0; i <= steps; i++) {
+        long t0 = System.nanoTime();
+        try (NoGrad ng = NoGrad.enter(); NDScope scope = new NDScope()) {
+          NDArray x = m.randomNormal(new Shape(batch, c.channels(), c.imageSize(), c.imageSize()));
+          model.norm(model.encode(x, false)).get(":, 0, :").toFloatArray();
+        }
+        double s = (System.nanoTime() - t0) / 1e9;
+        if (i > 0) {
+          times[i - 1] = s;
+        }
+      }
+    }
+    report(out, "embed", c, times, encoderFlops(c, batch));
+  }
+
+  private void gemm(Engine engine, SaimConfig c, PrintWriter out) {
+    int rows = batch * (c.numPatches() + 1);
+    int[][] shapes = {{rows, c.width(), c.width()}, {rows, c.width(), c.mlpHidden()}, {rows, c.mlpHidden(), c.width()}};
+    double best = 0;
+    try (NDManager m = engine.newBaseManager(); NoGrad ng = NoGrad.enter()) {
+      for (int[] s : shapes) {
+        NDArray a = m.randomNormal(new Shape(s[0], s[1]));
+        NDArray b = m.randomNormal(new Shape(s[1], s[2]));
+        double[] times = new double[Math.max(steps, 20)];
+        for (int i = 0; i <= times.length; i++) {
+          long t0 = System.nanoTime();
+          a.matMul(b).close();
+          double sec = (System.nanoTime() - t0) / 1e9;
+          if (i > 0) {
+            times[i - 1] = sec;
+          }
+        }
+        Arrays.sort(times);
+        double gflops = 2.0 * s[0] * s[1] * s[2] / times[times.length / 2] / 1e9;
+        best = Math.max(best, gflops);
+        out.printf(Locale.ROOT, "gemm %d x %d x %d: %.1f GFLOP/s (median of %d)%n", s[0], s[1], s[2], gflops, times.length);
+      }
+    }
+    out.printf(Locale.ROOT, "gemm_gflops %.1f%n", best);
+  }
+
+  private void report(PrintWriter out, String name, SaimConfig c, double[] times, double flops) {
+    double[] sorted = times.clone();
+    Arrays.sort(sorted);
+    double median = sorted[sorted.length / 2];
+    out.printf(Locale.ROOT, "%s model=%s batch=%d threads=%d img=%d: step_s median=%.3f min=%.3f max=%.3f, %.1f GFLOP/s (%.2f GFLOP per step)%n",
+        name, model, batch, threads, c.imageSize(), median, sorted[0], sorted[sorted.length - 1],
+        flops / median / 1e9, flops / 1e9);
+    out.printf(Locale.ROOT, "images_per_s %.3f%n", batch / median);
+  }
+}
