@@ -28,6 +28,7 @@ import picocli.CommandLine.Spec;
     name = "bench",
     mixinStandardHelpOptions = true,
     description = {
+      "Measures training, embedding and matrix-multiply throughput on this machine.",
       "train-step: one SAIM pre-training step (forward, backward, AdamW) at 224 px with the paper's",
       "  settings (query depth 12, MLP head, blur 9/1, norm-pix); last line 'images_per_s <value>'.",
       "embed: encoder inference throughput (no masks). gemm: the engine's matrix-multiply rate at the",

@@ -15,6 +15,7 @@ import picocli.CommandLine.Model.CommandSpec;
     name = "check-reference",
     mixinStandardHelpOptions = true,
     description = {
+      "Checks one training step against a reference fixture.",
       "Rebuilds the model a reference fixture describes, loads its parameters, runs the forward and",
       "backward pass and one AdamW step, and prints the relative error of each quantity.",
       "Exit code 0 iff every quantity is within the tolerance."

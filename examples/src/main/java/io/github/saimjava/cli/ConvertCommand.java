@@ -18,7 +18,8 @@ import picocli.CommandLine.Spec;
     name = "convert",
     mixinStandardHelpOptions = true,
     description = {
-      "Converts a PyTorch checkpoint (zip or legacy torch.save format) to safetensors with the",
+      "Converts a PyTorch checkpoint to safetensors, safely.",
+      "Reads the zip or legacy torch.save format and writes safetensors with the",
       "reference's parameter names, without running any code from the file (fused attn.qkv is split).",
       "Refused, broken or truncated input: a one-line reason, exit code 2, no output file."
     })

@@ -1,6 +1,5 @@
 package io.github.saimjava.cli;
 
-import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.io.AtomicFiles;
 import io.github.saimjava.io.HostTensor;
@@ -15,7 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -27,6 +26,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
+      "Writes one feature vector per image of a folder.",
       "Embeds every JPEG/PNG image under --data (sorted by path) with a SAIM encoder and writes",
       "FILE.safetensors holding one float32 tensor 'embeddings' (N x D) and FILE.safetensors.paths.txt",
       "with the image paths, one per line, in row order."
@@ -34,35 +34,7 @@ import picocli.CommandLine.Spec;
 final class EmbedCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  static final class Source {
-    @Option(names = "--checkpoint", paramLabel = "PATH", required = true,
-        description = "Weights: final.safetensors, a checkpoint of ours, or a reference .pth.")
-    Path checkpoint;
-
-    @Option(names = "--random-init", required = true, description = "A randomly initialised encoder (seeded by --seed).")
-    boolean randomInit;
-  }
-
-  @ArgGroup(exclusive = true, multiplicity = "1")
-  Source source;
-
-  @Option(names = "--model", paramLabel = "NAME", description = "Preset: tiny, small, base or large.")
-  String model;
-
-  @Option(names = "--dim", description = "Token width (overrides the preset).")
-  Integer dim;
-
-  @Option(names = "--depth", description = "Encoder blocks (overrides the preset).")
-  Integer depth;
-
-  @Option(names = "--heads", description = "Attention heads (overrides the preset).")
-  Integer heads;
-
-  @Option(names = "--img-size", description = "Input size in pixels.")
-  Integer imgSize;
-
-  @Option(names = "--patch-size", description = "Patch size in pixels.")
-  Integer patchSize;
+  @Mixin EncoderSource source = new EncoderSource();
 
   @Option(names = "--data", paramLabel = "DIR", required = true, description = "Folder of images (searched recursively).")
   Path data;
@@ -98,16 +70,10 @@ final class EmbedCommand implements Callable<Integer> {
     if (files.isEmpty()) {
       throw new IllegalArgumentException(data + ": no JPEG or PNG images found");
     }
-    SaimEncoder.Builder b = SaimEncoder.builder()
-        .checkpoint(source.randomInit ? null : source.checkpoint)
-        .config(config())
-        .seed(seed)
+    SaimEncoder.Builder b = source.builder(seed, threads)
         .pooling(PretrainCommand.parse(SaimEncoder.Pooling.class, pooling, "--pooling"))
         .l2Normalize(l2)
         .batchSize(batchSize);
-    if (threads != null) {
-      b.threads(threads);
-    }
     PrintWriter out = spec.commandLine().getOut();
     float[][] vectors;
     int dimension;
@@ -124,7 +90,7 @@ final class EmbedCommand implements Callable<Integer> {
     t.put("embeddings", HostTensor.ofFloats(new long[] {vectors.length, dimension}, flat));
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("pooling", pooling.toLowerCase(Locale.ROOT));
-    meta.put("source", source.randomInit ? "random-init seed " + seed : source.checkpoint.toString());
+    meta.put("source", source.describe(seed));
     StringBuilder paths = new StringBuilder();
     files.forEach(p -> paths.append(p).append('\n'));
     AtomicFiles.write(Path.of(output + ".paths.txt"), paths.toString().getBytes(StandardCharsets.UTF_8));
@@ -134,29 +100,7 @@ final class EmbedCommand implements Callable<Integer> {
     return 0;
   }
 
-  private SaimConfig config() {
-    boolean any = model != null || dim != null || depth != null || heads != null || imgSize != null || patchSize != null;
-    if (!any && !source.randomInit) {
-      return null;
-    }
-    SaimConfig.Builder c = SaimConfig.preset(model == null ? "base" : model).toBuilder();
-    if (dim != null) {
-      c.width(dim);
-    }
-    if (depth != null) {
-      c.depth(depth).queryDepth(depth);
-    }
-    if (heads != null) {
-      c.heads(heads);
-    }
-    if (imgSize != null) {
-      c.imageSize(imgSize);
-    }
-    if (patchSize != null) {
-      c.patchSize(patchSize);
-    }
-    return c.build();
-  }
+
 
   static boolean isImage(Path p) {
     String n = p.getFileName().toString().toLowerCase(Locale.ROOT);

@@ -3,7 +3,6 @@ package io.github.saimjava.cli;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import io.github.saimjava.api.RawImage;
-import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.data.DecodedImage;
 import io.github.saimjava.data.Datasets;
@@ -21,7 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -33,7 +32,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Linear probe (frozen encoder, class-token features, BatchNorm without affine, linear head, LARS,",
+      "The paper's linear probe of an encoder; prints top-1 and top-5 accuracy.",
+      "Frozen encoder, class-token features, BatchNorm without affine, linear head, LARS,",
       "cosine schedule). Data: --data DIR with train/ and val/ image folders, or DIR holding",
       "train-images-idx3-ubyte[.gz] and t10k-images-idx3-ubyte[.gz] with their labels; by default the",
       "embedded Fashion-MNIST subset (10,000 train / 2,000 test). Writes DIR/metrics.json; the last",
@@ -42,34 +42,7 @@ import picocli.CommandLine.Spec;
 final class LinprobeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  static final class Source {
-    @Option(names = "--checkpoint", paramLabel = "PATH", required = true, description = "Encoder weights.")
-    Path checkpoint;
-
-    @Option(names = "--random-init", required = true, description = "A randomly initialised encoder (seeded by --seed).")
-    boolean randomInit;
-  }
-
-  @ArgGroup(exclusive = true, multiplicity = "1")
-  Source source;
-
-  @Option(names = "--model", paramLabel = "NAME", description = "Preset: tiny, small, base or large.")
-  String model;
-
-  @Option(names = "--dim", description = "Token width (overrides the preset).")
-  Integer dim;
-
-  @Option(names = "--depth", description = "Encoder blocks (overrides the preset).")
-  Integer depth;
-
-  @Option(names = "--heads", description = "Attention heads (overrides the preset).")
-  Integer heads;
-
-  @Option(names = "--img-size", description = "Input size in pixels.")
-  Integer imgSize;
-
-  @Option(names = "--patch-size", description = "Patch size in pixels.")
-  Integer patchSize;
+  @Mixin EncoderSource source = new EncoderSource();
 
   @Option(names = "--data", paramLabel = "DIR", description = "Labelled data (see above); default: embedded.")
   Path data;
@@ -116,13 +89,7 @@ final class LinprobeCommand implements Callable<Integer> {
       throw new IllegalArgumentException(train.describe() + " has no labels: the probe needs labelled data");
     }
     PrintWriter out = spec.commandLine().getOut();
-    SaimEncoder.Builder b = SaimEncoder.builder()
-        .checkpoint(source.randomInit ? null : source.checkpoint)
-        .config(config())
-        .seed(seed);
-    if (threads != null) {
-      b.threads(threads);
-    }
+    SaimEncoder.Builder b = source.builder(seed, threads);
     float[][] trainX;
     float[][] valX;
     try (SaimEncoder encoder = b.build()) {
@@ -145,7 +112,7 @@ final class LinprobeCommand implements Callable<Integer> {
     m.addProperty("epochs", epochs);
     m.addProperty("batch_size", batchSize);
     m.addProperty("blr", blr);
-    m.addProperty("source", source.randomInit ? "random-init seed " + seed : source.checkpoint.toString());
+    m.addProperty("source", source.describe(seed));
     Files.createDirectories(output);
     AtomicFiles.write(output.resolve("metrics.json"),
         (new GsonBuilder().setPrettyPrinting().create().toJson(m) + "\n").getBytes(StandardCharsets.UTF_8));
@@ -183,27 +150,5 @@ final class LinprobeCommand implements Callable<Integer> {
     return y;
   }
 
-  private SaimConfig config() {
-    boolean any = model != null || dim != null || depth != null || heads != null || imgSize != null || patchSize != null;
-    if (!any && !source.randomInit) {
-      return null;
-    }
-    SaimConfig.Builder c = SaimConfig.preset(model == null ? "base" : model).toBuilder();
-    if (dim != null) {
-      c.width(dim);
-    }
-    if (depth != null) {
-      c.depth(depth).queryDepth(depth);
-    }
-    if (heads != null) {
-      c.heads(heads);
-    }
-    if (imgSize != null) {
-      c.imageSize(imgSize);
-    }
-    if (patchSize != null) {
-      c.patchSize(patchSize);
-    }
-    return c.build();
-  }
+
 }

@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Pre-trains a ViT with SAIM. Without --data it uses the embedded Fashion-MNIST subset.",
+      "Pre-trains a ViT with SAIM (without --data: the embedded Fashion-MNIST subset).",
       "Writes DIR/config.json, DIR/metrics.jsonl, DIR/checkpoint.safetensors and DIR/final.safetensors;",
       "a checkpoint found in DIR is resumed automatically."
     })
@@ -32,23 +32,7 @@ final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--data", paramLabel = "PATH", description = "Image folder (class sub-folders) or IDX images file.")
   Path data;
 
-  @Option(names = "--model", paramLabel = "NAME", description = "Preset: tiny, small, base or large (default: ${DEFAULT-VALUE}).")
-  String model = "base";
-
-  @Option(names = "--dim", description = "Token width (overrides the preset).")
-  Integer dim;
-
-  @Option(names = "--depth", description = "Encoder blocks (overrides the preset).")
-  Integer depth;
-
-  @Option(names = "--heads", description = "Attention heads (overrides the preset).")
-  Integer heads;
-
-  @Option(names = "--img-size", description = "Image size in pixels (default: the preset's 224).")
-  Integer imgSize;
-
-  @Option(names = "--patch-size", description = "Patch size in pixels (default: the preset's 16).")
-  Integer patchSize;
+  @picocli.CommandLine.Mixin ModelOptions modelOptions = new ModelOptions();
 
   @Option(names = "--in-chans", description = "Input channels (default: 3; grayscale images are replicated).")
   Integer channels;
@@ -140,25 +124,7 @@ final class PretrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    SaimConfig.Builder cb = SaimConfig.preset(model).toBuilder();
-    if (dim != null) {
-      cb.width(dim);
-    }
-    if (depth != null) {
-      cb.depth(depth);
-      if (queryDepth == null) {
-        cb.queryDepth(depth);
-      }
-    }
-    if (heads != null) {
-      cb.heads(heads);
-    }
-    if (imgSize != null) {
-      cb.imageSize(imgSize);
-    }
-    if (patchSize != null) {
-      cb.patchSize(patchSize);
-    }
+    SaimConfig.Builder cb = modelOptions.builder();
     if (channels != null) {
       cb.channels(channels);
     }

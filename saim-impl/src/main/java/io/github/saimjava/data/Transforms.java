@@ -278,36 +278,7 @@ public final class Transforms {
    * @throws IllegalArgumentException when the size or the channels are invalid
    */
   public static ImageTransform padFlip(int size, int channels) {
-    checkOutput(size, channels);
-    Bicubic bicubic = Bicubic.pil();
-    return new ImageTransform() {
-      @Override
-      public int channels() {
-        return channels;
-      }
-
-      @Override
-      public int size() {
-        return size;
-      }
-
-      @Override
-      public void apply(DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
-        checkTarget(out, offset, outputLength());
-        DecodedImage img = toChannels(image, channels);
-        if (img.width() > size || img.height() > size) {
-          img = resizeShorterSide(img, size, bicubic);
-        }
-        boolean flip = random(seed, epoch, index).nextDouble() < 0.5;
-        write(img, centreOffset(img.width(), size), centreOffset(img.height(), size), size, flip, channels,
-            out, offset);
-      }
-
-      @Override
-      public String describe() {
-        return String.format(Locale.ROOT, "pad(%d) + flip(0.5) + normalise(%d channels)", size, channels);
-      }
-    };
+    return padTransform(size, channels, true);
   }
 
   /**
@@ -355,6 +326,11 @@ public final class Transforms {
    * @throws IllegalArgumentException when the size or the channels are invalid
    */
   public static ImageTransform pad(int size, int channels) {
+    return padTransform(size, channels, false);
+  }
+
+  /** Zero-pad centred (shorter side resized first when larger), optionally flip with p = 0.5, normalise. */
+  private static ImageTransform padTransform(int size, int channels, boolean randomFlip) {
     checkOutput(size, channels);
     Bicubic bicubic = Bicubic.pil();
     return new ImageTransform() {
@@ -375,13 +351,15 @@ public final class Transforms {
         if (img.width() > size || img.height() > size) {
           img = resizeShorterSide(img, size, bicubic);
         }
-        write(img, centreOffset(img.width(), size), centreOffset(img.height(), size), size, false, channels,
+        boolean flip = randomFlip && random(seed, epoch, index).nextDouble() < 0.5;
+        write(img, centreOffset(img.width(), size), centreOffset(img.height(), size), size, flip, channels,
             out, offset);
       }
 
       @Override
       public String describe() {
-        return String.format(Locale.ROOT, "pad(%d) + normalise(%d channels)", size, channels);
+        return String.format(Locale.ROOT, "pad(%d)%s + normalise(%d channels)", size,
+            randomFlip ? " + flip(0.5)" : "", channels);
       }
     };
   }
