@@ -78,8 +78,7 @@ public final class PermutationSampler {
   }
 
   /**
-   * The noise {@code u} of the image with key {@code imageKey}: L floats in [0, 1), all distinct
-   * for raster and given orders.
+   * The noise {@code u} of the image with key {@code imageKey}: L distinct floats in [0, 1).
    */
   public float[] noise(long imageKey) {
     float[] u = new float[numPatches];
@@ -89,6 +88,7 @@ public final class PermutationSampler {
         for (int k = 0; k < numPatches; k++) {
           u[k] = (r.nextInt() >>> 8) * 0x1.0p-24f;
         }
+        breakTies(u, r);
       }
       case RASTER -> {
         for (int k = 0; k < numPatches; k++) {
@@ -103,6 +103,21 @@ public final class PermutationSampler {
       }
     }
     return u;
+  }
+
+  /**
+   * Floats in [0, 1) with 24 random bits tie with probability about L^2 / 2^25 (1 in 800 images at
+   * L = 196), and a tie would let two patches see each other. Tied values after the first are drawn
+   * again from the same stream until all are distinct, so every order is strict and still a pure
+   * function of the seed and the key.
+   */
+  private static void breakTies(float[] u, SplittableRandom r) {
+    java.util.Set<Float> seen = new java.util.HashSet<>();
+    for (int k = 0; k < u.length; k++) {
+      while (!seen.add(u[k])) {
+        u[k] = (r.nextInt() >>> 8) * 0x1.0p-24f;
+      }
+    }
   }
 
   /** Samples the next {@code batchSize} images of the stream, on {@code manager}'s device. */
