@@ -15,6 +15,10 @@ final class EncoderSource {
         description = "Weights: final.safetensors, a checkpoint of ours, or a reference .pth.")
     @Nullable Path checkpoint;
 
+    @Option(names = "--zoo", paramLabel = "NAME", required = true,
+        description = "A pretrained encoder of the saim-zoo by name (e.g. saim_vit_micro_patch4_32_fmnist).")
+    @Nullable String zoo;
+
     @Option(names = "--random-init", required = true, description = "A randomly initialised encoder (seeded by --seed).")
     boolean randomInit;
   }
@@ -29,8 +33,9 @@ final class EncoderSource {
   SaimEncoder.Builder builder(long seed, @Nullable Integer threads) {
     SaimConfig config = model.given() || weights.randomInit ? model.builder().build() : null;
     SaimEncoder.Builder b = SaimEncoder.builder()
-        .checkpoint(weights.randomInit ? null : weights.checkpoint)
-        .config(config)
+        .checkpoint(weights.checkpoint)
+        .zoo(weights.zoo)
+        .config(weights.zoo != null ? null : config)
         .seed(seed);
     if (threads != null) {
       b.threads(threads);
@@ -40,6 +45,7 @@ final class EncoderSource {
 
   /** For logs and metadata. */
   String describe(long seed) {
-    return weights.randomInit ? "random-init seed " + seed : String.valueOf(weights.checkpoint);
+    return weights.randomInit ? "random-init seed " + seed
+        : weights.zoo != null ? "zoo:" + weights.zoo : String.valueOf(weights.checkpoint);
   }
 }

@@ -117,6 +117,14 @@ public final class SaimEncoder implements AutoCloseable {
     return delegate.newPredictor();
   }
 
+  /**
+   * This encoder as a DJL {@link ai.djl.repository.zoo.ZooModel} from {@link Image} to feature
+   * vector; closing the returned model closes this encoder too.
+   */
+  public ai.djl.repository.zoo.ZooModel<Image, float[]> toZooModel() {
+    return new ai.djl.repository.zoo.ZooModel<>(delegate.djlModel(), delegate.translator());
+  }
+
   /** Frees the weights' native memory. */
   @Override
   public void close() {
@@ -127,6 +135,7 @@ public final class SaimEncoder implements AutoCloseable {
   public static final class Builder {
     private @Nullable SaimConfig config;
     private @Nullable Path checkpoint;
+    private @Nullable String zoo;
     private long seed;
     private Pooling pooling = Pooling.CLS;
     private boolean l2Normalize;
@@ -144,6 +153,12 @@ public final class SaimEncoder implements AutoCloseable {
     /** Weights: ours ({@code final.safetensors}, checkpoints) or a reference {@code .pth}, pre-training or fine-tuned. */
     public Builder checkpoint(@Nullable Path v) {
       checkpoint = v;
+      return this;
+    }
+
+    /** A pretrained model of the zoo by name, e.g. {@code saim_vit_micro_patch4_32_fmnist} (needs saim-zoo). */
+    public Builder zoo(@Nullable String name) {
+      zoo = name;
       return this;
     }
 
@@ -209,8 +224,14 @@ public final class SaimEncoder implements AutoCloseable {
     public SaimEncoder build() throws IOException {
       Checks.check(batchSize > 0, "batch size (%s) must be positive", batchSize);
       Checks.check(threads > 0, "threads (%s) must be positive", threads);
+      if (zoo != null) {
+        Checks.check(checkpoint == null, "give a zoo name or a checkpoint, not both");
+        io.github.saimjava.api.spi.ZooResolver.Resolved r = io.github.saimjava.api.spi.ZooResolver.find(zoo);
+        checkpoint = r.weights();
+        config = r.config();
+      }
       Checks.check(config != null || checkpoint != null,
-          "an encoder needs a checkpoint or a config (for random initialisation)");
+          "an encoder needs a checkpoint, a zoo name or a config (for random initialisation)");
       return new SaimEncoder(SaimProvider.load().newEncoder(this), batchSize);
     }
   }

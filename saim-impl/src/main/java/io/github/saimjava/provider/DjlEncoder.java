@@ -1,6 +1,5 @@
 package io.github.saimjava.provider;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -48,7 +47,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
   private final ai.djl.Model djlModel;
 
   DjlEncoder(SaimEncoder.Builder spec) throws IOException {
-    Engine engine = EngineThreads.pytorch(spec.threads());
+    EngineThreads.pytorch(spec.threads());
     Map<String, HostTensor> weights = null;
     SaimConfig config = spec.config().orElse(null);
     if (spec.checkpoint().isPresent()) {
@@ -76,7 +75,9 @@ final class DjlEncoder implements SaimProvider.Encoder {
     if (config == null) {
       throw new IllegalArgumentException("an encoder needs a checkpoint or a config");
     }
-    this.manager = engine.newBaseManager();
+    // the DJL model owns all native memory, so closing it (directly or through a ZooModel) frees everything
+    this.djlModel = ai.djl.Model.newInstance("saim-encoder", ai.djl.Device.cpu(), "PyTorch");
+    this.manager = djlModel.getNDManager().newSubManager();
     this.model = new SaimModel(config, manager, spec.seed());
     this.pooling = spec.pooling();
     this.l2 = spec.l2Normalize();
@@ -101,7 +102,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
         }
       }
       if (!missingEncoder.isEmpty() || !r.shapeMismatches().isEmpty()) {
-        manager.close();
+        djlModel.close();
         throw new IllegalArgumentException(spec.checkpoint().get() + " does not fit the encoder "
             + config + ": missing " + missingEncoder + ", shape mismatches " + r.shapeMismatches());
       }
@@ -120,7 +121,6 @@ final class DjlEncoder implements SaimProvider.Encoder {
     }
     this.fcNormWeight = fw;
     this.fcNormBias = fb;
-    this.djlModel = ai.djl.Model.newInstance("saim-encoder", manager.getDevice(), "PyTorch");
     this.djlModel.setBlock(new EncoderBlock(this));
   }
 
@@ -224,9 +224,18 @@ final class DjlEncoder implements SaimProvider.Encoder {
   }
 
   @Override
+  public ai.djl.Model djlModel() {
+    return djlModel;
+  }
+
+  @Override
+  public ai.djl.translate.Translator<ai.djl.modality.cv.Image, float[]> translator() {
+    return new EncoderTranslator(this);
+  }
+
+  @Override
   public void close() {
     djlModel.close();
-    manager.close();
   }
 
   @Override

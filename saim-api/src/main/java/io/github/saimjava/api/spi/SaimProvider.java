@@ -35,6 +35,12 @@ public interface SaimProvider {
     /** A DJL predictor from images to vectors; one per thread. */
     ai.djl.inference.Predictor<ai.djl.modality.cv.Image, float[]> newPredictor();
 
+    /** The encoder as a DJL model (block set); closing it frees the encoder. */
+    ai.djl.Model djlModel();
+
+    /** The DJL translator from images to vectors that goes with {@link #djlModel()}. */
+    ai.djl.translate.Translator<ai.djl.modality.cv.Image, float[]> translator();
+
     /** Decodes an image file, naming it on failure. */
     RawImage decode(Path file);
 

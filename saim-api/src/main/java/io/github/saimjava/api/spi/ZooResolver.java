@@ -1,0 +1,44 @@
+package io.github.saimjava.api.spi;
+
+import io.github.saimjava.api.SaimConfig;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import java.util.ServiceLoader;
+
+/** Turns a zoo model name into weights on disk (fetching and verifying them). Provided by saim-zoo. */
+public interface ZooResolver {
+  /**
+   * A resolved artifact.
+   *
+   * @param weights the verified safetensors file
+   * @param config the architecture
+   */
+  record Resolved(Path weights, SaimConfig config) {}
+
+  /** The model called {@code name}, or empty when this resolver does not know it. */
+  Optional<Resolved> resolve(String name) throws IOException;
+
+  /** The names this resolver knows. */
+  List<String> names();
+
+  /**
+   * The first resolver on the class path that knows {@code name}.
+   *
+   * @throws IllegalArgumentException when none does, listing the known names
+   */
+  static Resolved find(String name) throws IOException {
+    List<String> known = new java.util.ArrayList<>();
+    for (ZooResolver r : ServiceLoader.load(ZooResolver.class)) {
+      Optional<Resolved> hit = r.resolve(name);
+      if (hit.isPresent()) {
+        return hit.get();
+      }
+      known.addAll(r.names());
+    }
+    throw new IllegalArgumentException(known.isEmpty()
+        ? "no model zoo on the class path: add io.github.saimjava:saim-zoo to use --zoo " + name
+        : "unknown zoo model '" + name + "' (known: " + String.join(", ", known) + ")");
+  }
+}
