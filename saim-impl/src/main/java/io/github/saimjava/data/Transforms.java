@@ -239,17 +239,7 @@ public final class Transforms {
       double minRatio, double maxRatio, Bicubic bicubic) {
     checkOutput(size, channels);
     checkRanges(minScale, maxScale, minRatio, maxRatio);
-    return new ImageTransform() {
-      @Override
-      public int channels() {
-        return channels;
-      }
-
-      @Override
-      public int size() {
-        return size;
-      }
-
+    return new Square(size, channels) {
       @Override
       public void apply(DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
         checkTarget(out, offset, outputLength());
@@ -291,17 +281,7 @@ public final class Transforms {
     checkOutput(size, channels);
     int shorter = (int) (size / CROP_FRACTION);
     Bicubic bicubic = Bicubic.pil();
-    return new ImageTransform() {
-      @Override
-      public int channels() {
-        return channels;
-      }
-
-      @Override
-      public int size() {
-        return size;
-      }
-
+    return new Square(size, channels) {
       @Override
       public void apply(DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
         checkTarget(out, offset, outputLength());
@@ -333,17 +313,7 @@ public final class Transforms {
   private static ImageTransform padTransform(int size, int channels, boolean randomFlip) {
     checkOutput(size, channels);
     Bicubic bicubic = Bicubic.pil();
-    return new ImageTransform() {
-      @Override
-      public int channels() {
-        return channels;
-      }
-
-      @Override
-      public int size() {
-        return size;
-      }
-
+    return new Square(size, channels) {
       @Override
       public void apply(DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
         checkTarget(out, offset, outputLength());
@@ -391,5 +361,26 @@ public final class Transforms {
       case RANDOM_RESIZED_CROP -> randomResizedCropFlip(size, channels);
       case FLIP_ONLY -> padFlip(size, channels);
     };
+  }
+
+  /** A transform to {@code channels x size x size}. */
+  private abstract static class Square implements ImageTransform {
+    private final int size;
+    private final int channels;
+
+    Square(int size, int channels) {
+      this.size = size;
+      this.channels = channels;
+    }
+
+    @Override
+    public int channels() {
+      return channels;
+    }
+
+    @Override
+    public int size() {
+      return size;
+    }
   }
 }
