@@ -36,6 +36,15 @@ public final class SaimZoo implements ZooResolver {
   private static final Map<String, ZooArtifact> ARTIFACTS = new LinkedHashMap<>();
 
   static {
+    add(new ZooArtifact("saim_vit_micro_patch4_32_fmnist",
+        "SAIM ViT (width 96, depth 6, 3 heads) at 32 px, patch 4, pre-trained 8 epochs on the embedded Fashion-MNIST subset",
+        SaimConfig.builder().imageSize(32).patchSize(4).width(96).depth(6).heads(3).queryDepth(6)
+            .blur(3, 1).build(),
+        IMAGENET_MEAN, IMAGENET_STD,
+        "this project: saim pretrain on the first 10,000 Fashion-MNIST training images (MIT, Zalando SE); see MODEL_CARD.md",
+        "saim_vit_micro_patch4_32_fmnist.safetensors",
+        "6c1be43bd650337f34a67d8437fc812bf844c03ac6a184d11f4d3f8844bc9793",
+        "/io/github/saimjava/zoo/saim_vit_micro_patch4_32_fmnist.safetensors", null));
     add(new ZooArtifact("saim_vit_base_patch16_224",
         "SAIM ViT-B/16, 800 epochs of ImageNet-1K pre-training (the paper's model)",
         SaimConfig.vitBase(), IMAGENET_MEAN, IMAGENET_STD,
