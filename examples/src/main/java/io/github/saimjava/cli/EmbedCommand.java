@@ -1,6 +1,7 @@
 package io.github.saimjava.cli;
 
 import io.github.saimjava.api.SaimEncoder;
+import io.github.saimjava.data.ImageFolderDataset;
 import io.github.saimjava.io.AtomicFiles;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
@@ -64,7 +65,7 @@ final class EmbedCommand implements Callable<Integer> {
     }
     List<Path> files;
     try (Stream<Path> s = Files.walk(data)) {
-      files = s.filter(Files::isRegularFile).filter(EmbedCommand::isImage)
+      files = s.filter(Files::isRegularFile).filter(ImageFolderDataset::hasImageExtension)
           .sorted((a, b) -> a.toString().compareTo(b.toString())).toList();
     }
     if (files.isEmpty()) {
@@ -100,10 +101,4 @@ final class EmbedCommand implements Callable<Integer> {
     return 0;
   }
 
-
-
-  static boolean isImage(Path p) {
-    String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-    return n.endsWith(".png") || n.endsWith(".jpg") || n.endsWith(".jpeg");
-  }
 }

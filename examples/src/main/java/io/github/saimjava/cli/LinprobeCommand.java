@@ -4,7 +4,6 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import io.github.saimjava.api.RawImage;
 import io.github.saimjava.api.SaimEncoder;
-import io.github.saimjava.data.DecodedImage;
 import io.github.saimjava.data.Datasets;
 import io.github.saimjava.data.IdxDataset;
 import io.github.saimjava.data.ImageDataset;
@@ -136,8 +135,7 @@ final class LinprobeCommand implements Callable<Integer> {
   private static List<RawImage> raw(ImageDataset d) {
     List<RawImage> out = new ArrayList<>(d.size());
     for (int i = 0; i < d.size(); i++) {
-      DecodedImage img = d.image(i);
-      out.add(new RawImage(img.width(), img.height(), img.channels(), img.pixels()));
+      out.add(d.image(i).toRawImage());
     }
     return out;
   }

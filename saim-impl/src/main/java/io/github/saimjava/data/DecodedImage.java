@@ -62,4 +62,14 @@ public record DecodedImage(int width, int height, int channels, byte[] pixels) {
     }
     return new DecodedImage(width, height, 1, gray);
   }
+
+  /** The same pixels as the API's engine-neutral image. */
+  public io.github.saimjava.api.RawImage toRawImage() {
+    return new io.github.saimjava.api.RawImage(width, height, channels, pixels);
+  }
+
+  /** The same pixels from the API's engine-neutral image. */
+  public static DecodedImage of(io.github.saimjava.api.RawImage r) {
+    return new DecodedImage(r.width(), r.height(), r.channels(), r.pixels());
+  }
 }

@@ -122,6 +122,11 @@ public final class ImageFolderDataset implements ImageDataset {
         return false;
       }
     }
+    return hasImageExtension(p);
+  }
+
+  /** Whether the file name ends in .jpg, .jpeg or .png (any case): the files this dataset decodes. */
+  public static boolean hasImageExtension(Path p) {
     String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
     return n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".png");
   }

@@ -151,8 +151,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
 
   @Override
   public RawImage decode(Path file) {
-    DecodedImage d = ImageFolderDataset.decode(file);
-    return new RawImage(d.width(), d.height(), d.channels(), d.pixels());
+    return ImageFolderDataset.decode(file).toRawImage();
   }
 
   @Override
@@ -163,8 +162,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
     float[] px = new float[images.size() * per];
     for (int i = 0; i < images.size(); i++) {
       RawImage r = images.get(i);
-      DecodedImage d = new DecodedImage(r.width(), r.height(), r.channels(), r.pixels());
-      System.arraycopy(Transforms.centreCrop(d, s, c.channels()), 0, px, i * per, per);
+      System.arraycopy(Transforms.centreCrop(DecodedImage.of(r), s, c.channels()), 0, px, i * per, per);
     }
     float[] flat;
     try (NDManager step = manager.newSubManager()) {

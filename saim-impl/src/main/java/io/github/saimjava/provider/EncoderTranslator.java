@@ -26,7 +26,7 @@ final class EncoderTranslator implements Translator<Image, float[]> {
   public NDList processInput(TranslatorContext ctx, Image input) {
     SaimConfig c = encoder.config();
     RawImage r = RawImage.of(input);
-    float[] px = Transforms.centreCrop(new DecodedImage(r.width(), r.height(), r.channels(), r.pixels()),
+    float[] px = Transforms.centreCrop(DecodedImage.of(r),
         c.imageSize(), c.channels());
     return new NDList(ctx.getNDManager().create(px, new Shape(c.channels(), c.imageSize(), c.imageSize())));
   }

@@ -125,7 +125,7 @@ public final class Pretrainer {
           int epochSteps = 0;
           try (ImageBatches.Stream batches = data.open(epoch, stepInEpoch * t.accumIter())) {
             for (; stepInEpoch < stepsPerEpoch && step < totalSteps; stepInEpoch++) {
-              double frac = epoch + (double) stepInEpoch * t.accumIter() / (stepsPerEpoch * t.accumIter());
+              double frac = epoch + (double) stepInEpoch / stepsPerEpoch;
               double lr = schedule.at(frac);
               double stepLoss = 0;
               try (NDScope scope = new NDScope()) {
