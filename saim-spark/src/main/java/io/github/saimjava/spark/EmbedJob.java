@@ -7,8 +7,10 @@ import java.io.PrintWriter;
 import java.io.UncheckedIOException;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkExecutorInfo;
 import org.apache.spark.sql.AnalysisException;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -34,9 +36,10 @@ import picocli.CommandLine.Spec;
     versionProvider = EmbedJob.Version.class,
     description = {
       "Embeds an image collection on Spark and writes Parquet rows (path, vector, model).",
-      "Input: a folder searched recursively for JPEG/PNG files, or a Parquet or CSV table with a",
-      "column of image paths (Hadoop paths or URIs). Each executor loads the encoder once and shares",
-      "it across its tasks. A bad image fails the job naming the file, unless --skip-bad-images."
+      "Input: a folder searched recursively for JPEG/PNG files, or a Parquet or CSV table with a column of "
+          + "image paths (Hadoop paths or URIs).",
+      "Each executor loads the encoder once and shares it across its tasks. A bad image fails the job naming "
+          + "the file, unless --skip-bad-images."
     })
 public final class EmbedJob implements Callable<Integer> {
   /** Exit code for input the job refuses. */
@@ -158,7 +161,12 @@ public final class EmbedJob implements Callable<Integer> {
     if (skipBadImages) {
       embedder.skipBadImages(skipped);
     }
-    embedder.embed(paths).write().parquet(output);
+    try {
+      embedder.embed(paths).write().parquet(output);
+    } catch (Exception e) { // including Spark's SparkException, checked but not declared by Scala code
+      removeUncommitted(spark, fs, out);
+      throw e;
+    }
     Dataset<Row> written = spark.read().parquet(output);
     long rows = written.count();
     PrintWriter o = spec.commandLine().getOut();
@@ -167,6 +175,43 @@ public final class EmbedJob implements Callable<Integer> {
         skipBadImages ? "; skipped " + skipped.value() + " bad image(s)" : "");
     o.flush();
     return 0;
+  }
+
+  /**
+   * Deletes what a failed write left at {@code out} when nothing was committed there (only Spark's
+   * {@code _temporary} folder): Spark leaves the folder behind, which would make the next run refuse
+   * the path. The existence check before the write guarantees the folder is this run's.
+   */
+  private static void removeUncommitted(SparkSession spark, FileSystem fs, Path out) {
+    try {
+      // the other tasks of the failed job are cancelled asynchronously and write into _temporary
+      // until they stop: wait for them, or a late one would create the folder again
+      long deadline = System.nanoTime() + 30_000_000_000L;
+      while (runningTasks(spark) > 0 && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+      if (!fs.exists(out)) {
+        return;
+      }
+      for (FileStatus f : fs.listStatus(out)) {
+        if (!f.getPath().getName().equals("_temporary")) {
+          return;
+        }
+      }
+      fs.delete(out, true);
+    } catch (IOException e) { // the job's own error is the one to report
+      return;
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static int runningTasks(SparkSession spark) {
+    int n = 0;
+    for (SparkExecutorInfo e : spark.sparkContext().statusTracker().getExecutorInfos()) {
+      n += e.numRunningTasks();
+    }
+    return n;
   }
 
   private EncoderSpec encoderSpec() {

@@ -10,9 +10,11 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.ObjectInputStream;
 import java.io.ObjectOutputStream;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.RawLocalFileSystem;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -75,5 +77,28 @@ class EncoderSpecTest {
     assertEquals(missing + ": no such checkpoint on this machine; put it where every executor can read it, give "
         + "an hdfs:// or s3a:// URI, or ship it with spark-submit --files",
         assertThrows(IllegalArgumentException.class, () -> Checkpoints.local(missing.toString(), conf)).getMessage());
+
+    // a file system of another scheme (as hdfs:// or s3a:// would be): copied to a local file, name kept
+    conf.set("fs.other.impl", OtherFileSystem.class.getName());
+    conf.setBoolean("fs.other.impl.disable.cache", true);
+    Path copy = Checkpoints.local("other://" + file, conf);
+    assertNotEquals(file, copy);
+    assertEquals("final.safetensors", copy.getFileName().toString());
+    assertEquals("weights", Files.readString(copy));
+    assertEquals("other://" + missing + ": no such checkpoint",
+        assertThrows(IllegalArgumentException.class, () -> Checkpoints.local("other://" + missing, conf)).getMessage());
+  }
+
+  /** The local file system under the scheme {@code other}, standing in for a remote one. */
+  public static final class OtherFileSystem extends RawLocalFileSystem {
+    @Override
+    public URI getUri() {
+      return URI.create("other:///");
+    }
+
+    @Override
+    public String getScheme() {
+      return "other";
+    }
   }
 }

@@ -232,6 +232,8 @@ class SaimSparkTest {
     assertTrue(strict.err().contains(garbage + ": not a supported image (JPEG or PNG expected)")
         || strict.err().contains(missing + ": no such file"), strict.err());
     assertEquals(1, strict.err().strip().lines().count(), strict.err());
+    assertFalse(Files.exists(strictOut), () -> "a failed run leaves no output behind, so a rerun may use the path: "
+        + listing(strictOut));
 
     Path out = dir.resolve("lenient.parquet");
     Run lenient = job(concat(common, "--skip-bad-images", "--output", out.toString()));
@@ -308,6 +310,14 @@ class SaimSparkTest {
     assertEquals("saim-spark: error: the input has no column 'path' (columns: file)", noColumn.err().strip());
     for (String out : List.of("a", "b", "c", "d")) {
       assertFalse(Files.exists(dir.resolve(out)), out);
+    }
+  }
+
+  static String listing(Path p) {
+    try (Stream<Path> s = Files.walk(p)) {
+      return s.map(Path::toString).toList().toString();
+    } catch (java.io.IOException e) {
+      return e.toString();
     }
   }
 
