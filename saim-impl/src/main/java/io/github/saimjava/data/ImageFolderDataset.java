@@ -5,6 +5,7 @@ import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
 import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
+import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.file.FileVisitOption;
 import java.nio.file.Files;
@@ -19,6 +20,7 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
 import javax.imageio.stream.FileImageInputStream;
 import javax.imageio.stream.ImageInputStream;
+import javax.imageio.stream.MemoryCacheImageInputStream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -187,16 +189,42 @@ public final class ImageFolderDataset implements ImageDataset {
    *     large or not a JPEG or PNG image
    */
   public static DecodedImage decode(Path file) {
-    ImageReader reader = null;
+    String name = file.toString();
     try (ImageInputStream in = new FileImageInputStream(file.toFile())) {
+      return decode(in, name);
+    } catch (IOException | RuntimeException e) {
+      throw named(name, e);
+    }
+  }
+
+  /**
+   * Decodes the bytes of one JPEG or PNG file exactly as {@link #decode(Path)} decodes the file,
+   * for images that do not come from the local file system (a distributed file system, an object
+   * store).
+   *
+   * @param name how errors name the image, e.g. its URI
+   * @throws IllegalArgumentException naming the image when it is corrupt, truncated, too large or
+   *     not a JPEG or PNG image
+   */
+  public static DecodedImage decode(byte[] bytes, String name) {
+    try (ImageInputStream in = new MemoryCacheImageInputStream(new ByteArrayInputStream(bytes))) {
+      return decode(in, name);
+    } catch (IOException | RuntimeException e) {
+      throw named(name, e);
+    }
+  }
+
+  private static DecodedImage decode(ImageInputStream in, String name) throws IOException {
+    ImageReader reader = null;
+    try {
       Iterator<ImageReader> readers = ImageIO.getImageReaders(in);
       if (!readers.hasNext()) {
-        throw new IllegalArgumentException(file + ": not a supported image (JPEG or PNG expected)");
+        throw new IllegalArgumentException(name + ": not a supported image (JPEG or PNG expected)");
       }
       reader = readers.next();
       String format = reader.getFormatName().toLowerCase(Locale.ROOT);
       if (!format.equals("jpeg") && !format.equals("jpg") && !format.equals("png")) {
-        throw new IllegalArgumentException(file + ": unsupported image format " + format + " (JPEG or PNG expected)");
+        throw new IllegalArgumentException(name + ": unsupported image format " + format + " (JPEG or PNG expected)");
       }
       reader.setInput(in, true, true);
       List<String> warnings = new ArrayList<>();
@@ -204,24 +232,26 @@ public final class ImageFolderDataset implements ImageDataset {
       long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
       if (pixels > MAX_PIXELS) {
         throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: %d x %d pixels, more than the %d accepted",
-            file, reader.getWidth(0), reader.getHeight(0), MAX_PIXELS));
+            name, reader.getWidth(0), reader.getHeight(0), MAX_PIXELS));
       }
       BufferedImage img = reader.read(0);
       if (!warnings.isEmpty()) {
-        throw new IllegalArgumentException(file + ": corrupt image (" + String.join("; ", warnings) + ")");
+        throw new IllegalArgumentException(name + ": corrupt image (" + String.join("; ", warnings) + ")");
       }
       return convert(img);
-    } catch (IOException | RuntimeException e) {
-      if (e instanceof IllegalArgumentException iae && iae.getMessage() != null
-          && iae.getMessage().startsWith(file.toString())) {
-        throw iae;
-      }
-      throw new IllegalArgumentException(file + ": cannot decode image (" + e + ")", e);
     } finally {
       if (reader != null) {
         reader.dispose();
       }
     }
+  }
+
+  /** {@code e} as an error naming the image, unless it already does. */
+  private static IllegalArgumentException named(String name, Exception e) {
+    if (e instanceof IllegalArgumentException iae && iae.getMessage() != null && iae.getMessage().startsWith(name)) {
+      return iae;
+    }
+    return new IllegalArgumentException(name + ": cannot decode image (" + e + ")", e);
   }
 
   /** 8-bit gray or RGB samples as stored, without colour conversion. */

@@ -196,6 +196,31 @@ class DataImageFolderTest {
   }
 
   @Test
+  void bytesDecodeExactlyAsTheFileAndErrorsNameTheGivenName(@TempDir Path dir) throws Exception {
+    write(rgbPattern(5, 3), "png", dir.resolve("a.png"));
+    BufferedImage gray = new BufferedImage(4, 4, BufferedImage.TYPE_BYTE_GRAY);
+    gray.getRaster().setSample(2, 1, 0, 200);
+    write(gray, "png", dir.resolve("b.png"));
+    write(solid(16, 16, BufferedImage.TYPE_INT_RGB, 0xC86432), "jpg", dir.resolve("c.jpg"));
+    for (String f : List.of("a.png", "b.png", "c.jpg")) {
+      Path file = dir.resolve(f);
+      DecodedImage fromFile = ImageFolderDataset.decode(file);
+      DecodedImage fromBytes = ImageFolderDataset.decode(Files.readAllBytes(file), "hdfs://nn/" + f);
+      assertEquals(fromFile.width(), fromBytes.width(), f);
+      assertEquals(fromFile.height(), fromBytes.height(), f);
+      assertEquals(fromFile.channels(), fromBytes.channels(), f);
+      assertArrayEquals(fromFile.pixels(), fromBytes.pixels(), f);
+    }
+    assertEquals("hdfs://nn/x.png: not a supported image (JPEG or PNG expected)", assertThrows(
+        IllegalArgumentException.class, () -> ImageFolderDataset.decode(new byte[] {1, 2, 3}, "hdfs://nn/x.png"))
+        .getMessage());
+    byte[] png = png(rgbPattern(64, 64));
+    assertTrue(assertThrows(IllegalArgumentException.class,
+        () -> ImageFolderDataset.decode(Arrays.copyOf(png, png.length / 2), "s3a://b/cut.png")).getMessage()
+        .startsWith("s3a://b/cut.png: "));
+  }
+
+  @Test
   void emptyOrMissingFoldersSayWhatIsExpected(@TempDir Path dir) throws Exception {
     Path missing = dir.resolve("nope");
     assertEquals(missing + ": no such folder (expected " + missing + "/<class>/<image>.jpg|jpeg|png)",
