@@ -16,6 +16,15 @@ class ReproduceCommandTest {
   }
 
   @Test
+  void tableRecordsTheCommandAsTyped(@org.junit.jupiter.api.io.TempDir java.nio.file.Path tmp) throws Exception {
+    CliTestSupport.Result r = CliTestSupport.run("reproduce", "--quick", "--variants", "random", "--output",
+        tmp.resolve("run").toString(), "--results", tmp.toString(), "--threads", "1");
+    assertEquals(0, r.exitCode(), r.err());
+    String md = java.nio.file.Files.readString(tmp.resolve("fmnist-small-quick.md"));
+    assertTrue(md.contains("- command: `saim reproduce --quick --variants random --output "), md);
+  }
+
+  @Test
   void badVariantIsOneLineAndExitCode2() {
     CliTestSupport.Result r = CliTestSupport.run("reproduce", "--variants", "random,mae", "--report-only");
     assertEquals(Errors.BAD_INPUT, r.exitCode(), r.out());

@@ -83,8 +83,10 @@ public final class ReproduceCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     Path testSource = data != null ? data : Reproduction.defaultTestSource();
     Reproduction r = new Reproduction(plan, output, testSource, out);
-    String command = (spec.qualifiedName(" ") + " " + String.join(" ", spec.commandLine().getParseResult().originalArgs()))
-        .strip();
+    // as typed: under the saim launcher the root's arguments include this command's name
+    boolean standalone = spec.root() == spec;
+    String command = ((standalone ? "java " + ReproduceCommand.class.getName() : spec.root().name()) + " "
+        + String.join(" ", spec.root().commandLine().getParseResult().originalArgs())).strip();
     String machine = Machine.describe();
     Files.createDirectories(results);
     Path md = results.resolve(plan.name() + ".md");

@@ -39,7 +39,7 @@ class ReproduceSmokeTest {
 
     String md = Files.readString(results.resolve("fmnist-small-quick.md"));
     assertTrue(md.contains(ResultTable.HEADER), md);
-    assertTrue(md.contains("- command: `reproduce --quick --output "), md);
+    assertTrue(md.contains("- command: `java " + ReproduceCommand.class.getName() + " --quick --output "), md);
     assertTrue(md.contains("- machine: "), md);
     assertTrue(md.contains("- test set: "), md);
     List<String[]> rows = rows(md);
