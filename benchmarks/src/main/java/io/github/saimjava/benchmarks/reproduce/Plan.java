@@ -22,11 +22,51 @@ import java.util.Locale;
  * @param seeds one encoder per variant and seed (the seed of initialisation, data order, flips and orders)
  * @param variants the encoders compared
  * @param probe the linear probe's settings (its seed is the encoder's seed)
+ * @param fineTune the short fine-tune's settings; 0 epochs for none
  * @param threads engine threads
  */
 public record Plan(String name, SaimConfig config, int trainImages, int testImages, int epochs, int batchSize,
     double lr, double warmupEpochs, double weightDecay, List<Long> seeds, List<Variant> variants,
-    LinearProbe.Settings probe, int threads) {
+    LinearProbe.Settings probe, FineTune fineTune, int threads) {
+
+  /**
+   * The short fine-tune of every encoder (the paper's protocol, shortened: {@code FineTuner} with
+   * global pooling, AdamW, layer-wise lr decay, drop-path, label smoothing, a linear warm-up then
+   * cosine; no mixup, CutMix or random erasing at this length), on the same training images, flips only.
+   *
+   * @param epochs fine-tuning epochs, 0 for no fine-tune column
+   * @param batchSize images per step
+   * @param blr base learning rate: lr = blr * batch / 256
+   * @param warmupEpochs linear warm-up
+   * @param layerDecay layer-wise learning-rate decay
+   * @param dropPath stochastic-depth rate of the last block
+   * @param smoothing label smoothing
+   */
+  public record FineTune(int epochs, int batchSize, double blr, double warmupEpochs, double layerDecay,
+      double dropPath, double smoothing) {
+    /**
+     * Validates.
+     *
+     * @throws IllegalArgumentException naming the first invalid value
+     */
+    public FineTune {
+      check(epochs >= 0, "fine-tune epochs (%s) must be 0 (none) or positive", epochs);
+      check(batchSize > 0, "fine-tune batch (%s) must be positive", batchSize);
+      check(blr > 0, "fine-tune blr (%s) must be positive", blr);
+      check(warmupEpochs >= 0 && warmupEpochs <= Math.max(epochs, 0), "fine-tune warm-up (%s) must be in [0, %s]",
+          warmupEpochs, epochs);
+    }
+
+    /** Whether there is a fine-tune column. */
+    public boolean enabled() {
+      return epochs > 0;
+    }
+
+    /** These settings with another number of epochs (the warm-up is capped by it). */
+    public FineTune withEpochs(int v) {
+      return new FineTune(v, batchSize, blr, Math.min(warmupEpochs, v), layerDecay, dropPath, smoothing);
+    }
+  }
 
   /** The largest training subset: the embedded data holds the first 10,000 training images. */
   public static final int MAX_TRAIN_IMAGES = 10_000;
@@ -62,24 +102,26 @@ public record Plan(String name, SaimConfig config, int trainImages, int testImag
    * 28 to 32 px, 3 channels, patch 4, width 128, depth 6, 4 heads, query depth 6, MLP head, blur 3 /
    * sigma 1, norm-pix L2 loss, batch 128, 8 epochs, AdamW lr 3e-4, weight decay 0.05, 1 warm-up epoch
    * then cosine, flips only; random init, raster and stochastic order with seeds 0 and 1; the linear
-   * probe for 90 epochs (the paper's) at batch 256; all test images.
+   * probe for 90 epochs (the paper's) at batch 256; a 2-epoch fine-tune at batch 128; all test images.
    */
   public static Plan fmnistSmall() {
     SaimConfig c = SaimConfig.builder().imageSize(32).channels(3).patchSize(4).width(128).depth(6).heads(4)
         .queryDepth(6).blur(3, 1.0).build();
     return new Plan("fmnist-small", c, MAX_TRAIN_IMAGES, 0, 8, 128, 3e-4, 1, 0.05, List.of(0L, 1L),
-        List.of(Variant.RANDOM, Variant.RASTER, Variant.STOCHASTIC), probeSettings(90, 256), 2);
+        List.of(Variant.RANDOM, Variant.RASTER, Variant.STOCHASTIC), probeSettings(90, 256),
+        new FineTune(2, 128, 1e-3, 0.25, 0.75, 0.1, 0.1), 2);
   }
 
   /**
    * A smoke-test budget of about a minute: 256 training and 200 test images, a width-32 depth-2
-   * network, one epoch, one seed, a 30-epoch probe. Its numbers mean nothing about the method.
+   * network, one epoch, one seed, a 30-epoch probe, a one-epoch fine-tune. Its numbers mean nothing about the method.
    */
   public static Plan quick() {
     SaimConfig c = SaimConfig.builder().imageSize(32).channels(3).patchSize(8).width(32).depth(2).heads(2)
         .queryDepth(2).blur(3, 1.0).build();
     return new Plan("fmnist-small-quick", c, 256, 200, 1, 32, 3e-4, 0, 0.05, List.of(0L),
-        List.of(Variant.RANDOM, Variant.RASTER, Variant.STOCHASTIC), probeSettings(30, 64), 2);
+        List.of(Variant.RANDOM, Variant.RASTER, Variant.STOCHASTIC), probeSettings(30, 64),
+        new FineTune(1, 32, 1e-3, 0, 0.75, 0.1, 0.1), 2);
   }
 
   /**
@@ -94,25 +136,31 @@ public record Plan(String name, SaimConfig config, int trainImages, int testImag
   /** This plan with another number of pre-training epochs (the warm-up is capped by it). */
   public Plan withEpochs(int v) {
     return new Plan(name, config, trainImages, testImages, v, batchSize, lr, Math.min(warmupEpochs, v),
-        weightDecay, seeds, variants, probe, threads);
+        weightDecay, seeds, variants, probe, fineTune, threads);
   }
 
   /** This plan with other seeds. */
   public Plan withSeeds(List<Long> v) {
     return new Plan(name, config, trainImages, testImages, epochs, batchSize, lr, warmupEpochs, weightDecay,
-        v, variants, probe, threads);
+        v, variants, probe, fineTune, threads);
   }
 
   /** This plan with other variants. */
   public Plan withVariants(List<Variant> v) {
     return new Plan(name, config, trainImages, testImages, epochs, batchSize, lr, warmupEpochs, weightDecay,
-        seeds, v, probe, threads);
+        seeds, v, probe, fineTune, threads);
   }
 
-  /** This plan with another number of engine threads (results do not depend on it). */
+  /** This plan with another number of fine-tuning epochs (0: no fine-tune column). */
+  public Plan withFineTuneEpochs(int v) {
+    return new Plan(name, config, trainImages, testImages, epochs, batchSize, lr, warmupEpochs, weightDecay,
+        seeds, variants, probe, fineTune.withEpochs(v), threads);
+  }
+
+  /** This plan with another number of engine threads (results change only by floating-point rounding). */
   public Plan withThreads(int v) {
     return new Plan(name, config, trainImages, testImages, epochs, batchSize, lr, warmupEpochs, weightDecay,
-        seeds, variants, probe, v);
+        seeds, variants, probe, fineTune, v);
   }
 
   /** One line describing the pre-training budget, for the table. */

@@ -46,12 +46,25 @@ public record Report(Plan plan, String trainData, String testData, List<Probe> p
   }
 
   /**
+   * A short fine-tune's result.
+   *
+   * @param top1 test top-1 accuracy in percent after the last epoch
+   * @param top5 test top-5 accuracy in percent after the last epoch
+   * @param bestTop1 the best epoch's test top-1 (reported in the JSON only: choosing by test accuracy flatters)
+   * @param epochs epochs done
+   * @param seconds sum of the epochs' times
+   */
+  public record FineTune(double top1, double top5, double bestTop1, int epochs, double seconds) {}
+
+  /**
    * One encoder of the table.
    *
    * @param variant how it was (or was not) pre-trained
    * @param seed its seed
    * @param pretraining its pre-training so far (null for random init, or when none started)
    * @param probe its linear probe (null until run)
+   * @param fineTune its short fine-tune (null until run)
    */
-  public record Encoder(Variant variant, long seed, @Nullable Pretraining pretraining, @Nullable Probe probe) {}
+  public record Encoder(Variant variant, long seed, @Nullable Pretraining pretraining, @Nullable Probe probe,
+      @Nullable FineTune fineTune) {}
 }

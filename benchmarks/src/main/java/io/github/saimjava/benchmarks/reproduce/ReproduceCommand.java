@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
     description = {
       "Pre-trains random-init / raster-order / stochastic-order (SAIM) encoders under one budget on",
       "Fashion-MNIST (optionally the ablations noblur and shared), evaluates each with the paper's linear",
-      "probe against a raw-pixel floor, and writes RESULTS/<name>.md and .json with the command, machine,",
+      "probe against a raw-pixel floor and by a short fine-tune, and writes RESULTS/<name>.md and .json with the command, machine,",
       "date and times. Every stage is cached in the run folder (--output): a rerun reuses finished stages",
       "and resumes an interrupted pre-training. The full fmnist-small table takes hours on 2 cores;",
       "--quick takes a minute and only checks that everything runs."
@@ -52,6 +52,9 @@ public final class ReproduceCommand implements Callable<Integer> {
 
   @Option(names = "--epochs", description = "Pre-training epochs (default: 8; --quick: 1).")
   @Nullable Integer epochs;
+
+  @Option(names = "--finetune-epochs", paramLabel = "N", description = "Short fine-tune epochs, 0 for none (default: 2; --quick: 1).")
+  @Nullable Integer fineTuneEpochs;
 
   @Option(names = "--data", paramLabel = "DIR",
       description = "Folder with the Fashion-MNIST test set (t10k-images-idx3-ubyte[.gz] and labels); default: "
@@ -118,6 +121,9 @@ public final class ReproduceCommand implements Callable<Integer> {
     }
     if (epochs != null) {
       p = p.withEpochs(epochs);
+    }
+    if (fineTuneEpochs != null) {
+      p = p.withFineTuneEpochs(fineTuneEpochs);
     }
     return p.withThreads(threads);
   }

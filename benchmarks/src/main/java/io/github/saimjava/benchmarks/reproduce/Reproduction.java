@@ -15,6 +15,7 @@ import io.github.saimjava.data.DecodedImage;
 import io.github.saimjava.data.Datasets;
 import io.github.saimjava.data.IdxDataset;
 import io.github.saimjava.data.ImageDataset;
+import io.github.saimjava.downstream.FineTuner;
 import io.github.saimjava.downstream.LinearProbe;
 import io.github.saimjava.io.AtomicFiles;
 import io.github.saimjava.io.HostTensor;
@@ -120,7 +121,8 @@ public final class Reproduction {
     List<Report.Probe> pixels = new ArrayList<>();
     Map<String, Report.Encoder> encoders = new LinkedHashMap<>();
     for (Work w : order()) {
-      encoders.put(w.name(), new Report.Encoder(w.variant(), w.seed(), pretrainingOf(w), readProbe(w.name())));
+      encoders.put(w.name(), new Report.Encoder(w.variant(), w.seed(), pretrainingOf(w), readProbe(w.name()),
+          readFineTune(w)));
     }
     for (long seed : plan.seeds()) {
       Report.Probe p = mode == Mode.REPORT ? readProbe("pixels-seed" + seed) : pixelProbe(seed);
@@ -143,12 +145,23 @@ public final class Reproduction {
           log.flush();
           continue;
         }
-        encoders.put(w.name(), new Report.Encoder(w.variant(), w.seed(), pre, readProbe(w.name())));
+        encoders.put(w.name(), new Report.Encoder(w.variant(), w.seed(), pre, readProbe(w.name()), readFineTune(w)));
         sink.accept(report(pixels, encoders));
       }
       Report.Probe probe = encoderProbe(w);
-      encoders.put(w.name(), new Report.Encoder(w.variant(), w.seed(), pre, probe));
+      encoders.put(w.name(), new Report.Encoder(w.variant(), w.seed(), pre, probe, readFineTune(w)));
       sink.accept(report(pixels, encoders));
+    }
+    // fine-tunes last: the probe column of every encoder comes first
+    if (plan.fineTune().enabled()) {
+      for (Work w : order()) {
+        Report.Encoder e = encoders.get(w.name());
+        if (e.probe() == null) {
+          continue; // not pre-trained yet (evaluate-only)
+        }
+        encoders.put(w.name(), new Report.Encoder(w.variant(), w.seed(), e.pretraining(), e.probe(), fineTune(w)));
+        sink.accept(report(pixels, encoders));
+      }
     }
     return report(pixels, encoders);
   }
@@ -256,6 +269,84 @@ public final class Reproduction {
     }
     boolean done = Files.isRegularFile(dir.resolve(Pretrainer.FINAL)) && steps >= total;
     return new Report.Pretraining(done ? total : Math.min(steps, total - 1), total, loss, seconds);
+  }
+
+  // ---- fine-tuning ----
+
+  private Path fineTuneDir(Work w) {
+    return runDir.resolve("finetune").resolve(w.name());
+  }
+
+  /** Runs (or resumes, or re-reports) the short fine-tune; a finished run checks its configuration and trains nothing. */
+  private Report.FineTune fineTune(Work w) throws IOException {
+    Plan.FineTune ft = plan.fineTune();
+    Path dir = fineTuneDir(w);
+    log.printf(Locale.ROOT, "%s: fine-tuning for %d epoch(s)%s%n", w.name(), ft.epochs(),
+        Files.isRegularFile(dir.resolve(FineTuner.CHECKPOINT)) ? " (resuming)" : "");
+    log.flush();
+    FineTuner.Builder b = FineTuner.builder()
+        .data(train, test)
+        .epochs(ft.epochs())
+        .batchSize(ft.batchSize())
+        .blr(ft.blr())
+        .warmupEpochs(ft.warmupEpochs())
+        .layerDecay(ft.layerDecay())
+        .dropPath(ft.dropPath())
+        .smoothing(ft.smoothing())
+        .reprob(0)
+        .augmentation(Augmentation.FLIP_ONLY)
+        .seed(w.seed())
+        .threads(plan.threads())
+        .loaderThreads(1)
+        .outputDir(dir)
+        .onEpoch(e -> {
+          log.printf(Locale.ROOT, "%s: fine-tune epoch %d/%d, train loss %.4f, test top-1 %.2f%% (%.0f s)%n", w.name(),
+              e.epoch() + 1, ft.epochs(), e.trainLoss(), e.top1(), e.seconds());
+          log.flush();
+        });
+    if (w.variant().pretrained()) {
+      b.checkpoint(pretrainDir(w).resolve(Pretrainer.FINAL));
+    } else {
+      b.config(w.variant().config(plan.config()));
+    }
+    b.build().run();
+    Report.FineTune r = readFineTune(w);
+    if (r == null) {
+      throw new IllegalStateException(dir + ": fine-tuning ended without its summary");
+    }
+    log.printf(Locale.ROOT, "%s: fine-tune top-1 %.2f%%%n", w.name(), r.top1());
+    log.flush();
+    return r;
+  }
+
+  /** The finished fine-tune's result from its files; null when none finished. */
+  private Report.@Nullable FineTune readFineTune(Work w) throws IOException {
+    Path dir = fineTuneDir(w);
+    Path summary = dir.resolve(FineTuner.SUMMARY);
+    if (!plan.fineTune().enabled() || !Files.isRegularFile(summary)) {
+      return null;
+    }
+    JsonObject m = parse(summary);
+    int epochs = m.get("epochs").getAsInt();
+    if (epochs < plan.fineTune().epochs()) {
+      return null;
+    }
+    double seconds = 0;
+    Path metrics = dir.resolve(FineTuner.METRICS);
+    if (Files.isRegularFile(metrics)) {
+      for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
+        try {
+          JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+          if (o.has("time_s")) {
+            seconds += o.get("time_s").getAsDouble();
+          }
+        } catch (RuntimeException e) {
+          // a line cut short by a kill
+        }
+      }
+    }
+    return new Report.FineTune(m.get("final_top1").getAsDouble(), m.get("final_top5").getAsDouble(),
+        m.get("best_top1").getAsDouble(), epochs, seconds);
   }
 
   // ---- features and probes ----

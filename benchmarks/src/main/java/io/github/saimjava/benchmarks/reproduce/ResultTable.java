@@ -45,11 +45,15 @@ public record ResultTable(Report report, String command, String machine, String 
         .append("The paper's direction on linear probing is stochastic > raster > random init.\n\n");
     md.append(HEADER).append('\n');
     md.append("|---|---|---|---|---|---|---|---|\n");
-    md.append(row("raw pixels (the floor)", plan.seeds().size(), report.pixels(), List.of()));
+    md.append(row("raw pixels (the floor)", plan.seeds().size(), report.pixels(), List.of(), "—"));
     for (Variant v : plan.variants()) {
       List<Report.Encoder> runs = report.encoders().stream().filter(e -> e.variant() == v).toList();
       List<Report.Probe> probes = runs.stream().filter(e -> e.probe() != null).map(Report.Encoder::probe).toList();
-      md.append(row(v.label(), plan.seeds().size(), probes, runs));
+      List<Double> fineTunes = runs.stream().filter(e -> e.fineTune() != null).map(e -> e.fineTune().top1()).toList();
+      String ft = !plan.fineTune().enabled() ? "not run"
+          : fineTunes.isEmpty() ? "—" : meanSd(fineTunes) + (fineTunes.size() < plan.seeds().size()
+              ? String.format(Locale.ROOT, " (%d of %d)", fineTunes.size(), plan.seeds().size()) : "");
+      md.append(row(v.label(), plan.seeds().size(), probes, runs, ft));
     }
     md.append('\n');
     List<String> missing = missing();
@@ -73,7 +77,13 @@ public record ResultTable(Report report, String command, String machine, String 
         + "(lr = blr x batch / 256), half-cycle cosine, no weight decay, seeded with the encoder's seed; "
         + "raw pixels: the 784 values / 255 of each 28 x 28 image through the same probe%n",
         plan.probe().epochs(), plan.probe().batchSize(), plan.probe().blr()));
-    md.append("- fine-tune: not measured (no fine-tuning in this build)\n");
+    Plan.FineTune ft = plan.fineTune();
+    md.append(ft.enabled() ? String.format(Locale.ROOT, "- fine-tune (the paper's protocol, shortened; `FineTuner`): "
+        + "global average pooling + LayerNorm + new linear head, %d epoch(s) on the same training images, batch %d, "
+        + "AdamW (0.9, 0.999) base lr %s (lr = blr x batch / 256), %s warm-up epoch(s) then cosine, weight decay 0.05, "
+        + "layer decay %s, drop-path %s, label smoothing %s, flips only (no mixup, CutMix or random erasing); "
+        + "top-1 after the last epoch%n", ft.epochs(), ft.batchSize(), ft.blr(), ft.warmupEpochs(), ft.layerDecay(),
+        ft.dropPath(), ft.smoothing()) : "- fine-tune: not run (--finetune-epochs 0)\n");
     md.append("- spread: sample standard deviation over seeds (n - 1); with one seed only its value is shown\n");
     if (!notes.isEmpty()) {
       md.append("\n## Notes\n\n");
@@ -82,7 +92,8 @@ public record ResultTable(Report report, String command, String machine, String 
     return md.toString();
   }
 
-  private static String row(String label, int seeds, List<Report.Probe> probes, List<Report.Encoder> runs) {
+  private static String row(String label, int seeds, List<Report.Probe> probes, List<Report.Encoder> runs,
+      String fineTune) {
     OptionalDouble loss = mean(runs.stream().filter(e -> e.pretraining() != null && e.pretraining().finished())
         .map(e -> e.pretraining().finalLoss()).toList());
     OptionalDouble time = mean(runs.stream().filter(e -> e.pretraining() != null && e.pretraining().finished())
@@ -90,8 +101,8 @@ public record ResultTable(Report report, String command, String machine, String 
     String perSeed = probes.isEmpty() ? "—" : probes.stream()
         .map(p -> String.format(Locale.ROOT, "%d: %.2f", p.seed(), p.top1())).collect(Collectors.joining(", "));
     return String.format(Locale.ROOT, "| %s | %d of %d | %s | %s | %s | %s | %s | %s |%n", label, probes.size(), seeds,
-        meanSd(probes, Report.Probe::top1), perSeed, fmt(mean(values(probes, Report.Probe::top5))),
-        "not measured", loss.isPresent() ? String.format(Locale.ROOT, "%.4f", loss.getAsDouble()) : "—",
+        meanSd(values(probes, Report.Probe::top1)), perSeed, fmt(mean(values(probes, Report.Probe::top5))),
+        fineTune, loss.isPresent() ? String.format(Locale.ROOT, "%.4f", loss.getAsDouble()) : "—",
         time.isPresent() ? String.format(Locale.ROOT, "%.0f", time.getAsDouble()) : "—");
   }
 
@@ -117,8 +128,8 @@ public record ResultTable(Report report, String command, String machine, String 
     return out;
   }
 
-  static String meanSd(List<Report.Probe> probes, ToDoubleFunction<Report.Probe> f) {
-    List<Double> v = values(probes, f);
+  /** "mean ± sd", "value (one seed)" or a dash. */
+  static String meanSd(List<Double> v) {
     if (v.isEmpty()) {
       return "—";
     }
@@ -129,7 +140,7 @@ public record ResultTable(Report report, String command, String machine, String 
     return String.format(Locale.ROOT, "%.2f ± %.2f", m, sd(v));
   }
 
-  private static List<Double> values(List<Report.Probe> probes, ToDoubleFunction<Report.Probe> f) {
+  static List<Double> values(List<Report.Probe> probes, ToDoubleFunction<Report.Probe> f) {
     return probes.stream().map(p -> f.applyAsDouble(p)).toList();
   }
 
@@ -196,6 +207,16 @@ public record ResultTable(Report report, String command, String machine, String 
       }
       if (e.probe() != null) {
         r.add("linear_probe", probe(e.probe()));
+      }
+      Report.FineTune f = e.fineTune();
+      if (f != null) {
+        JsonObject fj = new JsonObject();
+        fj.addProperty("top1", f.top1());
+        fj.addProperty("top5", f.top5());
+        fj.addProperty("best_epoch_top1", f.bestTop1());
+        fj.addProperty("epochs", f.epochs());
+        fj.addProperty("seconds", Math.round(f.seconds() * 10) / 10.0);
+        r.add("fine_tune", fj);
       }
       encoders.add(r);
     }

@@ -47,9 +47,8 @@ class PlanAndTableTest {
   void spreadIsTheSampleStandardDeviation() {
     // values 76.2 and 76.8: mean 76.5, sd = 0.3 * sqrt(2) = 0.42426
     assertEquals(0.424264, ResultTable.sd(List.of(76.2, 76.8)), 1e-6);
-    List<Report.Probe> ps = List.of(new Report.Probe(0, 76.2, 99, 0.5, 1), new Report.Probe(1, 76.8, 99, 0.5, 1));
-    assertEquals("76.50 ± 0.42", ResultTable.meanSd(ps, Report.Probe::top1));
-    assertEquals("76.20 (one seed)", ResultTable.meanSd(ps.subList(0, 1), Report.Probe::top1));
-    assertEquals("—", ResultTable.meanSd(List.of(), Report.Probe::top1));
+    assertEquals("76.50 ± 0.42", ResultTable.meanSd(List.of(76.2, 76.8)));
+    assertEquals("76.20 (one seed)", ResultTable.meanSd(List.of(76.2)));
+    assertEquals("—", ResultTable.meanSd(List.of()));
   }
 }

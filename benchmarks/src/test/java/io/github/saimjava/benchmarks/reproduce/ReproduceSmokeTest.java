@@ -52,6 +52,12 @@ class ReproduceSmokeTest {
       assertEquals(String.format(java.util.Locale.ROOT, "0: %.2f", top1), c[3]);
       double top5 = Double.parseDouble(c[4]);
       assertTrue(top5 >= top1 && top5 <= 100, "top-5 " + top5 + " vs top-1 " + top1);
+      if (c[0].startsWith("raw pixels")) {
+        assertEquals("—", c[5]);
+      } else {
+        double fineTune = Double.parseDouble(c[5].replace(" (one seed)", ""));
+        assertTrue(fineTune >= 0 && fineTune <= 100, "fine-tune top-1 " + fineTune);
+      }
     }
     JsonObject json = JsonParser.parseString(Files.readString(results.resolve("fmnist-small-quick.json"))).getAsJsonObject();
     assertEquals(3, json.getAsJsonArray("encoders").size());
@@ -59,6 +65,9 @@ class ReproduceSmokeTest {
       JsonObject o = e.getAsJsonObject();
       double top1 = o.getAsJsonObject("linear_probe").get("top1").getAsDouble();
       assertTrue(md.contains(String.format(java.util.Locale.ROOT, "0: %.2f", top1)), o.toString());
+      double fineTune = o.getAsJsonObject("fine_tune").get("top1").getAsDouble();
+      assertTrue(fineTune >= 0 && fineTune <= 100, o.toString());
+      assertEquals(1, o.getAsJsonObject("fine_tune").get("epochs").getAsInt());
       if (!o.get("variant").getAsString().equals("random")) {
         JsonObject p = o.getAsJsonObject("pretraining");
         assertEquals(p.get("total_steps").getAsLong(), p.get("steps").getAsLong());
@@ -70,8 +79,8 @@ class ReproduceSmokeTest {
     Result again = run("--quick", "--output", runDir.toString(), "--results", tmp.resolve("again").toString(),
         "--report-only");
     assertEquals(0, again.exitCode(), again.err());
-    assertEquals(rows(md).stream().map(c -> c[2]).toList(),
-        rows(Files.readString(tmp.resolve("again/fmnist-small-quick.md"))).stream().map(c -> c[2]).toList());
+    assertEquals(rows(md).stream().map(c -> c[2] + c[5]).toList(),
+        rows(Files.readString(tmp.resolve("again/fmnist-small-quick.md"))).stream().map(c -> c[2] + c[5]).toList());
 
     // a cached pre-training run of another budget is refused, naming the run
     Result other = run("--quick", "--epochs", "2", "--output", runDir.toString(), "--results",
