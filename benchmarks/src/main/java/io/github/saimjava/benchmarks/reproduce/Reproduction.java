@@ -248,8 +248,9 @@ public final class Reproduction {
     if (!Files.isRegularFile(metrics) || !Files.isRegularFile(config)) {
       return null;
     }
-    long total = JsonParser.parseString(Files.readString(config)).getAsJsonObject()
-        .getAsJsonObject("training").get("total_steps").getAsLong();
+    JsonObject run = parse(config);
+    checkPretrainingConfig(config, run, w);
+    long total = run.getAsJsonObject("training").get("total_steps").getAsLong();
     long steps = 0;
     double loss = Double.NaN;
     double seconds = 0;
@@ -269,6 +270,44 @@ public final class Reproduction {
     }
     boolean done = Files.isRegularFile(dir.resolve(Pretrainer.FINAL)) && steps >= total;
     return new Report.Pretraining(done ? total : Math.min(steps, total - 1), total, loss, seconds);
+  }
+
+  /**
+   * Checks that a pre-training folder was trained with this plan's settings for {@code w}, whoever
+   * ran it (this program, or {@code saim pretrain} with the same settings), so that a folder of
+   * another budget is never reported as this one.
+   *
+   * @throws IllegalArgumentException naming the file and the first setting that differs
+   */
+  private void checkPretrainingConfig(Path file, JsonObject run, Work w) {
+    JsonObject expected = new JsonObject();
+    expected.add("model", ReferenceConfig.toJson(w.variant().config(plan.config())));
+    JsonObject t = new JsonObject();
+    t.addProperty("dataset_size", train.size());
+    t.addProperty("epochs", plan.epochs());
+    t.addProperty("max_steps", 0);
+    t.addProperty("effective_batch_size", plan.batchSize());
+    t.addProperty("lr", plan.lr());
+    t.addProperty("warmup_epochs", plan.warmupEpochs());
+    t.addProperty("min_lr", 0.0);
+    t.addProperty("weight_decay", plan.weightDecay());
+    t.addProperty("beta1", 0.9);
+    t.addProperty("beta2", 0.95);
+    t.addProperty("seed", w.seed());
+    t.addProperty("order", w.variant().order().name());
+    t.addProperty("augmentation", Augmentation.FLIP_ONLY.name());
+    expected.add("training", t);
+    for (String section : List.of("model", "training")) {
+      JsonObject want = expected.getAsJsonObject(section);
+      JsonObject have = run.has(section) && run.get(section).isJsonObject() ? run.getAsJsonObject(section) : new JsonObject();
+      for (String k : want.keySet()) {
+        if (!want.get(k).equals(have.get(k))) {
+          throw new IllegalArgumentException(file + " is a pre-training run of other settings than this plan's ("
+              + section + "." + k + ": " + have.get(k) + ", expected " + want.get(k)
+              + "): use another --output folder");
+        }
+      }
+    }
   }
 
   // ---- fine-tuning ----
@@ -328,8 +367,8 @@ public final class Reproduction {
     }
     JsonObject m = parse(summary);
     int epochs = m.get("epochs").getAsInt();
-    if (epochs < plan.fineTune().epochs()) {
-      return null;
+    if (epochs != plan.fineTune().epochs()) {
+      return null; // unfinished, or of another length (resuming it would be refused by FineTuner)
     }
     double seconds = 0;
     Path metrics = dir.resolve(FineTuner.METRICS);
