@@ -111,6 +111,9 @@ public record ResultTable(Report report, String command, String machine, String 
     List<String> out = new ArrayList<>();
     for (Report.Encoder e : report.encoders()) {
       if (e.probe() != null) {
+        if (report.plan().fineTune().enabled() && e.fineTune() == null) {
+          out.add(e.variant().label() + ", seed " + e.seed() + ": not fine-tuned");
+        }
         continue;
       }
       String name = e.variant().label() + ", seed " + e.seed();
@@ -120,7 +123,7 @@ public record ResultTable(Report report, String command, String machine, String 
       } else if (p == null) {
         out.add(name + ": pre-training not started");
       } else if (!p.finished()) {
-        out.add(String.format(Locale.ROOT, "%s: pre-training stopped at step %d of %d", name, p.steps(), p.totalSteps()));
+        out.add(String.format(Locale.ROOT, "%s: pre-training reached step %d of %d (not finished)", name, p.steps(), p.totalSteps()));
       } else {
         out.add(name + ": pre-trained, not evaluated");
       }

@@ -51,4 +51,22 @@ class PlanAndTableTest {
     assertEquals("76.20 (one seed)", ResultTable.meanSd(List.of(76.2)));
     assertEquals("—", ResultTable.meanSd(List.of()));
   }
+
+  @Test
+  void tableListsWhatIsNotMeasuredInsteadOfANumber() {
+    Plan plan = Plan.fmnistSmall().withSeeds(List.of(0L));
+    Report.Probe probe = new Report.Probe(0, 74.0, 98.5, 0.8, 10);
+    Report report = new Report(plan, "train", "test", List.of(probe), List.of(
+        new Report.Encoder(Variant.RANDOM, 0, null, probe, null),
+        new Report.Encoder(Variant.RASTER, 0, new Report.Pretraining(300, 624, 0.2, 100), null, null),
+        new Report.Encoder(Variant.STOCHASTIC, 0, null, null, null)));
+    ResultTable t = new ResultTable(report, "cmd", "machine", "date", 1, List.of("a note"));
+    assertEquals(List.of("random init (no pre-training), seed 0: not fine-tuned",
+        "raster order (iGPT-style), seed 0: pre-training reached step 300 of 624 (not finished)",
+        "stochastic order (SAIM), seed 0: pre-training not started"), t.missing());
+    String md = t.markdown();
+    assertTrue(md.contains("| raster order (iGPT-style) | 0 of 1 | — | — | — | — | — | — |"), md);
+    assertTrue(md.contains("| random init (no pre-training) | 1 of 1 | 74.00 (one seed) | 0: 74.00 | 98.50 | — | — | — |"), md);
+    assertTrue(md.endsWith("## Notes\n\n- a note\n"), md);
+  }
 }
