@@ -79,10 +79,21 @@ public final class ReproduceCommand implements Callable<Integer> {
   @Option(names = "--note", paramLabel = "TEXT", description = "A note for the table (repeatable).")
   List<String> notes = new ArrayList<>();
 
+  @Option(names = "--notes-file", paramLabel = "FILE", description = "Notes for the table, one per non-blank line.")
+  @Nullable Path notesFile;
+
   @Override
   public Integer call() throws IOException {
     long start = System.nanoTime();
     Plan plan = plan();
+    List<String> allNotes = new ArrayList<>(notes);
+    if (notesFile != null) {
+      if (!Files.isRegularFile(notesFile)) {
+        throw new IllegalArgumentException("--notes-file " + notesFile + ": no such file");
+      }
+      Files.readAllLines(notesFile, StandardCharsets.UTF_8).stream().map(String::strip).filter(l -> !l.isEmpty())
+          .forEach(allNotes::add);
+    }
     PrintWriter out = spec.commandLine().getOut();
     Path testSource = data != null ? data : Reproduction.defaultTestSource();
     Reproduction r = new Reproduction(plan, output, testSource, out);
@@ -101,7 +112,7 @@ public final class ReproduceCommand implements Callable<Integer> {
     out.flush();
     r.run(mode, report -> {
       ResultTable t = new ResultTable(report, command, machine,
-          Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), (System.nanoTime() - start) / 1e9, notes);
+          Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), (System.nanoTime() - start) / 1e9, allNotes);
       AtomicFiles.write(md, t.markdown().getBytes(StandardCharsets.UTF_8));
       AtomicFiles.write(json, t.json().getBytes(StandardCharsets.UTF_8));
     });

@@ -51,7 +51,7 @@ public record ResultTable(Report report, String command, String machine, String 
       List<Report.Probe> probes = runs.stream().filter(e -> e.probe() != null).map(Report.Encoder::probe).toList();
       List<Double> fineTunes = runs.stream().filter(e -> e.fineTune() != null).map(e -> e.fineTune().top1()).toList();
       String ft = !plan.fineTune().enabled() ? "not run"
-          : fineTunes.isEmpty() ? "—" : meanSd(fineTunes) + (fineTunes.size() < plan.seeds().size()
+          : fineTunes.isEmpty() ? "—" : meanSd(fineTunes) + (fineTunes.size() > 1 && fineTunes.size() < plan.seeds().size()
               ? String.format(Locale.ROOT, " (%d of %d)", fineTunes.size(), plan.seeds().size()) : "");
       md.append(row(v.label(), plan.seeds().size(), probes, runs, ft));
     }

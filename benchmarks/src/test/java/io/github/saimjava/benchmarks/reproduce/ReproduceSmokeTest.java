@@ -76,9 +76,12 @@ class ReproduceSmokeTest {
     }
 
     // every stage is cached: a report-only rerun finds the same numbers without computing anything
+    Path notes = Files.writeString(tmp.resolve("notes.txt"), "first note\n\n  second note  \n");
     Result again = run("--quick", "--output", runDir.toString(), "--results", tmp.resolve("again").toString(),
-        "--report-only");
+        "--report-only", "--notes-file", notes.toString());
     assertEquals(0, again.exitCode(), again.err());
+    assertTrue(Files.readString(tmp.resolve("again/fmnist-small-quick.md"))
+        .endsWith("## Notes\n\n- first note\n- second note\n"));
     assertEquals(rows(md).stream().map(c -> c[2] + c[5]).toList(),
         rows(Files.readString(tmp.resolve("again/fmnist-small-quick.md"))).stream().map(c -> c[2] + c[5]).toList());
 
