@@ -4,13 +4,9 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import io.github.saimjava.api.RawImage;
 import io.github.saimjava.api.SaimEncoder;
-import io.github.saimjava.data.Datasets;
-import io.github.saimjava.data.IdxDataset;
 import io.github.saimjava.data.ImageDataset;
-import io.github.saimjava.data.ImageFolderDataset;
 import io.github.saimjava.downstream.LinearProbe;
 import io.github.saimjava.io.AtomicFiles;
-import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -72,21 +68,9 @@ final class LinprobeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    ImageDataset train;
-    ImageDataset val;
-    if (data == null) {
-      train = Datasets.embeddedTrain();
-      val = Datasets.embeddedTest();
-    } else if (Files.isDirectory(data.resolve("train")) && Files.isDirectory(data.resolve("val"))) {
-      train = ImageFolderDataset.open(data.resolve("train"));
-      val = ImageFolderDataset.open(data.resolve("val"));
-    } else {
-      train = IdxDataset.open(idx(data, "train"));
-      val = IdxDataset.open(idx(data, "t10k"));
-    }
-    if (train.numClasses() < 2) {
-      throw new IllegalArgumentException(train.describe() + " has no labels: the probe needs labelled data");
-    }
+    LabelledData d = LabelledData.open(data);
+    ImageDataset train = d.train();
+    ImageDataset val = d.val();
     PrintWriter out = spec.commandLine().getOut();
     SaimEncoder.Builder b = source.builder(seed, threads);
     float[][] trainX;
@@ -119,17 +103,6 @@ final class LinprobeCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "top-1 %.2f top-5 %.2f%n", r.top1(), r.top5());
     out.flush();
     return 0;
-  }
-
-  private static Path idx(Path dir, String prefix) throws IOException {
-    for (String suffix : new String[] {"", ".gz"}) {
-      Path p = dir.resolve(prefix + "-images-idx3-ubyte" + suffix);
-      if (Files.isRegularFile(p)) {
-        return p;
-      }
-    }
-    throw new IllegalArgumentException(dir + ": expected train/ and val/ image folders, or "
-        + prefix + "-images-idx3-ubyte[.gz] with its labels");
   }
 
   private static List<RawImage> raw(ImageDataset d) {

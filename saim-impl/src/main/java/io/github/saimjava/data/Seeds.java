@@ -6,6 +6,10 @@ final class Seeds {
   static final long ORDER = 0x4F52444552L;
   /** Domain of one image's augmentation. */
   static final long AUGMENT = 0x4155474DL;
+  /** Domain of one image's random erasing. */
+  static final long ERASE = 0x4552415345L;
+  /** Domain of one batch's mixup / cutmix draw. */
+  static final long MIXUP = 0x4D49585550L;
 
   private static final long GOLDEN = 0x9E3779B97F4A7C15L;
 

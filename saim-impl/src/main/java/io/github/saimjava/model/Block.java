@@ -31,23 +31,27 @@ final class Block {
   /** Self-attention: x {@code B x T x D}. */
   NDArray forward(NDArray x, @Nullable NDArray mask, boolean training) {
     NDArray n = norm1.forward(x);
-    NDArray h = x.add(dropPath(attn.forward(n, n, n, mask), training));
-    return h.add(dropPath(mlp.forward(norm2.forward(h)), training));
+    NDArray h = x.add(dropPath(attn.forward(n, n, n, mask), dropPath, training));
+    return h.add(dropPath(mlp.forward(norm2.forward(h)), dropPath, training));
   }
 
   /** Cross-attention from {@code g} (queries) into {@code h} (keys and values). */
   NDArray forward(NDArray g, NDArray h, @Nullable NDArray mask, boolean training) {
     NDArray nh = norm1.forward(h);
-    NDArray x = g.add(dropPath(attn.forward(norm1.forward(g), nh, nh, mask), training));
-    return x.add(dropPath(mlp.forward(norm2.forward(x)), training));
+    NDArray x = g.add(dropPath(attn.forward(norm1.forward(g), nh, nh, mask), dropPath, training));
+    return x.add(dropPath(mlp.forward(norm2.forward(x)), dropPath, training));
   }
 
-  /** Stochastic depth: drops the whole residual branch of a sample with probability dropPath. */
-  private NDArray dropPath(NDArray branch, boolean training) {
-    if (!training || dropPath <= 0) {
+  /**
+   * Stochastic depth: in training, drops the whole residual branch {@code B x ...} of each sample
+   * with probability {@code rate} and scales kept ones by {@code 1 / (1 - rate)}; the identity in
+   * evaluation. Draws from the engine's generator (seed it for reproducible runs).
+   */
+  static NDArray dropPath(NDArray branch, double rate, boolean training) {
+    if (!training || rate <= 0) {
       return branch;
     }
-    float keep = (float) (1 - dropPath);
+    float keep = (float) (1 - rate);
     long b = branch.getShape().get(0);
     Shape s = new Shape(b, 1, 1);
     NDArray keepMask = branch.getManager().randomUniform(0f, 1f, s).lt(keep).toType(branch.getDataType(), false);

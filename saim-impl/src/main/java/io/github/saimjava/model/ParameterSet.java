@@ -28,6 +28,31 @@ public final class ParameterSet {
     return array;
   }
 
+  /**
+   * Makes the buffer {@code name} a trainable parameter (fine-tuning learns the position table,
+   * which pre-training keeps fixed); a no-op when it already is one.
+   *
+   * @throws IllegalArgumentException when there is no tensor of that name
+   */
+  public void makeTrainable(String name) {
+    NDArray a = tensors.get(name);
+    if (a == null) {
+      throw new IllegalArgumentException("no tensor named '" + name + "'");
+    }
+    if (!trainable.containsKey(name)) {
+      a.setRequiresGradient(true);
+      // keep registration order, as the state dict and the optimiser iterate it
+      Map<String, NDArray> ordered = new LinkedHashMap<>();
+      for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
+        if (trainable.containsKey(e.getKey()) || e.getKey().equals(name)) {
+          ordered.put(e.getKey(), e.getValue());
+        }
+      }
+      trainable.clear();
+      trainable.putAll(ordered);
+    }
+  }
+
   void alias(String alias, String target) {
     aliases.put(alias, target);
   }

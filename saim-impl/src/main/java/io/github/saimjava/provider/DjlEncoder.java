@@ -94,8 +94,15 @@ final class DjlEncoder implements SaimProvider.Encoder {
       LoadReport r = model.load(w, false);
       List<String> missingEncoder = new ArrayList<>();
       List<String> ignored = new ArrayList<>();
+      // a fine-tuned global-pool model (as the reference's) has fc_norm instead of the final norm
+      boolean globalPoolModel = fw != null && !w.containsKey("norm.weight") && !w.containsKey("norm.bias");
+      if (globalPoolModel && pooling == SaimEncoder.Pooling.CLS) {
+        djlModel.close();
+        throw new IllegalArgumentException(spec.checkpoint().get() + " is a fine-tuned global-pool model "
+            + "(fc_norm, no final norm): use mean pooling (--pooling mean)");
+      }
       for (String m : r.missing()) {
-        if (isDecoder(m) || m.equals("pos_embed")) {
+        if (isDecoder(m) || m.equals("pos_embed") || (globalPoolModel && m.startsWith("norm."))) {
           ignored.add(m);
         } else {
           missingEncoder.add(m);

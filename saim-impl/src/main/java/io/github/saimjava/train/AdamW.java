@@ -68,10 +68,44 @@ public final class AdamW implements AutoCloseable {
    * rate {@code lr}. Parameters without a gradient are skipped, as PyTorch does.
    */
   public void step(Map<String, NDArray> params, double lr) {
+    step(params, lr, Groups.UNIFORM);
+  }
+
+  /**
+   * Per-parameter learning-rate scale and weight-decay rule, as PyTorch's parameter groups give
+   * them (fine-tuning's layer-wise decay): parameter {@code name} is updated at {@code lr *
+   * lrScale(name)} and decays iff {@code decays(name, shape)}.
+   */
+  public interface Groups {
+    /** Every parameter at the scheduled rate, decay by {@link AdamW#decays}: pre-training's groups. */
+    Groups UNIFORM = new Groups() {
+      @Override
+      public double lrScale(String name) {
+        return 1.0;
+      }
+
+      @Override
+      public boolean decays(String name, Shape shape) {
+        return AdamW.decays(name, shape);
+      }
+    };
+
+    /** The factor applied to the scheduled learning rate for parameter {@code name}. */
+    double lrScale(String name);
+
+    /** Whether parameter {@code name} of shape {@code shape} gets weight decay. */
+    boolean decays(String name, Shape shape);
+  }
+
+  /**
+   * One update of every parameter in {@code params} from its accumulated gradient, parameter
+   * {@code name} at learning rate {@code lr * groups.lrScale(name)} with the decay rule of {@code
+   * groups}. Parameters without a gradient are skipped, as PyTorch does.
+   */
+  public void step(Map<String, NDArray> params, double baseLr, Groups groups) {
     step++;
     double bc1 = 1 - StrictMath.pow(beta1, step);
     double bc2Sqrt = Math.sqrt(1 - StrictMath.pow(beta2, step));
-    double stepSize = lr / bc1;
     try (NoGrad ng = NoGrad.enter(); NDScope scope = new NDScope()) {
       for (Map.Entry<String, NDArray> e : params.entrySet()) {
         String name = e.getKey();
@@ -79,10 +113,14 @@ public final class AdamW implements AutoCloseable {
         if (!p.hasGradient()) {
           continue;
         }
+        double scale = groups.lrScale(name);
+        // a scale of exactly 1 keeps pre-training's arithmetic bit for bit
+        double lr = scale == 1.0 ? baseLr : baseLr * scale;
+        double stepSize = lr / bc1;
         NDArray g = p.getGradient();
         NDArray m = expAvg.computeIfAbsent(name, k -> persistent(p.zerosLike()));
         NDArray v = expAvgSq.computeIfAbsent(name, k -> persistent(p.zerosLike()));
-        double wd = decays(name, p.getShape()) ? weightDecay : 0;
+        double wd = groups.decays(name, p.getShape()) ? weightDecay : 0;
         if (wd != 0) {
           p.muli(1 - lr * wd);
         }

@@ -210,7 +210,7 @@ public final class Pretrainer {
   }
 
   /** Scales all gradients by max/(norm + 1e-6) when their global L2 norm exceeds {@code max}, as PyTorch's clip_grad_norm_. */
-  static double clipGradients(Map<String, NDArray> params, double max) {
+  public static double clipGradients(Map<String, NDArray> params, double max) {
     double sq = 0;
     List<NDArray> grads = new ArrayList<>();
     try (NoGrad ng = NoGrad.enter()) {
@@ -342,7 +342,7 @@ public final class Pretrainer {
   }
 
   /** The first differing leaf of two JSON trees as "path: a vs b", or null when equal. */
-  static @Nullable String firstDifference(JsonObject a, JsonObject b, String path) {
+  public static @Nullable String firstDifference(JsonObject a, JsonObject b, String path) {
     for (String k : a.keySet()) {
       var va = a.get(k);
       var vb = b.get(k);
