@@ -110,7 +110,8 @@ final class ZooRepository extends AbstractRepository {
     Path dir = getResourceDirectory(a);
     Files.createDirectories(dir);
     Path linked = dir.resolve(artifact.fileName());
-    if (!(Files.exists(linked) && Files.isSameFile(linked, weights))) {
+    if (!(Files.exists(linked)
+        && (Files.isSameFile(linked, weights) || Files.mismatch(linked, weights) == -1))) {
       Path tmp = Files.createTempFile(dir, artifact.fileName(), ".part");
       Files.delete(tmp);
       try {
