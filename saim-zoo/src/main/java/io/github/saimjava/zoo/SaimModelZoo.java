@@ -14,7 +14,11 @@ import ai.djl.repository.zoo.ZooProvider;
 import ai.djl.util.Progress;
 import io.github.saimjava.api.SaimEncoder;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * SAIM encoders as a DJL model zoo: {@code Criteria.builder().setTypes(Image.class, float[].class)
@@ -25,11 +29,22 @@ public final class SaimModelZoo extends ModelZoo {
   private static final Repository REPO = Repository.newInstance("saim-zoo",
       ArtifactCache.defaultCache().dir());
 
-  @SuppressWarnings("this-escape")
-  public SaimModelZoo() {
+  public SaimModelZoo() {}
+
+  /** A loader per artifact known now (DJL keeps one zoo instance; the registry is read on each call). */
+  @Override
+  public Collection<ModelLoader> getModelLoaders() {
+    List<ModelLoader> loaders = new ArrayList<>();
     for (ZooArtifact a : SaimZoo.artifacts().values()) {
-      addModel(new Loader(a));
+      loaders.add(new Loader(a));
     }
+    return loaders;
+  }
+
+  @Override
+  public @Nullable ModelLoader getModelLoader(String name) {
+    ZooArtifact a = SaimZoo.artifacts().get(name);
+    return a == null ? null : new Loader(a);
   }
 
   @Override
