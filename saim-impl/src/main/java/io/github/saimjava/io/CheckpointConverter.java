@@ -15,14 +15,22 @@ import java.util.function.Consumer;
  * failure no output file is left behind and an existing one is unchanged.
  */
 public final class CheckpointConverter {
+  // the layout of saim pretrain's checkpoint.safetensors: AdamW moments under this prefix
+  private static final String OPTIMIZER_PREFIX = "optimizer.";
+  // what saim pretrain's final.safetensors declares itself as
+  private static final String WEIGHTS_FORMAT = "saim-java-weights-1";
+
   private CheckpointConverter() {}
 
   /**
    * Converts {@code in} to the safetensors file {@code out}.
    *
-   * <p>A {@code .safetensors} input contributes all its tensors and its metadata; any other input is
-   * read with {@link TorchCheckpoint}, its state dict taken as {@link TorchCheckpoint#stateDict(
-   * String, Consumer)} does, and an integer {@code epoch} at its root is kept as metadata.
+   * <p>A {@code .safetensors} input contributes its tensors and its metadata, except the optimiser
+   * state of a {@code saim pretrain} checkpoint ({@code optimizer.*}, reported to {@code problems}),
+   * so that converting {@code checkpoint.safetensors} exports exactly the reference model's state
+   * dict; any other input is read with {@link TorchCheckpoint}, its state dict taken as
+   * {@link TorchCheckpoint#stateDict(String, Consumer)} does, and an integer {@code epoch} at its
+   * root is kept as metadata.
    *
    * @param in the checkpoint ({@code .pth}, {@code .pt}, {@code .ckpt}, ...) or a
    *     {@code .safetensors} file
@@ -44,8 +52,24 @@ public final class CheckpointConverter {
     if (in.getFileName() != null
         && in.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors")) {
       SafeTensors.Contents c = SafeTensors.read(in);
-      tensors = c.tensors();
+      tensors = new LinkedHashMap<>();
+      int optimizer = 0;
+      for (Map.Entry<String, HostTensor> e : c.tensors().entrySet()) {
+        if (e.getKey().startsWith(OPTIMIZER_PREFIX)) {
+          optimizer++;
+        } else {
+          tensors.put(e.getKey(), e.getValue());
+        }
+      }
       metadata.putAll(c.metadata());
+      if (optimizer > 0) {
+        // a training checkpoint of ours: the export is the model's state dict alone, which is no
+        // longer a checkpoint a run could resume from
+        metadata.remove("run");
+        metadata.put("format", WEIGHTS_FORMAT);
+        problems.accept("left out " + optimizer + " optimizer tensors (" + OPTIMIZER_PREFIX
+            + "*): the output holds the model's state dict only");
+      }
     } else {
       TorchCheckpoint ckpt = TorchCheckpoint.read(in);
       tensors = ckpt.stateDict(key, problems);

@@ -91,6 +91,17 @@ final class DjlEncoder implements SaimProvider.Encoder {
         fw = Tensors.toEngine(manager, fcw);
         fb = Tensors.toEngine(manager, fcb);
       }
+      // the decoder's shapes (query depth, blur kernel, head) are not the encoder's business: a
+      // checkpoint whose decoder differs from the configured one still gives the same encoder
+      List<String> otherDecoder = new ArrayList<>();
+      w.entrySet().removeIf(e -> {
+        NDArray p = isDecoder(e.getKey()) ? model.parameters().all().get(e.getKey()) : null;
+        boolean other = p != null && !java.util.Arrays.equals(p.getShape().getShape(), e.getValue().shape());
+        if (other) {
+          otherDecoder.add(e.getKey());
+        }
+        return other;
+      });
       LoadReport r = model.load(w, false);
       List<String> missingEncoder = new ArrayList<>();
       List<String> ignored = new ArrayList<>();
@@ -112,6 +123,10 @@ final class DjlEncoder implements SaimProvider.Encoder {
         djlModel.close();
         throw new IllegalArgumentException(spec.checkpoint().get() + " does not fit the encoder "
             + config + ": missing " + missingEncoder + ", shape mismatches " + r.shapeMismatches());
+      }
+      if (!otherDecoder.isEmpty()) {
+        notes.add("ignored (decoder tensors of another shape than the configured decoder's): "
+            + summarise(otherDecoder));
       }
       if (!ignored.isEmpty()) {
         notes.add("not in the checkpoint, unused by the encoder: " + summarise(ignored));

@@ -155,4 +155,20 @@ class SaimEncoderTest {
       }
     }
   }
+
+  @Test
+  void aDecoderOfAnotherShapeDoesNotStopTheEncoder() throws Exception {
+    Path pth = Path.of(SaimEncoderTest.class.getResource("/fixtures/reference-checkpoint-tiny.pth").toURI());
+    SaimConfig.Builder b = SaimConfig.builder().imageSize(32).patchSize(8).width(64).depth(4).heads(4);
+    float[] want;
+    try (SaimEncoder e = SaimEncoder.builder().checkpoint(pth).config(b.queryDepth(2).blur(3, 1).build()).build()) {
+      want = e.embed(images(1).get(0));
+    }
+    // the checkpoint's blur kernel is 3 x 3 and its query decoder has 2 blocks; the CLI's defaults are 9 and 4
+    try (SaimEncoder e = SaimEncoder.builder().checkpoint(pth).config(b.queryDepth(4).blur(9, 1).build()).build()) {
+      assertArrayEquals(want, e.embed(images(1).get(0)), 0f);
+      assertTrue(e.loadNotes().stream().anyMatch(n -> n.startsWith("ignored (decoder tensors of another shape")
+          && n.contains("gaussian_blur.weight")), e.loadNotes().toString());
+    }
+  }
 }

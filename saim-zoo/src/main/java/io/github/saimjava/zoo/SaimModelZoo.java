@@ -15,6 +15,7 @@ import ai.djl.util.Progress;
 import io.github.saimjava.api.SaimEncoder;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
@@ -28,11 +29,11 @@ public final class SaimModelZoo extends ModelZoo {
   private static final Repository REPO = Repository.newInstance("saim-zoo",
       ArtifactCache.defaultCache().dir());
 
-  /** Creates the zoo; its loaders follow the artifact registry as it is when they are asked for. */
   public SaimModelZoo() {}
 
+  /** A loader per artifact known now (DJL keeps one zoo instance; the registry is read on each call). */
   @Override
-  public java.util.Collection<ModelLoader> getModelLoaders() {
+  public Collection<ModelLoader> getModelLoaders() {
     List<ModelLoader> loaders = new ArrayList<>();
     for (ZooArtifact a : SaimZoo.artifacts().values()) {
       loaders.add(new Loader(a));

@@ -2,6 +2,7 @@ package io.github.saimjava.zoo;
 
 import ai.djl.Model;
 import ai.djl.modality.cv.Image;
+import ai.djl.nn.Block;
 import ai.djl.translate.TranslateException;
 import ai.djl.translate.Translator;
 import ai.djl.translate.TranslatorFactory;
@@ -11,12 +12,12 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * The translator of a saim-zoo encoder loaded from a {@code djl://} URL ({@code Image} to
- * {@code float[]}: the encoder's evaluation preprocessing and pooled features); DJL finds it by
- * the class name the URL's repository gives.
+ * The translator from {@link Image} to feature vector for a model whose block
+ * {@link SaimBlockFactory} built: the encoder's own evaluation preprocessing and pooling, so the
+ * {@code djl://} route and {@code SaimEncoder} agree.
  */
 public final class SaimTranslatorFactory implements TranslatorFactory {
-  /** Public for DJL, which instantiates it by name. */
+  /** Public for DJL, which instantiates the class named in {@code serving.properties}. */
   public SaimTranslatorFactory() {}
 
   @Override
@@ -24,19 +25,20 @@ public final class SaimTranslatorFactory implements TranslatorFactory {
     return Set.of(new Pair<>(Image.class, float[].class));
   }
 
+  /** @throws TranslateException when the types are not Image to float[] or the block is not a saim-zoo encoder */
   @Override
   @SuppressWarnings("unchecked")
   public <I, O> Translator<I, O> newInstance(Class<I> input, Class<O> output, Model model,
       Map<String, ?> arguments) throws TranslateException {
     if (input != Image.class || output != float[].class) {
-      throw new TranslateException("a saim-zoo encoder maps Image to float[], not "
-          + input.getSimpleName() + " to " + output.getSimpleName());
+      throw new TranslateException("saim-zoo models map Image to float[], not " + input.getSimpleName()
+          + " to " + output.getSimpleName());
     }
-    if (!(model.getBlock() instanceof SaimBlockFactory.EncoderBlock)) {
+    Block block = model.getBlock();
+    if (!(block instanceof SaimBlockFactory.EncoderBlock encoder)) {
       throw new TranslateException("model " + model.getName() + " was not built by "
-          + SaimBlockFactory.class.getSimpleName());
+          + SaimBlockFactory.class.getName() + " (its block is " + block + ")");
     }
-    SaimBlockFactory.EncoderBlock block = (SaimBlockFactory.EncoderBlock) model.getBlock();
-    return (Translator<I, O>) (Translator<?, ?>) block.inner().getTranslator();
+    return (Translator<I, O>) encoder.translator();
   }
 }

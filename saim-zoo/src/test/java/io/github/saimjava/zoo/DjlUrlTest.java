@@ -2,9 +2,11 @@ package io.github.saimjava.zoo;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Application;
 import ai.djl.inference.Predictor;
 import ai.djl.modality.cv.BufferedImageFactory;
 import ai.djl.modality.cv.Image;
@@ -13,153 +15,185 @@ import ai.djl.repository.RemoteRepository;
 import ai.djl.repository.Repository;
 import ai.djl.repository.RepositoryFactory;
 import ai.djl.repository.zoo.Criteria;
+import ai.djl.repository.zoo.ModelZoo;
 import ai.djl.repository.zoo.ZooModel;
-import io.github.saimjava.api.RawImage;
-import io.github.saimjava.api.SaimEncoder;
 import java.awt.image.BufferedImage;
 import java.lang.reflect.Constructor;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** djl:// URLs: saim-zoo artifacts load offline; other groups' URLs still point at DJL's hub. */
+/**
+ * {@code djl://} URLs: this zoo's resolve offline to the same encoder as the group/artifact route;
+ * every other group's resolve exactly as DJL's own factory does (compared with it, without network).
+ */
 class DjlUrlTest {
   static final String MICRO = "saim_vit_micro_patch4_32_fmnist";
 
-  @TempDir Path cache;
-
-  @BeforeEach
-  void useTempCache() {
-    System.setProperty("saim.cache.dir", cache.toString());
-  }
-
-  @AfterEach
-  void clearCache() {
-    System.clearProperty("saim.cache.dir");
-  }
-
-  static BufferedImage picture(int seed) {
-    BufferedImage b = new BufferedImage(28, 28, BufferedImage.TYPE_INT_RGB);
-    for (int y = 0; y < 28; y++) {
-      for (int x = 0; x < 28; x++) {
-        int v = (x * 7 + y * 3 * seed + seed * 31) % 256;
-        b.setRGB(x, y, v << 16 | v << 8 | v);
+  static List<Image> pictures() {
+    List<Image> out = new ArrayList<>();
+    for (int k = 0; k < 3; k++) {
+      BufferedImage b = new BufferedImage(28 + 8 * k, 28, BufferedImage.TYPE_INT_RGB);
+      for (int y = 0; y < b.getHeight(); y++) {
+        for (int x = 0; x < b.getWidth(); x++) {
+          b.setRGB(x, y, ((x * (9 + k)) & 255) << 16 | ((y * 9 + 40 * k) & 255) << 8 | (60 + 50 * k));
+        }
       }
+      out.add(BufferedImageFactory.getInstance().fromImage(b));
     }
-    return b;
+    return out;
   }
 
-  static float[][] viaUrl(String url, List<BufferedImage> images) throws Exception {
-    Criteria<Image, float[]> criteria = Criteria.builder().setTypes(Image.class, float[].class)
-        .optModelUrls(url).build();
+  static List<float[]> embed(Criteria<Image, float[]> criteria) throws Exception {
+    List<float[]> out = new ArrayList<>();
     try (ZooModel<Image, float[]> model = criteria.loadModel();
         Predictor<Image, float[]> p = model.newPredictor()) {
-      float[][] out = new float[images.size()][];
-      for (int i = 0; i < out.length; i++) {
-        out[i] = p.predict(BufferedImageFactory.getInstance().fromImage(images.get(i)));
+      for (Image i : pictures()) {
+        out.add(p.predict(i));
       }
-      return out;
     }
-  }
-
-  static void assertClose(float[] expected, float[] actual) {
-    assertEquals(expected.length, actual.length);
-    double num = 0;
-    double den = 0;
-    for (int i = 0; i < expected.length; i++) {
-      num += Math.pow(expected[i] - actual[i], 2);
-      den += Math.pow(expected[i], 2);
-    }
-    assertTrue(Math.sqrt(num / den) < 1e-6, "relative error " + Math.sqrt(num / den));
+    return out;
   }
 
   @Test
-  void aDjlUrlLoadsTheBundledEncoderOfflineWithTheSameEmbeddingsAsTheBuilder() throws Exception {
-    List<BufferedImage> images = List.of(picture(1), picture(2), picture(3));
-    float[][] url = viaUrl("djl://" + SaimZoo.GROUP_ID + "/" + MICRO, images);
-    try (SaimEncoder e = SaimEncoder.builder().zoo(MICRO).build()) {
-      for (int i = 0; i < images.size(); i++) {
-        assertClose(e.embed(RawImage.of(images.get(i))), url[i]);
+  void aDjlUrlLoadsTheBundledModelOfflineIntoTheCacheWithTheGroupIdRoutesEmbeddings(@TempDir Path dir)
+      throws Exception {
+    Path cacheDir = dir.resolve("cache");
+    System.setProperty("saim.cache.dir", cacheDir.toString());
+    try {
+      Criteria<Image, float[]> byUrl = Criteria.builder().setTypes(Image.class, float[].class)
+          .optModelUrls("djl://" + SaimZoo.GROUP_ID + "/" + MICRO).build();
+      List<float[]> viaUrl = embed(byUrl);
+      List<float[]> viaGroup = embed(Criteria.builder().setTypes(Image.class, float[].class)
+          .optGroupId(SaimZoo.GROUP_ID).optArtifactId(MICRO).build());
+      assertEquals(3, viaUrl.size());
+      for (int i = 0; i < viaUrl.size(); i++) {
+        assertEquals(96, viaUrl.get(i).length);
+        double num = 0;
+        double den = 0;
+        for (int k = 0; k < 96; k++) {
+          double d = viaUrl.get(i)[k] - viaGroup.get(i)[k];
+          num += d * d;
+          den += (double) viaGroup.get(i)[k] * viaGroup.get(i)[k];
+        }
+        double rel = Math.sqrt(num / den);
+        assertTrue(rel < 1e-6, "image " + i + ": relative error " + rel);
       }
-      assertEquals(e.dimension(), url[0].length);
+      // the images differ, so equal vectors are not an accident of a constant output
+      assertTrue(Math.abs(viaUrl.get(0)[0] - viaUrl.get(1)[0]) > 1e-4);
+
+      if (System.getenv("SAIM_CACHE_DIR") == null) {
+        Path modelDir = cacheDir.resolve("djl").resolve(MICRO);
+        ZooArtifact a = SaimZoo.artifacts().get(MICRO);
+        Path cached = new ArtifactCache(cacheDir).location(a.fileName(), a.sha256());
+        assertTrue(Files.isRegularFile(cached), "bundled weights copied into the configured cache");
+        assertTrue(Files.isSameFile(cached, modelDir.resolve(a.fileName())), "model directory links the verified file");
+        String props = Files.readString(modelDir.resolve("serving.properties"));
+        assertTrue(props.contains("blockFactory=io.github.saimjava.zoo.SaimBlockFactory\n"), props);
+        assertTrue(props.contains("option.hasParameter=false\n"), props);
+        assertTrue(byUrl.isDownloaded());
+      }
+    } finally {
+      System.clearProperty("saim.cache.dir");
     }
-    // the model folder DJL reads lives in the configured cache
-    assertTrue(Files.isRegularFile(cache.resolve("djl").resolve(MICRO).resolve("serving.properties")));
   }
 
   @Test
-  void urlOptionsSetPoolingAndNormalisation() throws Exception {
-    List<BufferedImage> images = List.of(picture(4));
-    float[][] url = viaUrl("djl://" + SaimZoo.GROUP_ID + "/" + MICRO + "?pooling=mean&l2=true", images);
-    try (SaimEncoder e = SaimEncoder.builder().zoo(MICRO).pooling(SaimEncoder.Pooling.MEAN)
-        .l2Normalize(true).build()) {
-      assertClose(e.embed(RawImage.of(images.get(0))), url[0]);
-    }
-    double norm = 0;
-    for (float v : url[0]) {
-      norm += v * v;
-    }
-    assertEquals(1.0, norm, 1e-5);
+  void theFactoryIsRegisteredForDjlUrlsAndAnswersThisZooWithItsOwnRepository() {
+    Repository r = Repository.newInstance("u", "djl://" + SaimZoo.GROUP_ID + "/" + MICRO);
+    assertInstanceOf(ZooRepository.class, r);
+    MRL mrl = r.getResources().get(0);
+    assertEquals(SaimZoo.GROUP_ID, mrl.getGroupId());
+    assertEquals(MICRO, mrl.getArtifactId());
+    assertEquals("djl://" + SaimZoo.GROUP_ID + "/" + MICRO, mrl.toString());
   }
 
   @Test
-  void badSaimUrlsAreRefusedWhenTheCriteriaIsBuiltNamingTheFault() {
-    IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
-        () -> Criteria.builder().setTypes(Image.class, float[].class)
-            .optModelUrls("djl://" + SaimZoo.GROUP_ID + "/no_such_model").build());
-    assertTrue(unknown.getMessage().contains("'no_such_model'") && unknown.getMessage().contains(MICRO),
-        unknown.getMessage());
-    IllegalArgumentException option = assertThrows(IllegalArgumentException.class,
-        () -> Repository.newInstance("x", "djl://" + SaimZoo.GROUP_ID + "/" + MICRO + "?pooling=max"));
-    assertTrue(option.getMessage().contains("pooling 'max'"), option.getMessage());
-    IllegalArgumentException key = assertThrows(IllegalArgumentException.class,
-        () -> Repository.newInstance("x", "djl://" + SaimZoo.GROUP_ID + "/" + MICRO + "?engine=MXNet"));
-    assertTrue(key.getMessage().contains("unknown option 'engine'"), key.getMessage());
-    IllegalArgumentException version = assertThrows(IllegalArgumentException.class,
-        () -> Repository.newInstance("x", "djl://" + SaimZoo.GROUP_ID + "/" + MICRO + "/0.1"));
-    assertTrue(version.getMessage().contains("no versions"), version.getMessage());
+  void unknownArtifactsVersionsAndQueriesOfThisZooAreRefusedByName() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> Repository.newInstance("u", "djl://io.github.saimjava/saim_vit_nope"));
+    assertEquals("unknown zoo model 'saim_vit_nope' in djl://io.github.saimjava/saim_vit_nope (known: "
+        + String.join(", ", SaimZoo.artifacts().keySet()) + ")", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> Repository.newInstance("u", "djl://io.github.saimjava/" + MICRO + "/0.0.1/x"));
+    assertTrue(e.getMessage().endsWith("have no versions (each is pinned by its SHA-256); use djl://"
+        + "io.github.saimjava/" + MICRO), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class,
+        () -> Repository.newInstance("u", "djl://io.github.saimjava/" + MICRO + "?engine=PyTorch"));
+    assertTrue(e.getMessage().contains("take no query string"), e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> Repository.newInstance("u", "djl://io.github.saimjava/"));
+    assertTrue(e.getMessage().contains(MICRO), e.getMessage());
   }
 
-  /** DJL's own djl:// factory, which ours replaces; reached by reflection only to compare with it. */
-  static RepositoryFactory djlOwnFactory() throws Exception {
+  /** A zoo of another group with one model, as a third-party zoo on the class path would be. */
+  static final class OtherZoo extends ModelZoo {
+    static final String GROUP = "com.example.otherzoo";
+
+    @SuppressWarnings("this-escape")
+    OtherZoo() {
+      Repository hub = new RemoteRepository("other", ModelZoo.DJL_REPO_URL);
+      addModel(hub.model(Application.CV.IMAGE_CLASSIFICATION, GROUP, "resnet", "0.0.1"));
+    }
+
+    @Override
+    public String getGroupId() {
+      return GROUP;
+    }
+
+    @Override
+    public Set<String> getSupportedEngines() {
+      return Set.of("PyTorch");
+    }
+  }
+
+  @Test
+  void otherGroupsDjlUrlsResolveExactlyAsDjlsOwnFactoryDoes() throws Exception {
+    ModelZoo.registerModelZoo(OtherZoo::new);
     Class<?> c = Class.forName("ai.djl.repository.RepositoryFactoryImpl$DjlRepositoryFactory");
     Constructor<?> k = c.getDeclaredConstructor();
     k.setAccessible(true);
-    return (RepositoryFactory) k.newInstance();
-  }
-
-  @Test
-  void otherGroupsUrlsResolveExactlyAsDjlResolvesThem() throws Exception {
-    RepositoryFactory djl = djlOwnFactory();
-    for (String url : List.of("djl://" + OtherTestZoo.GROUP_ID + "/resnet_like",
-        "djl://" + OtherTestZoo.GROUP_ID + "/resnet_like/0.0.1",
-        "djl://" + OtherTestZoo.GROUP_ID + "/resnet_like/0.0.1/resnet_like?flavor=x")) {
-      Repository ours = Repository.newInstance(url, url);
-      assertInstanceOf(RemoteRepository.class, ours, url);
-      Repository theirs = djl.newInstance(url, URI.create(url));
-      assertEquals(theirs.getBaseUri(), ours.getBaseUri(), url);
-      assertEquals(theirs.getName(), ours.getName(), url);
-      List<MRL> a = theirs.getResources();
-      List<MRL> b = ours.getResources();
-      assertEquals(1, b.size(), url);
-      assertEquals(a.get(0).toURI(), b.get(0).toURI(), url);
-      assertEquals(a.get(0).getVersion(), b.get(0).getVersion(), url);
-      assertEquals(a.get(0).getApplication(), b.get(0).getApplication(), url);
-      assertEquals(a.get(0).toString(), b.get(0).toString(), url);
+    RepositoryFactory djls = (RepositoryFactory) k.newInstance();
+    RepositoryFactory ours = new DjlUrlRepositoryFactory();
+    for (String url : List.of("djl://com.example.otherzoo/resnet", "djl://com.example.otherzoo/resnet/0.0.1",
+        "djl://com.example.otherzoo/resnet/0.0.1/resnet18", "djl://com.example.otherzoo/resnet/0.0.1/",
+        "djl://com.example.otherzoo/resnet?engine=PyTorch&flavor=cpu")) {
+      Repository want = djls.newInstance("n", URI.create(url));
+      Repository got = ours.newInstance("n", URI.create(url));
+      assertInstanceOf(RemoteRepository.class, got, url);
+      assertEquals(want.getName(), got.getName(), url);
+      assertEquals(want.getBaseUri(), got.getBaseUri(), url);
+      assertTrue(got.getBaseUri().toString().startsWith("https://mlrepo.djl.ai/"), url);
+      assertEquals(1, got.getResources().size(), url);
+      MRL w = want.getResources().get(0);
+      MRL g = got.getResources().get(0);
+      assertEquals(w.toURI(), g.toURI(), url);
+      assertEquals(w.getApplication(), g.getApplication(), url);
+      assertEquals(w.getGroupId(), g.getGroupId(), url);
+      assertEquals(w.getArtifactId(), g.getArtifactId(), url);
+      assertEquals(w.getVersion(), g.getVersion(), url);
+      assertEquals(artifactName(w), artifactName(g), url);
     }
-    assertTrue(ours("djl://" + OtherTestZoo.GROUP_ID + "/resnet_like").getBaseUri().toString()
-        .startsWith(DjlUrlRepositoryFactory.DJL_HUB));
-    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
-        () -> Repository.newInstance("x", "djl://org.example.nozoo/model"));
-    assertTrue(missing.getMessage().contains("org.example.nozoo"), missing.getMessage());
+    assertEquals("0.0.1", ours.newInstance("n", URI.create("djl://com.example.otherzoo/resnet/0.0.1/resnet18"))
+        .getResources().get(0).getVersion());
+    assertNull(ours.newInstance("n", URI.create("djl://com.example.otherzoo/resnet")).getResources().get(0).getVersion());
+    for (String bad : List.of("djl://no.such.group/resnet", "djl://com.example.otherzoo/", "djl://com.example.otherzoo/vgg",
+        "djl:///resnet")) {
+      IllegalArgumentException want = assertThrows(IllegalArgumentException.class,
+          () -> djls.newInstance("n", URI.create(bad)));
+      IllegalArgumentException got = assertThrows(IllegalArgumentException.class,
+          () -> ours.newInstance("n", URI.create(bad)));
+      assertEquals(want.getMessage(), got.getMessage(), bad);
+    }
   }
 
-  private static Repository ours(String url) {
-    return Repository.newInstance(url, url);
+  private static Object artifactName(MRL mrl) throws ReflectiveOperationException {
+    java.lang.reflect.Field f = MRL.class.getDeclaredField("artifactName");
+    f.setAccessible(true);
+    return f.get(mrl);
   }
 }
