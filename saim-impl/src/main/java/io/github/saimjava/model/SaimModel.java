@@ -227,6 +227,21 @@ public final class SaimModel implements AutoCloseable {
    * mean and unbiased variance when norm-pix loss is on.
    */
   public NDArray target(NDArray images) {
+    NDArray t = blurredPatches(images);
+    if (config.normPixLoss()) {
+      NDArray mean = t.mean(new int[] {-1}, true);
+      NDArray centred = t.sub(mean);
+      NDArray var = Scalars.div(centred.square().sum(new int[] {-1}, true), config.patchDim() - 1);
+      t = centred.div(var.add(Scalars.of(var, NORM_PIX_EPS)).pow(Scalars.of(var, 0.5)));
+    }
+    return t;
+  }
+
+  /** The variance epsilon of the norm-pix target, the reference's: {@code (t - mean) / sqrt(var + eps)}. */
+  public static final double NORM_PIX_EPS = 1e-6;
+
+  /** The target before per-patch normalisation: the (blurred) image patchified, N x L x P. */
+  public NDArray blurredPatches(NDArray images) {
     checkImages(images);
     NDArray x = images;
     if (blurWeight != null) {
@@ -234,14 +249,12 @@ public final class SaimModel implements AutoCloseable {
       x = Conv2d.conv2d(images, blurWeight, null, new Shape(1, 1), new Shape(pad, pad), new Shape(1, 1),
           config.channels()).singletonOrThrow();
     }
-    NDArray t = patchify(x);
-    if (config.normPixLoss()) {
-      NDArray mean = t.mean(new int[] {-1}, true);
-      NDArray centred = t.sub(mean);
-      NDArray var = Scalars.div(centred.square().sum(new int[] {-1}, true), config.patchDim() - 1);
-      t = centred.div(var.add(Scalars.of(var, 1e-6)).pow(Scalars.of(var, 0.5)));
-    }
-    return t;
+    return patchify(x);
+  }
+
+  /** The encoder blocks in order (for inspection code in this package). */
+  List<Block> encoderBlocks() {
+    return blocks;
   }
 
   /** Mean over all N x L x P elements of |pred - t| or (pred - t)^2, the class-token row dropped. */
