@@ -21,7 +21,7 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     description = {
       "Fine-tunes an encoder for classification with the paper's protocol; prints top-1 and top-5.",
-      "Layer-wise lr decay, drop-path, label smoothing, mixup/cutmix, random erasing, AdamW with",
+      "Layer-wise lr decay, drop-path, label smoothing, mixup/cutmix, RandAugment, random erasing, AdamW with",
       "warm-up + cosine; evaluation after every epoch. Defaults are the reference script's. Data: --data",
       "DIR with train/ and val/ image folders, or an IDX pair (train-*, t10k-*); by default the embedded",
       "Fashion-MNIST subset. Writes DIR/config.json, DIR/metrics.jsonl (one line per epoch),",
@@ -89,6 +89,9 @@ final class FinetuneCommand implements Callable<Integer> {
 
   @Option(names = "--mixup-switch-prob", description = "Probability of CutMix instead of mixup when both are on (default: ${DEFAULT-VALUE}).")
   double mixupSwitchProb = 0.5;
+
+  @Option(names = "--aa", paramLabel = "POLICY", description = "RandAugment rand-m<M>[-n<N>][-mstd<S>][-inc<0|1>] or none (default: ${DEFAULT-VALUE}).")
+  String aa = "rand-m9-mstd0.5-inc1";
 
   @Option(names = "--reprob", description = "Random-erasing probability (default: ${DEFAULT-VALUE}).")
   double reprob = 0.25;
@@ -163,6 +166,7 @@ final class FinetuneCommand implements Callable<Integer> {
         .cutmixMinMax(cutmixMinMax == null ? null : new double[] {cutmixMinMax.get(0), cutmixMinMax.get(1)})
         .mixupProb(mixupProb)
         .mixupSwitchProb(mixupSwitchProb)
+        .autoAugment(aa)
         .reprob(reprob)
         .augmentation(aug)
         .globalPool(globalPool && !clsToken)

@@ -75,7 +75,7 @@ class FinetuneCommandTest {
   void badFlagsExitWithCodeTwoAndOneLine(@TempDir Path dir) {
     for (String[] bad : new String[][] {
         {"--layer-decay", "1.5"}, {"--augment", "jitter"}, {"--mixup", "0.8", "--batch-size", "15"},
-        {"--cutmix-minmax", "0.9", "0.1"}, {"--drop-path", "1"}}) {
+        {"--cutmix-minmax", "0.9", "0.1"}, {"--drop-path", "1"}, {"--aa", "v0"}}) {
       String[] a = new String[bad.length + 2];
       System.arraycopy(bad, 0, a, 0, bad.length);
       a[bad.length] = "--output";

@@ -4,6 +4,7 @@ import io.github.saimjava.api.Augmentation;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The image transforms of the SAIM reference recipe, which follows torchvision on PIL images, and
@@ -361,6 +362,90 @@ public final class Transforms {
       case RANDOM_RESIZED_CROP -> randomResizedCropFlip(size, channels);
       case FLIP_ONLY -> padFlip(size, channels);
     };
+  }
+
+  /**
+   * The fine-tuning training transform (timm's {@code transforms_imagenet_train} as the reference
+   * calls it): RandomResizedCrop with scale (0.08, 1) and a flip ({@link Augmentation#RANDOM_RESIZED_CROP}),
+   * or centred padding and a flip ({@link Augmentation#FLIP_ONLY}); then {@code randAugment} on
+   * the 8-bit image when given (a grayscale image is made RGB first for three output channels);
+   * then normalisation. Without RandAugment it equals {@code randomResizedCropFlip} with that scale,
+   * or {@link #padFlip}.
+   *
+   * @throws IllegalArgumentException when the size or the channels are invalid
+   */
+  public static ImageTransform fineTuneTrain(Augmentation augmentation, int size, int channels,
+      @Nullable RandAugment randAugment) {
+    ImageTransform plain = augmentation == Augmentation.RANDOM_RESIZED_CROP
+        ? randomResizedCropFlip(size, channels, 0.08, MAX_SCALE, MIN_RATIO, MAX_RATIO, Bicubic.pil())
+        : padFlip(size, channels);
+    if (randAugment == null) {
+      return plain;
+    }
+    Bicubic bicubic = Bicubic.pil();
+    return new Square(size, channels) {
+      @Override
+      public void apply(DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
+        checkTarget(out, offset, outputLength());
+        DecodedImage img = toChannels(image, channels);
+        SplittableRandom r = random(seed, epoch, index);
+        if (augmentation == Augmentation.RANDOM_RESIZED_CROP) {
+          CropSample crop = randomResizedCrop(img.width(), img.height(), 0.08, MAX_SCALE, MIN_RATIO, MAX_RATIO, r);
+          img = bicubic.resize(img, crop.box(), size, size);
+        } else {
+          if (img.width() > size || img.height() > size) {
+            img = resizeShorterSide(img, size, bicubic);
+          }
+          img = canvas(img, size);
+        }
+        if (r.nextDouble() < 0.5) {
+          img = mirror(img);
+        }
+        if (channels == 3) {
+          img = img.toRgb();
+        }
+        write(randAugment.apply(img, r), 0, 0, size, false, channels, out, offset);
+      }
+
+      @Override
+      public String describe() {
+        return plain.describe() + " + RandAugment(" + randAugment + ") before normalise";
+      }
+    };
+  }
+
+  /** The image centred on a {@code size x size} zero canvas (cropped centrally where larger). */
+  private static DecodedImage canvas(DecodedImage img, int size) {
+    int c = img.channels();
+    byte[] out = new byte[size * size * c];
+    int offX = centreOffset(img.width(), size);
+    int offY = centreOffset(img.height(), size);
+    for (int y = 0; y < size; y++) {
+      int sy = y - offY;
+      for (int x = 0; x < size; x++) {
+        int sx = x - offX;
+        if (sy >= 0 && sy < img.height() && sx >= 0 && sx < img.width()) {
+          for (int b = 0; b < c; b++) {
+            out[(y * size + x) * c + b] = img.pixels()[(sy * img.width() + sx) * c + b];
+          }
+        }
+      }
+    }
+    return new DecodedImage(size, size, c, out);
+  }
+
+  /** The image mirrored left-right. */
+  private static DecodedImage mirror(DecodedImage img) {
+    int w = img.width();
+    int c = img.channels();
+    byte[] in = img.pixels();
+    byte[] out = new byte[in.length];
+    for (int y = 0; y < img.height(); y++) {
+      for (int x = 0; x < w; x++) {
+        System.arraycopy(in, (y * w + (w - 1 - x)) * c, out, (y * w + x) * c, c);
+      }
+    }
+    return new DecodedImage(w, img.height(), c, out);
   }
 
   /** A transform to {@code channels x size x size}. */

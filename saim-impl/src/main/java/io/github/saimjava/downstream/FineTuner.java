@@ -17,11 +17,11 @@ import io.github.saimjava.api.StepEvent;
 import io.github.saimjava.api.StepListener;
 import io.github.saimjava.api.spi.ZooResolver;
 import io.github.saimjava.data.BatchLoader;
-import io.github.saimjava.data.Bicubic;
 import io.github.saimjava.data.ImageBatches;
 import io.github.saimjava.data.ImageDataset;
 import io.github.saimjava.data.ImageTransform;
 import io.github.saimjava.data.Mixup;
+import io.github.saimjava.data.RandAugment;
 import io.github.saimjava.data.RandomErasing;
 import io.github.saimjava.data.Transforms;
 import io.github.saimjava.io.AtomicFiles;
@@ -58,9 +58,9 @@ import org.jspecify.annotations.Nullable;
  * or class token, new linear head), AdamW with {@link LayerDecay layer-wise learning-rate decay}
  * and the fine-tuning no-decay rule, {@code lr = blr * effective batch / 256} with a per-iteration
  * linear warm-up and half-cycle cosine to {@code min_lr}, stochastic depth, soft-target
- * cross-entropy with label smoothing, mixup / CutMix ({@link Mixup}), random erasing ({@link
- * RandomErasing}), evaluation (top-1 / top-5) after every epoch, the best epoch's weights kept.
- * RandAugment, which the reference also applies, is not implemented.
+ * cross-entropy with label smoothing, mixup / CutMix ({@link Mixup}), RandAugment ({@link
+ * RandAugment}), random erasing ({@link RandomErasing}), evaluation (top-1 / top-5) after every
+ * epoch, the best epoch's weights kept.
  *
  * <p>Files in the output folder: {@code config.json}; {@code metrics.jsonl}, one line per epoch;
  * {@code checkpoint.safetensors} (weights, AdamW moments and the run's state after the last
@@ -174,6 +174,7 @@ public final class FineTuner {
     private double mixupProb = 1.0;
     private double mixupSwitchProb = 0.5;
     private double reprob = 0.25;
+    private String autoAugment = "rand-m9-mstd0.5-inc1";
     private Augmentation augmentation = Augmentation.RANDOM_RESIZED_CROP;
     private boolean globalPool = true;
     private long seed;
@@ -331,6 +332,12 @@ public final class FineTuner {
       return this;
     }
 
+    /** RandAugment policy {@code rand-m<M>[-n<N>][-mstd<S>][-inc<0|1>]}, or {@code none} (reference: rand-m9-mstd0.5-inc1). */
+    public Builder autoAugment(String v) {
+      autoAugment = Objects.requireNonNull(v);
+      return this;
+    }
+
     /** Random-erasing probability (reference: 0.25). */
     public Builder reprob(double v) {
       reprob = v;
@@ -450,6 +457,7 @@ public final class FineTuner {
       check(Double.isNaN(clipGrad) || clipGrad > 0, "clip grad must be positive, got " + clipGrad);
       check(reprob >= 0 && reprob <= 1, "reprob must be in [0, 1], got " + reprob);
       check(threads > 0 && loaderThreads >= 0, "threads must be positive, got " + threads);
+      RandAugment.parse(autoAugment); // names the part it cannot read
       check(stopAfterEpochs >= 0, "stop-after epochs must be non-negative, got " + stopAfterEpochs);
       int k = classes();
       check(k >= 2, "fine-tuning needs labelled data with at least 2 classes; "
@@ -576,10 +584,8 @@ public final class FineTuner {
     int size = config.imageSize();
     Path out = Objects.requireNonNull(s.outputDir);
     prepareOutput(out);
-    ImageTransform geometric = s.augmentation == Augmentation.RANDOM_RESIZED_CROP
-        ? Transforms.randomResizedCropFlip(size, c, 0.08, 1.0, Transforms.MIN_RATIO, Transforms.MAX_RATIO, Bicubic.pil())
-        : Transforms.padFlip(size, c);
-    ImageTransform trainTransform = RandomErasing.after(geometric, s.reprob);
+    ImageTransform trainTransform = RandomErasing.after(
+        Transforms.fineTuneTrain(s.augmentation, size, c, RandAugment.parse(s.autoAugment)), s.reprob);
     ImageTransform evalTransform = Transforms.evaluationFor(s.augmentation, size, c);
     BatchLoader trainLoader = BatchLoader.builder(train, trainTransform).batchSize(s.batchSize).seed(s.seed)
         .threads(s.loaderThreads).dropLast(true).build();
@@ -811,6 +817,7 @@ public final class FineTuner {
     }
     t.addProperty("mixup_prob", s.mixupProb);
     t.addProperty("mixup_switch_prob", s.mixupSwitchProb);
+    t.addProperty("aa", s.autoAugment);
     t.addProperty("reprob", s.reprob);
     t.addProperty("global_pool", s.globalPool);
     t.addProperty("seed", s.seed);

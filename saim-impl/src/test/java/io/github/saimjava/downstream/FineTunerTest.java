@@ -25,7 +25,7 @@ class FineTunerTest {
   static FineTuner.Builder tiny(Path out) {
     return FineTuner.builder().config(TINY).data(new TinyImages(128, 1), new TinyImages(32, 2))
         .epochs(3).batchSize(16).lr(5e-3).warmupEpochs(0.5).minLr(0).weightDecay(0.05).layerDecay(0.75)
-        .dropPath(0).smoothing(0.1).reprob(0).augmentation(Augmentation.FLIP_ONLY).threads(1).loaderThreads(1)
+        .dropPath(0).smoothing(0.1).reprob(0).autoAugment("none").augmentation(Augmentation.FLIP_ONLY).threads(1).loaderThreads(1)
         .seed(3).outputDir(out);
   }
 
@@ -69,14 +69,14 @@ class FineTunerTest {
 
   @Test
   void aResumedRunEndsWithTheUninterruptedRunsWeights(@TempDir Path dir) throws Exception {
-    // drop-path, mixup, cutmix and random erasing on: every random draw must repeat on resume
+    // drop-path, mixup, cutmix, RandAugment and random erasing on: every random draw must repeat on resume
     Path a = dir.resolve("a");
     Path b = dir.resolve("b");
-    tiny(a).epochs(2).dropPath(0.2).mixup(0.8).cutmix(1.0).reprob(0.5).build().run();
-    FineTuner.Result first = tiny(b).epochs(2).dropPath(0.2).mixup(0.8).cutmix(1.0).reprob(0.5).stopAfterEpochs(1)
+    tiny(a).autoAugment("rand-m9-mstd0.5-inc1").epochs(2).dropPath(0.2).mixup(0.8).cutmix(1.0).reprob(0.5).build().run();
+    FineTuner.Result first = tiny(b).autoAugment("rand-m9-mstd0.5-inc1").epochs(2).dropPath(0.2).mixup(0.8).cutmix(1.0).reprob(0.5).stopAfterEpochs(1)
         .build().run();
     assertEquals(1, first.epochs());
-    FineTuner.Result resumed = tiny(b).epochs(2).dropPath(0.2).mixup(0.8).cutmix(1.0).reprob(0.5).build().run();
+    FineTuner.Result resumed = tiny(b).autoAugment("rand-m9-mstd0.5-inc1").epochs(2).dropPath(0.2).mixup(0.8).cutmix(1.0).reprob(0.5).build().run();
     assertEquals(1, resumed.resumedFromEpoch());
     Map<String, HostTensor> wa = SafeTensors.read(a.resolve(FineTuner.CHECKPOINT)).tensors();
     Map<String, HostTensor> wb = SafeTensors.read(b.resolve(FineTuner.CHECKPOINT)).tensors();
