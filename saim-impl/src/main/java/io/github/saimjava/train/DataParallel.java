@@ -106,24 +106,27 @@ final class DataParallel implements AutoCloseable {
     try (Batch whole = new Batch(home.newSubManager(), new NDList(images), new NDList(keyArray), n,
         Batchifier.STACK, Batchifier.STACK, 0, 0)) {
       Batch[] parts = whole.split(devices, true);
-      double loss = 0;
+      NDArray[] partLosses = new NDArray[parts.length];
       for (int i = 0; i < parts.length; i++) {
         Batch part = parts[i];
         NDArray partImages = part.getData().singletonOrThrow();
         long[] partKeys = part.getLabels().singletonOrThrow().toLongArray();
         SaimModel replica = replicas.get(i);
-        double weight = (double) partKeys.length / n;
         // the part's share of the step: 1 / (parts x accumIter), an integer divisor as with one device
         double divisor = (double) n / partKeys.length * accumIter;
         try (Permutation perm = sampler.sample(part.getManager(), partKeys);
             GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
           SaimModel.Output o = replica.forward(partImages, perm, true);
           NDArray partLoss = replica.loss(o.prediction(), replica.target(partImages));
-          float value = partLoss.getFloat();
-          loss += weight * value;
+          partLosses[i] = partLoss;
           gc.backward(divisor == 1 ? partLoss : Scalars.div(partLoss, divisor));
         }
-        part.close();
+      }
+      // read after every part is under way: reading a value waits for its device to finish
+      double loss = 0;
+      for (int i = 0; i < parts.length; i++) {
+        loss += partLosses[i].getFloat() * (double) parts[i].getSize() / n;
+        parts[i].close();
       }
       return loss;
     }
