@@ -48,6 +48,9 @@ import org.slf4j.LoggerFactory;
  * at the scheduled learning rate and clear the gradients. Native memory of a step lives in an
  * {@link NDScope} closed at its end, so long runs stay flat.
  *
+ * <p>With several {@linkplain SaimTrainer#devices() devices}, {@link DataParallel} splits each
+ * micro-batch over them and combines the gradients on the first device before the one step.
+ *
  * <p>Checkpoints are written after optimiser steps only. Everything random is a pure function
  * of the seed and the position in the run (data order, augmentation, permutations), so the
  * checkpoint holds just the weights, the optimiser moments and the step count, and a resumed run
@@ -95,6 +98,8 @@ public final class Pretrainer {
     if (t.maxSteps() > 0) {
       totalSteps = Math.min(totalSteps, t.maxSteps());
     }
+    Engine engine = EngineThreads.pytorch(t.threads());
+    List<Device> devices = devices(engine);
     Path out = t.outputDir();
     prepareOutput(out);
     JsonObject runConfig = runConfig(stepsPerEpoch, totalSteps);
@@ -103,8 +108,6 @@ public final class Pretrainer {
         ? PermutationSampler.builder(config.numPatches()).raster().build()
         : PermutationSampler.builder(config.numPatches()).stochastic(t.seed()).build();
 
-    Engine engine = EngineThreads.pytorch(t.threads());
-    List<Device> devices = devices(engine);
     try (NDManager manager = engine.newBaseManager(devices.get(0));
         SaimModel model = new SaimModel(config, manager, t.seed());
         AdamW opt = new AdamW(manager, t.beta1(), t.beta2(), 1e-8, t.weightDecay());
@@ -205,9 +208,23 @@ public final class Pretrainer {
     }
   }
 
-  /** The configured devices, or the engine's default one. */
+  /**
+   * The configured devices, or the engine's default one.
+   *
+   * @throws IllegalArgumentException naming a GPU the engine does not see
+   */
   private List<Device> devices(Engine engine) {
-    return t.devices().isEmpty() ? List.of(engine.defaultDevice()) : t.devices();
+    if (t.devices().isEmpty()) {
+      return List.of(engine.defaultDevice());
+    }
+    int gpus = engine.getGpuCount();
+    for (Device d : t.devices()) {
+      if (d.isGpu() && d.getDeviceId() >= gpus) {
+        throw new IllegalArgumentException(String.format(Locale.ROOT,
+            "device %s is not there: the engine sees %d GPU(s)", d, gpus));
+      }
+    }
+    return t.devices();
   }
 
   private TrainingDivergedException diverged(float value, long step, double epoch) {

@@ -173,6 +173,16 @@ class DataParallelTest {
   }
 
   @Test
+  void aMissingGpuIsRefusedBeforeTraining(@TempDir Path out) {
+    int gpus = Engine.getEngine("PyTorch").getGpuCount();
+    Device missing = Device.gpu(gpus);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new Pretrainer(trainer(out, 1).devices(missing).build(), new SyntheticBatches(16, 3, 32, N, 4)).run());
+    assertEquals("device " + missing + " is not there: the engine sees " + gpus + " GPU(s)", e.getMessage());
+    assertTrue(!java.nio.file.Files.exists(out.resolve("config.json")), "nothing written");
+  }
+
+  @Test
   void djlHasOneCpuDevice() {
     // why the tests use replicas on one CPU device: DJL maps every CPU id to the one CPU device,
     // so cpu:0 and cpu:1 cannot be two logical devices
