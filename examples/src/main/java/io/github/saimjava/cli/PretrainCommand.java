@@ -1,5 +1,7 @@
 package io.github.saimjava.cli;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
 import io.github.saimjava.api.Augmentation;
 import io.github.saimjava.api.HeadType;
 import io.github.saimjava.api.LossType;
@@ -7,8 +9,10 @@ import io.github.saimjava.api.PermutationSampler;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.api.TrainingSummary;
+import io.github.saimjava.train.EngineThreads;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -101,6 +105,10 @@ final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "Engine threads (default: all cores).")
   Integer threads;
 
+  @Option(names = "--devices", paramLabel = "cpu|gpu0,gpu1,...|all-gpus",
+      description = "Devices each micro-batch is split over (data-parallel; --batch-size must be a multiple of their number; default: the engine's default device).")
+  String devices;
+
   @Option(names = "--loader-threads", description = "Threads decoding and augmenting images (default: ${DEFAULT-VALUE}).")
   int loaderThreads = 1;
 
@@ -176,11 +184,18 @@ final class PretrainCommand implements Callable<Integer> {
     if (threads != null) {
       tb.threads(threads);
     }
+    // the engine is first loaded here, so with the thread count the trainer will use
+    Engine engine = EngineThreads.pytorch(threads != null ? threads : Runtime.getRuntime().availableProcessors());
+    List<Device> deviceList = devices == null ? List.of() : DeviceList.parse(devices, engine.getGpuCount());
+    tb.devices(deviceList);
     SaimTrainer trainer = tb.build();
     out.printf(Locale.ROOT, "model %s%n", config);
     out.printf(Locale.ROOT, "data %s, batch %d x %d, lr %.3e, output %s%n",
         data == null ? "embedded Fashion-MNIST (10,000 images)" : data, batchSize, accumIter,
         trainer.peakLr(), output);
+    out.printf(Locale.ROOT, "devices %s%n", deviceList.isEmpty()
+        ? engine.defaultDevice() + " (the engine's default)"
+        : deviceList.size() + " (" + deviceList + "), " + batchSize / deviceList.size() + " images each per micro-batch");
     out.flush();
     TrainingSummary s = trainer.fit();
     out.printf(Locale.ROOT, "done: %d steps, %d images, final loss %.4f, %.1f s, %.2f images/s%s%n",

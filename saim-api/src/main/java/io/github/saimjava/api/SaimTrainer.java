@@ -1,6 +1,7 @@
 package io.github.saimjava.api;
 
 import io.github.saimjava.api.spi.SaimProvider;
+import ai.djl.Device;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,6 +53,7 @@ public final class SaimTrainer {
   private final @Nullable Path resume;
   private final boolean autoResume;
   private final int threads;
+  private final List<Device> devices;
   private final int loaderThreads;
   private final boolean skipBadImages;
   private final int logEvery;
@@ -81,6 +83,7 @@ public final class SaimTrainer {
     resume = b.resume;
     autoResume = b.autoResume;
     threads = b.threads;
+    devices = List.copyOf(b.devices);
     loaderThreads = b.loaderThreads;
     skipBadImages = b.skipBadImages;
     logEvery = b.logEvery;
@@ -209,6 +212,14 @@ public final class SaimTrainer {
   }
 
   /** Threads decoding and augmenting images ahead of the step. */
+  /**
+   * The devices each micro-batch is split over (data-parallel), the first holding the master
+   * weights and the optimiser; empty (the default) means one device, the engine's default.
+   */
+  public List<Device> devices() {
+    return devices;
+  }
+
   public int loaderThreads() {
     return loaderThreads;
   }
@@ -254,6 +265,7 @@ public final class SaimTrainer {
     private @Nullable Path resume;
     private boolean autoResume = true;
     private int threads = Runtime.getRuntime().availableProcessors();
+    private List<Device> devices = List.of();
     private int loaderThreads = 1;
     private boolean skipBadImages;
     private int logEvery = 1;
@@ -284,11 +296,13 @@ public final class SaimTrainer {
       return this;
     }
 
+    /** Images per micro-batch, over all {@link #devices} together. */
     public Builder batchSize(int v) {
       batchSize = v;
       return this;
     }
 
+    /** Micro-batches whose gradients add up to one optimiser step (effective batch = batch size x accum iter). */
     public Builder accumIter(int v) {
       accumIter = v;
       return this;
@@ -377,6 +391,25 @@ public final class SaimTrainer {
       return this;
     }
 
+    /**
+     * Data-parallel training over these devices: each micro-batch of {@link #batchSize} images is
+     * split evenly over them (the batch size must be a multiple of their number), every device
+     * computes the gradient of its part on its own copy of the weights, the gradients are summed
+     * on the first device and one optimiser step updates the weights there. The result does not
+     * depend on the number of devices, up to float rounding, and checkpoints resume on any number
+     * of devices. A device may be listed more than once (several copies on one device compute
+     * their parts one after another). Empty (the default): the engine's default device alone.
+     */
+    public Builder devices(List<Device> v) {
+      devices = List.copyOf(Objects.requireNonNull(v, "devices"));
+      return this;
+    }
+
+    /** Varargs form of {@link #devices(List)}. */
+    public Builder devices(Device... v) {
+      return devices(List.of(v));
+    }
+
     public Builder loaderThreads(int v) {
       loaderThreads = v;
       return this;
@@ -426,6 +459,9 @@ public final class SaimTrainer {
           "order must be STOCHASTIC or RASTER for training, got %s", order);
       Checks.check(checkpointEvery > 0, "checkpoint interval (%s) must be positive", checkpointEvery);
       Checks.check(threads > 0, "threads (%s) must be positive", threads);
+      Checks.check(devices.isEmpty() || batchSize % devices.size() == 0,
+          "batch size (%s) must be a multiple of the number of devices (%s) to split evenly",
+          batchSize, devices.size());
       Checks.check(loaderThreads > 0, "loader threads (%s) must be positive", loaderThreads);
       Checks.check(logEvery > 0, "log interval (%s) must be positive", logEvery);
       return new SaimTrainer(this);

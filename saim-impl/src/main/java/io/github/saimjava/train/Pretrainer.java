@@ -1,19 +1,19 @@
 package io.github.saimjava.train;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import ai.djl.training.GradientCollector;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.saimjava.api.EpochEvent;
 import io.github.saimjava.data.ImageBatches;
 import io.github.saimjava.api.EpochListener;
-import io.github.saimjava.api.Permutation;
 import io.github.saimjava.api.PermutationSampler;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimTrainer;
@@ -38,6 +38,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The pre-training loop. Each optimiser step: for each of {@code accumIter} micro-batches, sample
@@ -45,6 +47,9 @@ import org.jspecify.annotations.Nullable;
  * the loss divided by {@code accumIter}, and backward; then optionally clip, take one AdamW step
  * at the scheduled learning rate and clear the gradients. Native memory of a step lives in an
  * {@link NDScope} closed at its end, so long runs stay flat.
+ *
+ * <p>With several {@linkplain SaimTrainer#devices() devices}, {@link DataParallel} splits each
+ * micro-batch over them and combines the gradients on the first device before the one step.
  *
  * <p>Checkpoints are written after optimiser steps only. Everything random is a pure function
  * of the seed and the position in the run (data order, augmentation, permutations), so the
@@ -63,6 +68,8 @@ public final class Pretrainer {
 
   static final String FORMAT = "saim-java-checkpoint-1";
   static final String OPTIM_PREFIX = "optimizer.";
+
+  private static final Logger LOG = LoggerFactory.getLogger(Pretrainer.class);
 
   private final SaimTrainer t;
   private final ImageBatches data;
@@ -91,6 +98,8 @@ public final class Pretrainer {
     if (t.maxSteps() > 0) {
       totalSteps = Math.min(totalSteps, t.maxSteps());
     }
+    Engine engine = EngineThreads.pytorch(t.threads());
+    List<Device> devices = devices(engine);
     Path out = t.outputDir();
     prepareOutput(out);
     JsonObject runConfig = runConfig(stepsPerEpoch, totalSteps);
@@ -99,12 +108,14 @@ public final class Pretrainer {
         ? PermutationSampler.builder(config.numPatches()).raster().build()
         : PermutationSampler.builder(config.numPatches()).stochastic(t.seed()).build();
 
-    Engine engine = EngineThreads.pytorch(t.threads());
-    try (NDManager manager = engine.newBaseManager();
+    try (NDManager manager = engine.newBaseManager(devices.get(0));
         SaimModel model = new SaimModel(config, manager, t.seed());
-        AdamW opt = new AdamW(manager, t.beta1(), t.beta2(), 1e-8, t.weightDecay())) {
+        AdamW opt = new AdamW(manager, t.beta1(), t.beta2(), 1e-8, t.weightDecay());
+        DataParallel parallel = new DataParallel(model, devices, engine)) {
       Map<String, NDArray> params = model.parameters().trainable();
       long step = resumeIfAsked(model, opt, params, runConfig);
+      parallel.broadcast();
+      LOG.info("training on {} device(s): {}", devices.size(), devices);
       AtomicFiles.write(out.resolve(CONFIG), (gson.newBuilder().setPrettyPrinting().create()
           .toJson(runConfig) + "\n").getBytes(StandardCharsets.UTF_8));
       trimMetrics(out.resolve(METRICS), step);
@@ -136,23 +147,19 @@ public final class Pretrainer {
                   for (int i = 0; i < keys.length; i++) {
                     keys[i] = (long) epoch * data.size() + b.indices()[i];
                   }
-                  try (Permutation perm = sampler.sample(manager, keys);
-                      GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-                    SaimModel.Output o = model.forward(images, perm, true);
-                    NDArray loss = model.loss(o.prediction(), model.target(images));
-                    float value = loss.getFloat();
-                    if (!Float.isFinite(value)) {
-                      throw diverged(value, step, frac);
-                    }
-                    stepLoss += value;
-                    gc.backward(t.accumIter() == 1 ? loss : io.github.saimjava.model.Scalars.div(loss, t.accumIter()));
+                  double value = parallel.forwardBackward(images, keys, sampler, t.accumIter());
+                  if (!Double.isFinite(value)) {
+                    throw diverged((float) value, step, frac);
                   }
+                  stepLoss += value;
                 }
+                parallel.combineGradients();
                 if (t.clipGrad().isPresent()) {
                   clipGradients(params, t.clipGrad().getAsDouble());
                 }
                 opt.step(params, lr);
                 AdamW.zeroGrad(params);
+                parallel.broadcast();
               }
               step++;
               stepLoss /= t.accumIter();
@@ -199,6 +206,25 @@ public final class Pretrainer {
       return new TrainingSummary(step, step * imagesPerStep, lastLoss, seconds,
           imagesThisRun / Math.max(seconds, 1e-9), finalWeights, resumedFrom);
     }
+  }
+
+  /**
+   * The configured devices, or the engine's default one.
+   *
+   * @throws IllegalArgumentException naming a GPU the engine does not see
+   */
+  private List<Device> devices(Engine engine) {
+    if (t.devices().isEmpty()) {
+      return List.of(engine.defaultDevice());
+    }
+    int gpus = engine.getGpuCount();
+    for (Device d : t.devices()) {
+      if (d.isGpu() && d.getDeviceId() >= gpus) {
+        throw new IllegalArgumentException(String.format(Locale.ROOT,
+            "device %s is not there: the engine sees %d GPU(s)", d, gpus));
+      }
+    }
+    return t.devices();
   }
 
   private TrainingDivergedException diverged(float value, long step, double epoch) {
@@ -279,6 +305,11 @@ public final class Pretrainer {
     train.addProperty("order", t.order().name());
     train.addProperty("augmentation", t.augmentation().name());
     train.addProperty("threads", t.threads());
+    JsonArray devs = new JsonArray();
+    for (Device d : t.devices()) {
+      devs.add(d.toString());
+    }
+    train.add("devices", devs);
     train.addProperty("steps_per_epoch", stepsPerEpoch);
     train.addProperty("total_steps", totalSteps);
     JsonObject all = new JsonObject();
@@ -294,6 +325,8 @@ public final class Pretrainer {
     train.remove("max_steps");
     train.remove("total_steps");
     train.remove("threads");
+    // the weights and moments are those of one device: a run may resume on any number of them
+    train.remove("devices");
     return key;
   }
 
