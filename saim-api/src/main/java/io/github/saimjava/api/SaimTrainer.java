@@ -53,6 +53,7 @@ public final class SaimTrainer {
   private final boolean autoResume;
   private final int threads;
   private final int loaderThreads;
+  private final Precision precision;
   private final boolean skipBadImages;
   private final int logEvery;
   private final List<StepListener> stepListeners;
@@ -82,6 +83,7 @@ public final class SaimTrainer {
     autoResume = b.autoResume;
     threads = b.threads;
     loaderThreads = b.loaderThreads;
+    precision = b.precision;
     skipBadImages = b.skipBadImages;
     logEvery = b.logEvery;
     stepListeners = List.copyOf(b.stepListeners);
@@ -213,6 +215,11 @@ public final class SaimTrainer {
     return loaderThreads;
   }
 
+  /** The format of the model's matrix multiplies; float32 master weights either way. */
+  public Precision precision() {
+    return precision;
+  }
+
   public boolean skipBadImages() {
     return skipBadImages;
   }
@@ -255,6 +262,7 @@ public final class SaimTrainer {
     private boolean autoResume = true;
     private int threads = Runtime.getRuntime().availableProcessors();
     private int loaderThreads = 1;
+    private Precision precision = Precision.FP32;
     private boolean skipBadImages;
     private int logEvery = 1;
     private final List<StepListener> stepListeners = new ArrayList<>();
@@ -379,6 +387,12 @@ public final class SaimTrainer {
 
     public Builder loaderThreads(int v) {
       loaderThreads = v;
+      return this;
+    }
+
+    /** The format of the model's matrix multiplies (default {@link Precision#FP32}). */
+    public Builder precision(Precision v) {
+      precision = Objects.requireNonNull(v, "precision");
       return this;
     }
 

@@ -15,6 +15,7 @@ import io.github.saimjava.data.ImageBatches;
 import io.github.saimjava.api.EpochListener;
 import io.github.saimjava.api.Permutation;
 import io.github.saimjava.api.PermutationSampler;
+import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.api.StepEvent;
@@ -101,7 +102,7 @@ public final class Pretrainer {
 
     Engine engine = EngineThreads.pytorch(t.threads());
     try (NDManager manager = engine.newBaseManager();
-        SaimModel model = new SaimModel(config, manager, t.seed());
+        SaimModel model = new SaimModel(config, manager, t.seed(), t.precision());
         AdamW opt = new AdamW(manager, t.beta1(), t.beta2(), 1e-8, t.weightDecay())) {
       Map<String, NDArray> params = model.parameters().trainable();
       long step = resumeIfAsked(model, opt, params, runConfig);
@@ -279,6 +280,10 @@ public final class Pretrainer {
     train.addProperty("order", t.order().name());
     train.addProperty("augmentation", t.augmentation().name());
     train.addProperty("threads", t.threads());
+    if (t.precision() != Precision.FP32) {
+      // only when not the default, so float32 checkpoints written before the option still resume
+      train.addProperty("precision", t.precision().name());
+    }
     train.addProperty("steps_per_epoch", stepsPerEpoch);
     train.addProperty("total_steps", totalSteps);
     JsonObject all = new JsonObject();
