@@ -63,6 +63,8 @@ class AutocastTest {
     for (int i = 0; i < fp32.length; i++) {
       max = Math.max(max, Math.abs(bf16[i] - fp32[i]) / fp32[i]);
     }
+    System.out.printf(java.util.Locale.ROOT, "fp32 %s%nbf16 %s%nmax relative difference %.3e%n",
+        java.util.Arrays.toString(fp32), java.util.Arrays.toString(bf16), max);
     // the losses fall by far more than the tolerance, so a broken backward pass fails here
     assertTrue(fp32[fp32.length - 1] < 0.9 * fp32[0], () -> "float32 loss did not fall: " + java.util.Arrays.toString(fp32));
     assertTrue(max < 0.01, "max relative loss difference " + max);
