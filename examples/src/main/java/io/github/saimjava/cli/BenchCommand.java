@@ -8,7 +8,9 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import io.github.saimjava.api.Permutation;
 import io.github.saimjava.api.PermutationSampler;
+import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimConfig;
+import io.github.saimjava.model.Autocast;
 import io.github.saimjava.model.SaimModel;
 import io.github.saimjava.train.AdamW;
 import io.github.saimjava.train.EngineThreads;
@@ -52,9 +54,15 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "Engine threads (default: ${DEFAULT-VALUE}).")
   int threads = 2;
 
+  @Option(names = "--precision", paramLabel = "fp32|bf16", description = "Matrix multiplies in float32 or bfloat16 (default: fp32).")
+  String precisionName = "fp32";
+
+  private Precision precision = Precision.FP32;
+
   @Override
   public Integer call() {
     SaimConfig c = SaimConfig.preset(model);
+    precision = PretrainCommand.parse(Precision.class, precisionName, "--precision");
     Engine engine = EngineThreads.pytorch(threads);
     PrintWriter out = spec.commandLine().getOut();
     switch (what) {
@@ -97,7 +105,7 @@ final class BenchCommand implements Callable<Integer> {
 
   private void trainStep(Engine engine, SaimConfig c, PrintWriter out) {
     double[] times = new double[steps];
-    try (NDManager m = engine.newBaseManager(); SaimModel model = new SaimModel(c, m, 0);
+    try (NDManager m = engine.newBaseManager(); SaimModel model = new SaimModel(c, m, 0, precision);
         AdamW opt = new AdamW(m, 0.9, 0.95, 1e-8, 0.05)) {
       PermutationSampler sampler = PermutationSampler.builder(c.numPatches()).stochastic(0).build();
       for (int i = 0; i <= steps; i++) {
@@ -123,7 +131,7 @@ final class BenchCommand implements Callable<Integer> {
 
   private void embed(Engine engine, SaimConfig c, PrintWriter out) {
     double[] times = new double[steps];
-    try (NDManager m = engine.newBaseManager(); SaimModel model = new SaimModel(c, m, 0)) {
+    try (NDManager m = engine.newBaseManager(); SaimModel model = new SaimModel(c, m, 0, precision)) {
       for (int i = 0; i <= steps; i++) {
         long t0 = System.nanoTime();
         try (NoGrad ng = NoGrad.enter(); NDScope scope = new NDScope()) {
@@ -143,10 +151,11 @@ final class BenchCommand implements Callable<Integer> {
     int rows = batch * (c.numPatches() + 1);
     int[][] shapes = {{rows, c.width(), c.width()}, {rows, c.width(), c.mlpHidden()}, {rows, c.mlpHidden(), c.width()}};
     double best = 0;
-    try (NDManager m = engine.newBaseManager(); NoGrad ng = NoGrad.enter()) {
+    try (NDManager m = engine.newBaseManager(); NoGrad ng = NoGrad.enter();
+        Autocast cast = Autocast.of(precision, m)) {
       for (int[] s : shapes) {
-        NDArray a = m.randomNormal(new Shape(s[0], s[1]));
-        NDArray b = m.randomNormal(new Shape(s[1], s[2]));
+        NDArray a = cast.lower(m.randomNormal(new Shape(s[0], s[1])), m.zeros(new Shape()));
+        NDArray b = cast.lower(m.randomNormal(new Shape(s[1], s[2])), m.zeros(new Shape()));
         double[] times = new double[Math.max(steps, 20)];
         for (int i = 0; i <= times.length; i++) {
           long t0 = System.nanoTime();
@@ -169,8 +178,8 @@ final class BenchCommand implements Callable<Integer> {
     double[] sorted = times.clone();
     Arrays.sort(sorted);
     double median = sorted[sorted.length / 2];
-    out.printf(Locale.ROOT, "%s model=%s batch=%d threads=%d img=%d: step_s median=%.3f min=%.3f max=%.3f, %.1f GFLOP/s (%.2f GFLOP per step)%n",
-        name, model, batch, threads, c.imageSize(), median, sorted[0], sorted[sorted.length - 1],
+    out.printf(Locale.ROOT, "%s model=%s precision=%s batch=%d threads=%d img=%d: step_s median=%.3f min=%.3f max=%.3f, %.1f GFLOP/s (%.2f GFLOP per step)%n",
+        name, model, precisionName, batch, threads, c.imageSize(), median, sorted[0], sorted[sorted.length - 1],
         flops / median / 1e9, flops / 1e9);
     out.printf(Locale.ROOT, "images_per_s %.3f%n", batch / median);
   }

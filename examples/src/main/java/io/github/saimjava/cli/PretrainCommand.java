@@ -6,6 +6,7 @@ import io.github.saimjava.api.Augmentation;
 import io.github.saimjava.api.HeadType;
 import io.github.saimjava.api.LossType;
 import io.github.saimjava.api.PermutationSampler;
+import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.api.TrainingSummary;
@@ -112,6 +113,9 @@ final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--loader-threads", description = "Threads decoding and augmenting images (default: ${DEFAULT-VALUE}).")
   int loaderThreads = 1;
 
+  @Option(names = "--precision", paramLabel = "fp32|bf16", description = "Matrix multiplies in float32 or bfloat16 (float32 master weights, optimiser and loss either way; default: fp32).")
+  String precision = "fp32";
+
   @Option(names = "--output", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
   Path output = Path.of("saim-output");
 
@@ -175,6 +179,7 @@ final class PretrainCommand implements Callable<Integer> {
         .resume(resume)
         .autoResume(!noAutoResume)
         .loaderThreads(loaderThreads)
+        .precision(parse(Precision.class, precision, "--precision"))
         .skipBadImages(skipBadImages)
         .onStep(bar::onStep)
         .onEpoch(bar::onEpoch);

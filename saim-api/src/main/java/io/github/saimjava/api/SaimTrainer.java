@@ -55,6 +55,7 @@ public final class SaimTrainer {
   private final int threads;
   private final List<Device> devices;
   private final int loaderThreads;
+  private final Precision precision;
   private final boolean skipBadImages;
   private final int logEvery;
   private final List<StepListener> stepListeners;
@@ -85,6 +86,7 @@ public final class SaimTrainer {
     threads = b.threads;
     devices = List.copyOf(b.devices);
     loaderThreads = b.loaderThreads;
+    precision = b.precision;
     skipBadImages = b.skipBadImages;
     logEvery = b.logEvery;
     stepListeners = List.copyOf(b.stepListeners);
@@ -224,6 +226,11 @@ public final class SaimTrainer {
     return loaderThreads;
   }
 
+  /** The format of the model's matrix multiplies; float32 master weights either way. */
+  public Precision precision() {
+    return precision;
+  }
+
   public boolean skipBadImages() {
     return skipBadImages;
   }
@@ -267,6 +274,7 @@ public final class SaimTrainer {
     private int threads = Runtime.getRuntime().availableProcessors();
     private List<Device> devices = List.of();
     private int loaderThreads = 1;
+    private Precision precision = Precision.FP32;
     private boolean skipBadImages;
     private int logEvery = 1;
     private final List<StepListener> stepListeners = new ArrayList<>();
@@ -412,6 +420,12 @@ public final class SaimTrainer {
 
     public Builder loaderThreads(int v) {
       loaderThreads = v;
+      return this;
+    }
+
+    /** The format of the model's matrix multiplies (default {@link Precision#FP32}). */
+    public Builder precision(Precision v) {
+      precision = Objects.requireNonNull(v, "precision");
       return this;
     }
 

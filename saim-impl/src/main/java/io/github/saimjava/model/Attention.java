@@ -19,13 +19,16 @@ final class Attention {
   final Layers.Linear proj;
   private final int heads;
   private final float scale;
+  private final Autocast autocast;
 
-  Attention(ParameterSet ps, NDManager m, SplittableRandom rng, String name, int width, int heads) {
-    q = new Layers.Linear(ps, m, rng, name + ".q", width, width);
-    k = new Layers.Linear(ps, m, rng, name + ".k", width, width);
-    v = new Layers.Linear(ps, m, rng, name + ".v", width, width);
-    proj = new Layers.Linear(ps, m, rng, name + ".proj", width, width);
+  Attention(ParameterSet ps, NDManager m, SplittableRandom rng, String name, int width, int heads,
+      Autocast autocast) {
+    q = new Layers.Linear(ps, m, rng, name + ".q", width, width, autocast);
+    k = new Layers.Linear(ps, m, rng, name + ".k", width, width, autocast);
+    v = new Layers.Linear(ps, m, rng, name + ".v", width, width, autocast);
+    proj = new Layers.Linear(ps, m, rng, name + ".proj", width, width, autocast);
     this.heads = heads;
+    this.autocast = autocast;
     this.scale = (float) StrictMath.pow(width / heads, -0.5);
   }
 
@@ -33,11 +36,12 @@ final class Attention {
     NDArray qh = splitHeads(q.forward(queries)); // B x H x T x d
     NDArray kh = splitHeads(k.forward(keys)); // B x H x S x d
     NDArray vh = splitHeads(v.forward(values)); // B x H x S x d
-    NDArray logits = Scalars.mul(qh.matMul(kh.transpose(0, 1, 3, 2)), scale); // B x H x T x S
+    // under autocast the products run in bfloat16, the scaling, mask and softmax in float32
+    NDArray logits = Scalars.mul(autocast.upper(qh.matMul(kh.transpose(0, 1, 3, 2))), scale); // B x H x T x S
     if (mask != null) {
       logits = logits.add(mask);
     }
-    NDArray out = logits.softmax(-1).matMul(vh); // B x H x T x d
+    NDArray out = autocast.lower(logits.softmax(-1), logits).matMul(vh); // B x H x T x d
     long b = out.getShape().get(0);
     long t = out.getShape().get(2);
     return proj.forward(out.transpose(0, 2, 1, 3).reshape(b, t, -1));

@@ -2,6 +2,7 @@ package io.github.saimjava.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.SplittableRandom;
 import org.jspecify.annotations.Nullable;
@@ -20,11 +21,11 @@ final class Block {
   final double dropPath;
 
   Block(ParameterSet ps, NDManager m, SplittableRandom rng, String name, int width, int heads,
-      int mlpHidden, double eps, double dropPath) {
+      int mlpHidden, double eps, double dropPath, Autocast autocast) {
     norm1 = new Layers.LayerNorm(ps, m, name + ".norm1", width, eps);
-    attn = new Attention(ps, m, rng, name + ".attn", width, heads);
+    attn = new Attention(ps, m, rng, name + ".attn", width, heads, autocast);
     norm2 = new Layers.LayerNorm(ps, m, name + ".norm2", width, eps);
-    mlp = new Layers.Mlp(ps, m, rng, name + ".mlp", width, mlpHidden, width);
+    mlp = new Layers.Mlp(ps, m, rng, name + ".mlp", width, mlpHidden, width, autocast);
     this.dropPath = dropPath;
   }
 
@@ -45,7 +46,8 @@ final class Block {
   /**
    * Stochastic depth: in training, drops the whole residual branch {@code B x ...} of each sample
    * with probability {@code rate} and scales kept ones by {@code 1 / (1 - rate)}; the identity in
-   * evaluation. Draws from the engine's generator (seed it for reproducible runs).
+   * evaluation. Draws from the engine's generator (seed it for reproducible runs). The keep mask is
+   * float32 (the model's type; a bfloat16 branch is promoted by the product).
    */
   static NDArray dropPath(NDArray branch, double rate, boolean training) {
     if (!training || rate <= 0) {
@@ -54,7 +56,7 @@ final class Block {
     float keep = (float) (1 - rate);
     long b = branch.getShape().get(0);
     Shape s = new Shape(b, 1, 1);
-    NDArray keepMask = branch.getManager().randomUniform(0f, 1f, s).lt(keep).toType(branch.getDataType(), false);
+    NDArray keepMask = branch.getManager().randomUniform(0f, 1f, s).lt(keep).toType(DataType.FLOAT32, false);
     return Scalars.div(branch.mul(keepMask), keep);
   }
 }

@@ -20,19 +20,28 @@ final class Layers {
     return w;
   }
 
-  /** y = x W^T + b; weight {@code out x in} as PyTorch stores it. */
+  /**
+   * y = x W^T + b; weight {@code out x in} as PyTorch stores it. Under bfloat16 autocast, x, W and
+   * b are rounded to bfloat16 and so is y.
+   */
   static final class Linear {
     final NDArray weight;
     final NDArray bias;
+    private final Autocast autocast;
 
-    Linear(ParameterSet ps, NDManager m, SplittableRandom rng, String name, int in, int out) {
+    Linear(ParameterSet ps, NDManager m, SplittableRandom rng, String name, int in, int out, Autocast autocast) {
       weight = ps.add(name + ".weight",
           m.create(xavierUniform(rng, out, in), new Shape(out, in)), true);
       bias = ps.add(name + ".bias", m.zeros(new Shape(out)), true);
+      this.autocast = autocast;
     }
 
     /** x: [..., in] -> [..., out]. */
     NDArray forward(NDArray x) {
+      if (autocast.enabled()) {
+        return ai.djl.nn.core.Linear.linear(autocast.lower(x, x), autocast.lower(weight, x),
+            autocast.lower(bias, x)).singletonOrThrow();
+      }
       return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
     }
   }
@@ -61,9 +70,10 @@ final class Layers {
     final Linear fc1;
     final Linear fc2;
 
-    Mlp(ParameterSet ps, NDManager m, SplittableRandom rng, String name, int in, int hidden, int out) {
-      fc1 = new Linear(ps, m, rng, name + ".fc1", in, hidden);
-      fc2 = new Linear(ps, m, rng, name + ".fc2", hidden, out);
+    Mlp(ParameterSet ps, NDManager m, SplittableRandom rng, String name, int in, int hidden, int out,
+        Autocast autocast) {
+      fc1 = new Linear(ps, m, rng, name + ".fc1", in, hidden, autocast);
+      fc2 = new Linear(ps, m, rng, name + ".fc2", hidden, out, autocast);
     }
 
     NDArray forward(NDArray x) {

@@ -8,6 +8,7 @@ import ai.djl.nn.convolutional.Conv2d;
 import io.github.saimjava.api.HeadType;
 import io.github.saimjava.api.LossType;
 import io.github.saimjava.api.Permutation;
+import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.io.HostTensor;
 import java.util.ArrayList;
@@ -44,14 +45,25 @@ public final class SaimModel implements AutoCloseable {
   private final Layers.@Nullable Mlp mlpHead;
   private final Layers.@Nullable Linear linearHead;
   private final @Nullable NDArray blurWeight;
+  private final Autocast autocast;
 
   /**
    * A model with the reference initialisation drawn from {@code seed}, its parameters on
    * {@code parent}'s device (in a sub-manager this model owns).
    */
   public SaimModel(SaimConfig config, NDManager parent, long seed) {
+    this(config, parent, seed, Precision.FP32);
+  }
+
+  /**
+   * As {@link #SaimModel(SaimConfig, NDManager, long)}, with the matrix multiplies in
+   * {@code precision}: parameters stay float32 (they are the master weights), and so do
+   * {@link #forward}'s outputs, {@link #encode} and the loss.
+   */
+  public SaimModel(SaimConfig config, NDManager parent, long seed, Precision precision) {
     this.config = config;
     this.manager = parent.newSubManager();
+    this.autocast = Autocast.of(precision, manager);
     SplittableRandom rng = new SplittableRandom(seed);
     int d = config.width();
     int c = config.channels();
@@ -73,7 +85,7 @@ public final class SaimModel implements AutoCloseable {
     double[] dpr = dropPathRates(config);
     for (int i = 0; i < config.depth(); i++) {
       blocks.add(new Block(params, m, rng, "blocks." + i, d, config.heads(), config.mlpHidden(),
-          config.layerNormEps(), dpr[i]));
+          config.layerNormEps(), dpr[i], autocast));
     }
     if (config.shareWeight()) {
       for (int j = 0; j < config.queryDepth(); j++) {
@@ -88,15 +100,16 @@ public final class SaimModel implements AutoCloseable {
     } else {
       for (int j = 0; j < config.queryDepth(); j++) {
         queryBlocks.add(new Block(params, m, rng, "query_blocks." + j, d, config.heads(),
-            config.mlpHidden(), config.layerNormEps(), dpr[j]));
+            config.mlpHidden(), config.layerNormEps(), dpr[j], autocast));
       }
     }
     norm = new Layers.LayerNorm(params, m, "norm", d, config.layerNormEps());
     if (config.headType() == HeadType.MLP) {
-      mlpHead = new Layers.Mlp(params, m, rng, "prediction_head", d, config.mlpHidden(), config.patchDim());
+      mlpHead = new Layers.Mlp(params, m, rng, "prediction_head", d, config.mlpHidden(), config.patchDim(),
+          autocast);
       linearHead = null;
     } else {
-      linearHead = new Layers.Linear(params, m, rng, "prediction_head", d, config.patchDim());
+      linearHead = new Layers.Linear(params, m, rng, "prediction_head", d, config.patchDim(), autocast);
       mlpHead = null;
     }
     if (config.blurred()) {
@@ -120,6 +133,11 @@ public final class SaimModel implements AutoCloseable {
       r[i] = n == 1 ? 0 : config.dropPathRate() * i / (n - 1);
     }
     return r;
+  }
+
+  /** The format of the matrix multiplies. */
+  public Precision precision() {
+    return autocast.enabled() ? Precision.BF16 : Precision.FP32;
   }
 
   public SaimConfig config() {
@@ -189,7 +207,7 @@ public final class SaimModel implements AutoCloseable {
         g = queryBlocks.get(i / step).forward(g, h, queryMask, training);
       }
     }
-    return new Output(h, g, head(norm.forward(g)));
+    return new Output(h, g, autocast.upper(head(norm.forward(g))));
   }
 
   private NDArray head(NDArray x) {

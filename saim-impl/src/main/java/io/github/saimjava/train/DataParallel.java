@@ -65,7 +65,7 @@ final class DataParallel implements AutoCloseable {
         NDManager m = engine.newBaseManager(devices.get(i));
         replicaManagers.add(m);
         // the seed only shapes initial values, which broadcast() overwrites
-        replicas.add(new SaimModel(master.config(), m, 0));
+        replicas.add(new SaimModel(master.config(), m, 0, master.precision()));
       }
     } catch (RuntimeException e) {
       close();

@@ -15,6 +15,7 @@ import io.github.saimjava.api.EpochEvent;
 import io.github.saimjava.data.ImageBatches;
 import io.github.saimjava.api.EpochListener;
 import io.github.saimjava.api.PermutationSampler;
+import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.api.StepEvent;
@@ -109,7 +110,7 @@ public final class Pretrainer {
         : PermutationSampler.builder(config.numPatches()).stochastic(t.seed()).build();
 
     try (NDManager manager = engine.newBaseManager(devices.get(0));
-        SaimModel model = new SaimModel(config, manager, t.seed());
+        SaimModel model = new SaimModel(config, manager, t.seed(), t.precision());
         AdamW opt = new AdamW(manager, t.beta1(), t.beta2(), 1e-8, t.weightDecay());
         DataParallel parallel = new DataParallel(model, devices, engine)) {
       Map<String, NDArray> params = model.parameters().trainable();
@@ -310,6 +311,10 @@ public final class Pretrainer {
       devs.add(d.toString());
     }
     train.add("devices", devs);
+    if (t.precision() != Precision.FP32) {
+      // only when not the default, so float32 checkpoints written before the option still resume
+      train.addProperty("precision", t.precision().name());
+    }
     train.addProperty("steps_per_epoch", stepsPerEpoch);
     train.addProperty("total_steps", totalSteps);
     JsonObject all = new JsonObject();
