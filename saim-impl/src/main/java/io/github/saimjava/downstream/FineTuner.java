@@ -583,7 +583,7 @@ public final class FineTuner {
     int c = config.channels();
     int size = config.imageSize();
     Path out = Objects.requireNonNull(s.outputDir);
-    prepareOutput(out);
+    AtomicFiles.prepareFolder(out);
     ImageTransform trainTransform = RandomErasing.after(
         Transforms.fineTuneTrain(s.augmentation, size, c, RandAugment.parse(s.autoAugment)), s.reprob);
     ImageTransform evalTransform = Transforms.evaluationFor(s.augmentation, size, c);
@@ -949,25 +949,6 @@ public final class FineTuner {
     m.addProperty("init", source);
     AtomicFiles.write(out.resolve(SUMMARY),
         (gson.newBuilder().setPrettyPrinting().create().toJson(m) + "\n").getBytes(StandardCharsets.UTF_8));
-  }
-
-  private static void prepareOutput(Path out) throws IOException {
-    try {
-      Files.createDirectories(out);
-    } catch (IOException e) {
-      throw new IOException("cannot create the output folder " + out + ": " + e.getMessage(), e);
-    }
-    if (!Files.isWritable(out)) {
-      throw new IOException("the output folder " + out + " is not writable: choose another --output");
-    }
-    try (var files = Files.list(out)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        String n = f.getFileName().toString();
-        if (n.startsWith(".") && n.endsWith(".tmp")) {
-          Files.deleteIfExists(f);
-        }
-      }
-    }
   }
 
   private static void writeLine(Writer w, String line) throws IOException {

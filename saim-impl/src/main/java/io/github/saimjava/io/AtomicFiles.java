@@ -59,6 +59,32 @@ public final class AtomicFiles {
     });
   }
 
+  /**
+   * Makes {@code dir} ready to receive atomic writes: creates it, checks that it is writable, and
+   * deletes the temporary files of writes a kill interrupted (the files they were to replace are
+   * intact).
+   *
+   * @throws IOException naming the folder when it cannot be created or written
+   */
+  public static void prepareFolder(Path dir) throws IOException {
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new IOException("cannot create the output folder " + dir + ": " + e.getMessage(), e);
+    }
+    if (!Files.isWritable(dir)) {
+      throw new IOException("the output folder " + dir + " is not writable: choose another --output");
+    }
+    try (var files = Files.list(dir)) {
+      for (Path f : (Iterable<Path>) files::iterator) {
+        String n = f.getFileName().toString();
+        if (n.startsWith(".") && n.endsWith(".tmp")) {
+          Files.deleteIfExists(f);
+        }
+      }
+    }
+  }
+
   private static void forceDirectory(Path dir) {
     if (dir == null) {
       return;

@@ -102,7 +102,7 @@ public final class Pretrainer {
     Engine engine = EngineThreads.pytorch(t.threads());
     List<Device> devices = devices(engine);
     Path out = t.outputDir();
-    prepareOutput(out);
+    AtomicFiles.prepareFolder(out);
     JsonObject runConfig = runConfig(stepsPerEpoch, totalSteps);
     LrSchedule schedule = new LrSchedule(t.peakLr(), t.minLr(), t.warmupEpochs(), t.epochs());
     PermutationSampler sampler = t.order() == PermutationSampler.Kind.RASTER
@@ -257,26 +257,6 @@ public final class Pretrainer {
         }
       }
       return total;
-    }
-  }
-
-  private void prepareOutput(Path out) throws IOException {
-    try {
-      Files.createDirectories(out);
-    } catch (IOException e) {
-      throw new IOException("cannot create the output folder " + out + ": " + e.getMessage(), e);
-    }
-    if (!Files.isWritable(out)) {
-      throw new IOException("the output folder " + out + " is not writable: choose another --output");
-    }
-    // temporary files of writes interrupted by a kill; the files they were to replace are intact
-    try (var files = Files.list(out)) {
-      for (Path f : (Iterable<Path>) files::iterator) {
-        String n = f.getFileName().toString();
-        if (n.startsWith(".") && n.endsWith(".tmp")) {
-          Files.deleteIfExists(f);
-        }
-      }
     }
   }
 
