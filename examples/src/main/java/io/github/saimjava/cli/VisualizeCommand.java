@@ -7,6 +7,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
+import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.api.Permutation;
 import io.github.saimjava.api.PermutationSampler;
 import io.github.saimjava.api.SaimConfig;
@@ -15,13 +16,8 @@ import io.github.saimjava.data.Datasets;
 import io.github.saimjava.data.ImageDataset;
 import io.github.saimjava.data.Transforms;
 import io.github.saimjava.io.AtomicFiles;
-import io.github.saimjava.io.HostTensor;
-import io.github.saimjava.io.SafeTensors;
-import io.github.saimjava.io.StateDictNames;
-import io.github.saimjava.io.TorchCheckpoint;
 import io.github.saimjava.model.LoadReport;
 import io.github.saimjava.model.ModelInspector;
-import io.github.saimjava.model.ReferenceConfig;
 import io.github.saimjava.model.SaimModel;
 import io.github.saimjava.train.EngineThreads;
 import io.github.saimjava.train.NoGrad;
@@ -34,7 +30,6 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -162,26 +157,10 @@ final class VisualizeCommand implements Callable<Integer> {
     } else {
       file = java.util.Objects.requireNonNull(source.weights.checkpoint);
     }
-    Map<String, HostTensor> weights = new LinkedHashMap<>();
-    if (file.getFileName().toString().endsWith(".safetensors")) {
-      SafeTensors.Contents contents = SafeTensors.read(file);
-      contents.tensors().forEach((k, v) -> {
-        if (!k.startsWith("optimizer.")) {
-          weights.put(k, v);
-        }
-      });
-      String json = contents.metadata().get("config");
-      if (config == null && json != null) {
-        config = ReferenceConfig.fromJson(JsonParser.parseString(json).getAsJsonObject());
-      }
-    } else {
-      weights.putAll(TorchCheckpoint.readStateDict(file, TorchCheckpoint.DEFAULT_STATE_DICT_KEY));
-    }
-    if (config == null) {
-      throw new IllegalArgumentException(file + " holds no model configuration: give one (--model, --img-size, ...)");
-    }
+    ModelCheckpoint ckpt = ModelCheckpoint.read(file);
+    config = ckpt.configOr(config);
     SaimModel model = new SaimModel(config, manager, seed);
-    LoadReport report = model.load(StateDictNames.splitQkv(weights), false);
+    LoadReport report = model.load(ckpt.weights(), false);
     List<String> missingEncoder = new ArrayList<>();
     boolean decoder = true;
     for (String m : report.missing()) {

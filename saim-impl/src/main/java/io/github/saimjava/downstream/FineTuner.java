@@ -11,6 +11,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.api.Augmentation;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.StepEvent;
@@ -27,8 +28,6 @@ import io.github.saimjava.data.Transforms;
 import io.github.saimjava.io.AtomicFiles;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
-import io.github.saimjava.io.StateDictNames;
-import io.github.saimjava.io.TorchCheckpoint;
 import io.github.saimjava.model.LoadReport;
 import io.github.saimjava.model.ReferenceConfig;
 import io.github.saimjava.model.Scalars;
@@ -93,7 +92,7 @@ public final class FineTuner {
   public static final String CONFIG = "config.json";
 
   static final String FORMAT = "saim-java-finetune-checkpoint-1";
-  static final String OPTIM_PREFIX = "optimizer.";
+  static final String OPTIM_PREFIX = ModelCheckpoint.OPTIMIZER_PREFIX;
 
   private final Builder s;
   private final Gson gson = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
@@ -500,26 +499,8 @@ public final class FineTuner {
     } else {
       return new Init(null, Objects.requireNonNull(config), "random-init seed " + s.seed);
     }
-    Map<String, HostTensor> weights;
-    if (ckpt.getFileName().toString().endsWith(".safetensors")) {
-      SafeTensors.Contents c = SafeTensors.read(ckpt);
-      weights = new LinkedHashMap<>();
-      for (Map.Entry<String, HostTensor> e : c.tensors().entrySet()) {
-        if (!e.getKey().startsWith(OPTIM_PREFIX)) {
-          weights.put(e.getKey(), e.getValue());
-        }
-      }
-      String json = c.metadata().get("config");
-      if (config == null && json != null) {
-        config = ReferenceConfig.fromJson(JsonParser.parseString(json).getAsJsonObject());
-      }
-    } else {
-      weights = TorchCheckpoint.readStateDict(ckpt, TorchCheckpoint.DEFAULT_STATE_DICT_KEY);
-    }
-    if (config == null) {
-      throw new IllegalArgumentException(ckpt + " holds no model configuration: give one (--model, --img-size, ...)");
-    }
-    return new Init(StateDictNames.splitQkv(weights), config, source);
+    ModelCheckpoint read = ModelCheckpoint.read(ckpt);
+    return new Init(read.weights(), read.configOr(config), source);
   }
 
   /** Loads pre-trained (or, evaluating, fine-tuned) weights non-strictly; returns what was ignored or initialised. */

@@ -4,7 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.JsonParser;
+import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.api.RawImage;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
@@ -13,11 +13,7 @@ import io.github.saimjava.data.DecodedImage;
 import io.github.saimjava.data.ImageFolderDataset;
 import io.github.saimjava.data.Transforms;
 import io.github.saimjava.io.HostTensor;
-import io.github.saimjava.io.SafeTensors;
-import io.github.saimjava.io.StateDictNames;
-import io.github.saimjava.io.TorchCheckpoint;
 import io.github.saimjava.model.LoadReport;
-import io.github.saimjava.model.ReferenceConfig;
 import io.github.saimjava.model.SaimModel;
 import io.github.saimjava.model.Tensors;
 import io.github.saimjava.train.EngineThreads;
@@ -51,26 +47,9 @@ final class DjlEncoder implements SaimProvider.Encoder {
     Map<String, HostTensor> weights = null;
     SaimConfig config = spec.config().orElse(null);
     if (spec.checkpoint().isPresent()) {
-      Path ckpt = spec.checkpoint().get();
-      if (ckpt.getFileName().toString().endsWith(".safetensors")) {
-        SafeTensors.Contents c = SafeTensors.read(ckpt);
-        weights = new LinkedHashMap<>();
-        for (Map.Entry<String, HostTensor> e : c.tensors().entrySet()) {
-          if (!e.getKey().startsWith("optimizer.")) {
-            weights.put(e.getKey(), e.getValue());
-          }
-        }
-        String json = c.metadata().get("config");
-        if (config == null && json != null) {
-          config = ReferenceConfig.fromJson(JsonParser.parseString(json).getAsJsonObject());
-        }
-      } else {
-        weights = TorchCheckpoint.readStateDict(ckpt, TorchCheckpoint.DEFAULT_STATE_DICT_KEY);
-      }
-      weights = StateDictNames.splitQkv(weights);
-      if (config == null) {
-        throw new IllegalArgumentException(ckpt + " holds no model configuration: give one (--model, --img-size, ...)");
-      }
+      ModelCheckpoint ckpt = ModelCheckpoint.read(spec.checkpoint().get());
+      weights = ckpt.weights();
+      config = ckpt.configOr(config);
     }
     if (config == null) {
       throw new IllegalArgumentException("an encoder needs a checkpoint or a config");

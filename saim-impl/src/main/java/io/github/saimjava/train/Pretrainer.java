@@ -11,6 +11,7 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.api.EpochEvent;
 import io.github.saimjava.data.ImageBatches;
 import io.github.saimjava.api.EpochListener;
@@ -68,7 +69,7 @@ public final class Pretrainer {
   public static final String CONFIG = "config.json";
 
   static final String FORMAT = "saim-java-checkpoint-1";
-  static final String OPTIM_PREFIX = "optimizer.";
+  static final String OPTIM_PREFIX = ModelCheckpoint.OPTIMIZER_PREFIX;
 
   private static final Logger LOG = LoggerFactory.getLogger(Pretrainer.class);
 

@@ -1,0 +1,64 @@
+package io.github.saimjava.model;
+
+import com.google.gson.JsonParser;
+import io.github.saimjava.api.SaimConfig;
+import io.github.saimjava.io.HostTensor;
+import io.github.saimjava.io.SafeTensors;
+import io.github.saimjava.io.StateDictNames;
+import io.github.saimjava.io.TorchCheckpoint;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The model weights of a checkpoint file, with reference names and separate q/k/v: our safetensors
+ * (a run's checkpoint without its optimiser state, or weights alone) with the configuration its
+ * metadata holds, or the state dict of a PyTorch {@code .pth} (which holds no configuration).
+ *
+ * @param file the file read
+ * @param weights the model's tensors by reference name
+ * @param config the configuration stored in the file, if any
+ */
+public record ModelCheckpoint(Path file, Map<String, HostTensor> weights, @Nullable SaimConfig config) {
+  /** Prefix of the optimiser-state tensors in our training checkpoints. */
+  public static final String OPTIMIZER_PREFIX = "optimizer.";
+
+  /** Reads {@code file} (safetensors by its extension, else a PyTorch checkpoint's {@code model} entry). */
+  public static ModelCheckpoint read(Path file) throws IOException {
+    Map<String, HostTensor> weights;
+    SaimConfig config = null;
+    if (file.getFileName().toString().endsWith(".safetensors")) {
+      SafeTensors.Contents c = SafeTensors.read(file);
+      weights = new LinkedHashMap<>();
+      for (Map.Entry<String, HostTensor> e : c.tensors().entrySet()) {
+        if (!e.getKey().startsWith(OPTIMIZER_PREFIX)) {
+          weights.put(e.getKey(), e.getValue());
+        }
+      }
+      String json = c.metadata().get("config");
+      if (json != null) {
+        config = ReferenceConfig.fromJson(JsonParser.parseString(json).getAsJsonObject());
+      }
+    } else {
+      weights = TorchCheckpoint.readStateDict(file, TorchCheckpoint.DEFAULT_STATE_DICT_KEY);
+    }
+    return new ModelCheckpoint(file, StateDictNames.splitQkv(weights), config);
+  }
+
+  /**
+   * The configuration to build the model with: {@code given} when there is one, else the file's.
+   *
+   * @throws IllegalArgumentException naming the file when neither exists
+   */
+  public SaimConfig configOr(@Nullable SaimConfig given) {
+    if (given != null) {
+      return given;
+    }
+    if (config == null) {
+      throw new IllegalArgumentException(file + " holds no model configuration: give one (--model, --img-size, ...)");
+    }
+    return config;
+  }
+}
