@@ -2,22 +2,36 @@ package io.github.saimjava.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import java.nio.ByteBuffer;
 import java.util.SplittableRandom;
 
 /** The small layers SAIM is built from, as named parameter holders with functional forwards. */
 final class Layers {
   private Layers() {}
 
-  /** Xavier-uniform values for an {@code out x in} weight: U(-a, a), a = sqrt(6 / (in + out)). */
-  static float[] xavierUniform(SplittableRandom rng, long out, long in) {
+  /**
+   * An {@code out x in} weight of Xavier-uniform values, U(-a, a) with a = sqrt(6 / (in + out)),
+   * drawn in row-major order, shaped {@code shape} (whose size is {@code out * in}).
+   *
+   * <p>The values are written straight into a native-order direct buffer that the engine adopts
+   * as the array's memory: no float[] per weight on the Java heap, whose garbage (one model's worth
+   * of values at initialisation) would otherwise grow the heap and stay resident for the process.
+   */
+  static NDArray xavierUniform(NDManager m, SplittableRandom rng, long out, long in, Shape shape) {
     double a = Math.sqrt(6.0 / (in + out));
-    float[] w = new float[Math.toIntExact(out * in)];
-    for (int i = 0; i < w.length; i++) {
-      w[i] = (float) ((rng.nextDouble() * 2 - 1) * a);
+    int n = Math.toIntExact(out * in);
+    if (shape.size() != n) {
+      throw new IllegalArgumentException("shape " + shape + " does not hold " + out + " x " + in + " values");
     }
-    return w;
+    ByteBuffer buf = m.allocateDirect(Math.multiplyExact(n, Float.BYTES));
+    for (int i = 0; i < n; i++) {
+      buf.putFloat((float) ((rng.nextDouble() * 2 - 1) * a));
+    }
+    buf.rewind();
+    return m.create(buf, shape, DataType.FLOAT32);
   }
 
   /**
@@ -31,7 +45,7 @@ final class Layers {
 
     Linear(ParameterSet ps, NDManager m, SplittableRandom rng, String name, int in, int out, Autocast autocast) {
       weight = ps.add(name + ".weight",
-          m.create(xavierUniform(rng, out, in), new Shape(out, in)), true);
+          xavierUniform(m, rng, out, in, new Shape(out, in)), true);
       bias = ps.add(name + ".bias", m.zeros(new Shape(out)), true);
       this.autocast = autocast;
     }

@@ -2,6 +2,7 @@ package io.github.saimjava.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
@@ -79,7 +80,7 @@ public final class SaimModel implements AutoCloseable {
         m.create(SinCosTable.create(d, config.gridSize()), new Shape(1, config.numPatches() + 1, d)), false);
     // the patch projection is initialised like a Linear on its D x (C*p*p) view
     patchWeight = params.add("patch_embed.proj.weight",
-        m.create(Layers.xavierUniform(rng, d, (long) c * p * p), new Shape(d, c, p, p)), true);
+        Layers.xavierUniform(m, rng, d, (long) c * p * p, new Shape(d, c, p, p)), true);
     patchBias = params.add("patch_embed.proj.bias", m.zeros(new Shape(d)), true);
 
     double[] dpr = dropPathRates(config);
@@ -202,12 +203,38 @@ public final class SaimModel implements AutoCloseable {
     NDArray queryMask = permutation.queryMask();
     int step = config.queryStep();
     for (int i = 0; i < config.depth(); i++) {
-      h = blocks.get(i).forward(h, contentMask, training);
+      Block content = blocks.get(i);
+      NDArray hIn = h;
+      h = scoped(() -> content.forward(hIn, contentMask, training));
       if ((i + 1) % step == 0) {
-        g = queryBlocks.get(i / step).forward(g, h, queryMask, training);
+        Block query = queryBlocks.get(i / step);
+        NDArray gIn = g;
+        NDArray hNow = h;
+        g = scoped(() -> query.forward(gIn, hNow, queryMask, training));
       }
     }
     return new Output(h, g, autocast.upper(head(norm.forward(g))));
+  }
+
+  /**
+   * Runs one block so that only its output keeps a handle: the block's intermediate arrays are
+   * released as soon as it returns, instead of when the caller's manager or scope closes. Autograd
+   * holds its own references to the tensors the backward pass needs, so gradients are unchanged;
+   * what goes is every intermediate that backward does not need (the float32 copies of bfloat16
+   * products, the attention logits before softmax, sums and views), which would otherwise stay
+   * alive through the backward pass and the optimiser step. This is what bounds the step's peak
+   * memory near the autograd graph's own size.
+   */
+  private static NDArray scoped(java.util.function.Supplier<NDArray> block) {
+    NDArray out;
+    try (NDScope scope = new NDScope()) {
+      out = block.get();
+      NDScope.unregister(out);
+    }
+    // back into the caller's scope, if any, as an array made there would be: kept out of every
+    // scope it would outlive the caller's step and accumulate
+    NDScope.register(out);
+    return out;
   }
 
   private NDArray head(NDArray x) {
@@ -230,7 +257,8 @@ public final class SaimModel implements AutoCloseable {
   public NDArray encode(NDArray images, boolean training) {
     NDArray h = embed(images);
     for (Block b : blocks) {
-      h = b.forward(h, null, training);
+      NDArray in = h;
+      h = scoped(() -> b.forward(in, null, training));
     }
     return h;
   }

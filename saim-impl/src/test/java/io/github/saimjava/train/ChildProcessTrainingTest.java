@@ -92,8 +92,19 @@ class ChildProcessTrainingTest {
     assertEquals(40, samples.size());
     long at200 = samples.get(7)[1];
     long at1000 = samples.get(39)[1];
-    // after warm-up, 800 more steps may not grow the process by more than noise (24 MB)
-    assertTrue(at1000 - at200 < 24_000, "RSS grew from " + at200 + " kB to " + at1000 + " kB: " + samplesText(samples));
+    // A leak grows the process in every interval; the native allocator instead grows it in rare
+    // steps of about 16 MB that level off (seen here at random steps between 200 and 900). So:
+    // the typical (median) growth per 25 steps after warm-up stays under 1 MB (40 kB a step; the
+    // one leak this test caught grew 550 kB a step), and 800 steps add at most a few such jumps.
+    long[] growth = new long[32];
+    for (int i = 0; i < growth.length; i++) {
+      growth[i] = samples.get(8 + i)[1] - samples.get(7 + i)[1];
+    }
+    long[] sorted = growth.clone();
+    java.util.Arrays.sort(sorted);
+    long median = (sorted[15] + sorted[16]) / 2;
+    assertTrue(median < 1_000, "RSS grows by " + median + " kB per 25 steps (median): " + samplesText(samples));
+    assertTrue(at1000 - at200 < 64_000, "RSS grew from " + at200 + " kB to " + at1000 + " kB: " + samplesText(samples));
   }
 
   static String samplesText(List<long[]> s) {
