@@ -4,19 +4,9 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValueUtils;
-import ai.djl.pytorch.jni.JniUtils;
 import io.github.saimjava.api.Precision;
-import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.charset.StandardCharsets;
-import java.util.zip.CRC32;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -26,8 +16,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>DJL 0.36's PyTorch engine has no bfloat16: its type table stops at complex64, so
  * {@code toType(BFLOAT16)} aborts the process, and its casts run without autograd anyway. The two
- * casts are therefore a TorchScript module of two one-line methods, built here as a TorchScript
- * archive in memory (the source below, no binary file) and called with autograd on, so gradients
+ * casts are therefore a TorchScript module of two one-line methods ({@link ScriptModule}, built in
+ * memory from the source below) and called with autograd on, so gradients
  * flow back through a cast as float32. A bfloat16 array reports {@link DataType#UNKNOWN} to DJL;
  * code that handles such arrays must not ask the engine to create arrays of their type.
  */
@@ -58,12 +48,7 @@ public final class Autocast implements AutoCloseable {
     if (precision == Precision.FP32) {
       return fp32();
     }
-    try {
-      return new Autocast(JniUtils.loadModule((PtNDManager) manager,
-          new ByteArrayInputStream(archive()), true, false));
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
+    return new Autocast(ScriptModule.load(manager, "Cast", SOURCE));
   }
 
   private Autocast(@Nullable PtSymbolBlock cast) {
@@ -110,45 +95,6 @@ public final class Autocast implements AutoCloseable {
         in.close();
       }
     }
-  }
-
-  /** A TorchScript archive (stored zip) holding {@link #SOURCE} and an instance with no state. */
-  static byte[] archive() {
-    ByteArrayOutputStream bytes = new ByteArrayOutputStream();
-    try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
-      zip.setMethod(ZipOutputStream.STORED);
-      put(zip, "cast/version", "3\n".getBytes(StandardCharsets.US_ASCII));
-      put(zip, "cast/code/__torch__.py", SOURCE.getBytes(StandardCharsets.UTF_8));
-      // pickle protocol 2: an empty tuple
-      put(zip, "cast/constants.pkl", new byte[] {(byte) 0x80, 2, ')', '.'});
-      // pickle protocol 2: __torch__.Cast() with state {'training': True}
-      ByteArrayOutputStream pkl = new ByteArrayOutputStream();
-      pkl.write(0x80);
-      pkl.write(2);
-      pkl.writeBytes("c__torch__\nCast\n)".getBytes(StandardCharsets.US_ASCII));
-      pkl.write(0x81); // NEWOBJ
-      pkl.writeBytes("}X".getBytes(StandardCharsets.US_ASCII)); // EMPTY_DICT, BINUNICODE
-      pkl.writeBytes(new byte[] {8, 0, 0, 0});
-      pkl.writeBytes("training".getBytes(StandardCharsets.US_ASCII));
-      pkl.write(0x88); // NEWTRUE
-      pkl.writeBytes("sb.".getBytes(StandardCharsets.US_ASCII)); // SETITEM, BUILD, STOP
-      put(zip, "cast/data.pkl", pkl.toByteArray());
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return bytes.toByteArray();
-  }
-
-  private static void put(ZipOutputStream zip, String name, byte[] data) throws IOException {
-    ZipEntry e = new ZipEntry(name);
-    CRC32 crc = new CRC32();
-    crc.update(data);
-    e.setSize(data.length);
-    e.setCompressedSize(data.length);
-    e.setCrc(crc.getValue());
-    zip.putNextEntry(e);
-    zip.write(data);
-    zip.closeEntry();
   }
 
   /** Frees the loaded casts (also freed with the manager they were loaded on). */
