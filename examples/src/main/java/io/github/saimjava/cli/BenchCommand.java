@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.djl.training.GradientCollector;
 import io.github.saimjava.api.Permutation;
 import io.github.saimjava.api.PermutationSampler;
@@ -16,9 +17,11 @@ import io.github.saimjava.train.AdamW;
 import io.github.saimjava.train.EngineThreads;
 import io.github.saimjava.train.NoGrad;
 import java.io.PrintWriter;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -56,6 +59,11 @@ final class BenchCommand implements Callable<Integer> {
 
   @Option(names = "--precision", paramLabel = "fp32|bf16", description = "Matrix multiplies in float32 or bfloat16 (default: fp32).")
   String precisionName = "fp32";
+
+  @Option(names = "--profile", paramLabel = "FILE",
+      description = "train-step and embed: record the engine's operators during the last timed step and write them to FILE "
+          + "as a Chrome trace (JSON; open it in Perfetto or chrome://tracing). Profiling slows that step down.")
+  @Nullable Path profile;
 
   private Precision precision = Precision.FP32;
 
@@ -105,10 +113,12 @@ final class BenchCommand implements Callable<Integer> {
 
   private void trainStep(Engine engine, SaimConfig c, PrintWriter out) {
     double[] times = new double[steps];
+    double[] rssAfter = new double[steps + 1];
     try (NDManager m = engine.newBaseManager(); SaimModel model = new SaimModel(c, m, 0, precision);
         AdamW opt = new AdamW(m, 0.9, 0.95, 1e-8, 0.05)) {
       PermutationSampler sampler = PermutationSampler.builder(c.numPatches()).stochastic(0).build();
       for (int i = 0; i <= steps; i++) {
+        boolean profiled = startProfile(i);
         long t0 = System.nanoTime();
         try (NDScope scope = new NDScope()) {
           NDArray x = m.randomNormal(new Shape(batch, c.channels(), c.imageSize(), c.imageSize()));
@@ -121,11 +131,14 @@ final class BenchCommand implements Callable<Integer> {
           AdamW.zeroGrad(model.parameters().trainable());
         }
         double s = (System.nanoTime() - t0) / 1e9;
+        stopProfile(profiled, out);
+        rssAfter[i] = ProcessMemory.residentMb("VmRSS");
         if (i > 0) {
           times[i - 1] = s;
         }
       }
     }
+    reportMemory(out, rssAfter);
     report(out, "train-step", c, times, stepFlops(c, batch));
   }
 
@@ -133,12 +146,14 @@ final class BenchCommand implements Callable<Integer> {
     double[] times = new double[steps];
     try (NDManager m = engine.newBaseManager(); SaimModel model = new SaimModel(c, m, 0, precision)) {
       for (int i = 0; i <= steps; i++) {
+        boolean profiled = startProfile(i);
         long t0 = System.nanoTime();
         try (NoGrad ng = NoGrad.enter(); NDScope scope = new NDScope()) {
           NDArray x = m.randomNormal(new Shape(batch, c.channels(), c.imageSize(), c.imageSize()));
           model.norm(model.encode(x, false)).get(":, 0, :").toFloatArray();
         }
         double s = (System.nanoTime() - t0) / 1e9;
+        stopProfile(profiled, out);
         if (i > 0) {
           times[i - 1] = s;
         }
@@ -172,6 +187,50 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     out.printf(Locale.ROOT, "gemm_gflops %.1f%n", best);
+  }
+
+  /**
+   * The process's resident memory after each step (the first being the warm-up) and its peak, from
+   * the kernel's accounting, so that growth over steps shows; nothing where the kernel does not
+   * report it.
+   */
+  private static void reportMemory(PrintWriter out, double[] rssAfter) {
+    double peak = ProcessMemory.residentMb("VmHWM");
+    if (Double.isNaN(peak)) {
+      return;
+    }
+    StringBuilder b = new StringBuilder();
+    for (double r : rssAfter) {
+      b.append(b.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.0f", r));
+    }
+    out.printf(Locale.ROOT, "memory: resident MB after each step (warm-up first) %s; peak resident %.0f MB%n", b, peak);
+  }
+
+  /** Starts the engine's profiler before step {@code i} when it is the last one and a file was asked for. */
+  private boolean startProfile(int i) {
+    if (profile == null || i != steps) {
+      return false;
+    }
+    JniUtils.startProfile(false, true, false);
+    return true;
+  }
+
+  private void stopProfile(boolean profiled, PrintWriter out) {
+    if (!profiled || profile == null) {
+      return;
+    }
+    Path file = profile.toAbsolutePath();
+    // the engine writes the file itself: write beside it and move into place, so that a failed
+    // write never leaves a truncated trace under the requested name
+    Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+    JniUtils.stopProfile(tmp.toString());
+    try {
+      java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot write the profile " + file + ": " + e.getMessage(), e);
+    }
+    out.printf(Locale.ROOT, "profile of the last step: %s%n", file);
   }
 
   private void report(PrintWriter out, String name, SaimConfig c, double[] times, double flops) {

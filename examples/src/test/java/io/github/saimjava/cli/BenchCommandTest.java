@@ -1,10 +1,17 @@
 package io.github.saimjava.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.saimjava.api.SaimConfig;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class BenchCommandTest {
   @Test
@@ -22,10 +29,35 @@ class BenchCommandTest {
   }
 
   @Test
-  void trainStepEndsWithImagesPerSecond() {
+  void trainStepEndsWithImagesPerSecondAndReportsMemoryAndProfile(@TempDir Path dir) throws Exception {
+    Path trace = dir.resolve("step.json");
     CliTestSupport.Result r = CliTestSupport.run("bench", "train-step", "--model", "tiny", "--batch", "1",
-        "--steps", "1", "--threads", "2");
+        "--steps", "2", "--threads", "2", "--profile", trace.toString());
     assertEquals(0, r.exitCode(), r.err());
     assertTrue(r.lastLine().matches("images_per_s \\d+\\.\\d{3}"), r.lastLine());
+    // resident memory after the warm-up and each of the 2 timed steps, then the peak
+    Matcher m = Pattern.compile("memory: resident MB after each step \\(warm-up first\\) (\\d+) (\\d+) (\\d+); "
+        + "peak resident (\\d+) MB").matcher(r.out());
+    assertTrue(m.find(), r.out());
+    long peak = Long.parseLong(m.group(4));
+    for (int i = 1; i <= 3; i++) {
+      long after = Long.parseLong(m.group(i));
+      assertTrue(after > 50 && after <= peak, "step " + i + ": " + after + " MB, peak " + peak + " MB");
+    }
+    // the trace of the last step: a JSON array of the engine's operators, forward and backward
+    String json = Files.readString(trace);
+    assertTrue(json.strip().startsWith("[") && json.strip().endsWith("]"), "not a JSON array");
+    assertTrue(json.contains("aten::mm") || json.contains("aten::addmm"), "no matrix multiply in the trace");
+    assertTrue(json.contains("Backward"), "no backward operator in the trace");
+    assertFalse(Files.exists(dir.resolve("step.json.tmp")));
+    assertTrue(r.out().contains("profile of the last step: " + trace.toAbsolutePath()), r.out());
+  }
+
+  @Test
+  void processMemoryReadsKernelStatusLines() {
+    List<String> status = List.of("Name:\tjava", "VmHWM:\t  2048000 kB", "VmRSS:\t   1024 kB");
+    assertEquals(2000.0, ProcessMemory.parse(status, "VmHWM"), 1e-9);
+    assertEquals(1.0, ProcessMemory.parse(status, "VmRSS"), 1e-9);
+    assertTrue(Double.isNaN(ProcessMemory.parse(status, "VmSwap")));
   }
 }
