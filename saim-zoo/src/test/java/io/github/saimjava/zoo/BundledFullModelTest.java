@@ -124,12 +124,16 @@ class BundledFullModelTest {
       }
       assertEquals(128, byName.length);
       assertArrayEquals(reference, byName, 0f);
-      Criteria<Image, float[]> criteria = Criteria.builder().setTypes(Image.class, float[].class)
+      Criteria<Image, float[]> byUrl = Criteria.builder().setTypes(Image.class, float[].class)
           .optModelUrls("djl://" + SaimZoo.GROUP_ID + "/" + MINI).build();
-      try (ZooModel<Image, float[]> model = criteria.loadModel();
-          Predictor<Image, float[]> p = model.newPredictor()) {
-        assertArrayEquals(reference, p.predict(BufferedImageFactory.getInstance().fromImage(SaimZooTest.picture())),
-            1e-5f);
+      Criteria<Image, float[]> byId = Criteria.builder().setTypes(Image.class, float[].class)
+          .optGroupId(SaimZoo.GROUP_ID).optArtifactId(MINI).build();
+      for (Criteria<Image, float[]> criteria : java.util.List.of(byUrl, byId)) {
+        try (ZooModel<Image, float[]> model = criteria.loadModel();
+            Predictor<Image, float[]> p = model.newPredictor()) {
+          assertArrayEquals(reference,
+              p.predict(BufferedImageFactory.getInstance().fromImage(SaimZooTest.picture())), 1e-5f);
+        }
       }
     } finally {
       System.clearProperty("saim.cache.dir");
