@@ -75,6 +75,18 @@ class VisualizeCommandTest {
   }
 
   @Test
+  void bundledFullZooModelDrawsThePredictionColumn(@TempDir Path dir) throws IOException {
+    Path out = dir.resolve("pictures");
+    CliTestSupport.Result r = CliTestSupport.run("visualize", "--zoo", "saim_vit_mini_patch4_32_fmnist",
+        "--images", "2", "--threads", "1", "--output", out.toString());
+    assertEquals(0, r.exitCode(), r.err());
+    assertFalse(r.out().contains("holds the encoder only"), r.out());
+    // three columns (original | target | prediction); attention: the image and 4 heads
+    assertSize(out.resolve("reconstructions.png"), 70 + 3 * 136 + 8, 22 + 2 * 136 + 8);
+    assertSize(out.resolve("attention.png"), 70 + 5 * 136 + 8, 22 + 2 * 136 + 8);
+  }
+
+  @Test
   void rasterOrderPutsEveryPatchAtItsOwnStep() {
     long[] raster = new long[64];
     int[] identity = new int[64];
