@@ -180,8 +180,12 @@ public final class LayerProbe implements Callable<Integer> {
       }
       out.flush();
     }
-    String command = ("java " + LayerProbe.class.getName() + " "
-        + String.join(" ", spec.commandLine().getParseResult().originalArgs())).strip();
+    StringBuilder typed = new StringBuilder("java " + LayerProbe.class.getName());
+    for (String a : spec.commandLine().getParseResult().originalArgs()) {
+      // quoted as a shell would need it, so the line can be pasted
+      typed.append(' ').append(a.matches("[A-Za-z0-9_./,:=+-]+") ? a : "'" + a.replace("'", "'\\''") + "'");
+    }
+    String command = typed.toString();
     Files.createDirectories(results);
     JsonObject json = new JsonObject();
     json.addProperty("command", command);
@@ -376,11 +380,13 @@ public final class LayerProbe implements Callable<Integer> {
     }
     b.append("\n## What the numbers say\n\n");
     double floor = pixelTest.stream().mapToDouble(Cell::top1).average().orElse(Double.NaN);
-    Map<String, double[]> means = new LinkedHashMap<>(); // encoder -> {selected mean, block-6 cls mean}
+    Map<String, double[]> means = new LinkedHashMap<>(); // encoder -> {selected, block-6 cls, every block} means
     for (String name : encoders) {
       means.put(name, new double[] {
           selected.stream().filter(c -> c.encoder().equals(name)).mapToDouble(Cell::top1).average().orElse(Double.NaN),
-          defaults.stream().filter(c -> c.encoder().equals(name)).mapToDouble(Cell::top1).average().orElse(Double.NaN)});
+          defaults.stream().filter(c -> c.encoder().equals(name)).mapToDouble(Cell::top1).average().orElse(Double.NaN),
+          concatenated.stream().filter(c -> c.encoder().equals(name) && c.pool().equals("test"))
+              .mapToDouble(Cell::top1).average().orElse(Double.NaN)});
     }
     String seeds = pixelTest.size() == 1 ? "probe seed " + pixelTest.get(0).seed()
         : "means over probe seeds " + pixelTest.stream().map(c -> String.valueOf(c.seed())).toList();
@@ -393,13 +399,13 @@ public final class LayerProbe implements Callable<Integer> {
           e.getValue()[0] - e.getValue()[1]));
     }
     for (String name : encoders) {
-      double m = concatenated.stream().filter(c -> c.encoder().equals(name) && c.pool().equals("test"))
-          .mapToDouble(Cell::top1).average().orElse(Double.NaN);
+      double m = means.get(name)[2];
       b.append(String.format(Locale.ROOT, "- %s, every block concatenated: %.2f%% (%s the floor by %.2f points)%n",
           name, m, m > floor ? "above" : "below", Math.abs(m - floor)));
     }
     b.append("- ranking with the selected features: ").append(ranking(means, 0))
-        .append("; with block 6 cls: ").append(ranking(means, 1)).append('\n');
+        .append("; with block 6 cls: ").append(ranking(means, 1)).append("; with every block concatenated: ")
+        .append(ranking(means, 2)).append('\n');
     if (!notes.isEmpty()) {
       b.append("\n## Notes\n\n");
       notes.forEach(n -> b.append("- ").append(n).append('\n'));
