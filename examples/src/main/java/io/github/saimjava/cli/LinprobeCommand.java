@@ -21,15 +21,18 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code saim linprobe}: the paper's linear probe of an encoder's class-token features. */
+/**
+ * {@code saim linprobe}: the paper's linear probe of an encoder's frozen features, by default the
+ * class token after the last block; {@code --layer} and {@code --pooling} read another block or pool.
+ */
 @Command(
     name = "linprobe",
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
       "The paper's linear probe of an encoder; prints top-1 and top-5 accuracy.",
-      "Frozen encoder, class-token features, BatchNorm without affine, linear head, LARS,",
-      "cosine schedule). Data: --data DIR with train/ and val/ image folders, or DIR holding",
+      "Frozen encoder, class-token features of the last block unless --layer / --pooling say otherwise,",
+      "BatchNorm without affine, linear head, LARS, cosine schedule. Data: --data DIR with train/ and val/ image folders, or DIR holding",
       "train-images-idx3-ubyte[.gz] and t10k-images-idx3-ubyte[.gz] with their labels; by default the",
       "embedded Fashion-MNIST subset (10,000 train / 2,000 test). Writes DIR/metrics.json; the last",
       "line printed is 'top-1 <percent> top-5 <percent>'."
@@ -41,6 +44,16 @@ final class LinprobeCommand implements Callable<Integer> {
 
   @Option(names = "--data", paramLabel = "DIR", description = "Labelled data (see above); default: embedded.")
   Path data;
+
+  @Option(names = "--layer", paramLabel = "K",
+      description = "Read the features after block K (1 to the encoder's depth) instead of the last, "
+          + "as if the encoder ended there (default: the last block).")
+  Integer layer;
+
+  @Option(names = "--pooling", paramLabel = "P",
+      description = "cls (class token after the final LayerNorm), mean (mean of the patch tokens, then a LayerNorm) "
+          + "or cls_mean (both, concatenated) (default: ${DEFAULT-VALUE}).")
+  String pooling = "cls";
 
   @Option(names = "--epochs", description = "Probe epochs (default: ${DEFAULT-VALUE}, the paper's).")
   int epochs = 90;
@@ -72,7 +85,11 @@ final class LinprobeCommand implements Callable<Integer> {
     ImageDataset train = d.train();
     ImageDataset val = d.val();
     PrintWriter out = spec.commandLine().getOut();
-    SaimEncoder.Builder b = source.builder(seed, threads);
+    if (layer != null && layer < 1) {
+      throw new IllegalArgumentException("--layer must be 1 or more (a block of the encoder), got " + layer);
+    }
+    SaimEncoder.Pooling pool = PretrainCommand.parse(SaimEncoder.Pooling.class, pooling, "--pooling");
+    SaimEncoder.Builder b = source.builder(seed, threads).pooling(pool).layer(layer == null ? 0 : layer);
     float[][] trainX;
     float[][] valX;
     try (SaimEncoder encoder = b.build()) {
@@ -92,6 +109,10 @@ final class LinprobeCommand implements Callable<Integer> {
     m.addProperty("train_images", train.size());
     m.addProperty("val_images", val.size());
     m.addProperty("feature_dim", trainX[0].length);
+    m.addProperty("pooling", pool.name().toLowerCase(Locale.ROOT));
+    if (layer != null) {
+      m.addProperty("layer", layer);
+    }
     m.addProperty("epochs", epochs);
     m.addProperty("batch_size", batchSize);
     m.addProperty("blr", blr);

@@ -49,6 +49,49 @@ class LinprobeCommandTest {
   }
 
   @Test
+  void probesAnEarlierBlockWithBothPoolingsAndSaysSoInTheMetrics(@TempDir Path dir) throws Exception {
+    IdxDataset src = Datasets.embeddedTrain();
+    idxPair(dir, "train", src, 0, 1000);
+    idxPair(dir, "t10k", src, 1000, 400);
+    Path out = dir.resolve("probe");
+    CliTestSupport.Result r = CliTestSupport.run("linprobe", "--random-init", "--model", "tiny", "--img-size", "32",
+        "--patch-size", "8", "--dim", "48", "--depth", "2", "--heads", "3", "--data", dir.toString(),
+        "--layer", "1", "--pooling", "cls_mean",
+        "--epochs", "15", "--batch-size", "100", "--blr", "25", "--threads", "1", "--output", out.toString());
+    assertEquals(0, r.exitCode(), r.err());
+    JsonObject metrics = JsonParser.parseString(Files.readString(out.resolve("metrics.json"))).getAsJsonObject();
+    assertEquals(96, metrics.get("feature_dim").getAsInt(), "class token and mean side by side");
+    assertEquals(1, metrics.get("layer").getAsInt());
+    assertEquals("cls_mean", metrics.get("pooling").getAsString());
+    assertTrue(metrics.get("top1").getAsDouble() > 40, metrics.toString());
+  }
+
+  @Test
+  void aLayerBeyondTheDepthOrAnUnknownPoolingIsAClearError(@TempDir Path dir) throws Exception {
+    IdxDataset src = Datasets.embeddedTrain();
+    idxPair(dir, "train", src, 0, 20);
+    idxPair(dir, "t10k", src, 20, 10);
+    String[] model = {"linprobe", "--random-init", "--model", "tiny", "--img-size", "32", "--patch-size", "8",
+        "--dim", "48", "--depth", "2", "--heads", "3", "--data", dir.toString(), "--threads", "1",
+        "--output", dir.resolve("probe").toString()};
+    CliTestSupport.Result deep = CliTestSupport.run(concat(model, "--layer", "3"));
+    assertEquals(2, deep.exitCode(), deep.err());
+    assertTrue(deep.err().contains("layer 3") && deep.err().contains("1..2"), deep.err());
+    CliTestSupport.Result zero = CliTestSupport.run(concat(model, "--layer", "0"));
+    assertEquals(2, zero.exitCode(), zero.err());
+    assertTrue(zero.err().contains("--layer"), zero.err());
+    CliTestSupport.Result pool = CliTestSupport.run(concat(model, "--pooling", "max"));
+    assertEquals(2, pool.exitCode(), pool.err());
+    assertTrue(pool.err().contains("--pooling") && pool.err().contains("max"), pool.err());
+  }
+
+  private static String[] concat(String[] a, String... b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
+  @Test
   void unlabelledOrMissingDataIsAClearError(@TempDir Path dir) {
     CliTestSupport.Result r = CliTestSupport.run("linprobe", "--random-init", "--data", dir.toString());
     assertEquals(2, r.exitCode());

@@ -14,8 +14,14 @@ import org.jspecify.annotations.Nullable;
 /**
  * A SAIM-pretrained (or randomly initialised) ViT encoder turning images into feature vectors, as
  * the paper uses it downstream: the encoder alone, without permutation masks, then either the class
- * token after the final LayerNorm ({@link Pooling#CLS}) or the mean of the patch tokens through its
- * own LayerNorm ({@link Pooling#MEAN}).
+ * token after the final LayerNorm ({@link Pooling#CLS}), the mean of the patch tokens through its
+ * own LayerNorm ({@link Pooling#MEAN}), or both side by side ({@link Pooling#CLS_MEAN}).
+ *
+ * <p>Features are read after the last block by default. {@link Builder#layer(int)} reads them after
+ * an earlier block {@code k} instead, as if the encoder were cut after block {@code k} and the same
+ * pooling (with the same LayerNorm) followed; autoregressive image models often probe best at an
+ * intermediate block (iGPT probes the best one). {@link #embedEveryLayer} gives every block's
+ * features from one forward pass, to compare them.
  *
  * <p>Images are preprocessed as usual for ViT evaluation: the shorter side resized (bicubic) to
  * {@code size * 256 / 224}, a centre crop of the model's size, ImageNet normalisation; images no
@@ -30,7 +36,9 @@ public final class SaimEncoder implements AutoCloseable {
     /** The class token after the final LayerNorm ({@code norm}). */
     CLS,
     /** The mean of the patch tokens, then a LayerNorm ({@code fc_norm}, identity if absent). */
-    MEAN
+    MEAN,
+    /** {@link #CLS} followed by {@link #MEAN}: a vector of twice the width. */
+    CLS_MEAN
   }
 
   private final SaimProvider.Encoder delegate;
@@ -67,6 +75,25 @@ public final class SaimEncoder implements AutoCloseable {
       List<RawImage> chunk = images.subList(i, Math.min(images.size(), i + batchSize));
       float[][] v = delegate.embed(chunk);
       System.arraycopy(v, 0, out, i, v.length);
+    }
+    return out;
+  }
+
+  /**
+   * Every block's features from one forward pass per batch: element {@code k - 1} holds, for each
+   * image in order, the vector {@link #embed(List)} would give with {@code layer(k)} (same pooling
+   * and L2 normalisation), for {@code k} in 1..depth. The configured {@link Builder#layer(int)} does
+   * not matter here.
+   */
+  public float[][][] embedEveryLayer(List<RawImage> images) {
+    int depth = delegate.config().depth();
+    float[][][] out = new float[depth][images.size()][];
+    for (int i = 0; i < images.size(); i += batchSize) {
+      List<RawImage> chunk = images.subList(i, Math.min(images.size(), i + batchSize));
+      float[][][] v = delegate.embedEveryLayer(chunk);
+      for (int k = 0; k < depth; k++) {
+        System.arraycopy(v[k], 0, out[k], i, v[k].length);
+      }
     }
     return out;
   }
@@ -138,6 +165,7 @@ public final class SaimEncoder implements AutoCloseable {
     private @Nullable String zoo;
     private long seed;
     private Pooling pooling = Pooling.CLS;
+    private int layer;
     private boolean l2Normalize;
     private int batchSize = 32;
     private int threads = Runtime.getRuntime().availableProcessors();
@@ -168,8 +196,18 @@ public final class SaimEncoder implements AutoCloseable {
       return this;
     }
 
+    /** How the tokens become one vector (default {@link Pooling#CLS}). */
     public Builder pooling(Pooling v) {
       pooling = Objects.requireNonNull(v, "pooling");
+      return this;
+    }
+
+    /**
+     * The block whose output is pooled, 1 (the first) to the encoder's depth; 0, the default, is the
+     * last block. Checked against the depth when the encoder is built.
+     */
+    public Builder layer(int v) {
+      layer = v;
       return this;
     }
 
@@ -207,6 +245,11 @@ public final class SaimEncoder implements AutoCloseable {
       return pooling;
     }
 
+    /** The block to pool, 0 for the last. */
+    public int layer() {
+      return layer;
+    }
+
     public boolean l2Normalize() {
       return l2Normalize;
     }
@@ -224,6 +267,7 @@ public final class SaimEncoder implements AutoCloseable {
     public SaimEncoder build() throws IOException {
       Checks.check(batchSize > 0, "batch size (%s) must be positive", batchSize);
       Checks.check(threads > 0, "threads (%s) must be positive", threads);
+      Checks.check(layer >= 0, "layer (%s) must be 1 to the encoder's depth, or 0 for the last block", layer);
       if (zoo != null) {
         Checks.check(checkpoint == null, "give a zoo name or a checkpoint, not both");
         io.github.saimjava.api.spi.ZooResolver.Resolved r = io.github.saimjava.api.spi.ZooResolver.find(zoo);

@@ -255,12 +255,31 @@ public final class SaimModel implements AutoCloseable {
    * N x (L+1) x D.
    */
   public NDArray encode(NDArray images, boolean training) {
+    List<NDArray> all = encodeBlocks(images, blocks.size(), training);
+    return all.get(all.size() - 1);
+  }
+
+  /**
+   * The encoder without masks, stopped after block {@code count} (1 to depth): the content stream
+   * after each of blocks 1..count, element {@code k - 1} being N x (L+1) x D after block {@code k},
+   * all from one forward pass (downstream probes read intermediate blocks).
+   *
+   * @throws IllegalArgumentException when {@code count} is not in 1..depth
+   */
+  public List<NDArray> encodeBlocks(NDArray images, int count, boolean training) {
+    if (count < 1 || count > blocks.size()) {
+      throw new IllegalArgumentException("block count " + count + " is not in 1.." + blocks.size()
+          + " (the encoder's depth)");
+    }
+    List<NDArray> out = new ArrayList<>(count);
     NDArray h = embed(images);
-    for (Block b : blocks) {
+    for (int i = 0; i < count; i++) {
+      Block b = blocks.get(i);
       NDArray in = h;
       h = scoped(() -> b.forward(in, null, training));
+      out.add(h);
     }
-    return h;
+    return out;
   }
 
   /** The final LayerNorm ({@code norm}) applied to tokens {@code [..., D]}. */

@@ -36,6 +36,8 @@ final class DjlEncoder implements SaimProvider.Encoder {
   private final NDManager manager;
   private final SaimModel model;
   private final SaimEncoder.Pooling pooling;
+  /** The block whose output is pooled, 1..depth. */
+  private final int layer;
   private final boolean l2;
   private final @Nullable NDArray fcNormWeight;
   private final @Nullable NDArray fcNormBias;
@@ -59,6 +61,12 @@ final class DjlEncoder implements SaimProvider.Encoder {
     this.manager = djlModel.getNDManager().newSubManager();
     this.model = new SaimModel(config, manager, spec.seed());
     this.pooling = spec.pooling();
+    if (spec.layer() > config.depth()) {
+      djlModel.close();
+      throw new IllegalArgumentException("layer " + spec.layer() + " is not in 1.." + config.depth()
+          + " (the encoder's depth), or 0 for the last block");
+    }
+    this.layer = spec.layer() == 0 ? config.depth() : spec.layer();
     this.l2 = spec.l2Normalize();
     NDArray fw = null;
     NDArray fb = null;
@@ -86,7 +94,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
       List<String> ignored = new ArrayList<>();
       // a fine-tuned global-pool model (as the reference's) has fc_norm instead of the final norm
       boolean globalPoolModel = fw != null && !w.containsKey("norm.weight") && !w.containsKey("norm.bias");
-      if (globalPoolModel && pooling == SaimEncoder.Pooling.CLS) {
+      if (globalPoolModel && pooling != SaimEncoder.Pooling.MEAN) {
         djlModel.close();
         throw new IllegalArgumentException(spec.checkpoint().get() + " is a fine-tuned global-pool model "
             + "(fc_norm, no final norm): use mean pooling (--pooling mean)");
@@ -142,7 +150,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
 
   @Override
   public int dimension() {
-    return model.config().width();
+    return pooling == SaimEncoder.Pooling.CLS_MEAN ? 2 * model.config().width() : model.config().width();
   }
 
   @Override
@@ -157,6 +165,25 @@ final class DjlEncoder implements SaimProvider.Encoder {
 
   @Override
   public float[][] embed(List<RawImage> images) {
+    try (NDManager step = manager.newSubManager()) {
+      return rows(features(pixels(step, images)), images.size());
+    }
+  }
+
+  @Override
+  public float[][][] embedEveryLayer(List<RawImage> images) {
+    try (NDManager step = manager.newSubManager()) {
+      List<NDArray> perBlock = featuresPerBlock(pixels(step, images), model.config().depth());
+      float[][][] out = new float[perBlock.size()][][];
+      for (int k = 0; k < out.length; k++) {
+        out[k] = rows(perBlock.get(k), images.size());
+      }
+      return out;
+    }
+  }
+
+  /** The images preprocessed for the model, N x C x S x S, on {@code step}. */
+  private NDArray pixels(NDManager step, List<RawImage> images) {
     SaimConfig c = model.config();
     int s = c.imageSize();
     int per = c.channels() * s * s;
@@ -165,20 +192,22 @@ final class DjlEncoder implements SaimProvider.Encoder {
       RawImage r = images.get(i);
       System.arraycopy(Transforms.centreCrop(DecodedImage.of(r), s, c.channels()), 0, px, i * per, per);
     }
-    float[] flat;
-    try (NDManager step = manager.newSubManager()) {
-      flat = features(step.create(px, new Shape(images.size(), c.channels(), s, s))).toFloatArray();
-    }
-    int d = c.width();
-    float[][] out = new float[images.size()][d];
-    for (int i = 0; i < images.size(); i++) {
+    return step.create(px, new Shape(images.size(), c.channels(), s, s));
+  }
+
+  /** An N x D array as host rows, each L2-normalised when configured. */
+  private float[][] rows(NDArray features, int n) {
+    float[] flat = features.toFloatArray();
+    int d = dimension();
+    float[][] out = new float[n][d];
+    for (int i = 0; i < n; i++) {
       System.arraycopy(flat, i * d, out[i], 0, d);
       if (l2) {
-        double n = 0;
+        double norm = 0;
         for (float v : out[i]) {
-          n += (double) v * v;
+          norm += (double) v * v;
         }
-        float inv = (float) (1 / Math.max(Math.sqrt(n), 1e-12));
+        float inv = (float) (1 / Math.max(Math.sqrt(norm), 1e-12));
         for (int k = 0; k < d; k++) {
           out[i][k] *= inv;
         }
@@ -188,29 +217,55 @@ final class DjlEncoder implements SaimProvider.Encoder {
   }
 
   /**
-   * Pooled features of preprocessed images {@code N x C x S x S}: {@code N x D}, attached to the
-   * images' manager. Runs without autograd; every intermediate is freed.
+   * Pooled features of preprocessed images {@code N x C x S x S} after the configured block:
+   * {@code N x dimension()}, attached to the images' manager. Runs without autograd; every
+   * intermediate is freed.
    */
   NDArray features(NDArray x) {
-    SaimConfig c = model.config();
+    List<NDArray> perBlock = featuresPerBlock(x, layer);
+    return perBlock.get(perBlock.size() - 1);
+  }
+
+  /**
+   * Pooled features after each of blocks 1..{@code count}, from one forward pass, each
+   * {@code N x dimension()} and attached to the images' manager.
+   */
+  List<NDArray> featuresPerBlock(NDArray x, int count) {
     // the scope frees every array of the call, including those that ops on weights attach to the
-    // weights' manager; only the result survives it
+    // weights' manager; only the results survive it
     try (NoGrad ng = NoGrad.enter(); NDScope scope = new NDScope()) {
-      NDArray h = model.encode(x, false); // N x (L+1) x D
-      NDArray f;
-      if (pooling == SaimEncoder.Pooling.CLS) {
-        f = model.norm(h).get(":, 0, :");
-      } else {
-        NDArray mean = h.get(":, 1:, :").mean(new int[] {1});
-        NDArray w = fcNormWeight != null ? fcNormWeight : x.getManager().ones(new Shape(c.width()));
-        NDArray b = fcNormBias != null ? fcNormBias : x.getManager().zeros(new Shape(c.width()));
-        f = ai.djl.nn.norm.LayerNorm.layerNorm(mean, new Shape(c.width()), w, b, (float) c.layerNormEps())
-            .singletonOrThrow();
+      List<NDArray> out = new ArrayList<>(count);
+      for (NDArray h : model.encodeBlocks(x, count, false)) {
+        NDArray f = pool(h, x.getManager());
+        NDScope.unregister(f);
+        f.attach(x.getManager());
+        out.add(f);
       }
-      NDScope.unregister(f);
-      f.attach(x.getManager());
-      return f;
+      return out;
     }
+  }
+
+  /** One block's tokens N x (L+1) x D pooled as configured: N x dimension(). */
+  private NDArray pool(NDArray h, NDManager m) {
+    return switch (pooling) {
+      case CLS -> classToken(h);
+      case MEAN -> meanOfPatches(h, m);
+      case CLS_MEAN -> classToken(h).concat(meanOfPatches(h, m), 1);
+    };
+  }
+
+  /** The final norm after any block: the encoder read as if it ended there. */
+  private NDArray classToken(NDArray h) {
+    return model.norm(h).get(":, 0, :");
+  }
+
+  private NDArray meanOfPatches(NDArray h, NDManager m) {
+    SaimConfig c = model.config();
+    NDArray avg = h.get(":, 1:, :").mean(new int[] {1});
+    NDArray w = fcNormWeight != null ? fcNormWeight : m.ones(new Shape(c.width()));
+    NDArray b = fcNormBias != null ? fcNormBias : m.zeros(new Shape(c.width()));
+    return ai.djl.nn.norm.LayerNorm.layerNorm(avg, new Shape(c.width()), w, b, (float) c.layerNormEps())
+        .singletonOrThrow();
   }
 
   boolean l2Normalize() {
@@ -239,6 +294,6 @@ final class DjlEncoder implements SaimProvider.Encoder {
 
   @Override
   public String toString() {
-    return String.format(Locale.ROOT, "DjlEncoder[%s, %s]", model.config(), pooling);
+    return String.format(Locale.ROOT, "DjlEncoder[%s, %s, block %d]", model.config(), pooling, layer);
   }
 }

@@ -32,6 +32,12 @@ public interface SaimProvider {
     /** One vector per image. Must be safe to call from several threads. */
     float[][] embed(List<RawImage> images);
 
+    /**
+     * Every block's vectors, {@code [block - 1][image][dimension]}, from one forward pass; the
+     * same vectors {@link #embed} gives with the layer set to that block. Thread-safe as {@link #embed}.
+     */
+    float[][][] embedEveryLayer(List<RawImage> images);
+
     /** A DJL predictor from images to vectors; one per thread. */
     ai.djl.inference.Predictor<ai.djl.modality.cv.Image, float[]> newPredictor();
 
