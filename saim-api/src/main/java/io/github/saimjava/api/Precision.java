@@ -1,17 +1,19 @@
 package io.github.saimjava.api;
 
 /**
- * The number format of a model's matrix multiplies. Master weights, optimiser state, LayerNorm,
- * softmax, the target and the loss stay float32 in both; what autocast does on a GPU.
+ * The number format a model computes in. Master weights, optimiser state, the target and the loss
+ * are float32 in both.
  */
 public enum Precision {
   /** Everything in float32 (the reference's numerics; what the parity fixtures check). */
   FP32,
   /**
-   * Matrix multiplies (linear layers and the two attention products) take bfloat16 inputs and give
-   * bfloat16 outputs; weights are rounded to bfloat16 on every forward pass from their float32
-   * masters, and gradients come back as float32. Fast where the hardware has bfloat16 instructions
-   * (x86 CPUs with AVX-512 BF16 or AMX, recent GPUs); elsewhere the engine emulates it slowly.
+   * bfloat16 compute: activations are bfloat16 from the patch embedding to the head (matrix
+   * multiplies, attention, LayerNorm, GELU and residual sums; softmax and LayerNorm accumulate in
+   * float32 inside their kernels); weights are rounded to bfloat16 from their float32 masters on
+   * every forward pass, gradients come back as float32, and the loss is float32. Fast where the
+   * hardware has bfloat16 instructions (x86 CPUs with AVX-512 BF16 or AMX, recent GPUs); elsewhere
+   * the engine emulates it slowly.
    */
   BF16
 }

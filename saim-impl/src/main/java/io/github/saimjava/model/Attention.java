@@ -33,15 +33,20 @@ final class Attention {
   }
 
   NDArray forward(NDArray queries, NDArray keys, NDArray values, @Nullable NDArray mask) {
-    NDArray qh = splitHeads(q.forward(queries)); // B x H x T x d
-    NDArray kh = splitHeads(k.forward(keys)); // B x H x S x d
-    NDArray vh = splitHeads(v.forward(values)); // B x H x S x d
-    // under autocast the products run in bfloat16, the scaling, mask and softmax in float32
-    NDArray logits = Scalars.mul(autocast.upper(qh.matMul(kh.transpose(0, 1, 3, 2))), scale); // B x H x T x S
+    // one cast of a shared input (self-attention's q = k = v, cross-attention's k = v), not one per projection
+    NDArray lq = autocast.lower(queries, queries);
+    NDArray lk = keys == queries ? lq : autocast.lower(keys, keys);
+    NDArray lv = values == keys ? lk : values == queries ? lq : autocast.lower(values, values);
+    NDArray qh = splitHeads(q.forward(lq)); // B x H x T x d
+    NDArray kh = splitHeads(k.forward(lk)); // B x H x S x d
+    NDArray vh = splitHeads(v.forward(lv)); // B x H x S x d
+    // under bfloat16 the whole attention runs in bfloat16 when the model lowered the mask too;
+    // the softmax accumulates in float32 inside the engine's kernel either way
+    NDArray logits = Scalars.mul(qh.matMul(kh.transpose(0, 1, 3, 2)), scale); // B x H x T x S
     if (mask != null) {
       logits = logits.add(mask);
     }
-    NDArray out = autocast.lower(logits.softmax(-1), logits).matMul(vh); // B x H x T x d
+    NDArray out = autocast.lower(autocast.softmaxLast(logits), logits).matMul(vh); // B x H x T x d
     long b = out.getShape().get(0);
     long t = out.getShape().get(2);
     return proj.forward(out.transpose(0, 2, 1, 3).reshape(b, t, -1));

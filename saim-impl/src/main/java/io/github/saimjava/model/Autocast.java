@@ -10,14 +10,18 @@ import io.github.saimjava.api.Precision;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The model's number format at its matrix multiplies, as PyTorch's autocast chooses it: linear
- * layers and the two attention products run in bfloat16 when {@link Precision#BF16} is on,
- * everything else (LayerNorm, softmax, residual sums, target, loss) in float32.
+ * The model's number format under {@link Precision#BF16}: the activations of both streams are
+ * lowered to bfloat16 once, after the patch embedding, and stay bfloat16 through every block
+ * (linear layers, attention products, masks, softmax, LayerNorm, GELU, residual sums; the engine's
+ * softmax and LayerNorm kernels accumulate in float32 internally); weights are float32 masters
+ * rounded to bfloat16 at each use, their gradients come back as float32, and the head's output,
+ * the target and the loss are float32. Off ({@link Precision#FP32}), every method is the identity.
  *
  * <p>DJL 0.36's PyTorch engine has no bfloat16: its type table stops at complex64, so
- * {@code toType(BFLOAT16)} aborts the process, and its casts run without autograd anyway. The two
- * casts are therefore a TorchScript module of two one-line methods ({@link ScriptModule}, built in
- * memory from the source below) and called with autograd on, so gradients
+ * {@code toType(BFLOAT16)} aborts the process, and its casts run without autograd anyway. The
+ * casts (and a softmax that keeps bfloat16, which DJL's cannot name) are therefore a TorchScript
+ * module of one-line methods ({@link ScriptModule}, built in memory from the source below) called
+ * with autograd on, so gradients
  * flow back through a cast as float32. A bfloat16 array reports {@link DataType#UNKNOWN} to DJL;
  * code that handles such arrays must not ask the engine to create arrays of their type.
  */
@@ -34,6 +38,9 @@ public final class Autocast implements AutoCloseable {
       "  def to_f32(self: __torch__.Cast,",
       "    x: Tensor) -> Tensor:",
       "    return torch.to(x, 6)",
+      "  def softmax_last(self: __torch__.Cast,",
+      "    x: Tensor) -> Tensor:",
+      "    return torch.softmax(x, -1)",
       "");
 
   private final @Nullable PtSymbolBlock cast;
@@ -77,6 +84,18 @@ public final class Autocast implements AutoCloseable {
       return x;
     }
     return call("to_f32", x, x);
+  }
+
+  /**
+   * Softmax over the last axis in {@code x}'s own type: DJL's softmax names the result type, which
+   * it cannot do for bfloat16, so a bfloat16 {@code x} goes through the module (the engine's kernel
+   * accumulates in float32 and returns bfloat16).
+   */
+  public NDArray softmaxLast(NDArray x) {
+    if (cast == null || x.getDataType() != DataType.UNKNOWN) {
+      return x.softmax(-1);
+    }
+    return call("softmax_last", x, x);
   }
 
   private NDArray call(String method, NDArray x, NDArray into) {

@@ -199,8 +199,17 @@ public final class SaimModel implements AutoCloseable {
     NDArray h = embed(images);
     long n = h.getShape().get(0);
     NDArray g = posEmbed.broadcast(new Shape(n, config.numPatches() + 1, config.width()));
-    NDArray contentMask = permutation.contentMask();
-    NDArray queryMask = permutation.queryMask();
+    NDArray contentMaskIn = permutation.contentMask();
+    NDArray queryMaskIn = permutation.queryMask();
+    // bfloat16 compute: both streams and the masks are lowered once here and stay bfloat16
+    // through every block (LayerNorm, softmax and the engine's reductions accumulate in float32
+    // internally); weights stay float32 masters, cast per step, and the loss is float32
+    NDArray contentMask = autocast.enabled() ? autocast.lower(contentMaskIn, h) : contentMaskIn;
+    NDArray queryMask = autocast.enabled() ? autocast.lower(queryMaskIn, h) : queryMaskIn;
+    if (autocast.enabled()) {
+      h = autocast.lower(h, h);
+      g = autocast.lower(g, g);
+    }
     int step = config.queryStep();
     for (int i = 0; i < config.depth(); i++) {
       Block content = blocks.get(i);
@@ -213,7 +222,7 @@ public final class SaimModel implements AutoCloseable {
         g = scoped(() -> query.forward(gIn, hNow, queryMask, training));
       }
     }
-    return new Output(h, g, autocast.upper(head(norm.forward(g))));
+    return new Output(autocast.upper(h), autocast.upper(g), autocast.upper(head(norm.forward(g))));
   }
 
   /**
@@ -273,11 +282,12 @@ public final class SaimModel implements AutoCloseable {
     }
     List<NDArray> out = new ArrayList<>(count);
     NDArray h = embed(images);
+    h = autocast.lower(h, h);
     for (int i = 0; i < count; i++) {
       Block b = blocks.get(i);
       NDArray in = h;
       h = scoped(() -> b.forward(in, null, training));
-      out.add(h);
+      out.add(autocast.upper(h));
     }
     return out;
   }

@@ -1,6 +1,7 @@
 package io.github.saimjava.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 
 /**
@@ -13,9 +14,14 @@ import ai.djl.ndarray.types.Shape;
 public final class Scalars {
   private Scalars() {}
 
-  /** A 0-dimensional tensor of {@code like}'s type and device holding {@code value}. */
+  /**
+   * A 0-dimensional tensor of {@code like}'s type and device holding {@code value}; float32 when
+   * {@code like} is bfloat16 (which DJL reports as UNKNOWN and cannot create): a 0-dimensional
+   * operand does not promote an array of its own kind, so the result stays bfloat16.
+   */
   public static NDArray of(NDArray like, double value) {
-    return like.getManager().full(new Shape(), (float) value, like.getDataType());
+    DataType type = like.getDataType() == DataType.UNKNOWN ? DataType.FLOAT32 : like.getDataType();
+    return like.getManager().full(new Shape(), (float) value, type);
   }
 
   /** {@code x * value}, safe to differentiate. */
