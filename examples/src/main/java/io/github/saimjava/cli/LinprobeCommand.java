@@ -2,7 +2,6 @@ package io.github.saimjava.cli;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
-import io.github.saimjava.api.RawImage;
 import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.data.ImageDataset;
 import io.github.saimjava.downstream.LinearProbe;
@@ -11,8 +10,6 @@ import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Mixin;
@@ -96,12 +93,12 @@ final class LinprobeCommand implements Callable<Integer> {
       encoder.loadNotes().forEach(n -> out.println("note: " + n));
       out.printf(Locale.ROOT, "extracting features: %s, %s%n", train.describe(), val.describe());
       out.flush();
-      trainX = encoder.embed(raw(train));
-      valX = encoder.embed(raw(val));
+      trainX = encoder.embed(train.rawImages());
+      valX = encoder.embed(val.rawImages());
     }
     int classes = Math.max(train.numClasses(), val.numClasses());
     LinearProbe.Settings settings = new LinearProbe.Settings(epochs, batchSize, blr, weightDecay, warmupEpochs, seed);
-    LinearProbe.Result r = LinearProbe.run(trainX, labels(train), valX, labels(val), classes, settings);
+    LinearProbe.Result r = LinearProbe.run(trainX, train.labels(), valX, val.labels(), classes, settings);
     JsonObject m = new JsonObject();
     m.addProperty("top1", r.top1());
     m.addProperty("top5", r.top5());
@@ -124,22 +121,6 @@ final class LinprobeCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "top-1 %.2f top-5 %.2f%n", r.top1(), r.top5());
     out.flush();
     return 0;
-  }
-
-  private static List<RawImage> raw(ImageDataset d) {
-    List<RawImage> out = new ArrayList<>(d.size());
-    for (int i = 0; i < d.size(); i++) {
-      out.add(d.image(i).toRawImage());
-    }
-    return out;
-  }
-
-  private static int[] labels(ImageDataset d) {
-    int[] y = new int[d.size()];
-    for (int i = 0; i < y.length; i++) {
-      y[i] = d.label(i);
-    }
-    return y;
   }
 
 

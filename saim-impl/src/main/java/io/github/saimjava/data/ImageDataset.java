@@ -38,6 +38,27 @@ public interface ImageDataset {
   /** What the data is, with its size, for logs and error messages. */
   String describe();
 
+  /** The label of every image in index order (-1 where unlabelled). */
+  default int[] labels() {
+    int[] y = new int[size()];
+    for (int i = 0; i < y.length; i++) {
+      y[i] = label(i);
+    }
+    return y;
+  }
+
+  /**
+   * Every image decoded, in index order, as the public API's {@link io.github.saimjava.api.RawImage}
+   * (what {@code SaimEncoder} embeds).
+   */
+  default java.util.List<io.github.saimjava.api.RawImage> rawImages() {
+    java.util.List<io.github.saimjava.api.RawImage> out = new java.util.ArrayList<>(size());
+    for (int i = 0; i < size(); i++) {
+      out.add(image(i).toRawImage());
+    }
+    return out;
+  }
+
   /** Distinct undecodable images skipped so far; 0 for a dataset that does not skip. */
   default long skippedImages() {
     return 0;

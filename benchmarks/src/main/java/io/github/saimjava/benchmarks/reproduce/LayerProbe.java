@@ -4,7 +4,6 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import io.github.saimjava.api.RawImage;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.data.Datasets;
@@ -109,8 +108,8 @@ public final class LayerProbe implements Callable<Integer> {
       throw new IllegalArgumentException("--train " + trainImages + " must leave validation images among the "
           + train.size() + " training images");
     }
-    int[] yTrain = labels(train);
-    int[] yTest = labels(test);
+    int[] yTrain = train.labels();
+    int[] yTest = test.labels();
     int[] yFit = Arrays.copyOfRange(yTrain, 0, trainImages);
     int[] yVal = Arrays.copyOfRange(yTrain, trainImages, yTrain.length);
     int classes = 10;
@@ -270,8 +269,8 @@ public final class LayerProbe implements Callable<Integer> {
         out.printf(Locale.ROOT, "%s: features from %s%n", name, file);
         float[][][][] f = new float[2][depth][][];
         for (int k = 0; k < depth; k++) {
-          f[0][k] = rows(c.require("train." + (k + 1)));
-          f[1][k] = rows(c.require("test." + (k + 1)));
+          f[0][k] = Reproduction.rows(c.require("train." + (k + 1)));
+          f[1][k] = Reproduction.rows(c.require("test." + (k + 1)));
         }
         return f;
       }
@@ -292,14 +291,14 @@ public final class LayerProbe implements Callable<Integer> {
       if (!encoder.config().equals(config)) {
         throw new IllegalArgumentException(weights + " is not an fmnist-small encoder: " + encoder.config());
       }
-      f[0] = encoder.embedEveryLayer(raw(train));
-      f[1] = encoder.embedEveryLayer(raw(test));
+      f[0] = encoder.embedEveryLayer(train.rawImages());
+      f[1] = encoder.embedEveryLayer(test.rawImages());
     }
     out.printf(Locale.ROOT, "%s: features in %.0f s%n", name, (System.nanoTime() - t) / 1e9);
     Map<String, HostTensor> tensors = new LinkedHashMap<>();
     for (int k = 0; k < depth; k++) {
-      tensors.put("train." + (k + 1), matrix(f[0][k]));
-      tensors.put("test." + (k + 1), matrix(f[1][k]));
+      tensors.put("train." + (k + 1), Reproduction.matrix(f[0][k]));
+      tensors.put("test." + (k + 1), Reproduction.matrix(f[1][k]));
     }
     Files.createDirectories(cache);
     SafeTensors.write(file, tensors, Map.of("key", key));
@@ -434,41 +433,6 @@ public final class LayerProbe implements Callable<Integer> {
       b.append(b.length() == 0 ? "" : " > ").append(String.format(Locale.ROOT, "%s (%.2f)", e.getKey(), e.getValue()[column]));
     }
     return b.toString();
-  }
-
-  private static List<RawImage> raw(ImageDataset d) {
-    List<RawImage> out = new ArrayList<>(d.size());
-    for (int i = 0; i < d.size(); i++) {
-      out.add(d.image(i).toRawImage());
-    }
-    return out;
-  }
-
-  private static int[] labels(ImageDataset d) {
-    int[] y = new int[d.size()];
-    for (int i = 0; i < y.length; i++) {
-      y[i] = d.label(i);
-    }
-    return y;
-  }
-
-  private static HostTensor matrix(float[][] rows) {
-    int d = rows[0].length;
-    float[] flat = new float[rows.length * d];
-    for (int i = 0; i < rows.length; i++) {
-      System.arraycopy(rows[i], 0, flat, i * d, d);
-    }
-    return HostTensor.ofFloats(new long[] {rows.length, d}, flat);
-  }
-
-  private static float[][] rows(HostTensor t) {
-    long[] s = t.shape();
-    float[] flat = t.toFloatArray();
-    float[][] out = new float[(int) s[0]][(int) s[1]];
-    for (int i = 0; i < out.length; i++) {
-      System.arraycopy(flat, i * out[i].length, out[i], 0, out[i].length);
-    }
-    return out;
   }
 
   /** Runs the program; user errors print one line and exit with 2. */

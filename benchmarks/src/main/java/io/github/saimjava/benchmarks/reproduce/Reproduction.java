@@ -6,7 +6,6 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.saimjava.api.Augmentation;
-import io.github.saimjava.api.RawImage;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.api.SaimTrainer;
@@ -428,7 +427,7 @@ public final class Reproduction {
       return cached;
     }
     int classes = Math.max(train.numClasses(), test.numClasses());
-    LinearProbe.Result r = LinearProbe.run(trainX, labels(train), testX, labels(test), classes, probeSettings(seed));
+    LinearProbe.Result r = LinearProbe.run(trainX, train.labels(), testX, test.labels(), classes, probeSettings(seed));
     Report.Probe p = new Report.Probe(seed, r.top1(), r.top5(), r.trainLoss(), (System.nanoTime() - start) / 1e9);
     JsonObject out = new JsonObject();
     out.add("key", key);
@@ -498,8 +497,8 @@ public final class Reproduction {
         .batchSize(256)
         .threads(plan.threads())
         .build()) {
-      trainX = encoder.embed(raw(train));
-      testX = encoder.embed(raw(test));
+      trainX = encoder.embed(train.rawImages());
+      testX = encoder.embed(test.rawImages());
     }
     Files.createDirectories(file.getParent());
     Map<String, HostTensor> tensors = new LinkedHashMap<>();
@@ -524,14 +523,6 @@ public final class Reproduction {
     }
   }
 
-  private static List<RawImage> raw(ImageDataset d) {
-    List<RawImage> out = new ArrayList<>(d.size());
-    for (int i = 0; i < d.size(); i++) {
-      out.add(d.image(i).toRawImage());
-    }
-    return out;
-  }
-
   /** Each image's 8-bit values / 255, flattened (28 x 28 grayscale: 784 values). */
   static float[][] pixels(ImageDataset d) {
     float[][] out = new float[d.size()][];
@@ -547,15 +538,8 @@ public final class Reproduction {
     return out;
   }
 
-  private static int[] labels(ImageDataset d) {
-    int[] y = new int[d.size()];
-    for (int i = 0; i < y.length; i++) {
-      y[i] = d.label(i);
-    }
-    return y;
-  }
-
-  private static HostTensor matrix(float[][] rows) {
+  /** Rows of equal length as one N x D float32 tensor. */
+  static HostTensor matrix(float[][] rows) {
     int d = rows[0].length;
     float[] flat = new float[rows.length * d];
     for (int i = 0; i < rows.length; i++) {
@@ -564,7 +548,8 @@ public final class Reproduction {
     return HostTensor.ofFloats(new long[] {rows.length, d}, flat);
   }
 
-  private static float[][] rows(HostTensor t) {
+  /** An N x D tensor as N rows: the inverse of {@link #matrix}. */
+  static float[][] rows(HostTensor t) {
     long[] s = t.shape();
     float[] flat = t.toFloatArray();
     float[][] out = new float[(int) s[0]][(int) s[1]];
