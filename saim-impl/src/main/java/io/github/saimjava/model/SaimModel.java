@@ -199,17 +199,14 @@ public final class SaimModel implements AutoCloseable {
     NDArray h = embed(images);
     long n = h.getShape().get(0);
     NDArray g = posEmbed.broadcast(new Shape(n, config.numPatches() + 1, config.width()));
-    NDArray contentMaskIn = permutation.contentMask();
-    NDArray queryMaskIn = permutation.queryMask();
     // bfloat16 compute: both streams and the masks are lowered once here and stay bfloat16
     // through every block (LayerNorm, softmax and the engine's reductions accumulate in float32
-    // internally); weights stay float32 masters, cast per step, and the loss is float32
-    NDArray contentMask = autocast.enabled() ? autocast.lower(contentMaskIn, h) : contentMaskIn;
-    NDArray queryMask = autocast.enabled() ? autocast.lower(queryMaskIn, h) : queryMaskIn;
-    if (autocast.enabled()) {
-      h = autocast.lower(h, h);
-      g = autocast.lower(g, g);
-    }
+    // internally); weights stay float32 masters, cast per step, and the loss is float32. In
+    // float32, lower is the identity.
+    NDArray contentMask = autocast.lower(permutation.contentMask(), h);
+    NDArray queryMask = autocast.lower(permutation.queryMask(), h);
+    h = autocast.lower(h, h);
+    g = autocast.lower(g, g);
     int step = config.queryStep();
     for (int i = 0; i < config.depth(); i++) {
       Block content = blocks.get(i);

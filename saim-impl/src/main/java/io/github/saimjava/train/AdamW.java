@@ -11,7 +11,6 @@ import ai.djl.pytorch.jni.IValue;
 import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import io.github.saimjava.io.HostTensor;
-import io.github.saimjava.model.Scalars;
 import io.github.saimjava.model.ScriptModule;
 import io.github.saimjava.model.Tensors;
 import java.util.ArrayList;
@@ -174,14 +173,13 @@ public final class AdamW implements AutoCloseable {
         if (!p.hasGradient()) {
           continue;
         }
-        double scale = groups.lrScale(name);
-        // a scale of exactly 1 keeps pre-training's arithmetic bit for bit
-        double lr = scale == 1.0 ? baseLr : baseLr * scale;
+        Hyper h = hyper(name, p, baseLr, groups);
+        double lr = h.lr();
+        double wd = h.wd();
         double stepSize = lr / bc1;
         NDArray g = p.getGradient();
         NDArray m = expAvg.computeIfAbsent(name, k -> persistent(p.zerosLike()));
         NDArray v = expAvgSq.computeIfAbsent(name, k -> persistent(p.zerosLike()));
-        double wd = groups.decays(name, p.getShape()) ? weightDecay : 0;
         // the temporaries of one parameter's update are freed before the next one's: kept to the
         // end of the step they would add about three copies of the whole model to its peak memory
         try (NDScope perParameter = new NDScope()) {
@@ -221,22 +219,18 @@ public final class AdamW implements AutoCloseable {
 
   /** One fused update per (learning rate, weight decay) group of parameters. */
   private void fusedStep(Map<String, NDArray> params, double baseLr, Groups groups) {
-    record Key(double lr, double wd) {}
-    Map<Key, List<String>> byGroup = new LinkedHashMap<>();
+    Map<Hyper, List<String>> byGroup = new LinkedHashMap<>();
     for (Map.Entry<String, NDArray> e : params.entrySet()) {
       NDArray p = e.getValue();
       if (!p.hasGradient()) {
         continue;
       }
-      double scale = groups.lrScale(e.getKey());
-      double lr = scale == 1.0 ? baseLr : baseLr * scale;
-      double wd = groups.decays(e.getKey(), p.getShape()) ? weightDecay : 0;
-      byGroup.computeIfAbsent(new Key(lr, wd), k -> new ArrayList<>()).add(e.getKey());
+      byGroup.computeIfAbsent(hyper(e.getKey(), p, baseLr, groups), k -> new ArrayList<>()).add(e.getKey());
     }
     try (NoGrad ng = NoGrad.enter(); NDScope scope = new NDScope()) {
       // the kernel reads the step count from a float32 scalar per parameter; one serves them all
-      PtNDArray stepCount = (PtNDArray) Scalars.of(manager.zeros(new Shape()), step);
-      for (Map.Entry<Key, List<String>> group : byGroup.entrySet()) {
+      PtNDArray stepCount = (PtNDArray) manager.full(new Shape(), (float) step, DataType.FLOAT32);
+      for (Map.Entry<Hyper, List<String>> group : byGroup.entrySet()) {
         List<String> names = group.getValue();
         PtNDArray[] p = new PtNDArray[names.size()];
         PtNDArray[] g = new PtNDArray[names.size()];
@@ -265,6 +259,17 @@ public final class AdamW implements AutoCloseable {
         }
       }
     }
+  }
+
+  /** A parameter's learning rate and weight decay for one step. */
+  private record Hyper(double lr, double wd) {}
+
+  /** Parameter {@code name}'s learning rate and weight decay under {@code groups}: one rule for both update paths. */
+  private Hyper hyper(String name, NDArray p, double baseLr, Groups groups) {
+    double scale = groups.lrScale(name);
+    // a scale of exactly 1 keeps pre-training's arithmetic bit for bit
+    double lr = scale == 1.0 ? baseLr : baseLr * scale;
+    return new Hyper(lr, groups.decays(name, p.getShape()) ? weightDecay : 0);
   }
 
   private NDArray persistent(NDArray a) {
