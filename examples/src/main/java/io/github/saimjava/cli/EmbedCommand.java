@@ -46,8 +46,7 @@ final class EmbedCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "Seed of --random-init (default: ${DEFAULT-VALUE}).")
   long seed = 0;
 
-  @Option(names = "--pooling", paramLabel = "cls|mean", description = "Class token (default) or mean of patch tokens.")
-  String pooling = "cls";
+  @Mixin FeatureOptions features = new FeatureOptions();
 
   @Option(names = "--l2", description = "Scale each vector to unit length.")
   boolean l2;
@@ -71,8 +70,7 @@ final class EmbedCommand implements Callable<Integer> {
     if (files.isEmpty()) {
       throw new IllegalArgumentException(data + ": no JPEG or PNG images found");
     }
-    SaimEncoder.Builder b = source.builder(seed, threads)
-        .pooling(PretrainCommand.parse(SaimEncoder.Pooling.class, pooling, "--pooling"))
+    SaimEncoder.Builder b = features.apply(source.builder(seed, threads))
         .l2Normalize(l2)
         .batchSize(batchSize);
     PrintWriter out = spec.commandLine().getOut();
@@ -90,7 +88,10 @@ final class EmbedCommand implements Callable<Integer> {
     Map<String, HostTensor> t = new LinkedHashMap<>();
     t.put("embeddings", HostTensor.ofFloats(new long[] {vectors.length, dimension}, flat));
     Map<String, String> meta = new LinkedHashMap<>();
-    meta.put("pooling", pooling.toLowerCase(Locale.ROOT));
+    meta.put("pooling", features.poolingName());
+    if (features.layer != null) {
+      meta.put("layer", String.valueOf(features.layer));
+    }
     meta.put("source", source.describe(seed));
     StringBuilder paths = new StringBuilder();
     files.forEach(p -> paths.append(p).append('\n'));

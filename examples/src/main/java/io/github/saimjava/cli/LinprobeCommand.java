@@ -42,15 +42,7 @@ final class LinprobeCommand implements Callable<Integer> {
   @Option(names = "--data", paramLabel = "DIR", description = "Labelled data (see above); default: embedded.")
   Path data;
 
-  @Option(names = "--layer", paramLabel = "K",
-      description = "Read the features after block K (1 to the encoder's depth) instead of the last, "
-          + "as if the encoder ended there (default: the last block).")
-  Integer layer;
-
-  @Option(names = "--pooling", paramLabel = "P",
-      description = "cls (class token after the final LayerNorm), mean (mean of the patch tokens, then a LayerNorm) "
-          + "or cls_mean (both, concatenated) (default: ${DEFAULT-VALUE}).")
-  String pooling = "cls";
+  @Mixin FeatureOptions features = new FeatureOptions();
 
   @Option(names = "--epochs", description = "Probe epochs (default: ${DEFAULT-VALUE}, the paper's).")
   int epochs = 90;
@@ -82,11 +74,7 @@ final class LinprobeCommand implements Callable<Integer> {
     ImageDataset train = d.train();
     ImageDataset val = d.val();
     PrintWriter out = spec.commandLine().getOut();
-    if (layer != null && layer < 1) {
-      throw new IllegalArgumentException("--layer must be 1 or more (a block of the encoder), got " + layer);
-    }
-    SaimEncoder.Pooling pool = PretrainCommand.parse(SaimEncoder.Pooling.class, pooling, "--pooling");
-    SaimEncoder.Builder b = source.builder(seed, threads).pooling(pool).layer(layer == null ? 0 : layer);
+    SaimEncoder.Builder b = features.apply(source.builder(seed, threads));
     float[][] trainX;
     float[][] valX;
     try (SaimEncoder encoder = b.build()) {
@@ -106,9 +94,9 @@ final class LinprobeCommand implements Callable<Integer> {
     m.addProperty("train_images", train.size());
     m.addProperty("val_images", val.size());
     m.addProperty("feature_dim", trainX[0].length);
-    m.addProperty("pooling", pool.name().toLowerCase(Locale.ROOT));
-    if (layer != null) {
-      m.addProperty("layer", layer);
+    m.addProperty("pooling", features.poolingName());
+    if (features.layer != null) {
+      m.addProperty("layer", features.layer);
     }
     m.addProperty("epochs", epochs);
     m.addProperty("batch_size", batchSize);

@@ -55,6 +55,38 @@ class EmbedCommandTest {
   }
 
   @Test
+  void layerAndPoolingChooseTheFeatures(@TempDir Path dir) throws Exception {
+    Path data = images(dir);
+    Path last = dir.resolve("last.safetensors");
+    Path first = dir.resolve("first.safetensors");
+    assertEquals(0, CliTestSupport.run(args(data, last, "2")).exitCode());
+    String[] a = args(data, first, "2");
+    String[] withLayer = java.util.Arrays.copyOf(a, a.length + 4);
+    System.arraycopy(new String[] {"--layer", "1", "--pooling", "cls_mean"}, 0, withLayer, a.length, 4);
+    CliTestSupport.Result r = CliTestSupport.run(withLayer);
+    assertEquals(0, r.exitCode(), r.err());
+    var contents = SafeTensors.read(first);
+    var e = contents.require("embeddings");
+    assertArrayEquals(new long[] {5, 96}, e.shape());
+    assertEquals("1", contents.metadata().get("layer"));
+    assertEquals("cls_mean", contents.metadata().get("pooling"));
+    // block 1's class token is not the last block's
+    float[] cls1 = e.toFloatArray();
+    float[] cls2 = SafeTensors.read(last).require("embeddings").toFloatArray();
+    double diff = 0;
+    for (int j = 0; j < 48; j++) {
+      diff += Math.abs(cls1[j] - cls2[j]);
+    }
+    assertTrue(diff > 1e-3, "block 1 and block 2 class tokens are equal");
+    System.arraycopy(new String[] {"--layer", "0", "--pooling", "cls"}, 0, withLayer, a.length, 4);
+    CliTestSupport.Result bad = CliTestSupport.run(withLayer);
+    assertEquals(2, bad.exitCode());
+    assertTrue(bad.err().contains("--layer must be 1 or more"), bad.err());
+    // the rejected run left the earlier output as it was
+    assertArrayEquals(cls1, SafeTensors.read(first).require("embeddings").toFloatArray());
+  }
+
+  @Test
   void missingSourceAndEmptyFolderAreErrors(@TempDir Path dir) throws Exception {
     CliTestSupport.Result none = CliTestSupport.run("embed", "--data", dir.toString(), "--output", "x.safetensors");
     assertEquals(2, none.exitCode());
