@@ -95,8 +95,14 @@ public final class EmbedJob implements Callable<Integer> {
   @Option(names = "--seed", description = "Seed of --random-init (default: ${DEFAULT-VALUE}).")
   long seed = 0;
 
-  @Option(names = "--pooling", paramLabel = "cls|mean", description = "Class token (default) or mean of patch tokens.")
+  @Option(names = "--pooling", paramLabel = "P",
+      description = "cls (class token after the final LayerNorm), mean (mean of the patch tokens, then a LayerNorm) "
+          + "or cls_mean (both, concatenated) (default: ${DEFAULT-VALUE}).")
   String pooling = "cls";
+
+  @Option(names = "--layer", paramLabel = "K",
+      description = "Read the features after block K (1 to the encoder's depth) instead of the last (default: the last block).")
+  @Nullable Integer layer;
 
   @Option(names = "--l2", description = "Scale each vector to unit length.")
   boolean l2;
@@ -218,8 +224,12 @@ public final class EmbedJob implements Callable<Integer> {
     SaimEncoder.Pooling p = switch (pooling.toLowerCase(Locale.ROOT)) {
       case "cls" -> SaimEncoder.Pooling.CLS;
       case "mean" -> SaimEncoder.Pooling.MEAN;
-      default -> throw new IllegalArgumentException("--pooling must be cls or mean, got '" + pooling + "'");
+      case "cls_mean" -> SaimEncoder.Pooling.CLS_MEAN;
+      default -> throw new IllegalArgumentException("--pooling must be cls, mean or cls_mean, got '" + pooling + "'");
     };
+    if (layer != null && layer < 1) {
+      throw new IllegalArgumentException("--layer must be 1 or more (a block of the encoder), got " + layer);
+    }
     boolean architecture = model != null || dim != null || depth != null || heads != null || imgSize != null
         || patchSize != null;
     EncoderSpec.Builder b;
@@ -234,7 +244,7 @@ public final class EmbedJob implements Callable<Integer> {
     } else {
       b = EncoderSpec.randomInit(config(), seed);
     }
-    return b.pooling(p).l2Normalize(l2).threads(threads).build();
+    return b.pooling(p).layer(layer == null ? 0 : layer).l2Normalize(l2).threads(threads).build();
   }
 
   /** The preset with the overrides applied. */

@@ -40,6 +40,7 @@ public final class EncoderSpec implements Serializable {
   private final @Nullable String configJson;
   private final long seed;
   private final SaimEncoder.Pooling pooling;
+  private final int layer;
   private final boolean l2Normalize;
   private final int threads;
 
@@ -49,6 +50,7 @@ public final class EncoderSpec implements Serializable {
     configJson = b.config == null ? null : ReferenceConfig.toJson(b.config).toString();
     seed = b.seed;
     pooling = b.pooling;
+    layer = b.layer;
     l2Normalize = b.l2Normalize;
     threads = b.threads;
   }
@@ -105,6 +107,11 @@ public final class EncoderSpec implements Serializable {
     return pooling;
   }
 
+  /** The block whose output is read (1-based), or 0 for the last block. */
+  public int layer() {
+    return layer;
+  }
+
   /** Whether vectors are scaled to unit length. */
   public boolean l2Normalize() {
     return l2Normalize;
@@ -136,6 +143,7 @@ public final class EncoderSpec implements Serializable {
         .config(config().orElse(null))
         .seed(seed)
         .pooling(pooling)
+        .layer(layer)
         .l2Normalize(l2Normalize)
         .threads(threads)
         // the Spark side batches (SaimSpark's batch size): each call is one forward pass
@@ -152,12 +160,12 @@ public final class EncoderSpec implements Serializable {
   public boolean equals(Object o) {
     return o instanceof EncoderSpec s && source == s.source && Objects.equals(location, s.location)
         && Objects.equals(configJson, s.configJson) && seed == s.seed && pooling == s.pooling
-        && l2Normalize == s.l2Normalize && threads == s.threads;
+        && layer == s.layer && l2Normalize == s.l2Normalize && threads == s.threads;
   }
 
   @Override
   public int hashCode() {
-    return Objects.hash(source, location, configJson, seed, pooling, l2Normalize, threads);
+    return Objects.hash(source, location, configJson, seed, pooling, layer, l2Normalize, threads);
   }
 
   @Override
@@ -167,8 +175,8 @@ public final class EncoderSpec implements Serializable {
       case ZOO -> "zoo:" + location;
       case RANDOM_INIT -> "random-init seed " + seed;
     };
-    return String.format(Locale.ROOT, "EncoderSpec[%s, pooling %s%s, %d thread(s)%s]", what,
-        pooling.name().toLowerCase(Locale.ROOT), l2Normalize ? ", l2" : "", threads,
+    return String.format(Locale.ROOT, "EncoderSpec[%s, pooling %s%s%s, %d thread(s)%s]", what,
+        pooling.name().toLowerCase(Locale.ROOT), layer == 0 ? "" : ", block " + layer, l2Normalize ? ", l2" : "", threads,
         configJson == null ? "" : ", " + configJson);
   }
 
@@ -179,6 +187,7 @@ public final class EncoderSpec implements Serializable {
     private @Nullable SaimConfig config;
     private long seed;
     private SaimEncoder.Pooling pooling = SaimEncoder.Pooling.CLS;
+    private int layer;
     private boolean l2Normalize;
     private int threads = 1;
 
@@ -195,9 +204,19 @@ public final class EncoderSpec implements Serializable {
       return this;
     }
 
-    /** Class token (default) or mean of the patch tokens. */
+    /** Class token (default), mean of the patch tokens, or both side by side. */
     public Builder pooling(SaimEncoder.Pooling v) {
       pooling = Objects.requireNonNull(v, "pooling");
+      return this;
+    }
+
+    /**
+     * Read the features after block {@code k} (1-based) as if the encoder ended there; 0 (the
+     * default) reads the last block. A {@code k} beyond the encoder's depth fails when an executor
+     * loads the encoder.
+     */
+    public Builder layer(int k) {
+      layer = k;
       return this;
     }
 
@@ -224,6 +243,9 @@ public final class EncoderSpec implements Serializable {
     public EncoderSpec build() {
       if (threads <= 0) {
         throw new IllegalArgumentException("threads (" + threads + ") must be positive");
+      }
+      if (layer < 0) {
+        throw new IllegalArgumentException("layer (" + layer + ") must be 0 (the last block) or a block, 1 or more");
       }
       if (source == Source.ZOO && config != null) {
         throw new IllegalArgumentException("a zoo model (" + location + ") brings its own architecture: give no config");

@@ -46,6 +46,11 @@ class EncoderSpecTest {
     assertNotEquals(spec, EncoderSpec.randomInit(CONFIG, 43).pooling(SaimEncoder.Pooling.MEAN).l2Normalize(true)
         .threads(2).build());
     assertNotEquals(spec, EncoderSpec.randomInit(CONFIG, 42).pooling(SaimEncoder.Pooling.MEAN).threads(2).build());
+    EncoderSpec block1 = EncoderSpec.randomInit(CONFIG, 42).pooling(SaimEncoder.Pooling.CLS_MEAN).layer(1).build();
+    assertEquals(1, roundTrip(block1).layer());
+    assertEquals(SaimEncoder.Pooling.CLS_MEAN, roundTrip(block1).pooling());
+    assertEquals(block1, roundTrip(block1));
+    assertNotEquals(block1, EncoderSpec.randomInit(CONFIG, 42).pooling(SaimEncoder.Pooling.CLS_MEAN).build());
     assertEquals(roundTrip(EncoderSpec.zoo("saim_vit_micro_patch4_32_fmnist").build()),
         EncoderSpec.zoo("saim_vit_micro_patch4_32_fmnist").build());
   }
@@ -56,6 +61,8 @@ class EncoderSpecTest {
         .defaultModelName());
     assertEquals("saim_vit_micro_patch4_32_fmnist", EncoderSpec.zoo("saim_vit_micro_patch4_32_fmnist").build()
         .defaultModelName());
+    assertEquals("layer (-1) must be 0 (the last block) or a block, 1 or more",
+        assertThrows(IllegalArgumentException.class, () -> EncoderSpec.zoo("x").layer(-1).build()).getMessage());
     assertEquals("threads (0) must be positive",
         assertThrows(IllegalArgumentException.class, () -> EncoderSpec.zoo("x").threads(0).build()).getMessage());
     assertEquals("the checkpoint location is empty",

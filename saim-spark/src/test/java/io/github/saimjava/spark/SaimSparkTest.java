@@ -260,8 +260,9 @@ class SaimSparkTest {
     spark.createDataFrame(rows, new StructType().add("image", "string").add("name", "string"))
         .write().parquet(table.toString());
 
+    // block 2 of the encoder, not the last: the spec carries the layer to the executors
     EncoderSpec spec = EncoderSpec.checkpoint(weights.toUri().toString()).pooling(SaimEncoder.Pooling.MEAN)
-        .l2Normalize(true).build();
+        .layer(2).l2Normalize(true).build();
     assertEquals(weights.getFileName().toString(), spec.defaultModelName());
     Path out = dir.resolve("checkpoint.parquet");
     SaimSpark.embedder(spec).pathColumn("image").batchSize(7)
@@ -272,7 +273,7 @@ class SaimSparkTest {
     assertEquals(some, List.copyOf(got.keySet()));
     float[][] reference;
     try (SaimEncoder encoder = SaimEncoder.builder().checkpoint(weights).pooling(SaimEncoder.Pooling.MEAN)
-        .l2Normalize(true).threads(1).build()) {
+        .layer(2).l2Normalize(true).threads(1).build()) {
       reference = encoder.embedFiles(some);
     }
     assertTrue(maxRelativeError(got, some, reference) < TOLERANCE);
@@ -289,6 +290,14 @@ class SaimSparkTest {
     Run noSuchZoo = job("--zoo", "nope", "--input", images.toString(), "--output", dir.resolve("a").toString());
     assertEquals(EmbedJob.BAD_INPUT, noSuchZoo.exitCode());
     assertTrue(noSuchZoo.err().startsWith("saim-spark: error: unknown zoo model 'nope' (known: "), noSuchZoo.err());
+
+    Run badLayer = job("--zoo", ZOO, "--layer", "0", "--input", images.toString(), "--output", dir.resolve("b").toString());
+    assertEquals(EmbedJob.BAD_INPUT, badLayer.exitCode());
+    assertEquals("saim-spark: error: --layer must be 1 or more (a block of the encoder), got 0", badLayer.err().strip());
+    Run badPooling = job("--zoo", ZOO, "--pooling", "max", "--input", images.toString(), "--output",
+        dir.resolve("c").toString());
+    assertEquals(EmbedJob.BAD_INPUT, badPooling.exitCode());
+    assertEquals("saim-spark: error: --pooling must be cls, mean or cls_mean, got 'max'", badPooling.err().strip());
 
     Path empty = Files.createDirectories(dir.resolve("no-images"));
     Files.writeString(empty.resolve("readme.txt"), "text");

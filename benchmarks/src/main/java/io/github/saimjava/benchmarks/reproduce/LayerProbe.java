@@ -68,7 +68,8 @@ public final class LayerProbe implements Callable<Integer> {
   Path run = Path.of("/work/repro-run");
 
   @Option(names = "--encoders", split = ",", paramLabel = "NAME,NAME",
-      description = "Encoders: random-seed<S> (random init) or <variant>-seed<S> of the run folder (default: ${DEFAULT-VALUE}).")
+      description = "Encoders: random-seed<S> (random init), <variant>-seed<S> of the run folder, or LABEL=FILE "
+          + "(a checkpoint of the fmnist-small architecture, shown as LABEL) (default: ${DEFAULT-VALUE}).")
   List<String> encoders = List.of("random-seed0", "raster-seed0", "stochastic-seed0");
 
   @Option(names = "--train", paramLabel = "N", description = "Probe-training images of the grid; the rest of the 10k validate (default: ${DEFAULT-VALUE}).")
@@ -89,6 +90,13 @@ public final class LayerProbe implements Callable<Integer> {
 
   @Option(names = "--results", paramLabel = "DIR", description = "Where the report goes (default: ${DEFAULT-VALUE}).")
   Path results = Path.of("benchmarks", "results");
+
+  @Option(names = "--report", paramLabel = "NAME",
+      description = "Base name of the report: RESULTS/NAME.md and .json (default: ${DEFAULT-VALUE}).")
+  String report = "fmnist-small-probe-features";
+
+  @Option(names = "--title", paramLabel = "TEXT", description = "The report's title (default: ${DEFAULT-VALUE}).")
+  String title = "Which frozen features beat the raw-pixel floor? fmnist-small, every block";
 
   @Option(names = "--note", paramLabel = "TEXT", description = "A note for the report (repeatable).")
   List<String> notes = new ArrayList<>();
@@ -138,8 +146,9 @@ public final class LayerProbe implements Callable<Integer> {
       }
       out.flush();
     }
-    for (String name : encoders) {
-      float[][][][] f = features(name, plan.config(), train, test, out); // [train|test][block][image][2D]
+    for (String entry : encoders) {
+      String name = label(entry);
+      float[][][][] f = features(entry, plan.config(), train, test, out); // [train|test][block][image][2D]
       int depth = f[0].length;
       int width = plan.config().width();
       Cell best = null;
@@ -205,8 +214,11 @@ public final class LayerProbe implements Callable<Integer> {
     notes.forEach(n::add);
     json.add("notes", n);
     String md = markdown(command, json, grid, selected, defaults, pixelRows.get(0), pixelTest, concatenated);
-    AtomicFiles.write(results.resolve("fmnist-small-probe-features.json"), (GSON.toJson(json) + "\n").getBytes(StandardCharsets.UTF_8));
-    AtomicFiles.write(results.resolve("fmnist-small-probe-features.md"), md.getBytes(StandardCharsets.UTF_8));
+    if (!report.matches("[A-Za-z0-9._-]+")) {
+      throw new IllegalArgumentException("--report '" + report + "': use letters, digits, '.', '_' and '-' only");
+    }
+    AtomicFiles.write(results.resolve(report + ".json"), (GSON.toJson(json) + "\n").getBytes(StandardCharsets.UTF_8));
+    AtomicFiles.write(results.resolve(report + ".md"), md.getBytes(StandardCharsets.UTF_8));
     out.print(md);
     out.flush();
     return 0;
@@ -244,17 +256,27 @@ public final class LayerProbe implements Callable<Integer> {
   /** {@code [train|test][block - 1][image][cls ; mean]}, from the cache when it was computed from the same inputs. */
   private float[][][][] features(String name, SaimConfig config, ImageDataset train, ImageDataset test, PrintWriter out)
       throws IOException {
-    int dash = name.lastIndexOf("-seed");
-    if (dash <= 0) {
-      throw new IllegalArgumentException("--encoders: '" + name + "' is not <variant>-seed<S>");
+    long seed = 0;
+    Path weights;
+    int eq = name.indexOf('=');
+    if (eq >= 0) {
+      weights = Path.of(name.substring(eq + 1));
+      name = name.substring(0, eq);
+      if (!name.matches("[A-Za-z0-9._-]+")) {
+        throw new IllegalArgumentException("--encoders: label '" + name + "' (before '=') must be letters, digits, '.', '_' or '-'");
+      }
+    } else {
+      int dash = name.lastIndexOf("-seed");
+      if (dash <= 0) {
+        throw new IllegalArgumentException("--encoders: '" + name + "' is not <variant>-seed<S> or LABEL=FILE");
+      }
+      try {
+        seed = Long.parseLong(name.substring(dash + 5));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("--encoders: '" + name + "' is not <variant>-seed<S> or LABEL=FILE");
+      }
+      weights = name.startsWith("random-") ? null : run.resolve("pretrain").resolve(name).resolve("final.safetensors");
     }
-    long seed;
-    try {
-      seed = Long.parseLong(name.substring(dash + 5));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("--encoders: '" + name + "' is not <variant>-seed<S>");
-    }
-    Path weights = name.startsWith("random-") ? null : run.resolve("pretrain").resolve(name).resolve("final.safetensors");
     if (weights != null && !Files.isRegularFile(weights)) {
       throw new IllegalArgumentException(weights + ": no such checkpoint (encoder " + name + ")");
     }
@@ -308,7 +330,7 @@ public final class LayerProbe implements Callable<Integer> {
   private String markdown(String command, JsonObject json, List<Cell> grid, List<Cell> selected, List<Cell> defaults,
       Cell pixels, List<Cell> pixelTest, List<Cell> concatenated) {
     StringBuilder b = new StringBuilder();
-    b.append("# Which frozen features beat the raw-pixel floor? fmnist-small, every block\n\n");
+    b.append("# ").append(title).append("\n\n");
     b.append("Generated by `").append(command).append("`.\n\n");
     b.append("- machine: ").append(json.get("machine").getAsString()).append('\n');
     b.append("- date: ").append(json.get("date").getAsString()).append(String.format(Locale.ROOT,
@@ -335,7 +357,7 @@ public final class LayerProbe implements Callable<Integer> {
       b.append(" block ").append(k).append(" |");
     }
     b.append('\n').append("|---|---|").append("---|".repeat(depth)).append('\n');
-    for (String name : encoders) {
+    for (String name : labels()) {
       double best = grid.stream().filter(c -> c.encoder().equals(name)).mapToDouble(Cell::top1).max().orElse(0);
       for (String pool : POOLS) {
         b.append("| ").append(name).append(" | ").append(pool).append(" |");
@@ -366,7 +388,7 @@ public final class LayerProbe implements Callable<Integer> {
         + "%d blocks' cls_mean features side by side (%d values), the same probe.%n%n", depth, depth * 256));
     b.append("| encoder | validation top-1 (probe seed ").append(grid.isEmpty() ? "-" : grid.get(0).seed())
         .append(") | probe seed | test top-1 | test top-5 | raw pixels: test top-1 |\n|---|---|---|---|---|---|\n");
-    for (String name : encoders) {
+    for (String name : labels()) {
       Cell val = concatenated.stream().filter(c -> c.encoder().equals(name) && c.pool().equals("validation"))
           .findFirst().orElseThrow();
       int i = 0;
@@ -380,7 +402,7 @@ public final class LayerProbe implements Callable<Integer> {
     b.append("\n## What the numbers say\n\n");
     double floor = pixelTest.stream().mapToDouble(Cell::top1).average().orElse(Double.NaN);
     Map<String, double[]> means = new LinkedHashMap<>(); // encoder -> {selected, block-6 cls, every block} means
-    for (String name : encoders) {
+    for (String name : labels()) {
       means.put(name, new double[] {
           selected.stream().filter(c -> c.encoder().equals(name)).mapToDouble(Cell::top1).average().orElse(Double.NaN),
           defaults.stream().filter(c -> c.encoder().equals(name)).mapToDouble(Cell::top1).average().orElse(Double.NaN),
@@ -397,7 +419,7 @@ public final class LayerProbe implements Callable<Integer> {
           e.getValue()[0] > floor ? "above" : "below", Math.abs(e.getValue()[0] - floor), e.getValue()[1],
           e.getValue()[0] - e.getValue()[1]));
     }
-    for (String name : encoders) {
+    for (String name : labels()) {
       double m = means.get(name)[2];
       b.append(String.format(Locale.ROOT, "- %s, every block concatenated: %.2f%% (%s the floor by %.2f points)%n",
           name, m, m > floor ? "above" : "below", Math.abs(m - floor)));
@@ -410,6 +432,16 @@ public final class LayerProbe implements Callable<Integer> {
       notes.forEach(n -> b.append("- ").append(n).append('\n'));
     }
     return b.toString();
+  }
+
+  /** The encoder's name in the report: the part before '=' of LABEL=FILE, else the entry itself. */
+  private static String label(String entry) {
+    int eq = entry.indexOf('=');
+    return eq >= 0 ? entry.substring(0, eq) : entry;
+  }
+
+  private List<String> labels() {
+    return encoders.stream().map(LayerProbe::label).toList();
   }
 
   /** Each image's features of every block side by side. */
