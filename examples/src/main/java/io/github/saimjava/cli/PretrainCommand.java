@@ -122,6 +122,11 @@ final class PretrainCommand implements Callable<Integer> {
   @Option(names = "--checkpoint-every", paramLabel = "STEPS", description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")
   long checkpointEvery = 500;
 
+  @Option(names = "--keep-weights-every", paramLabel = "STEPS",
+      description = "Also keep the weights every STEPS steps as DIR/weights-step<N>.safetensors, never overwritten "
+          + "(default: ${DEFAULT-VALUE}, none).")
+  long keepWeightsEvery = 0;
+
   @Option(names = "--resume", paramLabel = "PATH", description = "Resume from this checkpoint (default: DIR's own, if any).")
   Path resume;
 
@@ -176,6 +181,7 @@ final class PretrainCommand implements Callable<Integer> {
             : parseAugment(augment))
         .outputDir(output)
         .checkpointEvery(checkpointEvery)
+        .keepWeightsEvery(keepWeightsEvery)
         .resume(resume)
         .autoResume(!noAutoResume)
         .loaderThreads(loaderThreads)

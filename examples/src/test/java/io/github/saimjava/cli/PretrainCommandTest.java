@@ -25,9 +25,13 @@ class PretrainCommandTest {
   @Test
   void trainsOnTheEmbeddedDataAndWritesTheContractFiles(@TempDir Path dir) {
     Path out = dir.resolve("run");
-    CliTestSupport.Result r = CliTestSupport.run(args("--max-steps", "2", "--output", out.toString()));
+    CliTestSupport.Result r = CliTestSupport.run(args("--max-steps", "2", "--keep-weights-every", "1", "--output",
+        out.toString()));
     assertEquals(0, r.exitCode(), r.out() + r.err());
     assertTrue(Files.exists(out.resolve("final.safetensors")));
+    // kept at step 1; the last step's weights are final.safetensors
+    assertTrue(Files.exists(out.resolve("weights-step1.safetensors")));
+    assertTrue(!Files.exists(out.resolve("weights-step2.safetensors")));
     assertTrue(Files.exists(out.resolve("metrics.jsonl")));
     assertTrue(r.out().contains("done: 2 steps, 16 images"), r.out());
     CliTestSupport.Result again = CliTestSupport.run(args("--max-steps", "3", "--output", out.toString()));

@@ -19,7 +19,8 @@ import org.jspecify.annotations.Nullable;
  * <p>Build one with {@link #builder()}, then call {@link #fit()}. Without {@link Builder#data}, the
  * embedded Fashion-MNIST subset is used. The output folder receives {@code config.json},
  * {@code metrics.jsonl}, {@code checkpoint.safetensors} (weights and full training state) and,
- * at the end, {@code final.safetensors} (weights with the reference's names).
+ * at the end, {@code final.safetensors} (weights with the reference's names); with
+ * {@link Builder#keepWeightsEvery} also {@code weights-step<N>.safetensors} along the way.
  *
  * <pre>{@code
  * TrainingSummary s = SaimTrainer.builder()
@@ -50,6 +51,7 @@ public final class SaimTrainer {
   private final Augmentation augmentation;
   private final Path outputDir;
   private final long checkpointEvery;
+  private final long keepWeightsEvery;
   private final @Nullable Path resume;
   private final boolean autoResume;
   private final int threads;
@@ -81,6 +83,7 @@ public final class SaimTrainer {
     augmentation = b.augmentation;
     outputDir = b.outputDir;
     checkpointEvery = b.checkpointEvery;
+    keepWeightsEvery = b.keepWeightsEvery;
     resume = b.resume;
     autoResume = b.autoResume;
     threads = b.threads;
@@ -198,6 +201,11 @@ public final class SaimTrainer {
     return checkpointEvery;
   }
 
+  /** Optimiser steps between kept weight files ({@code weights-step<N>.safetensors}); 0 keeps none. */
+  public long keepWeightsEvery() {
+    return keepWeightsEvery;
+  }
+
   /** An explicit checkpoint to resume from. */
   public Optional<Path> resume() {
     return Optional.ofNullable(resume);
@@ -269,6 +277,7 @@ public final class SaimTrainer {
     private Augmentation augmentation = Augmentation.RANDOM_RESIZED_CROP;
     private Path outputDir = Path.of("saim-output");
     private long checkpointEvery = 1000;
+    private long keepWeightsEvery;
     private @Nullable Path resume;
     private boolean autoResume = true;
     private int threads = Runtime.getRuntime().availableProcessors();
@@ -382,6 +391,17 @@ public final class SaimTrainer {
       return this;
     }
 
+    /**
+     * Also keep the weights every {@code v} optimiser steps, as {@code weights-step<N>.safetensors}
+     * (the format of {@code final.safetensors}, without the optimiser state), so that intermediate
+     * encoders can be probed after the run; 0 (the default) keeps none. Unlike the checkpoint,
+     * these files are never overwritten.
+     */
+    public Builder keepWeightsEvery(long v) {
+      keepWeightsEvery = v;
+      return this;
+    }
+
     /** Resume from this checkpoint file (or a folder holding {@code checkpoint.safetensors}). */
     public Builder resume(@Nullable Path v) {
       resume = v;
@@ -472,6 +492,7 @@ public final class SaimTrainer {
       Checks.check(order != PermutationSampler.Kind.GIVEN,
           "order must be STOCHASTIC or RASTER for training, got %s", order);
       Checks.check(checkpointEvery > 0, "checkpoint interval (%s) must be positive", checkpointEvery);
+      Checks.check(keepWeightsEvery >= 0, "kept-weights interval (%s) must be 0 (none) or positive", keepWeightsEvery);
       Checks.check(threads > 0, "threads (%s) must be positive", threads);
       Checks.check(devices.isEmpty() || batchSize % devices.size() == 0,
           "batch size (%s) must be a multiple of the number of devices (%s) to split evenly",

@@ -184,6 +184,9 @@ public final class Pretrainer {
                 metrics.flush();
                 writeCheckpoint(out.resolve(CHECKPOINT), model, opt, step, runConfig);
               }
+              if (t.keepWeightsEvery() > 0 && step % t.keepWeightsEvery() == 0 && step < totalSteps) {
+                writeWeights(out.resolve(keptWeights(step)), model, step, runConfig);
+              }
             }
           }
           if (stepInEpoch == stepsPerEpoch && epochSteps > 0) {
@@ -199,11 +202,7 @@ public final class Pretrainer {
       }
       writeCheckpoint(out.resolve(CHECKPOINT), model, opt, step, runConfig);
       Path finalWeights = out.resolve(FINAL);
-      Map<String, String> meta = new LinkedHashMap<>();
-      meta.put("format", "saim-java-weights-1");
-      meta.put("config", gson.toJson(runConfig.get("model")));
-      meta.put("step", Long.toString(step));
-      SafeTensors.write(finalWeights, model.stateDict(), meta);
+      writeWeights(finalWeights, model, step, runConfig);
       double seconds = (System.nanoTime() - startNanos) / 1e9;
       return new TrainingSummary(step, step * imagesPerStep, lastLoss, seconds,
           imagesThisRun / Math.max(seconds, 1e-9), finalWeights, resumedFrom);
@@ -384,6 +383,20 @@ public final class Pretrainer {
       }
     }
     return null;
+  }
+
+  /** The name of the weights kept at {@code step} ({@link SaimTrainer.Builder#keepWeightsEvery}). */
+  public static String keptWeights(long step) {
+    return "weights-step" + step + ".safetensors";
+  }
+
+  /** Weights only, with the reference's names: {@code final.safetensors} and the kept ones. */
+  private void writeWeights(Path file, SaimModel model, long step, JsonObject runConfig) throws IOException {
+    Map<String, String> meta = new LinkedHashMap<>();
+    meta.put("format", "saim-java-weights-1");
+    meta.put("config", gson.toJson(runConfig.get("model")));
+    meta.put("step", Long.toString(step));
+    SafeTensors.write(file, model.stateDict(), meta);
   }
 
   private void writeCheckpoint(Path file, SaimModel model, AdamW opt, long step, JsonObject runConfig)

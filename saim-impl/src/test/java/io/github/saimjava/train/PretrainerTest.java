@@ -66,6 +66,24 @@ class PretrainerTest {
   }
 
   @Test
+  void keptWeightsAreTheWeightsARunStoppedAtThatStepWouldEndWith(@TempDir Path a, @TempDir Path b) throws Exception {
+    new Pretrainer(trainer(a).keepWeightsEvery(6).build(), new SyntheticBatches(48, 3, 16, 8, 2)).run();
+    // 18 steps: kept at 6 and 12; step 18 is final.safetensors
+    assertTrue(Files.exists(a.resolve("weights-step6.safetensors")));
+    assertTrue(Files.exists(a.resolve("weights-step12.safetensors")));
+    assertTrue(!Files.exists(a.resolve("weights-step18.safetensors")));
+    try (var files = Files.list(a)) {
+      assertEquals(2, files.filter(f -> f.getFileName().toString().startsWith("weights-step")).count());
+    }
+    // the same schedule stopped after 6 steps ends with exactly the kept file (tensors and metadata)
+    new Pretrainer(trainer(b).maxSteps(6).build(), new SyntheticBatches(48, 3, 16, 8, 2)).run();
+    assertArrayEquals(Files.readAllBytes(b.resolve("final.safetensors")),
+        Files.readAllBytes(a.resolve(Pretrainer.keptWeights(6))));
+    assertEquals("kept-weights interval (-1) must be 0 (none) or positive",
+        assertThrows(IllegalArgumentException.class, () -> trainer(a).keepWeightsEvery(-1).build()).getMessage());
+  }
+
+  @Test
   void nonFiniteLossStopsWithTheCheckpointIntact(@TempDir Path out) throws Exception {
     SyntheticBatches data = new SyntheticBatches(48, 3, 16, 8, 3);
     new Pretrainer(trainer(out).maxSteps(4).build(), data).run();
