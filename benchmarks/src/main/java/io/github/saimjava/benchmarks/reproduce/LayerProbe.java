@@ -101,12 +101,22 @@ public final class LayerProbe implements Callable<Integer> {
   @Option(names = "--note", paramLabel = "TEXT", description = "A note for the report (repeatable).")
   List<String> notes = new ArrayList<>();
 
+  @Option(names = "--notes-file", paramLabel = "FILE", description = "Notes for the report, one per non-blank line.")
+  @Nullable Path notesFile;
+
   /** One probed setting: block (1-based), pooling, and what the probe reached. */
   record Cell(String encoder, int layer, String pool, long seed, double top1, double top5, double seconds) {}
 
   @Override
   public Integer call() throws IOException {
     long start = System.nanoTime();
+    if (notesFile != null) {
+      if (!Files.isRegularFile(notesFile)) {
+        throw new IllegalArgumentException("--notes-file " + notesFile + ": no such file");
+      }
+      Files.readAllLines(notesFile, StandardCharsets.UTF_8).stream().map(String::strip).filter(l -> !l.isEmpty())
+          .forEach(notes::add);
+    }
     PrintWriter out = spec.commandLine().getOut();
     Plan plan = Plan.fmnistSmall();
     LinearProbe.Settings base = plan.probe();
