@@ -11,7 +11,7 @@ LONG="${1:-/work/long-run}"
 RUN="${2:-/work/repro-run}"
 DATA=/usr/share/datasets/fashion-mnist
 OUT="$LONG/pretrain/stochastic60k-seed0"
-MAVEN_OPTS="${MAVEN_OPTS:--Xmx768m}" mvn -o -q -B -DskipTests install
+MAVEN_OPTS="${MAVEN_OPTS:--Xmx768m}" mvn -q -B -DskipTests install
 # 60,000 / 128 = 468 steps an epoch (the last partial batch is dropped); weights kept every 2 epochs
 java -Xmx2g -jar examples/target/saim.jar pretrain --model tiny --img-size 32 --patch-size 4 --dim 128 --depth 6 \
   --heads 4 --blur-kernel 3 --blur-sigma 1 --order stochastic --augment flip --epochs 12 --batch-size 128 \
@@ -24,7 +24,7 @@ for e in 2 4 6 8 10; do
 done
 ENCODERS="$ENCODERS,stochastic60k-ep12=$OUT/final.safetensors"
 CP_FILE="$(mktemp)"
-MAVEN_OPTS="${MAVEN_OPTS:--Xmx768m}" mvn -o -q -B -pl benchmarks -am compile dependency:build-classpath \
+MAVEN_OPTS="${MAVEN_OPTS:--Xmx768m}" mvn -q -B -pl benchmarks -am compile dependency:build-classpath \
   -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=runtime
 java -Xmx3g -cp "benchmarks/target/classes:$(cat "$CP_FILE")" io.github.saimjava.benchmarks.reproduce.LayerProbe \
   --run "$RUN" --encoders "$ENCODERS" --train 8000 --probe-seeds 0,1 --threads 2 --data "$DATA" \
