@@ -110,6 +110,11 @@ public final class LayerProbe implements Callable<Integer> {
   @Override
   public Integer call() throws IOException {
     long start = System.nanoTime();
+    // names that become file names are checked before hours of work, not after
+    checkFileName("--report", report);
+    for (String entry : encoders) {
+      checkFileName("--encoders label", label(entry));
+    }
     if (notesFile != null) {
       if (!Files.isRegularFile(notesFile)) {
         throw new IllegalArgumentException("--notes-file " + notesFile + ": no such file");
@@ -224,9 +229,6 @@ public final class LayerProbe implements Callable<Integer> {
     notes.forEach(n::add);
     json.add("notes", n);
     String md = markdown(command, json, grid, selected, defaults, pixelRows.get(0), pixelTest, concatenated);
-    if (!report.matches("[A-Za-z0-9._-]+")) {
-      throw new IllegalArgumentException("--report '" + report + "': use letters, digits, '.', '_' and '-' only");
-    }
     AtomicFiles.write(results.resolve(report + ".json"), (GSON.toJson(json) + "\n").getBytes(StandardCharsets.UTF_8));
     AtomicFiles.write(results.resolve(report + ".md"), md.getBytes(StandardCharsets.UTF_8));
     out.print(md);
@@ -271,10 +273,7 @@ public final class LayerProbe implements Callable<Integer> {
     int eq = name.indexOf('=');
     if (eq >= 0) {
       weights = Path.of(name.substring(eq + 1));
-      name = name.substring(0, eq);
-      if (!name.matches("[A-Za-z0-9._-]+")) {
-        throw new IllegalArgumentException("--encoders: label '" + name + "' (before '=') must be letters, digits, '.', '_' or '-'");
-      }
+      name = label(name);
     } else {
       int dash = name.lastIndexOf("-seed");
       if (dash <= 0) {
@@ -448,6 +447,12 @@ public final class LayerProbe implements Callable<Integer> {
   private static String label(String entry) {
     int eq = entry.indexOf('=');
     return eq >= 0 ? entry.substring(0, eq) : entry;
+  }
+
+  private static void checkFileName(String what, String value) {
+    if (!value.matches("[A-Za-z0-9._-]+")) {
+      throw new IllegalArgumentException(what + " '" + value + "': use letters, digits, '.', '_' and '-' only");
+    }
   }
 
   private List<String> labels() {
