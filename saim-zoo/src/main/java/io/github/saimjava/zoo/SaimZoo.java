@@ -44,7 +44,7 @@ public final class SaimZoo implements ZooResolver {
         "this project: saim pretrain on the first 10,000 Fashion-MNIST training images (MIT, Zalando SE); see MODEL_CARD.md",
         "saim_vit_micro_patch4_32_fmnist.safetensors",
         "6c1be43bd650337f34a67d8437fc812bf844c03ac6a184d11f4d3f8844bc9793",
-        "/io/github/saimjava/zoo/saim_vit_micro_patch4_32_fmnist.safetensors", null));
+        "/io/github/saimjava/zoo/saim_vit_micro_patch4_32_fmnist.safetensors", null, ZooArtifact.Kind.PRETRAINED));
     add(new ZooArtifact("saim_vit_mini_patch4_32_fmnist",
         "SAIM ViT (width 128, depth 6, 4 heads) at 32 px, patch 4, pre-trained 12 epochs on the 60,000 Fashion-MNIST "
             + "training images; full pre-training weights (encoder, query stream and prediction head)",
@@ -55,12 +55,22 @@ public final class SaimZoo implements ZooResolver {
             + "the 60,000 Fashion-MNIST training images (MIT, Zalando SE); see MODEL_CARD.md",
         "saim_vit_mini_patch4_32_fmnist.safetensors",
         "fcefd694c31c8db83217afe608013d3abf87231ec15103c91a00b4f928562445",
-        "/io/github/saimjava/zoo/saim_vit_mini_patch4_32_fmnist.safetensors", null));
+        "/io/github/saimjava/zoo/saim_vit_mini_patch4_32_fmnist.safetensors", null, ZooArtifact.Kind.PRETRAINED));
     add(new ZooArtifact("saim_vit_base_patch16_224",
         "SAIM ViT-B/16, 800 epochs of ImageNet-1K pre-training (the paper's model)",
         SaimConfig.vitBase(), IMAGENET_MEAN, IMAGENET_STD,
         "Qi et al., AAAI 2023; the authors' published pre-training checkpoint, converted with saim convert",
-        "saim_vit_base_patch16_224.safetensors", null, null, null));
+        "saim_vit_base_patch16_224.safetensors", null, null, null, ZooArtifact.Kind.PRETRAINED));
+    add(new ZooArtifact("saim_vit_base_patch16_224_in1k_ft",
+        "SAIM ViT-B/16 fine-tuned on ImageNet-1K (global pool, 1000 classes; 83.9% top-1 reported)",
+        SaimConfig.vitBase(), IMAGENET_MEAN, IMAGENET_STD,
+        "Qi et al., AAAI 2023; the authors' published fine-tuned checkpoint",
+        "saim_vit_base_patch16_224_in1k_ft.safetensors", null, null, null, ZooArtifact.Kind.FINETUNED));
+    add(new ZooArtifact("saim_vit_base_patch16_224_in1k_lin",
+        "SAIM ViT-B/16 linear-probed on ImageNet-1K (class token, BatchNorm, linear head; 62.5% top-1 reported)",
+        SaimConfig.vitBase(), IMAGENET_MEAN, IMAGENET_STD,
+        "Qi et al., AAAI 2023; the authors' published linear-probe checkpoint",
+        "saim_vit_base_patch16_224_in1k_lin.safetensors", null, null, null, ZooArtifact.Kind.LINEAR_PROBE));
   }
 
   private final ArtifactCache cache;

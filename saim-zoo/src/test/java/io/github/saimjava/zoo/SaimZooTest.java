@@ -64,7 +64,7 @@ class SaimZooTest {
     System.setProperty("saim.cache.dir", cacheDir.toString());
     System.setProperty("saim.zoo.mirror", "http://127.0.0.1:" + port + "/");
     SaimZoo.add(new ZooArtifact("test_tiny", "a tiny test model", TINY, new float[] {0.485f, 0.456f, 0.406f},
-        new float[] {0.229f, 0.224f, 0.225f}, "this test", "test_tiny.safetensors", sha, null, null));
+        new float[] {0.229f, 0.224f, 0.225f}, "this test", "test_tiny.safetensors", sha, null, null, ZooArtifact.Kind.PRETRAINED));
     try {
       float[] direct;
       try (SaimEncoder e = SaimEncoder.builder().zoo("test_tiny").build()) {
