@@ -202,7 +202,7 @@ final class Downloader {
           + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage())), e);
     } catch (SocketTimeoutException e) {
       throw new IOException(noNetwork(name, original, current.getHost() + " did not answer within "
-          + connectTimeout.toSeconds() + " s"), e);
+          + secs(connectTimeout)), e);
     }
   }
 
@@ -235,7 +235,7 @@ final class Downloader {
       }
     } catch (SocketTimeoutException e) {
       throw new IOException("download of " + name + " from " + url.getHost() + " timed out: no data for "
-          + readTimeout.toSeconds() + " s after " + bytes(start + got) + kept(part), e);
+          + secs(readTimeout) + " after " + bytes(start + got) + kept(part), e);
     } catch (IOException e) {
       throw new IOException("download of " + name + " from " + url.getHost() + " was cut off after "
           + bytes(start + got) + " (" + e.getMessage() + ")" + kept(part), e);
@@ -266,6 +266,11 @@ final class Downloader {
       b.append(String.format(Locale.ROOT, ", %d:%02d left", left / 60, left % 60));
     }
     return b.toString();
+  }
+
+  private static String secs(Duration d) {
+    long ms = d.toMillis();
+    return ms % 1000 == 0 ? ms / 1000 + " s" : String.format(Locale.ROOT, "%.1f s", ms / 1000.0);
   }
 
   static String bytes(long n) {

@@ -340,7 +340,7 @@ public final class SaimZoo implements ZooResolver {
   private Imported convertAndCache(ZooArtifact a, Path file, String source, String downloadedSha) throws IOException {
     String kind = FileKind.of(file);
     if (kind.startsWith("html")) {
-      throw new IllegalArgumentException(file + " is an HTML page (" + kind.substring(5) + "), not a checkpoint: "
+      throw new IllegalArgumentException(file + " is an HTML page (" + kind.substring("html: ".length()) + "), not a checkpoint: "
           + "download the file itself (a browser's confirmation page saved by mistake?); nothing was cached");
     }
     Path staging = cache.staging();
