@@ -373,6 +373,49 @@ public final class SaimZoo implements ZooResolver {
     }
   }
 
+  /**
+   * What {@code saim zoo list} shows of an artifact.
+   *
+   * @param state one line: cached, bundled, named by a system property, or how it would be obtained
+   * @param entry the cached file and its digests, when cached
+   */
+  public record Listing(String state, ArtifactCache.@Nullable Imported entry) {}
+
+  /** Where {@code a} stands in this zoo's cache, without downloading anything. */
+  public Listing listing(ZooArtifact a) throws IOException {
+    Path user = userFile(a);
+    if (user != null) {
+      return new Listing("from -Dsaim.zoo." + a.name() + ".file=" + user, null);
+    }
+    URI url = url(a);
+    String sha = sha(a);
+    if (a.sha256() != null) {
+      Path p = cache.cached(a.fileName(), sha);
+      String origin = a.bundledResource() != null ? "bundled in the saim-zoo jar" : String.valueOf(url);
+      if (p == null) {
+        return new Listing(a.bundledResource() != null ? "bundled in the saim-zoo jar (works offline; copied to the cache "
+            + "on first use)" : "not cached: first use downloads it from " + host(url), null);
+      }
+      long n = Files.size(p);
+      return new Listing("cached" + (a.bundledResource() != null ? " (bundled in the saim-zoo jar)" : ""),
+          new ArtifactCache.Imported(p, origin, sha, n, sha, n));
+    }
+    ArtifactCache.Imported have = cache.imported(a.name(), a.fileName());
+    String howTo = url != null ? "first use downloads it from " + host(url) + " (or `saim zoo pull " + a.name()
+        + " --from FILE`)" : "import it with `saim zoo pull " + a.name() + " --from FILE`";
+    if (have == null) {
+      return new Listing("not cached: " + howTo, null);
+    }
+    if (!pinAllows(a, have)) {
+      return new Listing("cached, but not the file -Dsaim.zoo." + a.name() + ".sha256 pins: " + howTo, have);
+    }
+    return new Listing("cached", have);
+  }
+
+  private static String host(@Nullable URI url) {
+    return url == null || url.getHost() == null ? String.valueOf(url) : url.getHost();
+  }
+
   /** The lines printed once when an artifact is cached: where it is, both digests, the pin. */
   public static String digestLines(ZooArtifact a, ArtifactCache.Imported e, List<String> notes) {
     StringBuilder b = new StringBuilder();
