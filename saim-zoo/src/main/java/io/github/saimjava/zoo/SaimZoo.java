@@ -77,7 +77,7 @@ public final class SaimZoo implements ZooResolver {
         "saim_vit_base_patch16_224.safetensors", null, null, drive("1qdK8lwcJp0hE8v3NoKZ4LcqzGFOxq0Ra"),
         ZooArtifact.Kind.PRETRAINED));
     add(new ZooArtifact("saim_vit_base_patch16_224_in1k_ft",
-        "SAIM ViT-B/16 fine-tuned on ImageNet-1K (global pool, 1000 classes; 83.9% top-1 reported)",
+        "SAIM ViT-B/16 fine-tuned on ImageNet-1K (1000 classes; 83.9% top-1 reported; head: global pool + fc_norm or class token + norm, as the file has it)",
         SaimConfig.vitBase(), IMAGENET_MEAN, IMAGENET_STD,
         "Qi et al., AAAI 2023; the authors' published fine-tuned checkpoint (Google Drive, linked from github.com/qiy20/SAIM)",
         "saim_vit_base_patch16_224_in1k_ft.safetensors", null, null, drive("1-XjhgIY0uLDLH6U5lWZ3sbLcJqdeVhkr"),

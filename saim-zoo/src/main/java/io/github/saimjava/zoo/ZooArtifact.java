@@ -51,7 +51,10 @@ public record ZooArtifact(String name, String description, SaimConfig config, fl
   public enum Kind {
     /** SAIM pre-training weights (the encoder, possibly with query stream and head): loads as an encoder. */
     PRETRAINED,
-    /** A fine-tuned classifier (global pool, {@code fc_norm}, {@code head}): loads as a classifier or an encoder. */
+    /**
+     * A fine-tuned classifier ({@code head} on the global pool through {@code fc_norm}, or on the class token
+     * through {@code norm}): loads as a classifier or an encoder.
+     */
     FINETUNED,
     /** A linear-probed classifier (class token, {@code norm}, BatchNorm {@code head.0}, linear {@code head.1}). */
     LINEAR_PROBE;
