@@ -10,6 +10,9 @@ import java.net.NoRouteToHostException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.UnknownHostException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -99,6 +102,29 @@ final class Downloader {
    */
   void download(String name, URI url, Path part) throws IOException {
     Files.createDirectories(part.toAbsolutePath().getParent());
+    Path lockFile = part.resolveSibling(part.getFileName() + ".lock");
+    try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+      FileLock lock;
+      try {
+        lock = lockChannel.tryLock();
+      } catch (OverlappingFileLockException e) {
+        lock = null;
+      }
+      if (lock == null) {
+        throw new IOException("cannot download " + name + ": another download of it into " + part
+            + " is under way; wait for it to finish");
+      }
+      try {
+        downloadLocked(name, url, part);
+      } finally {
+        lock.release();
+      }
+    } finally {
+      Files.deleteIfExists(lockFile);
+    }
+  }
+
+  private void downloadLocked(String name, URI url, Path part) throws IOException {
     URI current = url;
     String method = "GET";
     String body = null;

@@ -259,6 +259,22 @@ class ZooDownloadTest {
   }
 
   @Test
+  void aFileNamedBySystemPropertyIsUsedAsItIsForEveryKind(@TempDir Path dir) throws Exception {
+    ZooArtifact a = register("test_ft", CLS, ZooArtifact.Kind.FINETUNED, 10, drive("ft"));
+    Path own = dir.resolve("own.safetensors");
+    Files.write(own, new byte[] {1, 2, 3});
+    System.setProperty("saim.zoo.test_ft.file", own.toString());
+    try {
+      assertTrue(zoo(dir.resolve("cache")).isAvailableOffline(a));
+      assertEquals(own, zoo(dir.resolve("cache")).weights(a));
+      assertEquals("from -Dsaim.zoo.test_ft.file=" + own, zoo(dir.resolve("cache")).listing(a).state());
+    } finally {
+      System.clearProperty("saim.zoo.test_ft.file");
+    }
+    assertEquals(List.of(), requests);
+  }
+
+  @Test
   void progressSaysBytesRateAndTimeLeft() {
     assertEquals("m: 1.0 MB of 4.0 MB (25%), 500,000 bytes/s, 0:06 left",
         Downloader.line("m", 0, 1_000_000, 4_000_000, 2_000_000_000L));
