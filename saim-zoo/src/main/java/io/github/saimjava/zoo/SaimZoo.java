@@ -6,8 +6,10 @@ import io.github.saimjava.api.spi.ZooResolver;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.URI;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -307,21 +309,27 @@ public final class SaimZoo implements ZooResolver {
   }
 
   private Imported download(ZooArtifact a, URI url) throws IOException {
-    Path part = cache.downloads().resolve(a.name() + "-" + ArtifactCache.sha256(url.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8)).substring(0, 12) + ".part");
-    downloader.download(a.name(), url, part);
-    String got = ArtifactCache.sha256(part);
+    String stem = a.name() + "-" + ArtifactCache.sha256(url.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 12);
+    Path part = cache.downloads().resolve(stem + ".part");
+    // a finished download that could not be converted (no memory, a full disk) is kept under this
+    // name, so that the next attempt converts it without downloading it again
+    Path done = cache.downloads().resolve(stem + ".download");
+    if (!Files.isRegularFile(done)) {
+      downloader.download(a.name(), url, part);
+      Files.move(part, done, StandardCopyOption.REPLACE_EXISTING);
+    }
+    String got = ArtifactCache.sha256(done);
+    Imported imported;
     try {
       checkPin(a, got, url.toString());
+      imported = convertAndCache(a, done, url.toString(), got);
     } catch (IllegalArgumentException e) {
-      Files.deleteIfExists(part);
+      // refused for its content: the next attempt downloads afresh
+      Files.deleteIfExists(done);
       throw e;
     }
-    try {
-      return convertAndCache(a, part, url.toString(), got);
-    } finally {
-      // a refused file is not resumed either: the next attempt starts afresh
-      Files.deleteIfExists(part);
-    }
+    Files.deleteIfExists(done);
+    return imported;
   }
 
   private static void checkPin(ZooArtifact a, String got, String source) {

@@ -275,6 +275,23 @@ class ZooDownloadTest {
   }
 
   @Test
+  void aFinishedDownloadThatCouldNotBeConvertedIsConvertedNextTimeWithoutTheNetwork(@TempDir Path dir) throws Exception {
+    ZooArtifact a = register("test_pre", PRE, ZooArtifact.Kind.PRETRAINED, 0, drive("pre"));
+    Path cache = dir.resolve("cache");
+    // a staging folder that cannot be created: the conversion fails after the download
+    Files.createDirectories(cache);
+    Files.writeString(cache.resolve("staging"), "in the way");
+    assertThrows(IOException.class, () -> zoo(cache).weights(a));
+    assertNull(new ArtifactCache(cache).imported("test_pre", a.fileName()));
+    Files.delete(cache.resolve("staging"));
+    server.stop(0);
+    Path w = zoo(cache).weights(a);
+    assertEquals(sha(files.get("pre")), new ArtifactCache(cache).imported("test_pre", a.fileName()).downloadedSha256());
+    assertEquals(w, zoo(cache).weights(a));
+    assertTrue(isEmpty(cache.resolve("downloads")), "the download is deleted once converted");
+  }
+
+  @Test
   void progressSaysBytesRateAndTimeLeft() {
     assertEquals("m: 1.0 MB of 4.0 MB (25%), 500,000 bytes/s, 0:06 left",
         Downloader.line("m", 0, 1_000_000, 4_000_000, 2_000_000_000L));
