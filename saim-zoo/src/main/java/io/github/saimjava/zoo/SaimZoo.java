@@ -250,7 +250,8 @@ public final class SaimZoo implements ZooResolver {
    * What {@link #pull} cached.
    *
    * @param entry the cache entry and its digests
-   * @param notes what a non-strict load of a pre-trained file will report (missing query stream...)
+   * @param notes what the conversion left out and what a non-strict load of a pre-trained file will
+   *     report (a missing query stream...)
    */
   public record Imported(ArtifactCache.Imported entry, List<String> notes) {}
 
@@ -348,8 +349,9 @@ public final class SaimZoo implements ZooResolver {
   private Imported convertAndCache(ZooArtifact a, Path file, String source, String downloadedSha) throws IOException {
     String kind = FileKind.of(file);
     if (kind.startsWith("html")) {
-      throw new IllegalArgumentException(file + " is an HTML page (" + kind.substring("html: ".length()) + "), not a checkpoint: "
-          + "download the file itself (a browser's confirmation page saved by mistake?); nothing was cached");
+      throw new IllegalArgumentException(file + " is an HTML page (" + kind.substring("html: ".length())
+          + "), not a checkpoint: download the file itself (a browser's confirmation page saved by mistake?); "
+          + "nothing was cached");
     }
     Path staging = cache.staging();
     Files.createDirectories(staging);
@@ -369,10 +371,11 @@ public final class SaimZoo implements ZooResolver {
     }
     Path out = Files.createTempFile(staging, a.name() + "-", ".safetensors");
     try {
-      Map<String, long[]> shapes = CheckpointImporter.load().convert(input, out, note -> { });
-      List<String> notes = ZooLayout.check(a, shapes, source);
+      List<String> notes = new ArrayList<>();
+      Map<String, long[]> shapes = CheckpointImporter.load().convert(input, out, notes::add);
+      notes.addAll(ZooLayout.check(a, shapes, source));
       ArtifactCache.Imported entry = cache.install(a.name(), a.fileName(), out, source, downloadedSha, Files.size(file));
-      return new Imported(entry, notes);
+      return new Imported(entry, List.copyOf(notes));
     } finally {
       Files.deleteIfExists(out);
       if (link != null) {
