@@ -4,10 +4,8 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,27 +14,29 @@ import java.nio.file.StandardOpenOption;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.time.Duration;
 import java.util.HexFormat;
 import java.util.Locale;
+import java.util.Properties;
 
 /**
- * A folder of verified artifact files, one per SHA-256. A file enters the cache only once its
- * digest matches: downloads go to {@code <name>.part} (resumed with an HTTP range request when the
- * server allows, restarted otherwise), are hashed, and are renamed into place; a mismatch deletes
- * the part file and leaves the cache as it was. Offline use needs nothing but the cached file.
+ * A folder of verified artifact files, one folder per SHA-256. A file enters the cache only once
+ * its digest matches: downloads go to {@code <name>.part} (resumed with an HTTP range request when
+ * the server allows, restarted otherwise; see {@link Downloader}), are hashed, and are renamed into
+ * place; a mismatch deletes the part file and leaves the cache as it was. Offline use needs nothing
+ * but the cached file.
+ *
+ * <p>Artifacts converted from a published checkpoint ({@link SaimZoo#pull}) are kept the same way
+ * under the digest of the converted file, with a record {@code zoo/<name>.digests} that holds the
+ * SHA-256 of what was downloaded and of what it was converted to ({@link Imported}).
  *
  * <p>The folder is {@code $SAIM_CACHE_DIR}, else the system property {@code saim.cache.dir}, else
  * {@code ~/.cache/saim-java}.
  */
 public final class ArtifactCache {
   private final Path dir;
-  private final HttpClient http;
 
   public ArtifactCache(Path dir) {
     this.dir = dir;
-    this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(20))
-        .followRedirects(HttpClient.Redirect.NORMAL).build();
   }
 
   /** The cache in its configured folder. */
@@ -58,49 +58,26 @@ public final class ArtifactCache {
   }
 
   /**
-   * The cached file, downloading it from {@code url} when absent.
+   * The cached file, downloading it from {@code url} when absent (progress on stderr).
    *
    * @throws IOException naming the URL when the download fails or the digest does not match, or
-   *     saying that the artifact is not cached and no URL is known (offline)
+   *     saying that the artifact is not cached and the host cannot be reached (offline)
    */
   public Path fetch(String fileName, String sha256, URI url) throws IOException {
+    return fetch(fileName, sha256, url, Downloader.fromSystemProperties(System.err::println));
+  }
+
+  Path fetch(String fileName, String sha256, URI url, Downloader downloader) throws IOException {
     Path target = location(fileName, sha256);
     if (Files.isRegularFile(target)) {
       return target;
     }
     Files.createDirectories(target.getParent());
     Path part = target.resolveSibling(fileName + ".part");
-    long have = Files.isRegularFile(part) ? Files.size(part) : 0;
-    HttpRequest.Builder req = HttpRequest.newBuilder(url).timeout(Duration.ofMinutes(30)).GET();
-    if (have > 0) {
-      req.header("Range", "bytes=" + have + "-");
-    }
-    HttpResponse<InputStream> resp;
     try {
-      resp = http.send(req.build(), HttpResponse.BodyHandlers.ofInputStream());
+      downloader.download(fileName, url, part);
     } catch (IOException e) {
-      throw new IOException("cannot download " + url + " (" + e.getMessage()
-          + "); the artifact is not in the cache " + dir + ": connect to the network or copy the file to "
-          + target, e);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IOException("interrupted while downloading " + url, e);
-    }
-    int status = resp.statusCode();
-    boolean append = status == 206 && have > 0;
-    if (status != 200 && status != 206) {
-      resp.body().close();
-      throw new IOException("cannot download " + url + ": HTTP " + status);
-    }
-    try (InputStream in = resp.body();
-        OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE,
-            append ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING,
-            StandardOpenOption.WRITE)) {
-      in.transferTo(out);
-    } catch (IOException e) {
-      throw new IOException("download of " + url + " was cut off after "
-          + (Files.isRegularFile(part) ? Files.size(part) : 0) + " bytes (" + e.getMessage()
-          + "); run again to resume it", e);
+      throw new IOException(e.getMessage() + " (" + fileName + " is not in the cache " + dir + ")", e);
     }
     String got = sha256(part);
     if (!got.equalsIgnoreCase(sha256)) {
@@ -142,14 +119,130 @@ public final class ArtifactCache {
     return Files.isRegularFile(target) ? target : null;
   }
 
+  /**
+   * An artifact converted into the cache from a downloaded or imported file, as its record
+   * {@code <cache>/zoo/<name>.digests} describes it.
+   *
+   * @param weights the converted safetensors file
+   * @param source where the file came from (URL or path)
+   * @param downloadedSha256 SHA-256 of the file as downloaded (or given to {@code saim zoo pull --from})
+   * @param downloadedBytes its size
+   * @param convertedSha256 SHA-256 of {@code weights}
+   * @param convertedBytes its size
+   */
+  public record Imported(Path weights, String source, String downloadedSha256, long downloadedBytes,
+      String convertedSha256, long convertedBytes) {}
+
+  /** The record of an imported artifact. */
+  Path record(String name) {
+    return dir.resolve("zoo").resolve(name + ".digests");
+  }
+
+  /** Where downloads of artifacts that are converted wait until complete. */
+  Path downloads() {
+    return dir.resolve("downloads");
+  }
+
+  /** Where conversions are written before they are installed. */
+  Path staging() {
+    return dir.resolve("staging");
+  }
+
+  /**
+   * The imported artifact {@code name}, or null when there is no record or its file is gone or has
+   * another size (then the artifact is obtained again).
+   *
+   * @throws IOException when the record cannot be read or is malformed (naming it)
+   */
+  public @org.jspecify.annotations.Nullable Imported imported(String name, String fileName) throws IOException {
+    Path r = record(name);
+    if (!Files.isRegularFile(r)) {
+      return null;
+    }
+    Properties p = new Properties();
+    try (var in = Files.newBufferedReader(r, StandardCharsets.UTF_8)) {
+      p.load(in);
+    }
+    String conv = p.getProperty("converted.sha256");
+    String down = p.getProperty("downloaded.sha256");
+    try {
+      long downBytes = Long.parseLong(p.getProperty("downloaded.bytes", "-1"));
+      long convBytes = Long.parseLong(p.getProperty("converted.bytes", "-1"));
+      if (conv == null || down == null || !conv.matches("[0-9a-f]{64}") || !down.matches("[0-9a-f]{64}")) {
+        throw new NumberFormatException("digests");
+      }
+      Path w = location(fileName, conv);
+      if (!Files.isRegularFile(w) || Files.size(w) != convBytes) {
+        return null;
+      }
+      return new Imported(w, p.getProperty("source", "?"), down, downBytes, conv, convBytes);
+    } catch (NumberFormatException e) {
+      throw new IOException("the cache record " + r + " is malformed (" + e.getMessage() + "): delete it and pull "
+          + name + " again", e);
+    }
+  }
+
+  /**
+   * Moves the converted file {@code converted} into the cache as {@code name} and records its
+   * digests. The weights enter a folder of their own digest first and the record is replaced
+   * atomically after, so a reader sees the previous entry or the new one, never a mix; the
+   * previous entry's weights are deleted once the record no longer names them.
+   */
+  Imported install(String name, String fileName, Path converted, String source, String downloadedSha256,
+      long downloadedBytes) throws IOException {
+    Imported before = imported(name, fileName);
+    String conv = sha256(converted);
+    long convBytes = Files.size(converted);
+    Path target = location(fileName, conv);
+    Files.createDirectories(target.getParent());
+    if (Files.isRegularFile(target) && Files.size(target) == convBytes && sha256(target).equals(conv)) {
+      Files.delete(converted);
+    } else {
+      install(converted, target);
+    }
+    String text = "# saim-zoo: " + name + " as cached. A pin -Dsaim.zoo." + name + ".sha256=... is compared with "
+        + "downloaded.sha256.\n"
+        + "source=" + escape(source) + "\n"
+        + "downloaded.sha256=" + downloadedSha256 + "\n"
+        + "downloaded.bytes=" + downloadedBytes + "\n"
+        + "converted.sha256=" + conv + "\n"
+        + "converted.bytes=" + convBytes + "\n";
+    Path r = record(name);
+    Files.createDirectories(r.getParent());
+    Path tmp = Files.createTempFile(r.getParent(), name, ".part");
+    try {
+      Files.writeString(tmp, text, StandardCharsets.UTF_8);
+      install(tmp, r);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+    if (before != null && !before.weights().equals(target)) {
+      Files.deleteIfExists(before.weights());
+    }
+    return new Imported(target, source, downloadedSha256, downloadedBytes, conv, convBytes);
+  }
+
+  private static String escape(String v) {
+    return v.replace("\\", "\\\\").replace("\n", " ").replace("\r", " ");
+  }
+
   private static void install(Path part, Path target) throws IOException {
     try (FileChannel ch = FileChannel.open(part, StandardOpenOption.WRITE)) {
       ch.force(true);
     }
     try {
-      Files.move(part, target, StandardCopyOption.ATOMIC_MOVE);
+      Files.move(part, target, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
     } catch (AtomicMoveNotSupportedException e) {
       Files.move(part, target, StandardCopyOption.REPLACE_EXISTING);
+    }
+  }
+
+  /** Hex SHA-256 of bytes. */
+  static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
     }
   }
 

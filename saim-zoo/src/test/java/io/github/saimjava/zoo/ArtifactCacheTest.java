@@ -119,7 +119,8 @@ class ArtifactCacheTest {
     server.stop(0);
     ArtifactCache cache = new ArtifactCache(dir);
     IOException e = assertThrows(IOException.class, () -> cache.fetch("w.safetensors", sha, url()));
-    assertTrue(e.getMessage().startsWith("cannot download " + url()), e.getMessage());
-    assertTrue(e.getMessage().contains("not in the cache"), e.getMessage());
+    assertTrue(e.getMessage().startsWith("cannot download w.safetensors (127.0.0.1 cannot be reached: "), e.getMessage());
+    assertTrue(e.getMessage().contains("download " + url() + " by hand"), e.getMessage());
+    assertTrue(e.getMessage().endsWith("(w.safetensors is not in the cache " + dir + ")"), e.getMessage());
   }
 }

@@ -96,10 +96,31 @@ class SaimZooTest {
   }
 
   @Test
-  void thePapersModelSaysHowToObtainIt() {
-    java.io.IOException e = assertThrows(java.io.IOException.class,
-        () -> SaimEncoder.builder().zoo("saim_vit_base_patch16_224").build());
-    assertTrue(e.getMessage().contains("saim convert"), e.getMessage());
-    assertTrue(e.getMessage().contains("-Dsaim.zoo.saim_vit_base_patch16_224.file="), e.getMessage());
+  void thePapersModelsComeFromTheAuthorsGoogleDriveLinks() {
+    assertEquals("https://drive.google.com/uc?export=download&id=1qdK8lwcJp0hE8v3NoKZ4LcqzGFOxq0Ra",
+        SaimZoo.artifacts().get("saim_vit_base_patch16_224").url().toString());
+    assertEquals("https://drive.google.com/uc?export=download&id=1-XjhgIY0uLDLH6U5lWZ3sbLcJqdeVhkr",
+        SaimZoo.artifacts().get("saim_vit_base_patch16_224_in1k_ft").url().toString());
+    assertEquals("https://drive.google.com/uc?export=download&id=1ZqK_2D7hEJcp7RsT1KQyokRWgh2kBbgn",
+        SaimZoo.artifacts().get("saim_vit_base_patch16_224_in1k_lin").url().toString());
+  }
+
+  @Test
+  void withoutNetworkThePapersModelSaysHowToImportItByHand(@TempDir Path dir) throws Exception {
+    int port;
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    System.setProperty("saim.cache.dir", dir.toString());
+    System.setProperty("saim.zoo.saim_vit_base_patch16_224.url", "http://127.0.0.1:" + port + "/x");
+    try {
+      java.io.IOException e = assertThrows(java.io.IOException.class,
+          () -> SaimEncoder.builder().zoo("saim_vit_base_patch16_224").build());
+      assertTrue(e.getMessage().endsWith("by hand (a browser works) and import it with "
+          + "`saim zoo pull saim_vit_base_patch16_224 --from FILE`"), e.getMessage());
+    } finally {
+      System.clearProperty("saim.cache.dir");
+      System.clearProperty("saim.zoo.saim_vit_base_patch16_224.url");
+    }
   }
 }
