@@ -11,7 +11,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
@@ -138,7 +137,7 @@ public final class SaimClassifier implements AutoCloseable {
 
   /**
    * Logits {@code [image][class]} of image files (JPEG or PNG), batched, in order; the files of a
-   * batch are decoded when it is computed.
+   * batch are decoded (in parallel) when it is computed.
    *
    * @throws IllegalArgumentException naming a file that cannot be decoded
    */
@@ -146,10 +145,8 @@ public final class SaimClassifier implements AutoCloseable {
     return guarded(() -> {
       float[][] out = new float[files.size()][];
       for (int i = 0; i < files.size(); i += batchSize) {
-        List<RawImage> chunk = new ArrayList<>();
-        for (Path p : files.subList(i, Math.min(files.size(), i + batchSize))) {
-          chunk.add(delegate.decode(p));
-        }
+        List<RawImage> chunk = files.subList(i, Math.min(files.size(), i + batchSize)).parallelStream()
+            .map(delegate::decode).toList();
         float[][] v = delegate.logits(chunk);
         System.arraycopy(v, 0, out, i, v.length);
       }
@@ -400,14 +397,5 @@ public final class SaimClassifier implements AutoCloseable {
       }
     }
 
-    /** The zoo name, if set. */
-    public Optional<String> zoo() {
-      return Optional.ofNullable(zoo);
-    }
-
-    /** The checkpoint, if set. */
-    public Optional<Path> checkpoint() {
-      return Optional.ofNullable(checkpoint);
-    }
   }
 }

@@ -126,6 +126,29 @@ class SaimClassifierTest {
   }
 
   @Test
+  void bfloat16OnTheCpuStaysCloseToFloat32() throws Exception {
+    List<RawImage> imgs = images();
+    try (SaimClassifier fp32 = tiny("finetune").device(ai.djl.Device.cpu()).build();
+        SaimClassifier bf16 = tiny("finetune").device(ai.djl.Device.cpu())
+            .precision(io.github.saimjava.api.Precision.BF16).build()) {
+      float[][] a = fp32.logits(imgs);
+      float[][] b = bf16.logits(imgs);
+      double num = 0;
+      double den = 0;
+      for (int i = 0; i < a.length; i++) {
+        for (int j = 0; j < a[i].length; j++) {
+          num += Math.pow(a[i][j] - b[i][j], 2);
+          den += Math.pow(a[i][j], 2);
+        }
+      }
+      double err = Math.sqrt(num / den);
+      System.out.printf(java.util.Locale.ROOT, "bf16 vs fp32 logits: relative error %.3g%n", err);
+      // bfloat16 keeps 8 significant bits: about 0.4% per rounding, a few roundings deep
+      assertTrue(err > 0 && err < 0.05, "relative error " + err);
+    }
+  }
+
+  @Test
   void useAfterCloseIsAClearError() throws Exception {
     SaimClassifier c = tiny("finetune").build();
     c.close();

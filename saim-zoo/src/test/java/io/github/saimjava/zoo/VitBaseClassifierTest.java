@@ -152,4 +152,20 @@ class VitBaseClassifierTest {
       org.junit.jupiter.api.Assertions.assertArrayEquals(direct, viaDjl, 1e-5f);
     }
   }
+
+  @Test
+  void theLinearProbedViTBIsAlsoAnEncoderWithTheClassToken() throws Exception {
+    Criteria<Image, float[]> criteria = Criteria.builder().setTypes(Image.class, float[].class)
+        .optGroupId(SaimZoo.GROUP_ID).optArtifactId(LIN).build();
+    float[] direct;
+    try (SaimEncoder e = SaimEncoder.builder().zoo(LIN).build()) {
+      direct = e.embed(RawImage.of(picture()));
+      assertTrue(e.loadNotes().stream().anyMatch(n -> n.contains("head.1.weight")), e.loadNotes().toString());
+    }
+    try (ZooModel<Image, float[]> model = criteria.loadModel(); Predictor<Image, float[]> p = model.newPredictor()) {
+      float[] viaDjl = p.predict(BufferedImageFactory.getInstance().fromImage(picture()));
+      assertEquals(768, viaDjl.length);
+      org.junit.jupiter.api.Assertions.assertArrayEquals(direct, viaDjl, 1e-5f);
+    }
+  }
 }
