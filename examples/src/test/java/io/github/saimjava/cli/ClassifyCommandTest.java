@@ -203,6 +203,26 @@ class ClassifyCommandTest {
   }
 
   @Test
+  void theZoosViTBClassifiesThroughTheCliWithImageNetNames() {
+    Path here = io.github.saimjava.examples.VitBaseFixture.install();
+    try {
+      CliTestSupport.Result r = CliTestSupport.run("classify", "--zoo", io.github.saimjava.examples.VitBaseFixture.FT,
+          "--data", here.resolve("cat.jpg").toString(), "--top", "3");
+      assertEquals(0, r.exitCode(), r.err());
+      List<String> lines = r.out().lines().toList();
+      assertEquals(1, lines.size(), r.out());
+      String[] cols = lines.get(0).split("\t");
+      assertEquals(4, cols.length, lines.get(0));
+      for (int i = 1; i < 4; i++) {
+        String label = cols[i].substring(cols[i].indexOf(' ') + 1);
+        assertTrue(io.github.saimjava.api.ImageNetClasses.names().contains(label), cols[i]);
+      }
+    } finally {
+      io.github.saimjava.examples.VitBaseFixture.uninstall();
+    }
+  }
+
+  @Test
   void wordNetFoldersAreLabelledByTheirImageNetIndex() {
     int[] idx = EvaluateCommand.classIndices(List.of("n01440764", "n01443537", "n15075141"), 1000, Path.of("val"));
     assertArrayEquals(new int[] {0, 1, 999}, idx);
