@@ -2,10 +2,18 @@ package io.github.saimjava.cli;
 
 import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
+import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
+import io.github.saimjava.api.spi.ZooResolver;
 import io.github.saimjava.data.ImageDataset;
 import io.github.saimjava.downstream.LinearProbe;
 import io.github.saimjava.io.AtomicFiles;
+import io.github.saimjava.io.HostTensor;
+import io.github.saimjava.io.SafeTensors;
+import io.github.saimjava.model.ModelCheckpoint;
+import io.github.saimjava.model.ReferenceConfig;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -32,7 +40,9 @@ import picocli.CommandLine.Spec;
       "BatchNorm without affine, linear head, LARS, cosine schedule. Data: --data DIR with train/ and val/ image folders, or DIR holding",
       "train-images-idx3-ubyte[.gz] and t10k-images-idx3-ubyte[.gz] with their labels; by default the",
       "embedded Fashion-MNIST subset (10,000 train / 2,000 test). Writes DIR/metrics.json; the last",
-      "line printed is 'top-1 <percent> top-5 <percent>'."
+      "line printed is 'top-1 <percent> top-5 <percent>'. --save-classifier FILE.safetensors also writes",
+      "the encoder and the trained probe in the reference's linear-probe layout, which saim classify,",
+      "saim evaluate and SaimClassifier load (class-token features of the last block only)."
     })
 final class LinprobeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -68,8 +78,26 @@ final class LinprobeCommand implements Callable<Integer> {
   @Option(names = "--output", paramLabel = "DIR", description = "Where metrics.json goes (default: ${DEFAULT-VALUE}).")
   Path output = Path.of("linprobe-output");
 
+  @Option(names = "--save-classifier", paramLabel = "FILE.safetensors",
+      description = "Also write encoder + probe as a linear-probe classifier (the reference's layout).")
+  Path saveClassifier;
+
   @Override
   public Integer call() throws Exception {
+    if (saveClassifier != null) {
+      if (source.weights.randomInit) {
+        throw new IllegalArgumentException("--save-classifier needs the encoder's weights: give --checkpoint or --zoo");
+      }
+      if (features.pooling() != SaimEncoder.Pooling.CLS) {
+        throw new IllegalArgumentException("--save-classifier needs --pooling cls (the reference's linear probe reads "
+            + "the class token), not " + features.pooling);
+      }
+      Path parent = saveClassifier.toAbsolutePath().getParent();
+      if (parent != null && !Files.isDirectory(parent)) {
+        throw new IllegalArgumentException("--save-classifier " + saveClassifier + ": the folder " + parent
+            + " does not exist");
+      }
+    }
     LabelledData d = LabelledData.open(data);
     ImageDataset train = d.train();
     ImageDataset val = d.val();
@@ -77,7 +105,13 @@ final class LinprobeCommand implements Callable<Integer> {
     SaimEncoder.Builder b = features.apply(source.builder(seed, threads));
     float[][] trainX;
     float[][] valX;
+    SaimConfig config;
     try (SaimEncoder encoder = b.build()) {
+      config = encoder.config();
+      if (saveClassifier != null && features.layer != null && features.layer != config.depth()) {
+        throw new IllegalArgumentException("--save-classifier needs the last block's features: --layer "
+            + features.layer + " is not the depth " + config.depth());
+      }
       encoder.loadNotes().forEach(n -> out.println("note: " + n));
       out.printf(Locale.ROOT, "extracting features: %s, %s%n", train.describe(), val.describe());
       out.flush();
@@ -106,6 +140,19 @@ final class LinprobeCommand implements Callable<Integer> {
     AtomicFiles.write(output.resolve("metrics.json"),
         (new GsonBuilder().setPrettyPrinting().create().toJson(m) + "\n").getBytes(StandardCharsets.UTF_8));
     out.printf(Locale.ROOT, "train loss %.4f, metrics in %s%n", r.trainLoss(), output.resolve("metrics.json"));
+    if (saveClassifier != null) {
+      Path weights = source.weights.zoo != null ? ZooResolver.find(source.weights.zoo).weights()
+          : source.weights.checkpoint;
+      Map<String, HostTensor> state = LinearProbe.classifierState(ModelCheckpoint.read(weights).weights(), r.head());
+      Map<String, String> meta = new LinkedHashMap<>();
+      meta.put("format", "saim-java-linprobe-classifier-1");
+      meta.put("config", ReferenceConfig.toJson(config).toString());
+      meta.put("source", source.describe(seed));
+      meta.put("top1", Double.toString(r.top1()));
+      meta.put("top5", Double.toString(r.top5()));
+      SafeTensors.write(saveClassifier, state, meta);
+      out.printf(Locale.ROOT, "linear-probe classifier (%d classes) in %s%n", classes, saveClassifier);
+    }
     out.printf(Locale.ROOT, "top-1 %.2f top-5 %.2f%n", r.top1(), r.top5());
     out.flush();
     return 0;

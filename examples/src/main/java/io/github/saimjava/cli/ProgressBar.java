@@ -42,6 +42,28 @@ final class ProgressBar {
     out.flush();
   }
 
+  /** Progress over a fixed number of images (evaluation): redrawn on a terminal, every {@code every} images otherwise. */
+  void onImages(long done, long total, double imagesPerSecond) {
+    if (!terminal && done % every != 0 && done != total) {
+      return;
+    }
+    int width = 24;
+    int filled = (int) (width * done / Math.max(1, total));
+    String bar = "#".repeat(filled) + "-".repeat(width - filled);
+    double eta = imagesPerSecond > 0 ? (total - done) / imagesPerSecond : Double.NaN;
+    String line = String.format(Locale.ROOT, "[%s] %d/%d images  %.1f img/s  ETA %s", bar, done, total,
+        imagesPerSecond, duration(eta));
+    if (terminal) {
+      out.print("\r" + line);
+      if (done == total) {
+        out.println();
+      }
+    } else {
+      out.println(line);
+    }
+    out.flush();
+  }
+
   void onEpoch(EpochEvent e) {
     if (terminal) {
       out.print("\r");

@@ -1,6 +1,10 @@
 package io.github.saimjava.downstream;
 
+import io.github.saimjava.io.HostTensor;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
@@ -43,8 +47,73 @@ public final class LinearProbe {
    * @param top1 validation top-1 accuracy in percent
    * @param top5 validation top-5 accuracy in percent
    * @param trainLoss mean cross-entropy of the last epoch
+   * @param head the trained BatchNorm statistics and linear layer
    */
-  public record Result(double top1, double top5, double trainLoss) {}
+  public record Result(double top1, double top5, double trainLoss, Head head) {}
+
+  /**
+   * The trained probe as the reference's linear-probe model holds it: {@code head.0}, a {@code
+   * BatchNorm1d(affine=False, eps=1e-6)} (running statistics, momentum 0.1, unbiased variance, as
+   * PyTorch keeps them), and {@code head.1}, the linear layer.
+   *
+   * @param weight K x D
+   * @param bias K
+   * @param runningMean D
+   * @param runningVar D
+   * @param batchesTracked training steps taken ({@code num_batches_tracked})
+   */
+  public record Head(float[][] weight, float[] bias, float[] runningMean, float[] runningVar, long batchesTracked) {
+    /** The head's tensors with the reference's names ({@code head.0.*}, {@code head.1.*}). */
+    public Map<String, HostTensor> stateDict() {
+      int k = weight.length;
+      int d = runningMean.length;
+      float[] w = new float[k * d];
+      for (int i = 0; i < k; i++) {
+        System.arraycopy(weight[i], 0, w, i * d, d);
+      }
+      Map<String, HostTensor> out = new LinkedHashMap<>();
+      out.put("head.0.running_mean", HostTensor.ofFloats(new long[] {d}, runningMean.clone()));
+      out.put("head.0.running_var", HostTensor.ofFloats(new long[] {d}, runningVar.clone()));
+      out.put("head.0.num_batches_tracked", HostTensor.ofLongs(new long[0], new long[] {batchesTracked}));
+      out.put("head.1.weight", HostTensor.ofFloats(new long[] {k, d}, w));
+      out.put("head.1.bias", HostTensor.ofFloats(new long[] {k}, bias.clone()));
+      return out;
+    }
+  }
+
+  /**
+   * A linear-probe classifier in the reference's layout ({@code main_linprobe.py}'s model, which
+   * {@code SaimClassifier} loads): the encoder tensors of {@code encoder} ({@code cls_token}, {@code
+   * pos_embed}, {@code patch_embed.*}, {@code blocks.*}, {@code norm.*}; the decoder and anything else
+   * left out) followed by {@code head}. The probe must have been trained on the class token after
+   * {@code norm} of the last block for the result to classify as it did.
+   *
+   * @throws IllegalArgumentException naming the first encoder tensor missing from {@code encoder}
+   */
+  public static Map<String, HostTensor> classifierState(Map<String, HostTensor> encoder, Head head) {
+    Map<String, HostTensor> out = new LinkedHashMap<>();
+    for (String k : List.of("cls_token", "pos_embed", "patch_embed.proj.weight", "patch_embed.proj.bias")) {
+      HostTensor t = encoder.get(k);
+      if (t == null) {
+        throw new IllegalArgumentException("the encoder's weights lack " + k);
+      }
+      out.put(k, t);
+    }
+    encoder.forEach((k, v) -> {
+      if (k.startsWith("blocks.")) {
+        out.put(k, v);
+      }
+    });
+    for (String k : List.of("norm.weight", "norm.bias")) {
+      HostTensor t = encoder.get(k);
+      if (t == null) {
+        throw new IllegalArgumentException("the encoder's weights lack " + k + " (the class token's final norm)");
+      }
+      out.put(k, t);
+    }
+    out.putAll(head.stateDict());
+    return out;
+  }
 
   /** Trains on {@code (trainX, trainY)} and evaluates on {@code (valX, valY)}; labels in {@code [0, classes)}. */
   public static Result run(float[][] trainX, int[] trainY, float[][] valX, int[] valY, int classes, Settings s) {
@@ -158,7 +227,22 @@ public final class LinearProbe {
       top1 += above == 0 ? 1 : 0;
       top5 += above < 5 ? 1 : 0;
     }
-    return new Result(100.0 * top1 / valX.length, 100.0 * top5 / valX.length, lastLoss);
+    float[][] wf = new float[classes][d];
+    float[] bf = new float[classes];
+    float[] mf = new float[d];
+    float[] vf = new float[d];
+    for (int k = 0; k < classes; k++) {
+      bf[k] = (float) b[k];
+      for (int j = 0; j < d; j++) {
+        wf[k][j] = (float) w[k][j];
+      }
+    }
+    for (int j = 0; j < d; j++) {
+      mf[j] = (float) runMean[j];
+      vf[j] = (float) runVar[j];
+    }
+    return new Result(100.0 * top1 / valX.length, 100.0 * top5 / valX.length, lastLoss,
+        new Head(wf, bf, mf, vf, (long) s.epochs() * stepsPerEpoch));
   }
 
   /** One LARS step of a 2-D parameter with momentum 0.9 and trust coefficient 0.001. */

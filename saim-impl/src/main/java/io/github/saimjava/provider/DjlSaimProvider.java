@@ -1,5 +1,6 @@
 package io.github.saimjava.provider;
 
+import io.github.saimjava.api.SaimClassifier;
 import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.api.TrainingSummary;
@@ -19,6 +20,11 @@ public final class DjlSaimProvider implements SaimProvider {
         trainer.config().channels(), trainer.augmentation(), trainer.seed(), trainer.loaderThreads(),
         trainer.skipBadImages());
     return new Pretrainer(trainer, loader).run();
+  }
+
+  @Override
+  public Classifier newClassifier(SaimClassifier.Spec spec) throws IOException {
+    return new DjlClassifier(spec);
   }
 
   @Override

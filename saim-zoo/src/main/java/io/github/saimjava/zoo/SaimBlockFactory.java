@@ -52,7 +52,8 @@ public final class SaimBlockFactory implements BlockFactory {
     if (!Files.isRegularFile(weights)) {
       throw new IOException(weights + " does not exist (named by " + modelPath.resolve("serving.properties") + ")");
     }
-    SaimEncoder encoder = SaimEncoder.builder().checkpoint(weights).config(artifact.config()).build();
+    SaimEncoder encoder = SaimEncoder.builder().checkpoint(weights).config(artifact.config())
+        .pooling(SaimModelZoo.Loader.pooling(artifact)).build();
     // the encoder owns its own native memory; tie its life to the model DJL hands to the user
     model.getNDManager().attachInternal(UUID.randomUUID().toString(), encoder);
     return new EncoderBlock(encoder);

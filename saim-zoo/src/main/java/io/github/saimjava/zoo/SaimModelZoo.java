@@ -2,6 +2,7 @@ package io.github.saimjava.zoo;
 
 import ai.djl.Application;
 import ai.djl.MalformedModelException;
+import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
 import ai.djl.repository.MRL;
 import ai.djl.repository.Repository;
@@ -12,6 +13,7 @@ import ai.djl.repository.zoo.ModelZoo;
 import ai.djl.repository.zoo.ZooModel;
 import ai.djl.repository.zoo.ZooProvider;
 import ai.djl.util.Progress;
+import io.github.saimjava.api.SaimClassifier;
 import io.github.saimjava.api.SaimEncoder;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -21,9 +23,11 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * SAIM encoders as a DJL model zoo: {@code Criteria.builder().setTypes(Image.class, float[].class)
+ * SAIM models as a DJL model zoo: {@code Criteria.builder().setTypes(Image.class, float[].class)
  * .optGroupId(SaimZoo.GROUP_ID).optArtifactId(name)} loads a {@link ZooModel} from images to
- * feature vectors.
+ * feature vectors (every artifact; a fine-tuned classifier's encoder with mean pooling through its
+ * {@code fc_norm}), and {@code setTypes(Image.class, Classifications.class)} a classifier (the
+ * fine-tuned and linear-probed artifacts).
  */
 public final class SaimModelZoo extends ModelZoo {
   private static final Repository REPO = Repository.newInstance("saim-zoo",
@@ -96,12 +100,24 @@ public final class SaimModelZoo extends ModelZoo {
     @SuppressWarnings("unchecked")
     public <I, O> ZooModel<I, O> loadModel(Criteria<I, O> criteria)
         throws IOException, ModelNotFoundException, MalformedModelException {
-      if (criteria.getInputClass() != Image.class || criteria.getOutputClass() != float[].class) {
-        throw new ModelNotFoundException(artifact.name() + " maps Image to float[], not "
-            + criteria.getInputClass().getSimpleName() + " to " + criteria.getOutputClass().getSimpleName());
+      boolean classifier = artifact.kind() != ZooArtifact.Kind.PRETRAINED;
+      if (criteria.getInputClass() == Image.class && criteria.getOutputClass() == Classifications.class
+          && classifier) {
+        SaimClassifier c = SaimClassifier.builder().zoo(artifact.name()).build();
+        return (ZooModel<I, O>) (ZooModel<?, ?>) c.toZooModel();
       }
-      SaimEncoder encoder = SaimEncoder.builder().zoo(artifact.name()).build();
+      if (criteria.getInputClass() != Image.class || criteria.getOutputClass() != float[].class) {
+        throw new ModelNotFoundException(artifact.name() + " maps Image to float[]"
+            + (classifier ? " or Classifications" : "") + ", not " + criteria.getInputClass().getSimpleName()
+            + " to " + criteria.getOutputClass().getSimpleName());
+      }
+      SaimEncoder encoder = SaimEncoder.builder().zoo(artifact.name()).pooling(pooling(artifact)).build();
       return (ZooModel<I, O>) (ZooModel<?, ?>) encoder.toZooModel();
+    }
+
+    /** A fine-tuned (global-pool) model has {@code fc_norm} and no final norm: its features are the pooled mean. */
+    static SaimEncoder.Pooling pooling(ZooArtifact a) {
+      return a.kind() == ZooArtifact.Kind.FINETUNED ? SaimEncoder.Pooling.MEAN : SaimEncoder.Pooling.CLS;
     }
 
     @Override

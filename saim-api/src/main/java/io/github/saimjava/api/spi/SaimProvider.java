@@ -1,6 +1,7 @@
 package io.github.saimjava.api.spi;
 
 import io.github.saimjava.api.RawImage;
+import io.github.saimjava.api.SaimClassifier;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.api.SaimTrainer;
@@ -20,6 +21,44 @@ public interface SaimProvider {
 
   /** Builds the encoder {@code spec} describes. */
   Encoder newEncoder(SaimEncoder.Builder spec) throws IOException;
+
+  /** Builds and strictly loads the classifier {@code spec} describes. */
+  Classifier newClassifier(SaimClassifier.Spec spec) throws IOException;
+
+  /** A classifier implementation; {@link SaimClassifier} batches, labels and delegates to it. */
+  interface Classifier extends AutoCloseable {
+    /** The encoder's architecture. */
+    SaimConfig config();
+
+    /** The head kind the checkpoint holds. */
+    SaimClassifier.Head head();
+
+    /** Number of classes K. */
+    int numClasses();
+
+    /** What loading reported, one line each. */
+    List<String> loadNotes();
+
+    /** Logits {@code [image][class]} after the evaluation transform. Must be safe to call from several threads. */
+    float[][] logits(List<RawImage> images);
+
+    /** Decodes an image file as Pillow's {@code convert('RGB')} sees it, naming the file on failure. */
+    RawImage decode(Path file);
+
+    /** A DJL predictor from images to classifications over {@code labels}; one per thread. */
+    ai.djl.inference.Predictor<ai.djl.modality.cv.Image, ai.djl.modality.Classifications> newPredictor(
+        List<String> labels, int topK);
+
+    /** The classifier as a DJL model; closing it frees the classifier. */
+    ai.djl.Model djlModel();
+
+    /** The DJL translator from images to classifications over {@code labels} for {@link #djlModel()}. */
+    ai.djl.translate.Translator<ai.djl.modality.cv.Image, ai.djl.modality.Classifications> translator(
+        List<String> labels, int topK);
+
+    @Override
+    void close();
+  }
 
   /** An encoder implementation; {@link SaimEncoder} batches and delegates to it. */
   interface Encoder extends AutoCloseable {

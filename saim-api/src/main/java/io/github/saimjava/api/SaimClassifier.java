@@ -1,0 +1,401 @@
+package io.github.saimjava.api;
+
+import ai.djl.Device;
+import ai.djl.modality.Classifications;
+import ai.djl.modality.cv.Image;
+import io.github.saimjava.api.spi.SaimProvider;
+import io.github.saimjava.api.spi.ZooResolver;
+import java.awt.image.BufferedImage;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * An image classifier on a SAIM encoder, as the reference's {@code models_vit.VisionTransformer}
+ * evaluates one: a fine-tuned model ({@link Head#GLOBAL_POOL}: mean of the patch tokens, {@code
+ * fc_norm}, {@code head}) or a linear-probed one ({@link Head#CLASS_TOKEN_BATCH_NORM}: class token,
+ * {@code norm}, {@code BatchNorm1d(affine=False)} with its running statistics, {@code head.1}).
+ * The head kind follows from the checkpoint's tensor names and the number of classes from the
+ * head's shape; the weights must fit the architecture exactly (a strict load).
+ *
+ * <p>Images are preprocessed with the reference's evaluation transform: the shorter side resized to
+ * {@code int(size / 0.875)} with Pillow's bicubic filter on the 8-bit image, a centre crop of the
+ * model's size, ImageNet normalisation; grayscale is replicated to RGB and alpha dropped, as
+ * Pillow's {@code convert('RGB')} does.
+ *
+ * <p>Labels: the ImageNet-1K names ({@link ImageNetClasses}) for a head of 1000 classes, the names
+ * given to {@link Builder#labels} when there are any, else {@code "class <i>"}.
+ *
+ * <p>Thread-safe: one classifier may serve several threads at once. Holds native memory: close it;
+ * any use after {@link #close()} throws {@link IllegalStateException}.
+ */
+public final class SaimClassifier implements AutoCloseable {
+  /** How the encoder's tokens reach the linear classifier, named by the tensors that hold it. */
+  public enum Head {
+    /** Mean of the patch tokens, then {@code fc_norm} and {@code head} (the reference's fine-tuning default). */
+    GLOBAL_POOL,
+    /** The class token after {@code norm}, then {@code head} (fine-tuning with {@code --cls_token}). */
+    CLASS_TOKEN,
+    /**
+     * The class token after {@code norm}, then {@code head.0} ({@code BatchNorm1d(affine=False, eps=1e-6)},
+     * its running statistics) and the linear {@code head.1}: the reference's linear probe.
+     */
+    CLASS_TOKEN_BATCH_NORM
+  }
+
+  /**
+   * One of the top-k answers for an image.
+   *
+   * @param index the class index
+   * @param label the class name
+   * @param probability the softmax of the logits at {@code index}
+   */
+  public record Prediction(int index, String label, double probability) {}
+
+  /**
+   * What {@link Builder#build()} hands to the implementation: the builder's settings, resolved
+   * (a zoo name becomes its weights file and architecture) and immutable.
+   *
+   * @param checkpoint the weights file (safetensors or a PyTorch {@code .pth})
+   * @param config the architecture, or null to take the one the file records
+   * @param device where to compute, or null for the engine's default device
+   * @param precision the number format of the matrix multiplies
+   * @param threads engine threads
+   * @param source how the weights were named, for messages ({@code zoo:NAME} or the path)
+   */
+  public record Spec(Path checkpoint, @Nullable SaimConfig config, @Nullable Device device, Precision precision,
+      int threads, String source) {
+    /** Checks the values. */
+    public Spec {
+      Objects.requireNonNull(checkpoint, "checkpoint");
+      Objects.requireNonNull(precision, "precision");
+      Objects.requireNonNull(source, "source");
+      Checks.check(threads > 0, "threads (%s) must be positive", threads);
+    }
+  }
+
+  private final SaimProvider.Classifier delegate;
+  private final int batchSize;
+  private final int topK;
+  private final List<String> labels;
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  private boolean closed;
+
+  private SaimClassifier(SaimProvider.Classifier delegate, int batchSize, int topK, List<String> labels) {
+    this.delegate = delegate;
+    this.batchSize = batchSize;
+    this.topK = topK;
+    this.labels = labels;
+  }
+
+  /** A builder; give it {@link Builder#zoo} or {@link Builder#checkpoint}. */
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** The encoder's architecture. */
+  public SaimConfig config() {
+    return guarded(delegate::config);
+  }
+
+  /** The head kind read from the checkpoint. */
+  public Head head() {
+    return guarded(delegate::head);
+  }
+
+  /** Number of classes K (the head's output size). */
+  public int numClasses() {
+    return guarded(delegate::numClasses);
+  }
+
+  /** The K class names in class-index order. */
+  public List<String> labels() {
+    return guarded(() -> labels);
+  }
+
+  /** How many answers {@link #classify(List)} gives per image. */
+  public int topK() {
+    return topK;
+  }
+
+  /** Logits {@code [image][class]} of images, batched, in order. */
+  public float[][] logits(List<RawImage> images) {
+    return guarded(() -> {
+      float[][] out = new float[images.size()][];
+      for (int i = 0; i < images.size(); i += batchSize) {
+        float[][] v = delegate.logits(images.subList(i, Math.min(images.size(), i + batchSize)));
+        System.arraycopy(v, 0, out, i, v.length);
+      }
+      return out;
+    });
+  }
+
+  /**
+   * Logits {@code [image][class]} of image files (JPEG or PNG), batched, in order; the files of a
+   * batch are decoded (in parallel) when it is computed.
+   *
+   * @throws IllegalArgumentException naming a file that cannot be decoded
+   */
+  public float[][] logitsOfFiles(List<Path> files) {
+    return guarded(() -> {
+      float[][] out = new float[files.size()][];
+      for (int i = 0; i < files.size(); i += batchSize) {
+        List<RawImage> chunk = files.subList(i, Math.min(files.size(), i + batchSize)).parallelStream()
+            .map(delegate::decode).toList();
+        float[][] v = delegate.logits(chunk);
+        System.arraycopy(v, 0, out, i, v.length);
+      }
+      return out;
+    });
+  }
+
+  /** The top-{@link #topK()} classes of each image, most probable first. */
+  public List<List<Prediction>> classify(List<RawImage> images) {
+    return top(logits(images));
+  }
+
+  /** The top-{@link #topK()} classes of one image, most probable first. */
+  public List<Prediction> classify(RawImage image) {
+    return classify(List.of(image)).get(0);
+  }
+
+  /** The top-{@link #topK()} classes of each AWT image, most probable first. */
+  public List<List<Prediction>> classifyBufferedImages(List<BufferedImage> images) {
+    return classify(images.stream().map(RawImage::of).toList());
+  }
+
+  /** The top-{@link #topK()} classes of each DJL image, most probable first. */
+  public List<List<Prediction>> classifyImages(List<Image> images) {
+    return classify(images.stream().map(RawImage::of).toList());
+  }
+
+  /**
+   * The top-{@link #topK()} classes of each image file, most probable first.
+   *
+   * @throws IllegalArgumentException naming a file that cannot be decoded
+   */
+  public List<List<Prediction>> classifyFiles(List<Path> files) {
+    return top(logitsOfFiles(files));
+  }
+
+  /**
+   * The {@code k} most probable classes of each row of logits, most probable first (ties: lower
+   * index first), with softmax probabilities computed in double precision.
+   */
+  public List<List<Prediction>> top(float[][] logits, int k) {
+    List<String> names = labels();
+    List<List<Prediction>> out = new ArrayList<>(logits.length);
+    for (float[] z : logits) {
+      double[] p = softmax(z);
+      Integer[] order = new Integer[z.length];
+      for (int j = 0; j < order.length; j++) {
+        order[j] = j;
+      }
+      java.util.Arrays.sort(order, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
+      List<Prediction> row = new ArrayList<>();
+      for (int j = 0; j < Math.min(k, z.length); j++) {
+        row.add(new Prediction(order[j], names.get(order[j]), p[order[j]]));
+      }
+      out.add(List.copyOf(row));
+    }
+    return out;
+  }
+
+  private List<List<Prediction>> top(float[][] logits) {
+    return top(logits, topK);
+  }
+
+  /** {@code exp(z - max) / sum}, in double precision. */
+  static double[] softmax(float[] z) {
+    double max = Double.NEGATIVE_INFINITY;
+    for (float v : z) {
+      max = Math.max(max, v);
+    }
+    double[] p = new double[z.length];
+    double sum = 0;
+    for (int j = 0; j < z.length; j++) {
+      p[j] = Math.exp(z[j] - max);
+      sum += p[j];
+    }
+    for (int j = 0; j < z.length; j++) {
+      p[j] /= sum;
+    }
+    return p;
+  }
+
+  /**
+   * A DJL {@link ai.djl.inference.Predictor} from {@link Image} to {@link Classifications} (every
+   * class with its probability; {@code topK} as configured), for code written against DJL's
+   * inference API. Predictors are not thread-safe: use one per thread; close each, and close them
+   * before this classifier.
+   */
+  public ai.djl.inference.Predictor<Image, Classifications> newPredictor() {
+    return guarded(() -> delegate.newPredictor(labels, topK));
+  }
+
+  /**
+   * This classifier as a DJL {@link ai.djl.repository.zoo.ZooModel} from {@link Image} to
+   * {@link Classifications}; closing the returned model frees this classifier's weights too.
+   */
+  public ai.djl.repository.zoo.ZooModel<Image, Classifications> toZooModel() {
+    return guarded(() -> new ai.djl.repository.zoo.ZooModel<>(delegate.djlModel(), delegate.translator(labels, topK)));
+  }
+
+  /** What loading the weights reported, one line each (empty for a clean load). */
+  public List<String> loadNotes() {
+    return guarded(delegate::loadNotes);
+  }
+
+  /** Frees the weights' native memory; waits for calls in progress. Closing twice does nothing. */
+  @Override
+  public void close() {
+    lock.writeLock().lock();
+    try {
+      if (!closed) {
+        closed = true;
+        delegate.close();
+      }
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  private <T> T guarded(Supplier<T> call) {
+    lock.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("this SaimClassifier is closed");
+      }
+      return call.get();
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** Builds a {@link SaimClassifier} from a zoo name or a checkpoint file. */
+  public static final class Builder {
+    private @Nullable String zoo;
+    private @Nullable Path checkpoint;
+    private @Nullable SaimConfig config;
+    private @Nullable Device device;
+    private Precision precision = Precision.FP32;
+    private int batchSize = 32;
+    private int topK = 5;
+    private @Nullable List<String> labels;
+    private int threads = Runtime.getRuntime().availableProcessors();
+
+    private Builder() {}
+
+    /** A classifier of the zoo by name, e.g. {@code saim_vit_base_patch16_224_in1k_ft} (needs saim-zoo). */
+    public Builder zoo(@Nullable String name) {
+      zoo = name;
+      return this;
+    }
+
+    /** Weights: a classifier saved by the reference ({@code .pth}) or by this project ({@code .safetensors}). */
+    public Builder checkpoint(@Nullable Path file) {
+      checkpoint = file;
+      return this;
+    }
+
+    /**
+     * The encoder's architecture, needed for a file that records none (a reference {@code .pth});
+     * given with a zoo name, it replaces the zoo's.
+     */
+    public Builder config(@Nullable SaimConfig v) {
+      config = v;
+      return this;
+    }
+
+    /** Where to compute (default: the engine's default device). */
+    public Builder device(@Nullable Device v) {
+      device = v;
+      return this;
+    }
+
+    /** The number format of the matrix multiplies (default {@link Precision#FP32}, the reference's). */
+    public Builder precision(Precision v) {
+      precision = Objects.requireNonNull(v, "precision");
+      return this;
+    }
+
+    /** Images per forward pass (default 32). */
+    public Builder batchSize(int v) {
+      batchSize = v;
+      return this;
+    }
+
+    /** Answers per image from {@link SaimClassifier#classify(List)} and the DJL predictor (default 5). */
+    public Builder topK(int v) {
+      topK = v;
+      return this;
+    }
+
+    /** Class names in class-index order, one per class of the head (default: see the class comment). */
+    public Builder labels(@Nullable List<String> v) {
+      labels = v == null ? null : List.copyOf(v);
+      return this;
+    }
+
+    /** Engine threads (default: all cores). */
+    public Builder threads(int v) {
+      threads = v;
+      return this;
+    }
+
+    /**
+     * Resolves the weights, loads them strictly and builds.
+     *
+     * @throws IllegalArgumentException naming what is wrong: no or two weight sources, a setting
+     *     out of range, a file that is not a classifier or does not fit the architecture, labels
+     *     that do not match the number of classes
+     * @throws IOException when the weights cannot be read (or, for a zoo name, obtained)
+     */
+    public SaimClassifier build() throws IOException {
+      Checks.check(batchSize > 0, "batch size (%s) must be positive", batchSize);
+      Checks.check(topK > 0, "top k (%s) must be positive", topK);
+      Checks.check(zoo == null || checkpoint == null, "give a zoo name or a checkpoint, not both");
+      Checks.check(zoo != null || checkpoint != null, "a classifier needs a zoo name or a checkpoint");
+      Path file;
+      SaimConfig arch = config;
+      String source;
+      if (zoo != null) {
+        ZooResolver.Resolved r = ZooResolver.find(zoo);
+        file = r.weights();
+        arch = arch != null ? arch : r.config();
+        source = "zoo:" + zoo;
+      } else {
+        file = Objects.requireNonNull(checkpoint);
+        source = file.toString();
+      }
+      Spec spec = new Spec(file, arch, device, precision, threads, source);
+      SaimProvider.Classifier c = SaimProvider.load().newClassifier(spec);
+      try {
+        int k = c.numClasses();
+        List<String> names;
+        if (labels != null) {
+          Checks.check(labels.size() == k, "%s labels given for a head of %s classes (%s)", labels.size(), k, source);
+          names = labels;
+        } else if (k == ImageNetClasses.COUNT) {
+          names = ImageNetClasses.names();
+        } else {
+          List<String> n = new ArrayList<>(k);
+          for (int i = 0; i < k; i++) {
+            n.add("class " + i);
+          }
+          names = List.copyOf(n);
+        }
+        return new SaimClassifier(c, batchSize, topK, names);
+      } catch (RuntimeException e) {
+        c.close();
+        throw e;
+      }
+    }
+
+  }
+}
