@@ -311,7 +311,11 @@ public final class SaimTrainer {
       return this;
     }
 
-    /** Stop after this many optimiser steps (0: run all epochs). */
+    /**
+     * Stop after this many optimiser steps (0: run all epochs). The learning-rate schedule is still
+     * laid out over all {@link #epochs}, so the run stops wherever the schedule is (a smoke test, a
+     * budget cut); for a shorter training, lower the epochs instead.
+     */
     public Builder maxSteps(long v) {
       maxSteps = v;
       return this;
