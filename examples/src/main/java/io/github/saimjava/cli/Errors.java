@@ -3,15 +3,28 @@ package io.github.saimjava.cli;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
+import java.util.Map;
 import picocli.CommandLine;
 
 /**
  * Turns the errors a user can fix (bad input, missing files) into one line on stderr and exit
  * code 2; anything else is a bug and keeps its stack trace.
+ *
+ * <p>The library words its advice in its own terms (the builder's settings); where such advice
+ * means one of this program's options, {@link #inFlagTerms} names the option instead.
  */
 final class Errors implements CommandLine.IExecutionExceptionHandler {
   /** Exit code for input the program refuses. */
   static final int BAD_INPUT = 2;
+
+  /** The library's advice (exact phrases of saim-impl's messages) and the same advice in flags. */
+  private static final Map<String, String> FLAGS = Map.of(
+      "use a smaller batch size", "use a smaller --batch-size",
+      "or a new output folder", "or a new --output folder",
+      "choose another output folder", "choose another --output",
+      "Lower the base learning rate (blr) or clip the gradients (clipGrad).", "Lower --blr or enable --clip-grad.",
+      "give the architecture (a SaimConfig)", "give the architecture (--model, --img-size, ...)",
+      "use mean pooling (Pooling.MEAN)", "use mean pooling (--pooling mean)");
 
   @Override
   public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult pr) {
@@ -22,9 +35,18 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
     }
     if (e instanceof IllegalArgumentException || e instanceof IOException
         || e instanceof IllegalStateException) {
-      cl.getErr().println("saim: error: " + e.getMessage());
+      cl.getErr().println("saim: error: " + inFlagTerms(String.valueOf(e.getMessage())));
       return BAD_INPUT;
     }
     throw new RuntimeException(ex);
+  }
+
+  /** {@code message} with the library's advice replaced by the option that carries it out. */
+  static String inFlagTerms(String message) {
+    String m = message;
+    for (Map.Entry<String, String> e : FLAGS.entrySet()) {
+      m = m.replace(e.getKey(), e.getValue());
+    }
+    return m;
   }
 }

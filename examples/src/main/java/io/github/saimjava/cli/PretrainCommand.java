@@ -34,7 +34,7 @@ import picocli.CommandLine.Spec;
 final class PretrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--data", paramLabel = "PATH", description = "Image folder (class sub-folders) or IDX images file.")
+  @Option(names = "--data", paramLabel = "PATH", description = "Image folder (JPEG/PNG at any depth; class sub-folders optional) or IDX images file.")
   Path data;
 
   @picocli.CommandLine.Mixin ModelOptions modelOptions = new ModelOptions();
@@ -209,6 +209,10 @@ final class PretrainCommand implements Callable<Integer> {
         : deviceList.size() + " (" + deviceList + "), " + batchSize / deviceList.size() + " images each per micro-batch");
     out.flush();
     TrainingSummary s = trainer.fit();
+    if (s.alreadyFinished()) {
+      out.printf(Locale.ROOT, "nothing left to do: %s already holds a finished run of %d steps "
+          + "(use another --output, or --no-auto-resume to train again); its figures:%n", output, s.steps());
+    }
     out.printf(Locale.ROOT, "done: %d steps, %d images, final loss %.4f, %.1f s, %.2f images/s%s%n",
         s.steps(), s.images(), s.finalLoss(), s.seconds(), s.imagesPerSecond(),
         s.resumedFromStep() > 0 ? " (resumed from step " + s.resumedFromStep() + ")" : "");

@@ -43,6 +43,7 @@ public final class SaimEncoder implements AutoCloseable {
 
   private final SaimProvider.Encoder delegate;
   private final int batchSize;
+  private volatile boolean closed;
 
   private SaimEncoder(SaimProvider.Encoder delegate, int batchSize) {
     this.delegate = delegate;
@@ -70,6 +71,7 @@ public final class SaimEncoder implements AutoCloseable {
 
   /** Embeds images, batched; one vector per image, in order. */
   public float[][] embed(List<RawImage> images) {
+    ensureOpen();
     float[][] out = new float[images.size()][];
     for (int i = 0; i < images.size(); i += batchSize) {
       List<RawImage> chunk = images.subList(i, Math.min(images.size(), i + batchSize));
@@ -86,6 +88,7 @@ public final class SaimEncoder implements AutoCloseable {
    * not matter here.
    */
   public float[][][] embedEveryLayer(List<RawImage> images) {
+    ensureOpen();
     int depth = delegate.config().depth();
     float[][][] out = new float[depth][images.size()][];
     for (int i = 0; i < images.size(); i += batchSize) {
@@ -123,6 +126,7 @@ public final class SaimEncoder implements AutoCloseable {
    * @throws IllegalArgumentException naming a file that cannot be decoded
    */
   public float[][] embedFiles(List<Path> files) {
+    ensureOpen();
     float[][] out = new float[files.size()][];
     for (int i = 0; i < files.size(); i += batchSize) {
       List<RawImage> chunk = new ArrayList<>();
@@ -141,6 +145,7 @@ public final class SaimEncoder implements AutoCloseable {
    * close each, and close them before this encoder.
    */
   public ai.djl.inference.Predictor<Image, float[]> newPredictor() {
+    ensureOpen();
     return delegate.newPredictor();
   }
 
@@ -149,13 +154,31 @@ public final class SaimEncoder implements AutoCloseable {
    * vector; closing the returned model closes this encoder too.
    */
   public ai.djl.repository.zoo.ZooModel<Image, float[]> toZooModel() {
+    ensureOpen();
     return new ai.djl.repository.zoo.ZooModel<>(delegate.djlModel(), delegate.translator());
   }
 
-  /** Frees the weights' native memory. */
+  /**
+   * Frees the weights' native memory; closing twice is harmless. Embedding afterwards is an
+   * {@link IllegalStateException}.
+   */
   @Override
   public void close() {
+    closed = true;
     delegate.close();
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw closedError(delegate.config());
+    }
+  }
+
+  /** The error for an encoder used after {@link #close()}. */
+  public static IllegalStateException closedError(SaimConfig config) {
+    return new IllegalStateException("this SaimEncoder (width " + config.width() + ", depth " + config.depth()
+        + ", " + config.imageSize() + " px) was closed: its weights are freed; use it only inside its "
+        + "try-with-resources block (Kotlin: use {}), or build a new one");
   }
 
   /** Builds a {@link SaimEncoder}: from a checkpoint, or from a configuration with random initialisation. */

@@ -296,7 +296,11 @@ public final class SaimTrainer {
       return this;
     }
 
-    /** An image folder (class sub-folders) or an IDX images file; null for the embedded data. */
+    /**
+     * The images to pre-train on: a folder of JPEG/PNG images (at any depth; class sub-folders are
+     * allowed but not needed, labels are not used), or an IDX images file; null for the embedded
+     * Fashion-MNIST subset.
+     */
     public Builder data(@Nullable Path v) {
       data = v;
       return this;
@@ -307,7 +311,11 @@ public final class SaimTrainer {
       return this;
     }
 
-    /** Stop after this many optimiser steps (0: run all epochs). */
+    /**
+     * Stop after this many optimiser steps (0: run all epochs). The learning-rate schedule is still
+     * laid out over all {@link #epochs}, so the run stops wherever the schedule is (a smoke test, a
+     * budget cut); for a shorter training, lower the epochs instead.
+     */
     public Builder maxSteps(long v) {
       maxSteps = v;
       return this;

@@ -41,6 +41,21 @@ public final class Datasets {
         + "<root>/<class>/<image>.jpg|jpeg|png, or an IDX images file such as train-images-idx3-ubyte.gz)");
   }
 
+  /**
+   * The images to pre-train on at {@code path}, or the embedded Fashion-MNIST training subset when
+   * null: as {@link #open(Path)}, except that a folder needs no class sub-folders (see {@link
+   * ImageFolderDataset#openUnlabelled}), since pre-training uses no labels.
+   *
+   * @throws IllegalArgumentException naming the path when it is missing, empty or not valid data
+   * @throws IOException when it cannot be read
+   */
+  public static ImageDataset openUnlabelled(@Nullable Path path) throws IOException {
+    if (path != null && Files.isDirectory(path)) {
+      return ImageFolderDataset.openUnlabelled(path, false);
+    }
+    return open(path, false);
+  }
+
   /** The first 10,000 Fashion-MNIST training images with labels, embedded in this jar. */
   public static IdxDataset embeddedTrain() {
     return EmbeddedFashionMnist.train();

@@ -113,6 +113,46 @@ public final class ImageFolderDataset implements ImageDataset {
     return new ImageFolderDataset(root, List.copyOf(files), labels, List.copyOf(classes), skipBadImages);
   }
 
+  /**
+   * Scans {@code root} where no labels are needed (pre-training): a folder with class sub-folders
+   * and no images of its own reads exactly as {@link #open(Path, boolean)} reads it; any other
+   * folder is a plain folder of images, every image under it at any depth (links followed, names
+   * starting with a dot ignored) sorted by its path relative to {@code root}, all in one class
+   * named after the folder.
+   *
+   * @throws IllegalArgumentException when the folder is missing or holds no images, saying what is
+   *     expected
+   * @throws IOException when the folder cannot be listed
+   */
+  public static ImageFolderDataset openUnlabelled(Path root, boolean skipBadImages) throws IOException {
+    if (!Files.isDirectory(root)) {
+      return open(root, skipBadImages);
+    }
+    boolean imagesAtTop;
+    boolean subFolders;
+    try (Stream<Path> s = Files.list(root)) {
+      List<Path> entries = s.filter(p -> !hidden(p)).toList();
+      imagesAtTop = entries.stream().anyMatch(p -> hasImageExtension(p) && Files.isRegularFile(p));
+      subFolders = entries.stream().anyMatch(Files::isDirectory);
+    }
+    if (subFolders && !imagesAtTop) {
+      return open(root, skipBadImages);
+    }
+    List<Path> images;
+    try (Stream<Path> s = Files.walk(root, FileVisitOption.FOLLOW_LINKS)) {
+      images = s.filter(p -> isImage(root, p) && Files.isRegularFile(p))
+          .sorted((a, b) -> root.relativize(a).toString().compareTo(root.relativize(b).toString()))
+          .toList();
+    }
+    if (images.isEmpty()) {
+      throw new IllegalArgumentException(root + ": no images found (expected .jpg, .jpeg or .png files "
+          + "in the folder or its sub-folders)");
+    }
+    Path name = root.toAbsolutePath().normalize().getFileName();
+    return new ImageFolderDataset(root, images, new int[images.size()],
+        List.of(name == null ? root.toString() : name.toString()), skipBadImages);
+  }
+
   private static boolean hidden(Path p) {
     Path name = p.getFileName();
     return name != null && name.toString().startsWith(".");

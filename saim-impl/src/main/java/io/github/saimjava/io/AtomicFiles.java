@@ -73,7 +73,7 @@ public final class AtomicFiles {
       throw new IOException("cannot create the output folder " + dir + ": " + e.getMessage(), e);
     }
     if (!Files.isWritable(dir)) {
-      throw new IOException("the output folder " + dir + " is not writable: choose another --output");
+      throw new IOException("the output folder " + dir + " is not writable: choose another output folder");
     }
     try (var files = Files.list(dir)) {
       for (Path f : (Iterable<Path>) files::iterator) {

@@ -57,7 +57,7 @@ public record ModelCheckpoint(Path file, Map<String, HostTensor> weights, @Nulla
       return given;
     }
     if (config == null) {
-      throw new IllegalArgumentException(file + " holds no model configuration: give one (--model, --img-size, ...)");
+      throw new IllegalArgumentException(file + " holds no model configuration: give the architecture (a SaimConfig)");
     }
     return config;
   }

@@ -2,8 +2,10 @@ package io.github.saimjava.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
 import io.github.saimjava.io.HostTensor;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -39,6 +41,16 @@ public final class Tensors {
     ByteBuffer b = ByteBuffer.allocateDirect(f.data().remaining()).order(ByteOrder.nativeOrder());
     b.asFloatBuffer().put(f.data().order(ByteOrder.LITTLE_ENDIAN).asFloatBuffer());
     b.rewind();
-    target.set(b);
+    // Not target.set(b): DJL runs that under libtorch's deprecated AutoNonVariableTypeMode, which
+    // prints a deprecation warning on stderr (once per process, at every user's first load). An
+    // indexed put of the whole array writes the same bits (-0.0 and NaN included) silently; it runs
+    // outside autograd, as any copy into a parameter must.
+    boolean gradMode = JniUtils.isGradMode();
+    JniUtils.setGradMode(false);
+    try (NDArray source = target.getManager().create(b, target.getShape(), DataType.FLOAT32)) {
+      target.set(new NDIndex("..."), source);
+    } finally {
+      JniUtils.setGradMode(gradMode);
+    }
   }
 }

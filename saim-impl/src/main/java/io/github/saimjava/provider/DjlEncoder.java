@@ -97,7 +97,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
       if (globalPoolModel && pooling != SaimEncoder.Pooling.MEAN) {
         djlModel.close();
         throw new IllegalArgumentException(spec.checkpoint().get() + " is a fine-tuned global-pool model "
-            + "(fc_norm, no final norm): use mean pooling (--pooling mean)");
+            + "(fc_norm, no final norm): use mean pooling (Pooling.MEAN)");
       }
       for (String m : r.missing()) {
         if (isDecoder(m) || m.equals("pos_embed") || (globalPoolModel && m.startsWith("norm."))) {
@@ -165,6 +165,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
 
   @Override
   public float[][] embed(List<RawImage> images) {
+    ensureOpen();
     try (NDManager step = manager.newSubManager()) {
       return rows(features(pixels(step, images)), images.size());
     }
@@ -172,6 +173,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
 
   @Override
   public float[][][] embedEveryLayer(List<RawImage> images) {
+    ensureOpen();
     try (NDManager step = manager.newSubManager()) {
       List<NDArray> perBlock = featuresPerBlock(pixels(step, images), model.config().depth());
       float[][][] out = new float[perBlock.size()][][];
@@ -274,6 +276,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
 
   @Override
   public ai.djl.inference.Predictor<ai.djl.modality.cv.Image, float[]> newPredictor() {
+    ensureOpen();
     return djlModel.newPredictor(new EncoderTranslator(this));
   }
 
@@ -290,6 +293,13 @@ final class DjlEncoder implements SaimProvider.Encoder {
   @Override
   public void close() {
     djlModel.close();
+  }
+
+  /** Closed directly or through the DJL model ({@code toZooModel().close()}): say so, not DJL's bare message. */
+  void ensureOpen() {
+    if (!manager.isOpen()) {
+      throw SaimEncoder.closedError(model.config());
+    }
   }
 
   @Override

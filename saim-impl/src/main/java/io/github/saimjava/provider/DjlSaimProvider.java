@@ -15,7 +15,7 @@ import java.io.IOException;
 public final class DjlSaimProvider implements SaimProvider {
   @Override
   public TrainingSummary fit(SaimTrainer trainer) throws IOException {
-    ImageDataset data = Datasets.open(trainer.data().orElse(null));
+    ImageDataset data = Datasets.openUnlabelled(trainer.data().orElse(null));
     BatchLoader loader = new BatchLoader(data, trainer.batchSize(), trainer.config().imageSize(),
         trainer.config().channels(), trainer.augmentation(), trainer.seed(), trainer.loaderThreads(),
         trainer.skipBadImages());

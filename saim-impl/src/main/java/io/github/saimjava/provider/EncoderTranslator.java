@@ -24,6 +24,7 @@ final class EncoderTranslator implements Translator<Image, float[]> {
 
   @Override
   public NDList processInput(TranslatorContext ctx, Image input) {
+    encoder.ensureOpen();
     SaimConfig c = encoder.config();
     RawImage r = RawImage.of(input);
     float[] px = Transforms.centreCrop(DecodedImage.of(r),

@@ -93,7 +93,7 @@ public final class Pretrainer {
     int stepsPerEpoch = stepsPerEpoch(data.size(), t.batchSize(), t.accumIter());
     if (stepsPerEpoch == 0) {
       throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "batch size %d x accum iter %d is larger than the dataset (%d images in %s): use a smaller --batch-size",
+          "batch size %d x accum iter %d is larger than the dataset (%d images in %s): use a smaller batch size",
           t.batchSize(), t.accumIter(), data.size(), data.describe()));
     }
     long totalSteps = (long) stepsPerEpoch * t.epochs();
@@ -116,6 +116,9 @@ public final class Pretrainer {
         DataParallel parallel = new DataParallel(model, devices, engine)) {
       Map<String, NDArray> params = model.parameters().trainable();
       long step = resumeIfAsked(model, opt, params, runConfig);
+      if (step > 0 && step >= totalSteps) {
+        return alreadyFinished(model, step, runConfig);
+      }
       parallel.broadcast();
       LOG.info("training on {} device(s): {}", devices.size(), devices);
       AtomicFiles.write(out.resolve(CONFIG), (gson.newBuilder().setPrettyPrinting().create()
@@ -210,6 +213,46 @@ public final class Pretrainer {
   }
 
   /**
+   * A run that the checkpoint shows finished (its step count reached): nothing is trained, and the
+   * summary holds the figures of the session that finished it, read from the metrics log (NaN when
+   * the log is gone). The final weights are written only if they are missing.
+   */
+  private TrainingSummary alreadyFinished(SaimModel model, long step, JsonObject runConfig) throws IOException {
+    Path out = t.outputDir();
+    Path finalWeights = out.resolve(FINAL);
+    if (!Files.isRegularFile(finalWeights)) {
+      writeWeights(finalWeights, model, step, runConfig);
+    }
+    double loss = Double.NaN;
+    double seconds = Double.NaN;
+    double imagesPerSecond = Double.NaN;
+    Path metrics = out.resolve(METRICS);
+    if (Files.isRegularFile(metrics)) {
+      long best = -1;
+      for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
+        try {
+          JsonObject o = JsonParser.parseString(line).getAsJsonObject();
+          if (o.has("step") && "step".equals(o.get("type").getAsString())) {
+            long s = o.get("step").getAsLong();
+            if (s <= step && s > best) {
+              best = s;
+              loss = o.get("loss").getAsDouble();
+              seconds = o.get("time_s").getAsDouble();
+              imagesPerSecond = o.get("images_per_s").getAsDouble();
+            }
+          }
+        } catch (RuntimeException e) {
+          // a line cut short by a kill: skip it
+        }
+      }
+    }
+    LOG.info("nothing left to do: {} already holds a finished run of {} steps (final loss {}); "
+        + "to train again, use another output folder or turn auto-resume off", out, step, loss);
+    return new TrainingSummary(step, step * t.effectiveBatchSize(), loss, seconds, imagesPerSecond,
+        finalWeights, step);
+  }
+
+  /**
    * The configured devices, or the engine's default one.
    *
    * @throws IllegalArgumentException naming a GPU the engine does not see
@@ -232,9 +275,12 @@ public final class Pretrainer {
     Path ckpt = t.outputDir().resolve(CHECKPOINT);
     String kept = Files.exists(ckpt) ? "the last good checkpoint " + ckpt + " is intact" : "no checkpoint was written yet";
     return new TrainingDivergedException(String.format(Locale.ROOT,
-        "loss is %s at step %d (epoch %.3f); training stopped and %s. Lower --blr or enable --clip-grad.",
+        "loss is %s at step %d (epoch %.3f); training stopped and %s. " + LOWER_LR_OR_CLIP,
         value, step + 1, epoch, kept));
   }
+
+  /** The advice after a diverged step, in the builder's terms (the command line maps it to its flags). */
+  public static final String LOWER_LR_OR_CLIP = "Lower the base learning rate (blr) or clip the gradients (clipGrad).";
 
   /** Scales all gradients by max/(norm + 1e-6) when their global L2 norm exceeds {@code max}, as PyTorch's clip_grad_norm_. */
   public static double clipGradients(Map<String, NDArray> params, double max) {
@@ -342,7 +388,7 @@ public final class Pretrainer {
     if (mismatch != null) {
       throw new IllegalArgumentException("resume checkpoint " + ckpt
           + " is from another configuration (" + mismatch
-          + "): use the same settings, or a new --output folder");
+          + "): use the same settings, or a new output folder");
     }
     Map<String, HostTensor> weights = new LinkedHashMap<>();
     Map<String, HostTensor> optim = new LinkedHashMap<>();

@@ -38,7 +38,8 @@ public interface ZooResolver {
       known.addAll(r.names());
     }
     throw new IllegalArgumentException(known.isEmpty()
-        ? "no model zoo on the class path: add io.github.saimjava:saim-zoo to use --zoo " + name
+        ? "no model zoo on the class path: add io.github.saimjava:saim-zoo (runtime scope) to use the zoo model "
+            + name
         : "unknown zoo model '" + name + "' (known: " + String.join(", ", known) + ")");
   }
 }
