@@ -25,12 +25,12 @@ public final class Permutation implements AutoCloseable {
     this.queryMask = queryMask;
   }
 
-  /** The noise {@code u}, {@code N x L} float32: patch {@code k} is predicted in ascending {@code u_k}. */
+  /** {@return the noise {@code u}, {@code N x L} float32: patch {@code k} is predicted in ascending {@code u_k}} */
   public NDArray noise() {
     return noise;
   }
 
-  /** The prediction order, {@code N x L} int64: entry {@code [n, t]} is the patch predicted {@code t}-th. */
+  /** {@return the prediction order, {@code N x L} int64: entry {@code [n, t]} is the patch predicted {@code t}-th} */
   public NDArray order() {
     return order;
   }
@@ -39,6 +39,8 @@ public final class Permutation implements AutoCloseable {
    * The content-stream mask, {@code N x 1 x (L+1) x (L+1)} float32, 0 where attention is allowed
    * and {@code -inf} elsewhere: patch i sees patch j iff {@code u_j <= u_i}; every row sees the
    * class token; the class token sees only itself.
+   *
+   * @return the content-stream mask
    */
   public NDArray contentMask() {
     return contentMask;
@@ -47,17 +49,19 @@ public final class Permutation implements AutoCloseable {
   /**
    * The query-stream mask, same shape and values as {@link #contentMask()} except that patch i
    * sees patch j iff {@code u_j < u_i} (strictly earlier: never itself).
+   *
+   * @return the query-stream mask
    */
   public NDArray queryMask() {
     return queryMask;
   }
 
-  /** Images in the batch N. */
+  /** {@return the number of images in the batch, N} */
   public int batchSize() {
     return (int) noise.getShape().get(0);
   }
 
-  /** Patches per image L. */
+  /** {@return the number of patches per image, L} */
   public int numPatches() {
     return (int) noise.getShape().get(1);
   }

@@ -49,29 +49,41 @@ public final class PermutationSampler {
     this.position = new AtomicLong(b.start);
   }
 
-  /** A builder for {@code numPatches} patches per image (stochastic with seed 0 unless told otherwise). */
+  /**
+   * A builder for {@code numPatches} patches per image (stochastic with seed 0 unless told otherwise).
+   *
+   * @param numPatches patches per image, L (positive)
+   * @return a new builder
+   */
   public static Builder builder(int numPatches) {
     return new Builder(numPatches);
   }
 
+  /** {@return how orders are drawn: stochastic, raster or given} */
   public Kind kind() {
     return kind;
   }
 
+  /** {@return the number of patches per image, L} */
   public int numPatches() {
     return numPatches;
   }
 
+  /** {@return the seed of stochastic orders (0 for the other kinds unless set)} */
   public long seed() {
     return seed;
   }
 
-  /** How many images {@link #sample(NDManager, int)} has drawn so far (the next image's key). */
+  /** {@return how many images {@link #sample(NDManager, int)} has drawn so far (the next image's key)} */
   public long position() {
     return position.get();
   }
 
-  /** Sets the next image's key, e.g. to resume a run. */
+  /**
+   * Sets the next image's key, e.g. to resume a run.
+   *
+   * @param newPosition the key of the next image {@link #sample(NDManager, int)} draws (non-negative)
+   */
   public void seek(long newPosition) {
     Checks.check(newPosition >= 0, "position (%s) must be non-negative", newPosition);
     position.set(newPosition);
@@ -79,6 +91,9 @@ public final class PermutationSampler {
 
   /**
    * The noise {@code u} of the image with key {@code imageKey}: L distinct floats in [0, 1).
+   *
+   * @param imageKey the image's key (its position in the stream, or a dataset index)
+   * @return the L values; patch {@code k} is predicted in ascending {@code u[k]}
    */
   public float[] noise(long imageKey) {
     float[] u = new float[numPatches];
@@ -120,7 +135,13 @@ public final class PermutationSampler {
     }
   }
 
-  /** Samples the next {@code batchSize} images of the stream, on {@code manager}'s device. */
+  /**
+   * Samples the next {@code batchSize} images of the stream, on {@code manager}'s device.
+   *
+   * @param manager where the arrays are created; the result owns a sub-manager of it
+   * @param batchSize images to draw (positive)
+   * @return their orders and masks; close it to free them
+   */
   public Permutation sample(NDManager manager, int batchSize) {
     Checks.check(batchSize > 0, "batch size (%s) must be positive", batchSize);
     long first = position.getAndAdd(batchSize);
@@ -131,7 +152,13 @@ public final class PermutationSampler {
     return sample(manager, keys);
   }
 
-  /** Samples the orders of the images with the given keys (e.g. their dataset indices), in that order. */
+  /**
+   * Samples the orders of the images with the given keys (e.g. their dataset indices), in that order.
+   *
+   * @param manager where the arrays are created; the result owns a sub-manager of it
+   * @param imageKeys one key per image (at least one)
+   * @return their orders and masks; close it to free them
+   */
   public Permutation sample(NDManager manager, long... imageKeys) {
     Checks.check(imageKeys.length > 0, "at least one image key is needed");
     float[] all = new float[imageKeys.length * numPatches];
@@ -151,6 +178,9 @@ public final class PermutationSampler {
   /**
    * The permutation defined by explicit noise {@code u} ({@code N x L}), exactly as the reference
    * computes its masks from its own noise. The result owns copies; {@code noise} is not consumed.
+   *
+   * @param noise {@code N x L} values, ranked per row to give each image's order
+   * @return the orders and masks; close it to free them
    */
   public static Permutation fromNoise(NDArray noise) {
     Shape s = noise.getShape();
@@ -216,14 +246,23 @@ public final class PermutationSampler {
       this.numPatches = numPatches;
     }
 
-    /** Independent random orders per image, reproducible from {@code seed}. */
+    /**
+     * Independent random orders per image, reproducible from {@code seed}.
+     *
+     * @param seed the seed; an image's order is a pure function of it and the image's key
+     * @return this builder
+     */
     public Builder stochastic(long seed) {
       this.kind = Kind.STOCHASTIC;
       this.seed = seed;
       return this;
     }
 
-    /** Row-major order for every image. */
+    /**
+     * Row-major order for every image.
+     *
+     * @return this builder
+     */
     public Builder raster() {
       this.kind = Kind.RASTER;
       return this;
@@ -232,6 +271,8 @@ public final class PermutationSampler {
     /**
      * Caller-given orders: each a permutation of {@code 0..L-1} listing patches in prediction order.
      *
+     * @param orders one or more orders; image {@code key} takes order {@code key mod orders.length}
+     * @return this builder
      * @throws IllegalArgumentException naming the order and the patch at fault
      */
     public Builder given(int[]... orders) {
@@ -245,13 +286,19 @@ public final class PermutationSampler {
       return this;
     }
 
-    /** The key of the first image {@link #sample(NDManager, int)} draws (default 0). */
+    /**
+     * The key of the first image {@link #sample(NDManager, int)} draws (default 0).
+     *
+     * @param position the first key (non-negative)
+     * @return this builder
+     */
     public Builder startAt(long position) {
       Checks.check(position >= 0, "position (%s) must be non-negative", position);
       this.start = position;
       return this;
     }
 
+    /** {@return the sampler} */
     public PermutationSampler build() {
       return new PermutationSampler(this);
     }

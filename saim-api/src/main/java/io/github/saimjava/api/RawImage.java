@@ -16,6 +16,14 @@ import java.awt.image.BufferedImage;
  * @param pixels {@code height * width * channels} unsigned bytes
  */
 public record RawImage(int width, int height, int channels, byte[] pixels) {
+  /**
+   * Checks the size, the channel count and that {@code pixels} holds exactly one image of that size.
+   *
+   * @param width pixels per row (positive)
+   * @param height rows (positive)
+   * @param channels 1 (grayscale) or 3 (RGB)
+   * @param pixels {@code height * width * channels} unsigned bytes
+   */
   public RawImage {
     Checks.check(width > 0 && height > 0, "image size %sx%s must be positive", width, height);
     Checks.check(channels == 1 || channels == 3, "channels (%s) must be 1 or 3", channels);
@@ -23,7 +31,12 @@ public record RawImage(int width, int height, int channels, byte[] pixels) {
         "%sx%sx%s image needs %s bytes, got %s", width, height, channels, width * height * channels, pixels.length);
   }
 
-  /** The RGB pixels of {@code img} (alpha dropped), or its gray values for an 8-bit gray image. */
+  /**
+   * The RGB pixels of {@code img} (alpha dropped), or its gray values for an 8-bit gray image.
+   *
+   * @param img any AWT image
+   * @return a copy of its pixels, 3 channels (1 for {@code TYPE_BYTE_GRAY})
+   */
   public static RawImage of(BufferedImage img) {
     int w = img.getWidth();
     int h = img.getHeight();
@@ -46,7 +59,12 @@ public record RawImage(int width, int height, int channels, byte[] pixels) {
     return new RawImage(w, h, 3, px);
   }
 
-  /** The pixels of a DJL image, as RGB. */
+  /**
+   * The pixels of a DJL image, as RGB.
+   *
+   * @param image any DJL image
+   * @return a copy of its pixels, 3 channels
+   */
   public static RawImage of(Image image) {
     if (image.getWrappedImage() instanceof BufferedImage b) {
       return of(b);

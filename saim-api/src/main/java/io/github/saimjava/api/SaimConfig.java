@@ -49,27 +49,27 @@ public final class SaimConfig {
     this.layerNormEps = b.layerNormEps;
   }
 
-  /** A builder with the ViT-Base preset's values. */
+  /** {@return a builder with the ViT-Base preset's values} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** ViT-Ti/16: width 192, depth 12, 3 heads. */
+  /** {@return ViT-Ti/16: width 192, depth 12, 3 heads} */
   public static SaimConfig vitTiny() {
     return builder().width(192).depth(12).heads(3).queryDepth(12).build();
   }
 
-  /** ViT-S/16: width 384, depth 12, 6 heads. */
+  /** {@return ViT-S/16: width 384, depth 12, 6 heads} */
   public static SaimConfig vitSmall() {
     return builder().width(384).depth(12).heads(6).queryDepth(12).build();
   }
 
-  /** ViT-B/16: width 768, depth 12, 12 heads (the paper's main model). */
+  /** {@return ViT-B/16: width 768, depth 12, 12 heads (the paper's main model)} */
   public static SaimConfig vitBase() {
     return builder().build();
   }
 
-  /** ViT-L/16: width 1024, depth 24, 16 heads, 12 query blocks (the reference's default). */
+  /** {@return ViT-L/16: width 1024, depth 24, 16 heads, 12 query blocks (the reference's default)} */
   public static SaimConfig vitLarge() {
     return builder().width(1024).depth(24).heads(16).queryDepth(12).build();
   }
@@ -77,6 +77,8 @@ public final class SaimConfig {
   /**
    * The preset called {@code name}: {@code tiny}, {@code small}, {@code base} or {@code large}.
    *
+   * @param name the preset's name, any case ({@code vit-tiny} and {@code vit_tiny} also work)
+   * @return the preset
    * @throws IllegalArgumentException naming the value when it is none of these
    */
   public static SaimConfig preset(String name) {
@@ -90,115 +92,117 @@ public final class SaimConfig {
     };
   }
 
-  /** A builder holding this configuration's values. */
+  /** {@return a builder holding this configuration's values} */
   public Builder toBuilder() {
     return new Builder(this);
   }
 
-  /** Input image height and width in pixels (square images). */
+  /** {@return the input image height and width in pixels (square images)} */
   public int imageSize() {
     return imageSize;
   }
 
-  /** Input channels. */
+  /** {@return the number of input channels} */
   public int channels() {
     return channels;
   }
 
-  /** Patch height and width in pixels. */
+  /** {@return the patch height and width in pixels} */
   public int patchSize() {
     return patchSize;
   }
 
-  /** Token width D. */
+  /** {@return the token width D} */
   public int width() {
     return width;
   }
 
-  /** Encoder blocks. */
+  /** {@return the number of encoder blocks} */
   public int depth() {
     return depth;
   }
 
-  /** Attention heads. */
+  /** {@return the number of attention heads} */
   public int heads() {
     return heads;
   }
 
-  /** MLP hidden width as a multiple of D. */
+  /** {@return the MLP hidden width as a multiple of D} */
   public double mlpRatio() {
     return mlpRatio;
   }
 
-  /** MLP hidden width: {@code (int) (width * mlpRatio)}. */
+  /** {@return the MLP hidden width: {@code (int) (width * mlpRatio)}} */
   public int mlpHidden() {
     return (int) (width * mlpRatio);
   }
 
-  /** Query (decoder) blocks; divides {@link #depth()}. */
+  /** {@return the number of query (decoder) blocks; divides {@link #depth()}} */
   public int queryDepth() {
     return queryDepth;
   }
 
-  /** Whether query block j is encoder block j (same parameters). */
+  /** {@return whether query block j is encoder block j (same parameters)} */
   public boolean shareWeight() {
     return shareWeight;
   }
 
+  /** {@return the prediction head on top of the query stream} */
   public HeadType headType() {
     return headType;
   }
 
+  /** {@return the loss between prediction and target} */
   public LossType loss() {
     return loss;
   }
 
-  /** Whether each target patch is normalised by its own mean and unbiased variance. */
+  /** {@return whether each target patch is normalised by its own mean and unbiased variance} */
   public boolean normPixLoss() {
     return normPixLoss;
   }
 
-  /** Gaussian blur kernel size for the target, 0 for no blur. */
+  /** {@return the Gaussian blur kernel size for the target, 0 for no blur} */
   public int blurKernel() {
     return blurKernel;
   }
 
-  /** Gaussian blur sigma (meaningful when {@link #blurKernel()} is positive). */
+  /** {@return the Gaussian blur sigma (meaningful when {@link #blurKernel()} is positive)} */
   public double blurSigma() {
     return blurSigma;
   }
 
-  /** Whether the target is blurred. */
+  /** {@return whether the target is blurred} */
   public boolean blurred() {
     return blurKernel > 0;
   }
 
-  /** Highest stochastic-depth rate (reached by the last encoder block). */
+  /** {@return the highest stochastic-depth rate (reached by the last encoder block)} */
   public double dropPathRate() {
     return dropPathRate;
   }
 
-  /** LayerNorm epsilon. */
+  /** {@return the LayerNorm epsilon} */
   public double layerNormEps() {
     return layerNormEps;
   }
 
-  /** Patches per side: imageSize / patchSize. */
+  /** {@return the number of patches per side: imageSize / patchSize} */
   public int gridSize() {
     return imageSize / patchSize;
   }
 
-  /** Patches per image L. */
+  /** {@return the number of patches per image, L} */
   public int numPatches() {
     return gridSize() * gridSize();
   }
 
-  /** Values per patch p*p*C, the width of the prediction and the target. */
+  /** {@return the number of values per patch, p*p*C, the width of the prediction and the target} */
   public int patchDim() {
     return patchSize * patchSize * channels;
   }
 
-  /** Encoder blocks per query block: depth / queryDepth. */
+  /** {@return the number of encoder blocks per query block: depth / queryDepth} */
   public int queryStep() {
     return depth / queryDepth;
   }
@@ -274,85 +278,178 @@ public final class SaimConfig {
       layerNormEps = c.layerNormEps;
     }
 
+    /**
+     * Sets {@link SaimConfig#imageSize()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder imageSize(int v) {
       imageSize = v;
       return this;
     }
 
+    /**
+     * Sets {@link SaimConfig#channels()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder channels(int v) {
       channels = v;
       return this;
     }
 
+    /**
+     * Sets {@link SaimConfig#patchSize()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder patchSize(int v) {
       patchSize = v;
       return this;
     }
 
-    /** Token width D (the reference's {@code embed_dim}). */
+    /**
+     * Token width D (the reference's {@code embed_dim}).
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder width(int v) {
       width = v;
       return this;
     }
 
+    /**
+     * Sets {@link SaimConfig#depth()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder depth(int v) {
       depth = v;
       return this;
     }
 
+    /**
+     * Sets {@link SaimConfig#heads()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder heads(int v) {
       heads = v;
       return this;
     }
 
+    /**
+     * Sets {@link SaimConfig#mlpRatio()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder mlpRatio(double v) {
       mlpRatio = v;
       return this;
     }
 
+    /**
+     * Sets {@link SaimConfig#queryDepth()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder queryDepth(int v) {
       queryDepth = v;
       return this;
     }
 
+    /**
+     * Sets {@link SaimConfig#shareWeight()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder shareWeight(boolean v) {
       shareWeight = v;
       return this;
     }
 
+    /**
+     * Sets {@link SaimConfig#headType()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder headType(HeadType v) {
       headType = Objects.requireNonNull(v, "headType");
       return this;
     }
 
+    /**
+     * Sets {@link SaimConfig#loss()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder loss(LossType v) {
       loss = Objects.requireNonNull(v, "loss");
       return this;
     }
 
+    /**
+     * Sets {@link SaimConfig#normPixLoss()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder normPixLoss(boolean v) {
       normPixLoss = v;
       return this;
     }
 
-    /** Gaussian blur of the target: kernel size (0 disables the blur) and sigma. */
+    /**
+     * Gaussian blur of the target: kernel size (0 disables the blur) and sigma.
+     *
+     * @param kernel the kernel size, or 0 for no blur
+     * @param sigma the standard deviation in pixels (positive when the kernel is)
+     * @return this builder
+     */
     public Builder blur(int kernel, double sigma) {
       blurKernel = kernel;
       blurSigma = sigma;
       return this;
     }
 
-    /** Disables the target blur. */
+    /**
+     * Disables the target blur.
+     *
+     * @return this builder
+     */
     public Builder noBlur() {
       blurKernel = 0;
       return this;
     }
 
+    /**
+     * Sets {@link SaimConfig#dropPathRate()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder dropPathRate(double v) {
       dropPathRate = v;
       return this;
     }
 
+    /**
+     * Sets {@link SaimConfig#layerNormEps()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder layerNormEps(double v) {
       layerNormEps = v;
       return this;
@@ -361,6 +458,7 @@ public final class SaimConfig {
     /**
      * Validates and builds.
      *
+     * @return the configuration
      * @throws IllegalArgumentException naming the first invalid value
      */
     public SaimConfig build() {

@@ -50,26 +50,32 @@ public final class SaimEncoder implements AutoCloseable {
     this.batchSize = batchSize;
   }
 
+  /** {@return a new builder: give it a checkpoint, a zoo name or a configuration and a seed} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** The model's configuration. */
+  /** {@return the model's configuration} */
   public SaimConfig config() {
     return delegate.config();
   }
 
-  /** Length of the vectors. */
+  /** {@return the length of the vectors} */
   public int dimension() {
     return delegate.dimension();
   }
 
-  /** What loading the weights reported (what was ignored or missing), one line each. */
+  /** {@return what loading the weights reported (what was ignored or missing), one line each} */
   public List<String> loadNotes() {
     return delegate.loadNotes();
   }
 
-  /** Embeds images, batched; one vector per image, in order. */
+  /**
+   * Embeds images, batched; one vector per image, in order.
+   *
+   * @param images the images
+   * @return one vector of {@link #dimension()} floats per image
+   */
   public float[][] embed(List<RawImage> images) {
     ensureOpen();
     float[][] out = new float[images.size()][];
@@ -86,6 +92,9 @@ public final class SaimEncoder implements AutoCloseable {
    * image in order, the vector {@link #embed(List)} would give with {@code layer(k)} (same pooling
    * and L2 normalisation), for {@code k} in 1..depth. The configured {@link Builder#layer(int)} does
    * not matter here.
+   *
+   * @param images the images
+   * @return the vectors, indexed by block (from 0 for block 1), image and dimension
    */
   public float[][][] embedEveryLayer(List<RawImage> images) {
     ensureOpen();
@@ -101,19 +110,34 @@ public final class SaimEncoder implements AutoCloseable {
     return out;
   }
 
-  /** Embeds one image. */
+  /**
+   * Embeds one image.
+   *
+   * @param image the image
+   * @return its vector
+   */
   public float[] embed(RawImage image) {
     return embed(List.of(image))[0];
   }
 
-  /** Embeds AWT images. */
+  /**
+   * Embeds AWT images.
+   *
+   * @param images the images
+   * @return one vector per image, in order
+   */
   public float[][] embedBufferedImages(List<BufferedImage> images) {
     List<RawImage> raw = new ArrayList<>();
     images.forEach(b -> raw.add(RawImage.of(b)));
     return embed(raw);
   }
 
-  /** Embeds DJL images. */
+  /**
+   * Embeds DJL images.
+   *
+   * @param images the images
+   * @return one vector per image, in order
+   */
   public float[][] embedImages(List<Image> images) {
     List<RawImage> raw = new ArrayList<>();
     images.forEach(b -> raw.add(RawImage.of(b)));
@@ -123,6 +147,8 @@ public final class SaimEncoder implements AutoCloseable {
   /**
    * Embeds image files (JPEG or PNG).
    *
+   * @param files the files
+   * @return one vector per file, in order
    * @throws IllegalArgumentException naming a file that cannot be decoded
    */
   public float[][] embedFiles(List<Path> files) {
@@ -143,6 +169,8 @@ public final class SaimEncoder implements AutoCloseable {
    * A DJL {@link ai.djl.inference.Predictor} from {@link Image} to feature vector, for code written
    * against DJL's inference API. Predictors are not thread-safe: use one per thread (or a pool);
    * close each, and close them before this encoder.
+   *
+   * @return a new predictor
    */
   public ai.djl.inference.Predictor<Image, float[]> newPredictor() {
     ensureOpen();
@@ -152,6 +180,8 @@ public final class SaimEncoder implements AutoCloseable {
   /**
    * This encoder as a DJL {@link ai.djl.repository.zoo.ZooModel} from {@link Image} to feature
    * vector; closing the returned model closes this encoder too.
+   *
+   * @return the model, sharing this encoder's weights
    */
   public ai.djl.repository.zoo.ZooModel<Image, float[]> toZooModel() {
     ensureOpen();
@@ -195,31 +225,56 @@ public final class SaimEncoder implements AutoCloseable {
 
     private Builder() {}
 
-    /** The architecture (required for random initialisation and for checkpoints without one). */
+    /**
+     * The architecture (required for random initialisation and for checkpoints without one).
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder config(@Nullable SaimConfig v) {
       config = v;
       return this;
     }
 
-    /** Weights: ours ({@code final.safetensors}, checkpoints) or a reference {@code .pth}, pre-training or fine-tuned. */
+    /**
+     * Weights: ours ({@code final.safetensors}, checkpoints) or a reference {@code .pth}, pre-training or fine-tuned.
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder checkpoint(@Nullable Path v) {
       checkpoint = v;
       return this;
     }
 
-    /** A pretrained model of the zoo by name, e.g. {@code saim_vit_micro_patch4_32_fmnist} (needs saim-zoo). */
+    /**
+     * A pretrained model of the zoo by name, e.g. {@code saim_vit_micro_patch4_32_fmnist} (needs saim-zoo).
+     *
+     * @param name the zoo model's name
+     * @return this builder
+     */
     public Builder zoo(@Nullable String name) {
       zoo = name;
       return this;
     }
 
-    /** Seed of the random initialisation (without a checkpoint). */
+    /**
+     * Seed of the random initialisation (without a checkpoint).
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder seed(long v) {
       seed = v;
       return this;
     }
 
-    /** How the tokens become one vector (default {@link Pooling#CLS}). */
+    /**
+     * How the tokens become one vector (default {@link Pooling#CLS}).
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder pooling(Pooling v) {
       pooling = Objects.requireNonNull(v, "pooling");
       return this;
@@ -228,55 +283,79 @@ public final class SaimEncoder implements AutoCloseable {
     /**
      * The block whose output is pooled, 1 (the first) to the encoder's depth; 0, the default, is the
      * last block. Checked against the depth when the encoder is built.
+     *
+     * @param v the value
+     * @return this builder
      */
     public Builder layer(int v) {
       layer = v;
       return this;
     }
 
-    /** Scale each vector to unit length. */
+    /**
+     * Scale each vector to unit length.
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder l2Normalize(boolean v) {
       l2Normalize = v;
       return this;
     }
 
-    /** Images per forward pass. */
+    /**
+     * Images per forward pass.
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder batchSize(int v) {
       batchSize = v;
       return this;
     }
 
-    /** Engine threads. */
+    /**
+     * Engine threads.
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder threads(int v) {
       threads = v;
       return this;
     }
 
+    /** {@return the architecture, when given} */
     public Optional<SaimConfig> config() {
       return Optional.ofNullable(config);
     }
 
+    /** {@return the checkpoint to load, when given} */
     public Optional<Path> checkpoint() {
       return Optional.ofNullable(checkpoint);
     }
 
+    /** {@return the seed of a random initialisation} */
     public long seed() {
       return seed;
     }
 
+    /** {@return how a block's tokens become one vector} */
     public Pooling pooling() {
       return pooling;
     }
 
-    /** The block to pool, 0 for the last. */
+    /** {@return the block to pool, 0 for the last} */
     public int layer() {
       return layer;
     }
 
+    /** {@return whether each vector is scaled to unit length} */
     public boolean l2Normalize() {
       return l2Normalize;
     }
 
+    /** {@return the number of engine (intra-op) threads} */
     public int threads() {
       return threads;
     }
@@ -284,6 +363,7 @@ public final class SaimEncoder implements AutoCloseable {
     /**
      * Loads the weights and builds.
      *
+     * @return the encoder; close it to free its native memory
      * @throws IllegalArgumentException naming what is wrong (no config, a checkpoint of another shape)
      * @throws IOException when the checkpoint cannot be read
      */

@@ -96,7 +96,7 @@ public final class SaimTrainer {
     epochListeners = List.copyOf(b.epochListeners);
   }
 
-  /** A builder with the paper's recipe for everything but the model and data size. */
+  /** {@return a builder with the paper's recipe for everything but the model and data size} */
   public static Builder builder() {
     return new Builder();
   }
@@ -104,6 +104,7 @@ public final class SaimTrainer {
   /**
    * Trains, writing to the output folder, and returns what happened.
    *
+   * @return the run's figures
    * @throws IllegalArgumentException for bad input (data, resume checkpoint), naming it
    * @throws IOException when the output cannot be written
    */
@@ -111,147 +112,162 @@ public final class SaimTrainer {
     return SaimProvider.load().fit(this);
   }
 
+  /** {@return the model's architecture and target settings} */
   public SaimConfig config() {
     return config;
   }
 
-  /** The image folder or IDX file; empty for the embedded Fashion-MNIST subset. */
+  /** {@return the image folder or IDX file; empty for the embedded Fashion-MNIST subset} */
   public Optional<Path> data() {
     return Optional.ofNullable(data);
   }
 
+  /** {@return the number of epochs of the schedule} */
   public int epochs() {
     return epochs;
   }
 
-  /** Optimiser steps after which training stops early; 0 for no limit. */
+  /** {@return the number of optimiser steps after which training stops early; 0 for no limit} */
   public long maxSteps() {
     return maxSteps;
   }
 
-  /** Images per micro-batch. */
+  /** {@return the number of images per micro-batch} */
   public int batchSize() {
     return batchSize;
   }
 
-  /** Micro-batches accumulated per optimiser step. */
+  /** {@return the number of micro-batches accumulated per optimiser step} */
   public int accumIter() {
     return accumIter;
   }
 
-  /** Images per optimiser step: batchSize * accumIter. */
+  /** {@return the number of images per optimiser step: batchSize * accumIter} */
   public int effectiveBatchSize() {
     return batchSize * accumIter;
   }
 
-  /** Base learning rate (per 256 images). */
+  /** {@return the base learning rate (per 256 images)} */
   public double blr() {
     return blr;
   }
 
-  /** The peak learning rate: the absolute one if set, else {@code blr * effectiveBatch / 256}. */
+  /** {@return the peak learning rate: the absolute one if set, else {@code blr * effectiveBatch / 256}} */
   public double peakLr() {
     return lr != null ? lr : blr * effectiveBatchSize() / 256.0;
   }
 
+  /** {@return the epochs of linear learning-rate warm-up} */
   public double warmupEpochs() {
     return warmupEpochs;
   }
 
+  /** {@return the learning rate the cosine schedule ends at} */
   public double minLr() {
     return minLr;
   }
 
+  /** {@return AdamW's weight decay} */
   public double weightDecay() {
     return weightDecay;
   }
 
+  /** {@return AdamW's first-moment decay rate} */
   public double beta1() {
     return beta1;
   }
 
+  /** {@return AdamW's second-moment decay rate} */
   public double beta2() {
     return beta2;
   }
 
-  /** Maximum gradient norm, if clipping. */
+  /** {@return the maximum gradient norm, if clipping} */
   public OptionalDouble clipGrad() {
     return clipGrad == null ? OptionalDouble.empty() : OptionalDouble.of(clipGrad);
   }
 
+  /** {@return the seed of the initialisation, the data order, the augmentation and the permutations} */
   public long seed() {
     return seed;
   }
 
-  /** Stochastic (the paper) or raster order. */
+  /** {@return the prediction order: stochastic (the paper) or raster} */
   public PermutationSampler.Kind order() {
     return order;
   }
 
+  /** {@return the augmentation of the training images} */
   public Augmentation augmentation() {
     return augmentation;
   }
 
+  /** {@return the folder the run writes its checkpoint, weights and metrics to} */
   public Path outputDir() {
     return outputDir;
   }
 
-  /** Optimiser steps between checkpoints (one is always written at the end). */
+  /** {@return the number of optimiser steps between checkpoints (one is always written at the end)} */
   public long checkpointEvery() {
     return checkpointEvery;
   }
 
-  /** Optimiser steps between kept weight files ({@code weights-step<N>.safetensors}); 0 keeps none. */
+  /** {@return the number of optimiser steps between kept weight files ({@code weights-step<N>.safetensors}); 0 keeps none} */
   public long keepWeightsEvery() {
     return keepWeightsEvery;
   }
 
-  /** An explicit checkpoint to resume from. */
+  /** {@return an explicit checkpoint to resume from} */
   public Optional<Path> resume() {
     return Optional.ofNullable(resume);
   }
 
-  /** Whether a checkpoint found in the output folder is resumed automatically. */
+  /** {@return whether a checkpoint found in the output folder is resumed automatically} */
   public boolean autoResume() {
     return autoResume;
   }
 
-  /** Engine (intra-op) threads. */
+  /** {@return the number of engine (intra-op) threads} */
   public int threads() {
     return threads;
   }
 
-  /** Threads decoding and augmenting images ahead of the step. */
   /**
    * The devices each micro-batch is split over (data-parallel), the first holding the master
    * weights and the optimiser; empty (the default) means one device, the engine's default.
+   *
+   * @return the devices, in order
    */
   public List<Device> devices() {
     return devices;
   }
 
+  /** {@return the number of threads decoding and augmenting images ahead of the step} */
   public int loaderThreads() {
     return loaderThreads;
   }
 
-  /** The format of the model's matrix multiplies; float32 master weights either way. */
+  /** {@return the format of the model's matrix multiplies; float32 master weights either way} */
   public Precision precision() {
     return precision;
   }
 
+  /** {@return whether undecodable images are skipped (and counted) instead of failing the run} */
   public boolean skipBadImages() {
     return skipBadImages;
   }
 
-  /** Steps between metrics-log lines. */
+  /** {@return the number of steps between metrics-log lines} */
   public int logEvery() {
     return logEvery;
   }
 
+  /** {@return the listeners called after every optimiser step} */
   public List<StepListener> stepListeners() {
     return stepListeners;
   }
 
+  /** {@return the listeners called at the end of every epoch} */
   public List<EpochListener> epochListeners() {
     return epochListeners;
   }
@@ -291,6 +307,12 @@ public final class SaimTrainer {
 
     private Builder() {}
 
+    /**
+     * Sets {@link SaimTrainer#config()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder config(SaimConfig v) {
       config = Objects.requireNonNull(v, "config");
       return this;
@@ -300,12 +322,21 @@ public final class SaimTrainer {
      * The images to pre-train on: a folder of JPEG/PNG images (at any depth; class sub-folders are
      * allowed but not needed, labels are not used), or an IDX images file; null for the embedded
      * Fashion-MNIST subset.
+     *
+     * @param v the value
+     * @return this builder
      */
     public Builder data(@Nullable Path v) {
       data = v;
       return this;
     }
 
+    /**
+     * Sets {@link SaimTrainer#epochs()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder epochs(int v) {
       epochs = v;
       return this;
@@ -315,85 +346,167 @@ public final class SaimTrainer {
      * Stop after this many optimiser steps (0: run all epochs). The learning-rate schedule is still
      * laid out over all {@link #epochs}, so the run stops wherever the schedule is (a smoke test, a
      * budget cut); for a shorter training, lower the epochs instead.
+     *
+     * @param v the value
+     * @return this builder
      */
     public Builder maxSteps(long v) {
       maxSteps = v;
       return this;
     }
 
-    /** Images per micro-batch, over all {@link #devices} together. */
+    /**
+     * Images per micro-batch, over all {@link #devices} together.
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder batchSize(int v) {
       batchSize = v;
       return this;
     }
 
-    /** Micro-batches whose gradients add up to one optimiser step (effective batch = batch size x accum iter). */
+    /**
+     * Micro-batches whose gradients add up to one optimiser step (effective batch = batch size x accum iter).
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder accumIter(int v) {
       accumIter = v;
       return this;
     }
 
-    /** Base learning rate; the peak is {@code blr * effective batch / 256}. */
+    /**
+     * Base learning rate; the peak is {@code blr * effective batch / 256}.
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder blr(double v) {
       blr = v;
       lr = null;
       return this;
     }
 
-    /** An absolute peak learning rate, overriding the blr rule. */
+    /**
+     * An absolute peak learning rate, overriding the blr rule.
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder lr(double v) {
       lr = v;
       return this;
     }
 
+    /**
+     * Sets {@link SaimTrainer#warmupEpochs()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder warmupEpochs(double v) {
       warmupEpochs = v;
       return this;
     }
 
+    /**
+     * Sets {@link SaimTrainer#minLr()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder minLr(double v) {
       minLr = v;
       return this;
     }
 
+    /**
+     * Sets {@link SaimTrainer#weightDecay()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder weightDecay(double v) {
       weightDecay = v;
       return this;
     }
 
+    /**
+     * AdamW's moment decay rates (default the paper's 0.9 and 0.95).
+     *
+     * @param b1 the first moment's rate, {@link SaimTrainer#beta1()}
+     * @param b2 the second moment's rate, {@link SaimTrainer#beta2()}
+     * @return this builder
+     */
     public Builder betas(double b1, double b2) {
       beta1 = b1;
       beta2 = b2;
       return this;
     }
 
-    /** Clip the global gradient norm to {@code v}; null disables clipping. */
+    /**
+     * Clip the global gradient norm to {@code v}; null disables clipping.
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder clipGrad(@Nullable Double v) {
       clipGrad = v;
       return this;
     }
 
+    /**
+     * Sets {@link SaimTrainer#seed()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder seed(long v) {
       seed = v;
       return this;
     }
 
-    /** {@link PermutationSampler.Kind#STOCHASTIC} (default) or {@link PermutationSampler.Kind#RASTER}. */
+    /**
+     * {@link PermutationSampler.Kind#STOCHASTIC} (default) or {@link PermutationSampler.Kind#RASTER}.
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder order(PermutationSampler.Kind v) {
       order = Objects.requireNonNull(v, "order");
       return this;
     }
 
+    /**
+     * Sets {@link SaimTrainer#augmentation()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder augmentation(Augmentation v) {
       augmentation = Objects.requireNonNull(v, "augmentation");
       return this;
     }
 
+    /**
+     * Sets {@link SaimTrainer#outputDir()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder outputDir(Path v) {
       outputDir = Objects.requireNonNull(v, "outputDir");
       return this;
     }
 
+    /**
+     * Sets {@link SaimTrainer#checkpointEvery()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder checkpointEvery(long v) {
       checkpointEvery = v;
       return this;
@@ -404,24 +517,43 @@ public final class SaimTrainer {
      * (the format of {@code final.safetensors}, without the optimiser state), so that intermediate
      * encoders can be probed after the run; 0 (the default) keeps none. Unlike the checkpoint,
      * these files are never overwritten.
+     *
+     * @param v the value
+     * @return this builder
      */
     public Builder keepWeightsEvery(long v) {
       keepWeightsEvery = v;
       return this;
     }
 
-    /** Resume from this checkpoint file (or a folder holding {@code checkpoint.safetensors}). */
+    /**
+     * Resume from this checkpoint file (or a folder holding {@code checkpoint.safetensors}).
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder resume(@Nullable Path v) {
       resume = v;
       return this;
     }
 
-    /** Resume automatically from the output folder's checkpoint (default true). */
+    /**
+     * Resume automatically from the output folder's checkpoint (default true).
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder autoResume(boolean v) {
       autoResume = v;
       return this;
     }
 
+    /**
+     * Sets {@link SaimTrainer#threads()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder threads(int v) {
       threads = v;
       return this;
@@ -435,44 +567,86 @@ public final class SaimTrainer {
      * depend on the number of devices, up to float rounding, and checkpoints resume on any number
      * of devices. A device may be listed more than once (several copies on one device compute
      * their parts one after another). Empty (the default): the engine's default device alone.
+     *
+     * @param v the value
+     * @return this builder
      */
     public Builder devices(List<Device> v) {
       devices = List.copyOf(Objects.requireNonNull(v, "devices"));
       return this;
     }
 
-    /** Varargs form of {@link #devices(List)}. */
+    /**
+     * Varargs form of {@link #devices(List)}.
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder devices(Device... v) {
       return devices(List.of(v));
     }
 
+    /**
+     * Sets {@link SaimTrainer#loaderThreads()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder loaderThreads(int v) {
       loaderThreads = v;
       return this;
     }
 
-    /** The format of the model's matrix multiplies (default {@link Precision#FP32}). */
+    /**
+     * The format of the model's matrix multiplies (default {@link Precision#FP32}).
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder precision(Precision v) {
       precision = Objects.requireNonNull(v, "precision");
       return this;
     }
 
-    /** Skip undecodable images (counted in the log) instead of failing. */
+    /**
+     * Skip undecodable images (counted in the log) instead of failing.
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder skipBadImages(boolean v) {
       skipBadImages = v;
       return this;
     }
 
+    /**
+     * Sets {@link SaimTrainer#logEvery()}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
     public Builder logEvery(int v) {
       logEvery = v;
       return this;
     }
 
+    /**
+     * Adds a listener called after every optimiser step, on the training thread.
+     *
+     * @param l the listener
+     * @return this builder
+     */
     public Builder onStep(StepListener l) {
       stepListeners.add(Objects.requireNonNull(l, "listener"));
       return this;
     }
 
+    /**
+     * Adds a listener called at the end of every epoch, on the training thread.
+     *
+     * @param l the listener
+     * @return this builder
+     */
     public Builder onEpoch(EpochListener l) {
       epochListeners.add(Objects.requireNonNull(l, "listener"));
       return this;
@@ -481,6 +655,7 @@ public final class SaimTrainer {
     /**
      * Validates and builds.
      *
+     * @return the trainer
      * @throws IllegalArgumentException naming the first invalid value
      */
     public SaimTrainer build() {

@@ -16,10 +16,22 @@ import java.util.ServiceLoader;
  * is used.
  */
 public interface SaimProvider {
-  /** Runs the pre-training {@code trainer} describes. */
+  /**
+   * Runs the pre-training {@code trainer} describes.
+   *
+   * @param trainer the validated settings
+   * @return the run's figures
+   * @throws IOException when the data or the output folder cannot be read or written
+   */
   TrainingSummary fit(SaimTrainer trainer) throws IOException;
 
-  /** Builds the encoder {@code spec} describes. */
+  /**
+   * Builds the encoder {@code spec} describes.
+   *
+   * @param spec the validated settings
+   * @return the encoder, owning native memory until closed
+   * @throws IOException when the checkpoint cannot be read
+   */
   Encoder newEncoder(SaimEncoder.Builder spec) throws IOException;
 
   /** Builds and strictly loads the classifier {@code spec} describes. */
@@ -62,31 +74,47 @@ public interface SaimProvider {
 
   /** An encoder implementation; {@link SaimEncoder} batches and delegates to it. */
   interface Encoder extends AutoCloseable {
+    /** {@return the architecture of the loaded model} */
     SaimConfig config();
 
+    /** {@return the length of one vector} */
     int dimension();
 
+    /** {@return what loading the weights left out or ignored, one line each} */
     List<String> loadNotes();
 
-    /** One vector per image. Must be safe to call from several threads. */
+    /**
+     * One vector per image. Must be safe to call from several threads.
+     *
+     * @param images the images
+     * @return one vector per image, in order
+     */
     float[][] embed(List<RawImage> images);
 
     /**
      * Every block's vectors, {@code [block - 1][image][dimension]}, from one forward pass; the
      * same vectors {@link #embed} gives with the layer set to that block. Thread-safe as {@link #embed}.
+     *
+     * @param images the images
+     * @return the vectors, indexed by block (from 0 for block 1), image and dimension
      */
     float[][][] embedEveryLayer(List<RawImage> images);
 
-    /** A DJL predictor from images to vectors; one per thread. */
+    /** {@return a DJL predictor from images to vectors; one per thread} */
     ai.djl.inference.Predictor<ai.djl.modality.cv.Image, float[]> newPredictor();
 
-    /** The encoder as a DJL model (block set); closing it frees the encoder. */
+    /** {@return the encoder as a DJL model (block set); closing it frees the encoder} */
     ai.djl.Model djlModel();
 
-    /** The DJL translator from images to vectors that goes with {@link #djlModel()}. */
+    /** {@return the DJL translator from images to vectors that goes with {@link #djlModel()}} */
     ai.djl.translate.Translator<ai.djl.modality.cv.Image, float[]> translator();
 
-    /** Decodes an image file, naming it on failure. */
+    /**
+     * Decodes an image file, naming it on failure.
+     *
+     * @param file a JPEG or PNG file
+     * @return its pixels
+     */
     RawImage decode(Path file);
 
     @Override
@@ -96,6 +124,7 @@ public interface SaimProvider {
   /**
    * The provider on the class path.
    *
+   * @return the first provider {@link ServiceLoader} finds
    * @throws IllegalStateException when none is, saying which artifact to add
    */
   static SaimProvider load() {

@@ -17,15 +17,24 @@ public interface ZooResolver {
    */
   record Resolved(Path weights, SaimConfig config) {}
 
-  /** The model called {@code name}, or empty when this resolver does not know it. */
+  /**
+   * The model called {@code name}, or empty when this resolver does not know it.
+   *
+   * @param name a zoo model name
+   * @return its verified weights and architecture, or empty
+   * @throws IOException when fetching or verifying the weights fails
+   */
   Optional<Resolved> resolve(String name) throws IOException;
 
-  /** The names this resolver knows. */
+  /** {@return the names this resolver knows} */
   List<String> names();
 
   /**
    * The first resolver on the class path that knows {@code name}.
    *
+   * @param name a zoo model name
+   * @return its verified weights and architecture
+   * @throws IOException when fetching or verifying the weights fails
    * @throws IllegalArgumentException when none does, listing the known names
    */
   static Resolved find(String name) throws IOException {
