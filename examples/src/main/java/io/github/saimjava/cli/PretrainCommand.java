@@ -3,6 +3,7 @@ package io.github.saimjava.cli;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import io.github.saimjava.api.Augmentation;
+import io.github.saimjava.api.Distributed;
 import io.github.saimjava.api.HeadType;
 import io.github.saimjava.api.LossType;
 import io.github.saimjava.api.PermutationSampler;
@@ -13,6 +14,7 @@ import io.github.saimjava.api.TrainingSummary;
 import io.github.saimjava.train.EngineThreads;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -110,6 +112,26 @@ final class PretrainCommand implements Callable<Integer> {
       description = "Devices each micro-batch is split over (data-parallel; --batch-size must be a multiple of their number; default: the engine's default device).")
   String devices;
 
+  @Option(names = "--world-size", paramLabel = "N",
+      description = "Processes training together, data-parallel across JVMs or machines; --batch-size is then the "
+          + "batch over all of them, and rank 0 writes --output (default: ${DEFAULT-VALUE}).")
+  int worldSize = 1;
+
+  @Option(names = "--rank", paramLabel = "R", description = "This process's rank, 0 .. N-1 (default: ${DEFAULT-VALUE}).")
+  int rank = 0;
+
+  @Option(names = "--rendezvous", paramLabel = "file:DIR|redis://HOST:PORT/RUN",
+      description = "Where the ranks find each other: a folder all of them see, or a Redis server (needed with --world-size > 1).")
+  String rendezvous;
+
+  @Option(names = "--bind", paramLabel = "HOST",
+      description = "Address the other ranks reach this one at (default: this machine's host name).")
+  String bind = "";
+
+  @Option(names = "--rank-timeout", paramLabel = "SECONDS",
+      description = "How long a rank waits for the others before the run stops naming the one missing (default: ${DEFAULT-VALUE}).")
+  long rankTimeout = Distributed.DEFAULT_TIMEOUT.toSeconds();
+
   @Option(names = "--loader-threads", description = "Threads decoding and augmenting images (default: ${DEFAULT-VALUE}).")
   int loaderThreads = 1;
 
@@ -199,6 +221,15 @@ final class PretrainCommand implements Callable<Integer> {
     Engine engine = EngineThreads.pytorch(threads != null ? threads : Runtime.getRuntime().availableProcessors());
     List<Device> deviceList = devices == null ? List.of() : DeviceList.parse(devices, engine.getGpuCount());
     tb.devices(deviceList);
+    if (worldSize > 1 || rendezvous != null) {
+      if (rendezvous == null) {
+        throw new IllegalArgumentException("--world-size " + worldSize + " needs --rendezvous file:DIR or redis://HOST:PORT/RUN");
+      }
+      if (rankTimeout <= 0) {
+        throw new IllegalArgumentException("--rank-timeout must be positive, got " + rankTimeout);
+      }
+      tb.distributed(new Distributed(worldSize, rank, rendezvous, bind, Duration.ofSeconds(rankTimeout)));
+    }
     SaimTrainer trainer = tb.build();
     out.printf(Locale.ROOT, "model %s%n", config);
     out.printf(Locale.ROOT, "data %s, batch %d x %d, lr %.3e, output %s%n",
@@ -207,12 +238,18 @@ final class PretrainCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "devices %s%n", deviceList.isEmpty()
         ? engine.defaultDevice() + " (the engine's default)"
         : deviceList.size() + " (" + deviceList + "), " + batchSize / deviceList.size() + " images each per micro-batch");
+    if (worldSize > 1) {
+      out.printf(Locale.ROOT, "rank %d of %d (rendezvous %s), %d images each per micro-batch%s%n", rank, worldSize,
+          rendezvous, batchSize / worldSize, rank == 0 ? ", writing " + output : ", rank 0 writes the output");
+    }
     out.flush();
     TrainingSummary s = trainer.fit();
     out.printf(Locale.ROOT, "done: %d steps, %d images, final loss %.4f, %.1f s, %.2f images/s%s%n",
         s.steps(), s.images(), s.finalLoss(), s.seconds(), s.imagesPerSecond(),
         s.resumedFromStep() > 0 ? " (resumed from step " + s.resumedFromStep() + ")" : "");
-    out.printf(Locale.ROOT, "final weights %s%n", s.finalWeights());
+    if (rank == 0) {
+      out.printf(Locale.ROOT, "final weights %s%n", s.finalWeights());
+    }
     out.flush();
     return 0;
   }

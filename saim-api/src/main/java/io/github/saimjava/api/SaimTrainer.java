@@ -56,6 +56,7 @@ public final class SaimTrainer {
   private final boolean autoResume;
   private final int threads;
   private final List<Device> devices;
+  private final @Nullable Distributed distributed;
   private final int loaderThreads;
   private final Precision precision;
   private final boolean skipBadImages;
@@ -88,6 +89,7 @@ public final class SaimTrainer {
     autoResume = b.autoResume;
     threads = b.threads;
     devices = List.copyOf(b.devices);
+    distributed = b.distributed;
     loaderThreads = b.loaderThreads;
     precision = b.precision;
     skipBadImages = b.skipBadImages;
@@ -230,6 +232,11 @@ public final class SaimTrainer {
     return devices;
   }
 
+  /** Data-parallel training across processes, when this process is one rank of several. */
+  public Optional<Distributed> distributed() {
+    return Optional.ofNullable(distributed);
+  }
+
   public int loaderThreads() {
     return loaderThreads;
   }
@@ -282,6 +289,7 @@ public final class SaimTrainer {
     private boolean autoResume = true;
     private int threads = Runtime.getRuntime().availableProcessors();
     private List<Device> devices = List.of();
+    private @Nullable Distributed distributed;
     private int loaderThreads = 1;
     private Precision precision = Precision.FP32;
     private boolean skipBadImages;
@@ -438,6 +446,17 @@ public final class SaimTrainer {
       return devices(List.of(v));
     }
 
+    /**
+     * Data-parallel training across processes ({@link Distributed}): {@link #batchSize} is then
+     * the micro-batch over all ranks together (a multiple of the world size times the number of
+     * {@link #devices}), and the learning-rate rule uses that global batch. Null (the default):
+     * this process trains alone.
+     */
+    public Builder distributed(@Nullable Distributed v) {
+      distributed = v;
+      return this;
+    }
+
     public Builder loaderThreads(int v) {
       loaderThreads = v;
       return this;
@@ -497,6 +516,10 @@ public final class SaimTrainer {
       Checks.check(devices.isEmpty() || batchSize % devices.size() == 0,
           "batch size (%s) must be a multiple of the number of devices (%s) to split evenly",
           batchSize, devices.size());
+      int ranks = distributed == null ? 1 : distributed.worldSize();
+      Checks.check(ranks == 1 || batchSize % (ranks * Math.max(1, devices.size())) == 0,
+          "batch size (%s) must be a multiple of world size x devices (%s x %s) to split evenly",
+          batchSize, ranks, Math.max(1, devices.size()));
       Checks.check(loaderThreads > 0, "loader threads (%s) must be positive", loaderThreads);
       Checks.check(logEvery > 0, "log interval (%s) must be positive", logEvery);
       return new SaimTrainer(this);
