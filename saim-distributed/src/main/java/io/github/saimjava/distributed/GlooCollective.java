@@ -171,7 +171,8 @@ public final class GlooCollective implements Collective {
   }
 
   private static CollectiveException failure(String what, int rank, int size, String error, int[] failure) {
-    int peer = failure[0];
+    // Gloo names the peer of a closed connection, not of a time-out; with two ranks there is one
+    int peer = failure[0] < 0 && size == 2 ? 1 - rank : failure[0];
     boolean timeout = failure[1] != 0;
     String cause = peer >= 0
         ? (timeout ? "rank " + peer + " did not answer in time" : "lost rank " + peer + " (its connection closed: it stopped or died)")

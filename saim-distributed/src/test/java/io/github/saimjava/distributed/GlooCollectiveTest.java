@@ -156,6 +156,33 @@ class GlooCollectiveTest {
   }
 
   @Test
+  void aStoppedRankTimesTheOtherOutNamingIt(@TempDir Path dir) throws Exception {
+    needNative();
+    long timeoutMs = 3_000;
+    Process a = child(dir, 0, 2, timeoutMs, "wait", false);
+    Process b = child(dir, 1, 2, timeoutMs, "wait", false);
+    try (BufferedReader in = new BufferedReader(new InputStreamReader(b.getInputStream(), StandardCharsets.UTF_8))) {
+      String line;
+      while ((line = in.readLine()) != null && !line.startsWith("connected")) {
+        // wait until the mesh is up
+      }
+      // SIGSTOP: alive, connections open, silent (a hung or swapped-out rank)
+      assertEquals(0, new ProcessBuilder("kill", "-STOP", Long.toString(b.pid())).start().waitFor());
+      long stopped = System.nanoTime();
+      String out = output(a);
+      double seconds = (System.nanoTime() - stopped) / 1e9;
+      assertEquals(3, a.exitValue(), out);
+      String error = out.lines().filter(l -> l.startsWith("error: ")).findFirst().orElseThrow(() -> new AssertionError(out));
+      System.out.printf("rank 0 stopped %.1f s after rank 1 was frozen (time-out 3 s): %s%n", seconds, error);
+      assertTrue(error.contains("rank 0 of 2") && error.contains("rank 1 did not answer in time"), error);
+      assertTrue(out.contains("peer 1 timeout true"), out);
+      assertTrue(seconds < 3 * timeoutMs / 1000.0, "took " + seconds + " s");
+    } finally {
+      b.destroyForcibly();
+    }
+  }
+
+  @Test
   void aRankAloneTimesOutInTheRendezvousNamingWhoIsMissing(@TempDir Path dir) {
     needNative();
     CollectiveException e = assertThrows(CollectiveException.class,
