@@ -4,7 +4,9 @@
 #include "saim_gloo.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
+#include <stdexcept>
 #include <map>
 #include <memory>
 #include <sstream>
@@ -111,7 +113,95 @@ void sumBf16(void* c, const void* a, const void* b, size_t n) {
   }
 }
 
+class CallbackStore : public gloo::rendezvous::Store {
+ public:
+  CallbackStore(const sg_store* cb, long long timeoutMs) : cb_(cb), timeoutMs_(timeoutMs) {}
+
+  void set(const std::string& key, const std::vector<char>& data) override {
+    char err[1024] = {0};
+    if (cb_->set(cb_->user, key.c_str(), data.data(), data.size(), err, sizeof err) != 0) {
+      throw std::runtime_error(err);
+    }
+  }
+
+  std::vector<char> get(const std::string& key) override {
+    return fetch(key, timeoutMs_);
+  }
+
+  void wait(const std::vector<std::string>& keys) override {
+    wait(keys, std::chrono::milliseconds(timeoutMs_));
+  }
+
+  void wait(const std::vector<std::string>& keys, const std::chrono::milliseconds& timeout) override {
+    for (const auto& k : keys) {
+      fetch(k, timeout.count());
+    }
+  }
+
+ private:
+  std::vector<char> fetch(const std::string& key, long long timeoutMs) {
+    char err[1024] = {0};
+    char* data = nullptr;
+    size_t len = 0;
+    if (cb_->get(cb_->user, key.c_str(), timeoutMs, &data, &len, err, sizeof err) != 0) {
+      throw std::runtime_error(err);
+    }
+    std::vector<char> v(data, data + len);
+    std::free(data);
+    return v;
+  }
+
+  const sg_store* cb_;
+  long long timeoutMs_;
+};
+
+// the mesh over Gloo's TCP transport, and the map from peer addresses to ranks
+void connectMesh(Ctx* c, gloo::rendezvous::Store& base, int rank, int size, const char* host, long long timeout_ms) {
+  gloo::transport::tcp::attr attr;
+  if (host != nullptr && host[0] != '\0') {
+    attr.hostname = host;
+  }
+  c->device = gloo::transport::tcp::CreateDevice(attr);
+  c->context = std::make_shared<gloo::rendezvous::Context>(rank, size);
+  c->context->setTimeout(std::chrono::milliseconds(timeout_ms));
+  c->context->connectFullMesh(base, c->device);
+  // publish where our ends of the pairs listen, so that an error naming an address names a rank
+  std::ostringstream mine;
+  for (int i = 0; i < size; i++) {
+    if (i != rank) {
+      mine << c->context->getPair(i)->address().str() << "\n";
+    }
+  }
+  std::string s = mine.str();
+  base.set("saim-pairs-" + std::to_string(rank), std::vector<char>(s.begin(), s.end()));
+  for (int i = 0; i < size; i++) {
+    if (i == rank) {
+      continue;
+    }
+    std::string key = "saim-pairs-" + std::to_string(i);
+    base.wait({key}, std::chrono::milliseconds(timeout_ms));
+    std::vector<char> v = base.get(key);
+    std::istringstream lines(std::string(v.begin(), v.end()));
+    std::string line;
+    while (std::getline(lines, line)) {
+      if (!line.empty()) {
+        c->peerAddress[line] = i;
+      }
+    }
+  }
+}
+
 }  // namespace
+
+extern "C" void* sg_connect_store(const sg_store* store, int rank, int size, const char* host, long long timeout_ms,
+                                  sg_status* st) {
+  auto c = std::make_unique<Ctx>();
+  CallbackStore base(store, timeout_ms);
+  if (guarded(nullptr, st, [&] { connectMesh(c.get(), base, rank, size, host, timeout_ms); }) != 0) {
+    return nullptr;
+  }
+  return c.release();
+}
 
 extern "C" void* sg_connect(const char* store, const char* arg, int port, int rank, int size,
                             const char* host, long long timeout_ms, sg_status* st) {
@@ -134,38 +224,7 @@ extern "C" void* sg_connect(const char* store, const char* arg, int port, int ra
     } else {
       throw std::runtime_error(std::string("unknown store kind ") + store);
     }
-    gloo::transport::tcp::attr attr;
-    if (host != nullptr && host[0] != '\0') {
-      attr.hostname = host;
-    }
-    c->device = gloo::transport::tcp::CreateDevice(attr);
-    c->context = std::make_shared<gloo::rendezvous::Context>(rank, size);
-    c->context->setTimeout(std::chrono::milliseconds(timeout_ms));
-    c->context->connectFullMesh(*base, c->device);
-    // publish where our ends of the pairs listen, so that an error naming an address names a rank
-    std::ostringstream mine;
-    for (int i = 0; i < size; i++) {
-      if (i != rank) {
-        mine << c->context->getPair(i)->address().str() << "\n";
-      }
-    }
-    std::string s = mine.str();
-    base->set("saim-pairs-" + std::to_string(rank), std::vector<char>(s.begin(), s.end()));
-    for (int i = 0; i < size; i++) {
-      if (i == rank) {
-        continue;
-      }
-      std::string key = "saim-pairs-" + std::to_string(i);
-      base->wait({key}, std::chrono::milliseconds(timeout_ms));
-      std::vector<char> v = base->get(key);
-      std::istringstream lines(std::string(v.begin(), v.end()));
-      std::string line;
-      while (std::getline(lines, line)) {
-        if (!line.empty()) {
-          c->peerAddress[line] = i;
-        }
-      }
-    }
+    connectMesh(c.get(), *base, rank, size, host, timeout_ms);
   });
   if (rc != 0) {
     return nullptr;

@@ -114,14 +114,16 @@ final class PretrainCommand implements Callable<Integer> {
 
   @Option(names = "--world-size", paramLabel = "N",
       description = "Processes training together, data-parallel across JVMs or machines; --batch-size is then the "
-          + "batch over all of them, and rank 0 writes --output (default: ${DEFAULT-VALUE}).")
-  int worldSize = 1;
+          + "batch over all of them, and rank 0 writes --output (default: 1; with --rendezvous env: $WORLD_SIZE).")
+  Integer worldSize;
 
-  @Option(names = "--rank", paramLabel = "R", description = "This process's rank, 0 .. N-1 (default: ${DEFAULT-VALUE}).")
-  int rank = 0;
+  @Option(names = "--rank", paramLabel = "R", description = "This process's rank, 0 .. N-1 (default: 0; with --rendezvous env: $RANK).")
+  Integer rank;
 
-  @Option(names = "--rendezvous", paramLabel = "file:DIR|redis://HOST:PORT/RUN",
-      description = "Where the ranks find each other: a folder all of them see, or a Redis server (needed with --world-size > 1).")
+  @Option(names = "--rendezvous", paramLabel = "file:DIR|redis://HOST:PORT/RUN|tcp://HOST:PORT|env",
+      description = "Where the ranks find each other (needed with --world-size > 1): a folder all of them see, a Redis "
+          + "server, a store rank 0 serves on HOST:PORT, or env: RANK, WORLD_SIZE and tcp://MASTER_ADDR:MASTER_PORT "
+          + "as launchers set them.")
   String rendezvous;
 
   @Option(names = "--bind", paramLabel = "HOST",
@@ -221,15 +223,8 @@ final class PretrainCommand implements Callable<Integer> {
     Engine engine = EngineThreads.pytorch(threads != null ? threads : Runtime.getRuntime().availableProcessors());
     List<Device> deviceList = devices == null ? List.of() : DeviceList.parse(devices, engine.getGpuCount());
     tb.devices(deviceList);
-    if (worldSize > 1 || rendezvous != null) {
-      if (rendezvous == null) {
-        throw new IllegalArgumentException("--world-size " + worldSize + " needs --rendezvous file:DIR or redis://HOST:PORT/RUN");
-      }
-      if (rankTimeout <= 0) {
-        throw new IllegalArgumentException("--rank-timeout must be positive, got " + rankTimeout);
-      }
-      tb.distributed(new Distributed(worldSize, rank, rendezvous, bind, Duration.ofSeconds(rankTimeout)));
-    }
+    Distributed dist = distributed();
+    tb.distributed(dist);
     SaimTrainer trainer = tb.build();
     out.printf(Locale.ROOT, "model %s%n", config);
     out.printf(Locale.ROOT, "data %s, batch %d x %d, lr %.3e, output %s%n",
@@ -238,20 +233,49 @@ final class PretrainCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "devices %s%n", deviceList.isEmpty()
         ? engine.defaultDevice() + " (the engine's default)"
         : deviceList.size() + " (" + deviceList + "), " + batchSize / deviceList.size() + " images each per micro-batch");
-    if (worldSize > 1) {
-      out.printf(Locale.ROOT, "rank %d of %d (rendezvous %s), %d images each per micro-batch%s%n", rank, worldSize,
-          rendezvous, batchSize / worldSize, rank == 0 ? ", writing " + output : ", rank 0 writes the output");
+    boolean writes = dist == null || dist.rank() == 0;
+    if (dist != null) {
+      out.printf(Locale.ROOT, "rank %d of %d (rendezvous %s), %d images each per micro-batch%s%n", dist.rank(),
+          dist.worldSize(), dist.rendezvous(), batchSize / dist.worldSize(),
+          writes ? ", writing " + output : ", rank 0 writes the output");
     }
     out.flush();
     TrainingSummary s = trainer.fit();
     out.printf(Locale.ROOT, "done: %d steps, %d images, final loss %.4f, %.1f s, %.2f images/s%s%n",
         s.steps(), s.images(), s.finalLoss(), s.seconds(), s.imagesPerSecond(),
         s.resumedFromStep() > 0 ? " (resumed from step " + s.resumedFromStep() + ")" : "");
-    if (rank == 0) {
+    if (writes) {
       out.printf(Locale.ROOT, "final weights %s%n", s.finalWeights());
     }
     out.flush();
     return 0;
+  }
+
+  /** The ranks of a data-parallel run from the options (or the environment), or null for one process. */
+  private Distributed distributed() {
+    if (rendezvous == null) {
+      if (worldSize != null && worldSize > 1) {
+        throw new IllegalArgumentException("--world-size " + worldSize
+            + " needs --rendezvous file:DIR, redis://HOST:PORT/RUN, tcp://HOST:PORT or env");
+      }
+      return null;
+    }
+    if (rankTimeout <= 0) {
+      throw new IllegalArgumentException("--rank-timeout must be positive, got " + rankTimeout);
+    }
+    Distributed d;
+    if (rendezvous.equals("env")) {
+      d = Distributed.fromEnvironment(System.getenv());
+      if (worldSize != null && worldSize != d.worldSize() || rank != null && rank != d.rank()) {
+        throw new IllegalArgumentException(String.format(Locale.ROOT,
+            "--world-size %s --rank %s disagree with the environment's WORLD_SIZE %d, RANK %d: give one or the other",
+            worldSize, rank, d.worldSize(), d.rank()));
+      }
+    } else {
+      d = new Distributed(worldSize == null ? 1 : worldSize, rank == null ? 0 : rank, rendezvous, "",
+          Distributed.DEFAULT_TIMEOUT);
+    }
+    return d.withHost(bind).withTimeout(Duration.ofSeconds(rankTimeout));
   }
 
   private static Augmentation parseAugment(String v) {

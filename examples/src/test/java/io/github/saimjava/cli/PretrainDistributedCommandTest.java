@@ -32,12 +32,17 @@ class PretrainDistributedCommandTest {
   }
 
   static Process saim(String... args) throws Exception {
+    return saim(Map.of(), args);
+  }
+
+  static Process saim(Map<String, String> env, String... args) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"), "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
         "-Dai.djl.offline=true", SaimCommand.class.getName()));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("PYTORCH_FLAVOR", "cpu");
+    pb.environment().putAll(env);
     return pb.start();
   }
 
@@ -58,8 +63,41 @@ class PretrainDistributedCommandTest {
     assertTrue(out0.contains("done: 6 steps, 48 images"), out0);
     assertTrue(out1.contains("rank 1 of 2") && !out1.contains("final weights"), out1);
     assertTrue(!Files.exists(dir.resolve("out1")), "rank 1 wrote an output folder");
-    Map<String, HostTensor> a = SafeTensors.read(dir.resolve("single/final.safetensors")).tensors();
-    Map<String, HostTensor> b = SafeTensors.read(dir.resolve("out0/final.safetensors")).tensors();
+    double worst = largestDifference(dir.resolve("single/final.safetensors"), dir.resolve("out0/final.safetensors"));
+    System.out.printf("CLI, 2 ranks vs 1 process: largest relative L2 difference per tensor %.2e%n", worst);
+  }
+
+  @Test
+  void ranksLaunchedWithTheEnvironmentOfTorchrunOrKubeflowMeetAtMasterAddrAndPort(@TempDir Path dir) throws Exception {
+    assumeTrue(GlooCollective.isAvailable(), GlooCollective.unavailableReason());
+    CliTestSupport.Result single = CliTestSupport.run(args(dir.resolve("single")));
+    assertEquals(0, single.exitCode(), single.err());
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    Map<String, String> env = Map.of("WORLD_SIZE", "2", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", Integer.toString(port));
+    Map<String, String> env1 = new java.util.HashMap<>(env);
+    env1.put("RANK", "1");
+    Map<String, String> env0 = new java.util.HashMap<>(env);
+    env0.put("RANK", "0");
+    Process p1 = saim(env1, args(dir.resolve("out1"), "--rendezvous", "env", "--bind", "127.0.0.1"));
+    Process p0 = saim(env0, args(dir.resolve("out0"), "--rendezvous", "env", "--bind", "127.0.0.1"));
+    String out0 = new String(p0.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String out1 = new String(p1.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p0.waitFor(5, TimeUnit.MINUTES) && p1.waitFor(1, TimeUnit.MINUTES));
+    assertEquals(0, p0.exitValue(), out0);
+    assertEquals(0, p1.exitValue(), out1);
+    assertTrue(out0.contains("rank 0 of 2 (rendezvous tcp://127.0.0.1:" + port + ")"), out0);
+    double worst = largestDifference(dir.resolve("single/final.safetensors"), dir.resolve("out0/final.safetensors"));
+    System.out.printf("CLI, --rendezvous env, 2 ranks vs 1 process: largest relative L2 difference per tensor %.2e%n",
+        worst);
+  }
+
+  /** The largest relative L2 difference per tensor, each asserted to be at most 1e-4. */
+  static double largestDifference(Path want, Path got) throws Exception {
+    Map<String, HostTensor> a = SafeTensors.read(want).tensors();
+    Map<String, HostTensor> b = SafeTensors.read(got).tensors();
     assertEquals(a.keySet(), b.keySet());
     double worst = 0;
     for (String k : a.keySet()) {
@@ -78,14 +116,15 @@ class PretrainDistributedCommandTest {
       assertTrue(rel <= 1e-4, k + ": relative difference " + rel);
       worst = Math.max(worst, rel);
     }
-    System.out.printf("CLI, 2 ranks vs 1 process: largest relative L2 difference per tensor %.2e%n", worst);
+    return worst;
   }
 
   @Test
   void aWorldWithoutRendezvousIsAOneLineError(@TempDir Path dir) {
     CliTestSupport.Result r = CliTestSupport.run(args(dir.resolve("o"), "--world-size", "2", "--rank", "1"));
     assertEquals(2, r.exitCode());
-    assertEquals("saim: error: --world-size 2 needs --rendezvous file:DIR or redis://HOST:PORT/RUN", r.err().strip());
+    assertEquals("saim: error: --world-size 2 needs --rendezvous file:DIR, redis://HOST:PORT/RUN, tcp://HOST:PORT or env",
+        r.err().strip());
     CliTestSupport.Result odd = CliTestSupport.run(args(dir.resolve("o"), "--world-size", "3", "--rank", "0",
         "--rendezvous", "file:" + dir));
     assertEquals(2, odd.exitCode());

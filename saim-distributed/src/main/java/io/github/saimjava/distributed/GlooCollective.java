@@ -32,9 +32,11 @@ public final class GlooCollective implements Collective {
   private final long timeoutMs;
   private long ctx;
   private @Nullable String broken;
+  private final @Nullable TcpStore store;
 
-  private GlooCollective(long ctx, int rank, int size, long timeoutMs) {
+  private GlooCollective(long ctx, int rank, int size, long timeoutMs, @Nullable TcpStore store) {
     this.ctx = ctx;
+    this.store = store;
     this.rank = rank;
     this.size = size;
     this.timeoutMs = timeoutMs;
@@ -54,7 +56,8 @@ public final class GlooCollective implements Collective {
   /**
    * Joins the other ranks and connects to each of them.
    *
-   * @param rendezvous {@code file:DIR} or {@code redis://HOST:PORT/RUN} ({@link Rendezvous})
+   * @param rendezvous {@code file:DIR}, {@code redis://HOST:PORT/RUN} or {@code tcp://HOST:PORT}
+   *     ({@link Rendezvous})
    * @param host the address (or host name) this rank listens on and the others connect to; empty
    *     for this machine's host name
    * @param timeout how long the rendezvous and each later collective may wait for the others
@@ -88,6 +91,8 @@ public final class GlooCollective implements Collective {
         throw new UncheckedIOException("rank " + rank + ": rendezvous folder " + f.dir() + " is not usable: "
             + e.getMessage(), e);
       }
+    } else if (r instanceof Rendezvous.Tcp tcp) {
+      return connectThroughTcp(tcp, rank, size, host, ms);
     } else {
       Rendezvous.Redis redis = (Rendezvous.Redis) r;
       kind = "redis";
@@ -100,7 +105,29 @@ public final class GlooCollective implements Collective {
     if (handle == 0) {
       throw failure("connect to the other ranks through " + r, rank, size, message[0], failure);
     }
-    return new GlooCollective(handle, rank, size, ms);
+    return new GlooCollective(handle, rank, size, ms, null);
+  }
+
+  private static GlooCollective connectThroughTcp(Rendezvous.Tcp tcp, int rank, int size, String host, long ms) {
+    TcpStore store;
+    try {
+      store = rank == 0 ? TcpStore.serve(tcp.port()) : TcpStore.connect(tcp.host(), tcp.port(), ms);
+    } catch (IOException e) {
+      throw new CollectiveException("rank " + rank + " of " + size + ": rendezvous failed: " + e.getMessage(), rank,
+          rank == 0 ? -1 : 0, false);
+    }
+    int[] failure = new int[2];
+    String[] message = new String[1];
+    long handle = NativeGloo.connectStore(store, rank, size, host, ms, failure, message);
+    if (handle == 0) {
+      try {
+        store.close();
+      } catch (IOException e) {
+        // the failure below says what matters
+      }
+      throw failure("connect to the other ranks through " + tcp, rank, size, message[0], failure);
+    }
+    return new GlooCollective(handle, rank, size, ms, store);
   }
 
   @Override
@@ -147,6 +174,13 @@ public final class GlooCollective implements Collective {
     if (ctx != 0) {
       NativeGloo.close(ctx);
       ctx = 0;
+    }
+    if (store != null) {
+      try {
+        store.close();
+      } catch (IOException e) {
+        // nothing left to do with it
+      }
     }
   }
 

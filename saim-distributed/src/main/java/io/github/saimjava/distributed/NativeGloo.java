@@ -83,6 +83,10 @@ final class NativeGloo {
   static native long connect(String store, String arg, int port, int rank, int size, String host, long timeoutMs,
       int[] failure, @Nullable String[] message);
 
+  /** As {@link #connect}, through a store of ours. */
+  static native long connectStore(KeyValueStore store, int rank, int size, String host, long timeoutMs,
+      int[] failure, @Nullable String[] message);
+
   static native @Nullable String allReduceF32(long ctx, Buffer buf, long n, long timeoutMs, int[] failure);
 
   static native @Nullable String allReduceBf16(long ctx, Buffer buf, long n, long timeoutMs, int[] failure);

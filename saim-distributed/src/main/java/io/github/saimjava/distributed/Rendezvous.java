@@ -5,10 +5,11 @@ import java.util.Locale;
 
 /**
  * Where the ranks of a run find each other before they connect: Gloo's key-value store on a
- * folder all ranks see ({@code file:DIR}) or on a Redis server ({@code redis://HOST:PORT}).
- * Debian's Gloo has no store of its own over TCP, so one of the two is needed.
+ * folder all ranks see ({@code file:DIR}) or on a Redis server ({@code redis://HOST:PORT/RUN}), or
+ * our own small store served by rank 0 ({@code tcp://HOST:PORT}, as {@code MASTER_ADDR} and
+ * {@code MASTER_PORT} name it), since Debian's Gloo has no store over TCP.
  */
-public sealed interface Rendezvous permits Rendezvous.Folder, Rendezvous.Redis {
+public sealed interface Rendezvous permits Rendezvous.Folder, Rendezvous.Redis, Rendezvous.Tcp {
   /**
    * A folder shared by all ranks (a local folder for ranks on one machine, NFS or another shared
    * file system across machines). One run uses it at a time; a relaunch of the same run reuses it.
@@ -32,7 +33,18 @@ public sealed interface Rendezvous permits Rendezvous.Folder, Rendezvous.Redis {
   }
 
   /**
-   * Parses {@code file:DIR} or {@code redis://HOST:PORT/RUN}.
+   * Rank 0 serves the store on {@code port} (all interfaces) for as long as the collective lives;
+   * the other ranks connect to {@code host:port}, retrying until the time-out.
+   */
+  record Tcp(String host, int port) implements Rendezvous {
+    @Override
+    public String toString() {
+      return "tcp://" + host + ":" + port;
+    }
+  }
+
+  /**
+   * Parses {@code file:DIR}, {@code redis://HOST:PORT/RUN} or {@code tcp://HOST:PORT}.
    *
    * @throws IllegalArgumentException naming the value and the accepted forms
    */
@@ -55,7 +67,21 @@ public sealed interface Rendezvous permits Rendezvous.Folder, Rendezvous.Redis {
         }
       }
     }
+    if (spec.startsWith("tcp://")) {
+      String rest = spec.substring(6);
+      int colon = rest.lastIndexOf(':');
+      if (colon > 0) {
+        try {
+          int port = Integer.parseInt(rest.substring(colon + 1));
+          if (port > 0 && port < 65536) {
+            return new Tcp(rest.substring(0, colon), port);
+          }
+        } catch (NumberFormatException e) {
+          // fall through to the message below
+        }
+      }
+    }
     throw new IllegalArgumentException(String.format(Locale.ROOT,
-        "rendezvous '%s' is not file:DIR or redis://HOST:PORT/RUN", spec));
+        "rendezvous '%s' is not file:DIR, redis://HOST:PORT/RUN or tcp://HOST:PORT", spec));
   }
 }

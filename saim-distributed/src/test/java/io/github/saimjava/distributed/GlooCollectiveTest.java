@@ -29,11 +29,16 @@ class GlooCollectiveTest {
 
   static Process child(Path dir, int rank, int size, long timeoutMs, String mode, boolean torch,
       Map<String, String> env) throws Exception {
+    return child("file:" + dir, rank, size, timeoutMs, mode, torch, env);
+  }
+
+  static Process child(String rendezvous, int rank, int size, long timeoutMs, String mode, boolean torch,
+      Map<String, String> env) throws Exception {
     List<String> cmd = new ArrayList<>(List.of(
         Path.of(System.getProperty("java.home"), "bin", "java").toString(),
         "-cp", System.getProperty("java.class.path"),
         "-Dorg.slf4j.simpleLogger.defaultLogLevel=error", "-Dai.djl.offline=true",
-        CollectiveChild.class.getName(), "file:" + dir, Integer.toString(rank), Integer.toString(size),
+        CollectiveChild.class.getName(), rendezvous, Integer.toString(rank), Integer.toString(size),
         Long.toString(timeoutMs), mode));
     if (torch) {
       cmd.add("torch");
@@ -132,6 +137,26 @@ class GlooCollectiveTest {
   }
 
   @Test
+  void threeRanksMeetThroughRankZerosTcpStoreWhicheverStartsFirst() throws Exception {
+    needNative();
+    int port;
+    try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
+      port = free.getLocalPort();
+    }
+    List<Process> ps = new ArrayList<>();
+    // rank 0, which serves the store, starts last: the others retry until it answers
+    for (int r = 2; r >= 0; r--) {
+      ps.add(child("tcp://127.0.0.1:" + port, r, 3, 60_000, "check", false, Map.of()));
+      Thread.sleep(r == 0 ? 0 : 1000);
+    }
+    for (Process p : ps) {
+      String out = output(p);
+      assertEquals(0, p.exitValue(), out);
+      assertTrue(out.contains("ok"), out);
+    }
+  }
+
+  @Test
   void aKilledRankStopsTheOtherWithinTheTimeOutNamingIt(@TempDir Path dir) throws Exception {
     needNative();
     long timeoutMs = 30_000;
@@ -197,8 +222,8 @@ class GlooCollectiveTest {
         () -> GlooCollective.connect("file:/tmp/x", 2, 2, "", Duration.ofSeconds(1)));
     assertEquals("rank (2) must be in 0 .. world size - 1 (world size 2)", e.getMessage());
     e = assertThrows(IllegalArgumentException.class,
-        () -> GlooCollective.connect("tcp://host:1", 0, 2, "", Duration.ofSeconds(1)));
-    assertEquals("rendezvous 'tcp://host:1' is not file:DIR or redis://HOST:PORT/RUN", e.getMessage());
+        () -> GlooCollective.connect("udp://host:1", 0, 2, "", Duration.ofSeconds(1)));
+    assertEquals("rendezvous 'udp://host:1' is not file:DIR, redis://HOST:PORT/RUN or tcp://HOST:PORT", e.getMessage());
   }
 
   @Test
@@ -207,5 +232,7 @@ class GlooCollectiveTest {
     assertEquals(new Rendezvous.Redis("redis.local", 6379, "job42"), Rendezvous.parse("redis://redis.local:6379/job42"));
     assertThrows(IllegalArgumentException.class, () -> Rendezvous.parse("redis://redis.local:6379"));
     assertThrows(IllegalArgumentException.class, () -> Rendezvous.parse("file:"));
+    assertEquals(new Rendezvous.Tcp("10.0.0.7", 29500), Rendezvous.parse("tcp://10.0.0.7:29500"));
+    assertThrows(IllegalArgumentException.class, () -> Rendezvous.parse("tcp://10.0.0.7"));
   }
 }
