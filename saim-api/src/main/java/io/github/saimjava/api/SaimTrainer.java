@@ -321,7 +321,7 @@ public final class SaimTrainer {
       return this;
     }
 
-    /** Images per micro-batch, over all {@link #devices} together. */
+    /** Images per micro-batch, over all {@link #devices} (and {@link #distributed} ranks) together. */
     public Builder batchSize(int v) {
       batchSize = v;
       return this;

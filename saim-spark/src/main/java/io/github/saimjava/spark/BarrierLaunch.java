@@ -48,10 +48,12 @@ public final class BarrierLaunch {
 
   /**
    * Runs {@code worldSize} ranks of {@code mainClass args} as one barrier stage and returns when
-   * all have exited with status 0.
+   * all have exited with status 0. When a rank fails, Spark fails the stage and this throws what
+   * Spark throws (a {@code SparkException} whose message holds the failed rank, its exit code and
+   * its last line).
    *
    * @return what each rank printed last (one line per rank, by rank)
-   * @throws org.apache.spark.SparkException (as Spark throws it) when a rank failed, naming it
+   * @throws IllegalArgumentException when {@code worldSize} is not positive
    */
   public static List<String> run(SparkSession spark, int worldSize, String mainClass, List<String> args) {
     if (worldSize < 1) {
