@@ -1,5 +1,6 @@
 package io.github.saimjava.cli;
 
+import io.github.saimjava.distributed.CollectiveException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
@@ -16,6 +17,8 @@ import picocli.CommandLine;
 final class Errors implements CommandLine.IExecutionExceptionHandler {
   /** Exit code for input the program refuses. */
   static final int BAD_INPUT = 2;
+  /** Exit code of a data-parallel rank whose peers failed (died, or did not answer in time). */
+  static final int PEER_FAILED = 3;
 
   /** The library's advice (exact phrases of saim-impl's messages) and the same advice in flags. */
   private static final Map<String, String> FLAGS = Map.of(
@@ -29,6 +32,11 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
   @Override
   public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult pr) {
     Throwable e = ex instanceof UncheckedIOException u ? u.getCause() : ex;
+    if (e instanceof CollectiveException c) {
+      // another rank died or stopped answering: one line naming it, and a code of its own
+      cl.getErr().println("saim: error: " + c.getMessage());
+      return PEER_FAILED;
+    }
     if (e instanceof NoSuchFileException n) {
       cl.getErr().println("saim: error: no such file: " + n.getFile());
       return BAD_INPUT;

@@ -3,6 +3,7 @@ package io.github.saimjava.cli;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import io.github.saimjava.api.Augmentation;
+import io.github.saimjava.api.Distributed;
 import io.github.saimjava.api.HeadType;
 import io.github.saimjava.api.LossType;
 import io.github.saimjava.api.PermutationSampler;
@@ -13,6 +14,7 @@ import io.github.saimjava.api.TrainingSummary;
 import io.github.saimjava.train.EngineThreads;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -110,6 +112,28 @@ final class PretrainCommand implements Callable<Integer> {
       description = "Devices each micro-batch is split over (data-parallel; --batch-size must be a multiple of their number; default: the engine's default device).")
   String devices;
 
+  @Option(names = "--world-size", paramLabel = "N",
+      description = "Processes training together, data-parallel across JVMs or machines; --batch-size is then the "
+          + "batch over all of them, and rank 0 writes --output (default: 1; with --rendezvous env: $WORLD_SIZE).")
+  Integer worldSize;
+
+  @Option(names = "--rank", paramLabel = "R", description = "This process's rank, 0 .. N-1 (default: 0; with --rendezvous env: $RANK).")
+  Integer rank;
+
+  @Option(names = "--rendezvous", paramLabel = "file:DIR|redis://HOST:PORT/RUN|tcp://HOST:PORT|env",
+      description = "Where the ranks find each other (needed with --world-size > 1): a folder all of them see, a Redis "
+          + "server, a store rank 0 serves on HOST:PORT, or env: RANK, WORLD_SIZE and tcp://MASTER_ADDR:MASTER_PORT "
+          + "as launchers set them.")
+  String rendezvous;
+
+  @Option(names = "--bind", paramLabel = "HOST",
+      description = "Address the other ranks reach this one at (default: this machine's host name).")
+  String bind = "";
+
+  @Option(names = "--rank-timeout", paramLabel = "SECONDS",
+      description = "How long a rank waits for the others before the run stops naming the one missing (default: ${DEFAULT-VALUE}).")
+  long rankTimeout = Distributed.DEFAULT_TIMEOUT.toSeconds();
+
   @Option(names = "--loader-threads", description = "Threads decoding and augmenting images (default: ${DEFAULT-VALUE}).")
   int loaderThreads = 1;
 
@@ -199,6 +223,8 @@ final class PretrainCommand implements Callable<Integer> {
     Engine engine = EngineThreads.pytorch(threads != null ? threads : Runtime.getRuntime().availableProcessors());
     List<Device> deviceList = devices == null ? List.of() : DeviceList.parse(devices, engine.getGpuCount());
     tb.devices(deviceList);
+    Distributed dist = distributed();
+    tb.distributed(dist);
     SaimTrainer trainer = tb.build();
     out.printf(Locale.ROOT, "model %s%n", config);
     out.printf(Locale.ROOT, "data %s, batch %d x %d, lr %.3e, output %s%n",
@@ -207,6 +233,12 @@ final class PretrainCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "devices %s%n", deviceList.isEmpty()
         ? engine.defaultDevice() + " (the engine's default)"
         : deviceList.size() + " (" + deviceList + "), " + batchSize / deviceList.size() + " images each per micro-batch");
+    boolean writes = dist == null || dist.rank() == 0;
+    if (dist != null) {
+      out.printf(Locale.ROOT, "rank %d of %d (rendezvous %s), %d images each per micro-batch%s%n", dist.rank(),
+          dist.worldSize(), dist.rendezvous(), batchSize / dist.worldSize(),
+          writes ? ", writing " + output : ", rank 0 writes the output");
+    }
     out.flush();
     TrainingSummary s = trainer.fit();
     if (s.alreadyFinished()) {
@@ -216,9 +248,38 @@ final class PretrainCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "done: %d steps, %d images, final loss %.4f, %.1f s, %.2f images/s%s%n",
         s.steps(), s.images(), s.finalLoss(), s.seconds(), s.imagesPerSecond(),
         s.resumedFromStep() > 0 ? " (resumed from step " + s.resumedFromStep() + ")" : "");
-    out.printf(Locale.ROOT, "final weights %s%n", s.finalWeights());
+    if (writes) {
+      out.printf(Locale.ROOT, "final weights %s%n", s.finalWeights());
+    }
     out.flush();
     return 0;
+  }
+
+  /** The ranks of a data-parallel run from the options (or the environment), or null for one process. */
+  private Distributed distributed() {
+    if (rendezvous == null) {
+      if (worldSize != null && worldSize > 1) {
+        throw new IllegalArgumentException("--world-size " + worldSize
+            + " needs --rendezvous file:DIR, redis://HOST:PORT/RUN, tcp://HOST:PORT or env");
+      }
+      return null;
+    }
+    if (rankTimeout <= 0) {
+      throw new IllegalArgumentException("--rank-timeout must be positive, got " + rankTimeout);
+    }
+    Distributed d;
+    if (rendezvous.equals("env")) {
+      d = Distributed.fromEnvironment(System.getenv());
+      if (worldSize != null && worldSize != d.worldSize() || rank != null && rank != d.rank()) {
+        throw new IllegalArgumentException(String.format(Locale.ROOT,
+            "--world-size %s --rank %s disagree with the environment's WORLD_SIZE %d, RANK %d: give one or the other",
+            worldSize, rank, d.worldSize(), d.rank()));
+      }
+    } else {
+      d = new Distributed(worldSize == null ? 1 : worldSize, rank == null ? 0 : rank, rendezvous, "",
+          Distributed.DEFAULT_TIMEOUT);
+    }
+    return d.withHost(bind).withTimeout(Duration.ofSeconds(rankTimeout));
   }
 
   private static Augmentation parseAugment(String v) {

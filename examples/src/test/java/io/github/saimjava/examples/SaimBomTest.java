@@ -63,7 +63,8 @@ class SaimBomTest {
         "ai.djl.pytorch:pytorch-native-cpu:linux-aarch64", "ai.djl.pytorch:pytorch-native-cpu:linux-x86_64",
         "ai.djl.pytorch:pytorch-native-cpu:osx-aarch64", "ai.djl.pytorch:pytorch-native-cpu:win-x86_64",
         "ai.djl:api",
-        "io.github.saimjava:saim-api", "io.github.saimjava:saim-impl", "io.github.saimjava:saim-spark",
+        "io.github.saimjava:saim-api", "io.github.saimjava:saim-distributed", "io.github.saimjava:saim-impl",
+        "io.github.saimjava:saim-spark",
         "io.github.saimjava:saim-zoo"), new ArrayList<>(pins.keySet()));
     Map<String, String> parentPins = managed(parent);
     for (Map.Entry<String, String> e : pins.entrySet()) {

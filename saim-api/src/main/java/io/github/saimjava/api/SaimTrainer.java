@@ -56,6 +56,7 @@ public final class SaimTrainer {
   private final boolean autoResume;
   private final int threads;
   private final List<Device> devices;
+  private final @Nullable Distributed distributed;
   private final int loaderThreads;
   private final Precision precision;
   private final boolean skipBadImages;
@@ -88,6 +89,7 @@ public final class SaimTrainer {
     autoResume = b.autoResume;
     threads = b.threads;
     devices = List.copyOf(b.devices);
+    distributed = b.distributed;
     loaderThreads = b.loaderThreads;
     precision = b.precision;
     skipBadImages = b.skipBadImages;
@@ -242,6 +244,15 @@ public final class SaimTrainer {
     return devices;
   }
 
+  /**
+   * Data-parallel training across processes, when this process is one rank of several.
+   *
+   * @return the ranks' settings, empty when this process trains alone
+   */
+  public Optional<Distributed> distributed() {
+    return Optional.ofNullable(distributed);
+  }
+
   /** {@return the number of threads decoding and augmenting images ahead of the step} */
   public int loaderThreads() {
     return loaderThreads;
@@ -298,6 +309,7 @@ public final class SaimTrainer {
     private boolean autoResume = true;
     private int threads = Runtime.getRuntime().availableProcessors();
     private List<Device> devices = List.of();
+    private @Nullable Distributed distributed;
     private int loaderThreads = 1;
     private Precision precision = Precision.FP32;
     private boolean skipBadImages;
@@ -356,7 +368,7 @@ public final class SaimTrainer {
     }
 
     /**
-     * Images per micro-batch, over all {@link #devices} together.
+     * Images per micro-batch, over all {@link #devices} (and {@link #distributed} ranks) together.
      *
      * @param v the value
      * @return this builder
@@ -587,6 +599,20 @@ public final class SaimTrainer {
     }
 
     /**
+     * Data-parallel training across processes ({@link Distributed}): {@link #batchSize} is then
+     * the micro-batch over all ranks together (a multiple of the world size times the number of
+     * {@link #devices}), and the learning-rate rule uses that global batch. Null (the default):
+     * this process trains alone.
+     *
+     * @param v the ranks' settings, or null
+     * @return this builder
+     */
+    public Builder distributed(@Nullable Distributed v) {
+      distributed = v;
+      return this;
+    }
+
+    /**
      * Sets {@link SaimTrainer#loaderThreads()}.
      *
      * @param v the value, checked by {@link #build()}
@@ -680,6 +706,10 @@ public final class SaimTrainer {
       Checks.check(devices.isEmpty() || batchSize % devices.size() == 0,
           "batch size (%s) must be a multiple of the number of devices (%s) to split evenly",
           batchSize, devices.size());
+      int ranks = distributed == null ? 1 : distributed.worldSize();
+      Checks.check(ranks == 1 || batchSize % (ranks * Math.max(1, devices.size())) == 0,
+          "batch size (%s) must be a multiple of world size x devices (%s x %s) to split evenly",
+          batchSize, ranks, Math.max(1, devices.size()));
       Checks.check(loaderThreads > 0, "loader threads (%s) must be positive", loaderThreads);
       Checks.check(logEvery > 0, "log interval (%s) must be positive", logEvery);
       return new SaimTrainer(this);

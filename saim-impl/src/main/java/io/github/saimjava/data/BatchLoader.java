@@ -34,6 +34,9 @@ public final class BatchLoader implements ImageBatches {
   private final int threads;
   private final int prefetch;
   private final boolean dropLast;
+  /** This loader's part of every batch ({@link #shard}): part {@code shard} of {@code shards}. */
+  private final int shard;
+  private final int shards;
 
   /**
    * A loader of the pre-training recipe (the compatibility constructor of the training entry
@@ -49,11 +52,11 @@ public final class BatchLoader implements ImageBatches {
   public BatchLoader(ImageDataset dataset, int batchSize, int size, int channels, Augmentation augmentation,
       long seed, int threads, boolean skipBadImages) {
     this(skipBadImages ? Datasets.skippingBadImages(dataset) : dataset,
-        Transforms.forAugmentation(augmentation, size, channels), batchSize, seed, threads, 3, true);
+        Transforms.forAugmentation(augmentation, size, channels), batchSize, seed, threads, 3, true, 0, 1);
   }
 
   private BatchLoader(ImageDataset dataset, ImageTransform transform, int batchSize, long seed, int threads,
-      int prefetch, boolean dropLast) {
+      int prefetch, boolean dropLast, int shard, int shards) {
     if (batchSize <= 0) {
       throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
     }
@@ -70,6 +73,29 @@ public final class BatchLoader implements ImageBatches {
     this.threads = threads;
     this.prefetch = prefetch;
     this.dropLast = dropLast;
+    this.shard = shard;
+    this.shards = shards;
+  }
+
+  /**
+   * The same batches, cut in {@code count} equal consecutive parts, of which this loader yields
+   * part {@code index} only (and decodes only its images): rank {@code index} of a data-parallel
+   * run of {@code count} processes. Batch positions, epoch orders and augmentations stay those of
+   * the whole batches, so the parts of all ranks together are exactly this loader's batches.
+   *
+   * @throws IllegalArgumentException when the batch size is not a multiple of {@code count}, the
+   *     index is out of range, or the loader keeps the last partial batch
+   */
+  public BatchLoader shard(int index, int count) {
+    if (count < 1 || index < 0 || index >= count) {
+      throw new IllegalArgumentException("shard " + index + " of " + count + " is out of range");
+    }
+    if (batchSize % count != 0 || (count > 1 && !dropLast)) {
+      throw new IllegalArgumentException(String.format(Locale.ROOT,
+          "a batch of %d images does not split into %d equal parts%s", batchSize, count,
+          dropLast ? "" : " (the last partial batch is kept)"));
+    }
+    return new BatchLoader(dataset, transform, batchSize, seed, threads, prefetch, dropLast, index, count);
   }
 
   /** A builder of a loader over {@code dataset} whose images go through {@code transform}. */
@@ -136,7 +162,7 @@ public final class BatchLoader implements ImageBatches {
      */
     public BatchLoader build() {
       return new BatchLoader(skipBadImages ? Datasets.skippingBadImages(dataset) : dataset, transform,
-          batchSize, seed, threads, prefetch, dropLast);
+          batchSize, seed, threads, prefetch, dropLast, 0, 1);
     }
   }
 
@@ -165,7 +191,7 @@ public final class BatchLoader implements ImageBatches {
     return transform;
   }
 
-  /** Images per full batch. */
+  /** Images per full batch, of all {@linkplain #shard shards} together. */
   public int batchSize() {
     return batchSize;
   }
@@ -287,13 +313,13 @@ public final class BatchLoader implements ImageBatches {
     }
 
     private int count(int batch) {
-      return Math.min(batchSize, order.length - batch * batchSize);
+      return Math.min(batchSize, order.length - batch * batchSize) / shards;
     }
 
     private Pending allocate(int batch) {
       int n = count(batch);
       int[] indices = new int[n];
-      System.arraycopy(order, batch * batchSize, indices, 0, n);
+      System.arraycopy(order, batch * batchSize + shard * n, indices, 0, n);
       return new Pending(new float[n * length], new int[n], indices);
     }
 

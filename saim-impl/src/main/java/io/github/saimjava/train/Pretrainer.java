@@ -52,6 +52,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>With several {@linkplain SaimTrainer#devices() devices}, {@link DataParallel} splits each
  * micro-batch over them and combines the gradients on the first device before the one step.
+ * With several {@linkplain SaimTrainer#distributed() processes}, each reads its part of every
+ * micro-batch and {@link Ranks} averages the gradients over them before the step; rank 0 alone
+ * writes the output folder.
  *
  * <p>Checkpoints are written after optimiser steps only. Everything random is a pure function
  * of the seed and the position in the run (data order, augmentation, permutations), so the
@@ -103,27 +106,33 @@ public final class Pretrainer {
     Engine engine = EngineThreads.pytorch(t.threads());
     List<Device> devices = devices(engine);
     Path out = t.outputDir();
-    AtomicFiles.prepareFolder(out);
     JsonObject runConfig = runConfig(stepsPerEpoch, totalSteps);
     LrSchedule schedule = new LrSchedule(t.peakLr(), t.minLr(), t.warmupEpochs(), t.epochs());
     PermutationSampler sampler = t.order() == PermutationSampler.Kind.RASTER
         ? PermutationSampler.builder(config.numPatches()).raster().build()
         : PermutationSampler.builder(config.numPatches()).stochastic(t.seed()).build();
 
-    try (NDManager manager = engine.newBaseManager(devices.get(0));
+    try (Ranks ranks = Ranks.open(t);
+        NDManager manager = engine.newBaseManager(devices.get(0));
         SaimModel model = new SaimModel(config, manager, t.seed(), t.precision());
         AdamW opt = new AdamW(manager, t.beta1(), t.beta2(), 1e-8, t.weightDecay());
         DataParallel parallel = new DataParallel(model, devices, engine)) {
       Map<String, NDArray> params = model.parameters().trainable();
-      long step = resumeIfAsked(model, opt, params, runConfig);
+      if (ranks.writes()) {
+        AtomicFiles.prepareFolder(out);
+      }
+      long step = resumeIfAsked(model, opt, params, runConfig, ranks);
       if (step > 0 && step >= totalSteps) {
-        return alreadyFinished(model, step, runConfig);
+        return alreadyFinished(model, step, runConfig, ranks);
       }
       parallel.broadcast();
-      LOG.info("training on {} device(s): {}", devices.size(), devices);
-      AtomicFiles.write(out.resolve(CONFIG), (gson.newBuilder().setPrettyPrinting().create()
-          .toJson(runConfig) + "\n").getBytes(StandardCharsets.UTF_8));
-      trimMetrics(out.resolve(METRICS), step);
+      LOG.info("training on {} device(s): {}{}", devices.size(), devices,
+          ranks.size() > 1 ? ", rank " + ranks.rank() + " of " + ranks.size() : "");
+      if (ranks.writes()) {
+        AtomicFiles.write(out.resolve(CONFIG), (gson.newBuilder().setPrettyPrinting().create()
+            .toJson(runConfig) + "\n").getBytes(StandardCharsets.UTF_8));
+        trimMetrics(out.resolve(METRICS), step);
+      }
       long resumedFrom = step;
       long startNanos = System.nanoTime();
       long imagesThisRun = 0;
@@ -131,8 +140,9 @@ public final class Pretrainer {
       int imagesPerStep = t.effectiveBatchSize();
       int c = config.channels();
       int s = config.imageSize();
-      try (Writer metrics = Files.newBufferedWriter(out.resolve(METRICS), StandardCharsets.UTF_8,
-          StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+      try (Writer metrics = !ranks.writes() ? Writer.nullWriter()
+          : Files.newBufferedWriter(out.resolve(METRICS), StandardCharsets.UTF_8,
+              StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
         while (step < totalSteps) {
           int epoch = (int) (step / stepsPerEpoch);
           int stepInEpoch = (int) (step % stepsPerEpoch);
@@ -159,6 +169,7 @@ public final class Pretrainer {
                   stepLoss += value;
                 }
                 parallel.combineGradients();
+                stepLoss = ranks.averageGradients(params, stepLoss);
                 if (t.clipGrad().isPresent()) {
                   clipGradients(params, t.clipGrad().getAsDouble());
                 }
@@ -183,11 +194,11 @@ public final class Pretrainer {
               for (StepListener l : t.stepListeners()) {
                 l.onStep(ev);
               }
-              if (step % t.checkpointEvery() == 0 && step < totalSteps) {
+              if (ranks.writes() && step % t.checkpointEvery() == 0 && step < totalSteps) {
                 metrics.flush();
                 writeCheckpoint(out.resolve(CHECKPOINT), model, opt, step, runConfig);
               }
-              if (t.keepWeightsEvery() > 0 && step % t.keepWeightsEvery() == 0 && step < totalSteps) {
+              if (ranks.writes() && t.keepWeightsEvery() > 0 && step % t.keepWeightsEvery() == 0 && step < totalSteps) {
                 writeWeights(out.resolve(keptWeights(step)), model, step, runConfig);
               }
             }
@@ -203,9 +214,11 @@ public final class Pretrainer {
         }
         metrics.flush();
       }
-      writeCheckpoint(out.resolve(CHECKPOINT), model, opt, step, runConfig);
       Path finalWeights = out.resolve(FINAL);
-      writeWeights(finalWeights, model, step, runConfig);
+      if (ranks.writes()) {
+        writeCheckpoint(out.resolve(CHECKPOINT), model, opt, step, runConfig);
+        writeWeights(finalWeights, model, step, runConfig);
+      }
       double seconds = (System.nanoTime() - startNanos) / 1e9;
       return new TrainingSummary(step, step * imagesPerStep, lastLoss, seconds,
           imagesThisRun / Math.max(seconds, 1e-9), finalWeights, resumedFrom);
@@ -217,10 +230,11 @@ public final class Pretrainer {
    * summary holds the figures of the session that finished it, read from the metrics log (NaN when
    * the log is gone). The final weights are written only if they are missing.
    */
-  private TrainingSummary alreadyFinished(SaimModel model, long step, JsonObject runConfig) throws IOException {
+  private TrainingSummary alreadyFinished(SaimModel model, long step, JsonObject runConfig, Ranks ranks)
+      throws IOException {
     Path out = t.outputDir();
     Path finalWeights = out.resolve(FINAL);
-    if (!Files.isRegularFile(finalWeights)) {
+    if (ranks.writes() && !Files.isRegularFile(finalWeights)) {
       writeWeights(finalWeights, model, step, runConfig);
     }
     double loss = Double.NaN;
@@ -337,6 +351,11 @@ public final class Pretrainer {
       devs.add(d.toString());
     }
     train.add("devices", devs);
+    int worldSize = t.distributed().map(d -> d.worldSize()).orElse(1);
+    if (worldSize > 1) {
+      // only when distributed, so checkpoints written before the option still resume
+      train.addProperty("world_size", worldSize);
+    }
     if (t.precision() != Precision.FP32) {
       // only when not the default, so float32 checkpoints written before the option still resume
       train.addProperty("precision", t.precision().name());
@@ -358,13 +377,17 @@ public final class Pretrainer {
     train.remove("threads");
     // the weights and moments are those of one device: a run may resume on any number of them
     train.remove("devices");
+    // and on any number of processes
+    train.remove("world_size");
     return key;
   }
 
   private long resumeIfAsked(SaimModel model, AdamW opt, Map<String, NDArray> params,
-      JsonObject runConfig) throws IOException {
+      JsonObject runConfig, Ranks ranks) throws IOException {
     Path ckpt = null;
-    if (t.resume().isPresent()) {
+    if (!ranks.writes()) {
+      // rank 0 finds the checkpoint and sends it
+    } else if (t.resume().isPresent()) {
       ckpt = t.resume().get();
       if (Files.isDirectory(ckpt)) {
         ckpt = ckpt.resolve(CHECKPOINT);
@@ -375,6 +398,7 @@ public final class Pretrainer {
     } else if (t.autoResume() && Files.isRegularFile(t.outputDir().resolve(CHECKPOINT))) {
       ckpt = t.outputDir().resolve(CHECKPOINT);
     }
+    ckpt = ranks.shareCheckpoint(ckpt);
     if (ckpt == null) {
       return 0;
     }

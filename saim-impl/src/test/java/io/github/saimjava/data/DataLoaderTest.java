@@ -125,6 +125,31 @@ class DataLoaderTest {
   }
 
   @Test
+  void theShardsOfABatchAreItsConsecutiveEqualParts() {
+    // data-parallel ranks: shard r of 3 is images 16r .. 16r+15 of every batch of 48, from any start
+    IdxDataset d = EmbeddedFashionMnist.test();
+    BatchLoader whole = loader(d, 2, true);
+    List<ImageBatches.Batch> want = all(whole, 1, 30);
+    int per = 3 * 32 * 32;
+    for (int r = 0; r < 3; r++) {
+      List<ImageBatches.Batch> part = all(whole.shard(r, 3), 1, 30);
+      assertEquals(want.size(), part.size());
+      for (int i = 0; i < want.size(); i++) {
+        ImageBatches.Batch w = want.get(i);
+        ImageBatches.Batch p = part.get(i);
+        assertEquals(16, p.count());
+        assertArrayEquals(Arrays.copyOfRange(w.indices(), 16 * r, 16 * r + 16), p.indices(), "batch " + i);
+        assertArrayEquals(Arrays.copyOfRange(w.pixels(), 16 * r * per, (16 * r + 16) * per), p.pixels(), "batch " + i);
+      }
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> whole.shard(0, 5));
+    assertEquals("a batch of 48 images does not split into 5 equal parts", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> loader(d, 1, false).shard(1, 2));
+    assertEquals("a batch of 48 images does not split into 2 equal parts (the last partial batch is kept)",
+        e.getMessage());
+  }
+
+  @Test
   void everyIndexAppearsOncePerEpochInAnOrderOfSeedAndEpoch() {
     IdxDataset d = EmbeddedFashionMnist.test();
     for (int epoch = 0; epoch < 3; epoch++) {

@@ -1,0 +1,182 @@
+package io.github.saimjava.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.index.NDIndex;
+import io.github.saimjava.api.Distributed;
+import io.github.saimjava.api.SaimTrainer;
+import io.github.saimjava.distributed.Collective;
+import io.github.saimjava.distributed.GlooCollective;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The processes of a data-parallel run ({@link SaimTrainer#distributed()}), seen from the training
+ * loop: one rank alone does nothing here. With several, every rank trains the same model on its
+ * part of each global micro-batch; after the local {@link DataParallel} step has combined the
+ * gradients of this process's devices, {@link #averageGradients} replaces them by their mean over
+ * the ranks (one all-reduce of all gradients), so clipping and AdamW see what one process with
+ * the whole batch would have computed, and the weights stay identical on all ranks. Rank 0 alone
+ * reads the checkpoint to resume from and sends it to the others ({@link #shareCheckpoint}), and
+ * alone writes the output folder ({@link #writes()}).
+ */
+final class Ranks implements AutoCloseable {
+  /** Bytes of a checkpoint sent per broadcast. */
+  private static final int CHUNK = 64 << 20;
+
+  private final @Nullable Collective collective;
+  private final int rank;
+  private final int size;
+  private @Nullable FloatBuffer flat;
+  private @Nullable Path received;
+
+  private Ranks(@Nullable Collective collective) {
+    this.collective = collective;
+    this.rank = collective == null ? 0 : collective.rank();
+    this.size = collective == null ? 1 : collective.worldSize();
+  }
+
+  /**
+   * Connects to the other ranks of {@code t}, or stands alone.
+   *
+   * @throws IllegalStateException when the native collective library is not available (why)
+   * @throws io.github.saimjava.distributed.CollectiveException when the others do not arrive in time
+   */
+  static Ranks open(SaimTrainer t) {
+    if (t.distributed().isEmpty() || t.distributed().get().worldSize() == 1) {
+      return new Ranks(null);
+    }
+    Distributed d = t.distributed().get();
+    return new Ranks(GlooCollective.connect(d.rendezvous(), d.rank(), d.worldSize(), d.host(), d.timeout()));
+  }
+
+  int rank() {
+    return rank;
+  }
+
+  int size() {
+    return size;
+  }
+
+  /** Whether this rank writes the output folder (rank 0). */
+  boolean writes() {
+    return rank == 0;
+  }
+
+  /**
+   * Replaces every gradient by its mean over the ranks, and returns the mean of {@code loss}.
+   * Gradients are taken in the map's order (the same on every rank: the same model).
+   */
+  double averageGradients(Map<String, NDArray> params, double loss) {
+    if (collective == null) {
+      return loss;
+    }
+    try (NoGrad ng = NoGrad.enter()) {
+      List<NDArray> grads = new ArrayList<>();
+      long total = 1;
+      for (NDArray p : params.values()) {
+        if (p.hasGradient()) {
+          NDArray g = p.getGradient();
+          grads.add(g);
+          total += g.size();
+        }
+      }
+      if (total > Integer.MAX_VALUE) {
+        throw new IllegalStateException(total + " gradient values do not fit one buffer");
+      }
+      FloatBuffer buf = flat;
+      if (buf == null || buf.capacity() < total) {
+        buf = ByteBuffer.allocateDirect((int) total * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        flat = buf;
+      }
+      buf.clear();
+      for (NDArray g : grads) {
+        buf.put(g.toFloatArray());
+      }
+      buf.put((float) loss);
+      buf.flip();
+      collective.allReduceSum(buf);
+      float inv = 1f / size;
+      int at = 0;
+      for (NDArray g : grads) {
+        float[] v = new float[(int) g.size()];
+        buf.get(at, v);
+        at += v.length;
+        for (int i = 0; i < v.length; i++) {
+          v[i] *= inv;
+        }
+        try (NDArray mean = g.getManager().create(v, g.getShape())) {
+          g.set(new NDIndex("..."), mean);
+        }
+        g.close();
+      }
+      return buf.get(at) / size;
+    }
+  }
+
+  /**
+   * The checkpoint every rank resumes from: rank 0's {@code found} (null: start afresh) is sent to
+   * the other ranks, which get it as a temporary file (deleted on {@link #close()}); other ranks
+   * pass null.
+   */
+  @Nullable Path shareCheckpoint(@Nullable Path found) throws IOException {
+    if (collective == null) {
+      return found;
+    }
+    ByteBuffer length = ByteBuffer.allocateDirect(Long.BYTES);
+    if (rank == 0) {
+      length.putLong(0, found == null ? 0 : Files.size(found));
+    }
+    collective.broadcast(length, 0);
+    long n = length.getLong(0);
+    if (n == 0) {
+      return null;
+    }
+    ByteBuffer chunk = ByteBuffer.allocateDirect((int) Math.min(CHUNK, n));
+    byte[] bytes = new byte[chunk.capacity()];
+    if (rank == 0) {
+      try (InputStream in = Files.newInputStream(found)) {
+        for (long sent = 0; sent < n; ) {
+          int k = (int) Math.min(bytes.length, n - sent);
+          in.readNBytes(bytes, 0, k);
+          chunk.clear();
+          chunk.put(bytes, 0, k).flip();
+          collective.broadcast(chunk, 0);
+          sent += k;
+        }
+      }
+      return found;
+    }
+    received = Files.createTempFile("saim-rank" + rank + "-checkpoint", ".safetensors");
+    try (OutputStream out = Files.newOutputStream(received)) {
+      for (long got = 0; got < n; ) {
+        int k = (int) Math.min(bytes.length, n - got);
+        chunk.clear().limit(k);
+        collective.broadcast(chunk, 0);
+        chunk.get(0, bytes, 0, k);
+        out.write(bytes, 0, k);
+        got += k;
+      }
+    }
+    return received;
+  }
+
+  @Override
+  public void close() throws IOException {
+    if (collective != null) {
+      collective.close();
+    }
+    if (received != null) {
+      Files.deleteIfExists(received);
+    }
+  }
+}
