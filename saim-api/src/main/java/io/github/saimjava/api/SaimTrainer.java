@@ -686,32 +686,32 @@ public final class SaimTrainer {
      */
     public SaimTrainer build() {
       Checks.check(epochs > 0, "epochs (%s) must be positive", epochs);
-      Checks.check(maxSteps >= 0, "max steps (%s) must be 0 (no limit) or positive", maxSteps);
-      Checks.check(batchSize > 0, "batch size (%s) must be positive", batchSize);
-      Checks.check(accumIter > 0, "accum iter (%s) must be positive", accumIter);
+      Checks.check(maxSteps >= 0, "maxSteps (%s) must be 0 (no limit) or positive", maxSteps);
+      Checks.check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
+      Checks.check(accumIter > 0, "accumIter (%s) must be positive", accumIter);
       Checks.check(blr > 0 && Double.isFinite(blr), "blr (%s) must be positive", blr);
       Checks.check(lr == null || (lr > 0 && Double.isFinite(lr)), "lr (%s) must be positive", lr);
       Checks.check(warmupEpochs >= 0 && warmupEpochs <= epochs,
-          "warm-up epochs (%s) must be in [0, epochs = %s]", warmupEpochs, epochs);
-      Checks.check(minLr >= 0, "min lr (%s) must be non-negative", minLr);
-      Checks.check(weightDecay >= 0, "weight decay (%s) must be non-negative", weightDecay);
+          "warmupEpochs (%s) must be in [0, epochs (%s)]", warmupEpochs, epochs);
+      Checks.check(minLr >= 0, "minLr (%s) must be non-negative", minLr);
+      Checks.check(weightDecay >= 0, "weightDecay (%s) must be non-negative", weightDecay);
       Checks.check(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1,
-          "betas (%s, %s) must be in [0, 1)", beta1, beta2);
-      Checks.check(clipGrad == null || clipGrad > 0, "clip grad (%s) must be positive", clipGrad);
+          "beta1 (%s) and beta2 (%s) must be in [0, 1)", beta1, beta2);
+      Checks.check(clipGrad == null || clipGrad > 0, "clipGrad (%s) must be positive", clipGrad);
       Checks.check(order != PermutationSampler.Kind.GIVEN,
-          "order must be STOCHASTIC or RASTER for training, got %s", order);
-      Checks.check(checkpointEvery > 0, "checkpoint interval (%s) must be positive", checkpointEvery);
-      Checks.check(keepWeightsEvery >= 0, "kept-weights interval (%s) must be 0 (none) or positive", keepWeightsEvery);
+          "order (%s) must be STOCHASTIC or RASTER for training", order);
+      Checks.check(checkpointEvery > 0, "checkpointEvery (%s) must be positive", checkpointEvery);
+      Checks.check(keepWeightsEvery >= 0, "keepWeightsEvery (%s) must be 0 (none) or positive", keepWeightsEvery);
       Checks.check(threads > 0, "threads (%s) must be positive", threads);
       Checks.check(devices.isEmpty() || batchSize % devices.size() == 0,
-          "batch size (%s) must be a multiple of the number of devices (%s) to split evenly",
+          "batchSize (%s) must be a multiple of the number of devices (%s) to split evenly",
           batchSize, devices.size());
       int ranks = distributed == null ? 1 : distributed.worldSize();
       Checks.check(ranks == 1 || batchSize % (ranks * Math.max(1, devices.size())) == 0,
-          "batch size (%s) must be a multiple of world size x devices (%s x %s) to split evenly",
+          "batchSize (%s) must be a multiple of worldSize x devices (%s x %s) to split evenly",
           batchSize, ranks, Math.max(1, devices.size()));
-      Checks.check(loaderThreads > 0, "loader threads (%s) must be positive", loaderThreads);
-      Checks.check(logEvery > 0, "log interval (%s) must be positive", logEvery);
+      Checks.check(loaderThreads > 0, "loaderThreads (%s) must be positive", loaderThreads);
+      Checks.check(logEvery > 0, "logEvery (%s) must be positive", logEvery);
       return new SaimTrainer(this);
     }
   }

@@ -107,7 +107,7 @@ final class FineTuneLoop {
     }
     if (!missing.isEmpty()) {
       throw new IllegalArgumentException(source + " does not fit the classifier: missing " + missing
-          + (evalOnly ? " (evaluation needs a fine-tuned model with its head and pooling: check --global-pool/--cls-token)" : ""));
+          + (evalOnly ? " (evaluation needs a fine-tuned model with its head and pooling: check globalPool)" : ""));
     }
     if (!fresh.isEmpty()) {
       notes.add("initialised anew: " + fresh);
@@ -150,7 +150,7 @@ final class FineTuneLoop {
     int stepsPerEpoch = Pretrainer.stepsPerEpoch(train.size(), s.batchSize, s.accumIter);
     if (stepsPerEpoch == 0 && !s.evalOnly) {
       throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "batch size %d x accum iter %d is larger than the training set (%d images in %s): use a smaller --batch-size",
+          "batchSize (%d) x accumIter (%d) is larger than the training set (%d images in %s): use a smaller batch size",
           s.batchSize, s.accumIter, train.size(), train.describe()));
     }
     JsonObject runConfig = runConfig(config, init.source(), k, stepsPerEpoch, trainTransform, evalTransform);

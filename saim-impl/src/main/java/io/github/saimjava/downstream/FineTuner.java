@@ -12,6 +12,7 @@ import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.OptionalDouble;
 import org.jspecify.annotations.Nullable;
@@ -471,31 +472,33 @@ public final class FineTuner {
      */
     public FineTuner build() {
       int sources = (checkpoint != null ? 1 : 0) + (zoo != null ? 1 : 0);
-      check(sources <= 1, "give a checkpoint or a zoo name, not both");
+      check(sources <= 1, "checkpoint (%s) and zoo (%s): give one of them, not both", checkpoint, zoo);
       check(sources == 1 || config != null, "fine-tuning needs a checkpoint, a zoo name or a config (for random initialisation)");
-      check(!evalOnly || checkpoint != null, "evaluation only needs a fine-tuned --checkpoint (with its head)");
+      check(!evalOnly || checkpoint != null, "evalOnly needs a fine-tuned checkpoint (with its head)");
       check(train != null && val != null, "fine-tuning needs training and validation data");
-      check(outputDir != null, "fine-tuning needs an output folder");
-      check(epochs > 0, "epochs must be positive, got " + epochs);
-      check(batchSize > 0 && accumIter > 0, "batch size (" + batchSize + ") and accum iter (" + accumIter
-          + ") must be positive");
-      check(blr > 0 && Double.isFinite(blr), "blr must be positive, got " + blr);
-      check(Double.isNaN(lr) || (lr > 0 && Double.isFinite(lr)), "lr must be positive, got " + lr);
-      check(minLr >= 0 && minLr <= peakLr(), "min lr must be in [0, lr], got " + minLr);
-      check(warmupEpochs >= 0 && warmupEpochs <= epochs, "warm-up epochs must be in [0, epochs], got " + warmupEpochs);
-      check(weightDecay >= 0, "weight decay must be non-negative, got " + weightDecay);
-      check(layerDecay > 0 && layerDecay <= 1, "layer decay must be in (0, 1], got " + layerDecay);
-      check(dropPath >= 0 && dropPath < 1, "drop path must be in [0, 1), got " + dropPath);
-      check(Double.isNaN(clipGrad) || clipGrad > 0, "clip grad must be positive, got " + clipGrad);
-      check(reprob >= 0 && reprob <= 1, "reprob must be in [0, 1], got " + reprob);
-      check(threads > 0 && loaderThreads >= 0, "threads must be positive, got " + threads);
+      check(outputDir != null, "fine-tuning needs an outputDir");
+      check(epochs > 0, "epochs (%s) must be positive", epochs);
+      check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
+      check(accumIter > 0, "accumIter (%s) must be positive", accumIter);
+      check(blr > 0 && Double.isFinite(blr), "blr (%s) must be positive", blr);
+      check(Double.isNaN(lr) || (lr > 0 && Double.isFinite(lr)), "lr (%s) must be positive", lr);
+      check(minLr >= 0 && minLr <= peakLr(), "minLr (%s) must be in [0, peak lr (%s)]", minLr, peakLr());
+      check(warmupEpochs >= 0 && warmupEpochs <= epochs, "warmupEpochs (%s) must be in [0, epochs (%s)]", warmupEpochs,
+          epochs);
+      check(weightDecay >= 0, "weightDecay (%s) must be non-negative", weightDecay);
+      check(layerDecay > 0 && layerDecay <= 1, "layerDecay (%s) must be in (0, 1]", layerDecay);
+      check(dropPath >= 0 && dropPath < 1, "dropPath (%s) must be in [0, 1)", dropPath);
+      check(Double.isNaN(clipGrad) || clipGrad > 0, "clipGrad (%s) must be positive", clipGrad);
+      check(reprob >= 0 && reprob <= 1, "reprob (%s) must be in [0, 1]", reprob);
+      check(threads > 0, "threads (%s) must be positive", threads);
+      check(loaderThreads >= 0, "loaderThreads (%s) must be non-negative", loaderThreads);
       RandAugment.parse(autoAugment); // names the part it cannot read
-      check(stopAfterEpochs >= 0, "stop-after epochs must be non-negative, got " + stopAfterEpochs);
+      check(stopAfterEpochs >= 0, "stopAfterEpochs (%s) must be non-negative", stopAfterEpochs);
       int k = classes();
-      check(k >= 2, "fine-tuning needs labelled data with at least 2 classes; "
-          + Objects.requireNonNull(train).describe() + " has " + train.numClasses());
+      check(k >= 2, "fine-tuning needs labelled data with at least 2 classes; %s has %s",
+          Objects.requireNonNull(train).describe(), train.numClasses());
       Mixup m = mixupOf(k); // validates its settings
-      check(!m.active() || batchSize % 2 == 0, "mixup and cutmix need an even --batch-size, got " + batchSize);
+      check(!m.active() || batchSize % 2 == 0, "mixup and cutmix need an even batchSize, got %s", batchSize);
       return new FineTuner(this, k);
     }
 
@@ -508,9 +511,9 @@ public final class FineTuner {
       return new Mixup(mixup, cutmix, cutmixMinMax, mixupProb, mixupSwitchProb, smoothing, k);
     }
 
-    private static void check(boolean ok, String message) {
+    private static void check(boolean ok, String template, @Nullable Object... args) {
       if (!ok) {
-        throw new IllegalArgumentException(message);
+        throw new IllegalArgumentException(String.format(Locale.ROOT, template, args));
       }
     }
   }

@@ -85,7 +85,7 @@ public final class Pretrainer {
     int stepsPerEpoch = stepsPerEpoch(data.size(), t.batchSize(), t.accumIter());
     if (stepsPerEpoch == 0) {
       throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "batch size %d x accum iter %d is larger than the dataset (%d images in %s): use a smaller batch size",
+          "batchSize (%d) x accumIter (%d) is larger than the dataset (%d images in %s): use a smaller batch size",
           t.batchSize(), t.accumIter(), data.size(), data.describe()));
     }
     long totalSteps = (long) stepsPerEpoch * t.epochs();
