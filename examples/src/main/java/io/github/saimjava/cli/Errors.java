@@ -32,7 +32,8 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
       "use mean pooling (Pooling.MEAN)", "use mean pooling (--pooling mean)",
       "evalOnly needs a fine-tuned checkpoint", "evaluation only needs a fine-tuned --checkpoint",
       "need an even batchSize", "need an even --batch-size",
-      "check globalPool)", "check --global-pool/--cls-token)");
+      "check globalPool)", "check --global-pool/--cls-token)",
+      "brings its own architecture: give no config", "brings its own architecture: give no --model, --img-size, ...");
 
   /**
    * The library's names of settings that this program's messages have always spelled out in words,

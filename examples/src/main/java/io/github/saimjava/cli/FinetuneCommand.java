@@ -145,7 +145,7 @@ final class FinetuneCommand implements Callable<Integer> {
     FineTuner.Builder b = FineTuner.builder()
         .checkpoint(w.checkpoint)
         .zoo(w.zoo)
-        .config(w.zoo != null ? null : config)
+        .config(config)
         .data(d.train(), d.val())
         .dataName(data == null ? "embedded:fashion-mnist" : data.toString())
         .numClasses(nbClasses)

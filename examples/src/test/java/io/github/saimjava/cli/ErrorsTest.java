@@ -38,6 +38,8 @@ class ErrorsTest {
         Errors.inFlagTerms("evalOnly needs a fine-tuned checkpoint (with its head)"));
     assertEquals("mixup and cutmix need an even --batch-size, got 7",
         Errors.inFlagTerms("mixup and cutmix need an even batchSize, got 7"));
+    assertEquals("a zoo model (m) brings its own architecture: give no --model, --img-size, ...",
+        Errors.inFlagTerms("a zoo model (m) brings its own architecture: give no config"));
   }
 
   @Test

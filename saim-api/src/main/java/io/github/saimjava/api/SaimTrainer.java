@@ -39,6 +39,7 @@ public final class SaimTrainer {
   private final int batchSize;
   private final int accumIter;
   private final double blr;
+  private final boolean blrSet;
   private final @Nullable Double lr;
   private final double warmupEpochs;
   private final double minLr;
@@ -72,6 +73,7 @@ public final class SaimTrainer {
     batchSize = b.batchSize;
     accumIter = b.accumIter;
     blr = b.blr;
+    blrSet = b.blrSet;
     lr = b.lr;
     warmupEpochs = b.warmupEpochs;
     minLr = b.minLr;
@@ -101,6 +103,48 @@ public final class SaimTrainer {
   /** {@return a builder with the paper's recipe for everything but the model and data size} */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * A builder holding these settings, to vary some of them; this trainer is not changed.
+   *
+   * @return a new builder with every setting and listener of this trainer
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.config = config;
+    b.data = data;
+    b.epochs = epochs;
+    b.maxSteps = maxSteps;
+    b.batchSize = batchSize;
+    b.accumIter = accumIter;
+    b.blr = blr;
+    b.blrSet = blrSet;
+    b.lr = lr;
+    b.warmupEpochs = warmupEpochs;
+    b.minLr = minLr;
+    b.weightDecay = weightDecay;
+    b.beta1 = beta1;
+    b.beta2 = beta2;
+    b.clipGrad = clipGrad;
+    b.seed = seed;
+    b.order = order;
+    b.augmentation = augmentation;
+    b.outputDir = outputDir;
+    b.checkpointEvery = checkpointEvery;
+    b.keepWeightsEvery = keepWeightsEvery;
+    b.resume = resume;
+    b.autoResume = autoResume;
+    b.threads = threads;
+    b.devices = devices;
+    b.distributed = distributed;
+    b.loaderThreads = loaderThreads;
+    b.precision = precision;
+    b.skipBadImages = skipBadImages;
+    b.logEvery = logEvery;
+    b.stepListeners.addAll(stepListeners);
+    b.epochListeners.addAll(epochListeners);
+    return b;
   }
 
   /**
@@ -292,6 +336,7 @@ public final class SaimTrainer {
     private int batchSize = 64;
     private int accumIter = 1;
     private double blr = 2e-4;
+    private boolean blrSet;
     private @Nullable Double lr;
     private double warmupEpochs = 0;
     private double minLr = 0;
@@ -390,24 +435,26 @@ public final class SaimTrainer {
     }
 
     /**
-     * Base learning rate; the peak is {@code blr * effective batch / 256}.
+     * Base learning rate; the peak is {@code blr * effective batch / 256}. Give this or {@link
+     * #lr}, not both.
      *
      * @param v the value
      * @return this builder
      */
     public Builder blr(double v) {
       blr = v;
-      lr = null;
+      blrSet = true;
       return this;
     }
 
     /**
-     * An absolute peak learning rate, overriding the blr rule.
+     * An absolute peak learning rate instead of the blr rule; null for the rule. Give this or
+     * {@link #blr}, not both.
      *
-     * @param v the value
+     * @param v the value, or null
      * @return this builder
      */
-    public Builder lr(double v) {
+    public Builder lr(@Nullable Double v) {
       lr = v;
       return this;
     }
@@ -691,6 +738,8 @@ public final class SaimTrainer {
       Checks.check(accumIter > 0, "accumIter (%s) must be positive", accumIter);
       Checks.check(blr > 0 && Double.isFinite(blr), "blr (%s) must be positive", blr);
       Checks.check(lr == null || (lr > 0 && Double.isFinite(lr)), "lr (%s) must be positive", lr);
+      Checks.check(!blrSet || lr == null,
+          "blr (%s) and lr (%s) are both set: give one of them (lr replaces the blr rule)", blr, lr);
       Checks.check(warmupEpochs >= 0 && warmupEpochs <= epochs,
           "warmupEpochs (%s) must be in [0, epochs (%s)]", warmupEpochs, epochs);
       Checks.check(minLr >= 0, "minLr (%s) must be non-negative", minLr);

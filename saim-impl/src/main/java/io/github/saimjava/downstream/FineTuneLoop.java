@@ -66,7 +66,7 @@ final class FineTuneLoop {
     if (s.zoo != null) {
       ZooResolver.Resolved r = ZooResolver.find(s.zoo);
       ckpt = r.weights();
-      config = config != null ? config : r.config();
+      config = r.config();
       source = "zoo:" + s.zoo;
     } else if (ckpt != null) {
       source = ckpt.toString();

@@ -237,7 +237,8 @@ public final class FineTuner {
 
     /**
      * The architecture: required for random initialisation (no checkpoint, no zoo name) and for a
-     * reference {@code .pth}; our checkpoints carry their own.
+     * reference {@code .pth}; our checkpoints carry their own, and a zoo model brings its own
+     * (giving both is refused).
      */
     public Builder config(@Nullable SaimConfig v) {
       config = v;
@@ -472,7 +473,8 @@ public final class FineTuner {
      */
     public FineTuner build() {
       int sources = (checkpoint != null ? 1 : 0) + (zoo != null ? 1 : 0);
-      check(sources <= 1, "checkpoint (%s) and zoo (%s): give one of them, not both", checkpoint, zoo);
+      check(sources <= 1, "zoo (%s) and checkpoint (%s): give one of them, not both", zoo, checkpoint);
+      check(zoo == null || config == null, "a zoo model (%s) brings its own architecture: give no config", zoo);
       check(sources == 1 || config != null, "fine-tuning needs a checkpoint, a zoo name or a config (for random initialisation)");
       check(!evalOnly || checkpoint != null, "evalOnly needs a fine-tuned checkpoint (with its head)");
       check(train != null && val != null, "fine-tuning needs training and validation data");
