@@ -8,6 +8,8 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
+import io.github.saimjava.api.EvaluationEvent;
+import io.github.saimjava.api.EvaluationListener;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.StepEvent;
 import io.github.saimjava.api.StepListener;
@@ -41,6 +43,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.OptionalDouble;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -163,8 +166,8 @@ final class FineTuneLoop {
           ? loadInit(model, init.weights(), init.source(), s.evalOnly) : List.of("random initialisation, seed " + s.seed);
       if (s.evalOnly) {
         Evaluation e = Evaluation.of(model, valLoader, manager, config);
-        writeSummary(folder, e.top1(), e.top5(), -1, e.top1(), e.top5(), Double.NaN, 0, init.source(), k);
-        return new FineTuner.Result(e.top1(), e.top5(), -1, e.top1(), e.top5(), Double.NaN, 0, 0, 0, null,
+        writeSummary(folder, e.top1(), e.top5(), -1, e.top1(), e.top5(), OptionalDouble.empty(), 0, init.source(), k);
+        return new FineTuner.Result(e.top1(), e.top5(), -1, e.top1(), e.top5(), OptionalDouble.empty(), 0, 0, 0, null,
             (System.nanoTime() - start) / 1e9, notes);
       }
       Map<String, NDArray> params = model.trainable();
@@ -247,15 +250,17 @@ final class FineTuneLoop {
                   + "\"steps\":%d,\"time_s\":%.3f,\"skipped_images\":%d}",
               epoch, trainLoss, lr, e.top1(), e.top5(), e.loss(), st.steps, secs, trainLoader.skippedImages()));
           st.write(out.resolve(FineTuner.CHECKPOINT), model, opt, runConfig);
-          FineTuner.EpochReport report = new FineTuner.EpochReport(epoch, trainLoss, lr, e.top1(), e.top5(), e.loss(), secs, best);
-          for (FineTuner.EpochListener l : s.epochListeners) {
-            l.onEpoch(report);
+          EvaluationEvent report = new EvaluationEvent(epoch, trainLoss, lr, e.top1(), e.top5(), e.loss(), secs, best);
+          for (EvaluationListener l : s.evaluationListeners) {
+            l.onEvaluation(report);
           }
         }
       }
-      writeSummary(folder, st.bestTop1, st.bestTop5, st.bestEpoch, st.finalTop1, st.finalTop5, st.finalTrainLoss,
+      OptionalDouble finalTrainLoss = Double.isNaN(st.finalTrainLoss) ? OptionalDouble.empty()
+          : OptionalDouble.of(st.finalTrainLoss);
+      writeSummary(folder, st.bestTop1, st.bestTop5, st.bestEpoch, st.finalTop1, st.finalTop5, finalTrainLoss,
           st.epochs, init.source(), k);
-      return new FineTuner.Result(st.bestTop1, st.bestTop5, st.bestEpoch, st.finalTop1, st.finalTop5, st.finalTrainLoss,
+      return new FineTuner.Result(st.bestTop1, st.bestTop5, st.bestEpoch, st.finalTop1, st.finalTop5, finalTrainLoss,
           st.epochs, st.steps, resumedFrom, out.resolve(FineTuner.BEST), (System.nanoTime() - start) / 1e9, notes);
     }
   }
@@ -316,17 +321,17 @@ final class FineTuneLoop {
   }
 
   private void writeSummary(RunFolder folder, double bestTop1, double bestTop5, int bestEpoch, double finalTop1,
-      double finalTop5, double finalTrainLoss, int epochs, String source, int k) throws IOException {
+      double finalTop5, OptionalDouble finalTrainLoss, int epochs, String source, int k) throws IOException {
     JsonObject m = new JsonObject();
     m.addProperty("best_top1", bestTop1);
     m.addProperty("best_top5", bestTop5);
     m.addProperty("best_epoch", bestEpoch);
     m.addProperty("final_top1", finalTop1);
     m.addProperty("final_top5", finalTop5);
-    if (Double.isNaN(finalTrainLoss)) {
-      m.add("final_train_loss", JsonNull.INSTANCE);
+    if (finalTrainLoss.isPresent()) {
+      m.addProperty("final_train_loss", finalTrainLoss.getAsDouble());
     } else {
-      m.addProperty("final_train_loss", finalTrainLoss);
+      m.add("final_train_loss", JsonNull.INSTANCE);
     }
     m.addProperty("epochs", epochs);
     m.addProperty("eval_only", s.evalOnly);

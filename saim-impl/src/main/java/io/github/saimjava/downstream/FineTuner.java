@@ -1,6 +1,7 @@
 package io.github.saimjava.downstream;
 
 import io.github.saimjava.api.Augmentation;
+import io.github.saimjava.api.EvaluationListener;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.StepListener;
 import io.github.saimjava.data.ImageDataset;
@@ -102,7 +103,7 @@ public final class FineTuner {
   final boolean evalOnly;
   final int stopAfterEpochs;
   final List<StepListener> stepListeners;
-  final List<EpochListener> epochListeners;
+  final List<EvaluationListener> evaluationListeners;
 
   private FineTuner(Builder b, int classes) {
     checkpoint = b.checkpoint;
@@ -122,7 +123,7 @@ public final class FineTuner {
     weightDecay = b.weightDecay;
     layerDecay = b.layerDecay;
     dropPath = b.dropPath;
-    clipGrad = Double.isNaN(b.clipGrad) ? OptionalDouble.empty() : OptionalDouble.of(b.clipGrad);
+    clipGrad = b.clipGrad == null ? OptionalDouble.empty() : OptionalDouble.of(b.clipGrad);
     smoothing = b.smoothing;
     mixup = b.mixup;
     cutmix = b.cutmix;
@@ -142,22 +143,12 @@ public final class FineTuner {
     evalOnly = b.evalOnly;
     stopAfterEpochs = b.stopAfterEpochs;
     stepListeners = List.copyOf(b.stepListeners);
-    epochListeners = List.copyOf(b.epochListeners);
+    evaluationListeners = List.copyOf(b.evaluationListeners);
   }
 
   /** A builder with the reference script's defaults. */
   public static Builder builder() {
     return new Builder();
-  }
-
-  /** What one epoch achieved. */
-  public record EpochReport(int epoch, double trainLoss, double lr, double top1, double top5, double testLoss,
-      double seconds, boolean best) {}
-
-  /** Called after every epoch's evaluation, on the training thread. */
-  @FunctionalInterface
-  public interface EpochListener {
-    void onEpoch(EpochReport report);
   }
 
   /**
@@ -168,7 +159,7 @@ public final class FineTuner {
    * @param bestEpoch the best epoch (0-based), -1 when no epoch ran (evaluation only)
    * @param finalTop1 the last epoch's top-1 accuracy in percent
    * @param finalTop5 the last epoch's top-5 accuracy in percent
-   * @param finalTrainLoss the last epoch's mean training loss (NaN when no epoch ran)
+   * @param finalTrainLoss the last epoch's mean training loss; empty when no epoch ran (evaluation only)
    * @param epochs epochs done in total (including those before a resume)
    * @param steps optimiser steps done in total
    * @param resumedFromEpoch the epoch this invocation started at (0 for a fresh run)
@@ -177,7 +168,7 @@ public final class FineTuner {
    * @param notes how the initial weights were loaded (what was ignored or newly initialised)
    */
   public record Result(double bestTop1, double bestTop5, int bestEpoch, double finalTop1, double finalTop5,
-      double finalTrainLoss, int epochs, long steps, int resumedFromEpoch, @Nullable Path bestWeights,
+      OptionalDouble finalTrainLoss, int epochs, long steps, int resumedFromEpoch, @Nullable Path bestWeights,
       double seconds, List<String> notes) {}
 
   /** Settings of a fine-tuning run; defaults are those of the reference's {@code main_finetune.py}. */
@@ -193,13 +184,14 @@ public final class FineTuner {
     private int batchSize = 64;
     private int accumIter = 1;
     private double blr = 1e-3;
-    private double lr = Double.NaN;
+    private boolean blrSet;
+    private @Nullable Double lr;
     private double minLr = 1e-6;
     private double warmupEpochs = 5;
     private double weightDecay = 0.05;
     private double layerDecay = 0.75;
     private double dropPath = 0.1;
-    private double clipGrad = Double.NaN;
+    private @Nullable Double clipGrad;
     private double smoothing = 0.1;
     private double mixup;
     private double cutmix;
@@ -219,7 +211,7 @@ public final class FineTuner {
     private boolean evalOnly;
     private int stopAfterEpochs;
     private final List<StepListener> stepListeners = new ArrayList<>();
-    private final List<EpochListener> epochListeners = new ArrayList<>();
+    private final List<EvaluationListener> evaluationListeners = new ArrayList<>();
 
     private Builder() {}
 
@@ -282,14 +274,18 @@ public final class FineTuner {
       return this;
     }
 
-    /** Base learning rate: lr = blr * effective batch / 256 (reference: 1e-3; the paper's ViT-B: 5e-4). */
+    /**
+     * Base learning rate: lr = blr * effective batch / 256 (reference: 1e-3; the paper's ViT-B:
+     * 5e-4). Give this or {@link #lr}, not both.
+     */
     public Builder blr(double v) {
       blr = v;
+      blrSet = true;
       return this;
     }
 
-    /** Absolute peak learning rate, overriding {@link #blr}; NaN to use blr. */
-    public Builder lr(double v) {
+    /** Absolute peak learning rate instead of the {@link #blr} rule; null (the default) for the rule. */
+    public Builder lr(@Nullable Double v) {
       lr = v;
       return this;
     }
@@ -324,8 +320,8 @@ public final class FineTuner {
       return this;
     }
 
-    /** Clip the gradients' global norm to this value; NaN for no clipping (the reference's default). */
-    public Builder clipGrad(double v) {
+    /** Clip the gradients' global norm to this value; null for no clipping (the reference's default). */
+    public Builder clipGrad(@Nullable Double v) {
       clipGrad = v;
       return this;
     }
@@ -450,9 +446,9 @@ public final class FineTuner {
       return this;
     }
 
-    /** Called after every epoch's evaluation. */
-    public Builder onEpoch(EpochListener l) {
-      epochListeners.add(Objects.requireNonNull(l));
+    /** Called after every epoch's evaluation, on the training thread. */
+    public Builder onEvaluation(EvaluationListener l) {
+      evaluationListeners.add(Objects.requireNonNull(l, "listener"));
       return this;
     }
 
@@ -463,7 +459,7 @@ public final class FineTuner {
 
     /** The peak learning rate: {@link #lr} when given, else blr * effective batch / 256. */
     public double peakLr() {
-      return Double.isNaN(lr) ? blr * effectiveBatchSize() / 256.0 : lr;
+      return lr == null ? blr * effectiveBatchSize() / 256.0 : lr;
     }
 
     /**
@@ -483,14 +479,16 @@ public final class FineTuner {
       check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
       check(accumIter > 0, "accumIter (%s) must be positive", accumIter);
       check(blr > 0 && Double.isFinite(blr), "blr (%s) must be positive", blr);
-      check(Double.isNaN(lr) || (lr > 0 && Double.isFinite(lr)), "lr (%s) must be positive", lr);
+      check(lr == null || (lr > 0 && Double.isFinite(lr)), "lr (%s) must be positive", lr);
+      check(!blrSet || lr == null, "blr (%s) and lr (%s) are both set: give one of them (lr replaces the blr rule)",
+          blr, lr);
       check(minLr >= 0 && minLr <= peakLr(), "minLr (%s) must be in [0, peak lr (%s)]", minLr, peakLr());
       check(warmupEpochs >= 0 && warmupEpochs <= epochs, "warmupEpochs (%s) must be in [0, epochs (%s)]", warmupEpochs,
           epochs);
       check(weightDecay >= 0, "weightDecay (%s) must be non-negative", weightDecay);
       check(layerDecay > 0 && layerDecay <= 1, "layerDecay (%s) must be in (0, 1]", layerDecay);
       check(dropPath >= 0 && dropPath < 1, "dropPath (%s) must be in [0, 1)", dropPath);
-      check(Double.isNaN(clipGrad) || clipGrad > 0, "clipGrad (%s) must be positive", clipGrad);
+      check(clipGrad == null || clipGrad > 0, "clipGrad (%s) must be positive", clipGrad);
       check(reprob >= 0 && reprob <= 1, "reprob (%s) must be in [0, 1]", reprob);
       check(threads > 0, "threads (%s) must be positive", threads);
       check(loaderThreads >= 0, "loaderThreads (%s) must be non-negative", loaderThreads);
