@@ -56,7 +56,17 @@ public final class SaimEncoder implements AutoCloseable {
    */
   public record Spec(@Nullable SaimConfig config, @Nullable Path checkpoint, long seed, Pooling pooling, int layer,
       boolean l2Normalize, int threads) {
-    /** Checks the values. */
+    /**
+     * Checks the values.
+     *
+     * @param config the architecture, or null to take the one the checkpoint records
+     * @param checkpoint the weights file, or null for a random initialisation of {@code config}
+     * @param seed the seed of a random initialisation
+     * @param pooling how a block's tokens become one vector
+     * @param layer the block to pool, 0 for the last
+     * @param l2Normalize whether each vector is scaled to unit length
+     * @param threads the number of engine (intra-op) threads
+     */
     public Spec {
       Objects.requireNonNull(pooling, "pooling");
       Checks.check(config != null || checkpoint != null,

@@ -47,6 +47,7 @@ public final class SaimTrainer {
   private final double beta1;
   private final double beta2;
   private final @Nullable Double clipGrad;
+  private final OptimizerSettings optimizer;
   private final long seed;
   private final PermutationSampler.Kind order;
   private final Augmentation augmentation;
@@ -81,6 +82,7 @@ public final class SaimTrainer {
     beta1 = b.beta1;
     beta2 = b.beta2;
     clipGrad = b.clipGrad;
+    optimizer = new OptimizerSettings(blr, lr, minLr, warmupEpochs, weightDecay, beta1, beta2, clipGrad);
     seed = b.seed;
     order = b.order;
     augmentation = b.augmentation;
@@ -226,6 +228,11 @@ public final class SaimTrainer {
   /** {@return AdamW's second-moment decay rate} */
   public double beta2() {
     return beta2;
+  }
+
+  /** {@return the optimiser's settings as one value, the type fine-tuning uses too} */
+  public OptimizerSettings optimizer() {
+    return optimizer;
   }
 
   /** {@return the maximum gradient norm, if clipping} */

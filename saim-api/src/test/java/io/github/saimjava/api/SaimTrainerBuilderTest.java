@@ -50,4 +50,15 @@ class SaimTrainerBuilderTest {
         () -> SaimTrainer.builder().accumIter(0).build());
     assertEquals("accumIter (0) must be positive", e.getMessage());
   }
+
+  @Test
+  void theOptimiserSettingsAreOneValue() {
+    SaimTrainer t = SaimTrainer.builder().batchSize(128).blr(1e-3).minLr(1e-6).warmupEpochs(0.5).clipGrad(2.0)
+        .epochs(2).build();
+    assertEquals(new OptimizerSettings(1e-3, null, 1e-6, 0.5, 0.05, 0.9, 0.95, 2.0), t.optimizer());
+    assertEquals(t.peakLr(), t.optimizer().peakLr(t.effectiveBatchSize()), 0);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new OptimizerSettings(1e-3, null, 0, 0, 0.05, 0.9, 1.0, null));
+    assertEquals("beta1 (0.9) and beta2 (1.0) must be in [0, 1)", e.getMessage());
+  }
 }

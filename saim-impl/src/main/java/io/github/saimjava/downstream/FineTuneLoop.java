@@ -161,7 +161,8 @@ final class FineTuneLoop {
     try (NDManager manager = engine.newBaseManager();
         VitClassifier model = new VitClassifier(config, k, s.globalPool, s.dropPath,
             init.weights() != null ? 2e-5 : 0.02, manager, s.seed);
-        AdamW opt = new AdamW(manager, 0.9, 0.999, 1e-8, s.weightDecay)) {
+        AdamW opt = new AdamW(manager, s.optimizer.beta1(), s.optimizer.beta2(), 1e-8,
+            s.optimizer.weightDecay())) {
       List<String> notes = init.weights() != null
           ? loadInit(model, init.weights(), init.source(), s.evalOnly) : List.of("random initialisation, seed " + s.seed);
       if (s.evalOnly) {
@@ -180,7 +181,7 @@ final class FineTuneLoop {
       // a resume repeats the epochs after its checkpoint
       folder.trimMetrics(o -> o.get("epoch").getAsInt() < epochsDone);
       int resumedFrom = st.epochs;
-      LrSchedule schedule = new LrSchedule(s.peakLr, s.minLr, s.warmupEpochs, s.epochs);
+      LrSchedule schedule = new LrSchedule(s.peakLr, s.optimizer.minLr(), s.optimizer.warmupEpochs(), s.epochs);
       Mixup mixup = s.mixupOf();
       long totalSteps = (long) stepsPerEpoch * s.epochs;
       long imagesThisRun = 0;
@@ -219,8 +220,8 @@ final class FineTuneLoop {
                     gc.backward(s.accumIter == 1 ? loss : Scalars.div(loss, s.accumIter));
                   }
                 }
-                if (s.clipGrad.isPresent()) {
-                  Pretrainer.clipGradients(params, s.clipGrad.getAsDouble());
+                if (s.optimizer.clipGrad() != null) {
+                  Pretrainer.clipGradients(params, s.optimizer.clipGrad());
                 }
                 opt.step(params, lr, groups);
                 AdamW.zeroGrad(params);
@@ -284,15 +285,15 @@ final class FineTuneLoop {
     t.addProperty("batch_size", s.batchSize);
     t.addProperty("accum_iter", s.accumIter);
     t.addProperty("effective_batch_size", s.effectiveBatchSize());
-    t.addProperty("blr", s.blr);
+    t.addProperty("blr", s.optimizer.blr());
     t.addProperty("lr", s.peakLr);
-    t.addProperty("min_lr", s.minLr);
-    t.addProperty("warmup_epochs", s.warmupEpochs);
-    t.addProperty("weight_decay", s.weightDecay);
+    t.addProperty("min_lr", s.optimizer.minLr());
+    t.addProperty("warmup_epochs", s.optimizer.warmupEpochs());
+    t.addProperty("weight_decay", s.optimizer.weightDecay());
     t.addProperty("layer_decay", s.layerDecay);
     t.addProperty("drop_path", s.dropPath);
-    if (s.clipGrad.isPresent()) {
-      t.addProperty("clip_grad", s.clipGrad.getAsDouble());
+    if (s.optimizer.clipGrad() != null) {
+      t.addProperty("clip_grad", s.optimizer.clipGrad());
     } else {
       t.add("clip_grad", JsonNull.INSTANCE);
     }

@@ -2,6 +2,7 @@ package io.github.saimjava.downstream;
 
 import io.github.saimjava.api.Augmentation;
 import io.github.saimjava.api.EvaluationListener;
+import io.github.saimjava.api.OptimizerSettings;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.StepListener;
 import io.github.saimjava.data.ImageDataset;
@@ -75,15 +76,12 @@ public final class FineTuner {
   final int epochs;
   final int batchSize;
   final int accumIter;
-  final double blr;
+  /** AdamW (betas 0.9, 0.999, as the reference's fine-tuning) and the schedule. */
+  final OptimizerSettings optimizer;
   /** The peak learning rate: the builder's lr when given, else blr * effective batch / 256. */
   final double peakLr;
-  final double minLr;
-  final double warmupEpochs;
-  final double weightDecay;
   final double layerDecay;
   final double dropPath;
-  final OptionalDouble clipGrad;
   final double smoothing;
   final double mixup;
   final double cutmix;
@@ -116,14 +114,10 @@ public final class FineTuner {
     epochs = b.epochs;
     batchSize = b.batchSize;
     accumIter = b.accumIter;
-    blr = b.blr;
-    peakLr = b.peakLr();
-    minLr = b.minLr;
-    warmupEpochs = b.warmupEpochs;
-    weightDecay = b.weightDecay;
+    optimizer = new OptimizerSettings(b.blr, b.lr, b.minLr, b.warmupEpochs, b.weightDecay, 0.9, 0.999, b.clipGrad);
+    peakLr = optimizer.peakLr(b.effectiveBatchSize());
     layerDecay = b.layerDecay;
     dropPath = b.dropPath;
-    clipGrad = b.clipGrad == null ? OptionalDouble.empty() : OptionalDouble.of(b.clipGrad);
     smoothing = b.smoothing;
     mixup = b.mixup;
     cutmix = b.cutmix;

@@ -13,6 +13,7 @@ import com.google.gson.JsonParser;
 import io.github.saimjava.api.EpochEvent;
 import io.github.saimjava.data.ImageBatches;
 import io.github.saimjava.api.EpochListener;
+import io.github.saimjava.api.OptimizerSettings;
 import io.github.saimjava.api.PermutationSampler;
 import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimConfig;
@@ -97,7 +98,8 @@ public final class Pretrainer {
     RunFolder folder = new RunFolder(t.outputDir());
     Path out = folder.dir();
     JsonObject runConfig = runConfig(stepsPerEpoch, totalSteps);
-    LrSchedule schedule = new LrSchedule(t.peakLr(), t.minLr(), t.warmupEpochs(), t.epochs());
+    OptimizerSettings o = t.optimizer();
+    LrSchedule schedule = new LrSchedule(o.peakLr(t.effectiveBatchSize()), o.minLr(), o.warmupEpochs(), t.epochs());
     PermutationSampler sampler = t.order() == PermutationSampler.Kind.RASTER
         ? PermutationSampler.builder(config.numPatches()).raster().build()
         : PermutationSampler.builder(config.numPatches()).stochastic(t.seed()).build();
@@ -105,7 +107,7 @@ public final class Pretrainer {
     try (Ranks ranks = Ranks.open(t);
         NDManager manager = engine.newBaseManager(devices.get(0));
         SaimModel model = new SaimModel(config, manager, t.seed(), t.precision());
-        AdamW opt = new AdamW(manager, t.beta1(), t.beta2(), 1e-8, t.weightDecay());
+        AdamW opt = new AdamW(manager, o.beta1(), o.beta2(), 1e-8, o.weightDecay());
         DataParallel parallel = new DataParallel(model, devices, engine)) {
       Map<String, NDArray> params = model.parameters().trainable();
       if (ranks.writes()) {
@@ -157,8 +159,8 @@ public final class Pretrainer {
                 }
                 parallel.combineGradients();
                 stepLoss = ranks.averageGradients(params, stepLoss);
-                if (t.clipGrad().isPresent()) {
-                  clipGradients(params, t.clipGrad().getAsDouble());
+                if (o.clipGrad() != null) {
+                  clipGradients(params, o.clipGrad());
                 }
                 opt.step(params, lr);
                 AdamW.zeroGrad(params);
