@@ -35,7 +35,7 @@ final class EncoderSource {
     SaimEncoder.Builder b = SaimEncoder.builder()
         .checkpoint(weights.checkpoint)
         .zoo(weights.zoo)
-        .config(weights.zoo != null ? null : config)
+        .config(config)
         .seed(seed);
     if (threads != null) {
       b.threads(threads);

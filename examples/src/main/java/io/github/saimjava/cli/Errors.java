@@ -4,7 +4,9 @@ import io.github.saimjava.distributed.CollectiveException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.NoSuchFileException;
+import java.util.List;
 import java.util.Map;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 
 /**
@@ -27,7 +29,20 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
       "choose another output folder", "choose another --output",
       "Lower the base learning rate (blr) or clip the gradients (clipGrad).", "Lower --blr or enable --clip-grad.",
       "give the architecture (a SaimConfig)", "give the architecture (--model, --img-size, ...)",
-      "use mean pooling (Pooling.MEAN)", "use mean pooling (--pooling mean)");
+      "use mean pooling (Pooling.MEAN)", "use mean pooling (--pooling mean)",
+      "evalOnly needs a fine-tuned checkpoint", "evaluation only needs a fine-tuned --checkpoint",
+      "need an even batchSize", "need an even --batch-size",
+      "check globalPool)", "check --global-pool/--cls-token)",
+      "brings its own architecture: give no config", "brings its own architecture: give no --model, --img-size, ...");
+
+  /**
+   * The library's names of settings that this program's messages have always spelled out in words,
+   * applied after {@link #FLAGS}, in order.
+   */
+  private static final List<Map.Entry<Pattern, String>> WORDS = List.of(
+      Map.entry(Pattern.compile("batchSize \\((\\d+)\\) x accumIter \\((\\d+)\\)"), "batch size $1 x accum iter $2"),
+      Map.entry(Pattern.compile("batchSize \\("), "batch size ("),
+      Map.entry(Pattern.compile("worldSize x devices"), "world size x devices"));
 
   @Override
   public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult pr) {
@@ -54,6 +69,9 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
     String m = message;
     for (Map.Entry<String, String> e : FLAGS.entrySet()) {
       m = m.replace(e.getKey(), e.getValue());
+    }
+    for (Map.Entry<Pattern, String> e : WORDS) {
+      m = e.getKey().matcher(m).replaceAll(e.getValue());
     }
     return m;
   }

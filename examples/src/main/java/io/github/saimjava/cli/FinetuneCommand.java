@@ -145,21 +145,19 @@ final class FinetuneCommand implements Callable<Integer> {
     FineTuner.Builder b = FineTuner.builder()
         .checkpoint(w.checkpoint)
         .zoo(w.zoo)
-        .config(w.zoo != null ? null : config)
+        .config(config)
         .data(d.train(), d.val())
         .dataName(data == null ? "embedded:fashion-mnist" : data.toString())
         .numClasses(nbClasses)
         .epochs(epochs)
         .batchSize(batchSize)
         .accumIter(accumIter)
-        .blr(blr)
-        .lr(lr == null ? Double.NaN : lr)
         .minLr(minLr)
         .warmupEpochs(warmupEpochs)
         .weightDecay(weightDecay)
         .layerDecay(layerDecay)
         .dropPath(dropPath)
-        .clipGrad(clipGrad == null ? Double.NaN : clipGrad)
+        .clipGrad(clipGrad)
         .smoothing(smoothing)
         .mixup(mixup)
         .cutmix(cutmix)
@@ -177,11 +175,17 @@ final class FinetuneCommand implements Callable<Integer> {
         .autoResume(!noAutoResume)
         .evalOnly(evalOnly)
         .onStep(bar::onStep)
-        .onEpoch(e -> {
+        .onEvaluation(e -> {
           out.printf(Locale.ROOT, "epoch %d: train loss %.4f, lr %.3e, test top-1 %.2f top-5 %.2f loss %.4f, %.1f s%s%n",
               e.epoch(), e.trainLoss(), e.lr(), e.top1(), e.top5(), e.testLoss(), e.seconds(), e.best() ? " (best)" : "");
           out.flush();
         });
+    // --lr overrides --blr; the builder takes one of the two
+    if (lr != null) {
+      b.lr(lr);
+    } else {
+      b.blr(blr);
+    }
     if (threads != null) {
       b.threads(threads);
     }

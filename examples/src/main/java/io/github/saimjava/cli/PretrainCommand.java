@@ -194,7 +194,6 @@ final class PretrainCommand implements Callable<Integer> {
         .maxSteps(maxSteps)
         .batchSize(batchSize)
         .accumIter(accumIter)
-        .blr(blr)
         .warmupEpochs(warmupEpochs)
         .minLr(minLr)
         .weightDecay(weightDecay)
@@ -213,8 +212,11 @@ final class PretrainCommand implements Callable<Integer> {
         .skipBadImages(skipBadImages)
         .onStep(bar::onStep)
         .onEpoch(bar::onEpoch);
+    // --lr overrides --blr; the builder takes one of the two
     if (lr != null) {
       tb.lr(lr);
+    } else {
+      tb.blr(blr);
     }
     if (threads != null) {
       tb.threads(threads);

@@ -28,6 +28,21 @@ class ErrorsTest {
   }
 
   @Test
+  void settingsTheLibraryNamesAreWordedAsThisProgramAlwaysHas() {
+    assertEquals("batch size 8 x accum iter 2 is larger than the training set (4 images in x): use a smaller --batch-size",
+        Errors.inFlagTerms("batchSize (8) x accumIter (2) is larger than the training set (4 images in x): "
+            + "use a smaller batch size"));
+    assertEquals("batch size (8) must be a multiple of world size x devices (3 x 1) to split evenly",
+        Errors.inFlagTerms("batchSize (8) must be a multiple of worldSize x devices (3 x 1) to split evenly"));
+    assertEquals("evaluation only needs a fine-tuned --checkpoint (with its head)",
+        Errors.inFlagTerms("evalOnly needs a fine-tuned checkpoint (with its head)"));
+    assertEquals("mixup and cutmix need an even --batch-size, got 7",
+        Errors.inFlagTerms("mixup and cutmix need an even batchSize, got 7"));
+    assertEquals("a zoo model (m) brings its own architecture: give no --model, --img-size, ...",
+        Errors.inFlagTerms("a zoo model (m) brings its own architecture: give no config"));
+  }
+
+  @Test
   void theLibrarysErrorNamesNoOptionAndTheCommandLinesDoes(@TempDir Path images, @TempDir Path out) throws Exception {
     io.github.saimjava.examples.FashionMnistSample.writeTrainingImages(images, 8);
     SaimConfig tiny = SaimConfig.builder().imageSize(32).patchSize(8).width(32).depth(2).heads(2).queryDepth(2).build();

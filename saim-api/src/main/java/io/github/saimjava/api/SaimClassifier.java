@@ -304,8 +304,8 @@ public final class SaimClassifier implements AutoCloseable {
     }
 
     /**
-     * The encoder's architecture, needed for a file that records none (a reference {@code .pth});
-     * given with a zoo name, it replaces the zoo's.
+     * The encoder's architecture, needed for a file that records none (a reference {@code .pth}).
+     * A zoo model brings its own: giving both is refused.
      */
     public Builder config(@Nullable SaimConfig v) {
       config = v;
@@ -357,9 +357,11 @@ public final class SaimClassifier implements AutoCloseable {
      * @throws IOException when the weights cannot be read (or, for a zoo name, obtained)
      */
     public SaimClassifier build() throws IOException {
-      Checks.check(batchSize > 0, "batch size (%s) must be positive", batchSize);
-      Checks.check(topK > 0, "top k (%s) must be positive", topK);
-      Checks.check(zoo == null || checkpoint == null, "give a zoo name or a checkpoint, not both");
+      Checks.check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
+      Checks.check(topK > 0, "topK (%s) must be positive", topK);
+      Checks.check(zoo == null || checkpoint == null, "zoo (%s) and checkpoint (%s): give one of them, not both",
+          zoo, checkpoint);
+      Checks.check(zoo == null || config == null, SaimEncoder.ZOO_WITH_CONFIG, zoo);
       Checks.check(zoo != null || checkpoint != null, "a classifier needs a zoo name or a checkpoint");
       Path file;
       SaimConfig arch = config;
@@ -367,7 +369,7 @@ public final class SaimClassifier implements AutoCloseable {
       if (zoo != null) {
         ZooResolver.Resolved r = ZooResolver.find(zoo);
         file = r.weights();
-        arch = arch != null ? arch : r.config();
+        arch = r.config();
         source = "zoo:" + zoo;
       } else {
         file = Objects.requireNonNull(checkpoint);

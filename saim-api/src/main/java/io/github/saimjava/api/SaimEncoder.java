@@ -2,6 +2,7 @@ package io.github.saimjava.api;
 
 import ai.djl.modality.cv.Image;
 import io.github.saimjava.api.spi.SaimProvider;
+import io.github.saimjava.api.spi.ZooResolver;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -41,6 +42,40 @@ public final class SaimEncoder implements AutoCloseable {
     CLS_MEAN
   }
 
+  /**
+   * What {@link Builder#build()} hands to the implementation: the builder's settings, resolved (a
+   * zoo name becomes its weights file and architecture) and immutable.
+   *
+   * @param config the architecture, or null to take the one the checkpoint records
+   * @param checkpoint the weights file, or null for a random initialisation of {@code config}
+   * @param seed the seed of a random initialisation
+   * @param pooling how a block's tokens become one vector
+   * @param layer the block to pool, 0 for the last
+   * @param l2Normalize whether each vector is scaled to unit length
+   * @param threads the number of engine (intra-op) threads
+   */
+  public record Spec(@Nullable SaimConfig config, @Nullable Path checkpoint, long seed, Pooling pooling, int layer,
+      boolean l2Normalize, int threads) {
+    /**
+     * Checks the values.
+     *
+     * @param config the architecture, or null to take the one the checkpoint records
+     * @param checkpoint the weights file, or null for a random initialisation of {@code config}
+     * @param seed the seed of a random initialisation
+     * @param pooling how a block's tokens become one vector
+     * @param layer the block to pool, 0 for the last
+     * @param l2Normalize whether each vector is scaled to unit length
+     * @param threads the number of engine (intra-op) threads
+     */
+    public Spec {
+      Objects.requireNonNull(pooling, "pooling");
+      Checks.check(config != null || checkpoint != null,
+          "an encoder needs a checkpoint, a zoo name or a config (for random initialisation)");
+      Checks.check(threads > 0, "threads (%s) must be positive", threads);
+      Checks.check(layer >= 0, "layer (%s) must be 1 to the encoder's depth, or 0 for the last block", layer);
+    }
+  }
+
   private final SaimProvider.Encoder delegate;
   private final int batchSize;
   private volatile boolean closed;
@@ -49,6 +84,12 @@ public final class SaimEncoder implements AutoCloseable {
     this.delegate = delegate;
     this.batchSize = batchSize;
   }
+
+  /**
+   * The rule for a zoo name given with a config, the same for every builder (and saim-spark's
+   * encoder spec): a zoo model brings its own architecture, so the pair is refused.
+   */
+  static final String ZOO_WITH_CONFIG = "a zoo model (%s) brings its own architecture: give no config";
 
   /** {@return a new builder: give it a checkpoint, a zoo name or a configuration and a seed} */
   public static Builder builder() {
@@ -226,7 +267,8 @@ public final class SaimEncoder implements AutoCloseable {
     private Builder() {}
 
     /**
-     * The architecture (required for random initialisation and for checkpoints without one).
+     * The architecture (required for random initialisation and for checkpoints without one). A zoo
+     * model brings its own: giving both is refused.
      *
      * @param v the value
      * @return this builder
@@ -248,7 +290,9 @@ public final class SaimEncoder implements AutoCloseable {
     }
 
     /**
-     * A pretrained model of the zoo by name, e.g. {@code saim_vit_micro_patch4_32_fmnist} (needs saim-zoo).
+     * A pretrained model of the zoo by name, e.g. {@code saim_vit_micro_patch4_32_fmnist} (needs
+     * saim-zoo). The name brings the weights and the architecture: give neither a checkpoint nor a
+     * config with it.
      *
      * @param name the zoo model's name
      * @return this builder
@@ -361,25 +405,28 @@ public final class SaimEncoder implements AutoCloseable {
     }
 
     /**
-     * Loads the weights and builds.
+     * Loads the weights and builds. The builder is left as it was: it may build again.
      *
      * @return the encoder; close it to free its native memory
-     * @throws IllegalArgumentException naming what is wrong (no config, a checkpoint of another shape)
+     * @throws IllegalArgumentException naming what is wrong (no config, a zoo name with a checkpoint
+     *     or a config, a checkpoint of another shape)
      * @throws IOException when the checkpoint cannot be read
      */
     public SaimEncoder build() throws IOException {
-      Checks.check(batchSize > 0, "batch size (%s) must be positive", batchSize);
+      Checks.check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
       Checks.check(threads > 0, "threads (%s) must be positive", threads);
       Checks.check(layer >= 0, "layer (%s) must be 1 to the encoder's depth, or 0 for the last block", layer);
+      SaimConfig arch = config;
+      Path weights = checkpoint;
       if (zoo != null) {
-        Checks.check(checkpoint == null, "give a zoo name or a checkpoint, not both");
-        io.github.saimjava.api.spi.ZooResolver.Resolved r = io.github.saimjava.api.spi.ZooResolver.find(zoo);
-        checkpoint = r.weights();
-        config = r.config();
+        Checks.check(checkpoint == null, "zoo (%s) and checkpoint (%s): give one of them, not both", zoo, checkpoint);
+        Checks.check(config == null, ZOO_WITH_CONFIG, zoo);
+        ZooResolver.Resolved r = ZooResolver.find(zoo);
+        weights = r.weights();
+        arch = r.config();
       }
-      Checks.check(config != null || checkpoint != null,
-          "an encoder needs a checkpoint, a zoo name or a config (for random initialisation)");
-      return new SaimEncoder(SaimProvider.load().newEncoder(this), batchSize);
+      Spec spec = new Spec(arch, weights, seed, pooling, layer, l2Normalize, threads);
+      return new SaimEncoder(SaimProvider.load().newEncoder(spec), batchSize);
     }
   }
 }

@@ -39,6 +39,7 @@ public final class SaimTrainer {
   private final int batchSize;
   private final int accumIter;
   private final double blr;
+  private final boolean blrSet;
   private final @Nullable Double lr;
   private final double warmupEpochs;
   private final double minLr;
@@ -46,6 +47,7 @@ public final class SaimTrainer {
   private final double beta1;
   private final double beta2;
   private final @Nullable Double clipGrad;
+  private final OptimizerSettings optimizer;
   private final long seed;
   private final PermutationSampler.Kind order;
   private final Augmentation augmentation;
@@ -72,6 +74,7 @@ public final class SaimTrainer {
     batchSize = b.batchSize;
     accumIter = b.accumIter;
     blr = b.blr;
+    blrSet = b.blrSet;
     lr = b.lr;
     warmupEpochs = b.warmupEpochs;
     minLr = b.minLr;
@@ -79,6 +82,7 @@ public final class SaimTrainer {
     beta1 = b.beta1;
     beta2 = b.beta2;
     clipGrad = b.clipGrad;
+    optimizer = new OptimizerSettings(blr, lr, minLr, warmupEpochs, weightDecay, beta1, beta2, clipGrad);
     seed = b.seed;
     order = b.order;
     augmentation = b.augmentation;
@@ -101,6 +105,48 @@ public final class SaimTrainer {
   /** {@return a builder with the paper's recipe for everything but the model and data size} */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * A builder holding these settings, to vary some of them; this trainer is not changed.
+   *
+   * @return a new builder with every setting and listener of this trainer
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.config = config;
+    b.data = data;
+    b.epochs = epochs;
+    b.maxSteps = maxSteps;
+    b.batchSize = batchSize;
+    b.accumIter = accumIter;
+    b.blr = blr;
+    b.blrSet = blrSet;
+    b.lr = lr;
+    b.warmupEpochs = warmupEpochs;
+    b.minLr = minLr;
+    b.weightDecay = weightDecay;
+    b.beta1 = beta1;
+    b.beta2 = beta2;
+    b.clipGrad = clipGrad;
+    b.seed = seed;
+    b.order = order;
+    b.augmentation = augmentation;
+    b.outputDir = outputDir;
+    b.checkpointEvery = checkpointEvery;
+    b.keepWeightsEvery = keepWeightsEvery;
+    b.resume = resume;
+    b.autoResume = autoResume;
+    b.threads = threads;
+    b.devices = devices;
+    b.distributed = distributed;
+    b.loaderThreads = loaderThreads;
+    b.precision = precision;
+    b.skipBadImages = skipBadImages;
+    b.logEvery = logEvery;
+    b.stepListeners.addAll(stepListeners);
+    b.epochListeners.addAll(epochListeners);
+    return b;
   }
 
   /**
@@ -182,6 +228,11 @@ public final class SaimTrainer {
   /** {@return AdamW's second-moment decay rate} */
   public double beta2() {
     return beta2;
+  }
+
+  /** {@return the optimiser's settings as one value, the type fine-tuning uses too} */
+  public OptimizerSettings optimizer() {
+    return optimizer;
   }
 
   /** {@return the maximum gradient norm, if clipping} */
@@ -292,6 +343,7 @@ public final class SaimTrainer {
     private int batchSize = 64;
     private int accumIter = 1;
     private double blr = 2e-4;
+    private boolean blrSet;
     private @Nullable Double lr;
     private double warmupEpochs = 0;
     private double minLr = 0;
@@ -390,24 +442,26 @@ public final class SaimTrainer {
     }
 
     /**
-     * Base learning rate; the peak is {@code blr * effective batch / 256}.
+     * Base learning rate; the peak is {@code blr * effective batch / 256}. Give this or {@link
+     * #lr}, not both.
      *
      * @param v the value
      * @return this builder
      */
     public Builder blr(double v) {
       blr = v;
-      lr = null;
+      blrSet = true;
       return this;
     }
 
     /**
-     * An absolute peak learning rate, overriding the blr rule.
+     * An absolute peak learning rate instead of the blr rule; null for the rule. Give this or
+     * {@link #blr}, not both.
      *
-     * @param v the value
+     * @param v the value, or null
      * @return this builder
      */
-    public Builder lr(double v) {
+    public Builder lr(@Nullable Double v) {
       lr = v;
       return this;
     }
@@ -686,32 +740,34 @@ public final class SaimTrainer {
      */
     public SaimTrainer build() {
       Checks.check(epochs > 0, "epochs (%s) must be positive", epochs);
-      Checks.check(maxSteps >= 0, "max steps (%s) must be 0 (no limit) or positive", maxSteps);
-      Checks.check(batchSize > 0, "batch size (%s) must be positive", batchSize);
-      Checks.check(accumIter > 0, "accum iter (%s) must be positive", accumIter);
+      Checks.check(maxSteps >= 0, "maxSteps (%s) must be 0 (no limit) or positive", maxSteps);
+      Checks.check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
+      Checks.check(accumIter > 0, "accumIter (%s) must be positive", accumIter);
       Checks.check(blr > 0 && Double.isFinite(blr), "blr (%s) must be positive", blr);
       Checks.check(lr == null || (lr > 0 && Double.isFinite(lr)), "lr (%s) must be positive", lr);
+      Checks.check(!blrSet || lr == null,
+          "blr (%s) and lr (%s) are both set: give one of them (lr replaces the blr rule)", blr, lr);
       Checks.check(warmupEpochs >= 0 && warmupEpochs <= epochs,
-          "warm-up epochs (%s) must be in [0, epochs = %s]", warmupEpochs, epochs);
-      Checks.check(minLr >= 0, "min lr (%s) must be non-negative", minLr);
-      Checks.check(weightDecay >= 0, "weight decay (%s) must be non-negative", weightDecay);
+          "warmupEpochs (%s) must be in [0, epochs (%s)]", warmupEpochs, epochs);
+      Checks.check(minLr >= 0, "minLr (%s) must be non-negative", minLr);
+      Checks.check(weightDecay >= 0, "weightDecay (%s) must be non-negative", weightDecay);
       Checks.check(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1,
-          "betas (%s, %s) must be in [0, 1)", beta1, beta2);
-      Checks.check(clipGrad == null || clipGrad > 0, "clip grad (%s) must be positive", clipGrad);
+          "beta1 (%s) and beta2 (%s) must be in [0, 1)", beta1, beta2);
+      Checks.check(clipGrad == null || clipGrad > 0, "clipGrad (%s) must be positive", clipGrad);
       Checks.check(order != PermutationSampler.Kind.GIVEN,
-          "order must be STOCHASTIC or RASTER for training, got %s", order);
-      Checks.check(checkpointEvery > 0, "checkpoint interval (%s) must be positive", checkpointEvery);
-      Checks.check(keepWeightsEvery >= 0, "kept-weights interval (%s) must be 0 (none) or positive", keepWeightsEvery);
+          "order (%s) must be STOCHASTIC or RASTER for training", order);
+      Checks.check(checkpointEvery > 0, "checkpointEvery (%s) must be positive", checkpointEvery);
+      Checks.check(keepWeightsEvery >= 0, "keepWeightsEvery (%s) must be 0 (none) or positive", keepWeightsEvery);
       Checks.check(threads > 0, "threads (%s) must be positive", threads);
       Checks.check(devices.isEmpty() || batchSize % devices.size() == 0,
-          "batch size (%s) must be a multiple of the number of devices (%s) to split evenly",
+          "batchSize (%s) must be a multiple of the number of devices (%s) to split evenly",
           batchSize, devices.size());
       int ranks = distributed == null ? 1 : distributed.worldSize();
       Checks.check(ranks == 1 || batchSize % (ranks * Math.max(1, devices.size())) == 0,
-          "batch size (%s) must be a multiple of world size x devices (%s x %s) to split evenly",
+          "batchSize (%s) must be a multiple of worldSize x devices (%s x %s) to split evenly",
           batchSize, ranks, Math.max(1, devices.size()));
-      Checks.check(loaderThreads > 0, "loader threads (%s) must be positive", loaderThreads);
-      Checks.check(logEvery > 0, "log interval (%s) must be positive", logEvery);
+      Checks.check(loaderThreads > 0, "loaderThreads (%s) must be positive", loaderThreads);
+      Checks.check(logEvery > 0, "logEvery (%s) must be positive", logEvery);
       return new SaimTrainer(this);
     }
   }

@@ -13,7 +13,7 @@ import org.jspecify.annotations.Nullable;
 /**
  * A classifier's weights as a file holds them: the reference's {@code .pth} ({@code {'model',
  * 'optimizer', 'epoch', 'scaler', 'args'}}, read by the safe unpickler; only {@code 'model'} is
- * used) or our safetensors (the fine-tuner's {@code final.safetensors}, a converted file), with the
+ * used) or our safetensors (the fine-tuner's {@code best.safetensors}, a converted file), with the
  * head kind told by the tensor names and the number of classes by the head's shape.
  *
  * @param file the file read

@@ -4,6 +4,7 @@ import io.github.saimjava.io.HostTensor;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -29,9 +30,16 @@ public final class LinearProbe {
    */
   public record Settings(int epochs, int batchSize, double blr, double weightDecay, double warmupEpochs, long seed) {
     public Settings {
-      if (epochs <= 0 || batchSize <= 0 || !(blr > 0) || weightDecay < 0 || warmupEpochs < 0) {
-        throw new IllegalArgumentException("invalid probe settings: epochs " + epochs + ", batch " + batchSize
-            + ", blr " + blr + ", weight decay " + weightDecay + ", warm-up " + warmupEpochs);
+      check(epochs > 0, "epochs (%s) must be positive", epochs);
+      check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
+      check(blr > 0 && Double.isFinite(blr), "blr (%s) must be positive", blr);
+      check(weightDecay >= 0, "weightDecay (%s) must be non-negative", weightDecay);
+      check(warmupEpochs >= 0, "warmupEpochs (%s) must be non-negative", warmupEpochs);
+    }
+
+    private static void check(boolean ok, String template, Object value) {
+      if (!ok) {
+        throw new IllegalArgumentException(String.format(Locale.ROOT, template, value));
       }
     }
 

@@ -18,7 +18,6 @@ public final class CheckpointConverter {
   // the layout of saim pretrain's checkpoint.safetensors: AdamW moments under this prefix
   private static final String OPTIMIZER_PREFIX = "optimizer.";
   // what saim pretrain's final.safetensors declares itself as
-  private static final String WEIGHTS_FORMAT = "saim-java-weights-1";
 
   private CheckpointConverter() {}
 
@@ -66,7 +65,7 @@ public final class CheckpointConverter {
         // a training checkpoint of ours: the export is the model's state dict alone, which is no
         // longer a checkpoint a run could resume from
         metadata.remove("run");
-        metadata.put("format", WEIGHTS_FORMAT);
+        metadata.put("format", SafeTensors.WEIGHTS_FORMAT);
         problems.accept("left out " + optimizer + " optimizer tensors (" + OPTIMIZER_PREFIX
             + "*): the output holds the model's state dict only");
       }

@@ -31,6 +31,13 @@ import java.util.Map;
  * target, so a crash never leaves a half-written file in place of a good one.
  */
 public final class SafeTensors {
+  /**
+   * The {@code format} metadata of a saim-java weights file: model tensors under the reference's
+   * names, with the model's configuration in the {@code config} metadata (pre-training's {@code
+   * final.safetensors}, fine-tuning's {@code best.safetensors}, {@code saim convert}'s output).
+   */
+  public static final String WEIGHTS_FORMAT = "saim-java-weights-1";
+
   /** Largest header accepted (the format's own readers use the same bound). */
   static final long MAX_HEADER_BYTES = 100L << 20;
 

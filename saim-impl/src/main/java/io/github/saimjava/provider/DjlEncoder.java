@@ -44,12 +44,13 @@ final class DjlEncoder implements SaimProvider.Encoder {
   private final List<String> notes = new ArrayList<>();
   private final ai.djl.Model djlModel;
 
-  DjlEncoder(SaimEncoder.Builder spec) throws IOException {
+  DjlEncoder(SaimEncoder.Spec spec) throws IOException {
     EngineThreads.pytorch(spec.threads());
     Map<String, HostTensor> weights = null;
-    SaimConfig config = spec.config().orElse(null);
-    if (spec.checkpoint().isPresent()) {
-      ModelCheckpoint ckpt = ModelCheckpoint.read(spec.checkpoint().get());
+    SaimConfig config = spec.config();
+    Path file = spec.checkpoint();
+    if (file != null) {
+      ModelCheckpoint ckpt = ModelCheckpoint.read(file);
       weights = ckpt.weights();
       config = ckpt.configOr(config);
     }
@@ -96,7 +97,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
       boolean globalPoolModel = fw != null && !w.containsKey("norm.weight") && !w.containsKey("norm.bias");
       if (globalPoolModel && pooling != SaimEncoder.Pooling.MEAN) {
         djlModel.close();
-        throw new IllegalArgumentException(spec.checkpoint().get() + " is a fine-tuned global-pool model "
+        throw new IllegalArgumentException(file + " is a fine-tuned global-pool model "
             + "(fc_norm, no final norm): use mean pooling (Pooling.MEAN)");
       }
       for (String m : r.missing()) {
@@ -108,7 +109,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
       }
       if (!missingEncoder.isEmpty() || !r.shapeMismatches().isEmpty()) {
         djlModel.close();
-        throw new IllegalArgumentException(spec.checkpoint().get() + " does not fit the encoder "
+        throw new IllegalArgumentException(file + " does not fit the encoder "
             + config + ": missing " + missingEncoder + ", shape mismatches " + r.shapeMismatches());
       }
       if (!otherDecoder.isEmpty()) {

@@ -32,7 +32,7 @@ public final class DjlSaimProvider implements SaimProvider {
   }
 
   @Override
-  public Encoder newEncoder(SaimEncoder.Builder spec) throws IOException {
+  public Encoder newEncoder(SaimEncoder.Spec spec) throws IOException {
     return new DjlEncoder(spec);
   }
 }

@@ -6,15 +6,14 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import com.google.gson.Gson;
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
+import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.api.EpochEvent;
 import io.github.saimjava.data.ImageBatches;
 import io.github.saimjava.api.EpochListener;
+import io.github.saimjava.api.OptimizerSettings;
 import io.github.saimjava.api.PermutationSampler;
 import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimConfig;
@@ -22,24 +21,17 @@ import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.api.StepEvent;
 import io.github.saimjava.api.StepListener;
 import io.github.saimjava.api.TrainingSummary;
-import io.github.saimjava.io.AtomicFiles;
-import io.github.saimjava.io.HostTensor;
-import io.github.saimjava.io.SafeTensors;
 import io.github.saimjava.model.ReferenceConfig;
 import io.github.saimjava.model.SaimModel;
-import io.github.saimjava.model.Tensors;
 import java.io.IOException;
 import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -67,18 +59,16 @@ public final class Pretrainer {
   /** Name of the final weights file. */
   public static final String FINAL = "final.safetensors";
   /** Name of the metrics log. */
-  public static final String METRICS = "metrics.jsonl";
+  public static final String METRICS = RunFolder.METRICS;
   /** Name of the written configuration. */
-  public static final String CONFIG = "config.json";
+  public static final String CONFIG = RunFolder.CONFIG;
 
-  static final String FORMAT = "saim-java-checkpoint-1";
-  static final String OPTIM_PREFIX = ModelCheckpoint.OPTIMIZER_PREFIX;
+  static final String FORMAT = TrainingCheckpoint.PRETRAINING;
 
   private static final Logger LOG = LoggerFactory.getLogger(Pretrainer.class);
 
   private final SaimTrainer t;
   private final ImageBatches data;
-  private final Gson gson = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
 
   public Pretrainer(SaimTrainer trainer, ImageBatches data) {
     this.t = trainer;
@@ -96,7 +86,7 @@ public final class Pretrainer {
     int stepsPerEpoch = stepsPerEpoch(data.size(), t.batchSize(), t.accumIter());
     if (stepsPerEpoch == 0) {
       throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "batch size %d x accum iter %d is larger than the dataset (%d images in %s): use a smaller batch size",
+          "batchSize (%d) x accumIter (%d) is larger than the dataset (%d images in %s): use a smaller batch size",
           t.batchSize(), t.accumIter(), data.size(), data.describe()));
     }
     long totalSteps = (long) stepsPerEpoch * t.epochs();
@@ -105,9 +95,11 @@ public final class Pretrainer {
     }
     Engine engine = EngineThreads.pytorch(t.threads());
     List<Device> devices = devices(engine);
-    Path out = t.outputDir();
+    RunFolder folder = new RunFolder(t.outputDir());
+    Path out = folder.dir();
     JsonObject runConfig = runConfig(stepsPerEpoch, totalSteps);
-    LrSchedule schedule = new LrSchedule(t.peakLr(), t.minLr(), t.warmupEpochs(), t.epochs());
+    OptimizerSettings o = t.optimizer();
+    LrSchedule schedule = new LrSchedule(o.peakLr(t.effectiveBatchSize()), o.minLr(), o.warmupEpochs(), t.epochs());
     PermutationSampler sampler = t.order() == PermutationSampler.Kind.RASTER
         ? PermutationSampler.builder(config.numPatches()).raster().build()
         : PermutationSampler.builder(config.numPatches()).stochastic(t.seed()).build();
@@ -115,11 +107,11 @@ public final class Pretrainer {
     try (Ranks ranks = Ranks.open(t);
         NDManager manager = engine.newBaseManager(devices.get(0));
         SaimModel model = new SaimModel(config, manager, t.seed(), t.precision());
-        AdamW opt = new AdamW(manager, t.beta1(), t.beta2(), 1e-8, t.weightDecay());
+        AdamW opt = new AdamW(manager, o.beta1(), o.beta2(), 1e-8, o.weightDecay());
         DataParallel parallel = new DataParallel(model, devices, engine)) {
       Map<String, NDArray> params = model.parameters().trainable();
       if (ranks.writes()) {
-        AtomicFiles.prepareFolder(out);
+        folder.prepare();
       }
       long step = resumeIfAsked(model, opt, params, runConfig, ranks);
       if (step > 0 && step >= totalSteps) {
@@ -129,9 +121,8 @@ public final class Pretrainer {
       LOG.info("training on {} device(s): {}{}", devices.size(), devices,
           ranks.size() > 1 ? ", rank " + ranks.rank() + " of " + ranks.size() : "");
       if (ranks.writes()) {
-        AtomicFiles.write(out.resolve(CONFIG), (gson.newBuilder().setPrettyPrinting().create()
-            .toJson(runConfig) + "\n").getBytes(StandardCharsets.UTF_8));
-        trimMetrics(out.resolve(METRICS), step);
+        folder.writeConfig(runConfig);
+        trimMetrics(folder, step);
       }
       long resumedFrom = step;
       long startNanos = System.nanoTime();
@@ -140,9 +131,7 @@ public final class Pretrainer {
       int imagesPerStep = t.effectiveBatchSize();
       int c = config.channels();
       int s = config.imageSize();
-      try (Writer metrics = !ranks.writes() ? Writer.nullWriter()
-          : Files.newBufferedWriter(out.resolve(METRICS), StandardCharsets.UTF_8,
-              StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
+      try (Writer metrics = ranks.writes() ? folder.appendMetrics() : Writer.nullWriter()) {
         while (step < totalSteps) {
           int epoch = (int) (step / stepsPerEpoch);
           int stepInEpoch = (int) (step % stepsPerEpoch);
@@ -170,8 +159,8 @@ public final class Pretrainer {
                 }
                 parallel.combineGradients();
                 stepLoss = ranks.averageGradients(params, stepLoss);
-                if (t.clipGrad().isPresent()) {
-                  clipGradients(params, t.clipGrad().getAsDouble());
+                if (o.clipGrad() != null) {
+                  clipGradients(params, o.clipGrad());
                 }
                 opt.step(params, lr);
                 AdamW.zeroGrad(params);
@@ -189,7 +178,7 @@ public final class Pretrainer {
               double epochAfter = epoch + (double) (stepInEpoch + 1) / stepsPerEpoch;
               StepEvent ev = new StepEvent(step, totalSteps, epochAfter, stepLoss, lr, ips, eta);
               if (step % t.logEvery() == 0 || step == totalSteps) {
-                writeLine(metrics, stepLine(ev, seconds));
+                RunFolder.writeLine(metrics, stepLine(ev, seconds));
               }
               for (StepListener l : t.stepListeners()) {
                 l.onStep(ev);
@@ -206,7 +195,7 @@ public final class Pretrainer {
           if (stepInEpoch == stepsPerEpoch && epochSteps > 0) {
             EpochEvent ee = new EpochEvent(epoch, epochLossSum / epochSteps, step,
                 (System.nanoTime() - epochStartNanos) / 1e9);
-            writeLine(metrics, epochLine(ee, data.skippedImages()));
+            RunFolder.writeLine(metrics, epochLine(ee, data.skippedImages()));
             for (EpochListener l : t.epochListeners()) {
               l.onEpoch(ee);
             }
@@ -286,15 +275,8 @@ public final class Pretrainer {
   }
 
   private TrainingDivergedException diverged(float value, long step, double epoch) {
-    Path ckpt = t.outputDir().resolve(CHECKPOINT);
-    String kept = Files.exists(ckpt) ? "the last good checkpoint " + ckpt + " is intact" : "no checkpoint was written yet";
-    return new TrainingDivergedException(String.format(Locale.ROOT,
-        "loss is %s at step %d (epoch %.3f); training stopped and %s. " + LOWER_LR_OR_CLIP,
-        value, step + 1, epoch, kept));
+    return TrainingCheckpoint.diverged(value, step, epoch, t.outputDir().resolve(CHECKPOINT));
   }
-
-  /** The advice after a diverged step, in the builder's terms (the command line maps it to its flags). */
-  public static final String LOWER_LR_OR_CLIP = "Lower the base learning rate (blr) or clip the gradients (clipGrad).";
 
   /** Scales all gradients by max/(norm + 1e-6) when their global L2 norm exceeds {@code max}, as PyTorch's clip_grad_norm_. */
   public static double clipGradients(Map<String, NDArray> params, double max) {
@@ -340,7 +322,7 @@ public final class Pretrainer {
     if (t.clipGrad().isPresent()) {
       train.addProperty("clip_grad", t.clipGrad().getAsDouble());
     } else {
-      train.add("clip_grad", com.google.gson.JsonNull.INSTANCE);
+      train.add("clip_grad", JsonNull.INSTANCE);
     }
     train.addProperty("seed", t.seed());
     train.addProperty("order", t.order().name());
@@ -384,75 +366,20 @@ public final class Pretrainer {
 
   private long resumeIfAsked(SaimModel model, AdamW opt, Map<String, NDArray> params,
       JsonObject runConfig, Ranks ranks) throws IOException {
-    Path ckpt = null;
-    if (!ranks.writes()) {
-      // rank 0 finds the checkpoint and sends it
-    } else if (t.resume().isPresent()) {
-      ckpt = t.resume().get();
-      if (Files.isDirectory(ckpt)) {
-        ckpt = ckpt.resolve(CHECKPOINT);
-      }
-      if (!Files.isRegularFile(ckpt)) {
-        throw new IllegalArgumentException("resume checkpoint " + ckpt + " does not exist");
-      }
-    } else if (t.autoResume() && Files.isRegularFile(t.outputDir().resolve(CHECKPOINT))) {
-      ckpt = t.outputDir().resolve(CHECKPOINT);
-    }
+    // rank 0 finds the checkpoint and sends it
+    Path ckpt = ranks.writes()
+        ? TrainingCheckpoint.toResume(t.resume().orElse(null), t.autoResume(), t.outputDir(), CHECKPOINT)
+        : null;
     ckpt = ranks.shareCheckpoint(ckpt);
     if (ckpt == null) {
       return 0;
     }
-    SafeTensors.Contents c = SafeTensors.read(ckpt);
-    if (!FORMAT.equals(c.metadata().get("format"))) {
-      throw new IllegalArgumentException(ckpt + " is not a saim-java training checkpoint (format "
-          + c.metadata().get("format") + ")");
-    }
-    JsonObject saved = JsonParser.parseString(c.metadata().getOrDefault("run", "{}")).getAsJsonObject();
-    String mismatch = firstDifference(resumeKey(saved), resumeKey(runConfig), "");
-    if (mismatch != null) {
-      throw new IllegalArgumentException("resume checkpoint " + ckpt
-          + " is from another configuration (" + mismatch
-          + "): use the same settings, or a new output folder");
-    }
-    Map<String, HostTensor> weights = new LinkedHashMap<>();
-    Map<String, HostTensor> optim = new LinkedHashMap<>();
-    c.tensors().forEach((k, v) -> {
-      if (k.startsWith(OPTIM_PREFIX)) {
-        optim.put(k.substring(OPTIM_PREFIX.length()), v);
-      } else {
-        weights.put(k, v);
-      }
-    });
-    model.load(weights, true);
-    long step = Long.parseLong(c.metadata().getOrDefault("step", "0"));
-    opt.restore(optim, step, params);
+    TrainingCheckpoint c = TrainingCheckpoint.read(ckpt, FORMAT, "training");
+    c.requireSameRun(runConfig, Pretrainer::resumeKey);
+    model.load(c.weights(), true);
+    long step = c.step();
+    opt.restore(c.optimizer(), step, params);
     return step;
-  }
-
-  /** The first differing leaf of two JSON trees as "path: a vs b", or null when equal. */
-  public static @Nullable String firstDifference(JsonObject a, JsonObject b, String path) {
-    for (String k : a.keySet()) {
-      var va = a.get(k);
-      var vb = b.get(k);
-      String p = path.isEmpty() ? k : path + "." + k;
-      if (vb == null) {
-        return p + ": " + va + " vs absent";
-      }
-      if (va.isJsonObject() && vb.isJsonObject()) {
-        String d = firstDifference(va.getAsJsonObject(), vb.getAsJsonObject(), p);
-        if (d != null) {
-          return d;
-        }
-      } else if (!va.equals(vb)) {
-        return p + ": checkpoint " + va + ", now " + vb;
-      }
-    }
-    for (String k : b.keySet()) {
-      if (!a.has(k)) {
-        return (path.isEmpty() ? k : path + "." + k) + ": absent vs " + b.get(k);
-      }
-    }
-    return null;
   }
 
   /** The name of the weights kept at {@code step} ({@link SaimTrainer.Builder#keepWeightsEvery}). */
@@ -461,30 +388,13 @@ public final class Pretrainer {
   }
 
   /** Weights only, with the reference's names: {@code final.safetensors} and the kept ones. */
-  private void writeWeights(Path file, SaimModel model, long step, JsonObject runConfig) throws IOException {
-    Map<String, String> meta = new LinkedHashMap<>();
-    meta.put("format", "saim-java-weights-1");
-    meta.put("config", gson.toJson(runConfig.get("model")));
-    meta.put("step", Long.toString(step));
-    SafeTensors.write(file, model.stateDict(), meta);
+  private static void writeWeights(Path file, SaimModel model, long step, JsonObject runConfig) throws IOException {
+    TrainingCheckpoint.writeWeights(file, model.stateDict(), runConfig, Map.of("step", Long.toString(step)));
   }
 
-  private void writeCheckpoint(Path file, SaimModel model, AdamW opt, long step, JsonObject runConfig)
+  private static void writeCheckpoint(Path file, SaimModel model, AdamW opt, long step, JsonObject runConfig)
       throws IOException {
-    Map<String, HostTensor> tensors = new LinkedHashMap<>(model.stateDict());
-    opt.state().forEach((k, v) -> tensors.put(OPTIM_PREFIX + k, v));
-    Map<String, String> meta = new LinkedHashMap<>();
-    meta.put("format", FORMAT);
-    meta.put("step", Long.toString(step));
-    meta.put("run", gson.toJson(runConfig));
-    meta.put("config", gson.toJson(runConfig.get("model")));
-    SafeTensors.write(file, tensors, meta);
-  }
-
-  private static void writeLine(Writer w, String line) throws IOException {
-    w.write(line);
-    w.write('\n');
-    w.flush();
+    TrainingCheckpoint.write(file, FORMAT, model.stateDict(), opt.state(), step, Map.of(), runConfig);
   }
 
   private static String stepLine(StepEvent e, double seconds) {
@@ -500,25 +410,7 @@ public final class Pretrainer {
   }
 
   /** Drops log lines of steps after {@code step} (written after the checkpoint a resume starts from). */
-  static void trimMetrics(Path metrics, long step) throws IOException {
-    if (!Files.exists(metrics)) {
-      return;
-    }
-    List<String> keep = new ArrayList<>();
-    for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
-      if (line.isBlank()) {
-        continue;
-      }
-      try {
-        JsonObject o = JsonParser.parseString(line).getAsJsonObject();
-        if (o.get("steps") != null ? o.get("steps").getAsLong() <= step : o.get("step").getAsLong() <= step) {
-          keep.add(line);
-        }
-      } catch (RuntimeException e) {
-        // a line cut short by a kill: drop it
-      }
-    }
-    AtomicFiles.write(metrics, (keep.isEmpty() ? "" : String.join("\n", keep) + "\n")
-        .getBytes(StandardCharsets.UTF_8));
+  static void trimMetrics(RunFolder folder, long step) throws IOException {
+    folder.trimMetrics(o -> (o.get("steps") != null ? o.get("steps") : o.get("step")).getAsLong() <= step);
   }
 }

@@ -1,6 +1,11 @@
 /**
- * Training: the PyTorch-exact AdamW with the reference's no-decay rule, the learning-rate
- * schedule, and the check of one training step against the reference implementation.
+ * Training: the pre-training loop ({@link io.github.saimjava.train.Pretrainer}) on one or several
+ * devices ({@link io.github.saimjava.train.DataParallel}) and processes ({@link
+ * io.github.saimjava.train.Ranks}); the PyTorch-exact AdamW with the reference's no-decay rule and
+ * the learning-rate schedule; the run plumbing pre-training and fine-tuning share (the output
+ * folder, {@link io.github.saimjava.train.RunFolder}, and the resumable checkpoint, {@link
+ * io.github.saimjava.train.TrainingCheckpoint}); and the check of one training step against the
+ * reference implementation.
  */
 @NullMarked
 package io.github.saimjava.train;

@@ -20,7 +20,7 @@ class SoftTargetLossTest {
     assertEquals(0.1 / 3, t[0], 1e-7);
     assertEquals(0.9 + 0.1 / 3, t[1], 1e-7);
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-      float loss = FineTuner.softTargetCrossEntropy(m.create(new float[] {1, 2, 0}, new Shape(1, 3)),
+      float loss = FineTuneLoop.softTargetCrossEntropy(m.create(new float[] {1, 2, 0}, new Shape(1, 3)),
           m.create(t, new Shape(1, 3))).getFloat();
       assertEquals(0.50760596, loss, 1e-6);
     }
@@ -31,7 +31,7 @@ class SoftTargetLossTest {
   void withoutSmoothingItIsTheOrdinaryCrossEntropy() {
     Mixup none = new Mixup(0, 0, null, 1, 0.5, 0, 3);
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-      float loss = FineTuner.softTargetCrossEntropy(m.create(new float[] {1, 2, 0, 1, 2, 0}, new Shape(2, 3)),
+      float loss = FineTuneLoop.softTargetCrossEntropy(m.create(new float[] {1, 2, 0, 1, 2, 0}, new Shape(2, 3)),
           m.create(none.targets(new int[] {1, 2}, 1.0), new Shape(2, 3))).getFloat();
       double l1 = Math.log(1 + Math.exp(-1) + Math.exp(-2));
       double l2 = Math.log(Math.exp(1) + Math.exp(2) + 1);

@@ -168,7 +168,7 @@ class DataParallelTest {
     }
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> SaimTrainer.builder().batchSize(6).devices(cpu, cpu, cpu, cpu).build());
-    assertEquals("batch size (6) must be a multiple of the number of devices (4) to split evenly",
+    assertEquals("batchSize (6) must be a multiple of the number of devices (4) to split evenly",
         e.getMessage());
   }
 

@@ -79,7 +79,7 @@ class PretrainerTest {
     new Pretrainer(trainer(b).maxSteps(6).build(), new SyntheticBatches(48, 3, 16, 8, 2)).run();
     assertArrayEquals(Files.readAllBytes(b.resolve("final.safetensors")),
         Files.readAllBytes(a.resolve(Pretrainer.keptWeights(6))));
-    assertEquals("kept-weights interval (-1) must be 0 (none) or positive",
+    assertEquals("keepWeightsEvery (-1) must be 0 (none) or positive",
         assertThrows(IllegalArgumentException.class, () -> trainer(a).keepWeightsEvery(-1).build()).getMessage());
   }
 
@@ -110,7 +110,7 @@ class PretrainerTest {
   void batchLargerThanTheDatasetIsAClearError(@TempDir Path out) {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> new Pretrainer(trainer(out).batchSize(64).build(), new SyntheticBatches(48, 3, 16, 64, 2)).run());
-    assertTrue(e.getMessage().startsWith("batch size 64 x accum iter 1 is larger than the dataset (48 images"),
+    assertTrue(e.getMessage().startsWith("batchSize (64) x accumIter (1) is larger than the dataset (48 images"),
         e.getMessage());
   }
 

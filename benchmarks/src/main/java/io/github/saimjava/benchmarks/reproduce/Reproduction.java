@@ -337,7 +337,7 @@ public final class Reproduction {
         .threads(plan.threads())
         .loaderThreads(1)
         .outputDir(dir)
-        .onEpoch(e -> {
+        .onEvaluation(e -> {
           log.printf(Locale.ROOT, "%s: fine-tune epoch %d/%d, train loss %.4f, test top-1 %.2f%% (%.0f s)%n", w.name(),
               e.epoch() + 1, ft.epochs(), e.trainLoss(), e.top1(), e.seconds());
           log.flush();

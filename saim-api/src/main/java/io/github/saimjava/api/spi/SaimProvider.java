@@ -32,7 +32,7 @@ public interface SaimProvider {
    * @return the encoder, owning native memory until closed
    * @throws IOException when the checkpoint cannot be read
    */
-  Encoder newEncoder(SaimEncoder.Builder spec) throws IOException;
+  Encoder newEncoder(SaimEncoder.Spec spec) throws IOException;
 
   /** Builds and strictly loads the classifier {@code spec} describes. */
   Classifier newClassifier(SaimClassifier.Spec spec) throws IOException;

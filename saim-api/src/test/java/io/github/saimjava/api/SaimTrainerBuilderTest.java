@@ -1,0 +1,64 @@
+package io.github.saimjava.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+
+/** The trainer's builder hands off an immutable value and refuses conflicting settings. */
+class SaimTrainerBuilderTest {
+  @Test
+  void blrAndLrTogetherAreRefusedNamingBoth() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> SaimTrainer.builder().blr(1e-3).lr(2e-3).build());
+    assertEquals("blr (0.001) and lr (0.002) are both set: give one of them (lr replaces the blr rule)", e.getMessage());
+    // the order they are given in does not matter: no setter silently clears the other
+    assertThrows(IllegalArgumentException.class, () -> SaimTrainer.builder().lr(2e-3).blr(1e-3).build());
+  }
+
+  @Test
+  void eitherLearningRateAloneSetsThePeak() {
+    assertEquals(1e-3 * 128 / 256, SaimTrainer.builder().batchSize(128).blr(1e-3).build().peakLr(), 0);
+    assertEquals(2e-3, SaimTrainer.builder().batchSize(128).lr(2e-3).build().peakLr(), 0);
+    assertEquals(2e-4 * 64 / 256, SaimTrainer.builder().build().peakLr(), 0);
+  }
+
+  @Test
+  void toBuilderVariesACopyAndLeavesTheTrainerAsItWas() {
+    SaimTrainer a = SaimTrainer.builder().epochs(3).batchSize(32).accumIter(2).lr(1e-3).clipGrad(1.0).seed(7)
+        .outputDir(Path.of("runs/a")).onStep(e -> { }).build();
+    SaimTrainer b = a.toBuilder().epochs(5).outputDir(Path.of("runs/b")).build();
+    assertEquals(3, a.epochs());
+    assertEquals(Path.of("runs/a"), a.outputDir());
+    assertEquals(5, b.epochs());
+    assertEquals(Path.of("runs/b"), b.outputDir());
+    assertEquals(a.batchSize(), b.batchSize());
+    assertEquals(a.effectiveBatchSize(), b.effectiveBatchSize());
+    assertEquals(a.peakLr(), b.peakLr(), 0);
+    assertEquals(a.clipGrad(), b.clipGrad());
+    assertEquals(a.seed(), b.seed());
+    assertEquals(1, b.stepListeners().size());
+    // the copy keeps the absolute lr, so adding a blr to it is the same conflict
+    assertThrows(IllegalArgumentException.class, () -> a.toBuilder().blr(1e-3).build());
+    assertEquals(1e-3 * 64 / 256, a.toBuilder().lr(null).blr(1e-3).build().peakLr(), 0);
+  }
+
+  @Test
+  void settingsOutOfRangeAreNamedAsTheBuilderNamesThem() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> SaimTrainer.builder().accumIter(0).build());
+    assertEquals("accumIter (0) must be positive", e.getMessage());
+  }
+
+  @Test
+  void theOptimiserSettingsAreOneValue() {
+    SaimTrainer t = SaimTrainer.builder().batchSize(128).blr(1e-3).minLr(1e-6).warmupEpochs(0.5).clipGrad(2.0)
+        .epochs(2).build();
+    assertEquals(new OptimizerSettings(1e-3, null, 1e-6, 0.5, 0.05, 0.9, 0.95, 2.0), t.optimizer());
+    assertEquals(t.peakLr(), t.optimizer().peakLr(t.effectiveBatchSize()), 0);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> new OptimizerSettings(1e-3, null, 0, 0, 0.05, 0.9, 1.0, null));
+    assertEquals("beta1 (0.9) and beta2 (1.0) must be in [0, 1)", e.getMessage());
+  }
+}
