@@ -138,7 +138,8 @@ class ModulePathTest {
       }
       (NATIVES.matcher(name).find() ? nativesPath : modulePath).add(p);
     }
-    assertFalse(nativesPath.isEmpty(), "no PyTorch natives jar on the class path: " + System.getProperty("java.class.path"));
+    assertFalse(nativesPath.isEmpty(),
+        "no PyTorch natives jar on the class path: " + System.getProperty("java.class.path"));
   }
 
   @Test
@@ -196,7 +197,8 @@ class ModulePathTest {
     String errors = compile(dir.resolve("sneaky"), dir.resolve("sneaky-classes"), SNEAKY_MODULE, "sneaky",
         SNEAKY_MAIN);
     assertTrue(errors.contains("package io.github.saimjava.model is not visible"), errors);
-    assertTrue(errors.contains("(package io.github.saimjava.model is declared in module io.github.saimjava.impl, which does not export it)"), errors);
+    assertTrue(errors.contains("(package io.github.saimjava.model is declared in module io.github.saimjava.impl, "
+        + "which does not export it)"), errors);
   }
 
   /** Compiles a one-class module against the module path; returns javac's diagnostics, empty if it compiled. */
