@@ -2,8 +2,9 @@
  * A DJL model zoo of pretrained SAIM encoders and classifiers. Programs use it through DJL ({@code
  * Criteria} with the group id {@code io.github.saimjava}) or through the API ({@code
  * SaimEncoder.builder().zoo(name)}, which finds {@link io.github.saimjava.api.spi.ZooResolver}).
- * Its one package is exported to DJL alone: DJL instantiates the block and translator factories
- * that the zoo's {@code serving.properties} names by class name.
+ * Its one package is exported to DJL alone: a {@code djl://} URL loads through the factories that
+ * the zoo's {@code serving.properties} names by class, which DJL instantiates by reflection
+ * (ZooModulePathTest fails without the export).
  */
 // DJL's jars are automatic modules (Automatic-Module-Name only), which javac's lint reports
 @SuppressWarnings("requires-automatic")
