@@ -29,6 +29,11 @@ public record Distributed(int worldSize, int rank, String rendezvous, String hos
   /**
    * Validates.
    *
+   * @param worldSize number of processes, at least 1
+   * @param rank this process, {@code 0 .. worldSize - 1}
+   * @param rendezvous where the ranks find each other, not blank
+   * @param host the address the other ranks reach this one at; empty for the machine's host name
+   * @param timeout how long to wait for the other ranks, positive
    * @throws IllegalArgumentException naming the first invalid value
    */
   public Distributed {
@@ -42,7 +47,15 @@ public record Distributed(int worldSize, int rank, String rendezvous, String hos
     Checks.check(!timeout.isNegative() && !timeout.isZero(), "time-out (%s) must be positive", timeout);
   }
 
-  /** Rank {@code rank} of {@code worldSize}, on this machine's host name, with the default time-out. */
+  /**
+   * Rank {@code rank} of {@code worldSize}, on this machine's host name, with the default time-out.
+   *
+   * @param worldSize number of processes
+   * @param rank this process, {@code 0 .. worldSize - 1}
+   * @param rendezvous {@code file:DIR}, {@code redis://HOST:PORT/RUN} or {@code tcp://HOST:PORT}
+   * @return the settings
+   * @throws IllegalArgumentException naming the first invalid value
+   */
   public static Distributed of(int worldSize, int rank, String rendezvous) {
     return new Distributed(worldSize, rank, rendezvous, "", DEFAULT_TIMEOUT);
   }
@@ -55,6 +68,8 @@ public record Distributed(int worldSize, int rank, String rendezvous, String hos
    * torchrun, whose agent already holds {@code MASTER_PORT} with its own store, set
    * {@code SAIM_STORE_PORT} to another free port of rank 0's machine.
    *
+   * @param env the environment, e.g. {@link System#getenv()}
+   * @return the settings, with a {@code tcp:} rendezvous and the default time-out
    * @throws IllegalArgumentException naming the variable that is missing or malformed
    */
   public static Distributed fromEnvironment(Map<String, String> env) {
@@ -95,12 +110,23 @@ public record Distributed(int worldSize, int rank, String rendezvous, String hos
     }
   }
 
-  /** The same with another {@link #host()}. */
+  /**
+   * The same with another {@link #host()}.
+   *
+   * @param v the address the other ranks reach this one at; empty for the machine's host name
+   * @return a copy with that host
+   */
   public Distributed withHost(String v) {
     return new Distributed(worldSize, rank, rendezvous, v, timeout);
   }
 
-  /** The same with another {@link #timeout()}. */
+  /**
+   * The same with another {@link #timeout()}.
+   *
+   * @param v how long to wait for the other ranks, positive
+   * @return a copy with that time-out
+   * @throws IllegalArgumentException when {@code v} is not positive
+   */
   public Distributed withTimeout(Duration v) {
     return new Distributed(worldSize, rank, rendezvous, host, v);
   }

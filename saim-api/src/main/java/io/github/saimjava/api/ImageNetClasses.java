@@ -58,12 +58,12 @@ public final class ImageNetClasses {
 
   private ImageNetClasses() {}
 
-  /** The 1000 class names in class-index order (index 0 is "tench", 999 "toilet tissue"). */
+  /** {@return the 1000 class names in class-index order (index 0 is "tench", 999 "toilet tissue")} */
   public static List<String> names() {
     return NAMES;
   }
 
-  /** The 1000 WordNet ids in class-index order, which is sorted order (index 0 is n01440764). */
+  /** {@return the 1000 WordNet ids in class-index order, which is sorted order (index 0 is n01440764)} */
   public static List<String> wordNetIds() {
     return WNIDS;
   }

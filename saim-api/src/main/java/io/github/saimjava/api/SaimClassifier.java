@@ -70,7 +70,17 @@ public final class SaimClassifier implements AutoCloseable {
    */
   public record Spec(Path checkpoint, @Nullable SaimConfig config, @Nullable Device device, Precision precision,
       int threads, String source) {
-    /** Checks the values. */
+    /**
+     * Checks the values.
+     *
+     * @param checkpoint the weights file (safetensors or a PyTorch {@code .pth})
+     * @param config the architecture, or null to take the one the file records
+     * @param device where to compute, or null for the engine's default device
+     * @param precision the number format of the matrix multiplies
+     * @param threads engine threads, positive
+     * @param source how the weights were named, for messages ({@code zoo:NAME} or the path)
+     * @throws IllegalArgumentException when {@code threads} is not positive
+     */
     public Spec {
       Objects.requireNonNull(checkpoint, "checkpoint");
       Objects.requireNonNull(precision, "precision");
@@ -93,37 +103,42 @@ public final class SaimClassifier implements AutoCloseable {
     this.labels = labels;
   }
 
-  /** A builder; give it {@link Builder#zoo} or {@link Builder#checkpoint}. */
+  /** {@return a new builder: give it {@link Builder#zoo} or {@link Builder#checkpoint}} */
   public static Builder builder() {
     return new Builder();
   }
 
-  /** The encoder's architecture. */
+  /** {@return the encoder's architecture} */
   public SaimConfig config() {
     return guarded(delegate::config);
   }
 
-  /** The head kind read from the checkpoint. */
+  /** {@return the head kind read from the checkpoint} */
   public Head head() {
     return guarded(delegate::head);
   }
 
-  /** Number of classes K (the head's output size). */
+  /** {@return the number of classes K (the head's output size)} */
   public int numClasses() {
     return guarded(delegate::numClasses);
   }
 
-  /** The K class names in class-index order. */
+  /** {@return the K class names in class-index order} */
   public List<String> labels() {
     return guarded(() -> labels);
   }
 
-  /** How many answers {@link #classify(List)} gives per image. */
+  /** {@return how many answers {@link #classify(List)} gives per image} */
   public int topK() {
     return topK;
   }
 
-  /** Logits {@code [image][class]} of images, batched, in order. */
+  /**
+   * Logits of images, batched, in order.
+   *
+   * @param images the images
+   * @return the logits, {@code [image][class]}
+   */
   public float[][] logits(List<RawImage> images) {
     return guarded(() -> {
       float[][] out = new float[images.size()][];
@@ -139,6 +154,8 @@ public final class SaimClassifier implements AutoCloseable {
    * Logits {@code [image][class]} of image files (JPEG or PNG), batched, in order; the files of a
    * batch are decoded (in parallel) when it is computed.
    *
+   * @param files the files
+   * @return the logits, {@code [file][class]}
    * @throws IllegalArgumentException naming a file that cannot be decoded
    */
   public float[][] logitsOfFiles(List<Path> files) {
@@ -154,22 +171,42 @@ public final class SaimClassifier implements AutoCloseable {
     });
   }
 
-  /** The top-{@link #topK()} classes of each image, most probable first. */
+  /**
+   * The top-{@link #topK()} classes of each image, most probable first.
+   *
+   * @param images the images
+   * @return one list of predictions per image, in order
+   */
   public List<List<Prediction>> classify(List<RawImage> images) {
     return top(logits(images));
   }
 
-  /** The top-{@link #topK()} classes of one image, most probable first. */
+  /**
+   * The top-{@link #topK()} classes of one image, most probable first.
+   *
+   * @param image the image
+   * @return its predictions
+   */
   public List<Prediction> classify(RawImage image) {
     return classify(List.of(image)).get(0);
   }
 
-  /** The top-{@link #topK()} classes of each AWT image, most probable first. */
+  /**
+   * The top-{@link #topK()} classes of each AWT image, most probable first.
+   *
+   * @param images the images
+   * @return one list of predictions per image, in order
+   */
   public List<List<Prediction>> classifyBufferedImages(List<BufferedImage> images) {
     return classify(images.stream().map(RawImage::of).toList());
   }
 
-  /** The top-{@link #topK()} classes of each DJL image, most probable first. */
+  /**
+   * The top-{@link #topK()} classes of each DJL image, most probable first.
+   *
+   * @param images the images
+   * @return one list of predictions per image, in order
+   */
   public List<List<Prediction>> classifyImages(List<Image> images) {
     return classify(images.stream().map(RawImage::of).toList());
   }
@@ -177,6 +214,8 @@ public final class SaimClassifier implements AutoCloseable {
   /**
    * The top-{@link #topK()} classes of each image file, most probable first.
    *
+   * @param files the files (JPEG or PNG)
+   * @return one list of predictions per file, in order
    * @throws IllegalArgumentException naming a file that cannot be decoded
    */
   public List<List<Prediction>> classifyFiles(List<Path> files) {
@@ -186,6 +225,10 @@ public final class SaimClassifier implements AutoCloseable {
   /**
    * The {@code k} most probable classes of each row of logits, most probable first (ties: lower
    * index first), with softmax probabilities computed in double precision.
+   *
+   * @param logits the logits, {@code [image][class]}, as {@link #logits(List)} gives them
+   * @param k how many classes to keep per row (all of them when a row has fewer)
+   * @return one list of predictions per row, in order
    */
   public List<List<Prediction>> top(float[][] logits, int k) {
     List<String> names = labels();
@@ -233,6 +276,8 @@ public final class SaimClassifier implements AutoCloseable {
    * class with its probability; {@code topK} as configured), for code written against DJL's
    * inference API. Predictors are not thread-safe: use one per thread; close each, and close them
    * before this classifier.
+   *
+   * @return a new predictor
    */
   public ai.djl.inference.Predictor<Image, Classifications> newPredictor() {
     return guarded(() -> delegate.newPredictor(labels, topK));
@@ -241,12 +286,14 @@ public final class SaimClassifier implements AutoCloseable {
   /**
    * This classifier as a DJL {@link ai.djl.repository.zoo.ZooModel} from {@link Image} to
    * {@link Classifications}; closing the returned model frees this classifier's weights too.
+   *
+   * @return the model, sharing this classifier's weights
    */
   public ai.djl.repository.zoo.ZooModel<Image, Classifications> toZooModel() {
     return guarded(() -> new ai.djl.repository.zoo.ZooModel<>(delegate.djlModel(), delegate.translator(labels, topK)));
   }
 
-  /** What loading the weights reported, one line each (empty for a clean load). */
+  /** {@return what loading the weights reported, one line each (empty for a clean load)} */
   public List<String> loadNotes() {
     return guarded(delegate::loadNotes);
   }
@@ -291,13 +338,25 @@ public final class SaimClassifier implements AutoCloseable {
 
     private Builder() {}
 
-    /** A classifier of the zoo by name, e.g. {@code saim_vit_base_patch16_224_in1k_ft} (needs saim-zoo). */
+    /**
+     * A classifier of the zoo by name, e.g. {@code saim_vit_base_patch16_224_in1k_ft} (needs
+     * saim-zoo). The name brings the weights and the architecture: give neither a checkpoint nor a
+     * config with it.
+     *
+     * @param name the zoo model's name
+     * @return this builder
+     */
     public Builder zoo(@Nullable String name) {
       zoo = name;
       return this;
     }
 
-    /** Weights: a classifier saved by the reference ({@code .pth}) or by this project ({@code .safetensors}). */
+    /**
+     * Weights: a classifier saved by the reference ({@code .pth}) or by this project ({@code .safetensors}).
+     *
+     * @param file the weights file
+     * @return this builder
+     */
     public Builder checkpoint(@Nullable Path file) {
       checkpoint = file;
       return this;
@@ -306,43 +365,76 @@ public final class SaimClassifier implements AutoCloseable {
     /**
      * The encoder's architecture, needed for a file that records none (a reference {@code .pth}).
      * A zoo model brings its own: giving both is refused.
+     *
+     * @param v the value
+     * @return this builder
      */
     public Builder config(@Nullable SaimConfig v) {
       config = v;
       return this;
     }
 
-    /** Where to compute (default: the engine's default device). */
+    /**
+     * Where to compute (default: the engine's default device).
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder device(@Nullable Device v) {
       device = v;
       return this;
     }
 
-    /** The number format of the matrix multiplies (default {@link Precision#FP32}, the reference's). */
+    /**
+     * The number format of the matrix multiplies (default {@link Precision#FP32}, the reference's).
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder precision(Precision v) {
       precision = Objects.requireNonNull(v, "precision");
       return this;
     }
 
-    /** Images per forward pass (default 32). */
+    /**
+     * Images per forward pass (default 32).
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder batchSize(int v) {
       batchSize = v;
       return this;
     }
 
-    /** Answers per image from {@link SaimClassifier#classify(List)} and the DJL predictor (default 5). */
+    /**
+     * Answers per image from {@link SaimClassifier#classify(List)} and the DJL predictor (default 5).
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder topK(int v) {
       topK = v;
       return this;
     }
 
-    /** Class names in class-index order, one per class of the head (default: see the class comment). */
+    /**
+     * Class names in class-index order, one per class of the head (default: see the class comment).
+     *
+     * @param v the names, or null for the default
+     * @return this builder
+     */
     public Builder labels(@Nullable List<String> v) {
       labels = v == null ? null : List.copyOf(v);
       return this;
     }
 
-    /** Engine threads (default: all cores). */
+    /**
+     * Engine threads (default: all cores).
+     *
+     * @param v the value
+     * @return this builder
+     */
     public Builder threads(int v) {
       threads = v;
       return this;
@@ -351,6 +443,7 @@ public final class SaimClassifier implements AutoCloseable {
     /**
      * Resolves the weights, loads them strictly and builds.
      *
+     * @return the classifier, owning native memory until closed
      * @throws IllegalArgumentException naming what is wrong: no or two weight sources, a setting
      *     out of range, a file that is not a classifier or does not fit the architecture, labels
      *     that do not match the number of classes

@@ -245,7 +245,12 @@ public final class SaimEncoder implements AutoCloseable {
     }
   }
 
-  /** The error for an encoder used after {@link #close()}. */
+  /**
+   * The error for an encoder used after {@link #close()}.
+   *
+   * @param config the closed encoder's architecture, named in the message
+   * @return the error, to throw
+   */
   public static IllegalStateException closedError(SaimConfig config) {
     return new IllegalStateException("this SaimEncoder (width " + config.width() + ", depth " + config.depth()
         + ", " + config.imageSize() + " px) was closed: its weights are freed; use it only inside its "

@@ -21,7 +21,7 @@ import java.nio.file.Path;
 public record TrainingSummary(long steps, long images, double finalLoss, double seconds,
     double imagesPerSecond, Path finalWeights, long resumedFromStep) {
 
-  /** Whether the run was already finished, so that this call trained nothing. */
+  /** {@return whether the run was already finished, so that this call trained nothing} */
   public boolean alreadyFinished() {
     return steps > 0 && resumedFromStep == steps;
   }

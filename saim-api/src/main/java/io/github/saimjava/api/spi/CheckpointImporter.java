@@ -17,6 +17,8 @@ public interface CheckpointImporter {
    * reference's names (fused {@code attn.qkv} split into {@code q}, {@code k}, {@code v}). On any
    * failure {@code out} is not created.
    *
+   * @param in the published checkpoint
+   * @param out the safetensors file to write
    * @param notes receives one message for each thing left out (optimiser state, non-tensor entries)
    * @return the shape of every tensor written, by name, in file order
    * @throws IllegalArgumentException naming the file and the fault when it is malformed or refused
@@ -27,6 +29,7 @@ public interface CheckpointImporter {
   /**
    * The importer on the class path.
    *
+   * @return the first importer {@link ServiceLoader} finds
    * @throws IllegalStateException when none is, saying which artifact to add
    */
   static CheckpointImporter load() {

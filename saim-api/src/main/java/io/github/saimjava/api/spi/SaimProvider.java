@@ -34,37 +34,65 @@ public interface SaimProvider {
    */
   Encoder newEncoder(SaimEncoder.Spec spec) throws IOException;
 
-  /** Builds and strictly loads the classifier {@code spec} describes. */
+  /**
+   * Builds and strictly loads the classifier {@code spec} describes.
+   *
+   * @param spec the validated settings
+   * @return the classifier, owning native memory until closed
+   * @throws IOException when the checkpoint cannot be read
+   */
   Classifier newClassifier(SaimClassifier.Spec spec) throws IOException;
 
   /** A classifier implementation; {@link SaimClassifier} batches, labels and delegates to it. */
   interface Classifier extends AutoCloseable {
-    /** The encoder's architecture. */
+    /** {@return the encoder's architecture} */
     SaimConfig config();
 
-    /** The head kind the checkpoint holds. */
+    /** {@return the head kind the checkpoint holds} */
     SaimClassifier.Head head();
 
-    /** Number of classes K. */
+    /** {@return the number of classes K} */
     int numClasses();
 
-    /** What loading reported, one line each. */
+    /** {@return what loading reported, one line each} */
     List<String> loadNotes();
 
-    /** Logits {@code [image][class]} after the evaluation transform. Must be safe to call from several threads. */
+    /**
+     * Logits after the evaluation transform. Must be safe to call from several threads.
+     *
+     * @param images the images
+     * @return the logits, {@code [image][class]}
+     */
     float[][] logits(List<RawImage> images);
 
-    /** Decodes an image file as Pillow's {@code convert('RGB')} sees it, naming the file on failure. */
+    /**
+     * Decodes an image file as Pillow's {@code convert('RGB')} sees it, naming the file on failure.
+     *
+     * @param file a JPEG or PNG file
+     * @return its pixels
+     */
     RawImage decode(Path file);
 
-    /** A DJL predictor from images to classifications over {@code labels}; one per thread. */
+    /**
+     * A DJL predictor from images to classifications over {@code labels}; one per thread.
+     *
+     * @param labels the class names in class-index order
+     * @param topK how many classes {@link ai.djl.modality.Classifications#topK()} gives
+     * @return a new predictor
+     */
     ai.djl.inference.Predictor<ai.djl.modality.cv.Image, ai.djl.modality.Classifications> newPredictor(
         List<String> labels, int topK);
 
-    /** The classifier as a DJL model; closing it frees the classifier. */
+    /** {@return the classifier as a DJL model; closing it frees the classifier} */
     ai.djl.Model djlModel();
 
-    /** The DJL translator from images to classifications over {@code labels} for {@link #djlModel()}. */
+    /**
+     * The DJL translator from images to classifications over {@code labels} for {@link #djlModel()}.
+     *
+     * @param labels the class names in class-index order
+     * @param topK how many classes {@link ai.djl.modality.Classifications#topK()} gives
+     * @return the translator
+     */
     ai.djl.translate.Translator<ai.djl.modality.cv.Image, ai.djl.modality.Classifications> translator(
         List<String> labels, int topK);
 
