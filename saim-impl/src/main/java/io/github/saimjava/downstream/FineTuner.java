@@ -27,7 +27,7 @@ import org.jspecify.annotations.Nullable;
  * and the fine-tuning no-decay rule, {@code lr = blr * effective batch / 256} with a per-iteration
  * linear warm-up and half-cycle cosine to {@code min_lr}, stochastic depth, soft-target
  * cross-entropy with label smoothing, mixup / CutMix ({@link Mixup}), RandAugment ({@link
- * RandAugment}), random erasing ({@link RandomErasing}), evaluation (top-1 / top-5) after every
+ * RandAugment}), random erasing ({@link io.github.saimjava.data.RandomErasing}), evaluation (top-1 / top-5) after every
  * epoch, the best epoch's weights kept.
  *
  * <p>The builder validates and copies its settings into the immutable {@code FineTuner}; {@link
