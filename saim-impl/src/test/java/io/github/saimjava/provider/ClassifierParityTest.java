@@ -11,6 +11,7 @@ import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.data.ImageFolderDataset;
 import io.github.saimjava.data.Transforms;
 import io.github.saimjava.io.SafeTensors;
+import io.github.saimjava.train.ReferenceCheck;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -56,16 +57,6 @@ class ClassifierParityTest {
     return files;
   }
 
-  static double relativeError(float[] ours, float[] ref) {
-    double num = 0;
-    double den = 0;
-    for (int i = 0; i < ref.length; i++) {
-      num += Math.pow((double) ours[i] - ref[i], 2);
-      den += Math.pow(ref[i], 2);
-    }
-    return Math.sqrt(num / den);
-  }
-
   @ParameterizedTest
   @CsvSource({"tiny", "hidden"})
   void evaluationTransformReproducesTheReferenceImages(String name) throws Exception {
@@ -106,7 +97,7 @@ class ClassifierParityTest {
       for (int i = 0; i < z.length; i++) {
         System.arraycopy(z[i], 0, flat, i * k, k);
       }
-      double err = relativeError(flat, ref);
+      double err = ReferenceCheck.relativeError(flat, ref);
       System.out.printf(java.util.Locale.ROOT, "%s/%s: logits relative error %.3g%n", name, kind, err);
       assertTrue(err <= LOGIT_TOLERANCE, name + "/" + kind + ": relative error " + err);
       JsonArray top1 = m.getAsJsonArray(kind + ".top1");
