@@ -2,8 +2,9 @@
  * The public API of saim-java: configuration, permutation sampling, and the training, encoding and
  * classification builders. Everything a user calls is in {@code io.github.saimjava.api}; what an
  * implementation registers is in {@code io.github.saimjava.api.spi}. The builders find the
- * implementation (the module {@code io.github.saimjava.impl}) through {@link java.util.ServiceLoader},
- * so a program requires this module only and adds the implementation at run time.
+ * implementation (the module {@code io.github.saimjava.impl}) through {@link
+ * java.util.ServiceLoader}, so a program requires this module only and adds the implementation at
+ * run time.
  */
 // DJL's jars are automatic modules (Automatic-Module-Name only), which javac's lint reports
 @SuppressWarnings({"requires-automatic", "requires-transitive-automatic"})

@@ -1,9 +1,9 @@
 /**
  * The implementation of {@code io.github.saimjava.api} on DJL's PyTorch engine. It exports nothing:
  * programs reach it through the API's builders, which find the providers below with {@link
- * java.util.ServiceLoader}. Its packages (model, train, data, io, downstream, provider) are internal;
- * the command-line program and the benchmarks, which use them, run on the class path, where a module
- * descriptor does not apply.
+ * java.util.ServiceLoader}. Its packages (model, train, data, io, downstream, provider) are
+ * internal; the command-line program and the benchmarks, which use them, run on the class path,
+ * where a module descriptor does not apply.
  */
 // DJL's jars are automatic modules (Automatic-Module-Name only), which javac's lint reports
 @SuppressWarnings("requires-automatic")
@@ -19,6 +19,8 @@ module io.github.saimjava.impl {
   requires java.desktop;
   requires static org.jspecify;
 
-  provides io.github.saimjava.api.spi.SaimProvider with io.github.saimjava.provider.DjlSaimProvider;
-  provides io.github.saimjava.api.spi.CheckpointImporter with io.github.saimjava.io.SafeCheckpointImporter;
+  provides io.github.saimjava.api.spi.SaimProvider with
+      io.github.saimjava.provider.DjlSaimProvider;
+  provides io.github.saimjava.api.spi.CheckpointImporter with
+      io.github.saimjava.io.SafeCheckpointImporter;
 }

@@ -13,9 +13,13 @@ module io.github.saimjava.zoo {
   requires ai.djl.api;
   requires static org.jspecify;
 
-  exports io.github.saimjava.zoo to ai.djl.api;
+  exports io.github.saimjava.zoo to
+      ai.djl.api;
 
-  provides ai.djl.repository.zoo.ZooProvider with io.github.saimjava.zoo.SaimModelZoo.Provider;
-  provides ai.djl.repository.RepositoryFactory with io.github.saimjava.zoo.DjlUrlRepositoryFactory;
-  provides io.github.saimjava.api.spi.ZooResolver with io.github.saimjava.zoo.SaimZoo;
+  provides ai.djl.repository.zoo.ZooProvider with
+      io.github.saimjava.zoo.SaimModelZoo.Provider;
+  provides ai.djl.repository.RepositoryFactory with
+      io.github.saimjava.zoo.DjlUrlRepositoryFactory;
+  provides io.github.saimjava.api.spi.ZooResolver with
+      io.github.saimjava.zoo.SaimZoo;
 }

@@ -28,15 +28,21 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code saim bench train-step|embed|gemm}: throughput of this machine, as benchmarks/README.md describes. */
+/**
+ * {@code saim bench train-step|embed|gemm}: throughput of this machine, as benchmarks/README.md
+ * describes.
+ */
 @Command(
     name = "bench",
     mixinStandardHelpOptions = true,
     description = {
       "Measures training, embedding and matrix-multiply throughput on this machine.",
-      "train-step: one SAIM pre-training step (forward, backward, AdamW) at 224 px with the paper's",
-      "  settings (query depth 12, MLP head, blur 9/1, norm-pix); last line 'images_per_s <value>'.",
-      "embed: encoder inference throughput (no masks). gemm: the engine's matrix-multiply rate at the",
+      "train-step: one SAIM pre-training step (forward, backward, AdamW) at 224 px with the"
+          + " paper's",
+      "  settings (query depth 12, MLP head, blur 9/1, norm-pix); last line 'images_per_s"
+          + " <value>'.",
+      "embed: encoder inference throughput (no masks). gemm: the engine's matrix-multiply rate at"
+          + " the",
       "  model's shapes, the ceiling that efficiency is stated against."
     })
 final class BenchCommand implements Callable<Integer> {
@@ -51,18 +57,27 @@ final class BenchCommand implements Callable<Integer> {
   @Option(names = "--batch", description = "Images per step (default: ${DEFAULT-VALUE}).")
   int batch = 4;
 
-  @Option(names = "--steps", description = "Timed steps after one warm-up step (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--steps",
+      description = "Timed steps after one warm-up step (default: ${DEFAULT-VALUE}).")
   int steps = 3;
 
   @Option(names = "--threads", description = "Engine threads (default: ${DEFAULT-VALUE}).")
   int threads = 2;
 
-  @Option(names = "--precision", paramLabel = "fp32|bf16", description = "Matrix multiplies in float32 or bfloat16 (default: fp32).")
+  @Option(
+      names = "--precision",
+      paramLabel = "fp32|bf16",
+      description = "Matrix multiplies in float32 or bfloat16 (default: fp32).")
   String precisionName = "fp32";
 
-  @Option(names = "--profile", paramLabel = "FILE",
-      description = "train-step and embed: record the engine's operators during the last timed step and write them to FILE "
-          + "as a Chrome trace (JSON; open it in Perfetto or chrome://tracing). Profiling slows that step down.")
+  @Option(
+      names = "--profile",
+      paramLabel = "FILE",
+      description =
+          "train-step and embed: record the engine's operators during the last timed step and write"
+              + " them to FILE as a Chrome trace (JSON; open it in Perfetto or chrome://tracing)."
+              + " Profiling slows that step down.")
   @Nullable Path profile;
 
   private Precision precision = Precision.FP32;
@@ -77,7 +92,9 @@ final class BenchCommand implements Callable<Integer> {
       case "train-step" -> trainStep(engine, c, out);
       case "embed" -> embed(engine, c, out);
       case "gemm" -> gemm(engine, c, out);
-      default -> throw new IllegalArgumentException("unknown benchmark '" + what + "' (train-step, embed or gemm)");
+      default ->
+          throw new IllegalArgumentException(
+              "unknown benchmark '" + what + "' (train-step, embed or gemm)");
     }
     out.flush();
     return 0;
@@ -86,10 +103,10 @@ final class BenchCommand implements Callable<Integer> {
   /**
    * Matrix-multiply FLOPs of one SAIM training step (2 per multiply-add). Forward, per block of
    * either stream: q, k, v, proj {@code 4 * 2BTD^2}, scores and weighted sum {@code 2 * 2BT^2D},
-   * MLP {@code 2 * 2BTD*hD} (h = MLP ratio); patch embedding {@code 2BLD(Cp^2)}; head MLP
-   * {@code 2BT D hD + 2BT hD P}. Backward costs twice the forward (gradients of inputs and weights)
-   * except the patch embedding, whose input needs no gradient (once). The blur is a depthwise
-   * convolution without gradient: {@code 2BCHWk^2}. Element-wise work is not counted.
+   * MLP {@code 2 * 2BTD*hD} (h = MLP ratio); patch embedding {@code 2BLD(Cp^2)}; head MLP {@code
+   * 2BT D hD + 2BT hD P}. Backward costs twice the forward (gradients of inputs and weights) except
+   * the patch embedding, whose input needs no gradient (once). The blur is a depthwise convolution
+   * without gradient: {@code 2BCHWk^2}. Element-wise work is not counted.
    */
   static double stepFlops(SaimConfig c, int b) {
     double t = c.numPatches() + 1;
@@ -99,7 +116,16 @@ final class BenchCommand implements Callable<Integer> {
     double blocks = (c.depth() + (c.shareWeight() ? c.queryDepth() : c.queryDepth())) * block;
     double head = 2 * b * t * d * hidden + 2 * b * t * hidden * c.patchDim();
     double patch = 2.0 * b * c.numPatches() * d * c.patchDim();
-    double blur = c.blurred() ? 2.0 * b * c.channels() * c.imageSize() * c.imageSize() * c.blurKernel() * c.blurKernel() : 0;
+    double blur =
+        c.blurred()
+            ? 2.0
+                * b
+                * c.channels()
+                * c.imageSize()
+                * c.imageSize()
+                * c.blurKernel()
+                * c.blurKernel()
+            : 0;
     return 3 * (blocks + head) + 2 * patch + blur;
   }
 
@@ -107,14 +133,16 @@ final class BenchCommand implements Callable<Integer> {
   static double encoderFlops(SaimConfig c, int b) {
     double t = c.numPatches() + 1;
     double d = c.width();
-    double block = 4 * 2 * b * t * d * d + 2 * 2 * b * t * t * d + 2 * 2 * b * t * d * c.mlpHidden();
+    double block =
+        4 * 2 * b * t * d * d + 2 * 2 * b * t * t * d + 2 * 2 * b * t * d * c.mlpHidden();
     return c.depth() * block + 2.0 * b * c.numPatches() * d * c.patchDim();
   }
 
   private void trainStep(Engine engine, SaimConfig c, PrintWriter out) {
     double[] times = new double[steps];
     double[] rssAfter = new double[steps + 1];
-    try (NDManager m = engine.newBaseManager(); SaimModel model = new SaimModel(c, m, 0, precision);
+    try (NDManager m = engine.newBaseManager();
+        SaimModel model = new SaimModel(c, m, 0, precision);
         AdamW opt = new AdamW(m, 0.9, 0.95, 1e-8, 0.05)) {
       PermutationSampler sampler = PermutationSampler.builder(c.numPatches()).stochastic(0).build();
       for (int i = 0; i <= steps; i++) {
@@ -122,7 +150,8 @@ final class BenchCommand implements Callable<Integer> {
         long t0 = System.nanoTime();
         try (NDScope scope = new NDScope()) {
           NDArray x = m.randomNormal(new Shape(batch, c.channels(), c.imageSize(), c.imageSize()));
-          try (Permutation p = sampler.sample(m, batch); GradientCollector gc = engine.newGradientCollector()) {
+          try (Permutation p = sampler.sample(m, batch);
+              GradientCollector gc = engine.newGradientCollector()) {
             SaimModel.Output o = model.forward(x, p, true);
             NDArray loss = model.loss(o.prediction(), model.target(x));
             gc.backward(loss);
@@ -144,11 +173,13 @@ final class BenchCommand implements Callable<Integer> {
 
   private void embed(Engine engine, SaimConfig c, PrintWriter out) {
     double[] times = new double[steps];
-    try (NDManager m = engine.newBaseManager(); SaimModel model = new SaimModel(c, m, 0, precision)) {
+    try (NDManager m = engine.newBaseManager();
+        SaimModel model = new SaimModel(c, m, 0, precision)) {
       for (int i = 0; i <= steps; i++) {
         boolean profiled = startProfile(i);
         long t0 = System.nanoTime();
-        try (NoGrad ng = NoGrad.enter(); NDScope scope = new NDScope()) {
+        try (NoGrad ng = NoGrad.enter();
+            NDScope scope = new NDScope()) {
           NDArray x = m.randomNormal(new Shape(batch, c.channels(), c.imageSize(), c.imageSize()));
           model.norm(model.encode(x, false)).get(":, 0, :").toFloatArray();
         }
@@ -164,9 +195,14 @@ final class BenchCommand implements Callable<Integer> {
 
   private void gemm(Engine engine, SaimConfig c, PrintWriter out) {
     int rows = batch * (c.numPatches() + 1);
-    int[][] shapes = {{rows, c.width(), c.width()}, {rows, c.width(), c.mlpHidden()}, {rows, c.mlpHidden(), c.width()}};
+    int[][] shapes = {
+      {rows, c.width(), c.width()},
+      {rows, c.width(), c.mlpHidden()},
+      {rows, c.mlpHidden(), c.width()}
+    };
     double best = 0;
-    try (NDManager m = engine.newBaseManager(); NoGrad ng = NoGrad.enter();
+    try (NDManager m = engine.newBaseManager();
+        NoGrad ng = NoGrad.enter();
         Autocast cast = Autocast.of(precision, m)) {
       for (int[] s : shapes) {
         NDArray a = cast.lower(m.randomNormal(new Shape(s[0], s[1])), m.zeros(new Shape()));
@@ -183,7 +219,14 @@ final class BenchCommand implements Callable<Integer> {
         Arrays.sort(times);
         double gflops = 2.0 * s[0] * s[1] * s[2] / times[times.length / 2] / 1e9;
         best = Math.max(best, gflops);
-        out.printf(Locale.ROOT, "gemm %d x %d x %d: %.1f GFLOP/s (median of %d)%n", s[0], s[1], s[2], gflops, times.length);
+        out.printf(
+            Locale.ROOT,
+            "gemm %d x %d x %d: %.1f GFLOP/s (median of %d)%n",
+            s[0],
+            s[1],
+            s[2],
+            gflops,
+            times.length);
       }
     }
     out.printf(Locale.ROOT, "gemm_gflops %.1f%n", best);
@@ -203,10 +246,17 @@ final class BenchCommand implements Callable<Integer> {
     for (double r : rssAfter) {
       b.append(b.length() == 0 ? "" : " ").append(String.format(Locale.ROOT, "%.0f", r));
     }
-    out.printf(Locale.ROOT, "memory: resident MB after each step (warm-up first) %s; peak resident %.0f MB%n", b, peak);
+    out.printf(
+        Locale.ROOT,
+        "memory: resident MB after each step (warm-up first) %s; peak resident %.0f MB%n",
+        b,
+        peak);
   }
 
-  /** Starts the engine's profiler before step {@code i} when it is the last one and a file was asked for. */
+  /**
+   * Starts the engine's profiler before step {@code i} when it is the last one and a file was asked
+   * for.
+   */
   private boolean startProfile(int i) {
     if (profile == null || i != steps) {
       return false;
@@ -225,10 +275,14 @@ final class BenchCommand implements Callable<Integer> {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     JniUtils.stopProfile(tmp.toString());
     try {
-      java.nio.file.Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+      java.nio.file.Files.move(
+          tmp,
+          file,
+          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
           java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException("cannot write the profile " + file + ": " + e.getMessage(), e);
+      throw new java.io.UncheckedIOException(
+          "cannot write the profile " + file + ": " + e.getMessage(), e);
     }
     out.printf(Locale.ROOT, "profile of the last step: %s%n", file);
   }
@@ -237,9 +291,21 @@ final class BenchCommand implements Callable<Integer> {
     double[] sorted = times.clone();
     Arrays.sort(sorted);
     double median = sorted[sorted.length / 2];
-    out.printf(Locale.ROOT, "%s model=%s precision=%s batch=%d threads=%d img=%d: step_s median=%.3f min=%.3f max=%.3f, %.1f GFLOP/s (%.2f GFLOP per step)%n",
-        name, model, precisionName, batch, threads, c.imageSize(), median, sorted[0], sorted[sorted.length - 1],
-        flops / median / 1e9, flops / 1e9);
+    out.printf(
+        Locale.ROOT,
+        "%s model=%s precision=%s batch=%d threads=%d img=%d: step_s median=%.3f min=%.3f max=%.3f,"
+            + " %.1f GFLOP/s (%.2f GFLOP per step)%n",
+        name,
+        model,
+        precisionName,
+        batch,
+        threads,
+        c.imageSize(),
+        median,
+        sorted[0],
+        sorted[sorted.length - 1],
+        flops / median / 1e9,
+        flops / 1e9);
     out.printf(Locale.ROOT, "images_per_s %.3f%n", batch / median);
   }
 }

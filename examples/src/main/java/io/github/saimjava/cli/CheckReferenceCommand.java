@@ -6,9 +6,9 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
-import picocli.CommandLine.Model.CommandSpec;
 
 /** {@code saim check-reference FILE}: one training step against a reference fixture. */
 @Command(
@@ -16,7 +16,8 @@ import picocli.CommandLine.Model.CommandSpec;
     mixinStandardHelpOptions = true,
     description = {
       "Checks one training step against a reference fixture.",
-      "Rebuilds the model a reference fixture describes, loads its parameters, runs the forward and",
+      "Rebuilds the model a reference fixture describes, loads its parameters, runs the forward"
+          + " and",
       "backward pass and one AdamW step, and prints the relative error of each quantity.",
       "Exit code 0 iff every quantity is within the tolerance."
     })
@@ -35,10 +36,15 @@ final class CheckReferenceCommand implements Callable<Integer> {
       out.printf(Locale.ROOT, "%-58s %.3e%n", q.name(), q.relativeError());
     }
     if (!r.noiseGradients().isEmpty()) {
-      out.println("rounding-noise gradients (exactly zero in exact arithmetic; measured against the"
-          + " whole gradient): " + String.join(", ", r.noiseGradients()));
+      out.println(
+          "rounding-noise gradients (exactly zero in exact arithmetic; measured against the"
+              + " whole gradient): "
+              + String.join(", ", r.noiseGradients()));
     }
-    out.printf(Locale.ROOT, "max relative error %.3e (tolerance %s)%n", r.maxRelativeError(),
+    out.printf(
+        Locale.ROOT,
+        "max relative error %.3e (tolerance %s)%n",
+        r.maxRelativeError(),
         toleranceText());
     out.flush();
     return r.passed() ? 0 : 1;

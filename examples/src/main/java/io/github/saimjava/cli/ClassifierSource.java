@@ -15,48 +15,71 @@ import picocli.CommandLine.Option;
 /** Where a classifier comes from (a zoo name or a checkpoint), its architecture and how it runs. */
 final class ClassifierSource {
   static final class Weights {
-    @Option(names = "--checkpoint", paramLabel = "FILE", required = true,
-        description = "A classifier: the reference's fine-tuned or linear-probed .pth, or a .safetensors of ours.")
+    @Option(
+        names = "--checkpoint",
+        paramLabel = "FILE",
+        required = true,
+        description =
+            "A classifier: the reference's fine-tuned or linear-probed .pth, or a .safetensors of"
+                + " ours.")
     @Nullable Path checkpoint;
 
-    @Option(names = "--zoo", paramLabel = "NAME", required = true,
-        description = "A classifier of the saim-zoo by name (e.g. saim_vit_base_patch16_224_in1k_ft).")
+    @Option(
+        names = "--zoo",
+        paramLabel = "NAME",
+        required = true,
+        description =
+            "A classifier of the saim-zoo by name (e.g. saim_vit_base_patch16_224_in1k_ft).")
     @Nullable String zoo;
   }
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   Weights weights = new Weights();
 
-  @Mixin
-  ModelOptions model = new ModelOptions();
+  @Mixin ModelOptions model = new ModelOptions();
 
-  @Option(names = "--labels", paramLabel = "FILE",
-      description = "Class names, one a line in class-index order (default: ImageNet's for 1000 classes, else 'class <i>').")
+  @Option(
+      names = "--labels",
+      paramLabel = "FILE",
+      description =
+          "Class names, one a line in class-index order (default: ImageNet's for 1000 classes, else"
+              + " 'class <i>').")
   @Nullable Path labels;
 
-  @Option(names = "--batch-size", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch-size",
+      description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
   int batchSize = 32;
 
   @Option(names = "--threads", description = "Engine threads (default: all cores).")
   @Nullable Integer threads;
 
-  /** A classifier builder: the file's (or zoo's) architecture unless architecture options are given. */
+  /**
+   * A classifier builder: the file's (or zoo's) architecture unless architecture options are given.
+   */
   SaimClassifier.Builder builder(int topK) throws IOException {
     Path ckpt = weights.checkpoint;
-    if (ckpt != null && !model.given() && !ckpt.getFileName().toString().toLowerCase(Locale.ROOT)
-        .endsWith(".safetensors")) {
-      throw new IllegalArgumentException(ckpt + " is a PyTorch checkpoint, which records no architecture: give "
-          + "--model and/or --img-size, --patch-size, --dim, --depth, --heads");
+    if (ckpt != null
+        && !model.given()
+        && !ckpt.getFileName().toString().toLowerCase(Locale.ROOT).endsWith(".safetensors")) {
+      throw new IllegalArgumentException(
+          ckpt
+              + " is a PyTorch checkpoint, which records no architecture: give "
+              + "--model and/or --img-size, --patch-size, --dim, --depth, --heads");
     }
-    SaimClassifier.Builder b = SaimClassifier.builder()
-        .checkpoint(ckpt)
-        .zoo(weights.zoo)
-        .config(model.given() ? model.builder().build() : null)
-        .batchSize(batchSize)
-        .topK(topK);
+    SaimClassifier.Builder b =
+        SaimClassifier.builder()
+            .checkpoint(ckpt)
+            .zoo(weights.zoo)
+            .config(model.given() ? model.builder().build() : null)
+            .batchSize(batchSize)
+            .topK(topK);
     if (labels != null) {
-      List<String> names = Files.readAllLines(labels, StandardCharsets.UTF_8).stream()
-          .filter(l -> !l.isBlank()).map(String::strip).toList();
+      List<String> names =
+          Files.readAllLines(labels, StandardCharsets.UTF_8).stream()
+              .filter(l -> !l.isBlank())
+              .map(String::strip)
+              .toList();
       b.labels(names);
     }
     if (threads != null) {

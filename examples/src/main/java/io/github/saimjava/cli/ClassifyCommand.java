@@ -31,9 +31,11 @@ import picocli.CommandLine.Spec;
     description = {
       "Classifies images with a fine-tuned or linear-probed SAIM ViT.",
       "Prints one line per image, in sorted path order: the path, then the top K classes as",
-      "'<probability> <label>', tab-separated. The head kind (global pool or BatchNorm linear probe)",
+      "'<probability> <label>', tab-separated. The head kind (global pool or BatchNorm linear"
+          + " probe)",
       "follows from the checkpoint's tensor names, the number of classes from the head's shape.",
-      "With --logits, also writes FILE.safetensors holding one float32 tensor 'logits' (N x classes)",
+      "With --logits, also writes FILE.safetensors holding one float32 tensor 'logits' (N x"
+          + " classes)",
       "and FILE.safetensors.paths.txt with the image paths, one per line, in row order."
     })
 final class ClassifyCommand implements Callable<Integer> {
@@ -41,14 +43,24 @@ final class ClassifyCommand implements Callable<Integer> {
 
   @Mixin ClassifierSource source = new ClassifierSource();
 
-  @Option(names = "--data", paramLabel = "DIR|FILE", required = true, arity = "1..*",
+  @Option(
+      names = "--data",
+      paramLabel = "DIR|FILE",
+      required = true,
+      arity = "1..*",
       description = "Images: JPEG/PNG files, or folders searched recursively.")
   List<Path> data;
 
-  @Option(names = "--top", paramLabel = "K", description = "Classes per image (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--top",
+      paramLabel = "K",
+      description = "Classes per image (default: ${DEFAULT-VALUE}).")
   int top = 5;
 
-  @Option(names = "--logits", paramLabel = "FILE.safetensors", description = "Also write the logits here.")
+  @Option(
+      names = "--logits",
+      paramLabel = "FILE.safetensors",
+      description = "Also write the logits here.")
   @Nullable Path logits;
 
   @Override
@@ -60,7 +72,8 @@ final class ClassifyCommand implements Callable<Integer> {
     if (logits != null) {
       Path parent = logits.toAbsolutePath().getParent();
       if (parent != null && !Files.isDirectory(parent)) {
-        throw new IllegalArgumentException("--logits " + logits + ": the folder " + parent + " does not exist");
+        throw new IllegalArgumentException(
+            "--logits " + logits + ": the folder " + parent + " does not exist");
       }
     }
     PrintWriter out = spec.commandLine().getOut();
@@ -91,7 +104,8 @@ final class ClassifyCommand implements Callable<Integer> {
       meta.put("source", source.describe());
       StringBuilder paths = new StringBuilder();
       files.forEach(p -> paths.append(p).append('\n'));
-      AtomicFiles.write(Path.of(logits + ".paths.txt"), paths.toString().getBytes(StandardCharsets.UTF_8));
+      AtomicFiles.write(
+          Path.of(logits + ".paths.txt"), paths.toString().getBytes(StandardCharsets.UTF_8));
       SafeTensors.write(logits, t, meta);
       out.printf(Locale.ROOT, "wrote %d x %d logits to %s%n", files.size(), k, logits);
     }
@@ -111,7 +125,8 @@ final class ClassifyCommand implements Callable<Integer> {
       if (Files.isDirectory(d)) {
         List<Path> found;
         try (Stream<Path> s = Files.walk(d)) {
-          found = s.filter(Files::isRegularFile).filter(ImageFolderDataset::hasImageExtension).toList();
+          found =
+              s.filter(Files::isRegularFile).filter(ImageFolderDataset::hasImageExtension).toList();
         }
         if (found.isEmpty()) {
           throw new IllegalArgumentException(d + ": no JPEG or PNG images found");
@@ -126,6 +141,9 @@ final class ClassifyCommand implements Callable<Integer> {
         throw new IllegalArgumentException(d + ": no such file or folder");
       }
     }
-    return files.stream().distinct().sorted((a, b) -> a.toString().compareTo(b.toString())).toList();
+    return files.stream()
+        .distinct()
+        .sorted((a, b) -> a.toString().compareTo(b.toString()))
+        .toList();
   }
 }

@@ -15,8 +15,8 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
@@ -29,7 +29,8 @@ import picocli.CommandLine.Spec;
     description = {
       "Writes one feature vector per image of a folder.",
       "Embeds every JPEG/PNG image under --data (sorted by path) with a SAIM encoder and writes",
-      "FILE.safetensors holding one float32 tensor 'embeddings' (N x D) and FILE.safetensors.paths.txt",
+      "FILE.safetensors holding one float32 tensor 'embeddings' (N x D) and"
+          + " FILE.safetensors.paths.txt",
       "with the image paths, one per line, in row order."
     })
 final class EmbedCommand implements Callable<Integer> {
@@ -37,10 +38,16 @@ final class EmbedCommand implements Callable<Integer> {
 
   @Mixin EncoderSource source = new EncoderSource();
 
-  @Option(names = "--data", paramLabel = "DIR", required = true, description = "Folder of images (searched recursively).")
+  @Option(
+      names = "--data",
+      paramLabel = "DIR",
+      required = true,
+      description = "Folder of images (searched recursively).")
   Path data;
 
-  @Option(names = "--batch-size", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch-size",
+      description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
   int batchSize = 32;
 
   @Option(names = "--seed", description = "Seed of --random-init (default: ${DEFAULT-VALUE}).")
@@ -54,7 +61,11 @@ final class EmbedCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "Engine threads (default: all cores).")
   Integer threads;
 
-  @Option(names = "--output", paramLabel = "FILE.safetensors", required = true, description = "Output file.")
+  @Option(
+      names = "--output",
+      paramLabel = "FILE.safetensors",
+      required = true,
+      description = "Output file.")
   Path output;
 
   @Override
@@ -64,15 +75,17 @@ final class EmbedCommand implements Callable<Integer> {
     }
     List<Path> files;
     try (Stream<Path> s = Files.walk(data)) {
-      files = s.filter(Files::isRegularFile).filter(ImageFolderDataset::hasImageExtension)
-          .sorted((a, b) -> a.toString().compareTo(b.toString())).toList();
+      files =
+          s.filter(Files::isRegularFile)
+              .filter(ImageFolderDataset::hasImageExtension)
+              .sorted((a, b) -> a.toString().compareTo(b.toString()))
+              .toList();
     }
     if (files.isEmpty()) {
       throw new IllegalArgumentException(data + ": no JPEG or PNG images found");
     }
-    SaimEncoder.Builder b = features.apply(source.builder(seed, threads))
-        .l2Normalize(l2)
-        .batchSize(batchSize);
+    SaimEncoder.Builder b =
+        features.apply(source.builder(seed, threads)).l2Normalize(l2).batchSize(batchSize);
     PrintWriter out = spec.commandLine().getOut();
     float[][] vectors;
     int dimension;
@@ -95,11 +108,11 @@ final class EmbedCommand implements Callable<Integer> {
     meta.put("source", source.describe(seed));
     StringBuilder paths = new StringBuilder();
     files.forEach(p -> paths.append(p).append('\n'));
-    AtomicFiles.write(Path.of(output + ".paths.txt"), paths.toString().getBytes(StandardCharsets.UTF_8));
+    AtomicFiles.write(
+        Path.of(output + ".paths.txt"), paths.toString().getBytes(StandardCharsets.UTF_8));
     SafeTensors.write(output, t, meta);
     out.printf(Locale.ROOT, "wrote %d x %d embeddings to %s%n", vectors.length, dimension, output);
     out.flush();
     return 0;
   }
-
 }

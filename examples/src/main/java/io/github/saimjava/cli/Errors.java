@@ -10,8 +10,8 @@ import java.util.regex.Pattern;
 import picocli.CommandLine;
 
 /**
- * Turns the errors a user can fix (bad input, missing files) into one line on stderr and exit
- * code 2; anything else is a bug and keeps its stack trace.
+ * Turns the errors a user can fix (bad input, missing files) into one line on stderr and exit code
+ * 2; anything else is a bug and keeps its stack trace.
  *
  * <p>The library words its advice in its own terms (the builder's settings); where such advice
  * means one of this program's options, {@link #inFlagTerms} names the option instead.
@@ -19,30 +19,39 @@ import picocli.CommandLine;
 final class Errors implements CommandLine.IExecutionExceptionHandler {
   /** Exit code for input the program refuses. */
   static final int BAD_INPUT = 2;
+
   /** Exit code of a data-parallel rank whose peers failed (died, or did not answer in time). */
   static final int PEER_FAILED = 3;
 
   /** The library's advice (exact phrases of saim-impl's messages) and the same advice in flags. */
-  private static final Map<String, String> FLAGS = Map.of(
-      "use a smaller batch size", "use a smaller --batch-size",
-      "or a new output folder", "or a new --output folder",
-      "choose another output folder", "choose another --output",
-      "Lower the base learning rate (blr) or clip the gradients (clipGrad).", "Lower --blr or enable --clip-grad.",
-      "give the architecture (a SaimConfig)", "give the architecture (--model, --img-size, ...)",
-      "use mean pooling (Pooling.MEAN)", "use mean pooling (--pooling mean)",
-      "evalOnly needs a fine-tuned checkpoint", "evaluation only needs a fine-tuned --checkpoint",
-      "need an even batchSize", "need an even --batch-size",
-      "check globalPool)", "check --global-pool/--cls-token)",
-      "brings its own architecture: give no config", "brings its own architecture: give no --model, --img-size, ...");
+  private static final Map<String, String> FLAGS =
+      Map.of(
+          "use a smaller batch size", "use a smaller --batch-size",
+          "or a new output folder", "or a new --output folder",
+          "choose another output folder", "choose another --output",
+          "Lower the base learning rate (blr) or clip the gradients (clipGrad).",
+              "Lower --blr or enable --clip-grad.",
+          "give the architecture (a SaimConfig)",
+              "give the architecture (--model, --img-size, ...)",
+          "use mean pooling (Pooling.MEAN)", "use mean pooling (--pooling mean)",
+          "evalOnly needs a fine-tuned checkpoint",
+              "evaluation only needs a fine-tuned --checkpoint",
+          "need an even batchSize", "need an even --batch-size",
+          "check globalPool)", "check --global-pool/--cls-token)",
+          "brings its own architecture: give no config",
+              "brings its own architecture: give no --model, --img-size, ...");
 
   /**
    * The library's names of settings that this program's messages have always spelled out in words,
    * applied after {@link #FLAGS}, in order.
    */
-  private static final List<Map.Entry<Pattern, String>> WORDS = List.of(
-      Map.entry(Pattern.compile("batchSize \\((\\d+)\\) x accumIter \\((\\d+)\\)"), "batch size $1 x accum iter $2"),
-      Map.entry(Pattern.compile("batchSize \\("), "batch size ("),
-      Map.entry(Pattern.compile("worldSize x devices"), "world size x devices"));
+  private static final List<Map.Entry<Pattern, String>> WORDS =
+      List.of(
+          Map.entry(
+              Pattern.compile("batchSize \\((\\d+)\\) x accumIter \\((\\d+)\\)"),
+              "batch size $1 x accum iter $2"),
+          Map.entry(Pattern.compile("batchSize \\("), "batch size ("),
+          Map.entry(Pattern.compile("worldSize x devices"), "world size x devices"));
 
   @Override
   public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult pr) {
@@ -56,7 +65,8 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
       cl.getErr().println("saim: error: no such file: " + n.getFile());
       return BAD_INPUT;
     }
-    if (e instanceof IllegalArgumentException || e instanceof IOException
+    if (e instanceof IllegalArgumentException
+        || e instanceof IOException
         || e instanceof IllegalStateException) {
       cl.getErr().println("saim: error: " + inFlagTerms(String.valueOf(e.getMessage())));
       return BAD_INPUT;

@@ -34,7 +34,11 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Mixin ClassifierSource source = new ClassifierSource();
 
-  @Option(names = "--data", paramLabel = "VAL_DIR", required = true, description = "Labelled folder: VAL_DIR/<class>/<image>.")
+  @Option(
+      names = "--data",
+      paramLabel = "VAL_DIR",
+      required = true,
+      description = "Labelled folder: VAL_DIR/<class>/<image>.")
   Path data;
 
   @Override
@@ -65,9 +69,19 @@ final class EvaluateCommand implements Callable<Integer> {
         double seconds = (System.nanoTime() - start) / 1e9;
         bar.onImages(end, files.size(), seconds > 0 ? end / seconds : 0);
       }
-      out.printf(Locale.ROOT, "%d images, %d classes in %s, head of %d classes (%s)%n", files.size(),
-          val.classes().size(), data, c.numClasses(), source.describe());
-      out.printf(Locale.ROOT, "top-1 %.2f top-5 %.2f%n", 100.0 * top1 / files.size(), 100.0 * top5 / files.size());
+      out.printf(
+          Locale.ROOT,
+          "%d images, %d classes in %s, head of %d classes (%s)%n",
+          files.size(),
+          val.classes().size(),
+          data,
+          c.numClasses(),
+          source.describe());
+      out.printf(
+          Locale.ROOT,
+          "top-1 %.2f top-5 %.2f%n",
+          100.0 * top1 / files.size(),
+          100.0 * top5 / files.size());
     }
     out.flush();
     return 0;
@@ -104,9 +118,16 @@ final class EvaluateCommand implements Callable<Integer> {
       }
     }
     if (folders.size() != numClasses) {
-      throw new IllegalArgumentException(data + " has " + folders.size() + " class folders but the head has "
-          + numClasses + " classes" + (numClasses == ImageNetClasses.COUNT
-              ? " (and not every folder is named by an ImageNet WordNet id such as n01440764)" : ""));
+      throw new IllegalArgumentException(
+          data
+              + " has "
+              + folders.size()
+              + " class folders but the head has "
+              + numClasses
+              + " classes"
+              + (numClasses == ImageNetClasses.COUNT
+                  ? " (and not every folder is named by an ImageNet WordNet id such as n01440764)"
+                  : ""));
     }
     for (int i = 0; i < out.length; i++) {
       out[i] = i;

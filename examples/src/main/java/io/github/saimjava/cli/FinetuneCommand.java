@@ -21,11 +21,15 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     description = {
       "Fine-tunes an encoder for classification with the paper's protocol; prints top-1 and top-5.",
-      "Layer-wise lr decay, drop-path, label smoothing, mixup/cutmix, RandAugment, random erasing, AdamW with",
-      "warm-up + cosine; evaluation after every epoch. Defaults are the reference script's. Data: --data",
-      "DIR with train/ and val/ image folders, or an IDX pair (train-*, t10k-*); by default the embedded",
+      "Layer-wise lr decay, drop-path, label smoothing, mixup/cutmix, RandAugment, random erasing,"
+          + " AdamW with",
+      "warm-up + cosine; evaluation after every epoch. Defaults are the reference script's. Data:"
+          + " --data",
+      "DIR with train/ and val/ image folders, or an IDX pair (train-*, t10k-*); by default the"
+          + " embedded",
       "Fashion-MNIST subset. Writes DIR/config.json, DIR/metrics.jsonl (one line per epoch),",
-      "DIR/checkpoint.safetensors (resumed automatically), DIR/best.safetensors and DIR/metrics.json;",
+      "DIR/checkpoint.safetensors (resumed automatically), DIR/best.safetensors and"
+          + " DIR/metrics.json;",
       "the last line printed is 'top-1 <percent> top-5 <percent>' of the best epoch."
     })
 final class FinetuneCommand implements Callable<Integer> {
@@ -33,7 +37,10 @@ final class FinetuneCommand implements Callable<Integer> {
 
   @Mixin EncoderSource source = new EncoderSource();
 
-  @Option(names = "--data", paramLabel = "DIR", description = "Labelled data (see above); default: embedded.")
+  @Option(
+      names = "--data",
+      paramLabel = "DIR",
+      description = "Labelled data (see above); default: embedded.")
   Path data;
 
   @Option(names = "--nb-classes", description = "Number of classes (default: from the data).")
@@ -42,68 +49,116 @@ final class FinetuneCommand implements Callable<Integer> {
   @Option(names = "--epochs", description = "Epochs (default: ${DEFAULT-VALUE}).")
   int epochs = 100;
 
-  @Option(names = "--batch-size", description = "Images per micro-batch (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch-size",
+      description = "Images per micro-batch (default: ${DEFAULT-VALUE}).")
   int batchSize = 64;
 
-  @Option(names = "--accum-iter", description = "Micro-batches per optimiser step (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--accum-iter",
+      description = "Micro-batches per optimiser step (default: ${DEFAULT-VALUE}).")
   int accumIter = 1;
 
-  @Option(names = "--blr", description = "Base learning rate: lr = blr * effective batch / 256 (default: ${DEFAULT-VALUE}; the paper's ViT-B: 5e-4).")
+  @Option(
+      names = "--blr",
+      description =
+          "Base learning rate: lr = blr * effective batch / 256 (default: ${DEFAULT-VALUE}; the"
+              + " paper's ViT-B: 5e-4).")
   double blr = 1e-3;
 
   @Option(names = "--lr", description = "Absolute learning rate (overrides --blr).")
   Double lr;
 
-  @Option(names = "--min-lr", description = "Learning rate at the end of the cosine (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--min-lr",
+      description = "Learning rate at the end of the cosine (default: ${DEFAULT-VALUE}).")
   double minLr = 1e-6;
 
-  @Option(names = "--warmup-epochs", description = "Linear warm-up epochs (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--warmup-epochs",
+      description = "Linear warm-up epochs (default: ${DEFAULT-VALUE}).")
   double warmupEpochs = 5;
 
   @Option(names = "--weight-decay", description = "AdamW weight decay (default: ${DEFAULT-VALUE}).")
   double weightDecay = 0.05;
 
-  @Option(names = "--layer-decay", description = "Layer-wise lr decay (default: ${DEFAULT-VALUE}; the paper's ViT-B: 0.65).")
+  @Option(
+      names = "--layer-decay",
+      description = "Layer-wise lr decay (default: ${DEFAULT-VALUE}; the paper's ViT-B: 0.65).")
   double layerDecay = 0.75;
 
   @Option(names = "--drop-path", description = "Stochastic-depth rate (default: ${DEFAULT-VALUE}).")
   double dropPath = 0.1;
 
-  @Option(names = "--clip-grad", description = "Clip the gradient norm to this value (default: off).")
+  @Option(
+      names = "--clip-grad",
+      description = "Clip the gradient norm to this value (default: off).")
   Double clipGrad;
 
   @Option(names = "--smoothing", description = "Label smoothing (default: ${DEFAULT-VALUE}).")
   double smoothing = 0.1;
 
-  @Option(names = "--mixup", description = "Mixup alpha, 0 = off (default: ${DEFAULT-VALUE}; the paper: 0.8).")
+  @Option(
+      names = "--mixup",
+      description = "Mixup alpha, 0 = off (default: ${DEFAULT-VALUE}; the paper: 0.8).")
   double mixup = 0;
 
-  @Option(names = "--cutmix", description = "CutMix alpha, 0 = off (default: ${DEFAULT-VALUE}; the paper: 1.0).")
+  @Option(
+      names = "--cutmix",
+      description = "CutMix alpha, 0 = off (default: ${DEFAULT-VALUE}; the paper: 1.0).")
   double cutmix = 0;
 
-  @Option(names = "--cutmix-minmax", arity = "2", paramLabel = "F", description = "CutMix box side fractions MIN MAX (overrides --cutmix).")
+  @Option(
+      names = "--cutmix-minmax",
+      arity = "2",
+      paramLabel = "F",
+      description = "CutMix box side fractions MIN MAX (overrides --cutmix).")
   List<Double> cutmixMinMax;
 
-  @Option(names = "--mixup-prob", description = "Probability of mixing a batch (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--mixup-prob",
+      description = "Probability of mixing a batch (default: ${DEFAULT-VALUE}).")
   double mixupProb = 1.0;
 
-  @Option(names = "--mixup-switch-prob", description = "Probability of CutMix instead of mixup when both are on (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--mixup-switch-prob",
+      description =
+          "Probability of CutMix instead of mixup when both are on (default: ${DEFAULT-VALUE}).")
   double mixupSwitchProb = 0.5;
 
-  @Option(names = "--aa", paramLabel = "POLICY", description = "RandAugment rand-m<M>[-n<N>][-mstd<S>][-inc<0|1>] or none (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--aa",
+      paramLabel = "POLICY",
+      description =
+          "RandAugment rand-m<M>[-n<N>][-mstd<S>][-inc<0|1>] or none (default: ${DEFAULT-VALUE}).")
   String aa = "rand-m9-mstd0.5-inc1";
 
-  @Option(names = "--reprob", description = "Random-erasing probability (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--reprob",
+      description = "Random-erasing probability (default: ${DEFAULT-VALUE}).")
   double reprob = 0.25;
 
-  @Option(names = "--augment", paramLabel = "rrc|flip", description = "rrc: RandomResizedCrop(0.08-1) + flip (the reference); flip: pad/resize + flip (default: rrc).")
+  @Option(
+      names = "--augment",
+      paramLabel = "rrc|flip",
+      description =
+          "rrc: RandomResizedCrop(0.08-1) + flip (the reference); flip: pad/resize + flip (default:"
+              + " rrc).")
   String augment = "rrc";
 
-  @Option(names = "--global-pool", negatable = true, defaultValue = "true", fallbackValue = "true",
-      description = "Mean of patch tokens + fc_norm (default); --no-global-pool or --cls-token: class token + norm.")
+  @Option(
+      names = "--global-pool",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
+      description =
+          "Mean of patch tokens + fc_norm (default); --no-global-pool or --cls-token: class token +"
+              + " norm.")
   boolean globalPool = true;
 
-  @Option(names = "--cls-token", description = "Classify from the class token (same as --no-global-pool).")
+  @Option(
+      names = "--cls-token",
+      description = "Classify from the class token (same as --no-global-pool).")
   boolean clsToken;
 
   @Option(names = "--seed", description = "Seed of everything random (default: ${DEFAULT-VALUE}).")
@@ -112,22 +167,35 @@ final class FinetuneCommand implements Callable<Integer> {
   @Option(names = "--threads", description = "Engine threads (default: all cores).")
   Integer threads;
 
-  @Option(names = "--loader-threads", description = "Threads decoding and augmenting images (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--loader-threads",
+      description = "Threads decoding and augmenting images (default: ${DEFAULT-VALUE}).")
   int loaderThreads = 1;
 
-  @Option(names = "--output", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--output",
+      paramLabel = "DIR",
+      description = "Output folder (default: ${DEFAULT-VALUE}).")
   Path output = Path.of("finetune-output");
 
-  @Option(names = "--resume", paramLabel = "PATH", description = "Resume from this checkpoint (default: DIR's own, if any).")
+  @Option(
+      names = "--resume",
+      paramLabel = "PATH",
+      description = "Resume from this checkpoint (default: DIR's own, if any).")
   Path resume;
 
   @Option(names = "--no-auto-resume", description = "Start afresh even if DIR holds a checkpoint.")
   boolean noAutoResume;
 
-  @Option(names = "--eval", description = "Only evaluate --checkpoint (a fine-tuned model, e.g. best.safetensors).")
+  @Option(
+      names = "--eval",
+      description = "Only evaluate --checkpoint (a fine-tuned model, e.g. best.safetensors).")
   boolean evalOnly;
 
-  @Option(names = "--log-every", description = "Steps between progress lines when not on a terminal (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--log-every",
+      description =
+          "Steps between progress lines when not on a terminal (default: ${DEFAULT-VALUE}).")
   int logEvery = 10;
 
   @Override
@@ -135,51 +203,70 @@ final class FinetuneCommand implements Callable<Integer> {
     LabelledData d = LabelledData.open(data);
     PrintWriter out = spec.commandLine().getOut();
     EncoderSource.Weights w = source.weights;
-    SaimConfig config = source.model.given() || w.randomInit ? source.model.builder().build() : null;
-    Augmentation aug = switch (augment.toLowerCase(Locale.ROOT)) {
-      case "rrc" -> Augmentation.RANDOM_RESIZED_CROP;
-      case "flip" -> Augmentation.FLIP_ONLY;
-      default -> throw new IllegalArgumentException("--augment must be rrc or flip, got '" + augment + "'");
-    };
+    SaimConfig config =
+        source.model.given() || w.randomInit ? source.model.builder().build() : null;
+    Augmentation aug =
+        switch (augment.toLowerCase(Locale.ROOT)) {
+          case "rrc" -> Augmentation.RANDOM_RESIZED_CROP;
+          case "flip" -> Augmentation.FLIP_ONLY;
+          default ->
+              throw new IllegalArgumentException(
+                  "--augment must be rrc or flip, got '" + augment + "'");
+        };
     ProgressBar bar = new ProgressBar(System.err, System.console() != null, logEvery);
-    FineTuner.Builder b = FineTuner.builder()
-        .checkpoint(w.checkpoint)
-        .zoo(w.zoo)
-        .config(config)
-        .data(d.train(), d.val())
-        .dataName(data == null ? "embedded:fashion-mnist" : data.toString())
-        .numClasses(nbClasses)
-        .epochs(epochs)
-        .batchSize(batchSize)
-        .accumIter(accumIter)
-        .minLr(minLr)
-        .warmupEpochs(warmupEpochs)
-        .weightDecay(weightDecay)
-        .layerDecay(layerDecay)
-        .dropPath(dropPath)
-        .clipGrad(clipGrad)
-        .smoothing(smoothing)
-        .mixup(mixup)
-        .cutmix(cutmix)
-        .cutmixMinMax(cutmixMinMax == null ? null : new double[] {cutmixMinMax.get(0), cutmixMinMax.get(1)})
-        .mixupProb(mixupProb)
-        .mixupSwitchProb(mixupSwitchProb)
-        .autoAugment(aa)
-        .reprob(reprob)
-        .augmentation(aug)
-        .globalPool(globalPool && !clsToken)
-        .seed(seed)
-        .loaderThreads(loaderThreads)
-        .outputDir(output)
-        .resume(resume)
-        .autoResume(!noAutoResume)
-        .evalOnly(evalOnly)
-        .onStep(bar::onStep)
-        .onEvaluation(e -> {
-          out.printf(Locale.ROOT, "epoch %d: train loss %.4f, lr %.3e, test top-1 %.2f top-5 %.2f loss %.4f, %.1f s%s%n",
-              e.epoch(), e.trainLoss(), e.lr(), e.top1(), e.top5(), e.testLoss(), e.seconds(), e.best() ? " (best)" : "");
-          out.flush();
-        });
+    FineTuner.Builder b =
+        FineTuner.builder()
+            .checkpoint(w.checkpoint)
+            .zoo(w.zoo)
+            .config(config)
+            .data(d.train(), d.val())
+            .dataName(data == null ? "embedded:fashion-mnist" : data.toString())
+            .numClasses(nbClasses)
+            .epochs(epochs)
+            .batchSize(batchSize)
+            .accumIter(accumIter)
+            .minLr(minLr)
+            .warmupEpochs(warmupEpochs)
+            .weightDecay(weightDecay)
+            .layerDecay(layerDecay)
+            .dropPath(dropPath)
+            .clipGrad(clipGrad)
+            .smoothing(smoothing)
+            .mixup(mixup)
+            .cutmix(cutmix)
+            .cutmixMinMax(
+                cutmixMinMax == null
+                    ? null
+                    : new double[] {cutmixMinMax.get(0), cutmixMinMax.get(1)})
+            .mixupProb(mixupProb)
+            .mixupSwitchProb(mixupSwitchProb)
+            .autoAugment(aa)
+            .reprob(reprob)
+            .augmentation(aug)
+            .globalPool(globalPool && !clsToken)
+            .seed(seed)
+            .loaderThreads(loaderThreads)
+            .outputDir(output)
+            .resume(resume)
+            .autoResume(!noAutoResume)
+            .evalOnly(evalOnly)
+            .onStep(bar::onStep)
+            .onEvaluation(
+                e -> {
+                  out.printf(
+                      Locale.ROOT,
+                      "epoch %d: train loss %.4f, lr %.3e, test top-1 %.2f top-5 %.2f loss %.4f,"
+                          + " %.1f s%s%n",
+                      e.epoch(),
+                      e.trainLoss(),
+                      e.lr(),
+                      e.top1(),
+                      e.top5(),
+                      e.testLoss(),
+                      e.seconds(),
+                      e.best() ? " (best)" : "");
+                  out.flush();
+                });
     // --lr overrides --blr; the builder takes one of the two
     if (lr != null) {
       b.lr(lr);
@@ -190,18 +277,38 @@ final class FinetuneCommand implements Callable<Integer> {
       b.threads(threads);
     }
     FineTuner tuner = b.build();
-    out.printf(Locale.ROOT, "data %s (%d images) / %s (%d images), batch %d x %d, lr %.3e, output %s%n",
-        d.train().describe(), d.train().size(), d.val().describe(), d.val().size(), batchSize, accumIter,
-        b.peakLr(), output);
+    out.printf(
+        Locale.ROOT,
+        "data %s (%d images) / %s (%d images), batch %d x %d, lr %.3e, output %s%n",
+        d.train().describe(),
+        d.train().size(),
+        d.val().describe(),
+        d.val().size(),
+        batchSize,
+        accumIter,
+        b.peakLr(),
+        output);
     out.flush();
     FineTuner.Result r = tuner.run();
     r.notes().forEach(n -> out.println("note: " + n));
     if (evalOnly) {
-      out.printf(Locale.ROOT, "evaluated %s, metrics in %s%n", w.checkpoint, output.resolve(FineTuner.SUMMARY));
+      out.printf(
+          Locale.ROOT,
+          "evaluated %s, metrics in %s%n",
+          w.checkpoint,
+          output.resolve(FineTuner.SUMMARY));
     } else {
-      out.printf(Locale.ROOT, "done: %d epochs%s, best epoch %d, final top-1 %.2f top-5 %.2f, %.1f s; best weights %s%n",
-          r.epochs(), r.resumedFromEpoch() > 0 ? " (resumed at epoch " + r.resumedFromEpoch() + ")" : "",
-          r.bestEpoch(), r.finalTop1(), r.finalTop5(), r.seconds(), r.bestWeights());
+      out.printf(
+          Locale.ROOT,
+          "done: %d epochs%s, best epoch %d, final top-1 %.2f top-5 %.2f, %.1f s; best weights"
+              + " %s%n",
+          r.epochs(),
+          r.resumedFromEpoch() > 0 ? " (resumed at epoch " + r.resumedFromEpoch() + ")" : "",
+          r.bestEpoch(),
+          r.finalTop1(),
+          r.finalTop5(),
+          r.seconds(),
+          r.bestWeights());
     }
     out.printf(Locale.ROOT, "top-1 %.2f top-5 %.2f%n", r.bestTop1(), r.bestTop5());
     out.flush();

@@ -20,12 +20,16 @@ record LabelledData(ImageDataset train, ImageDataset val) {
     if (data == null) {
       d = new LabelledData(Datasets.embeddedTrain(), Datasets.embeddedTest());
     } else if (Files.isDirectory(data.resolve("train")) && Files.isDirectory(data.resolve("val"))) {
-      d = new LabelledData(ImageFolderDataset.open(data.resolve("train")), ImageFolderDataset.open(data.resolve("val")));
+      d =
+          new LabelledData(
+              ImageFolderDataset.open(data.resolve("train")),
+              ImageFolderDataset.open(data.resolve("val")));
     } else {
       d = new LabelledData(IdxDataset.open(idx(data, "train")), IdxDataset.open(idx(data, "t10k")));
     }
     if (d.train.numClasses() < 2) {
-      throw new IllegalArgumentException(d.train.describe() + " has no labels: this command needs labelled data");
+      throw new IllegalArgumentException(
+          d.train.describe() + " has no labels: this command needs labelled data");
     }
     return d;
   }
@@ -37,7 +41,10 @@ record LabelledData(ImageDataset train, ImageDataset val) {
         return p;
       }
     }
-    throw new IllegalArgumentException(dir + ": expected train/ and val/ image folders, or "
-        + prefix + "-images-idx3-ubyte[.gz] with its labels");
+    throw new IllegalArgumentException(
+        dir
+            + ": expected train/ and val/ image folders, or "
+            + prefix
+            + "-images-idx3-ubyte[.gz] with its labels");
   }
 }

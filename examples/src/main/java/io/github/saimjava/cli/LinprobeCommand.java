@@ -12,23 +12,24 @@ import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
 import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.model.ReferenceConfig;
-import java.util.LinkedHashMap;
-import java.util.Map;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
  * {@code saim linprobe}: the paper's linear probe of an encoder's frozen features, by default the
- * class token after the last block; {@code --layer} and {@code --pooling} read another block or pool.
+ * class token after the last block; {@code --layer} and {@code --pooling} read another block or
+ * pool.
  */
 @Command(
     name = "linprobe",
@@ -36,12 +37,18 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     description = {
       "The paper's linear probe of an encoder; prints top-1 and top-5 accuracy.",
-      "Frozen encoder, class-token features of the last block unless --layer / --pooling say otherwise,",
-      "BatchNorm without affine, linear head, LARS, cosine schedule. Data: --data DIR with train/ and val/ image folders, or DIR holding",
-      "train-images-idx3-ubyte[.gz] and t10k-images-idx3-ubyte[.gz] with their labels; by default the",
-      "embedded Fashion-MNIST subset (10,000 train / 2,000 test). Writes DIR/metrics.json; the last",
-      "line printed is 'top-1 <percent> top-5 <percent>'. --save-classifier FILE.safetensors also writes",
-      "the encoder and the trained probe in the reference's linear-probe layout, which saim classify,",
+      "Frozen encoder, class-token features of the last block unless --layer / --pooling say"
+          + " otherwise,",
+      "BatchNorm without affine, linear head, LARS, cosine schedule. Data: --data DIR with train/"
+          + " and val/ image folders, or DIR holding",
+      "train-images-idx3-ubyte[.gz] and t10k-images-idx3-ubyte[.gz] with their labels; by default"
+          + " the",
+      "embedded Fashion-MNIST subset (10,000 train / 2,000 test). Writes DIR/metrics.json; the"
+          + " last",
+      "line printed is 'top-1 <percent> top-5 <percent>'. --save-classifier FILE.safetensors also"
+          + " writes",
+      "the encoder and the trained probe in the reference's linear-probe layout, which saim"
+          + " classify,",
       "saim evaluate and SaimClassifier load (class-token features of the last block only)."
     })
 final class LinprobeCommand implements Callable<Integer> {
@@ -49,18 +56,26 @@ final class LinprobeCommand implements Callable<Integer> {
 
   @Mixin EncoderSource source = new EncoderSource();
 
-  @Option(names = "--data", paramLabel = "DIR", description = "Labelled data (see above); default: embedded.")
+  @Option(
+      names = "--data",
+      paramLabel = "DIR",
+      description = "Labelled data (see above); default: embedded.")
   Path data;
 
   @Mixin FeatureOptions features = new FeatureOptions();
 
-  @Option(names = "--epochs", description = "Probe epochs (default: ${DEFAULT-VALUE}, the paper's).")
+  @Option(
+      names = "--epochs",
+      description = "Probe epochs (default: ${DEFAULT-VALUE}, the paper's).")
   int epochs = 90;
 
   @Option(names = "--batch-size", description = "Probe batch (default: ${DEFAULT-VALUE}).")
   int batchSize = 256;
 
-  @Option(names = "--blr", description = "Base learning rate, lr = blr * batch / 256 (default: ${DEFAULT-VALUE}, the paper's).")
+  @Option(
+      names = "--blr",
+      description =
+          "Base learning rate, lr = blr * batch / 256 (default: ${DEFAULT-VALUE}, the paper's).")
   double blr = 0.1;
 
   @Option(names = "--weight-decay", description = "LARS weight decay (default: ${DEFAULT-VALUE}).")
@@ -69,33 +84,44 @@ final class LinprobeCommand implements Callable<Integer> {
   @Option(names = "--warmup-epochs", description = "Warm-up epochs (default: ${DEFAULT-VALUE}).")
   double warmupEpochs = 0;
 
-  @Option(names = "--seed", description = "Seed of random init, shuffling and head (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      description = "Seed of random init, shuffling and head (default: ${DEFAULT-VALUE}).")
   long seed = 0;
 
   @Option(names = "--threads", description = "Engine threads (default: all cores).")
   Integer threads;
 
-  @Option(names = "--output", paramLabel = "DIR", description = "Where metrics.json goes (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--output",
+      paramLabel = "DIR",
+      description = "Where metrics.json goes (default: ${DEFAULT-VALUE}).")
   Path output = Path.of("linprobe-output");
 
-  @Option(names = "--save-classifier", paramLabel = "FILE.safetensors",
-      description = "Also write encoder + probe as a linear-probe classifier (the reference's layout).")
+  @Option(
+      names = "--save-classifier",
+      paramLabel = "FILE.safetensors",
+      description =
+          "Also write encoder + probe as a linear-probe classifier (the reference's layout).")
   Path saveClassifier;
 
   @Override
   public Integer call() throws Exception {
     if (saveClassifier != null) {
       if (source.weights.randomInit) {
-        throw new IllegalArgumentException("--save-classifier needs the encoder's weights: give --checkpoint or --zoo");
+        throw new IllegalArgumentException(
+            "--save-classifier needs the encoder's weights: give --checkpoint or --zoo");
       }
       if (features.pooling() != SaimEncoder.Pooling.CLS) {
-        throw new IllegalArgumentException("--save-classifier needs --pooling cls (the reference's linear probe reads "
-            + "the class token), not " + features.pooling);
+        throw new IllegalArgumentException(
+            "--save-classifier needs --pooling cls (the reference's linear probe reads "
+                + "the class token), not "
+                + features.pooling);
       }
       Path parent = saveClassifier.toAbsolutePath().getParent();
       if (parent != null && !Files.isDirectory(parent)) {
-        throw new IllegalArgumentException("--save-classifier " + saveClassifier + ": the folder " + parent
-            + " does not exist");
+        throw new IllegalArgumentException(
+            "--save-classifier " + saveClassifier + ": the folder " + parent + " does not exist");
       }
     }
     LabelledData d = LabelledData.open(data);
@@ -109,8 +135,11 @@ final class LinprobeCommand implements Callable<Integer> {
     try (SaimEncoder encoder = b.build()) {
       config = encoder.config();
       if (saveClassifier != null && features.layer != null && features.layer != config.depth()) {
-        throw new IllegalArgumentException("--save-classifier needs the last block's features: --layer "
-            + features.layer + " is not the depth " + config.depth());
+        throw new IllegalArgumentException(
+            "--save-classifier needs the last block's features: --layer "
+                + features.layer
+                + " is not the depth "
+                + config.depth());
       }
       encoder.loadNotes().forEach(n -> out.println("note: " + n));
       out.printf(Locale.ROOT, "extracting features: %s, %s%n", train.describe(), val.describe());
@@ -119,8 +148,10 @@ final class LinprobeCommand implements Callable<Integer> {
       valX = encoder.embed(val.rawImages());
     }
     int classes = Math.max(train.numClasses(), val.numClasses());
-    LinearProbe.Settings settings = new LinearProbe.Settings(epochs, batchSize, blr, weightDecay, warmupEpochs, seed);
-    LinearProbe.Result r = LinearProbe.run(trainX, train.labels(), valX, val.labels(), classes, settings);
+    LinearProbe.Settings settings =
+        new LinearProbe.Settings(epochs, batchSize, blr, weightDecay, warmupEpochs, seed);
+    LinearProbe.Result r =
+        LinearProbe.run(trainX, train.labels(), valX, val.labels(), classes, settings);
     JsonObject m = new JsonObject();
     m.addProperty("top1", r.top1());
     m.addProperty("top5", r.top5());
@@ -137,13 +168,22 @@ final class LinprobeCommand implements Callable<Integer> {
     m.addProperty("blr", blr);
     m.addProperty("source", source.describe(seed));
     Files.createDirectories(output);
-    AtomicFiles.write(output.resolve("metrics.json"),
-        (new GsonBuilder().setPrettyPrinting().create().toJson(m) + "\n").getBytes(StandardCharsets.UTF_8));
-    out.printf(Locale.ROOT, "train loss %.4f, metrics in %s%n", r.trainLoss(), output.resolve("metrics.json"));
+    AtomicFiles.write(
+        output.resolve("metrics.json"),
+        (new GsonBuilder().setPrettyPrinting().create().toJson(m) + "\n")
+            .getBytes(StandardCharsets.UTF_8));
+    out.printf(
+        Locale.ROOT,
+        "train loss %.4f, metrics in %s%n",
+        r.trainLoss(),
+        output.resolve("metrics.json"));
     if (saveClassifier != null) {
-      Path weights = source.weights.zoo != null ? ZooResolver.find(source.weights.zoo).weights()
-          : source.weights.checkpoint;
-      Map<String, HostTensor> state = LinearProbe.classifierState(ModelCheckpoint.read(weights).weights(), r.head());
+      Path weights =
+          source.weights.zoo != null
+              ? ZooResolver.find(source.weights.zoo).weights()
+              : source.weights.checkpoint;
+      Map<String, HostTensor> state =
+          LinearProbe.classifierState(ModelCheckpoint.read(weights).weights(), r.head());
       Map<String, String> meta = new LinkedHashMap<>();
       meta.put("format", "saim-java-linprobe-classifier-1");
       meta.put("config", ReferenceConfig.toJson(config).toString());
@@ -151,12 +191,11 @@ final class LinprobeCommand implements Callable<Integer> {
       meta.put("top1", Double.toString(r.top1()));
       meta.put("top5", Double.toString(r.top5()));
       SafeTensors.write(saveClassifier, state, meta);
-      out.printf(Locale.ROOT, "linear-probe classifier (%d classes) in %s%n", classes, saveClassifier);
+      out.printf(
+          Locale.ROOT, "linear-probe classifier (%d classes) in %s%n", classes, saveClassifier);
     }
     out.printf(Locale.ROOT, "top-1 %.2f top-5 %.2f%n", r.top1(), r.top5());
     out.flush();
     return 0;
   }
-
-
 }

@@ -6,13 +6,18 @@ import picocli.CommandLine.Option;
 
 /** The options that choose an architecture: a preset and its overrides. Shared by the commands. */
 final class ModelOptions {
-  @Option(names = "--model", paramLabel = "NAME", description = "Preset: tiny, small, base or large (default: base).")
+  @Option(
+      names = "--model",
+      paramLabel = "NAME",
+      description = "Preset: tiny, small, base or large (default: base).")
   @Nullable String model;
 
   @Option(names = "--dim", description = "Token width (overrides the preset).")
   @Nullable Integer dim;
 
-  @Option(names = "--depth", description = "Encoder blocks (overrides the preset; query depth follows unless given).")
+  @Option(
+      names = "--depth",
+      description = "Encoder blocks (overrides the preset; query depth follows unless given).")
   @Nullable Integer depth;
 
   @Option(names = "--heads", description = "Attention heads (overrides the preset).")
@@ -26,7 +31,12 @@ final class ModelOptions {
 
   /** Whether any of these options was given. */
   boolean given() {
-    return model != null || dim != null || depth != null || heads != null || imgSize != null || patchSize != null;
+    return model != null
+        || dim != null
+        || depth != null
+        || heads != null
+        || imgSize != null
+        || patchSize != null;
   }
 
   /** The preset with the overrides applied (not yet validated). */

@@ -19,14 +19,19 @@ import javax.imageio.ImageIO;
 final class Pictures {
   /** Gap between panels and around the grid, pixels. */
   static final int PAD = 8;
+
   /** Height of the row of column titles above a grid, pixels. */
   static final int HEADER = 22;
+
   /** Width of the column of row labels left of a grid, pixels. */
   static final int LABEL = 70;
 
   private Pictures() {}
 
-  /** Nearest-neighbour upscale factor so an image of {@code size} pixels shows at least 128 pixels wide. */
+  /**
+   * Nearest-neighbour upscale factor so an image of {@code size} pixels shows at least 128 pixels
+   * wide.
+   */
   static int scale(int size) {
     return Math.max(1, (128 + size - 1) / size);
   }
@@ -43,7 +48,9 @@ final class Pictures {
 
   /** A white canvas for a grid with the column titles drawn. */
   static BufferedImage grid(int cols, int rows, int cell, List<String> titles) {
-    BufferedImage img = new BufferedImage(gridWidth(cols, cell), gridHeight(rows, cell), BufferedImage.TYPE_INT_RGB);
+    BufferedImage img =
+        new BufferedImage(
+            gridWidth(cols, cell), gridHeight(rows, cell), BufferedImage.TYPE_INT_RGB);
     Graphics2D g = graphics(img);
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, img.getWidth(), img.getHeight());
@@ -74,7 +81,10 @@ final class Pictures {
     g.dispose();
   }
 
-  /** Draws an RGB panel ({@code rgb[y][x]} packed 0xRRGGBB, {@code size x size}) upscaled to {@code cell}. */
+  /**
+   * Draws an RGB panel ({@code rgb[y][x]} packed 0xRRGGBB, {@code size x size}) upscaled to {@code
+   * cell}.
+   */
   static void panel(BufferedImage img, int col, int row, int cell, int[][] rgb) {
     int size = rgb.length;
     int s = cell / size;
@@ -87,7 +97,9 @@ final class Pictures {
     }
   }
 
-  /** {@code planes} ({@code C x S x S}, C = 1 or 3) mapped to 0..255 by {@code v * a + b}, clamped. */
+  /**
+   * {@code planes} ({@code C x S x S}, C = 1 or 3) mapped to 0..255 by {@code v * a + b}, clamped.
+   */
   static int[][] toRgb(float[] planes, int offset, int channels, int size, float[] a, float[] b) {
     int[][] out = new int[size][size];
     for (int y = 0; y < size; y++) {
@@ -105,8 +117,8 @@ final class Pictures {
   }
 
   /**
-   * A viridis-like colour for {@code t} in [0, 1]: linear interpolation between nine anchor
-   * colours sampled from matplotlib's viridis at t = 0, 1/8, ..., 1 (dark purple to yellow).
+   * A viridis-like colour for {@code t} in [0, 1]: linear interpolation between nine anchor colours
+   * sampled from matplotlib's viridis at t = 0, 1/8, ..., 1 (dark purple to yellow).
    */
   static int viridis(double t) {
     double u = Math.max(0, Math.min(1, t)) * (VIRIDIS.length - 1);
@@ -148,15 +160,25 @@ final class Pictures {
     for (int s = 0; s < order.length; s++) {
       int p = Math.toIntExact(order[s]);
       if (p < 0 || p >= order.length || step[p] >= 0) {
-        throw new IllegalArgumentException("not a permutation: " + java.util.Arrays.toString(order));
+        throw new IllegalArgumentException(
+            "not a permutation: " + java.util.Arrays.toString(order));
       }
       step[p] = s;
     }
     return step;
   }
 
-  /** Draws a {@code grid x grid} heat map of {@code values} in [0, 1] into a panel, optional labels per cell. */
-  static void heatMap(BufferedImage img, int col, int row, int cell, int gridSize, double[] values,
+  /**
+   * Draws a {@code grid x grid} heat map of {@code values} in [0, 1] into a panel, optional labels
+   * per cell.
+   */
+  static void heatMap(
+      BufferedImage img,
+      int col,
+      int row,
+      int cell,
+      int gridSize,
+      double[] values,
       String @org.jspecify.annotations.Nullable [] labels) {
     Graphics2D g = graphics(img);
     int s = cell / gridSize;
@@ -171,15 +193,28 @@ final class Pictures {
       if (labels != null) {
         g.setColor(values[i] > 0.6 ? Color.BLACK : Color.WHITE);
         int w = g.getFontMetrics().stringWidth(labels[i]);
-        g.drawString(labels[i], cx + (s - w) / 2, cy + s / 2 + g.getFontMetrics().getAscent() / 2 - 1);
+        g.drawString(
+            labels[i], cx + (s - w) / 2, cy + s / 2 + g.getFontMetrics().getAscent() / 2 - 1);
       }
     }
     g.dispose();
   }
 
-  /** A line chart of {@code y} against {@code x}, {@code width x height}, with axes, ticks and a title. */
-  static void lineChart(BufferedImage img, int left, int top, int width, int height, String title,
-      String xLabel, double[] x, double[] y, Color colour) {
+  /**
+   * A line chart of {@code y} against {@code x}, {@code width x height}, with axes, ticks and a
+   * title.
+   */
+  static void lineChart(
+      BufferedImage img,
+      int left,
+      int top,
+      int width,
+      int height,
+      String title,
+      String xLabel,
+      double[] x,
+      double[] y,
+      Color colour) {
     Graphics2D g = graphics(img);
     int l = left + 62;
     int r = left + width - 12;
@@ -257,7 +292,8 @@ final class Pictures {
 
   static Graphics2D graphics(BufferedImage img) {
     Graphics2D g = img.createGraphics();
-    g.setRenderingHint(RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
+    g.setRenderingHint(
+        RenderingHints.KEY_TEXT_ANTIALIASING, RenderingHints.VALUE_TEXT_ANTIALIAS_ON);
     g.setRenderingHint(RenderingHints.KEY_ANTIALIASING, RenderingHints.VALUE_ANTIALIAS_ON);
     g.setFont(new Font(Font.SANS_SERIF, Font.PLAIN, 12));
     return g;

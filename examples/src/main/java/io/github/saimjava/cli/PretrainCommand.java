@@ -30,137 +30,226 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     description = {
       "Pre-trains a ViT with SAIM (without --data: the embedded Fashion-MNIST subset).",
-      "Writes DIR/config.json, DIR/metrics.jsonl, DIR/checkpoint.safetensors and DIR/final.safetensors;",
+      "Writes DIR/config.json, DIR/metrics.jsonl, DIR/checkpoint.safetensors and"
+          + " DIR/final.safetensors;",
       "a checkpoint found in DIR is resumed automatically."
     })
 final class PretrainCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--data", paramLabel = "PATH", description = "Image folder (JPEG/PNG at any depth; class sub-folders optional) or IDX images file.")
+  @Option(
+      names = "--data",
+      paramLabel = "PATH",
+      description =
+          "Image folder (JPEG/PNG at any depth; class sub-folders optional) or IDX images file.")
   Path data;
 
   @picocli.CommandLine.Mixin ModelOptions modelOptions = new ModelOptions();
 
-  @Option(names = "--in-chans", description = "Input channels (default: 3; grayscale images are replicated).")
+  @Option(
+      names = "--in-chans",
+      description = "Input channels (default: 3; grayscale images are replicated).")
   Integer channels;
 
-  @Option(names = "--query-depth", description = "Query (decoder) blocks; must divide depth (default: the preset's).")
+  @Option(
+      names = "--query-depth",
+      description = "Query (decoder) blocks; must divide depth (default: the preset's).")
   Integer queryDepth;
 
   @Option(names = "--share-weight", description = "Query blocks share the encoder blocks' weights.")
   boolean shareWeight;
 
-  @Option(names = "--head", paramLabel = "mlp|linear", description = "Prediction head (default: mlp).")
+  @Option(
+      names = "--head",
+      paramLabel = "mlp|linear",
+      description = "Prediction head (default: mlp).")
   String head = "mlp";
 
   @Option(names = "--loss", paramLabel = "l1|l2", description = "Loss (default: l2).")
   String loss = "l2";
 
-  @Option(names = "--norm-pix-loss", negatable = true, defaultValue = "true", fallbackValue = "true",
+  @Option(
+      names = "--norm-pix-loss",
+      negatable = true,
+      defaultValue = "true",
+      fallbackValue = "true",
       description = "Normalise each target patch (default: on; --no-norm-pix-loss turns it off).")
   boolean normPixLoss = true;
 
-  @Option(names = "--blur-kernel", description = "Target blur kernel size, 0 for none (default: 9).")
+  @Option(
+      names = "--blur-kernel",
+      description = "Target blur kernel size, 0 for none (default: 9).")
   Integer blurKernel;
 
   @Option(names = "--blur-sigma", description = "Target blur sigma (default: 1).")
   Double blurSigma;
 
-  @Option(names = "--order", paramLabel = "stochastic|raster", description = "Prediction order (default: stochastic).")
+  @Option(
+      names = "--order",
+      paramLabel = "stochastic|raster",
+      description = "Prediction order (default: stochastic).")
   String order = "stochastic";
 
-  @Option(names = "--augment", paramLabel = "rrc|flip", description = "rrc: RandomResizedCrop + flip (the paper); flip: pad/resize + flip (default: rrc).")
+  @Option(
+      names = "--augment",
+      paramLabel = "rrc|flip",
+      description =
+          "rrc: RandomResizedCrop + flip (the paper); flip: pad/resize + flip (default: rrc).")
   String augment = "rrc";
 
   @Option(names = "--epochs", description = "Epochs (default: ${DEFAULT-VALUE}).")
   int epochs = 1;
 
-  @Option(names = "--max-steps", description = "Stop after this many optimiser steps (default: no limit).")
+  @Option(
+      names = "--max-steps",
+      description = "Stop after this many optimiser steps (default: no limit).")
   long maxSteps;
 
-  @Option(names = "--batch-size", description = "Images per micro-batch (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch-size",
+      description = "Images per micro-batch (default: ${DEFAULT-VALUE}).")
   int batchSize = 64;
 
-  @Option(names = "--accum-iter", description = "Micro-batches per optimiser step (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--accum-iter",
+      description = "Micro-batches per optimiser step (default: ${DEFAULT-VALUE}).")
   int accumIter = 1;
 
-  @Option(names = "--blr", description = "Base learning rate: lr = blr * effective batch / 256 (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--blr",
+      description =
+          "Base learning rate: lr = blr * effective batch / 256 (default: ${DEFAULT-VALUE}).")
   double blr = 2e-4;
 
   @Option(names = "--lr", description = "Absolute learning rate (overrides --blr).")
   Double lr;
 
-  @Option(names = "--warmup-epochs", description = "Linear warm-up epochs (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--warmup-epochs",
+      description = "Linear warm-up epochs (default: ${DEFAULT-VALUE}).")
   double warmupEpochs = 0;
 
-  @Option(names = "--min-lr", description = "Learning rate at the end of the cosine (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--min-lr",
+      description = "Learning rate at the end of the cosine (default: ${DEFAULT-VALUE}).")
   double minLr = 0;
 
   @Option(names = "--weight-decay", description = "AdamW weight decay (default: ${DEFAULT-VALUE}).")
   double weightDecay = 0.05;
 
-  @Option(names = "--clip-grad", description = "Clip the gradient norm to this value (default: off).")
+  @Option(
+      names = "--clip-grad",
+      description = "Clip the gradient norm to this value (default: off).")
   Double clipGrad;
 
-  @Option(names = "--seed", description = "Seed of initialisation, data order, augmentation and permutations (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      description =
+          "Seed of initialisation, data order, augmentation and permutations (default:"
+              + " ${DEFAULT-VALUE}).")
   long seed = 0;
 
   @Option(names = "--threads", description = "Engine threads (default: all cores).")
   Integer threads;
 
-  @Option(names = "--devices", paramLabel = "cpu|gpu0,gpu1,...|all-gpus",
-      description = "Devices each micro-batch is split over (data-parallel; --batch-size must be a multiple of their number; default: the engine's default device).")
+  @Option(
+      names = "--devices",
+      paramLabel = "cpu|gpu0,gpu1,...|all-gpus",
+      description =
+          "Devices each micro-batch is split over (data-parallel; --batch-size must be a multiple"
+              + " of their number; default: the engine's default device).")
   String devices;
 
-  @Option(names = "--world-size", paramLabel = "N",
-      description = "Processes training together, data-parallel across JVMs or machines; --batch-size is then the "
-          + "batch over all of them, and rank 0 writes --output (default: 1; with --rendezvous env: $WORLD_SIZE).")
+  @Option(
+      names = "--world-size",
+      paramLabel = "N",
+      description =
+          "Processes training together, data-parallel across JVMs or machines; --batch-size is then"
+              + " the batch over all of them, and rank 0 writes --output (default: 1; with"
+              + " --rendezvous env: $WORLD_SIZE).")
   Integer worldSize;
 
-  @Option(names = "--rank", paramLabel = "R", description = "This process's rank, 0 .. N-1 (default: 0; with --rendezvous env: $RANK).")
+  @Option(
+      names = "--rank",
+      paramLabel = "R",
+      description = "This process's rank, 0 .. N-1 (default: 0; with --rendezvous env: $RANK).")
   Integer rank;
 
-  @Option(names = "--rendezvous", paramLabel = "file:DIR|redis://HOST:PORT/RUN|tcp://HOST:PORT|env",
-      description = "Where the ranks find each other (needed with --world-size > 1): a folder all of them see, a Redis "
-          + "server, a store rank 0 serves on HOST:PORT, or env: RANK, WORLD_SIZE and tcp://MASTER_ADDR:MASTER_PORT "
-          + "as launchers set them.")
+  @Option(
+      names = "--rendezvous",
+      paramLabel = "file:DIR|redis://HOST:PORT/RUN|tcp://HOST:PORT|env",
+      description =
+          "Where the ranks find each other (needed with --world-size > 1): a folder all of them"
+              + " see, a Redis server, a store rank 0 serves on HOST:PORT, or env: RANK, WORLD_SIZE"
+              + " and tcp://MASTER_ADDR:MASTER_PORT as launchers set them.")
   String rendezvous;
 
-  @Option(names = "--bind", paramLabel = "HOST",
-      description = "Address the other ranks reach this one at (default: this machine's host name).")
+  @Option(
+      names = "--bind",
+      paramLabel = "HOST",
+      description =
+          "Address the other ranks reach this one at (default: this machine's host name).")
   String bind = "";
 
-  @Option(names = "--rank-timeout", paramLabel = "SECONDS",
-      description = "How long a rank waits for the others before the run stops naming the one missing (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--rank-timeout",
+      paramLabel = "SECONDS",
+      description =
+          "How long a rank waits for the others before the run stops naming the one missing"
+              + " (default: ${DEFAULT-VALUE}).")
   long rankTimeout = Distributed.DEFAULT_TIMEOUT.toSeconds();
 
-  @Option(names = "--loader-threads", description = "Threads decoding and augmenting images (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--loader-threads",
+      description = "Threads decoding and augmenting images (default: ${DEFAULT-VALUE}).")
   int loaderThreads = 1;
 
-  @Option(names = "--precision", paramLabel = "fp32|bf16", description = "Matrix multiplies in float32 or bfloat16 (float32 master weights, optimiser and loss either way; default: fp32).")
+  @Option(
+      names = "--precision",
+      paramLabel = "fp32|bf16",
+      description =
+          "Matrix multiplies in float32 or bfloat16 (float32 master weights, optimiser and loss"
+              + " either way; default: fp32).")
   String precision = "fp32";
 
-  @Option(names = "--output", paramLabel = "DIR", description = "Output folder (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--output",
+      paramLabel = "DIR",
+      description = "Output folder (default: ${DEFAULT-VALUE}).")
   Path output = Path.of("saim-output");
 
-  @Option(names = "--checkpoint-every", paramLabel = "STEPS", description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--checkpoint-every",
+      paramLabel = "STEPS",
+      description = "Steps between checkpoints (default: ${DEFAULT-VALUE}).")
   long checkpointEvery = 500;
 
-  @Option(names = "--keep-weights-every", paramLabel = "STEPS",
-      description = "Also keep the weights every STEPS steps as DIR/weights-step<N>.safetensors, never overwritten "
-          + "(default: ${DEFAULT-VALUE}, none).")
+  @Option(
+      names = "--keep-weights-every",
+      paramLabel = "STEPS",
+      description =
+          "Also keep the weights every STEPS steps as DIR/weights-step<N>.safetensors, never"
+              + " overwritten (default: ${DEFAULT-VALUE}, none).")
   long keepWeightsEvery = 0;
 
-  @Option(names = "--resume", paramLabel = "PATH", description = "Resume from this checkpoint (default: DIR's own, if any).")
+  @Option(
+      names = "--resume",
+      paramLabel = "PATH",
+      description = "Resume from this checkpoint (default: DIR's own, if any).")
   Path resume;
 
   @Option(names = "--no-auto-resume", description = "Start afresh even if DIR holds a checkpoint.")
   boolean noAutoResume;
 
-  @Option(names = "--skip-bad-images", description = "Skip undecodable images (counted) instead of failing.")
+  @Option(
+      names = "--skip-bad-images",
+      description = "Skip undecodable images (counted) instead of failing.")
   boolean skipBadImages;
 
-  @Option(names = "--log-every", description = "Steps between progress lines when not on a terminal (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--log-every",
+      description =
+          "Steps between progress lines when not on a terminal (default: ${DEFAULT-VALUE}).")
   int logEvery = 10;
 
   @Override
@@ -187,31 +276,32 @@ final class PretrainCommand implements Callable<Integer> {
     SaimConfig config = cb.build();
     PrintWriter out = spec.commandLine().getOut();
     ProgressBar bar = new ProgressBar(System.err, System.console() != null, logEvery);
-    SaimTrainer.Builder tb = SaimTrainer.builder()
-        .config(config)
-        .data(data)
-        .epochs(epochs)
-        .maxSteps(maxSteps)
-        .batchSize(batchSize)
-        .accumIter(accumIter)
-        .warmupEpochs(warmupEpochs)
-        .minLr(minLr)
-        .weightDecay(weightDecay)
-        .clipGrad(clipGrad)
-        .seed(seed)
-        .order(parse(PermutationSampler.Kind.class, order, "--order"))
-        .augmentation(augment.equalsIgnoreCase("flip") ? Augmentation.FLIP_ONLY
-            : parseAugment(augment))
-        .outputDir(output)
-        .checkpointEvery(checkpointEvery)
-        .keepWeightsEvery(keepWeightsEvery)
-        .resume(resume)
-        .autoResume(!noAutoResume)
-        .loaderThreads(loaderThreads)
-        .precision(parse(Precision.class, precision, "--precision"))
-        .skipBadImages(skipBadImages)
-        .onStep(bar::onStep)
-        .onEpoch(bar::onEpoch);
+    SaimTrainer.Builder tb =
+        SaimTrainer.builder()
+            .config(config)
+            .data(data)
+            .epochs(epochs)
+            .maxSteps(maxSteps)
+            .batchSize(batchSize)
+            .accumIter(accumIter)
+            .warmupEpochs(warmupEpochs)
+            .minLr(minLr)
+            .weightDecay(weightDecay)
+            .clipGrad(clipGrad)
+            .seed(seed)
+            .order(parse(PermutationSampler.Kind.class, order, "--order"))
+            .augmentation(
+                augment.equalsIgnoreCase("flip") ? Augmentation.FLIP_ONLY : parseAugment(augment))
+            .outputDir(output)
+            .checkpointEvery(checkpointEvery)
+            .keepWeightsEvery(keepWeightsEvery)
+            .resume(resume)
+            .autoResume(!noAutoResume)
+            .loaderThreads(loaderThreads)
+            .precision(parse(Precision.class, precision, "--precision"))
+            .skipBadImages(skipBadImages)
+            .onStep(bar::onStep)
+            .onEpoch(bar::onEpoch);
     // --lr overrides --blr; the builder takes one of the two
     if (lr != null) {
       tb.lr(lr);
@@ -222,33 +312,64 @@ final class PretrainCommand implements Callable<Integer> {
       tb.threads(threads);
     }
     // the engine is first loaded here, so with the thread count the trainer will use
-    Engine engine = EngineThreads.pytorch(threads != null ? threads : Runtime.getRuntime().availableProcessors());
-    List<Device> deviceList = devices == null ? List.of() : DeviceList.parse(devices, engine.getGpuCount());
+    Engine engine =
+        EngineThreads.pytorch(
+            threads != null ? threads : Runtime.getRuntime().availableProcessors());
+    List<Device> deviceList =
+        devices == null ? List.of() : DeviceList.parse(devices, engine.getGpuCount());
     tb.devices(deviceList);
     Distributed dist = distributed();
     tb.distributed(dist);
     SaimTrainer trainer = tb.build();
     out.printf(Locale.ROOT, "model %s%n", config);
-    out.printf(Locale.ROOT, "data %s, batch %d x %d, lr %.3e, output %s%n",
-        data == null ? "embedded Fashion-MNIST (10,000 images)" : data, batchSize, accumIter,
-        trainer.peakLr(), output);
-    out.printf(Locale.ROOT, "devices %s%n", deviceList.isEmpty()
-        ? engine.defaultDevice() + " (the engine's default)"
-        : deviceList.size() + " (" + deviceList + "), " + batchSize / deviceList.size() + " images each per micro-batch");
+    out.printf(
+        Locale.ROOT,
+        "data %s, batch %d x %d, lr %.3e, output %s%n",
+        data == null ? "embedded Fashion-MNIST (10,000 images)" : data,
+        batchSize,
+        accumIter,
+        trainer.peakLr(),
+        output);
+    out.printf(
+        Locale.ROOT,
+        "devices %s%n",
+        deviceList.isEmpty()
+            ? engine.defaultDevice() + " (the engine's default)"
+            : deviceList.size()
+                + " ("
+                + deviceList
+                + "), "
+                + batchSize / deviceList.size()
+                + " images each per micro-batch");
     boolean writes = dist == null || dist.rank() == 0;
     if (dist != null) {
-      out.printf(Locale.ROOT, "rank %d of %d (rendezvous %s), %d images each per micro-batch%s%n", dist.rank(),
-          dist.worldSize(), dist.rendezvous(), batchSize / dist.worldSize(),
+      out.printf(
+          Locale.ROOT,
+          "rank %d of %d (rendezvous %s), %d images each per micro-batch%s%n",
+          dist.rank(),
+          dist.worldSize(),
+          dist.rendezvous(),
+          batchSize / dist.worldSize(),
           writes ? ", writing " + output : ", rank 0 writes the output");
     }
     out.flush();
     TrainingSummary s = trainer.fit();
     if (s.alreadyFinished()) {
-      out.printf(Locale.ROOT, "nothing left to do: %s already holds a finished run of %d steps "
-          + "(use another --output, or --no-auto-resume to train again); its figures:%n", output, s.steps());
+      out.printf(
+          Locale.ROOT,
+          "nothing left to do: %s already holds a finished run of %d steps "
+              + "(use another --output, or --no-auto-resume to train again); its figures:%n",
+          output,
+          s.steps());
     }
-    out.printf(Locale.ROOT, "done: %d steps, %d images, final loss %.4f, %.1f s, %.2f images/s%s%n",
-        s.steps(), s.images(), s.finalLoss(), s.seconds(), s.imagesPerSecond(),
+    out.printf(
+        Locale.ROOT,
+        "done: %d steps, %d images, final loss %.4f, %.1f s, %.2f images/s%s%n",
+        s.steps(),
+        s.images(),
+        s.finalLoss(),
+        s.seconds(),
+        s.imagesPerSecond(),
         s.resumedFromStep() > 0 ? " (resumed from step " + s.resumedFromStep() + ")" : "");
     if (writes) {
       out.printf(Locale.ROOT, "final weights %s%n", s.finalWeights());
@@ -257,12 +378,17 @@ final class PretrainCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** The ranks of a data-parallel run from the options (or the environment), or null for one process. */
+  /**
+   * The ranks of a data-parallel run from the options (or the environment), or null for one
+   * process.
+   */
   private Distributed distributed() {
     if (rendezvous == null) {
       if (worldSize != null && worldSize > 1) {
-        throw new IllegalArgumentException("--world-size " + worldSize
-            + " needs --rendezvous file:DIR, redis://HOST:PORT/RUN, tcp://HOST:PORT or env");
+        throw new IllegalArgumentException(
+            "--world-size "
+                + worldSize
+                + " needs --rendezvous file:DIR, redis://HOST:PORT/RUN, tcp://HOST:PORT or env");
       }
       return null;
     }
@@ -273,13 +399,24 @@ final class PretrainCommand implements Callable<Integer> {
     if (rendezvous.equals("env")) {
       d = Distributed.fromEnvironment(System.getenv());
       if (worldSize != null && worldSize != d.worldSize() || rank != null && rank != d.rank()) {
-        throw new IllegalArgumentException(String.format(Locale.ROOT,
-            "--world-size %s --rank %s disagree with the environment's WORLD_SIZE %d, RANK %d: give one or the other",
-            worldSize, rank, d.worldSize(), d.rank()));
+        throw new IllegalArgumentException(
+            String.format(
+                Locale.ROOT,
+                "--world-size %s --rank %s disagree with the environment's WORLD_SIZE %d, RANK %d:"
+                    + " give one or the other",
+                worldSize,
+                rank,
+                d.worldSize(),
+                d.rank()));
       }
     } else {
-      d = new Distributed(worldSize == null ? 1 : worldSize, rank == null ? 0 : rank, rendezvous, "",
-          Distributed.DEFAULT_TIMEOUT);
+      d =
+          new Distributed(
+              worldSize == null ? 1 : worldSize,
+              rank == null ? 0 : rank,
+              rendezvous,
+              "",
+              Distributed.DEFAULT_TIMEOUT);
     }
     return d.withHost(bind).withTimeout(Duration.ofSeconds(rankTimeout));
   }
@@ -297,7 +434,12 @@ final class PretrainCommand implements Callable<Integer> {
         return e;
       }
     }
-    throw new IllegalArgumentException(option + " must be one of "
-        + java.util.Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT) + ", got '" + value + "'");
+    throw new IllegalArgumentException(
+        option
+            + " must be one of "
+            + java.util.Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT)
+            + ", got '"
+            + value
+            + "'");
   }
 }

@@ -27,7 +27,9 @@ final class ProcessMemory {
     }
   }
 
-  /** {@code field}'s value in MB from status lines such as {@code VmRSS:   123456 kB}; NaN if absent. */
+  /**
+   * {@code field}'s value in MB from status lines such as {@code VmRSS: 123456 kB}; NaN if absent.
+   */
   static double parse(List<String> lines, String field) {
     String prefix = field + ":";
     for (String line : lines) {

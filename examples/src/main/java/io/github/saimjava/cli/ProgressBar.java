@@ -6,8 +6,8 @@ import java.io.PrintStream;
 import java.util.Locale;
 
 /**
- * A one-line progress bar on a terminal (redrawn with carriage returns), or one line every
- * {@code every} steps when the output is not a terminal, so logs stay readable.
+ * A one-line progress bar on a terminal (redrawn with carriage returns), or one line every {@code
+ * every} steps when the output is not a terminal, so logs stay readable.
  */
 final class ProgressBar {
   private final PrintStream out;
@@ -27,10 +27,18 @@ final class ProgressBar {
     int width = 24;
     int filled = (int) (width * e.step() / Math.max(1, e.totalSteps()));
     String bar = "#".repeat(filled) + "-".repeat(width - filled);
-    String line = String.format(Locale.ROOT,
-        "[%s] step %d/%d  epoch %.2f  loss %.4f  lr %.2e  %.1f img/s  ETA %s",
-        bar, e.step(), e.totalSteps(), e.epoch(), e.loss(), e.lr(), e.imagesPerSecond(),
-        duration(e.etaSeconds()));
+    String line =
+        String.format(
+            Locale.ROOT,
+            "[%s] step %d/%d  epoch %.2f  loss %.4f  lr %.2e  %.1f img/s  ETA %s",
+            bar,
+            e.step(),
+            e.totalSteps(),
+            e.epoch(),
+            e.loss(),
+            e.lr(),
+            e.imagesPerSecond(),
+            duration(e.etaSeconds()));
     if (terminal) {
       out.print("\r" + line);
       if (e.step() == e.totalSteps()) {
@@ -42,7 +50,10 @@ final class ProgressBar {
     out.flush();
   }
 
-  /** Progress over a fixed number of images (evaluation): redrawn on a terminal, every {@code every} images otherwise. */
+  /**
+   * Progress over a fixed number of images (evaluation): redrawn on a terminal, every {@code every}
+   * images otherwise.
+   */
   void onImages(long done, long total, double imagesPerSecond) {
     if (!terminal && done % every != 0 && done != total) {
       return;
@@ -51,8 +62,15 @@ final class ProgressBar {
     int filled = (int) (width * done / Math.max(1, total));
     String bar = "#".repeat(filled) + "-".repeat(width - filled);
     double eta = imagesPerSecond > 0 ? (total - done) / imagesPerSecond : Double.NaN;
-    String line = String.format(Locale.ROOT, "[%s] %d/%d images  %.1f img/s  ETA %s", bar, done, total,
-        imagesPerSecond, duration(eta));
+    String line =
+        String.format(
+            Locale.ROOT,
+            "[%s] %d/%d images  %.1f img/s  ETA %s",
+            bar,
+            done,
+            total,
+            imagesPerSecond,
+            duration(eta));
     if (terminal) {
       out.print("\r" + line);
       if (done == total) {
@@ -68,8 +86,13 @@ final class ProgressBar {
     if (terminal) {
       out.print("\r");
     }
-    out.printf(Locale.ROOT, "epoch %d done: mean loss %.4f, %d steps, %.1f s%n",
-        e.epoch(), e.meanLoss(), e.steps(), e.seconds());
+    out.printf(
+        Locale.ROOT,
+        "epoch %d done: mean loss %.4f, %d steps, %.1f s%n",
+        e.epoch(),
+        e.meanLoss(),
+        e.steps(),
+        e.seconds());
     out.flush();
   }
 

@@ -8,8 +8,23 @@ import picocli.CommandLine.Command;
     name = "saim",
     mixinStandardHelpOptions = true,
     versionProvider = VersionProvider.class,
-    description = "Self-supervised visual pre-training with SAIM (Stochastic Autoregressive Image Modeling).",
-    subcommands = {PretrainCommand.class, EmbedCommand.class, ClassifyCommand.class, EvaluateCommand.class, LinprobeCommand.class, FinetuneCommand.class, BenchCommand.class, VisualizeCommand.class, ConvertCommand.class, ZooCommand.class, CheckReferenceCommand.class, io.github.saimjava.benchmarks.reproduce.ReproduceCommand.class, CommandLine.HelpCommand.class})
+    description =
+        "Self-supervised visual pre-training with SAIM (Stochastic Autoregressive Image Modeling).",
+    subcommands = {
+      PretrainCommand.class,
+      EmbedCommand.class,
+      ClassifyCommand.class,
+      EvaluateCommand.class,
+      LinprobeCommand.class,
+      FinetuneCommand.class,
+      BenchCommand.class,
+      VisualizeCommand.class,
+      ConvertCommand.class,
+      ZooCommand.class,
+      CheckReferenceCommand.class,
+      io.github.saimjava.benchmarks.reproduce.ReproduceCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class SaimCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;
 

@@ -7,7 +7,6 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.api.Permutation;
 import io.github.saimjava.api.PermutationSampler;
 import io.github.saimjava.api.SaimConfig;
@@ -17,6 +16,7 @@ import io.github.saimjava.data.ImageDataset;
 import io.github.saimjava.data.Transforms;
 import io.github.saimjava.io.AtomicFiles;
 import io.github.saimjava.model.LoadReport;
+import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.model.ModelInspector;
 import io.github.saimjava.model.SaimModel;
 import io.github.saimjava.train.EngineThreads;
@@ -32,7 +32,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -48,35 +47,56 @@ import picocli.CommandLine.Spec;
     sortOptions = false,
     description = {
       "Writes PNG pictures of a SAIM model to --output:",
-      "reconstructions.png (original | target | prediction of each patch from the patches before it",
+      "reconstructions.png (original | target | prediction of each patch from the patches before"
+          + " it",
       "in a sampled order, de-normalised with the target patch's mean and variance), attention.png",
       "(last encoder block without masks: class token and --patch, per head), order.png (a sampled",
-      "prediction order beside raster order) and, with --metrics, curves.png (loss and learning rate)."
+      "prediction order beside raster order) and, with --metrics, curves.png (loss and learning"
+          + " rate)."
     })
 final class VisualizeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   @Mixin EncoderSource source = new EncoderSource();
 
-  @Option(names = "--data", paramLabel = "PATH", description = "Image folder or IDX file (default: the embedded test subset).")
+  @Option(
+      names = "--data",
+      paramLabel = "PATH",
+      description = "Image folder or IDX file (default: the embedded test subset).")
   @Nullable Path data;
 
-  @Option(names = "--metrics", paramLabel = "FILE", description = "A metrics.jsonl of saim pretrain: draws curves.png.")
+  @Option(
+      names = "--metrics",
+      paramLabel = "FILE",
+      description = "A metrics.jsonl of saim pretrain: draws curves.png.")
   @Nullable Path metrics;
 
-  @Option(names = "--images", paramLabel = "N", description = "Images in reconstructions.png (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--images",
+      paramLabel = "N",
+      description = "Images in reconstructions.png (default: ${DEFAULT-VALUE}).")
   int images = 8;
 
-  @Option(names = "--patch", paramLabel = "INDEX", description = "Patch whose attention is drawn (default: the centre patch).")
+  @Option(
+      names = "--patch",
+      paramLabel = "INDEX",
+      description = "Patch whose attention is drawn (default: the centre patch).")
   @Nullable Integer patch;
 
-  @Option(names = "--seed", description = "Seed of the prediction order and of --random-init (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--seed",
+      description =
+          "Seed of the prediction order and of --random-init (default: ${DEFAULT-VALUE}).")
   long seed = 0;
 
   @Option(names = "--threads", description = "Engine threads (default: all cores).")
   @Nullable Integer threads;
 
-  @Option(names = "--output", paramLabel = "DIR", required = true, description = "Folder for the PNG files.")
+  @Option(
+      names = "--output",
+      paramLabel = "DIR",
+      required = true,
+      description = "Folder for the PNG files.")
   Path output;
 
   @Override
@@ -90,7 +110,8 @@ final class VisualizeCommand implements Callable<Integer> {
     EngineThreads.pytorch(threads == null ? Runtime.getRuntime().availableProcessors() : threads);
     PrintWriter out = spec.commandLine().getOut();
     Files.createDirectories(output);
-    try (NDManager manager = NDManager.newBaseManager("PyTorch"); NoGrad ng = NoGrad.enter()) {
+    try (NDManager manager = NDManager.newBaseManager("PyTorch");
+        NoGrad ng = NoGrad.enter()) {
       Loaded loaded = load(manager);
       try (SaimModel model = loaded.model) {
         SaimConfig c = model.config();
@@ -106,7 +127,8 @@ final class VisualizeCommand implements Callable<Integer> {
         int per = c.channels() * size * size;
         float[] px = new float[n * per];
         for (int i = 0; i < n; i++) {
-          System.arraycopy(Transforms.centreCrop(d.image(i), size, c.channels()), 0, px, i * per, per);
+          System.arraycopy(
+              Transforms.centreCrop(d.image(i), size, c.channels()), 0, px, i * per, per);
         }
         NDArray x = manager.create(px, new Shape(n, c.channels(), size, size));
         PermutationSampler sampler = PermutationSampler.builder(l).stochastic(seed).build();
@@ -126,8 +148,14 @@ final class VisualizeCommand implements Callable<Integer> {
           write("curves.png", curves(curves, metrics));
         }
         loaded.notes.forEach(s -> out.println("note: " + s));
-        out.printf(Locale.ROOT, "wrote %s pictures of %s (%d images, patch %d) to %s%n",
-            curves == null ? "3" : "4", source.describe(seed), n, chosen, output);
+        out.printf(
+            Locale.ROOT,
+            "wrote %s pictures of %s (%d images, patch %d) to %s%n",
+            curves == null ? "3" : "4",
+            source.describe(seed),
+            n,
+            chosen,
+            output);
         out.flush();
       }
     }
@@ -138,7 +166,10 @@ final class VisualizeCommand implements Callable<Integer> {
     AtomicFiles.write(output.resolve(name), Pictures.png(img));
   }
 
-  /** A model with its weights; {@code decoder} is false when the query decoder is not in the weights. */
+  /**
+   * A model with its weights; {@code decoder} is false when the query decoder is not in the
+   * weights.
+   */
   private record Loaded(SaimModel model, boolean decoder, List<String> notes) {}
 
   private Loaded load(NDManager manager) throws IOException {
@@ -172,11 +203,20 @@ final class VisualizeCommand implements Callable<Integer> {
     }
     if (!missingEncoder.isEmpty() || !report.shapeMismatches().isEmpty()) {
       model.close();
-      throw new IllegalArgumentException(file + " does not fit the model " + config + ": missing "
-          + missingEncoder + ", shape mismatches " + report.shapeMismatches());
+      throw new IllegalArgumentException(
+          file
+              + " does not fit the model "
+              + config
+              + ": missing "
+              + missingEncoder
+              + ", shape mismatches "
+              + report.shapeMismatches());
     }
     if (!decoder) {
-      notes.add(file.getFileName() + " holds the encoder only: no predictions (reconstructions show original and target)");
+      notes.add(
+          file.getFileName()
+              + " holds the encoder only: no predictions (reconstructions show original and"
+              + " target)");
     }
     return new Loaded(model, decoder, notes);
   }
@@ -200,7 +240,8 @@ final class VisualizeCommand implements Callable<Integer> {
     return decoder ? List.of("original", "target", "prediction") : List.of("original", "target");
   }
 
-  static BufferedImage reconstructions(SaimConfig c, ModelInspector.Reconstruction r, int n, boolean decoder) {
+  static BufferedImage reconstructions(
+      SaimConfig c, ModelInspector.Reconstruction r, int n, boolean decoder) {
     int size = c.imageSize();
     int cell = size * Pictures.scale(size);
     int per = c.channels() * size * size;
@@ -219,17 +260,21 @@ final class VisualizeCommand implements Callable<Integer> {
       java.util.Arrays.fill(tb, 0.5f);
     }
     for (int i = 0; i < n; i++) {
-      Pictures.panel(img, 0, i, cell, Pictures.toRgb(r.original(), i * per, ch, size, inv[0], inv[1]));
+      Pictures.panel(
+          img, 0, i, cell, Pictures.toRgb(r.original(), i * per, ch, size, inv[0], inv[1]));
       Pictures.panel(img, 1, i, cell, Pictures.toRgb(r.target(), i * per, ch, size, ta, tb));
       if (decoder) {
-        Pictures.panel(img, 2, i, cell, Pictures.toRgb(r.prediction(), i * per, ch, size, inv[0], inv[1]));
+        Pictures.panel(
+            img, 2, i, cell, Pictures.toRgb(r.prediction(), i * per, ch, size, inv[0], inv[1]));
       }
       Pictures.rowLabel(img, i, cell, "image " + i);
     }
     return img;
   }
 
-  /** attention.png: rows class token and the chosen patch; columns the image, then one map per head. */
+  /**
+   * attention.png: rows class token and the chosen patch; columns the image, then one map per head.
+   */
   static BufferedImage attention(SaimConfig c, float[] pixels, float[] probs, int chosen) {
     int size = c.imageSize();
     int cell = size * Pictures.scale(size);
@@ -315,7 +360,8 @@ final class VisualizeCommand implements Callable<Integer> {
   static BufferedImage order(SaimConfig c, long[] stochastic, long[] raster) {
     int g = c.gridSize();
     int cell = orderCell(c);
-    BufferedImage img = Pictures.grid(2, 1, cell, List.of("stochastic order (seeded)", "raster order"));
+    BufferedImage img =
+        Pictures.grid(2, 1, cell, List.of("stochastic order (seeded)", "raster order"));
     long[][] orders = {stochastic, raster};
     for (int col = 0; col < 2; col++) {
       int[] step = Pictures.stepOfPatch(orders[col]);
@@ -364,10 +410,14 @@ final class VisualizeCommand implements Callable<Integer> {
       if (type == null || !type.isJsonPrimitive() || !"step".equals(type.getAsString())) {
         continue;
       }
-      rows.add(new double[] {number(o, "step", where), number(o, "loss", where), number(o, "lr", where)});
+      rows.add(
+          new double[] {
+            number(o, "step", where), number(o, "loss", where), number(o, "lr", where)
+          });
     }
     if (rows.isEmpty()) {
-      throw new IllegalArgumentException(file + ": no step lines (a metrics.jsonl of saim pretrain)");
+      throw new IllegalArgumentException(
+          file + ": no step lines (a metrics.jsonl of saim pretrain)");
     }
     double[][] cols = new double[3][rows.size()];
     for (int i = 0; i < rows.size(); i++) {
@@ -392,6 +442,7 @@ final class VisualizeCommand implements Callable<Integer> {
 
   /** Size of curves.png. */
   static final int CURVES_WIDTH = 960;
+
   static final int CURVES_HEIGHT = 320;
 
   static BufferedImage curves(Curves c, Path file) {
@@ -401,9 +452,27 @@ final class VisualizeCommand implements Callable<Integer> {
     g.fillRect(0, 0, CURVES_WIDTH, CURVES_HEIGHT);
     g.dispose();
     int half = CURVES_WIDTH / 2;
-    Pictures.lineChart(img, 0, 0, half, CURVES_HEIGHT, "training loss (" + file.getFileName() + ")", "step",
-        c.step(), c.loss(), new Color(0x1f77b4));
-    Pictures.lineChart(img, half, 0, half, CURVES_HEIGHT, "learning rate", "step", c.step(), c.lr(),
+    Pictures.lineChart(
+        img,
+        0,
+        0,
+        half,
+        CURVES_HEIGHT,
+        "training loss (" + file.getFileName() + ")",
+        "step",
+        c.step(),
+        c.loss(),
+        new Color(0x1f77b4));
+    Pictures.lineChart(
+        img,
+        half,
+        0,
+        half,
+        CURVES_HEIGHT,
+        "learning rate",
+        "step",
+        c.step(),
+        c.lr(),
         new Color(0xd62728));
     return img;
   }

@@ -39,16 +39,20 @@ final class ZooCommand implements Runnable {
     };
   }
 
-  @Command(name = "list", mixinStandardHelpOptions = true,
-      description = {"Lists every model: its name, what it is, whether it is cached, and its digests when known",
-        "(downloaded: the file as it came; converted: the safetensors file in the cache)."})
+  @Command(
+      name = "list",
+      mixinStandardHelpOptions = true,
+      description = {
+        "Lists every model: its name, what it is, whether it is cached, and its digests when known",
+        "(downloaded: the file as it came; converted: the safetensors file in the cache)."
+      })
   static final class List implements Callable<Integer> {
     @Spec CommandSpec spec;
 
     @Override
     public Integer call() throws Exception {
       PrintWriter o = spec.commandLine().getOut();
-      SaimZoo zoo = new SaimZoo(ArtifactCache.defaultCache(), line -> { });
+      SaimZoo zoo = new SaimZoo(ArtifactCache.defaultCache(), line -> {});
       for (ZooArtifact a : SaimZoo.artifacts().values()) {
         SaimZoo.Listing l = zoo.listing(a);
         o.println(a.name() + "  [" + kind(a) + "]  " + l.state());
@@ -57,10 +61,21 @@ final class ZooCommand implements Runnable {
         if (e != null) {
           if (a.sha256() != null) {
             // a file of the zoo's own, cached as it is: one digest, the zoo's
-            o.println("    SHA-256 " + e.convertedSha256() + "  (" + e.convertedBytes() + " bytes)");
+            o.println(
+                "    SHA-256 " + e.convertedSha256() + "  (" + e.convertedBytes() + " bytes)");
           } else {
-            o.println("    downloaded SHA-256 " + e.downloadedSha256() + "  (" + e.downloadedBytes() + " bytes)");
-            o.println("    converted  SHA-256 " + e.convertedSha256() + "  (" + e.convertedBytes() + " bytes)");
+            o.println(
+                "    downloaded SHA-256 "
+                    + e.downloadedSha256()
+                    + "  ("
+                    + e.downloadedBytes()
+                    + " bytes)");
+            o.println(
+                "    converted  SHA-256 "
+                    + e.convertedSha256()
+                    + "  ("
+                    + e.convertedBytes()
+                    + " bytes)");
           }
         }
       }
@@ -69,11 +84,16 @@ final class ZooCommand implements Runnable {
     }
   }
 
-  @Command(name = "pull", mixinStandardHelpOptions = true,
+  @Command(
+      name = "pull",
+      mixinStandardHelpOptions = true,
       description = {
-        "Downloads a model into the cache (or imports a file downloaded by hand with --from), converts it",
-        "with the safe checkpoint reader (nothing in the file is executed), checks its layout, and prints",
-        "its digests with the line that pins them. A refused file (wrong architecture or key set, HTML page,",
+        "Downloads a model into the cache (or imports a file downloaded by hand with --from),"
+            + " converts it",
+        "with the safe checkpoint reader (nothing in the file is executed), checks its layout, and"
+            + " prints",
+        "its digests with the line that pins them. A refused file (wrong architecture or key set,"
+            + " HTML page,",
         "digest other than the pinned one): one line, exit code 2, the cache unchanged."
       })
   static final class Pull implements Callable<Integer> {
@@ -82,7 +102,9 @@ final class ZooCommand implements Runnable {
     @Parameters(index = "0", paramLabel = "NAME", description = "The model (see saim zoo list).")
     String name;
 
-    @Option(names = "--from", paramLabel = "FILE",
+    @Option(
+        names = "--from",
+        paramLabel = "FILE",
         description = "A file downloaded by hand: the authors' .pth, or a .safetensors.")
     @Nullable Path from;
 
@@ -90,10 +112,13 @@ final class ZooCommand implements Runnable {
     public Integer call() throws Exception {
       ZooArtifact a = SaimZoo.artifact(name);
       PrintWriter err = spec.commandLine().getErr();
-      SaimZoo zoo = new SaimZoo(ArtifactCache.defaultCache(), line -> {
-        err.println(line);
-        err.flush();
-      });
+      SaimZoo zoo =
+          new SaimZoo(
+              ArtifactCache.defaultCache(),
+              line -> {
+                err.println(line);
+                err.flush();
+              });
       SaimZoo.Imported done = from != null ? zoo.pull(a, from) : zoo.pull(a);
       PrintWriter o = spec.commandLine().getOut();
       o.println(SaimZoo.digestLines(a, done.entry(), done.notes()));

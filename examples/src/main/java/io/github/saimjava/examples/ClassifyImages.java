@@ -14,11 +14,12 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * ImageNet labels from the paper's fine-tuned SAIM ViT-B/16 ({@code saim_vit_base_patch16_224_in1k_ft},
- * 83.9% top-1 reported; {@code --linear-probe} takes the linear-probed {@code _in1k_lin}, 62.5%),
- * first through {@link SaimClassifier}, then the same model through DJL's {@link Criteria}, with
- * timings. The first run downloads the authors' checkpoint (about 350 MB) into the zoo's cache;
- * without a network, download it by hand and import it with {@code saim zoo pull NAME --from FILE}.
+ * ImageNet labels from the paper's fine-tuned SAIM ViT-B/16 ({@code
+ * saim_vit_base_patch16_224_in1k_ft}, 83.9% top-1 reported; {@code --linear-probe} takes the
+ * linear-probed {@code _in1k_lin}, 62.5%), first through {@link SaimClassifier}, then the same
+ * model through DJL's {@link Criteria}, with timings. The first run downloads the authors'
+ * checkpoint (about 350 MB) into the zoo's cache; without a network, download it by hand and import
+ * it with {@code saim zoo pull NAME --from FILE}.
  *
  * <pre>
  * java -cp examples/target/saim.jar io.github.saimjava.examples.ClassifyImages [--linear-probe] IMAGE...
@@ -29,6 +30,7 @@ import java.util.Locale;
 public final class ClassifyImages {
   /** The fine-tuned classifier of the zoo. */
   public static final String FINE_TUNED = "saim_vit_base_patch16_224_in1k_ft";
+
   /** The linear-probed classifier of the zoo. */
   public static final String LINEAR_PROBE = "saim_vit_base_patch16_224_in1k_lin";
 
@@ -48,8 +50,8 @@ public final class ClassifyImages {
    * Prints the top 5 ImageNet classes of each image with {@code model}, by {@link SaimClassifier}
    * and then by the DJL predictor of the same zoo artifact, and returns the first route's answers.
    */
-  public static List<List<SaimClassifier.Prediction>> classify(String model, List<Path> images, PrintStream out)
-      throws Exception {
+  public static List<List<SaimClassifier.Prediction>> classify(
+      String model, List<Path> images, PrintStream out) throws Exception {
     long t0 = System.nanoTime();
     List<List<SaimClassifier.Prediction>> answers;
     try (SaimClassifier classifier = SaimClassifier.builder().zoo(model).topK(5).build()) {
@@ -62,25 +64,39 @@ public final class ClassifyImages {
           out.printf(Locale.ROOT, "  %6.2f%%  %s%n", 100 * p.probability(), p.label());
         }
       }
-      out.printf(Locale.ROOT, "SaimClassifier: load %.0f ms, %d image(s) in %.0f ms%n", (t1 - t0) / 1e6,
-          images.size(), (t2 - t1) / 1e6);
+      out.printf(
+          Locale.ROOT,
+          "SaimClassifier: load %.0f ms, %d image(s) in %.0f ms%n",
+          (t1 - t0) / 1e6,
+          images.size(),
+          (t2 - t1) / 1e6);
     }
     // The same artifact as a DJL model: what code written against DJL's inference API uses.
-    Criteria<Image, Classifications> criteria = Criteria.builder()
-        .setTypes(Image.class, Classifications.class)
-        .optGroupId("io.github.saimjava")
-        .optArtifactId(model)
-        .build();
+    Criteria<Image, Classifications> criteria =
+        Criteria.builder()
+            .setTypes(Image.class, Classifications.class)
+            .optGroupId("io.github.saimjava")
+            .optArtifactId(model)
+            .build();
     long t3 = System.nanoTime();
     try (ZooModel<Image, Classifications> djl = criteria.loadModel();
         Predictor<Image, Classifications> predictor = djl.newPredictor()) {
       long t4 = System.nanoTime();
       for (Path file : images) {
-        Classifications.Classification best = predictor.predict(ImageFactory.getInstance().fromFile(file)).best();
-        out.printf(Locale.ROOT, "DJL predictor: %s -> %s (%.2f%%)%n", file.getFileName(), best.getClassName(),
+        Classifications.Classification best =
+            predictor.predict(ImageFactory.getInstance().fromFile(file)).best();
+        out.printf(
+            Locale.ROOT,
+            "DJL predictor: %s -> %s (%.2f%%)%n",
+            file.getFileName(),
+            best.getClassName(),
             100 * best.getProbability());
       }
-      out.printf(Locale.ROOT, "DJL route: load %.0f ms, %d image(s) in %.0f ms%n", (t4 - t3) / 1e6, images.size(),
+      out.printf(
+          Locale.ROOT,
+          "DJL route: load %.0f ms, %d image(s) in %.0f ms%n",
+          (t4 - t3) / 1e6,
+          images.size(),
           (System.nanoTime() - t4) / 1e6);
     }
     return answers;

@@ -13,8 +13,8 @@ import java.util.stream.Stream;
 
 /**
  * Image search with a pre-trained SAIM encoder: embeds every image of a folder with the zoo's
- * {@code saim_vit_mini_patch4_32_fmnist} (bundled in saim-zoo's jar, so no download), then prints the
- * {@code k} images nearest to a query image by cosine similarity (of the vectors less the
+ * {@code saim_vit_mini_patch4_32_fmnist} (bundled in saim-zoo's jar, so no download), then prints
+ * the {@code k} images nearest to a query image by cosine similarity (of the vectors less the
  * collection's mean), with timings.
  *
  * <pre>
@@ -22,10 +22,13 @@ import java.util.stream.Stream;
  * </pre>
  *
  * <p>Without a folder, 500 of the embedded Fashion-MNIST test images are written to a temporary
- * folder and the first of them is the query. Uses only saim-api (saim-impl and saim-zoo at run time).
+ * folder and the first of them is the query. Uses only saim-api (saim-impl and saim-zoo at run
+ * time).
  */
 public final class ImageSearch {
-  /** The zoo model used: trained on Fashion-MNIST, so it suits small grayscale product photos best. */
+  /**
+   * The zoo model used: trained on Fashion-MNIST, so it suits small grayscale product photos best.
+   */
   public static final String MODEL = "saim_vit_mini_patch4_32_fmnist";
 
   /** One search result: an image and its cosine similarity to the query. */
@@ -44,7 +47,8 @@ public final class ImageSearch {
     } else {
       folder = Files.createTempDirectory("saim-image-search");
       FashionMnistSample.writeTestImages(folder, 500);
-      System.out.println("no folder given: wrote 500 embedded Fashion-MNIST test images to " + folder);
+      System.out.println(
+          "no folder given: wrote 500 embedded Fashion-MNIST test images to " + folder);
     }
     List<Path> images = imagesIn(folder);
     Path query = args.length > 1 ? Path.of(args[1]) : images.get(0);
@@ -58,10 +62,17 @@ public final class ImageSearch {
       throw new IllegalArgumentException(folder + ": no such folder");
     }
     try (Stream<Path> files = Files.walk(folder)) {
-      List<Path> images = files.filter(Files::isRegularFile)
-          .filter(p -> p.getFileName().toString().toLowerCase(Locale.ROOT).matches(".*\\.(jpe?g|png)"))
-          .sorted()
-          .toList();
+      List<Path> images =
+          files
+              .filter(Files::isRegularFile)
+              .filter(
+                  p ->
+                      p.getFileName()
+                          .toString()
+                          .toLowerCase(Locale.ROOT)
+                          .matches(".*\\.(jpe?g|png)"))
+              .sorted()
+              .toList();
       if (images.isEmpty()) {
         throw new IllegalArgumentException(folder + ": no .jpg, .jpeg or .png images in it");
       }
@@ -73,7 +84,8 @@ public final class ImageSearch {
    * Embeds {@code images} and {@code query}, prints the {@code k} nearest images and the timings to
    * {@code out}, and returns the hits, nearest first.
    */
-  public static List<Hit> search(List<Path> images, Path query, int k, PrintStream out) throws IOException {
+  public static List<Hit> search(List<Path> images, Path query, int k, PrintStream out)
+      throws IOException {
     long t0 = System.nanoTime();
     try (SaimEncoder encoder = SaimEncoder.builder().zoo(MODEL).build()) {
       long t1 = System.nanoTime();
@@ -90,13 +102,23 @@ public final class ImageSearch {
       hits.sort(Comparator.comparingDouble(Hit::cosine).reversed());
       List<Hit> top = List.copyOf(hits.subList(0, Math.min(k, hits.size())));
       long t3 = System.nanoTime();
-      out.printf(Locale.ROOT, "%d images embedded with %s (%d dimensions)%n", images.size(), MODEL, encoder.dimension());
+      out.printf(
+          Locale.ROOT,
+          "%d images embedded with %s (%d dimensions)%n",
+          images.size(),
+          MODEL,
+          encoder.dimension());
       out.printf(Locale.ROOT, "nearest to %s:%n", query);
       for (Hit h : top) {
         out.printf(Locale.ROOT, "  %.4f  %s%n", h.cosine(), h.image());
       }
-      out.printf(Locale.ROOT, "timings: load %.0f ms, embed %.0f ms (%.0f images/s), query and search %.1f ms%n",
-          (t1 - t0) / 1e6, (t2 - t1) / 1e6, images.size() / ((t2 - t1) / 1e9), (t3 - t2) / 1e6);
+      out.printf(
+          Locale.ROOT,
+          "timings: load %.0f ms, embed %.0f ms (%.0f images/s), query and search %.1f ms%n",
+          (t1 - t0) / 1e6,
+          (t2 - t1) / 1e6,
+          images.size() / ((t2 - t1) / 1e9),
+          (t3 - t2) / 1e6);
       return top;
     }
   }

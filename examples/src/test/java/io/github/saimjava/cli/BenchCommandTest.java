@@ -16,8 +16,17 @@ import org.junit.jupiter.api.io.TempDir;
 class BenchCommandTest {
   @Test
   void flopCountFollowsTheDocumentedFormula() {
-    SaimConfig c = SaimConfig.builder().imageSize(32).patchSize(16).width(8).depth(2).heads(2)
-        .queryDepth(1).mlpRatio(4).blur(3, 1).build(); // L = 4, T = 5, D = 8, hidden 32, P = 768
+    SaimConfig c =
+        SaimConfig.builder()
+            .imageSize(32)
+            .patchSize(16)
+            .width(8)
+            .depth(2)
+            .heads(2)
+            .queryDepth(1)
+            .mlpRatio(4)
+            .blur(3, 1)
+            .build(); // L = 4, T = 5, D = 8, hidden 32, P = 768
     int b = 2;
     double block = 4 * 2 * b * 5 * 8 * 8 + 2 * 2 * b * 5 * 5 * 8 + 2 * 2 * b * 5 * 8 * 32;
     double head = 2 * b * 5 * 8 * 32 + 2 * b * 5 * 32 * 768;
@@ -29,25 +38,44 @@ class BenchCommandTest {
   }
 
   @Test
-  void trainStepEndsWithImagesPerSecondAndReportsMemoryAndProfile(@TempDir Path dir) throws Exception {
+  void trainStepEndsWithImagesPerSecondAndReportsMemoryAndProfile(@TempDir Path dir)
+      throws Exception {
     Path trace = dir.resolve("step.json");
-    CliTestSupport.Result r = CliTestSupport.run("bench", "train-step", "--model", "tiny", "--batch", "1",
-        "--steps", "2", "--threads", "2", "--profile", trace.toString());
+    CliTestSupport.Result r =
+        CliTestSupport.run(
+            "bench",
+            "train-step",
+            "--model",
+            "tiny",
+            "--batch",
+            "1",
+            "--steps",
+            "2",
+            "--threads",
+            "2",
+            "--profile",
+            trace.toString());
     assertEquals(0, r.exitCode(), r.err());
     assertTrue(r.lastLine().matches("images_per_s \\d+\\.\\d{3}"), r.lastLine());
     // resident memory after the warm-up and each of the 2 timed steps, then the peak
-    Matcher m = Pattern.compile("memory: resident MB after each step \\(warm-up first\\) (\\d+) (\\d+) (\\d+); "
-        + "peak resident (\\d+) MB").matcher(r.out());
+    Matcher m =
+        Pattern.compile(
+                "memory: resident MB after each step \\(warm-up first\\) (\\d+) (\\d+) (\\d+); "
+                    + "peak resident (\\d+) MB")
+            .matcher(r.out());
     assertTrue(m.find(), r.out());
     long peak = Long.parseLong(m.group(4));
     for (int i = 1; i <= 3; i++) {
       long after = Long.parseLong(m.group(i));
-      assertTrue(after > 50 && after <= peak, "step " + i + ": " + after + " MB, peak " + peak + " MB");
+      assertTrue(
+          after > 50 && after <= peak, "step " + i + ": " + after + " MB, peak " + peak + " MB");
     }
     // the trace of the last step: a JSON array of the engine's operators, forward and backward
     String json = Files.readString(trace);
     assertTrue(json.strip().startsWith("[") && json.strip().endsWith("]"), "not a JSON array");
-    assertTrue(json.contains("aten::mm") || json.contains("aten::addmm"), "no matrix multiply in the trace");
+    assertTrue(
+        json.contains("aten::mm") || json.contains("aten::addmm"),
+        "no matrix multiply in the trace");
     assertTrue(json.contains("Backward"), "no backward operator in the trace");
     assertFalse(Files.exists(dir.resolve("step.json.tmp")));
     assertTrue(r.out().contains("profile of the last step: " + trace.toAbsolutePath()), r.out());

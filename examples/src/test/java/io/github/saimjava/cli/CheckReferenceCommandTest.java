@@ -17,12 +17,25 @@ import org.junit.jupiter.api.io.TempDir;
 class CheckReferenceCommandTest {
   @Test
   void sharedFixturePassesAndEndsWithTheContractLine() {
-    CliTestSupport.Result r = CliTestSupport.run("check-reference", CliTestSupport.FIXTURE.toString());
+    CliTestSupport.Result r =
+        CliTestSupport.run("check-reference", CliTestSupport.FIXTURE.toString());
     assertEquals(0, r.exitCode(), r.out() + r.err());
-    assertTrue(Pattern.matches("max relative error \\d\\.\\d{3}e-\\d\\d \\(tolerance 1e-05\\)", r.lastLine()),
+    assertTrue(
+        Pattern.matches(
+            "max relative error \\d\\.\\d{3}e-\\d\\d \\(tolerance 1e-05\\)", r.lastLine()),
         r.lastLine());
-    for (String q : new String[] {"mask_content", "mask_query", "content_last_block", "query_last_block",
-        "prediction", "target", "loss", "worst gradient", "worst parameter after step"}) {
+    for (String q :
+        new String[] {
+          "mask_content",
+          "mask_query",
+          "content_last_block",
+          "query_last_block",
+          "prediction",
+          "target",
+          "loss",
+          "worst gradient",
+          "worst parameter after step"
+        }) {
       assertTrue(r.out().contains(q), q);
     }
   }

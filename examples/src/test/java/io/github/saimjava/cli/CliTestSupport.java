@@ -7,7 +7,8 @@ import java.nio.file.Path;
 /** Runs the {@code saim} command line in-process and captures what it prints. */
 final class CliTestSupport {
   /** The shared parity fixture, from saim-impl's test resources. */
-  static final Path FIXTURE = Path.of("../saim-impl/src/test/resources/fixtures/reference-tiny-mlp-blur.safetensors");
+  static final Path FIXTURE =
+      Path.of("../saim-impl/src/test/resources/fixtures/reference-tiny-mlp-blur.safetensors");
 
   record Result(int exitCode, String out, String err) {
     String lastLine() {

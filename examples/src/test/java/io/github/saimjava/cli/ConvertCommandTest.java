@@ -18,11 +18,16 @@ class ConvertCommandTest {
   @Test
   void referenceCheckpointConvertsToTheExpectedTensors(@TempDir Path dir) throws Exception {
     Path out = dir.resolve("w.safetensors");
-    CliTestSupport.Result r = CliTestSupport.run("convert",
-        FIXTURES.resolve("reference-checkpoint-tiny.pth").toString(), out.toString());
+    CliTestSupport.Result r =
+        CliTestSupport.run(
+            "convert",
+            FIXTURES.resolve("reference-checkpoint-tiny.pth").toString(),
+            out.toString());
     assertEquals(0, r.exitCode(), r.err());
     assertTrue(r.out().contains("wrote 107 tensors"), r.out());
-    var expected = SafeTensors.read(FIXTURES.resolve("reference-checkpoint-tiny.expected.safetensors")).tensors();
+    var expected =
+        SafeTensors.read(FIXTURES.resolve("reference-checkpoint-tiny.expected.safetensors"))
+            .tensors();
     var got = SafeTensors.read(out).tensors();
     assertEquals(expected.keySet(), got.keySet());
     expected.forEach((k, v) -> assertEquals(v, got.get(k), k));
@@ -31,8 +36,9 @@ class ConvertCommandTest {
   @Test
   void hostileCheckpointIsRefusedWithoutOutput(@TempDir Path dir) {
     Path out = dir.resolve("w.safetensors");
-    CliTestSupport.Result r = CliTestSupport.run("convert",
-        FIXTURES.resolve("hostile-checkpoint.pth").toString(), out.toString());
+    CliTestSupport.Result r =
+        CliTestSupport.run(
+            "convert", FIXTURES.resolve("hostile-checkpoint.pth").toString(), out.toString());
     assertEquals(2, r.exitCode());
     assertTrue(r.err().contains("refused global"), r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());

@@ -22,15 +22,39 @@ class EmbedCommandTest {
       for (int x = 0; x < 40; x++) {
         img.setRGB(x, i, 0x010203 * (x * 5 + i));
       }
-      ImageIO.write(img, "png", (i % 2 == 0 ? dir.resolve("imgs/a") : data).resolve("img" + i + ".png").toFile());
+      ImageIO.write(
+          img,
+          "png",
+          (i % 2 == 0 ? dir.resolve("imgs/a") : data).resolve("img" + i + ".png").toFile());
     }
     return dir.resolve("imgs");
   }
 
   static String[] args(Path data, Path out, String batch) {
-    return new String[] {"embed", "--random-init", "--model", "tiny", "--img-size", "32", "--patch-size", "8",
-        "--dim", "48", "--depth", "2", "--heads", "3", "--data", data.toString(), "--batch-size", batch,
-        "--threads", "1", "--output", out.toString()};
+    return new String[] {
+      "embed",
+      "--random-init",
+      "--model",
+      "tiny",
+      "--img-size",
+      "32",
+      "--patch-size",
+      "8",
+      "--dim",
+      "48",
+      "--depth",
+      "2",
+      "--heads",
+      "3",
+      "--data",
+      data.toString(),
+      "--batch-size",
+      batch,
+      "--threads",
+      "1",
+      "--output",
+      out.toString()
+    };
   }
 
   @Test
@@ -43,7 +67,9 @@ class EmbedCommandTest {
     assertEquals(0, CliTestSupport.run(args(data, b, "4")).exitCode());
     List<String> paths = Files.readAllLines(Path.of(a + ".paths.txt"));
     assertEquals(5, paths.size());
-    assertTrue(paths.get(0).endsWith("a/img0.png") && paths.get(3).endsWith("b/img1.png"), paths.toString());
+    assertTrue(
+        paths.get(0).endsWith("a/img0.png") && paths.get(3).endsWith("b/img1.png"),
+        paths.toString());
     var ea = SafeTensors.read(a).require("embeddings");
     var eb = SafeTensors.read(b).require("embeddings");
     assertArrayEquals(new long[] {5, 48}, ea.shape());
@@ -62,7 +88,8 @@ class EmbedCommandTest {
     assertEquals(0, CliTestSupport.run(args(data, last, "2")).exitCode());
     String[] a = args(data, first, "2");
     String[] withLayer = java.util.Arrays.copyOf(a, a.length + 4);
-    System.arraycopy(new String[] {"--layer", "1", "--pooling", "cls_mean"}, 0, withLayer, a.length, 4);
+    System.arraycopy(
+        new String[] {"--layer", "1", "--pooling", "cls_mean"}, 0, withLayer, a.length, 4);
     CliTestSupport.Result r = CliTestSupport.run(withLayer);
     assertEquals(0, r.exitCode(), r.err());
     var contents = SafeTensors.read(first);
@@ -88,10 +115,17 @@ class EmbedCommandTest {
 
   @Test
   void missingSourceAndEmptyFolderAreErrors(@TempDir Path dir) throws Exception {
-    CliTestSupport.Result none = CliTestSupport.run("embed", "--data", dir.toString(), "--output", "x.safetensors");
+    CliTestSupport.Result none =
+        CliTestSupport.run("embed", "--data", dir.toString(), "--output", "x.safetensors");
     assertEquals(2, none.exitCode());
-    CliTestSupport.Result empty = CliTestSupport.run("embed", "--random-init", "--data", dir.toString(),
-        "--output", dir.resolve("x.safetensors").toString());
+    CliTestSupport.Result empty =
+        CliTestSupport.run(
+            "embed",
+            "--random-init",
+            "--data",
+            dir.toString(),
+            "--output",
+            dir.resolve("x.safetensors").toString());
     assertEquals(2, empty.exitCode());
     assertTrue(empty.err().contains("no JPEG or PNG images found"), empty.err());
   }

@@ -16,8 +16,21 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class FinetuneCommandTest {
-  static final String[] TINY = {"--random-init", "--model", "tiny", "--img-size", "32", "--patch-size", "8",
-      "--dim", "32", "--depth", "2", "--heads", "2"};
+  static final String[] TINY = {
+    "--random-init",
+    "--model",
+    "tiny",
+    "--img-size",
+    "32",
+    "--patch-size",
+    "8",
+    "--dim",
+    "32",
+    "--depth",
+    "2",
+    "--heads",
+    "2"
+  };
 
   static String[] args(String... more) {
     String[] all = new String[TINY.length + more.length];
@@ -31,14 +44,35 @@ class FinetuneCommandTest {
     LinprobeCommandTest.idxPair(dir, "train", Datasets.embeddedTrain(), 0, 256);
     LinprobeCommandTest.idxPair(dir, "t10k", Datasets.embeddedTrain(), 256, 100);
     Path out = dir.resolve("ft");
-    String[] a = args("--data", dir.toString(), "--epochs", "2", "--batch-size", "32", "--blr", "2e-2",
-        "--warmup-epochs", "0.5", "--mixup", "0.8", "--cutmix", "1.0", "--augment", "flip", "--threads", "1",
-        "--output", out.toString());
+    String[] a =
+        args(
+            "--data",
+            dir.toString(),
+            "--epochs",
+            "2",
+            "--batch-size",
+            "32",
+            "--blr",
+            "2e-2",
+            "--warmup-epochs",
+            "0.5",
+            "--mixup",
+            "0.8",
+            "--cutmix",
+            "1.0",
+            "--augment",
+            "flip",
+            "--threads",
+            "1",
+            "--output",
+            out.toString());
     CliTestSupport.Result r = CliTestSupport.run(prepend("finetune", a));
     assertEquals(0, r.exitCode(), r.err());
-    Matcher m = Pattern.compile("top-1 (\\d+\\.\\d\\d) top-5 (\\d+\\.\\d\\d)").matcher(r.lastLine());
+    Matcher m =
+        Pattern.compile("top-1 (\\d+\\.\\d\\d) top-5 (\\d+\\.\\d\\d)").matcher(r.lastLine());
     assertTrue(m.matches(), r.lastLine());
-    JsonObject summary = JsonParser.parseString(Files.readString(out.resolve("metrics.json"))).getAsJsonObject();
+    JsonObject summary =
+        JsonParser.parseString(Files.readString(out.resolve("metrics.json"))).getAsJsonObject();
     assertEquals(Double.parseDouble(m.group(1)), summary.get("best_top1").getAsDouble(), 0.006);
     assertEquals(Double.parseDouble(m.group(2)), summary.get("best_top5").getAsDouble(), 0.006);
     List<String> epochs = Files.readAllLines(out.resolve("metrics.jsonl"));
@@ -53,13 +87,31 @@ class FinetuneCommandTest {
     // the fine-tuned weights serve as an encoder (mean pooling through fc_norm)
     Path img = dir.resolve("imgs");
     Files.createDirectories(img);
-    javax.imageio.ImageIO.write(new java.awt.image.BufferedImage(28, 28, java.awt.image.BufferedImage.TYPE_BYTE_GRAY),
-        "png", img.resolve("a.png").toFile());
-    CliTestSupport.Result e = CliTestSupport.run("embed", "--checkpoint", out.resolve("best.safetensors").toString(),
-        "--pooling", "mean", "--data", img.toString(), "--output", dir.resolve("e.safetensors").toString());
+    javax.imageio.ImageIO.write(
+        new java.awt.image.BufferedImage(28, 28, java.awt.image.BufferedImage.TYPE_BYTE_GRAY),
+        "png",
+        img.resolve("a.png").toFile());
+    CliTestSupport.Result e =
+        CliTestSupport.run(
+            "embed",
+            "--checkpoint",
+            out.resolve("best.safetensors").toString(),
+            "--pooling",
+            "mean",
+            "--data",
+            img.toString(),
+            "--output",
+            dir.resolve("e.safetensors").toString());
     assertEquals(0, e.exitCode(), e.err());
-    CliTestSupport.Result cls = CliTestSupport.run("embed", "--checkpoint", out.resolve("best.safetensors").toString(),
-        "--data", img.toString(), "--output", dir.resolve("c.safetensors").toString());
+    CliTestSupport.Result cls =
+        CliTestSupport.run(
+            "embed",
+            "--checkpoint",
+            out.resolve("best.safetensors").toString(),
+            "--data",
+            img.toString(),
+            "--output",
+            dir.resolve("c.safetensors").toString());
     assertEquals(2, cls.exitCode());
     assertTrue(cls.err().contains("use mean pooling"), cls.err());
   }
@@ -73,9 +125,15 @@ class FinetuneCommandTest {
 
   @Test
   void badFlagsExitWithCodeTwoAndOneLine(@TempDir Path dir) {
-    for (String[] bad : new String[][] {
-        {"--layer-decay", "1.5"}, {"--augment", "jitter"}, {"--mixup", "0.8", "--batch-size", "15"},
-        {"--cutmix-minmax", "0.9", "0.1"}, {"--drop-path", "1"}, {"--aa", "v0"}}) {
+    for (String[] bad :
+        new String[][] {
+          {"--layer-decay", "1.5"},
+          {"--augment", "jitter"},
+          {"--mixup", "0.8", "--batch-size", "15"},
+          {"--cutmix-minmax", "0.9", "0.1"},
+          {"--drop-path", "1"},
+          {"--aa", "v0"}
+        }) {
       String[] a = new String[bad.length + 2];
       System.arraycopy(bad, 0, a, 0, bad.length);
       a[bad.length] = "--output";

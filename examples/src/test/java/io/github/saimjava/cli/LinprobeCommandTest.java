@@ -18,7 +18,8 @@ import org.junit.jupiter.api.io.TempDir;
 class LinprobeCommandTest {
   /** Writes the first n embedded images and labels as an IDX pair named prefix-*. */
   static void idxPair(Path dir, String prefix, IdxDataset src, int first, int n) throws Exception {
-    ByteBuffer img = ByteBuffer.allocate(16 + n * 784).putInt(0x803).putInt(n).putInt(28).putInt(28);
+    ByteBuffer img =
+        ByteBuffer.allocate(16 + n * 784).putInt(0x803).putInt(n).putInt(28).putInt(28);
     ByteBuffer lab = ByteBuffer.allocate(8 + n).putInt(0x801).putInt(n);
     for (int i = first; i < first + n; i++) {
       img.put(src.image(i).pixels());
@@ -34,32 +35,89 @@ class LinprobeCommandTest {
     idxPair(dir, "train", src, 0, 1000);
     idxPair(dir, "t10k", src, 1000, 400);
     Path out = dir.resolve("probe");
-    CliTestSupport.Result r = CliTestSupport.run("linprobe", "--random-init", "--model", "tiny", "--img-size", "32",
-        "--patch-size", "8", "--dim", "48", "--depth", "2", "--heads", "3", "--data", dir.toString(),
-        "--epochs", "15", "--batch-size", "100", "--blr", "25", "--threads", "1", "--output", out.toString());
+    CliTestSupport.Result r =
+        CliTestSupport.run(
+            "linprobe",
+            "--random-init",
+            "--model",
+            "tiny",
+            "--img-size",
+            "32",
+            "--patch-size",
+            "8",
+            "--dim",
+            "48",
+            "--depth",
+            "2",
+            "--heads",
+            "3",
+            "--data",
+            dir.toString(),
+            "--epochs",
+            "15",
+            "--batch-size",
+            "100",
+            "--blr",
+            "25",
+            "--threads",
+            "1",
+            "--output",
+            out.toString());
     assertEquals(0, r.exitCode(), r.err());
-    Matcher m = Pattern.compile("top-1 (\\d+\\.\\d\\d) top-5 (\\d+\\.\\d\\d)").matcher(r.lastLine());
+    Matcher m =
+        Pattern.compile("top-1 (\\d+\\.\\d\\d) top-5 (\\d+\\.\\d\\d)").matcher(r.lastLine());
     assertTrue(m.matches(), r.lastLine());
     double top1 = Double.parseDouble(m.group(1));
     // ten classes: chance is 10%; random-init ViT features of Fashion-MNIST are far better
     assertTrue(top1 > 40, "top-1 " + top1);
-    JsonObject metrics = JsonParser.parseString(Files.readString(out.resolve("metrics.json"))).getAsJsonObject();
+    JsonObject metrics =
+        JsonParser.parseString(Files.readString(out.resolve("metrics.json"))).getAsJsonObject();
     assertEquals(top1, metrics.get("top1").getAsDouble(), 0.006);
     assertEquals(400, metrics.get("val_images").getAsInt());
   }
 
   @Test
-  void probesAnEarlierBlockWithBothPoolingsAndSaysSoInTheMetrics(@TempDir Path dir) throws Exception {
+  void probesAnEarlierBlockWithBothPoolingsAndSaysSoInTheMetrics(@TempDir Path dir)
+      throws Exception {
     IdxDataset src = Datasets.embeddedTrain();
     idxPair(dir, "train", src, 0, 1000);
     idxPair(dir, "t10k", src, 1000, 400);
     Path out = dir.resolve("probe");
-    CliTestSupport.Result r = CliTestSupport.run("linprobe", "--random-init", "--model", "tiny", "--img-size", "32",
-        "--patch-size", "8", "--dim", "48", "--depth", "2", "--heads", "3", "--data", dir.toString(),
-        "--layer", "1", "--pooling", "cls_mean",
-        "--epochs", "15", "--batch-size", "100", "--blr", "25", "--threads", "1", "--output", out.toString());
+    CliTestSupport.Result r =
+        CliTestSupport.run(
+            "linprobe",
+            "--random-init",
+            "--model",
+            "tiny",
+            "--img-size",
+            "32",
+            "--patch-size",
+            "8",
+            "--dim",
+            "48",
+            "--depth",
+            "2",
+            "--heads",
+            "3",
+            "--data",
+            dir.toString(),
+            "--layer",
+            "1",
+            "--pooling",
+            "cls_mean",
+            "--epochs",
+            "15",
+            "--batch-size",
+            "100",
+            "--blr",
+            "25",
+            "--threads",
+            "1",
+            "--output",
+            out.toString());
     assertEquals(0, r.exitCode(), r.err());
-    JsonObject metrics = JsonParser.parseString(Files.readString(out.resolve("metrics.json"))).getAsJsonObject();
+    JsonObject metrics =
+        JsonParser.parseString(Files.readString(out.resolve("metrics.json"))).getAsJsonObject();
     assertEquals(96, metrics.get("feature_dim").getAsInt(), "class token and mean side by side");
     assertEquals(1, metrics.get("layer").getAsInt());
     assertEquals("cls_mean", metrics.get("pooling").getAsString());
@@ -71,9 +129,28 @@ class LinprobeCommandTest {
     IdxDataset src = Datasets.embeddedTrain();
     idxPair(dir, "train", src, 0, 20);
     idxPair(dir, "t10k", src, 20, 10);
-    String[] model = {"linprobe", "--random-init", "--model", "tiny", "--img-size", "32", "--patch-size", "8",
-        "--dim", "48", "--depth", "2", "--heads", "3", "--data", dir.toString(), "--threads", "1",
-        "--output", dir.resolve("probe").toString()};
+    String[] model = {
+      "linprobe",
+      "--random-init",
+      "--model",
+      "tiny",
+      "--img-size",
+      "32",
+      "--patch-size",
+      "8",
+      "--dim",
+      "48",
+      "--depth",
+      "2",
+      "--heads",
+      "3",
+      "--data",
+      dir.toString(),
+      "--threads",
+      "1",
+      "--output",
+      dir.resolve("probe").toString()
+    };
     CliTestSupport.Result deep = CliTestSupport.run(concat(model, "--layer", "3"));
     assertEquals(2, deep.exitCode(), deep.err());
     assertTrue(deep.err().contains("layer 3") && deep.err().contains("1..2"), deep.err());
@@ -93,7 +170,8 @@ class LinprobeCommandTest {
 
   @Test
   void unlabelledOrMissingDataIsAClearError(@TempDir Path dir) {
-    CliTestSupport.Result r = CliTestSupport.run("linprobe", "--random-init", "--data", dir.toString());
+    CliTestSupport.Result r =
+        CliTestSupport.run("linprobe", "--random-init", "--data", dir.toString());
     assertEquals(2, r.exitCode());
     assertTrue(r.err().contains("expected train/ and val/ image folders"), r.err());
   }

@@ -11,9 +11,29 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class PretrainCommandTest {
-  static final String[] TINY = {"pretrain", "--model", "tiny", "--img-size", "32", "--patch-size", "8",
-      "--dim", "48", "--depth", "2", "--heads", "3", "--blur-kernel", "3", "--augment", "flip",
-      "--batch-size", "8", "--threads", "1"};
+  static final String[] TINY = {
+    "pretrain",
+    "--model",
+    "tiny",
+    "--img-size",
+    "32",
+    "--patch-size",
+    "8",
+    "--dim",
+    "48",
+    "--depth",
+    "2",
+    "--heads",
+    "3",
+    "--blur-kernel",
+    "3",
+    "--augment",
+    "flip",
+    "--batch-size",
+    "8",
+    "--threads",
+    "1"
+  };
 
   static String[] args(String... extra) {
     String[] all = new String[TINY.length + extra.length];
@@ -25,8 +45,9 @@ class PretrainCommandTest {
   @Test
   void trainsOnTheEmbeddedDataAndWritesTheContractFiles(@TempDir Path dir) {
     Path out = dir.resolve("run");
-    CliTestSupport.Result r = CliTestSupport.run(args("--max-steps", "2", "--keep-weights-every", "1", "--output",
-        out.toString()));
+    CliTestSupport.Result r =
+        CliTestSupport.run(
+            args("--max-steps", "2", "--keep-weights-every", "1", "--output", out.toString()));
     assertEquals(0, r.exitCode(), r.out() + r.err());
     assertTrue(Files.exists(out.resolve("final.safetensors")));
     // kept at step 1; the last step's weights are final.safetensors
@@ -34,29 +55,39 @@ class PretrainCommandTest {
     assertTrue(!Files.exists(out.resolve("weights-step2.safetensors")));
     assertTrue(Files.exists(out.resolve("metrics.jsonl")));
     assertTrue(r.out().contains("done: 2 steps, 16 images"), r.out());
-    CliTestSupport.Result again = CliTestSupport.run(args("--max-steps", "3", "--output", out.toString()));
+    CliTestSupport.Result again =
+        CliTestSupport.run(args("--max-steps", "3", "--output", out.toString()));
     assertEquals(0, again.exitCode(), again.err());
     assertTrue(again.out().contains("(resumed from step 2)"), again.out());
   }
 
   @Test
   void batchLargerThanTheDatasetIsAOneLineError(@TempDir Path dir) throws Exception {
-    ByteBuffer b = ByteBuffer.allocate(16 + 4 * 28 * 28).putInt(0x803).putInt(4).putInt(28).putInt(28);
+    ByteBuffer b =
+        ByteBuffer.allocate(16 + 4 * 28 * 28).putInt(0x803).putInt(4).putInt(28).putInt(28);
     Path idx = Files.write(dir.resolve("few-images-idx3-ubyte"), b.array());
-    CliTestSupport.Result r = CliTestSupport.run(args("--data", idx.toString(), "--output", dir.resolve("o").toString()));
+    CliTestSupport.Result r =
+        CliTestSupport.run(args("--data", idx.toString(), "--output", dir.resolve("o").toString()));
     assertEquals(2, r.exitCode());
-    assertTrue(r.err().startsWith("saim: error: batch size 8 x accum iter 1 is larger than the dataset (4 images"), r.err());
+    assertTrue(
+        r.err()
+            .startsWith(
+                "saim: error: batch size 8 x accum iter 1 is larger than the dataset (4 images"),
+        r.err());
     assertEquals(1, r.err().strip().lines().count());
   }
 
   @Test
   void emptyDataFolderAndUnwritableOutputAreOneLineErrors(@TempDir Path dir) throws Exception {
     Path empty = Files.createDirectories(dir.resolve("empty"));
-    CliTestSupport.Result r = CliTestSupport.run(args("--data", empty.toString(), "--output", dir.resolve("o").toString()));
+    CliTestSupport.Result r =
+        CliTestSupport.run(
+            args("--data", empty.toString(), "--output", dir.resolve("o").toString()));
     assertEquals(2, r.exitCode());
     assertTrue(r.err().contains("no images found"), r.err());
     Path file = Files.writeString(dir.resolve("a-file"), "x");
-    CliTestSupport.Result w = CliTestSupport.run(args("--max-steps", "1", "--output", file.resolve("sub").toString()));
+    CliTestSupport.Result w =
+        CliTestSupport.run(args("--max-steps", "1", "--output", file.resolve("sub").toString()));
     assertEquals(2, w.exitCode());
     assertTrue(w.err().contains("cannot create the output folder"), w.err());
     assertFalse(w.err().contains("\tat "));
@@ -65,12 +96,15 @@ class PretrainCommandTest {
   @Test
   void resumingWithAnotherConfigurationIsRefused(@TempDir Path dir) {
     Path out = dir.resolve("run");
-    assertEquals(0, CliTestSupport.run(args("--max-steps", "1", "--output", out.toString())).exitCode());
+    assertEquals(
+        0, CliTestSupport.run(args("--max-steps", "1", "--output", out.toString())).exitCode());
     String[] other = args("--max-steps", "2", "--output", out.toString());
     other[java.util.Arrays.asList(other).indexOf("--dim") + 1] = "96";
     CliTestSupport.Result r = CliTestSupport.run(other);
     assertEquals(2, r.exitCode());
-    assertTrue(r.err().contains("is from another configuration (model.embed_dim: checkpoint 48, now 96)"), r.err());
+    assertTrue(
+        r.err().contains("is from another configuration (model.embed_dim: checkpoint 48, now 96)"),
+        r.err());
   }
 
   @Test

@@ -7,20 +7,20 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.github.saimjava.distributed.GlooCollective;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code saim pretrain --world-size 2 --rank 0|1 --rendezvous file:DIR} in two processes writes
- * in rank 0's output the weights of the one-process run. (Two ranks cannot share a JVM: DJL allows
- * one gradient collector per process.)
+ * {@code saim pretrain --world-size 2 --rank 0|1 --rendezvous file:DIR} in two processes writes in
+ * rank 0's output the weights of the one-process run. (Two ranks cannot share a JVM: DJL allows one
+ * gradient collector per process.)
  */
 class PretrainDistributedCommandTest {
   static String[] args(Path out, String... extra) {
@@ -36,9 +36,15 @@ class PretrainDistributedCommandTest {
   }
 
   static Process saim(Map<String, String> env, String... args) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"), "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
-        "-Dai.djl.offline=true", SaimCommand.class.getName()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
+                "-Dai.djl.offline=true",
+                SaimCommand.class.getName()));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("PYTORCH_FLAVOR", "cpu");
@@ -52,23 +58,50 @@ class PretrainDistributedCommandTest {
     CliTestSupport.Result single = CliTestSupport.run(args(dir.resolve("single")));
     assertEquals(0, single.exitCode(), single.err());
     String rv = "file:" + dir.resolve("rendezvous");
-    Process p1 = saim(args(dir.resolve("out1"), "--world-size", "2", "--rank", "1", "--rendezvous", rv, "--bind", "127.0.0.1"));
-    Process p0 = saim(args(dir.resolve("out0"), "--world-size", "2", "--rank", "0", "--rendezvous", rv, "--bind", "127.0.0.1"));
+    Process p1 =
+        saim(
+            args(
+                dir.resolve("out1"),
+                "--world-size",
+                "2",
+                "--rank",
+                "1",
+                "--rendezvous",
+                rv,
+                "--bind",
+                "127.0.0.1"));
+    Process p0 =
+        saim(
+            args(
+                dir.resolve("out0"),
+                "--world-size",
+                "2",
+                "--rank",
+                "0",
+                "--rendezvous",
+                rv,
+                "--bind",
+                "127.0.0.1"));
     String out0 = new String(p0.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     String out1 = new String(p1.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p0.waitFor(5, TimeUnit.MINUTES) && p1.waitFor(1, TimeUnit.MINUTES));
     assertEquals(0, p0.exitValue(), out0);
     assertEquals(0, p1.exitValue(), out1);
-    assertTrue(out0.contains("rank 0 of 2 (rendezvous " + rv + "), 4 images each per micro-batch"), out0);
+    assertTrue(
+        out0.contains("rank 0 of 2 (rendezvous " + rv + "), 4 images each per micro-batch"), out0);
     assertTrue(out0.contains("done: 6 steps, 48 images"), out0);
     assertTrue(out1.contains("rank 1 of 2") && !out1.contains("final weights"), out1);
     assertTrue(!Files.exists(dir.resolve("out1")), "rank 1 wrote an output folder");
-    double worst = largestDifference(dir.resolve("single/final.safetensors"), dir.resolve("out0/final.safetensors"));
-    System.out.printf("CLI, 2 ranks vs 1 process: largest relative L2 difference per tensor %.2e%n", worst);
+    double worst =
+        largestDifference(
+            dir.resolve("single/final.safetensors"), dir.resolve("out0/final.safetensors"));
+    System.out.printf(
+        "CLI, 2 ranks vs 1 process: largest relative L2 difference per tensor %.2e%n", worst);
   }
 
   @Test
-  void ranksLaunchedWithTheEnvironmentOfTorchrunOrKubeflowMeetAtMasterAddrAndPort(@TempDir Path dir) throws Exception {
+  void ranksLaunchedWithTheEnvironmentOfTorchrunOrKubeflowMeetAtMasterAddrAndPort(@TempDir Path dir)
+      throws Exception {
     assumeTrue(GlooCollective.isAvailable(), GlooCollective.unavailableReason());
     CliTestSupport.Result single = CliTestSupport.run(args(dir.resolve("single")));
     assertEquals(0, single.exitCode(), single.err());
@@ -76,21 +109,29 @@ class PretrainDistributedCommandTest {
     try (java.net.ServerSocket free = new java.net.ServerSocket(0)) {
       port = free.getLocalPort();
     }
-    Map<String, String> env = Map.of("WORLD_SIZE", "2", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", Integer.toString(port));
+    Map<String, String> env =
+        Map.of(
+            "WORLD_SIZE", "2", "MASTER_ADDR", "127.0.0.1", "MASTER_PORT", Integer.toString(port));
     Map<String, String> env1 = new java.util.HashMap<>(env);
     env1.put("RANK", "1");
     Map<String, String> env0 = new java.util.HashMap<>(env);
     env0.put("RANK", "0");
-    Process p1 = saim(env1, args(dir.resolve("out1"), "--rendezvous", "env", "--bind", "127.0.0.1"));
-    Process p0 = saim(env0, args(dir.resolve("out0"), "--rendezvous", "env", "--bind", "127.0.0.1"));
+    Process p1 =
+        saim(env1, args(dir.resolve("out1"), "--rendezvous", "env", "--bind", "127.0.0.1"));
+    Process p0 =
+        saim(env0, args(dir.resolve("out0"), "--rendezvous", "env", "--bind", "127.0.0.1"));
     String out0 = new String(p0.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     String out1 = new String(p1.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p0.waitFor(5, TimeUnit.MINUTES) && p1.waitFor(1, TimeUnit.MINUTES));
     assertEquals(0, p0.exitValue(), out0);
     assertEquals(0, p1.exitValue(), out1);
     assertTrue(out0.contains("rank 0 of 2 (rendezvous tcp://127.0.0.1:" + port + ")"), out0);
-    double worst = largestDifference(dir.resolve("single/final.safetensors"), dir.resolve("out0/final.safetensors"));
-    System.out.printf("CLI, --rendezvous env, 2 ranks vs 1 process: largest relative L2 difference per tensor %.2e%n",
+    double worst =
+        largestDifference(
+            dir.resolve("single/final.safetensors"), dir.resolve("out0/final.safetensors"));
+    System.out.printf(
+        "CLI, --rendezvous env, 2 ranks vs 1 process: largest relative L2 difference per tensor"
+            + " %.2e%n",
         worst);
   }
 
@@ -121,14 +162,27 @@ class PretrainDistributedCommandTest {
 
   @Test
   void aWorldWithoutRendezvousIsAOneLineError(@TempDir Path dir) {
-    CliTestSupport.Result r = CliTestSupport.run(args(dir.resolve("o"), "--world-size", "2", "--rank", "1"));
+    CliTestSupport.Result r =
+        CliTestSupport.run(args(dir.resolve("o"), "--world-size", "2", "--rank", "1"));
     assertEquals(2, r.exitCode());
-    assertEquals("saim: error: --world-size 2 needs --rendezvous file:DIR, redis://HOST:PORT/RUN, tcp://HOST:PORT or env",
+    assertEquals(
+        "saim: error: --world-size 2 needs --rendezvous file:DIR, redis://HOST:PORT/RUN,"
+            + " tcp://HOST:PORT or env",
         r.err().strip());
-    CliTestSupport.Result odd = CliTestSupport.run(args(dir.resolve("o"), "--world-size", "3", "--rank", "0",
-        "--rendezvous", "file:" + dir));
+    CliTestSupport.Result odd =
+        CliTestSupport.run(
+            args(
+                dir.resolve("o"),
+                "--world-size",
+                "3",
+                "--rank",
+                "0",
+                "--rendezvous",
+                "file:" + dir));
     assertEquals(2, odd.exitCode());
-    assertEquals("saim: error: batch size (8) must be a multiple of world size x devices (3 x 1) to split evenly",
+    assertEquals(
+        "saim: error: batch size (8) must be a multiple of world size x devices (3 x 1) to split"
+            + " evenly",
         odd.err().strip());
   }
 }

@@ -11,7 +11,6 @@ import io.github.saimjava.io.SafeTensors;
 import io.github.saimjava.model.SaimModel;
 import io.github.saimjava.zoo.ArtifactCache;
 import io.github.saimjava.zoo.SaimZoo;
-import io.github.saimjava.zoo.ZooArtifact;
 import io.github.saimjava.zoo.ZooLayout;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -46,13 +45,15 @@ class ZooCommandTest {
     vitBase = shared.resolve("vit_base_in1k_ft.safetensors");
     SplittableRandom rng = new SplittableRandom(14);
     Map<String, HostTensor> tensors = new LinkedHashMap<>();
-    ZooLayout.expected(SaimZoo.artifacts().get(FT)).forEach((name, shape) -> {
-      float[] v = new float[(int) HostTensor.numel(shape)];
-      for (int i = 0; i < v.length; i++) {
-        v[i] = (float) (rng.nextDouble() * 0.04 - 0.02);
-      }
-      tensors.put(name, HostTensor.ofFloats(shape, v));
-    });
+    ZooLayout.expected(SaimZoo.artifacts().get(FT))
+        .forEach(
+            (name, shape) -> {
+              float[] v = new float[(int) HostTensor.numel(shape)];
+              for (int i = 0; i < v.length; i++) {
+                v[i] = (float) (rng.nextDouble() * 0.04 - 0.02);
+              }
+              tensors.put(name, HostTensor.ofFloats(shape, v));
+            });
     SafeTensors.write(vitBase, tensors, Map.of());
   }
 
@@ -83,12 +84,27 @@ class ZooCommandTest {
   void listShowsTheThreePapersModelsAsNotCachedWithWhereFirstUseDownloadsThem() {
     CliTestSupport.Result r = CliTestSupport.run("zoo", "list");
     assertEquals(0, r.exitCode(), r.err());
-    assertTrue(r.out().contains("saim_vit_base_patch16_224  [pre-trained]  not cached: first use downloads it from "
-        + "drive.google.com (or `saim zoo pull saim_vit_base_patch16_224 --from FILE`)\n"), r.out());
-    assertTrue(r.out().contains(FT + "  [fine-tuned classifier, 1000 classes]  not cached: first use downloads it from "
-        + "drive.google.com"), r.out());
-    assertTrue(r.out().contains(LIN + "  [linear-probe classifier, 1000 classes]  not cached"), r.out());
-    assertTrue(r.out().contains("saim_vit_micro_patch4_32_fmnist  [pre-trained]  bundled in the saim-zoo jar"), r.out());
+    assertTrue(
+        r.out()
+            .contains(
+                "saim_vit_base_patch16_224  [pre-trained]  not cached: first use downloads it from"
+                    + " drive.google.com (or `saim zoo pull saim_vit_base_patch16_224 --from"
+                    + " FILE`)\n"),
+        r.out());
+    assertTrue(
+        r.out()
+            .contains(
+                FT
+                    + "  [fine-tuned classifier, 1000 classes]  not cached: first use downloads it"
+                    + " from drive.google.com"),
+        r.out());
+    assertTrue(
+        r.out().contains(LIN + "  [linear-probe classifier, 1000 classes]  not cached"), r.out());
+    assertTrue(
+        r.out()
+            .contains(
+                "saim_vit_micro_patch4_32_fmnist  [pre-trained]  bundled in the saim-zoo jar"),
+        r.out());
   }
 
   @Test
@@ -103,15 +119,36 @@ class ZooCommandTest {
     assertTrue(e.convertedBytes() > 340_000_000L, "ViT-B/16 in float32: " + e.convertedBytes());
     // a safetensors file of our names passes through the converter unchanged
     assertEquals(downloaded, e.convertedSha256());
-    assertTrue(r.out().contains("  downloaded SHA-256 " + downloaded + "  (" + Files.size(vitBase) + " bytes from "
-        + vitBase + ")\n"), r.out());
+    assertTrue(
+        r.out()
+            .contains(
+                "  downloaded SHA-256 "
+                    + downloaded
+                    + "  ("
+                    + Files.size(vitBase)
+                    + " bytes from "
+                    + vitBase
+                    + ")\n"),
+        r.out());
     assertTrue(r.out().strip().endsWith("-Dsaim.zoo." + FT + ".sha256=" + downloaded), r.out());
 
     CliTestSupport.Result l = CliTestSupport.run("zoo", "list");
     assertEquals(0, l.exitCode(), l.err());
     assertTrue(l.out().contains(FT + "  [fine-tuned classifier, 1000 classes]  cached\n"), l.out());
-    assertTrue(l.out().contains("    downloaded SHA-256 " + downloaded + "  (" + Files.size(vitBase) + " bytes)\n"
-        + "    converted  SHA-256 " + e.convertedSha256() + "  (" + e.convertedBytes() + " bytes)\n"), l.out());
+    assertTrue(
+        l.out()
+            .contains(
+                "    downloaded SHA-256 "
+                    + downloaded
+                    + "  ("
+                    + Files.size(vitBase)
+                    + " bytes)\n"
+                    + "    converted  SHA-256 "
+                    + e.convertedSha256()
+                    + "  ("
+                    + e.convertedBytes()
+                    + " bytes)\n"),
+        l.out());
 
     // a pull of what is cached downloads nothing and prints the same digests
     CliTestSupport.Result again = CliTestSupport.run("zoo", "pull", FT);
@@ -119,34 +156,60 @@ class ZooCommandTest {
     assertEquals(r.out(), again.out());
 
     // the zoo now serves it offline by name
-    assertEquals(e.weights(), new SaimZoo(new ArtifactCache(cache)).weights(SaimZoo.artifacts().get(FT)));
+    assertEquals(
+        e.weights(), new SaimZoo(new ArtifactCache(cache)).weights(SaimZoo.artifacts().get(FT)));
   }
 
   @Test
-  void pullRefusesAFileOfAnotherArchitectureOrKindInOneLineWithExitTwoAndTheCacheUnchanged() throws Exception {
+  void pullRefusesAFileOfAnotherArchitectureOrKindInOneLineWithExitTwoAndTheCacheUnchanged()
+      throws Exception {
     assertEquals(0, CliTestSupport.run("zoo", "pull", FT, "--from", vitBase.toString()).exitCode());
     Map<String, String> before = snapshot(cache);
 
     Path tiny = dir.resolve("tiny.safetensors");
-    SaimConfig c = SaimConfig.builder().imageSize(32).patchSize(8).width(48).depth(2).heads(3).queryDepth(2).build();
-    try (NDManager m = NDManager.newBaseManager("PyTorch"); SaimModel model = new SaimModel(c, m, 3)) {
+    SaimConfig c =
+        SaimConfig.builder()
+            .imageSize(32)
+            .patchSize(8)
+            .width(48)
+            .depth(2)
+            .heads(3)
+            .queryDepth(2)
+            .build();
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        SaimModel model = new SaimModel(c, m, 3)) {
       SafeTensors.write(tiny, model.stateDict(), Map.of());
     }
-    CliTestSupport.Result r = CliTestSupport.run("zoo", "pull", "saim_vit_base_patch16_224", "--from", tiny.toString());
+    CliTestSupport.Result r =
+        CliTestSupport.run("zoo", "pull", "saim_vit_base_patch16_224", "--from", tiny.toString());
     assertEquals(2, r.exitCode(), r.err());
-    assertEquals("saim: error: " + tiny + " does not have the layout of the encoder of saim_vit_base_patch16_224 "
-        + "(ViT 224 px, patch 16, width 768, depth 12): 160 missing (blocks.2.norm1.weight, blocks.2.norm1.bias, "
-        + "blocks.2.attn.q.weight, ...); 38 of another shape (cls_token [1, 1, 48] != [1, 1, 768], pos_embed "
-        + "[1, 17, 48] != [1, 197, 768], patch_embed.proj.weight [48, 3, 8, 8] != [768, 3, 16, 16], ...); "
-        + "nothing was cached\n", r.err());
+    assertEquals(
+        "saim: error: "
+            + tiny
+            + " does not have the layout of the encoder of saim_vit_base_patch16_224 (ViT 224 px,"
+            + " patch 16, width 768, depth 12): 160 missing (blocks.2.norm1.weight,"
+            + " blocks.2.norm1.bias, blocks.2.attn.q.weight, ...); 38 of another shape (cls_token"
+            + " [1, 1, 48] != [1, 1, 768], pos_embed [1, 17, 48] != [1, 197, 768],"
+            + " patch_embed.proj.weight [48, 3, 8, 8] != [768, 3, 16, 16], ...); nothing was"
+            + " cached\n",
+        r.err());
     assertEquals("", r.out());
 
     r = CliTestSupport.run("zoo", "pull", LIN, "--from", vitBase.toString());
     assertEquals(2, r.exitCode(), r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());
-    assertTrue(r.err().startsWith("saim: error: " + vitBase + " does not have the layout of the linear-probed "
-        + "classifier " + LIN + " (ViT 224 px, patch 16, width 768, depth 12, 1000 classes): 7 missing (norm.weight, "
-        + "norm.bias, head.0.running_mean, ...); 4 unexpected (fc_norm.weight, fc_norm.bias, head.weight, ...)"), r.err());
+    assertTrue(
+        r.err()
+            .startsWith(
+                "saim: error: "
+                    + vitBase
+                    + " does not have the layout of the linear-probed "
+                    + "classifier "
+                    + LIN
+                    + " (ViT 224 px, patch 16, width 768, depth 12, 1000 classes): 7 missing"
+                    + " (norm.weight, norm.bias, head.0.running_mean, ...); 4 unexpected"
+                    + " (fc_norm.weight, fc_norm.bias, head.weight, ...)"),
+        r.err());
     assertEquals(before, snapshot(cache));
     assertFalse(r.err().contains("Exception"), r.err());
   }

@@ -12,13 +12,18 @@ import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The Kotlin example: pre-training on a plain folder, then embedding with the result; run twice. */
+/**
+ * The Kotlin example: pre-training on a plain folder, then embedding with the result; run twice.
+ */
 class PretrainOnFolderTest {
   @Test
-  void pretrainsOnAPlainFolderThenEmbedsAndARerunTrainsNothing(@TempDir Path images, @TempDir Path out) throws Exception {
+  void pretrainsOnAPlainFolderThenEmbedsAndARerunTrainsNothing(
+      @TempDir Path images, @TempDir Path out) throws Exception {
     FashionMnistSample.writeTrainingImages(images, 256);
     ByteArrayOutputStream first = new ByteArrayOutputStream();
-    PretrainResult r = PretrainOnFolder.pretrainThenEmbed(images, out, new PrintStream(first, true, StandardCharsets.UTF_8));
+    PretrainResult r =
+        PretrainOnFolder.pretrainThenEmbed(
+            images, out, new PrintStream(first, true, StandardCharsets.UTF_8));
     System.out.print(first.toString(StandardCharsets.UTF_8));
     // 256 images, batch 32: 8 steps an epoch, 2 epochs
     assertEquals(16, r.getTraining().steps());
@@ -29,12 +34,17 @@ class PretrainOnFolderTest {
     r.getNearest().forEach((a, b) -> assertTrue(!a.equals(b), a + " is its own nearest neighbour"));
 
     ByteArrayOutputStream second = new ByteArrayOutputStream();
-    PretrainResult again = PretrainOnFolder.pretrainThenEmbed(images, out, new PrintStream(second, true, StandardCharsets.UTF_8));
+    PretrainResult again =
+        PretrainOnFolder.pretrainThenEmbed(
+            images, out, new PrintStream(second, true, StandardCharsets.UTF_8));
     String text = second.toString(StandardCharsets.UTF_8);
     System.out.print(text);
     assertTrue(again.getTraining().alreadyFinished());
     assertEquals(r.getTraining().finalLoss(), again.getTraining().finalLoss(), 0.0);
-    assertTrue(text.startsWith("nothing left to do: " + out + " already holds this run, finished at step 16\n"), text);
+    assertTrue(
+        text.startsWith(
+            "nothing left to do: " + out + " already holds this run, finished at step 16\n"),
+        text);
     assertEquals(r.getNearest(), again.getNearest());
   }
 }

@@ -11,7 +11,10 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** The README's "Classifying with the paper's model" Java snippet, compiled and run (on a stand-in ViT-B). */
+/**
+ * The README's "Classifying with the paper's model" Java snippet, compiled and run (on a stand-in
+ * ViT-B).
+ */
 class ReadmeClassifierJavaTest {
   @Test
   void readmeSnippet() throws Exception {
@@ -33,7 +36,8 @@ class ReadmeClassifierJavaTest {
 
   static void snippet(Path image) throws Exception {
     // README:classify-java:start
-    try (SaimClassifier classifier = SaimClassifier.builder().zoo("saim_vit_base_patch16_224_in1k_ft").build()) {
+    try (SaimClassifier classifier =
+        SaimClassifier.builder().zoo("saim_vit_base_patch16_224_in1k_ft").build()) {
       for (SaimClassifier.Prediction p : classifier.classifyFiles(List.of(image)).get(0)) {
         System.out.printf("%.3f %s%n", p.probability(), p.label()); // top 5, ImageNet names
       }

@@ -15,7 +15,8 @@ class ReadmeJavaTest {
   void readmeSnippet() {
     // README:java:start
     SaimConfig config = SaimConfig.vitBase(); // the paper's ViT-B/16 recipe
-    PermutationSampler sampler = PermutationSampler.builder(config.numPatches()).stochastic(42).build();
+    PermutationSampler sampler =
+        PermutationSampler.builder(config.numPatches()).stochastic(42).build();
     try (NDManager manager = NDManager.newBaseManager();
         Permutation perm = sampler.sample(manager, 4)) {
       long[] order = perm.order().get(0).toLongArray();

@@ -32,8 +32,16 @@ public final class VitBaseFixture {
         Path d = Files.createTempDirectory("saim-vitb");
         Path weights = d.resolve("ft.safetensors");
         try (NDManager m = NDManager.newBaseManager("PyTorch");
-            VitClassifier v = new VitClassifier(SaimConfig.vitBase(), 1000, SaimClassifier.Head.GLOBAL_POOL, 0, 0.02,
-                m, 7, Precision.FP32)) {
+            VitClassifier v =
+                new VitClassifier(
+                    SaimConfig.vitBase(),
+                    1000,
+                    SaimClassifier.Head.GLOBAL_POOL,
+                    0,
+                    0.02,
+                    m,
+                    7,
+                    Precision.FP32)) {
           SafeTensors.write(weights, v.stateDict(), Map.of());
         }
         BufferedImage img = new BufferedImage(320, 240, BufferedImage.TYPE_INT_RGB);
@@ -43,15 +51,18 @@ public final class VitBaseFixture {
           }
         }
         ImageIO.write(img, "jpg", d.resolve("cat.jpg").toFile());
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-          try {
-            Files.deleteIfExists(weights);
-            Files.deleteIfExists(d.resolve("cat.jpg"));
-            Files.deleteIfExists(d);
-          } catch (IOException e) {
-            // a temp folder left behind
-          }
-        }));
+        Runtime.getRuntime()
+            .addShutdownHook(
+                new Thread(
+                    () -> {
+                      try {
+                        Files.deleteIfExists(weights);
+                        Files.deleteIfExists(d.resolve("cat.jpg"));
+                        Files.deleteIfExists(d);
+                      } catch (IOException e) {
+                        // a temp folder left behind
+                      }
+                    }));
         dir = d;
       } catch (IOException e) {
         throw new UncheckedIOException(e);

@@ -5,11 +5,11 @@ import java.util.Map;
 import java.util.Objects;
 
 /**
- * Data-parallel training across processes (on one machine or many): this process is rank
- * {@code rank} of {@code worldSize}, and the ranks find each other through {@code rendezvous}.
+ * Data-parallel training across processes (on one machine or many): this process is rank {@code
+ * rank} of {@code worldSize}, and the ranks find each other through {@code rendezvous}.
  *
- * <p>Every rank runs the same training with the same settings; {@link SaimTrainer#batchSize()}
- * is the global micro-batch, split evenly over the ranks (each reads only its own part of every
+ * <p>Every rank runs the same training with the same settings; {@link SaimTrainer#batchSize()} is
+ * the global micro-batch, split evenly over the ranks (each reads only its own part of every
  * batch), the gradients are averaged over the ranks before clipping and the optimiser step, and
  * rank 0 alone writes the output folder. A run resumes on any world size: rank 0 reads the
  * checkpoint and sends it to the others.
@@ -19,10 +19,11 @@ import java.util.Objects;
  * @param rendezvous {@code file:DIR} (a folder every rank sees), {@code redis://HOST:PORT/RUN}, or
  *     {@code tcp://HOST:PORT} (rank 0 serves the store on PORT; see {@link #fromEnvironment})
  * @param host the address the other ranks reach this one at; empty for the machine's host name
- * @param timeout how long the rendezvous and each collective wait for the other ranks before
- *     the run stops with an error naming the rank that did not answer
+ * @param timeout how long the rendezvous and each collective wait for the other ranks before the
+ *     run stops with an error naming the rank that did not answer
  */
-public record Distributed(int worldSize, int rank, String rendezvous, String host, Duration timeout) {
+public record Distributed(
+    int worldSize, int rank, String rendezvous, String host, Duration timeout) {
   /** Default {@link #timeout()}: long enough for a slow step or a checkpoint written by rank 0. */
   public static final Duration DEFAULT_TIMEOUT = Duration.ofMinutes(5);
 
@@ -41,10 +42,17 @@ public record Distributed(int worldSize, int rank, String rendezvous, String hos
     Objects.requireNonNull(host, "host");
     Objects.requireNonNull(timeout, "timeout");
     Checks.check(worldSize >= 1, "world size (%s) must be positive", worldSize);
-    Checks.check(rank >= 0 && rank < worldSize, "rank (%s) must be in 0 .. world size - 1 (world size %s)",
-        rank, worldSize);
-    Checks.check(!rendezvous.isBlank(), "rendezvous must be file:DIR, redis://HOST:PORT/RUN or tcp://HOST:PORT, got '%s'", rendezvous);
-    Checks.check(!timeout.isNegative() && !timeout.isZero(), "time-out (%s) must be positive", timeout);
+    Checks.check(
+        rank >= 0 && rank < worldSize,
+        "rank (%s) must be in 0 .. world size - 1 (world size %s)",
+        rank,
+        worldSize);
+    Checks.check(
+        !rendezvous.isBlank(),
+        "rendezvous must be file:DIR, redis://HOST:PORT/RUN or tcp://HOST:PORT, got '%s'",
+        rendezvous);
+    Checks.check(
+        !timeout.isNegative() && !timeout.isZero(), "time-out (%s) must be positive", timeout);
   }
 
   /**
@@ -62,11 +70,11 @@ public record Distributed(int worldSize, int rank, String rendezvous, String hos
 
   /**
    * The rank, world size and rendezvous a launcher put in the environment, as torchrun, Kubeflow's
-   * PyTorchJob and most Slurm scripts do: {@code RANK} and {@code WORLD_SIZE} (else Slurm's
-   * {@code SLURM_PROCID} and {@code SLURM_NTASKS}), and {@code MASTER_ADDR}, {@code MASTER_PORT},
-   * where rank 0 serves the rendezvous store ({@code tcp://MASTER_ADDR:MASTER_PORT}). Under
-   * torchrun, whose agent already holds {@code MASTER_PORT} with its own store, set
-   * {@code SAIM_STORE_PORT} to another free port of rank 0's machine.
+   * PyTorchJob and most Slurm scripts do: {@code RANK} and {@code WORLD_SIZE} (else Slurm's {@code
+   * SLURM_PROCID} and {@code SLURM_NTASKS}), and {@code MASTER_ADDR}, {@code MASTER_PORT}, where
+   * rank 0 serves the rendezvous store ({@code tcp://MASTER_ADDR:MASTER_PORT}). Under torchrun,
+   * whose agent already holds {@code MASTER_PORT} with its own store, set {@code SAIM_STORE_PORT}
+   * to another free port of rank 0's machine.
    *
    * @param env the environment, e.g. {@link System#getenv()}
    * @return the settings, with a {@code tcp:} rendezvous and the default time-out
@@ -76,14 +84,20 @@ public record Distributed(int worldSize, int rank, String rendezvous, String hos
     int rank = intVar(env, "RANK", "SLURM_PROCID");
     int worldSize = intVar(env, "WORLD_SIZE", "SLURM_NTASKS");
     String addr = env.get("MASTER_ADDR");
-    Checks.check(addr != null && !addr.isBlank(), "environment variable MASTER_ADDR is not set: the address of rank 0");
+    Checks.check(
+        addr != null && !addr.isBlank(),
+        "environment variable MASTER_ADDR is not set: the address of rank 0");
     String port = env.get("SAIM_STORE_PORT");
     if (port == null) {
-      Checks.check(!"True".equalsIgnoreCase(env.get("TORCHELASTIC_USE_AGENT_STORE")),
-          "launched by torchrun, whose agent holds MASTER_PORT (%s) with its own store: set SAIM_STORE_PORT to another free port",
+      Checks.check(
+          !"True".equalsIgnoreCase(env.get("TORCHELASTIC_USE_AGENT_STORE")),
+          "launched by torchrun, whose agent holds MASTER_PORT (%s) with its own store: set"
+              + " SAIM_STORE_PORT to another free port",
           env.get("MASTER_PORT"));
       port = env.get("MASTER_PORT");
-      Checks.check(port != null, "environment variable MASTER_PORT is not set: the port rank 0 serves the rendezvous on");
+      Checks.check(
+          port != null,
+          "environment variable MASTER_PORT is not set: the port rank 0 serves the rendezvous on");
     }
     int p;
     try {
@@ -106,7 +120,8 @@ public record Distributed(int worldSize, int rank, String rendezvous, String hos
     try {
       return Integer.parseInt(v.trim());
     } catch (NumberFormatException e) {
-      throw new IllegalArgumentException("environment variable " + used + " is not a number: '" + v + "'", e);
+      throw new IllegalArgumentException(
+          "environment variable " + used + " is not a number: '" + v + "'", e);
     }
   }
 

@@ -13,5 +13,12 @@ package io.github.saimjava.api;
  * @param seconds wall-clock seconds the epoch and its evaluation took
  * @param best whether this epoch has the best top-1 so far (its weights are kept)
  */
-public record EvaluationEvent(int epoch, double trainLoss, double lr, double top1, double top5, double testLoss,
-    double seconds, boolean best) {}
+public record EvaluationEvent(
+    int epoch,
+    double trainLoss,
+    double lr,
+    double top1,
+    double top5,
+    double testLoss,
+    double seconds,
+    boolean best) {}

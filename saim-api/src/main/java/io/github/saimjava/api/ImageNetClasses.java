@@ -10,14 +10,14 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The 1000 classes of ImageNet-1K (ILSVRC 2012) in class-index order: index {@code i} is the
- * {@code i}-th WordNet id in sorted order, which is the order the reference's {@code ImageFolder}
- * gives the class folders of ImageNet's train and val sets, and so the order of every
- * ImageNet-1K classifier head.
+ * The 1000 classes of ImageNet-1K (ILSVRC 2012) in class-index order: index {@code i} is the {@code
+ * i}-th WordNet id in sorted order, which is the order the reference's {@code ImageFolder} gives
+ * the class folders of ImageNet's train and val sets, and so the order of every ImageNet-1K
+ * classifier head.
  *
- * <p>The names are torchvision's ({@code _IMAGENET_CATEGORIES}), the WordNet ids timm's
- * ({@code imagenet_synsets.txt}); both are public data, shipped as the resource
- * {@code imagenet1k_classes.tsv} ({@code wnid<TAB>name}, one class a line).
+ * <p>The names are torchvision's ({@code _IMAGENET_CATEGORIES}), the WordNet ids timm's ({@code
+ * imagenet_synsets.txt}); both are public data, shipped as the resource {@code
+ * imagenet1k_classes.tsv} ({@code wnid<TAB>name}, one class a line).
  */
 public final class ImageNetClasses {
   /** Number of ImageNet-1K classes. */
@@ -32,7 +32,8 @@ public final class ImageNetClasses {
     List<String> names = new ArrayList<>(COUNT);
     try (InputStream in = ImageNetClasses.class.getResourceAsStream(RESOURCE)) {
       if (in == null) {
-        throw new IllegalStateException("the resource " + RESOURCE + " is missing from the saim-api jar");
+        throw new IllegalStateException(
+            "the resource " + RESOURCE + " is missing from the saim-api jar");
       }
       BufferedReader r = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8));
       for (String line = r.readLine(); line != null; line = r.readLine()) {
@@ -41,7 +42,8 @@ public final class ImageNetClasses {
         }
         int tab = line.indexOf('\t');
         if (tab <= 0) {
-          throw new IllegalStateException(RESOURCE + ": line " + (wnids.size() + 1) + " is not wnid<TAB>name");
+          throw new IllegalStateException(
+              RESOURCE + ": line " + (wnids.size() + 1) + " is not wnid<TAB>name");
         }
         wnids.add(line.substring(0, tab));
         names.add(line.substring(tab + 1));
@@ -50,7 +52,8 @@ public final class ImageNetClasses {
       throw new UncheckedIOException(e);
     }
     if (wnids.size() != COUNT) {
-      throw new IllegalStateException(RESOURCE + " holds " + wnids.size() + " classes, not " + COUNT);
+      throw new IllegalStateException(
+          RESOURCE + " holds " + wnids.size() + " classes, not " + COUNT);
     }
     WNIDS = List.copyOf(wnids);
     NAMES = List.copyOf(names);
@@ -58,12 +61,17 @@ public final class ImageNetClasses {
 
   private ImageNetClasses() {}
 
-  /** {@return the 1000 class names in class-index order (index 0 is "tench", 999 "toilet tissue")} */
+  /**
+   * {@return the 1000 class names in class-index order (index 0 is "tench", 999 "toilet tissue")}
+   */
   public static List<String> names() {
     return NAMES;
   }
 
-  /** {@return the 1000 WordNet ids in class-index order, which is sorted order (index 0 is n01440764)} */
+  /**
+   * {@return the 1000 WordNet ids in class-index order, which is sorted order (index 0 is
+   * n01440764)}
+   */
   public static List<String> wordNetIds() {
     return WNIDS;
   }

@@ -19,8 +19,15 @@ import org.jspecify.annotations.Nullable;
  * @param beta2 AdamW's second-moment decay rate
  * @param clipGrad the maximum global gradient norm, or null for no clipping
  */
-public record OptimizerSettings(double blr, @Nullable Double lr, double minLr, double warmupEpochs, double weightDecay,
-    double beta1, double beta2, @Nullable Double clipGrad) {
+public record OptimizerSettings(
+    double blr,
+    @Nullable Double lr,
+    double minLr,
+    double warmupEpochs,
+    double weightDecay,
+    double beta1,
+    double beta2,
+    @Nullable Double clipGrad) {
   /**
    * Checks the values; each message names the setting and its value.
    *
@@ -39,8 +46,11 @@ public record OptimizerSettings(double blr, @Nullable Double lr, double minLr, d
     Checks.check(minLr >= 0, "minLr (%s) must be non-negative", minLr);
     Checks.check(warmupEpochs >= 0, "warmupEpochs (%s) must be non-negative", warmupEpochs);
     Checks.check(weightDecay >= 0, "weightDecay (%s) must be non-negative", weightDecay);
-    Checks.check(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1,
-        "beta1 (%s) and beta2 (%s) must be in [0, 1)", beta1, beta2);
+    Checks.check(
+        beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1,
+        "beta1 (%s) and beta2 (%s) must be in [0, 1)",
+        beta1,
+        beta2);
     Checks.check(clipGrad == null || clipGrad > 0, "clipGrad (%s) must be positive", clipGrad);
   }
 
@@ -56,7 +66,17 @@ public record OptimizerSettings(double blr, @Nullable Double lr, double minLr, d
 
   @Override
   public String toString() {
-    return String.format(Locale.ROOT, "blr %s, lr %s, minLr %s, warmupEpochs %s, weightDecay %s, betas (%s, %s), "
-        + "clipGrad %s", blr, lr, minLr, warmupEpochs, weightDecay, beta1, beta2, clipGrad);
+    return String.format(
+        Locale.ROOT,
+        "blr %s, lr %s, minLr %s, warmupEpochs %s, weightDecay %s, betas (%s, %s), "
+            + "clipGrad %s",
+        blr,
+        lr,
+        minLr,
+        warmupEpochs,
+        weightDecay,
+        beta1,
+        beta2,
+        clipGrad);
   }
 }

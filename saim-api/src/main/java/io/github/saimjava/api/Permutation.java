@@ -4,11 +4,11 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 
 /**
- * A batch of sampled prediction orders and the attention masks they induce (SAIM section 2).
- * Holds native memory: close it, or the manager it was sampled on, when done.
+ * A batch of sampled prediction orders and the attention masks they induce (SAIM section 2). Holds
+ * native memory: close it, or the manager it was sampled on, when done.
  *
- * <p>Shapes: {@code N} images, {@code L} patches; mask index 0 is the class token and index
- * {@code k + 1} is patch {@code k} in row-major patch order.
+ * <p>Shapes: {@code N} images, {@code L} patches; mask index 0 is the class token and index {@code
+ * k + 1} is patch {@code k} in row-major patch order.
  */
 public final class Permutation implements AutoCloseable {
   private final NDManager manager;
@@ -17,7 +17,8 @@ public final class Permutation implements AutoCloseable {
   private final NDArray contentMask;
   private final NDArray queryMask;
 
-  Permutation(NDManager manager, NDArray noise, NDArray order, NDArray contentMask, NDArray queryMask) {
+  Permutation(
+      NDManager manager, NDArray noise, NDArray order, NDArray contentMask, NDArray queryMask) {
     this.manager = manager;
     this.noise = noise;
     this.order = order;
@@ -25,12 +26,18 @@ public final class Permutation implements AutoCloseable {
     this.queryMask = queryMask;
   }
 
-  /** {@return the noise {@code u}, {@code N x L} float32: patch {@code k} is predicted in ascending {@code u_k}} */
+  /**
+   * {@return the noise {@code u}, {@code N x L} float32: patch {@code k} is predicted in ascending
+   * {@code u_k}}
+   */
   public NDArray noise() {
     return noise;
   }
 
-  /** {@return the prediction order, {@code N x L} int64: entry {@code [n, t]} is the patch predicted {@code t}-th} */
+  /**
+   * {@return the prediction order, {@code N x L} int64: entry {@code [n, t]} is the patch predicted
+   * {@code t}-th}
+   */
   public NDArray order() {
     return order;
   }
@@ -47,8 +54,8 @@ public final class Permutation implements AutoCloseable {
   }
 
   /**
-   * The query-stream mask, same shape and values as {@link #contentMask()} except that patch i
-   * sees patch j iff {@code u_j < u_i} (strictly earlier: never itself).
+   * The query-stream mask, same shape and values as {@link #contentMask()} except that patch i sees
+   * patch j iff {@code u_j < u_i} (strictly earlier: never itself).
    *
    * @return the query-stream mask
    */

@@ -14,9 +14,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * order on the engine's device.
  *
  * <ul>
- *   <li>{@link Builder#stochastic(long)}: the paper's method. Each image gets its own noise
- *       {@code u ~ U[0,1)^L}, a pure function of the seed and the image's key, so a run is
- *       reproducible whatever the batch size or thread count.
+ *   <li>{@link Builder#stochastic(long)}: the paper's method. Each image gets its own noise {@code
+ *       u ~ U[0,1)^L}, a pure function of the seed and the image's key, so a run is reproducible
+ *       whatever the batch size or thread count.
  *   <li>{@link Builder#raster()}: the iGPT-style baseline, {@code u_k = k / L} for every image.
  *   <li>{@link Builder#given(int[]...)}: caller-given orders, used in turn; image {@code i} of the
  *       stream (or with key {@code i}) follows order {@code i mod M}.
@@ -50,7 +50,8 @@ public final class PermutationSampler {
   }
 
   /**
-   * A builder for {@code numPatches} patches per image (stochastic with seed 0 unless told otherwise).
+   * A builder for {@code numPatches} patches per image (stochastic with seed 0 unless told
+   * otherwise).
    *
    * @param numPatches patches per image, L (positive)
    * @return a new builder
@@ -74,7 +75,10 @@ public final class PermutationSampler {
     return seed;
   }
 
-  /** {@return how many images {@link #sample(NDManager, int)} has drawn so far (the next image's key)} */
+  /**
+   * {@return how many images {@link #sample(NDManager, int)} has drawn so far (the next image's
+   * key)}
+   */
   public long position() {
     return position.get();
   }
@@ -82,7 +86,8 @@ public final class PermutationSampler {
   /**
    * Sets the next image's key, e.g. to resume a run.
    *
-   * @param newPosition the key of the next image {@link #sample(NDManager, int)} draws (non-negative)
+   * @param newPosition the key of the next image {@link #sample(NDManager, int)} draws
+   *     (non-negative)
    */
   public void seek(long newPosition) {
     Checks.check(newPosition >= 0, "position (%s) must be non-negative", newPosition);
@@ -153,7 +158,8 @@ public final class PermutationSampler {
   }
 
   /**
-   * Samples the orders of the images with the given keys (e.g. their dataset indices), in that order.
+   * Samples the orders of the images with the given keys (e.g. their dataset indices), in that
+   * order.
    *
    * @param manager where the arrays are created; the result owns a sub-manager of it
    * @param imageKeys one key per image (at least one)
@@ -184,8 +190,10 @@ public final class PermutationSampler {
    */
   public static Permutation fromNoise(NDArray noise) {
     Shape s = noise.getShape();
-    Checks.check(s.dimension() == 2 && s.get(0) > 0 && s.get(1) > 0,
-        "noise must have shape N x L, got %s", s);
+    Checks.check(
+        s.dimension() == 2 && s.get(0) > 0 && s.get(1) > 0,
+        "noise must have shape N x L, got %s",
+        s);
     NDManager owner = noise.getManager().newSubManager();
     try {
       return fromNoise(owner, noise.toType(DataType.FLOAT32, true));
@@ -221,7 +229,10 @@ public final class PermutationSampler {
     return new Permutation(owner, u, order, content, query);
   }
 
-  /** Adds the class-token row (sees only column 0) and column (seen by everyone): N x 1 x (L+1) x (L+1). */
+  /**
+   * Adds the class-token row (sees only column 0) and column (seen by everyone): N x 1 x (L+1) x
+   * (L+1).
+   */
   private static NDArray pad(NDArray patchMask, NDArray top, NDArray left) {
     return left.concat(top.concat(patchMask, 1), 2).expandDims(1);
   }
@@ -269,7 +280,8 @@ public final class PermutationSampler {
     }
 
     /**
-     * Caller-given orders: each a permutation of {@code 0..L-1} listing patches in prediction order.
+     * Caller-given orders: each a permutation of {@code 0..L-1} listing patches in prediction
+     * order.
      *
      * @param orders one or more orders; image {@code key} takes order {@code key mod orders.length}
      * @return this builder
@@ -304,14 +316,26 @@ public final class PermutationSampler {
     }
 
     private int[] checkPermutation(int index, int[] order) {
-      Checks.check(order.length == numPatches,
-          "order %s has %s entries, expected %s (one per patch)", index, order.length, numPatches);
+      Checks.check(
+          order.length == numPatches,
+          "order %s has %s entries, expected %s (one per patch)",
+          index,
+          order.length,
+          numPatches);
       boolean[] seen = new boolean[numPatches];
       for (int p : order) {
-        Checks.check(p >= 0 && p < numPatches,
-            "order %s is not a permutation: patch %s is outside 0..%s", index, p, numPatches - 1);
-        Checks.check(!seen[p], "order %s is not a permutation: patch %s appears twice (%s)",
-            index, p, Arrays.toString(order));
+        Checks.check(
+            p >= 0 && p < numPatches,
+            "order %s is not a permutation: patch %s is outside 0..%s",
+            index,
+            p,
+            numPatches - 1);
+        Checks.check(
+            !seen[p],
+            "order %s is not a permutation: patch %s appears twice (%s)",
+            index,
+            p,
+            Arrays.toString(order));
         seen[p] = true;
       }
       return order.clone();

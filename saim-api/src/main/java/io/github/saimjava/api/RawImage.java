@@ -17,7 +17,8 @@ import java.awt.image.BufferedImage;
  */
 public record RawImage(int width, int height, int channels, byte[] pixels) {
   /**
-   * Checks the size, the channel count and that {@code pixels} holds exactly one image of that size.
+   * Checks the size, the channel count and that {@code pixels} holds exactly one image of that
+   * size.
    *
    * @param width pixels per row (positive)
    * @param height rows (positive)
@@ -27,8 +28,14 @@ public record RawImage(int width, int height, int channels, byte[] pixels) {
   public RawImage {
     Checks.check(width > 0 && height > 0, "image size %sx%s must be positive", width, height);
     Checks.check(channels == 1 || channels == 3, "channels (%s) must be 1 or 3", channels);
-    Checks.check(pixels.length == width * height * channels,
-        "%sx%sx%s image needs %s bytes, got %s", width, height, channels, width * height * channels, pixels.length);
+    Checks.check(
+        pixels.length == width * height * channels,
+        "%sx%sx%s image needs %s bytes, got %s",
+        width,
+        height,
+        channels,
+        width * height * channels,
+        pixels.length);
   }
 
   /**

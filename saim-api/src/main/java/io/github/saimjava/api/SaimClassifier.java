@@ -19,9 +19,9 @@ import org.jspecify.annotations.Nullable;
  * An image classifier on a SAIM encoder, as the reference's {@code models_vit.VisionTransformer}
  * evaluates one: a fine-tuned model ({@link Head#GLOBAL_POOL}: mean of the patch tokens, {@code
  * fc_norm}, {@code head}) or a linear-probed one ({@link Head#CLASS_TOKEN_BATCH_NORM}: class token,
- * {@code norm}, {@code BatchNorm1d(affine=False)} with its running statistics, {@code head.1}).
- * The head kind follows from the checkpoint's tensor names and the number of classes from the
- * head's shape; the weights must fit the architecture exactly (a strict load).
+ * {@code norm}, {@code BatchNorm1d(affine=False)} with its running statistics, {@code head.1}). The
+ * head kind follows from the checkpoint's tensor names and the number of classes from the head's
+ * shape; the weights must fit the architecture exactly (a strict load).
  *
  * <p>Images are preprocessed with the reference's evaluation transform: the shorter side resized to
  * {@code int(size / 0.875)} with Pillow's bicubic filter on the 8-bit image, a centre crop of the
@@ -37,13 +37,19 @@ import org.jspecify.annotations.Nullable;
 public final class SaimClassifier implements AutoCloseable {
   /** How the encoder's tokens reach the linear classifier, named by the tensors that hold it. */
   public enum Head {
-    /** Mean of the patch tokens, then {@code fc_norm} and {@code head} (the reference's fine-tuning default). */
+    /**
+     * Mean of the patch tokens, then {@code fc_norm} and {@code head} (the reference's fine-tuning
+     * default).
+     */
     GLOBAL_POOL,
-    /** The class token after {@code norm}, then {@code head} (fine-tuning with {@code --cls_token}). */
+    /**
+     * The class token after {@code norm}, then {@code head} (fine-tuning with {@code --cls_token}).
+     */
     CLASS_TOKEN,
     /**
-     * The class token after {@code norm}, then {@code head.0} ({@code BatchNorm1d(affine=False, eps=1e-6)},
-     * its running statistics) and the linear {@code head.1}: the reference's linear probe.
+     * The class token after {@code norm}, then {@code head.0} ({@code BatchNorm1d(affine=False,
+     * eps=1e-6)}, its running statistics) and the linear {@code head.1}: the reference's linear
+     * probe.
      */
     CLASS_TOKEN_BATCH_NORM
   }
@@ -58,8 +64,8 @@ public final class SaimClassifier implements AutoCloseable {
   public record Prediction(int index, String label, double probability) {}
 
   /**
-   * What {@link Builder#build()} hands to the implementation: the builder's settings, resolved
-   * (a zoo name becomes its weights file and architecture) and immutable.
+   * What {@link Builder#build()} hands to the implementation: the builder's settings, resolved (a
+   * zoo name becomes its weights file and architecture) and immutable.
    *
    * @param checkpoint the weights file (safetensors or a PyTorch {@code .pth})
    * @param config the architecture, or null to take the one the file records
@@ -68,8 +74,13 @@ public final class SaimClassifier implements AutoCloseable {
    * @param threads engine threads
    * @param source how the weights were named, for messages ({@code zoo:NAME} or the path)
    */
-  public record Spec(Path checkpoint, @Nullable SaimConfig config, @Nullable Device device, Precision precision,
-      int threads, String source) {
+  public record Spec(
+      Path checkpoint,
+      @Nullable SaimConfig config,
+      @Nullable Device device,
+      Precision precision,
+      int threads,
+      String source) {
     /**
      * Checks the values.
      *
@@ -96,7 +107,8 @@ public final class SaimClassifier implements AutoCloseable {
   private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
   private boolean closed;
 
-  private SaimClassifier(SaimProvider.Classifier delegate, int batchSize, int topK, List<String> labels) {
+  private SaimClassifier(
+      SaimProvider.Classifier delegate, int batchSize, int topK, List<String> labels) {
     this.delegate = delegate;
     this.batchSize = batchSize;
     this.topK = topK;
@@ -140,14 +152,16 @@ public final class SaimClassifier implements AutoCloseable {
    * @return the logits, {@code [image][class]}
    */
   public float[][] logits(List<RawImage> images) {
-    return guarded(() -> {
-      float[][] out = new float[images.size()][];
-      for (int i = 0; i < images.size(); i += batchSize) {
-        float[][] v = delegate.logits(images.subList(i, Math.min(images.size(), i + batchSize)));
-        System.arraycopy(v, 0, out, i, v.length);
-      }
-      return out;
-    });
+    return guarded(
+        () -> {
+          float[][] out = new float[images.size()][];
+          for (int i = 0; i < images.size(); i += batchSize) {
+            float[][] v =
+                delegate.logits(images.subList(i, Math.min(images.size(), i + batchSize)));
+            System.arraycopy(v, 0, out, i, v.length);
+          }
+          return out;
+        });
   }
 
   /**
@@ -159,16 +173,19 @@ public final class SaimClassifier implements AutoCloseable {
    * @throws IllegalArgumentException naming a file that cannot be decoded
    */
   public float[][] logitsOfFiles(List<Path> files) {
-    return guarded(() -> {
-      float[][] out = new float[files.size()][];
-      for (int i = 0; i < files.size(); i += batchSize) {
-        List<RawImage> chunk = files.subList(i, Math.min(files.size(), i + batchSize)).parallelStream()
-            .map(delegate::decode).toList();
-        float[][] v = delegate.logits(chunk);
-        System.arraycopy(v, 0, out, i, v.length);
-      }
-      return out;
-    });
+    return guarded(
+        () -> {
+          float[][] out = new float[files.size()][];
+          for (int i = 0; i < files.size(); i += batchSize) {
+            List<RawImage> chunk =
+                files.subList(i, Math.min(files.size(), i + batchSize)).parallelStream()
+                    .map(delegate::decode)
+                    .toList();
+            float[][] v = delegate.logits(chunk);
+            System.arraycopy(v, 0, out, i, v.length);
+          }
+          return out;
+        });
   }
 
   /**
@@ -239,7 +256,8 @@ public final class SaimClassifier implements AutoCloseable {
       for (int j = 0; j < order.length; j++) {
         order[j] = j;
       }
-      java.util.Arrays.sort(order, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
+      java.util.Arrays.sort(
+          order, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
       List<Prediction> row = new ArrayList<>();
       for (int j = 0; j < Math.min(k, z.length); j++) {
         row.add(new Prediction(order[j], names.get(order[j]), p[order[j]]));
@@ -284,13 +302,16 @@ public final class SaimClassifier implements AutoCloseable {
   }
 
   /**
-   * This classifier as a DJL {@link ai.djl.repository.zoo.ZooModel} from {@link Image} to
-   * {@link Classifications}; closing the returned model frees this classifier's weights too.
+   * This classifier as a DJL {@link ai.djl.repository.zoo.ZooModel} from {@link Image} to {@link
+   * Classifications}; closing the returned model frees this classifier's weights too.
    *
    * @return the model, sharing this classifier's weights
    */
   public ai.djl.repository.zoo.ZooModel<Image, Classifications> toZooModel() {
-    return guarded(() -> new ai.djl.repository.zoo.ZooModel<>(delegate.djlModel(), delegate.translator(labels, topK)));
+    return guarded(
+        () ->
+            new ai.djl.repository.zoo.ZooModel<>(
+                delegate.djlModel(), delegate.translator(labels, topK)));
   }
 
   /** {@return what loading the weights reported, one line each (empty for a clean load)} */
@@ -352,7 +373,8 @@ public final class SaimClassifier implements AutoCloseable {
     }
 
     /**
-     * Weights: a classifier saved by the reference ({@code .pth}) or by this project ({@code .safetensors}).
+     * Weights: a classifier saved by the reference ({@code .pth}) or by this project ({@code
+     * .safetensors}).
      *
      * @param file the weights file
      * @return this builder
@@ -363,8 +385,8 @@ public final class SaimClassifier implements AutoCloseable {
     }
 
     /**
-     * The encoder's architecture, needed for a file that records none (a reference {@code .pth}).
-     * A zoo model brings its own: giving both is refused.
+     * The encoder's architecture, needed for a file that records none (a reference {@code .pth}). A
+     * zoo model brings its own: giving both is refused.
      *
      * @param v the value
      * @return this builder
@@ -408,7 +430,8 @@ public final class SaimClassifier implements AutoCloseable {
     }
 
     /**
-     * Answers per image from {@link SaimClassifier#classify(List)} and the DJL predictor (default 5).
+     * Answers per image from {@link SaimClassifier#classify(List)} and the DJL predictor (default
+     * 5).
      *
      * @param v the value
      * @return this builder
@@ -452,10 +475,14 @@ public final class SaimClassifier implements AutoCloseable {
     public SaimClassifier build() throws IOException {
       Checks.check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
       Checks.check(topK > 0, "topK (%s) must be positive", topK);
-      Checks.check(zoo == null || checkpoint == null, "zoo (%s) and checkpoint (%s): give one of them, not both",
-          zoo, checkpoint);
+      Checks.check(
+          zoo == null || checkpoint == null,
+          "zoo (%s) and checkpoint (%s): give one of them, not both",
+          zoo,
+          checkpoint);
       Checks.check(zoo == null || config == null, SaimEncoder.ZOO_WITH_CONFIG, zoo);
-      Checks.check(zoo != null || checkpoint != null, "a classifier needs a zoo name or a checkpoint");
+      Checks.check(
+          zoo != null || checkpoint != null, "a classifier needs a zoo name or a checkpoint");
       Path file;
       SaimConfig arch = config;
       String source;
@@ -474,7 +501,12 @@ public final class SaimClassifier implements AutoCloseable {
         int k = c.numClasses();
         List<String> names;
         if (labels != null) {
-          Checks.check(labels.size() == k, "%s labels given for a head of %s classes (%s)", labels.size(), k, source);
+          Checks.check(
+              labels.size() == k,
+              "%s labels given for a head of %s classes (%s)",
+              labels.size(),
+              k,
+              source);
           names = labels;
         } else if (k == ImageNetClasses.COUNT) {
           names = ImageNetClasses.names();
@@ -491,6 +523,5 @@ public final class SaimClassifier implements AutoCloseable {
         throw e;
       }
     }
-
   }
 }

@@ -69,7 +69,9 @@ public final class SaimConfig {
     return builder().build();
   }
 
-  /** {@return ViT-L/16: width 1024, depth 24, 16 heads, 12 query blocks (the reference's default)} */
+  /**
+   * {@return ViT-L/16: width 1024, depth 24, 16 heads, 12 query blocks (the reference's default)}
+   */
   public static SaimConfig vitLarge() {
     return builder().width(1024).depth(24).heads(16).queryDepth(12).build();
   }
@@ -87,8 +89,9 @@ public final class SaimConfig {
       case "small", "vit-small", "vit_small" -> vitSmall();
       case "base", "vit-base", "vit_base" -> vitBase();
       case "large", "vit-large", "vit_large" -> vitLarge();
-      default -> throw new IllegalArgumentException(
-          "unknown model preset '" + name + "' (expected tiny, small, base or large)");
+      default ->
+          throw new IllegalArgumentException(
+              "unknown model preset '" + name + "' (expected tiny, small, base or large)");
     };
   }
 
@@ -212,11 +215,19 @@ public final class SaimConfig {
     if (!(o instanceof SaimConfig c)) {
       return false;
     }
-    return imageSize == c.imageSize && channels == c.channels && patchSize == c.patchSize
-        && width == c.width && depth == c.depth && heads == c.heads
-        && Double.compare(mlpRatio, c.mlpRatio) == 0 && queryDepth == c.queryDepth
-        && shareWeight == c.shareWeight && headType == c.headType && loss == c.loss
-        && normPixLoss == c.normPixLoss && blurKernel == c.blurKernel
+    return imageSize == c.imageSize
+        && channels == c.channels
+        && patchSize == c.patchSize
+        && width == c.width
+        && depth == c.depth
+        && heads == c.heads
+        && Double.compare(mlpRatio, c.mlpRatio) == 0
+        && queryDepth == c.queryDepth
+        && shareWeight == c.shareWeight
+        && headType == c.headType
+        && loss == c.loss
+        && normPixLoss == c.normPixLoss
+        && blurKernel == c.blurKernel
         && Double.compare(blurSigma, c.blurSigma) == 0
         && Double.compare(dropPathRate, c.dropPathRate) == 0
         && Double.compare(layerNormEps, c.layerNormEps) == 0;
@@ -224,21 +235,54 @@ public final class SaimConfig {
 
   @Override
   public int hashCode() {
-    return Objects.hash(imageSize, channels, patchSize, width, depth, heads, mlpRatio, queryDepth,
-        shareWeight, headType, loss, normPixLoss, blurKernel, blurSigma, dropPathRate, layerNormEps);
+    return Objects.hash(
+        imageSize,
+        channels,
+        patchSize,
+        width,
+        depth,
+        heads,
+        mlpRatio,
+        queryDepth,
+        shareWeight,
+        headType,
+        loss,
+        normPixLoss,
+        blurKernel,
+        blurSigma,
+        dropPathRate,
+        layerNormEps);
   }
 
   @Override
   public String toString() {
-    return String.format(Locale.ROOT,
+    return String.format(
+        Locale.ROOT,
         "SaimConfig{imageSize=%d, channels=%d, patchSize=%d, width=%d, depth=%d, heads=%d, "
             + "mlpRatio=%s, queryDepth=%d, shareWeight=%s, headType=%s, loss=%s, normPixLoss=%s, "
             + "blurKernel=%d, blurSigma=%s, dropPathRate=%s, layerNormEps=%s}",
-        imageSize, channels, patchSize, width, depth, heads, mlpRatio, queryDepth, shareWeight,
-        headType, loss, normPixLoss, blurKernel, blurSigma, dropPathRate, layerNormEps);
+        imageSize,
+        channels,
+        patchSize,
+        width,
+        depth,
+        heads,
+        mlpRatio,
+        queryDepth,
+        shareWeight,
+        headType,
+        loss,
+        normPixLoss,
+        blurKernel,
+        blurSigma,
+        dropPathRate,
+        layerNormEps);
   }
 
-  /** Builds a {@link SaimConfig}; starts from the ViT-B/16 preset. Validation happens in {@link #build()}. */
+  /**
+   * Builds a {@link SaimConfig}; starts from the ViT-B/16 preset. Validation happens in {@link
+   * #build()}.
+   */
   public static final class Builder {
     private int imageSize = 224;
     private int channels = 3;
@@ -465,32 +509,48 @@ public final class SaimConfig {
       Checks.check(imageSize > 0, "image size (%s) must be positive", imageSize);
       Checks.check(channels > 0, "channels (%s) must be positive", channels);
       Checks.check(patchSize > 0, "patch size (%s) must be positive", patchSize);
-      Checks.check(imageSize % patchSize == 0,
-          "image size (%s) must be divisible by patch size (%s)", imageSize, patchSize);
+      Checks.check(
+          imageSize % patchSize == 0,
+          "image size (%s) must be divisible by patch size (%s)",
+          imageSize,
+          patchSize);
       Checks.check(width > 0, "width (%s) must be positive", width);
       Checks.check(width % 2 == 0, "width (%s) must be even for the sin-cos position table", width);
-      Checks.check(width % 4 == 0,
-          "width (%s) must be divisible by 4: each half of the 2-D sin-cos table splits into sin and cos",
+      Checks.check(
+          width % 4 == 0,
+          "width (%s) must be divisible by 4: each half of the 2-D sin-cos table splits into sin"
+              + " and cos",
           width);
       Checks.check(heads > 0, "heads (%s) must be positive", heads);
       Checks.check(width % heads == 0, "width (%s) must be divisible by heads (%s)", width, heads);
       Checks.check(depth > 0, "depth (%s) must be positive", depth);
       Checks.check(queryDepth > 0, "query depth (%s) must be positive", queryDepth);
-      Checks.check(depth % queryDepth == 0,
-          "query depth (%s) must divide depth (%s)", queryDepth, depth);
-      Checks.check(!shareWeight || queryDepth <= depth,
-          "query depth (%s) must not exceed depth (%s) with shared weights", queryDepth, depth);
-      Checks.check(mlpRatio > 0 && Double.isFinite(mlpRatio) && (int) (width * mlpRatio) > 0,
-          "mlp ratio (%s) must be positive", mlpRatio);
+      Checks.check(
+          depth % queryDepth == 0, "query depth (%s) must divide depth (%s)", queryDepth, depth);
+      Checks.check(
+          !shareWeight || queryDepth <= depth,
+          "query depth (%s) must not exceed depth (%s) with shared weights",
+          queryDepth,
+          depth);
+      Checks.check(
+          mlpRatio > 0 && Double.isFinite(mlpRatio) && (int) (width * mlpRatio) > 0,
+          "mlp ratio (%s) must be positive",
+          mlpRatio);
       Checks.check(blurKernel >= 0, "blur kernel (%s) must be 0 (no blur) or positive", blurKernel);
-      Checks.check(blurKernel == 0 || (blurSigma > 0 && Double.isFinite(blurSigma)),
-          "blur sigma (%s) must be positive", blurSigma);
-      Checks.check(dropPathRate >= 0 && dropPathRate < 1,
-          "drop-path rate (%s) must be in [0, 1)", dropPathRate);
+      Checks.check(
+          blurKernel == 0 || (blurSigma > 0 && Double.isFinite(blurSigma)),
+          "blur sigma (%s) must be positive",
+          blurSigma);
+      Checks.check(
+          dropPathRate >= 0 && dropPathRate < 1,
+          "drop-path rate (%s) must be in [0, 1)",
+          dropPathRate);
       Checks.check(layerNormEps > 0, "layer-norm eps (%s) must be positive", layerNormEps);
-      Checks.check(!normPixLoss || patchSize * patchSize * channels > 1,
+      Checks.check(
+          !normPixLoss || patchSize * patchSize * channels > 1,
           "norm-pix loss needs more than one value per patch (patch size %s, channels %s)",
-          patchSize, channels);
+          patchSize,
+          channels);
       return new SaimConfig(this);
     }
   }

@@ -54,8 +54,14 @@ public final class SaimEncoder implements AutoCloseable {
    * @param l2Normalize whether each vector is scaled to unit length
    * @param threads the number of engine (intra-op) threads
    */
-  public record Spec(@Nullable SaimConfig config, @Nullable Path checkpoint, long seed, Pooling pooling, int layer,
-      boolean l2Normalize, int threads) {
+  public record Spec(
+      @Nullable SaimConfig config,
+      @Nullable Path checkpoint,
+      long seed,
+      Pooling pooling,
+      int layer,
+      boolean l2Normalize,
+      int threads) {
     /**
      * Checks the values.
      *
@@ -69,10 +75,14 @@ public final class SaimEncoder implements AutoCloseable {
      */
     public Spec {
       Objects.requireNonNull(pooling, "pooling");
-      Checks.check(config != null || checkpoint != null,
+      Checks.check(
+          config != null || checkpoint != null,
           "an encoder needs a checkpoint, a zoo name or a config (for random initialisation)");
       Checks.check(threads > 0, "threads (%s) must be positive", threads);
-      Checks.check(layer >= 0, "layer (%s) must be 1 to the encoder's depth, or 0 for the last block", layer);
+      Checks.check(
+          layer >= 0,
+          "layer (%s) must be 1 to the encoder's depth, or 0 for the last block",
+          layer);
     }
   }
 
@@ -89,7 +99,8 @@ public final class SaimEncoder implements AutoCloseable {
    * The rule for a zoo name given with a config, the same for every builder (and saim-spark's
    * encoder spec): a zoo model brings its own architecture, so the pair is refused.
    */
-  static final String ZOO_WITH_CONFIG = "a zoo model (%s) brings its own architecture: give no config";
+  static final String ZOO_WITH_CONFIG =
+      "a zoo model (%s) brings its own architecture: give no config";
 
   /** {@return a new builder: give it a checkpoint, a zoo name or a configuration and a seed} */
   public static Builder builder() {
@@ -131,8 +142,8 @@ public final class SaimEncoder implements AutoCloseable {
   /**
    * Every block's features from one forward pass per batch: element {@code k - 1} holds, for each
    * image in order, the vector {@link #embed(List)} would give with {@code layer(k)} (same pooling
-   * and L2 normalisation), for {@code k} in 1..depth. The configured {@link Builder#layer(int)} does
-   * not matter here.
+   * and L2 normalisation), for {@code k} in 1..depth. The configured {@link Builder#layer(int)}
+   * does not matter here.
    *
    * @param images the images
    * @return the vectors, indexed by block (from 0 for block 1), image and dimension
@@ -230,8 +241,8 @@ public final class SaimEncoder implements AutoCloseable {
   }
 
   /**
-   * Frees the weights' native memory; closing twice is harmless. Embedding afterwards is an
-   * {@link IllegalStateException}.
+   * Frees the weights' native memory; closing twice is harmless. Embedding afterwards is an {@link
+   * IllegalStateException}.
    */
   @Override
   public void close() {
@@ -252,12 +263,21 @@ public final class SaimEncoder implements AutoCloseable {
    * @return the error, to throw
    */
   public static IllegalStateException closedError(SaimConfig config) {
-    return new IllegalStateException("this SaimEncoder (width " + config.width() + ", depth " + config.depth()
-        + ", " + config.imageSize() + " px) was closed: its weights are freed; use it only inside its "
-        + "try-with-resources block (Kotlin: use {}), or build a new one");
+    return new IllegalStateException(
+        "this SaimEncoder (width "
+            + config.width()
+            + ", depth "
+            + config.depth()
+            + ", "
+            + config.imageSize()
+            + " px) was closed: its weights are freed; use it only inside its "
+            + "try-with-resources block (Kotlin: use {}), or build a new one");
   }
 
-  /** Builds a {@link SaimEncoder}: from a checkpoint, or from a configuration with random initialisation. */
+  /**
+   * Builds a {@link SaimEncoder}: from a checkpoint, or from a configuration with random
+   * initialisation.
+   */
   public static final class Builder {
     private @Nullable SaimConfig config;
     private @Nullable Path checkpoint;
@@ -284,7 +304,8 @@ public final class SaimEncoder implements AutoCloseable {
     }
 
     /**
-     * Weights: ours ({@code final.safetensors}, checkpoints) or a reference {@code .pth}, pre-training or fine-tuned.
+     * Weights: ours ({@code final.safetensors}, checkpoints) or a reference {@code .pth},
+     * pre-training or fine-tuned.
      *
      * @param v the value
      * @return this builder
@@ -330,8 +351,8 @@ public final class SaimEncoder implements AutoCloseable {
     }
 
     /**
-     * The block whose output is pooled, 1 (the first) to the encoder's depth; 0, the default, is the
-     * last block. Checked against the depth when the encoder is built.
+     * The block whose output is pooled, 1 (the first) to the encoder's depth; 0, the default, is
+     * the last block. Checked against the depth when the encoder is built.
      *
      * @param v the value
      * @return this builder
@@ -413,18 +434,25 @@ public final class SaimEncoder implements AutoCloseable {
      * Loads the weights and builds. The builder is left as it was: it may build again.
      *
      * @return the encoder; close it to free its native memory
-     * @throws IllegalArgumentException naming what is wrong (no config, a zoo name with a checkpoint
-     *     or a config, a checkpoint of another shape)
+     * @throws IllegalArgumentException naming what is wrong (no config, a zoo name with a
+     *     checkpoint or a config, a checkpoint of another shape)
      * @throws IOException when the checkpoint cannot be read
      */
     public SaimEncoder build() throws IOException {
       Checks.check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
       Checks.check(threads > 0, "threads (%s) must be positive", threads);
-      Checks.check(layer >= 0, "layer (%s) must be 1 to the encoder's depth, or 0 for the last block", layer);
+      Checks.check(
+          layer >= 0,
+          "layer (%s) must be 1 to the encoder's depth, or 0 for the last block",
+          layer);
       SaimConfig arch = config;
       Path weights = checkpoint;
       if (zoo != null) {
-        Checks.check(checkpoint == null, "zoo (%s) and checkpoint (%s): give one of them, not both", zoo, checkpoint);
+        Checks.check(
+            checkpoint == null,
+            "zoo (%s) and checkpoint (%s): give one of them, not both",
+            zoo,
+            checkpoint);
         Checks.check(config == null, ZOO_WITH_CONFIG, zoo);
         ZooResolver.Resolved r = ZooResolver.find(zoo);
         weights = r.weights();

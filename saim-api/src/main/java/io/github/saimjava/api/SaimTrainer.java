@@ -1,7 +1,7 @@
 package io.github.saimjava.api;
 
-import io.github.saimjava.api.spi.SaimProvider;
 import ai.djl.Device;
+import io.github.saimjava.api.spi.SaimProvider;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -17,10 +17,10 @@ import org.jspecify.annotations.Nullable;
  * clipping, atomic checkpoints and exact resume.
  *
  * <p>Build one with {@link #builder()}, then call {@link #fit()}. Without {@link Builder#data}, the
- * embedded Fashion-MNIST subset is used. The output folder receives {@code config.json},
- * {@code metrics.jsonl}, {@code checkpoint.safetensors} (weights and full training state) and,
- * at the end, {@code final.safetensors} (weights with the reference's names); with
- * {@link Builder#keepWeightsEvery} also {@code weights-step<N>.safetensors} along the way.
+ * embedded Fashion-MNIST subset is used. The output folder receives {@code config.json}, {@code
+ * metrics.jsonl}, {@code checkpoint.safetensors} (weights and full training state) and, at the end,
+ * {@code final.safetensors} (weights with the reference's names); with {@link
+ * Builder#keepWeightsEvery} also {@code weights-step<N>.safetensors} along the way.
  *
  * <pre>{@code
  * TrainingSummary s = SaimTrainer.builder()
@@ -82,7 +82,8 @@ public final class SaimTrainer {
     beta1 = b.beta1;
     beta2 = b.beta2;
     clipGrad = b.clipGrad;
-    optimizer = new OptimizerSettings(blr, lr, minLr, warmupEpochs, weightDecay, beta1, beta2, clipGrad);
+    optimizer =
+        new OptimizerSettings(blr, lr, minLr, warmupEpochs, weightDecay, beta1, beta2, clipGrad);
     seed = b.seed;
     order = b.order;
     augmentation = b.augmentation;
@@ -200,7 +201,10 @@ public final class SaimTrainer {
     return blr;
   }
 
-  /** {@return the peak learning rate: the absolute one if set, else {@code blr * effectiveBatch / 256}} */
+  /**
+   * {@return the peak learning rate: the absolute one if set, else {@code blr * effectiveBatch /
+   * 256}}
+   */
   public double peakLr() {
     return lr != null ? lr : blr * effectiveBatchSize() / 256.0;
   }
@@ -240,7 +244,9 @@ public final class SaimTrainer {
     return clipGrad == null ? OptionalDouble.empty() : OptionalDouble.of(clipGrad);
   }
 
-  /** {@return the seed of the initialisation, the data order, the augmentation and the permutations} */
+  /**
+   * {@return the seed of the initialisation, the data order, the augmentation and the permutations}
+   */
   public long seed() {
     return seed;
   }
@@ -260,12 +266,17 @@ public final class SaimTrainer {
     return outputDir;
   }
 
-  /** {@return the number of optimiser steps between checkpoints (one is always written at the end)} */
+  /**
+   * {@return the number of optimiser steps between checkpoints (one is always written at the end)}
+   */
   public long checkpointEvery() {
     return checkpointEvery;
   }
 
-  /** {@return the number of optimiser steps between kept weight files ({@code weights-step<N>.safetensors}); 0 keeps none} */
+  /**
+   * {@return the number of optimiser steps between kept weight files ({@code
+   * weights-step<N>.safetensors}); 0 keeps none}
+   */
   public long keepWeightsEvery() {
     return keepWeightsEvery;
   }
@@ -431,7 +442,8 @@ public final class SaimTrainer {
     }
 
     /**
-     * Micro-batches whose gradients add up to one optimiser step (effective batch = batch size x accum iter).
+     * Micro-batches whose gradients add up to one optimiser step (effective batch = batch size x
+     * accum iter).
      *
      * @param v the value
      * @return this builder
@@ -535,7 +547,8 @@ public final class SaimTrainer {
     }
 
     /**
-     * {@link PermutationSampler.Kind#STOCHASTIC} (default) or {@link PermutationSampler.Kind#RASTER}.
+     * {@link PermutationSampler.Kind#STOCHASTIC} (default) or {@link
+     * PermutationSampler.Kind#RASTER}.
      *
      * @param v the value
      * @return this builder
@@ -628,11 +641,11 @@ public final class SaimTrainer {
     /**
      * Data-parallel training over these devices: each micro-batch of {@link #batchSize} images is
      * split evenly over them (the batch size must be a multiple of their number), every device
-     * computes the gradient of its part on its own copy of the weights, the gradients are summed
-     * on the first device and one optimiser step updates the weights there. The result does not
-     * depend on the number of devices, up to float rounding, and checkpoints resume on any number
-     * of devices. A device may be listed more than once (several copies on one device compute
-     * their parts one after another). Empty (the default): the engine's default device alone.
+     * computes the gradient of its part on its own copy of the weights, the gradients are summed on
+     * the first device and one optimiser step updates the weights there. The result does not depend
+     * on the number of devices, up to float rounding, and checkpoints resume on any number of
+     * devices. A device may be listed more than once (several copies on one device compute their
+     * parts one after another). Empty (the default): the engine's default device alone.
      *
      * @param v the value
      * @return this builder
@@ -653,10 +666,10 @@ public final class SaimTrainer {
     }
 
     /**
-     * Data-parallel training across processes ({@link Distributed}): {@link #batchSize} is then
-     * the micro-batch over all ranks together (a multiple of the world size times the number of
-     * {@link #devices}), and the learning-rate rule uses that global batch. Null (the default):
-     * this process trains alone.
+     * Data-parallel training across processes ({@link Distributed}): {@link #batchSize} is then the
+     * micro-batch over all ranks together (a multiple of the world size times the number of {@link
+     * #devices}), and the learning-rate rule uses that global batch. Null (the default): this
+     * process trains alone.
      *
      * @param v the ranks' settings, or null
      * @return this builder
@@ -745,27 +758,46 @@ public final class SaimTrainer {
       Checks.check(accumIter > 0, "accumIter (%s) must be positive", accumIter);
       Checks.check(blr > 0 && Double.isFinite(blr), "blr (%s) must be positive", blr);
       Checks.check(lr == null || (lr > 0 && Double.isFinite(lr)), "lr (%s) must be positive", lr);
-      Checks.check(!blrSet || lr == null,
-          "blr (%s) and lr (%s) are both set: give one of them (lr replaces the blr rule)", blr, lr);
-      Checks.check(warmupEpochs >= 0 && warmupEpochs <= epochs,
-          "warmupEpochs (%s) must be in [0, epochs (%s)]", warmupEpochs, epochs);
+      Checks.check(
+          !blrSet || lr == null,
+          "blr (%s) and lr (%s) are both set: give one of them (lr replaces the blr rule)",
+          blr,
+          lr);
+      Checks.check(
+          warmupEpochs >= 0 && warmupEpochs <= epochs,
+          "warmupEpochs (%s) must be in [0, epochs (%s)]",
+          warmupEpochs,
+          epochs);
       Checks.check(minLr >= 0, "minLr (%s) must be non-negative", minLr);
       Checks.check(weightDecay >= 0, "weightDecay (%s) must be non-negative", weightDecay);
-      Checks.check(beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1,
-          "beta1 (%s) and beta2 (%s) must be in [0, 1)", beta1, beta2);
+      Checks.check(
+          beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1,
+          "beta1 (%s) and beta2 (%s) must be in [0, 1)",
+          beta1,
+          beta2);
       Checks.check(clipGrad == null || clipGrad > 0, "clipGrad (%s) must be positive", clipGrad);
-      Checks.check(order != PermutationSampler.Kind.GIVEN,
-          "order (%s) must be STOCHASTIC or RASTER for training", order);
+      Checks.check(
+          order != PermutationSampler.Kind.GIVEN,
+          "order (%s) must be STOCHASTIC or RASTER for training",
+          order);
       Checks.check(checkpointEvery > 0, "checkpointEvery (%s) must be positive", checkpointEvery);
-      Checks.check(keepWeightsEvery >= 0, "keepWeightsEvery (%s) must be 0 (none) or positive", keepWeightsEvery);
+      Checks.check(
+          keepWeightsEvery >= 0,
+          "keepWeightsEvery (%s) must be 0 (none) or positive",
+          keepWeightsEvery);
       Checks.check(threads > 0, "threads (%s) must be positive", threads);
-      Checks.check(devices.isEmpty() || batchSize % devices.size() == 0,
+      Checks.check(
+          devices.isEmpty() || batchSize % devices.size() == 0,
           "batchSize (%s) must be a multiple of the number of devices (%s) to split evenly",
-          batchSize, devices.size());
+          batchSize,
+          devices.size());
       int ranks = distributed == null ? 1 : distributed.worldSize();
-      Checks.check(ranks == 1 || batchSize % (ranks * Math.max(1, devices.size())) == 0,
+      Checks.check(
+          ranks == 1 || batchSize % (ranks * Math.max(1, devices.size())) == 0,
           "batchSize (%s) must be a multiple of worldSize x devices (%s x %s) to split evenly",
-          batchSize, ranks, Math.max(1, devices.size()));
+          batchSize,
+          ranks,
+          Math.max(1, devices.size()));
       Checks.check(loaderThreads > 0, "loaderThreads (%s) must be positive", loaderThreads);
       Checks.check(logEvery > 0, "logEvery (%s) must be positive", logEvery);
       return new SaimTrainer(this);

@@ -11,5 +11,11 @@ package io.github.saimjava.api;
  * @param imagesPerSecond throughput since the run (or resume) started
  * @param etaSeconds estimated seconds to the end of the run
  */
-public record StepEvent(long step, long totalSteps, double epoch, double loss, double lr,
-    double imagesPerSecond, double etaSeconds) {}
+public record StepEvent(
+    long step,
+    long totalSteps,
+    double epoch,
+    double loss,
+    double lr,
+    double imagesPerSecond,
+    double etaSeconds) {}

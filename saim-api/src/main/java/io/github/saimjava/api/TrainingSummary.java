@@ -18,8 +18,14 @@ import java.nio.file.Path;
  * @param finalWeights the safetensors file holding the final weights (reference names)
  * @param resumedFromStep the step the run resumed from, 0 for a fresh run
  */
-public record TrainingSummary(long steps, long images, double finalLoss, double seconds,
-    double imagesPerSecond, Path finalWeights, long resumedFromStep) {
+public record TrainingSummary(
+    long steps,
+    long images,
+    double finalLoss,
+    double seconds,
+    double imagesPerSecond,
+    Path finalWeights,
+    long resumedFromStep) {
 
   /** {@return whether the run was already finished, so that this call trained nothing} */
   public boolean alreadyFinished() {

@@ -33,7 +33,9 @@ class PermutationSamplerTest {
   private static final float NEG_INF = Float.NEGATIVE_INFINITY;
 
   @Property(tries = 60)
-  void masksFollowTheNoiseRules(@ForAll long seed, @ForAll @IntRange(min = 1, max = 40) int patches,
+  void masksFollowTheNoiseRules(
+      @ForAll long seed,
+      @ForAll @IntRange(min = 1, max = 40) int patches,
       @ForAll @IntRange(min = 1, max = 4) int batch) {
     PermutationSampler s = PermutationSampler.builder(patches).stochastic(seed).build();
     try (Permutation p = s.sample(manager, batch)) {
@@ -59,7 +61,8 @@ class PermutationSamplerTest {
               contentSees = uj <= ui;
               querySees = uj < ui;
             }
-            assertEquals(contentSees ? 0f : NEG_INF, content[at], "content " + n + "," + i + "," + j);
+            assertEquals(
+                contentSees ? 0f : NEG_INF, content[at], "content " + n + "," + i + "," + j);
             assertEquals(querySees ? 0f : NEG_INF, query[at], "query " + n + "," + i + "," + j);
           }
         }
@@ -92,21 +95,23 @@ class PermutationSamplerTest {
   }
 
   @Property(tries = 30)
-  void sameSeedAndKeysGiveTheSameOrder(@ForAll long seed, @ForAll long key,
-      @ForAll @IntRange(min = 2, max = 50) int patches) {
+  void sameSeedAndKeysGiveTheSameOrder(
+      @ForAll long seed, @ForAll long key, @ForAll @IntRange(min = 2, max = 50) int patches) {
     PermutationSampler a = PermutationSampler.builder(patches).stochastic(seed).build();
     PermutationSampler b = PermutationSampler.builder(patches).stochastic(seed).build();
     assertArrayEquals(a.noise(key), b.noise(key));
     for (float v : a.noise(key)) {
       assertTrue(v >= 0f && v < 1f);
     }
-    try (Permutation pa = a.sample(manager, key); Permutation pb = b.sample(manager, key)) {
+    try (Permutation pa = a.sample(manager, key);
+        Permutation pb = b.sample(manager, key)) {
       assertArrayEquals(pa.order().toLongArray(), pb.order().toLongArray());
     }
   }
 
   @Property(tries = 20)
-  void sampleByPositionEqualsSampleByKey(@ForAll long seed, @ForAll @IntRange(min = 0, max = 1000) int start) {
+  void sampleByPositionEqualsSampleByKey(
+      @ForAll long seed, @ForAll @IntRange(min = 0, max = 1000) int start) {
     PermutationSampler a = PermutationSampler.builder(16).stochastic(seed).startAt(start).build();
     PermutationSampler b = PermutationSampler.builder(16).stochastic(seed).build();
     try (Permutation pa = a.sample(manager, 3);
@@ -131,7 +136,8 @@ class PermutationSamplerTest {
   }
 
   @Property(tries = 20)
-  void rasterOrderIsTheIdentity(@ForAll @IntRange(min = 1, max = 200) int patches,
+  void rasterOrderIsTheIdentity(
+      @ForAll @IntRange(min = 1, max = 200) int patches,
       @ForAll @IntRange(min = 1, max = 3) int batch) {
     PermutationSampler s = PermutationSampler.builder(patches).raster().build();
     try (Permutation p = s.sample(manager, batch)) {
@@ -163,16 +169,21 @@ class PermutationSamplerTest {
   }
 
   @Property(tries = 30)
-  void givenOrdersMustBePermutations(@ForAll("permutationsOf12") int[] order,
-      @ForAll @IntRange(min = 0, max = 11) int at, @ForAll @IntRange(min = 0, max = 11) int value) {
+  void givenOrdersMustBePermutations(
+      @ForAll("permutationsOf12") int[] order,
+      @ForAll @IntRange(min = 0, max = 11) int at,
+      @ForAll @IntRange(min = 0, max = 11) int value) {
     if (order[at] == value) {
       return;
     }
     int[] bad = order.clone();
     bad[at] = value;
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> PermutationSampler.builder(12).given(bad));
-    assertTrue(e.getMessage().startsWith("order 0 is not a permutation: patch " + value + " appears twice"),
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> PermutationSampler.builder(12).given(bad));
+    assertTrue(
+        e.getMessage()
+            .startsWith("order 0 is not a permutation: patch " + value + " appears twice"),
         e.getMessage());
   }
 
@@ -186,11 +197,15 @@ class PermutationSamplerTest {
 
   @net.jqwik.api.Example
   void wrongLengthAndOutOfRangeOrdersAreNamed() {
-    IllegalArgumentException len = assertThrows(IllegalArgumentException.class,
-        () -> PermutationSampler.builder(4).given(new int[] {0, 1, 2, 3}, new int[] {0, 1, 2}));
+    IllegalArgumentException len =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> PermutationSampler.builder(4).given(new int[] {0, 1, 2, 3}, new int[] {0, 1, 2}));
     assertEquals("order 1 has 3 entries, expected 4 (one per patch)", len.getMessage());
-    IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
-        () -> PermutationSampler.builder(4).given(new int[] {0, 1, 2, 7}));
+    IllegalArgumentException range =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> PermutationSampler.builder(4).given(new int[] {0, 1, 2, 7}));
     assertEquals("order 0 is not a permutation: patch 7 is outside 0..3", range.getMessage());
   }
 }

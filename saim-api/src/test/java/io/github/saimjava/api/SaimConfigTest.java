@@ -53,14 +53,19 @@ class SaimConfigTest {
 
   @Test
   void invalidValuesAreNamedInTheMessage() {
-    assertEquals("query depth (5) must divide depth (12)", error(SaimConfig.builder().queryDepth(5)));
-    assertEquals("image size (225) must be divisible by patch size (16)",
+    assertEquals(
+        "query depth (5) must divide depth (12)", error(SaimConfig.builder().queryDepth(5)));
+    assertEquals(
+        "image size (225) must be divisible by patch size (16)",
         error(SaimConfig.builder().imageSize(225)));
-    assertEquals("width (776) must be divisible by heads (12)", error(SaimConfig.builder().width(776)));
-    assertEquals("width (35) must be even for the sin-cos position table",
+    assertEquals(
+        "width (776) must be divisible by heads (12)", error(SaimConfig.builder().width(776)));
+    assertEquals(
+        "width (35) must be even for the sin-cos position table",
         error(SaimConfig.builder().width(35).heads(5)));
     assertEquals("blur sigma (0.0) must be positive", error(SaimConfig.builder().blur(9, 0)));
-    assertEquals("drop-path rate (1.5) must be in [0, 1)", error(SaimConfig.builder().dropPathRate(1.5)));
+    assertEquals(
+        "drop-path rate (1.5) must be in [0, 1)", error(SaimConfig.builder().dropPathRate(1.5)));
     assertEquals("patch size (0) must be positive", error(SaimConfig.builder().patchSize(0)));
   }
 
@@ -68,6 +73,7 @@ class SaimConfigTest {
   void unknownPresetIsNamed() {
     IllegalArgumentException e =
         assertThrows(IllegalArgumentException.class, () -> SaimConfig.preset("huge"));
-    assertEquals("unknown model preset 'huge' (expected tiny, small, base or large)", e.getMessage());
+    assertEquals(
+        "unknown model preset 'huge' (expected tiny, small, base or large)", e.getMessage());
   }
 }

@@ -10,24 +10,38 @@ import org.junit.jupiter.api.Test;
 class SaimTrainerBuilderTest {
   @Test
   void blrAndLrTogetherAreRefusedNamingBoth() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SaimTrainer.builder().blr(1e-3).lr(2e-3).build());
-    assertEquals("blr (0.001) and lr (0.002) are both set: give one of them (lr replaces the blr rule)", e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> SaimTrainer.builder().blr(1e-3).lr(2e-3).build());
+    assertEquals(
+        "blr (0.001) and lr (0.002) are both set: give one of them (lr replaces the blr rule)",
+        e.getMessage());
     // the order they are given in does not matter: no setter silently clears the other
-    assertThrows(IllegalArgumentException.class, () -> SaimTrainer.builder().lr(2e-3).blr(1e-3).build());
+    assertThrows(
+        IllegalArgumentException.class, () -> SaimTrainer.builder().lr(2e-3).blr(1e-3).build());
   }
 
   @Test
   void eitherLearningRateAloneSetsThePeak() {
-    assertEquals(1e-3 * 128 / 256, SaimTrainer.builder().batchSize(128).blr(1e-3).build().peakLr(), 0);
+    assertEquals(
+        1e-3 * 128 / 256, SaimTrainer.builder().batchSize(128).blr(1e-3).build().peakLr(), 0);
     assertEquals(2e-3, SaimTrainer.builder().batchSize(128).lr(2e-3).build().peakLr(), 0);
     assertEquals(2e-4 * 64 / 256, SaimTrainer.builder().build().peakLr(), 0);
   }
 
   @Test
   void toBuilderVariesACopyAndLeavesTheTrainerAsItWas() {
-    SaimTrainer a = SaimTrainer.builder().epochs(3).batchSize(32).accumIter(2).lr(1e-3).clipGrad(1.0).seed(7)
-        .outputDir(Path.of("runs/a")).onStep(e -> { }).build();
+    SaimTrainer a =
+        SaimTrainer.builder()
+            .epochs(3)
+            .batchSize(32)
+            .accumIter(2)
+            .lr(1e-3)
+            .clipGrad(1.0)
+            .seed(7)
+            .outputDir(Path.of("runs/a"))
+            .onStep(e -> {})
+            .build();
     SaimTrainer b = a.toBuilder().epochs(5).outputDir(Path.of("runs/b")).build();
     assertEquals(3, a.epochs());
     assertEquals(Path.of("runs/a"), a.outputDir());
@@ -46,19 +60,29 @@ class SaimTrainerBuilderTest {
 
   @Test
   void settingsOutOfRangeAreNamedAsTheBuilderNamesThem() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SaimTrainer.builder().accumIter(0).build());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> SaimTrainer.builder().accumIter(0).build());
     assertEquals("accumIter (0) must be positive", e.getMessage());
   }
 
   @Test
   void theOptimiserSettingsAreOneValue() {
-    SaimTrainer t = SaimTrainer.builder().batchSize(128).blr(1e-3).minLr(1e-6).warmupEpochs(0.5).clipGrad(2.0)
-        .epochs(2).build();
+    SaimTrainer t =
+        SaimTrainer.builder()
+            .batchSize(128)
+            .blr(1e-3)
+            .minLr(1e-6)
+            .warmupEpochs(0.5)
+            .clipGrad(2.0)
+            .epochs(2)
+            .build();
     assertEquals(new OptimizerSettings(1e-3, null, 1e-6, 0.5, 0.05, 0.9, 0.95, 2.0), t.optimizer());
     assertEquals(t.peakLr(), t.optimizer().peakLr(t.effectiveBatchSize()), 0);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new OptimizerSettings(1e-3, null, 0, 0, 0.05, 0.9, 1.0, null));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> new OptimizerSettings(1e-3, null, 0, 0, 0.05, 0.9, 1.0, null));
     assertEquals("beta1 (0.9) and beta2 (1.0) must be in [0, 1)", e.getMessage());
   }
 }

@@ -6,10 +6,10 @@ import java.nio.ShortBuffer;
 
 /**
  * A group of {@link #worldSize()} processes, this one being {@link #rank()}, that call the same
- * collectives in the same order. Every call blocks until all ranks have joined it, or fails with
- * a {@link CollectiveException} naming this rank (and the peer, when known) after the time-out
- * the collective was created with; after a failure the collective is unusable and only
- * {@link #close()} remains.
+ * collectives in the same order. Every call blocks until all ranks have joined it, or fails with a
+ * {@link CollectiveException} naming this rank (and the peer, when known) after the time-out the
+ * collective was created with; after a failure the collective is unusable and only {@link #close()}
+ * remains.
  *
  * <p>Buffers are direct (native memory), and the operation works in place on their contents from
  * position to limit.
@@ -25,8 +25,8 @@ public interface Collective extends AutoCloseable {
   void allReduceSum(FloatBuffer buf);
 
   /**
-   * Replaces the bfloat16 values (the upper halves of float32 bit patterns) of {@code buf} by
-   * their sum over all ranks; each partial sum is rounded to bfloat16 (nearest even).
+   * Replaces the bfloat16 values (the upper halves of float32 bit patterns) of {@code buf} by their
+   * sum over all ranks; each partial sum is rounded to bfloat16 (nearest even).
    */
   void allReduceSumBf16(ShortBuffer buf);
 

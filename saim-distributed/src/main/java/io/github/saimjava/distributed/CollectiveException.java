@@ -3,9 +3,9 @@ package io.github.saimjava.distributed;
 import java.util.OptionalInt;
 
 /**
- * A collective that did not complete: a peer closed its connection (it died or stopped), a peer
- * did not answer within the time-out, or the rendezvous failed. The message is one line naming
- * this rank, the operation and, when known, the peer.
+ * A collective that did not complete: a peer closed its connection (it died or stopped), a peer did
+ * not answer within the time-out, or the rendezvous failed. The message is one line naming this
+ * rank, the operation and, when known, the peer.
  */
 public final class CollectiveException extends RuntimeException {
   private static final long serialVersionUID = 1L;

@@ -20,9 +20,9 @@ import org.jspecify.annotations.Nullable;
  * <p>Protocol: rank {@code r > 0} writes {@code join-r} holding a random nonce. Rank 0 reads every
  * {@code join-*} and publishes {@code attempt}: a new id and the nonces it saw. A rank that finds
  * its own nonce in {@code attempt} writes {@code ack-r} with that id. When every ack holds the
- * current id, rank 0 writes {@code go} with it. A nonce is new in each launch, so a rank never
- * acts on a stale file: a stale join makes rank 0 publish an attempt that rank ignores until the
- * fresh join replaces it and rank 0 publishes again. Files are replaced by atomic renames.
+ * current id, rank 0 writes {@code go} with it. A nonce is new in each launch, so a rank never acts
+ * on a stale file: a stale join makes rank 0 publish an attempt that rank ignores until the fresh
+ * join replaces it and rank 0 publishes again. Files are replaced by atomic renames.
  */
 final class FolderHandshake {
   private FolderHandshake() {}
@@ -45,7 +45,8 @@ final class FolderHandshake {
       String attempt = read(dir.resolve("attempt"));
       if (attempt != null) {
         String[] f = attempt.split("\n");
-        if (Arrays.asList(f).subList(1, f.length).contains(rank + "=" + nonce) && !f[0].equals(acked)) {
+        if (Arrays.asList(f).subList(1, f.length).contains(rank + "=" + nonce)
+            && !f[0].equals(acked)) {
           acked = f[0];
           write(dir.resolve("ack-" + rank), acked);
         }
@@ -87,20 +88,35 @@ final class FolderHandshake {
           return dir.resolve(id);
         }
       }
-      pause(deadline, 0, size, timeoutMs, missing > 0 ? "rank " + missing + " did not join" : "not every rank acknowledged");
+      pause(
+          deadline,
+          0,
+          size,
+          timeoutMs,
+          missing > 0 ? "rank " + missing + " did not join" : "not every rank acknowledged");
     }
   }
 
   private static void pause(long deadline, int rank, int size, long timeoutMs, String what) {
     if (System.nanoTime() > deadline) {
-      throw new CollectiveException(String.format(Locale.ROOT,
-          "rank %d of %d: rendezvous timed out after %d ms: %s", rank, size, timeoutMs, what), rank, -1, true);
+      throw new CollectiveException(
+          String.format(
+              Locale.ROOT,
+              "rank %d of %d: rendezvous timed out after %d ms: %s",
+              rank,
+              size,
+              timeoutMs,
+              what),
+          rank,
+          -1,
+          true);
     }
     try {
       Thread.sleep(20);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new CollectiveException("rank " + rank + ": interrupted during the rendezvous", rank, -1, false);
+      throw new CollectiveException(
+          "rank " + rank + ": interrupted during the rendezvous", rank, -1, false);
     }
   }
 

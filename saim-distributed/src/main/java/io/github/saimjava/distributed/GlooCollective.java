@@ -13,10 +13,10 @@ import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A {@link Collective} over Gloo's TCP transport: a full mesh of connections between the ranks,
- * set up through a {@link Rendezvous}. Gloo is Debian's {@code libgloo0} (the same library
- * PyTorch's CPU data-parallel training uses), reached through a small JNI library; see
- * {@link #isAvailable()}.
+ * A {@link Collective} over Gloo's TCP transport: a full mesh of connections between the ranks, set
+ * up through a {@link Rendezvous}. Gloo is Debian's {@code libgloo0} (the same library PyTorch's
+ * CPU data-parallel training uses), reached through a small JNI library; see {@link
+ * #isAvailable()}.
  *
  * <pre>{@code
  * try (Collective c = GlooCollective.connect("file:/shared/run1", rank, 2, "", Duration.ofMinutes(2))) {
@@ -65,11 +65,13 @@ public final class GlooCollective implements Collective {
    * @throws IllegalStateException when the native library is not available (saying why)
    * @throws CollectiveException when the others did not arrive in time
    */
-  public static GlooCollective connect(String rendezvous, int rank, int size, String host, Duration timeout) {
+  public static GlooCollective connect(
+      String rendezvous, int rank, int size, String host, Duration timeout) {
     Objects.requireNonNull(host, "host");
     if (size < 1 || rank < 0 || rank >= size) {
-      throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "rank (%d) must be in 0 .. world size - 1 (world size %d)", rank, size));
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT, "rank (%d) must be in 0 .. world size - 1 (world size %d)", rank, size));
     }
     if (timeout.isNegative() || timeout.isZero()) {
       throw new IllegalArgumentException("time-out (" + timeout + ") must be positive");
@@ -88,8 +90,9 @@ public final class GlooCollective implements Collective {
       try {
         arg = FolderHandshake.agree(f.dir(), rank, size, ms).toString();
       } catch (IOException e) {
-        throw new UncheckedIOException("rank " + rank + ": rendezvous folder " + f.dir() + " is not usable: "
-            + e.getMessage(), e);
+        throw new UncheckedIOException(
+            "rank " + rank + ": rendezvous folder " + f.dir() + " is not usable: " + e.getMessage(),
+            e);
       }
     } else if (r instanceof Rendezvous.Tcp tcp) {
       return connectThroughTcp(tcp, rank, size, host, ms);
@@ -108,13 +111,17 @@ public final class GlooCollective implements Collective {
     return new GlooCollective(handle, rank, size, ms, null);
   }
 
-  private static GlooCollective connectThroughTcp(Rendezvous.Tcp tcp, int rank, int size, String host, long ms) {
+  private static GlooCollective connectThroughTcp(
+      Rendezvous.Tcp tcp, int rank, int size, String host, long ms) {
     TcpStore store;
     try {
       store = rank == 0 ? TcpStore.serve(tcp.port()) : TcpStore.connect(tcp.host(), tcp.port(), ms);
     } catch (IOException e) {
-      throw new CollectiveException("rank " + rank + " of " + size + ": rendezvous failed: " + e.getMessage(), rank,
-          rank == 0 ? -1 : 0, false);
+      throw new CollectiveException(
+          "rank " + rank + " of " + size + ": rendezvous failed: " + e.getMessage(),
+          rank,
+          rank == 0 ? -1 : 0,
+          false);
     }
     int[] failure = new int[2];
     String[] message = new String[1];
@@ -143,14 +150,16 @@ public final class GlooCollective implements Collective {
   @Override
   public void allReduceSum(FloatBuffer buf) {
     FloatBuffer b = direct(buf).slice();
-    check("all-reduce of " + b.remaining() + " floats",
+    check(
+        "all-reduce of " + b.remaining() + " floats",
         NativeGloo.allReduceF32(handle(), b, b.remaining(), timeoutMs, failure));
   }
 
   @Override
   public void allReduceSumBf16(ShortBuffer buf) {
     ShortBuffer b = direct(buf).slice();
-    check("all-reduce of " + b.remaining() + " bfloat16 values",
+    check(
+        "all-reduce of " + b.remaining() + " bfloat16 values",
         NativeGloo.allReduceBf16(handle(), b, b.remaining(), timeoutMs, failure));
   }
 
@@ -160,7 +169,8 @@ public final class GlooCollective implements Collective {
       throw new IllegalArgumentException("root (" + root + ") must be in 0 .. " + (size - 1));
     }
     ByteBuffer b = direct(buf).slice();
-    check("broadcast of " + b.remaining() + " bytes from rank " + root,
+    check(
+        "broadcast of " + b.remaining() + " bytes from rank " + root,
         NativeGloo.broadcast(handle(), b, b.remaining(), root, timeoutMs, failure));
   }
 
@@ -188,7 +198,8 @@ public final class GlooCollective implements Collective {
 
   private long handle() {
     if (broken != null) {
-      throw new IllegalStateException("rank " + rank + ": the collective failed before (" + broken + ")");
+      throw new IllegalStateException(
+          "rank " + rank + ": the collective failed before (" + broken + ")");
     }
     if (ctx == 0) {
       throw new IllegalStateException("rank " + rank + ": the collective is closed");
@@ -204,15 +215,23 @@ public final class GlooCollective implements Collective {
     }
   }
 
-  private static CollectiveException failure(String what, int rank, int size, String error, int[] failure) {
+  private static CollectiveException failure(
+      String what, int rank, int size, String error, int[] failure) {
     // Gloo names the peer of a closed connection, not of a time-out; with two ranks there is one
     int peer = failure[0] < 0 && size == 2 ? 1 - rank : failure[0];
     boolean timeout = failure[1] != 0;
-    String cause = peer >= 0
-        ? (timeout ? "rank " + peer + " did not answer in time" : "lost rank " + peer + " (its connection closed: it stopped or died)")
-        : (timeout ? "a peer did not answer in time" : "the transport failed");
-    return new CollectiveException(String.format(Locale.ROOT, "rank %d of %d: %s failed: %s (%s)",
-        rank, size, what, cause, error), rank, peer, timeout);
+    String cause =
+        peer >= 0
+            ? (timeout
+                ? "rank " + peer + " did not answer in time"
+                : "lost rank " + peer + " (its connection closed: it stopped or died)")
+            : (timeout ? "a peer did not answer in time" : "the transport failed");
+    return new CollectiveException(
+        String.format(
+            Locale.ROOT, "rank %d of %d: %s failed: %s (%s)", rank, size, what, cause, error),
+        rank,
+        peer,
+        timeout);
   }
 
   private static <B extends Buffer> B direct(B buf) {
@@ -221,7 +240,8 @@ public final class GlooCollective implements Collective {
     }
     if (buf instanceof FloatBuffer f && f.order() != ByteOrder.nativeOrder()
         || buf instanceof ShortBuffer s && s.order() != ByteOrder.nativeOrder()) {
-      throw new IllegalArgumentException("the buffer must be in native byte order (ByteOrder.nativeOrder())");
+      throw new IllegalArgumentException(
+          "the buffer must be in native byte order (ByteOrder.nativeOrder())");
     }
     return buf;
   }

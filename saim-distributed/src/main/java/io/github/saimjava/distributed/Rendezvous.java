@@ -4,10 +4,10 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Where the ranks of a run find each other before they connect: Gloo's key-value store on a
- * folder all ranks see ({@code file:DIR}) or on a Redis server ({@code redis://HOST:PORT/RUN}), or
- * our own small store served by rank 0 ({@code tcp://HOST:PORT}, as {@code MASTER_ADDR} and
- * {@code MASTER_PORT} name it), since Debian's Gloo has no store over TCP.
+ * Where the ranks of a run find each other before they connect: Gloo's key-value store on a folder
+ * all ranks see ({@code file:DIR}) or on a Redis server ({@code redis://HOST:PORT/RUN}), or our own
+ * small store served by rank 0 ({@code tcp://HOST:PORT}, as {@code MASTER_ADDR} and {@code
+ * MASTER_PORT} name it), since Debian's Gloo has no store over TCP.
  */
 public sealed interface Rendezvous permits Rendezvous.Folder, Rendezvous.Redis, Rendezvous.Tcp {
   /**
@@ -81,7 +81,10 @@ public sealed interface Rendezvous permits Rendezvous.Folder, Rendezvous.Redis, 
         }
       }
     }
-    throw new IllegalArgumentException(String.format(Locale.ROOT,
-        "rendezvous '%s' is not file:DIR, redis://HOST:PORT/RUN or tcp://HOST:PORT", spec));
+    throw new IllegalArgumentException(
+        String.format(
+            Locale.ROOT,
+            "rendezvous '%s' is not file:DIR, redis://HOST:PORT/RUN or tcp://HOST:PORT",
+            spec));
   }
 }

@@ -29,7 +29,8 @@ final class TcpStore implements KeyValueStore, AutoCloseable {
   private final @Nullable DataOutputStream out;
   private final String where;
 
-  private TcpStore(@Nullable ServerSocket server, @Nullable Socket client, String where) throws IOException {
+  private TcpStore(@Nullable ServerSocket server, @Nullable Socket client, String where)
+      throws IOException {
     this.server = server;
     this.client = client;
     this.where = where;
@@ -50,7 +51,8 @@ final class TcpStore implements KeyValueStore, AutoCloseable {
       s.bind(new InetSocketAddress(port));
     } catch (IOException e) {
       s.close();
-      throw new IOException("rank 0 cannot serve the rendezvous store on port " + port + ": " + e.getMessage(), e);
+      throw new IOException(
+          "rank 0 cannot serve the rendezvous store on port " + port + ": " + e.getMessage(), e);
     }
     TcpStore store = new TcpStore(s, null, "port " + port);
     Thread t = new Thread(store::accept, "saim-rendezvous-store");
@@ -59,20 +61,33 @@ final class TcpStore implements KeyValueStore, AutoCloseable {
     return store;
   }
 
-  /** Other ranks: connects to rank 0's store, retrying until {@code timeoutMs} (rank 0 may start later). */
+  /**
+   * Other ranks: connects to rank 0's store, retrying until {@code timeoutMs} (rank 0 may start
+   * later).
+   */
   static TcpStore connect(String host, int port, long timeoutMs) throws IOException {
     long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
     while (true) {
       Socket s = new Socket();
       try {
-        s.connect(new InetSocketAddress(host, port), (int) Math.max(1, Math.min(timeoutMs, 10_000)));
+        s.connect(
+            new InetSocketAddress(host, port), (int) Math.max(1, Math.min(timeoutMs, 10_000)));
         s.setTcpNoDelay(true);
         return new TcpStore(null, s, host + ":" + port);
       } catch (ConnectException e) {
         s.close();
         if (System.nanoTime() > deadline) {
-          throw new IOException("the rendezvous store of rank 0 at " + host + ":" + port + " did not answer within "
-              + timeoutMs + " ms (" + e.getMessage() + ")", e);
+          throw new IOException(
+              "the rendezvous store of rank 0 at "
+                  + host
+                  + ":"
+                  + port
+                  + " did not answer within "
+                  + timeoutMs
+                  + " ms ("
+                  + e.getMessage()
+                  + ")",
+              e);
         }
         try {
           Thread.sleep(100);
@@ -144,7 +159,8 @@ final class TcpStore implements KeyValueStore, AutoCloseable {
       try {
         Socket s = server.accept();
         s.setTcpNoDelay(true);
-        Thread t = new Thread(() -> serve(s), "saim-rendezvous-store-" + s.getRemoteSocketAddress());
+        Thread t =
+            new Thread(() -> serve(s), "saim-rendezvous-store-" + s.getRemoteSocketAddress());
         t.setDaemon(true);
         t.start();
       } catch (IOException e) {

@@ -11,11 +11,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 
 /**
- * One rank in its own JVM. Args: RENDEZVOUS RANK SIZE TIMEOUT_MS MODE [torch].
- * MODE "check": all-reduce float32 and bfloat16, broadcast and barrier, checking every value;
- * prints "ok". MODE "wait": connects, prints "connected", then all-reduces until it fails and
- * prints the error's message as "error: ..." (exit 3). With "torch", PyTorch's engine is loaded
- * and used before the collective, so libtorch_cpu.so and its Gloo are in the process first.
+ * One rank in its own JVM. Args: RENDEZVOUS RANK SIZE TIMEOUT_MS MODE [torch]. MODE "check":
+ * all-reduce float32 and bfloat16, broadcast and barrier, checking every value; prints "ok". MODE
+ * "wait": connects, prints "connected", then all-reduces until it fails and prints the error's
+ * message as "error: ..." (exit 3). With "torch", PyTorch's engine is loaded and used before the
+ * collective, so libtorch_cpu.so and its Gloo are in the process first.
  */
 public final class CollectiveChild {
   static final int N = 1 << 20;
@@ -27,11 +27,13 @@ public final class CollectiveChild {
     long timeoutMs = Long.parseLong(args[3]);
     String mode = args[4];
     if (args.length > 5 && args[5].equals("torch")) {
-      try (NDManager m = Engine.getEngine("PyTorch").newBaseManager(); NDArray a = m.create(new float[] {1, 2})) {
+      try (NDManager m = Engine.getEngine("PyTorch").newBaseManager();
+          NDArray a = m.create(new float[] {1, 2})) {
         System.out.println("torch " + a.sum().getFloat());
       }
     }
-    try (Collective c = GlooCollective.connect(rendezvous, rank, size, "127.0.0.1", Duration.ofMillis(timeoutMs))) {
+    try (Collective c =
+        GlooCollective.connect(rendezvous, rank, size, "127.0.0.1", Duration.ofMillis(timeoutMs))) {
       System.out.println("connected " + c.rank() + "/" + c.worldSize());
       System.out.flush();
       if (mode.equals("wait")) {
@@ -68,7 +70,8 @@ public final class CollectiveChild {
       }
     }
     // bfloat16: small integers are exact
-    ShortBuffer h = ByteBuffer.allocateDirect(2 * 1000).order(ByteOrder.nativeOrder()).asShortBuffer();
+    ShortBuffer h =
+        ByteBuffer.allocateDirect(2 * 1000).order(ByteOrder.nativeOrder()).asShortBuffer();
     for (int i = 0; i < 1000; i++) {
       h.put(i, bf16(rank + 1 + i % 7));
     }

@@ -5,41 +5,66 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDManager;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
-import ai.djl.engine.Engine;
-import ai.djl.ndarray.NDManager;
-import java.nio.file.Files;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Collectives between real JVMs on loopback, with a {@code file:} rendezvous in a temporary folder. */
+/**
+ * Collectives between real JVMs on loopback, with a {@code file:} rendezvous in a temporary folder.
+ */
 class GlooCollectiveTest {
-  static Process child(Path dir, int rank, int size, long timeoutMs, String mode, boolean torch) throws Exception {
+  static Process child(Path dir, int rank, int size, long timeoutMs, String mode, boolean torch)
+      throws Exception {
     return child(dir, rank, size, timeoutMs, mode, torch, Map.of());
   }
 
-  static Process child(Path dir, int rank, int size, long timeoutMs, String mode, boolean torch,
-      Map<String, String> env) throws Exception {
+  static Process child(
+      Path dir,
+      int rank,
+      int size,
+      long timeoutMs,
+      String mode,
+      boolean torch,
+      Map<String, String> env)
+      throws Exception {
     return child("file:" + dir, rank, size, timeoutMs, mode, torch, env);
   }
 
-  static Process child(String rendezvous, int rank, int size, long timeoutMs, String mode, boolean torch,
-      Map<String, String> env) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"),
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=error", "-Dai.djl.offline=true",
-        CollectiveChild.class.getName(), rendezvous, Integer.toString(rank), Integer.toString(size),
-        Long.toString(timeoutMs), mode));
+  static Process child(
+      String rendezvous,
+      int rank,
+      int size,
+      long timeoutMs,
+      String mode,
+      boolean torch,
+      Map<String, String> env)
+      throws Exception {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
+                "-Dai.djl.offline=true",
+                CollectiveChild.class.getName(),
+                rendezvous,
+                Integer.toString(rank),
+                Integer.toString(size),
+                Long.toString(timeoutMs),
+                mode));
     if (torch) {
       cmd.add("torch");
     }
@@ -80,18 +105,29 @@ class GlooCollectiveTest {
    * loader built without it); with it, none may. The dynamic linker's own log is the witness.
    */
   @Test
-  void withLibtorchGlobalOurGlooCallsStillBindToDebiansGloo(@TempDir Path dir, @TempDir Path log) throws Exception {
+  void withLibtorchGlobalOurGlooCallsStillBindToDebiansGloo(@TempDir Path dir, @TempDir Path log)
+      throws Exception {
     needNative();
     Path torch;
     try (NDManager m = Engine.getEngine("PyTorch").newBaseManager()) {
       m.create(1f).close();
       try (Stream<String> maps = Files.lines(Path.of("/proc/self/maps"))) {
-        torch = Path.of(maps.filter(l -> l.endsWith("/libtorch_cpu.so")).findFirst()
-            .orElseThrow(() -> new AssertionError("libtorch_cpu.so is not mapped")).replaceAll(".* ", ""));
+        torch =
+            Path.of(
+                maps.filter(l -> l.endsWith("/libtorch_cpu.so"))
+                    .findFirst()
+                    .orElseThrow(() -> new AssertionError("libtorch_cpu.so is not mapped"))
+                    .replaceAll(".* ", ""));
       }
     }
-    Map<String, String> env = Map.of("LD_PRELOAD", torch.toString(), "LD_DEBUG", "bindings",
-        "LD_DEBUG_OUTPUT", log.resolve("ld").toString());
+    Map<String, String> env =
+        Map.of(
+            "LD_PRELOAD",
+            torch.toString(),
+            "LD_DEBUG",
+            "bindings",
+            "LD_DEBUG_OUTPUT",
+            log.resolve("ld").toString());
     Process a = child(dir, 0, 2, 60_000, "check", true, env);
     Process b = child(dir, 1, 2, 60_000, "check", true, Map.of("LD_PRELOAD", torch.toString()));
     String outA = output(a);
@@ -103,8 +139,13 @@ class GlooCollectiveTest {
     try (Stream<Path> files = Files.list(log)) {
       for (Path f : files.toList()) {
         try (Stream<String> lines = Files.lines(f)) {
-          for (String l : lines.filter(l -> l.contains("binding file ") && (l.contains("/libgloo.so") || l.contains("/libsaim_gloo.so")))
-              .toList()) {
+          for (String l :
+              lines
+                  .filter(
+                      l ->
+                          l.contains("binding file ")
+                              && (l.contains("/libgloo.so") || l.contains("/libsaim_gloo.so")))
+                  .toList()) {
             ours++;
             // a symbol of namespace gloo (mangled "4gloo"); libstdc++'s process-wide unique
             // objects (std::_Sp_make_shared_tag) bind to the first loader whatever the flags
@@ -115,7 +156,11 @@ class GlooCollectiveTest {
         }
       }
     }
-    System.out.println("symbol bindings from libgloo.so and libsaim_gloo.so: " + ours + ", to torch's Gloo: " + toTorch.size());
+    System.out.println(
+        "symbol bindings from libgloo.so and libsaim_gloo.so: "
+            + ours
+            + ", to torch's Gloo: "
+            + toTorch.size());
     assertTrue(ours > 100, "the linker log holds " + ours + " bindings of our libraries");
     assertEquals(List.of(), toTorch);
   }
@@ -162,7 +207,8 @@ class GlooCollectiveTest {
     long timeoutMs = 30_000;
     Process a = child(dir, 0, 2, timeoutMs, "wait", false);
     Process b = child(dir, 1, 2, timeoutMs, "wait", false);
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(b.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(b.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null && !line.startsWith("connected")) {
         // wait until the mesh is up
@@ -174,7 +220,11 @@ class GlooCollectiveTest {
     String out = output(a);
     double seconds = (System.nanoTime() - killed) / 1e9;
     assertEquals(3, a.exitValue(), out);
-    String error = out.lines().filter(l -> l.startsWith("error: ")).findFirst().orElseThrow(() -> new AssertionError(out));
+    String error =
+        out.lines()
+            .filter(l -> l.startsWith("error: "))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError(out));
     System.out.printf("rank 0 stopped %.1f s after rank 1 was killed: %s%n", seconds, error);
     assertTrue(error.contains("rank 0 of 2") && error.contains("rank 1"), error);
     assertTrue(seconds < timeoutMs / 1000.0, "took " + seconds + " s");
@@ -186,20 +236,28 @@ class GlooCollectiveTest {
     long timeoutMs = 3_000;
     Process a = child(dir, 0, 2, timeoutMs, "wait", false);
     Process b = child(dir, 1, 2, timeoutMs, "wait", false);
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(b.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(b.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null && !line.startsWith("connected")) {
         // wait until the mesh is up
       }
       // SIGSTOP: alive, connections open, silent (a hung or swapped-out rank)
-      assertEquals(0, new ProcessBuilder("kill", "-STOP", Long.toString(b.pid())).start().waitFor());
+      assertEquals(
+          0, new ProcessBuilder("kill", "-STOP", Long.toString(b.pid())).start().waitFor());
       long stopped = System.nanoTime();
       String out = output(a);
       double seconds = (System.nanoTime() - stopped) / 1e9;
       assertEquals(3, a.exitValue(), out);
-      String error = out.lines().filter(l -> l.startsWith("error: ")).findFirst().orElseThrow(() -> new AssertionError(out));
-      System.out.printf("rank 0 stopped %.1f s after rank 1 was frozen (time-out 3 s): %s%n", seconds, error);
-      assertTrue(error.contains("rank 0 of 2") && error.contains("rank 1 did not answer in time"), error);
+      String error =
+          out.lines()
+              .filter(l -> l.startsWith("error: "))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError(out));
+      System.out.printf(
+          "rank 0 stopped %.1f s after rank 1 was frozen (time-out 3 s): %s%n", seconds, error);
+      assertTrue(
+          error.contains("rank 0 of 2") && error.contains("rank 1 did not answer in time"), error);
       assertTrue(out.contains("peer 1 timeout true"), out);
       assertTrue(seconds < 3 * timeoutMs / 1000.0, "took " + seconds + " s");
     } finally {
@@ -210,27 +268,40 @@ class GlooCollectiveTest {
   @Test
   void aRankAloneTimesOutInTheRendezvousNamingWhoIsMissing(@TempDir Path dir) {
     needNative();
-    CollectiveException e = assertThrows(CollectiveException.class,
-        () -> GlooCollective.connect("file:" + dir, 0, 2, "127.0.0.1", Duration.ofMillis(500)));
-    assertEquals("rank 0 of 2: rendezvous timed out after 500 ms: rank 1 did not join", e.getMessage());
+    CollectiveException e =
+        assertThrows(
+            CollectiveException.class,
+            () -> GlooCollective.connect("file:" + dir, 0, 2, "127.0.0.1", Duration.ofMillis(500)));
+    assertEquals(
+        "rank 0 of 2: rendezvous timed out after 500 ms: rank 1 did not join", e.getMessage());
     assertTrue(e.isTimeout());
   }
 
   @Test
   void badArgumentsAreRefusedWithTheValue() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> GlooCollective.connect("file:/tmp/x", 2, 2, "", Duration.ofSeconds(1)));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> GlooCollective.connect("file:/tmp/x", 2, 2, "", Duration.ofSeconds(1)));
     assertEquals("rank (2) must be in 0 .. world size - 1 (world size 2)", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> GlooCollective.connect("udp://host:1", 0, 2, "", Duration.ofSeconds(1)));
-    assertEquals("rendezvous 'udp://host:1' is not file:DIR, redis://HOST:PORT/RUN or tcp://HOST:PORT", e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> GlooCollective.connect("udp://host:1", 0, 2, "", Duration.ofSeconds(1)));
+    assertEquals(
+        "rendezvous 'udp://host:1' is not file:DIR, redis://HOST:PORT/RUN or tcp://HOST:PORT",
+        e.getMessage());
   }
 
   @Test
   void rendezvousForms() {
-    assertEquals(new Rendezvous.Folder(Path.of("/shared/run")), Rendezvous.parse("file:/shared/run"));
-    assertEquals(new Rendezvous.Redis("redis.local", 6379, "job42"), Rendezvous.parse("redis://redis.local:6379/job42"));
-    assertThrows(IllegalArgumentException.class, () -> Rendezvous.parse("redis://redis.local:6379"));
+    assertEquals(
+        new Rendezvous.Folder(Path.of("/shared/run")), Rendezvous.parse("file:/shared/run"));
+    assertEquals(
+        new Rendezvous.Redis("redis.local", 6379, "job42"),
+        Rendezvous.parse("redis://redis.local:6379/job42"));
+    assertThrows(
+        IllegalArgumentException.class, () -> Rendezvous.parse("redis://redis.local:6379"));
     assertThrows(IllegalArgumentException.class, () -> Rendezvous.parse("file:"));
     assertEquals(new Rendezvous.Tcp("10.0.0.7", 29500), Rendezvous.parse("tcp://10.0.0.7:29500"));
     assertThrows(IllegalArgumentException.class, () -> Rendezvous.parse("tcp://10.0.0.7"));

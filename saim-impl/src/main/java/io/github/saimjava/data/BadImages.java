@@ -15,7 +15,10 @@ final class BadImages {
 
   private final ConcurrentSkipListMap<Integer, String> bad = new ConcurrentSkipListMap<>();
 
-  /** Image {@code index} from {@code loader}, or its stand-in when it (or a later one) cannot be decoded. */
+  /**
+   * Image {@code index} from {@code loader}, or its stand-in when it (or a later one) cannot be
+   * decoded.
+   */
   LabeledImage load(int index, int size, IntFunction<LabeledImage> loader, String what) {
     for (int k = 0; k < size; k++) {
       int i = (int) ((index + (long) k) % size);
@@ -30,8 +33,13 @@ final class BadImages {
         }
       }
     }
-    throw new IllegalArgumentException(what + ": none of its " + size + " images can be decoded (first: "
-        + (bad.isEmpty() ? "?" : bad.firstEntry().getValue()) + ")");
+    throw new IllegalArgumentException(
+        what
+            + ": none of its "
+            + size
+            + " images can be decoded (first: "
+            + (bad.isEmpty() ? "?" : bad.firstEntry().getValue())
+            + ")");
   }
 
   long count() {

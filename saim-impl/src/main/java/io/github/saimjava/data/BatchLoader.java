@@ -34,8 +34,10 @@ public final class BatchLoader implements ImageBatches {
   private final int threads;
   private final int prefetch;
   private final boolean dropLast;
+
   /** This loader's part of every batch ({@link #shard}): part {@code shard} of {@code shards}. */
   private final int shard;
+
   private final int shards;
 
   /**
@@ -49,14 +51,37 @@ public final class BatchLoader implements ImageBatches {
    *     instead of failing
    * @throws IllegalArgumentException when a parameter is out of range
    */
-  public BatchLoader(ImageDataset dataset, int batchSize, int size, int channels, Augmentation augmentation,
-      long seed, int threads, boolean skipBadImages) {
-    this(skipBadImages ? Datasets.skippingBadImages(dataset) : dataset,
-        Transforms.forAugmentation(augmentation, size, channels), batchSize, seed, threads, 3, true, 0, 1);
+  public BatchLoader(
+      ImageDataset dataset,
+      int batchSize,
+      int size,
+      int channels,
+      Augmentation augmentation,
+      long seed,
+      int threads,
+      boolean skipBadImages) {
+    this(
+        skipBadImages ? Datasets.skippingBadImages(dataset) : dataset,
+        Transforms.forAugmentation(augmentation, size, channels),
+        batchSize,
+        seed,
+        threads,
+        3,
+        true,
+        0,
+        1);
   }
 
-  private BatchLoader(ImageDataset dataset, ImageTransform transform, int batchSize, long seed, int threads,
-      int prefetch, boolean dropLast, int shard, int shards) {
+  private BatchLoader(
+      ImageDataset dataset,
+      ImageTransform transform,
+      int batchSize,
+      long seed,
+      int threads,
+      int prefetch,
+      boolean dropLast,
+      int shard,
+      int shards) {
     if (batchSize <= 0) {
       throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
     }
@@ -91,11 +116,16 @@ public final class BatchLoader implements ImageBatches {
       throw new IllegalArgumentException("shard " + index + " of " + count + " is out of range");
     }
     if (batchSize % count != 0 || (count > 1 && !dropLast)) {
-      throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "a batch of %d images does not split into %d equal parts%s", batchSize, count,
-          dropLast ? "" : " (the last partial batch is kept)"));
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT,
+              "a batch of %d images does not split into %d equal parts%s",
+              batchSize,
+              count,
+              dropLast ? "" : " (the last partial batch is kept)"));
     }
-    return new BatchLoader(dataset, transform, batchSize, seed, threads, prefetch, dropLast, index, count);
+    return new BatchLoader(
+        dataset, transform, batchSize, seed, threads, prefetch, dropLast, index, count);
   }
 
   /** A builder of a loader over {@code dataset} whose images go through {@code transform}. */
@@ -103,7 +133,10 @@ public final class BatchLoader implements ImageBatches {
     return new Builder(dataset, transform);
   }
 
-  /** Settings of a {@link BatchLoader}; defaults: batch 64, seed 0, 2 threads, 3 batches ahead, drop the last partial batch. */
+  /**
+   * Settings of a {@link BatchLoader}; defaults: batch 64, seed 0, 2 threads, 3 batches ahead, drop
+   * the last partial batch.
+   */
   public static final class Builder {
     private final ImageDataset dataset;
     private final ImageTransform transform;
@@ -137,19 +170,27 @@ public final class BatchLoader implements ImageBatches {
       return this;
     }
 
-    /** Batches prepared ahead of the consumer at most (memory: that many batches, plus the one being used). */
+    /**
+     * Batches prepared ahead of the consumer at most (memory: that many batches, plus the one being
+     * used).
+     */
     public Builder prefetch(int v) {
       prefetch = v;
       return this;
     }
 
-    /** Whether an epoch ends with its last full batch (true) or also yields the smaller remainder (false). */
+    /**
+     * Whether an epoch ends with its last full batch (true) or also yields the smaller remainder
+     * (false).
+     */
     public Builder dropLast(boolean v) {
       dropLast = v;
       return this;
     }
 
-    /** Skip and count undecodable images, the next decodable one standing in, instead of failing. */
+    /**
+     * Skip and count undecodable images, the next decodable one standing in, instead of failing.
+     */
     public Builder skipBadImages(boolean v) {
       skipBadImages = v;
       return this;
@@ -161,8 +202,16 @@ public final class BatchLoader implements ImageBatches {
      * @throws IllegalArgumentException when a setting is out of range
      */
     public BatchLoader build() {
-      return new BatchLoader(skipBadImages ? Datasets.skippingBadImages(dataset) : dataset, transform,
-          batchSize, seed, threads, prefetch, dropLast, 0, 1);
+      return new BatchLoader(
+          skipBadImages ? Datasets.skippingBadImages(dataset) : dataset,
+          transform,
+          batchSize,
+          seed,
+          threads,
+          prefetch,
+          dropLast,
+          0,
+          1);
     }
   }
 
@@ -196,7 +245,10 @@ public final class BatchLoader implements ImageBatches {
     return batchSize;
   }
 
-  /** Batches in one epoch: {@code size / batchSize}, rounded down when dropping the last partial batch, up otherwise. */
+  /**
+   * Batches in one epoch: {@code size / batchSize}, rounded down when dropping the last partial
+   * batch, up otherwise.
+   */
   public int batchesPerEpoch() {
     int n = dataset.size();
     return dropLast ? n / batchSize : (int) ((n + (long) batchSize - 1) / batchSize);
@@ -207,7 +259,10 @@ public final class BatchLoader implements ImageBatches {
     return permutation(dataset.size(), seed, epoch);
   }
 
-  /** A Fisher-Yates shuffle of {@code 0 .. n-1} driven by a {@link SplittableRandom} seeded from (seed, epoch). */
+  /**
+   * A Fisher-Yates shuffle of {@code 0 .. n-1} driven by a {@link SplittableRandom} seeded from
+   * (seed, epoch).
+   */
   public static int[] permutation(int n, long seed, int epoch) {
     int[] perm = new int[n];
     for (int i = 0; i < n; i++) {
@@ -223,7 +278,9 @@ public final class BatchLoader implements ImageBatches {
     return perm;
   }
 
-  /** Image {@code index} as it appears in epoch {@code epoch}: loaded, transformed and normalised. */
+  /**
+   * Image {@code index} as it appears in epoch {@code epoch}: loaded, transformed and normalised.
+   */
   public float[] sample(int epoch, int index) {
     float[] out = new float[transform.outputLength()];
     transform.apply(dataset.load(index).image(), seed, epoch, index, out, 0);
@@ -233,25 +290,31 @@ public final class BatchLoader implements ImageBatches {
   /**
    * The batches of {@code epoch} from position {@code startBatch} on, prepared in the background.
    *
-   * @throws IllegalArgumentException when {@code startBatch} is outside {@code 0 .. batchesPerEpoch()}
+   * @throws IllegalArgumentException when {@code startBatch} is outside {@code 0 ..
+   *     batchesPerEpoch()}
    */
   @Override
   public Epoch open(int epoch, int startBatch) {
     int batches = batchesPerEpoch();
     if (startBatch < 0 || startBatch > batches) {
-      throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "start batch %d is outside 0..%d (%d images in batches of %d)", startBatch, batches, dataset.size(),
-          batchSize));
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT,
+              "start batch %d is outside 0..%d (%d images in batches of %d)",
+              startBatch,
+              batches,
+              dataset.size(),
+              batchSize));
     }
     return new Epoch(epoch, startBatch, batches, order(epoch));
   }
 
   /**
-   * The batches of one epoch, in order. {@link #next()} is for one consumer thread; {@link #close()}
-   * may be called from any thread and stops the background threads promptly (between two images).
-   * An exception while loading an image is thrown by {@link #next()} at the batch it belongs to,
-   * with the dataset, the epoch, the batch and the image in its message (and the file, when the
-   * dataset names it).
+   * The batches of one epoch, in order. {@link #next()} is for one consumer thread; {@link
+   * #close()} may be called from any thread and stops the background threads promptly (between two
+   * images). An exception while loading an image is thrown by {@link #next()} at the batch it
+   * belongs to, with the dataset, the epoch, the batch and the image in its message (and the file,
+   * when the dataset names it).
    */
   public final class Epoch implements ImageBatches.Stream, Iterator<Batch> {
     private final int epoch;
@@ -261,16 +324,23 @@ public final class BatchLoader implements ImageBatches {
     private final ReentrantLock lock = new ReentrantLock();
     private final Condition ready = lock.newCondition();
     private final Condition room = lock.newCondition();
+
     /** Batches being filled or filled, by position; guarded by {@link #lock}. */
     private final Map<Integer, Pending> pending = new HashMap<>();
+
     private final Thread[] workers;
+
     /** Next batch to hand out; guarded by {@link #lock}. */
     private int position;
+
     /** Next image to claim, as (batch, slot); guarded by {@link #lock}. */
     private int claimBatch;
+
     private int claimSlot;
+
     /** No claims beyond this batch (the first that failed); guarded by {@link #lock}. */
     private int stopAfter = Integer.MAX_VALUE;
+
     private boolean closed;
     private @Nullable RuntimeException failure;
 
@@ -337,8 +407,16 @@ public final class BatchLoader implements ImageBatches {
     }
 
     private RuntimeException wrap(Throwable e, int batch, int slot, int index) {
-      String where = String.format(Locale.ROOT, "%s: epoch %d, batch %d, image %d (dataset index %d): %s",
-          dataset.describe(), epoch, batch, slot, index, e.getMessage());
+      String where =
+          String.format(
+              Locale.ROOT,
+              "%s: epoch %d, batch %d, image %d (dataset index %d): %s",
+              dataset.describe(),
+              epoch,
+              batch,
+              slot,
+              index,
+              e.getMessage());
       if (e instanceof IllegalArgumentException) {
         return new IllegalArgumentException(where, e);
       }
@@ -355,7 +433,8 @@ public final class BatchLoader implements ImageBatches {
         lock.lock();
         try {
           if (failure == null) {
-            failure = new IllegalStateException(dataset.describe() + ": loader thread failed: " + e, e);
+            failure =
+                new IllegalStateException(dataset.describe() + ": loader thread failed: " + e, e);
           }
           closeLocked();
         } finally {
@@ -458,7 +537,8 @@ public final class BatchLoader implements ImageBatches {
               ready.await();
             } catch (InterruptedException e) {
               Thread.currentThread().interrupt();
-              throw new IllegalStateException("interrupted while waiting for batch " + batch + " of epoch " + epoch, e);
+              throw new IllegalStateException(
+                  "interrupted while waiting for batch " + batch + " of epoch " + epoch, e);
             }
           }
           pending.remove(batch);
@@ -504,7 +584,10 @@ public final class BatchLoader implements ImageBatches {
       room.signalAll();
     }
 
-    /** Stops the background threads (waiting up to a few seconds for an image in progress) and drops prepared batches. */
+    /**
+     * Stops the background threads (waiting up to a few seconds for an image in progress) and drops
+     * prepared batches.
+     */
     @Override
     public void close() {
       lock.lock();
@@ -542,7 +625,10 @@ public final class BatchLoader implements ImageBatches {
     }
   }
 
-  /** A batch being filled by the workers; its fields are guarded by the epoch's lock, its arrays written slot by slot. */
+  /**
+   * A batch being filled by the workers; its fields are guarded by the epoch's lock, its arrays
+   * written slot by slot.
+   */
   private static final class Pending {
     final float[] pixels;
     final int[] labels;

@@ -4,10 +4,10 @@ import java.util.Locale;
 
 /**
  * Bicubic resampling of 8-bit images as PIL's {@code Image.resize(..., BICUBIC)} does it, so the
- * result matches a PIL/torchvision pipeline pixel for pixel: a cubic convolution kernel of
- * support 2, widened by the scale factor when shrinking (so downsampling is antialiased), weights
- * normalised per output pixel and turned into 22-bit fixed point, a horizontal pass then a
- * vertical pass, each rounded and clamped to [0, 255].
+ * result matches a PIL/torchvision pipeline pixel for pixel: a cubic convolution kernel of support
+ * 2, widened by the scale factor when shrinking (so downsampling is antialiased), weights
+ * normalised per output pixel and turned into 22-bit fixed point, a horizontal pass then a vertical
+ * pass, each rounded and clamped to [0, 255].
  *
  * <p>PIL's kernel has {@code a = -0.5} ({@link #pil()}); {@code a = -0.75} ({@link #KEYS_A}) is
  * what OpenCV and PyTorch's non-antialiased tensor interpolation use. Instances are immutable and
@@ -16,6 +16,7 @@ import java.util.Locale;
 public final class Bicubic {
   /** The kernel parameter of PIL (and so of torchvision on PIL images). */
   public static final double PIL_A = -0.5;
+
   /** The kernel parameter of OpenCV and of PyTorch's {@code interpolate(mode="bicubic")}. */
   public static final double KEYS_A = -0.75;
 
@@ -77,8 +78,8 @@ public final class Bicubic {
    */
   public DecodedImage resize(DecodedImage image, CropBox box, int outWidth, int outHeight) {
     if (!box.inside(image.width(), image.height())) {
-      throw new IllegalArgumentException("crop box " + box + " outside the " + image.width() + " x "
-          + image.height() + " image");
+      throw new IllegalArgumentException(
+          "crop box " + box + " outside the " + image.width() + " x " + image.height() + " image");
     }
     if (outWidth <= 0 || outHeight <= 0) {
       throw new IllegalArgumentException("invalid output size " + outWidth + " x " + outHeight);
@@ -156,13 +157,20 @@ public final class Bicubic {
 
   private static DecodedImage crop(DecodedImage image, CropBox box) {
     int c = image.channels();
-    if (box.x() == 0 && box.y() == 0 && box.width() == image.width() && box.height() == image.height()) {
+    if (box.x() == 0
+        && box.y() == 0
+        && box.width() == image.width()
+        && box.height() == image.height()) {
       return image;
     }
     byte[] out = new byte[box.width() * box.height() * c];
     for (int y = 0; y < box.height(); y++) {
-      System.arraycopy(image.pixels(), ((box.y() + y) * image.width() + box.x()) * c, out,
-          y * box.width() * c, box.width() * c);
+      System.arraycopy(
+          image.pixels(),
+          ((box.y() + y) * image.width() + box.x()) * c,
+          out,
+          y * box.width() * c,
+          box.width() * c);
     }
     return new DecodedImage(box.width(), box.height(), c, out);
   }
@@ -172,7 +180,10 @@ public final class Bicubic {
     return (byte) (v < 0 ? 0 : Math.min(v, 255));
   }
 
-  /** Fixed-point weights of one axis: output pixel i reads {@code count[i]} inputs from {@code first[i]}. */
+  /**
+   * Fixed-point weights of one axis: output pixel i reads {@code count[i]} inputs from {@code
+   * first[i]}.
+   */
   private static final class Coefficients {
     final int ksize;
     final int[] first;
@@ -187,7 +198,10 @@ public final class Bicubic {
     }
   }
 
-  /** The weights for resampling {@code inSize} pixels to {@code outSize}, computed in PIL's order of operations. */
+  /**
+   * The weights for resampling {@code inSize} pixels to {@code outSize}, computed in PIL's order of
+   * operations.
+   */
   private Coefficients coefficients(int inSize, int outSize) {
     double scale = (double) inSize / outSize;
     double filterScale = Math.max(scale, 1.0);
@@ -207,7 +221,8 @@ public final class Bicubic {
       }
       for (int x = 0; x < xmax; x++) {
         double v = total != 0.0 ? w[x] / total : w[x];
-        co.k[xx * ksize + x] = (int) (v < 0 ? -0.5 + v * (1 << PRECISION_BITS) : 0.5 + v * (1 << PRECISION_BITS));
+        co.k[xx * ksize + x] =
+            (int) (v < 0 ? -0.5 + v * (1 << PRECISION_BITS) : 0.5 + v * (1 << PRECISION_BITS));
       }
       co.first[xx] = xmin;
       co.count[xx] = xmax;

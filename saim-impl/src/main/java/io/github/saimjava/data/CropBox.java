@@ -16,7 +16,8 @@ public record CropBox(int x, int y, int width, int height) {
    */
   public CropBox {
     if (x < 0 || y < 0 || width <= 0 || height <= 0) {
-      throw new IllegalArgumentException("invalid crop box " + x + "," + y + " " + width + " x " + height);
+      throw new IllegalArgumentException(
+          "invalid crop box " + x + "," + y + " " + width + " x " + height);
     }
   }
 

@@ -5,7 +5,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jspecify.annotations.Nullable;
 
-/** Opens datasets: a folder is an image folder, a file an IDX images file; none, the embedded data. */
+/**
+ * Opens datasets: a folder is an image folder, a file an IDX images file; none, the embedded data.
+ */
 public final class Datasets {
   private Datasets() {}
 
@@ -37,8 +39,11 @@ public final class Datasets {
     if (Files.isRegularFile(path)) {
       return IdxDataset.open(path);
     }
-    throw new IllegalArgumentException(path + ": no such file or folder (expected an image folder "
-        + "<root>/<class>/<image>.jpg|jpeg|png, or an IDX images file such as train-images-idx3-ubyte.gz)");
+    throw new IllegalArgumentException(
+        path
+            + ": no such file or folder (expected an image folder"
+            + " <root>/<class>/<image>.jpg|jpeg|png, or an IDX images file such as"
+            + " train-images-idx3-ubyte.gz)");
   }
 
   /**

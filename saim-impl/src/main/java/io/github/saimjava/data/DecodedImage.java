@@ -19,14 +19,27 @@ public record DecodedImage(int width, int height, int channels, byte[] pixels) {
    *     or the array length does not match
    */
   public DecodedImage {
-    if (width <= 0 || height <= 0 || (channels != 1 && channels != 3)
+    if (width <= 0
+        || height <= 0
+        || (channels != 1 && channels != 3)
         || pixels.length != (long) width * height * channels) {
-      throw new IllegalArgumentException("invalid image: " + width + " x " + height + " x " + channels
-          + " with " + pixels.length + " bytes");
+      throw new IllegalArgumentException(
+          "invalid image: "
+              + width
+              + " x "
+              + height
+              + " x "
+              + channels
+              + " with "
+              + pixels.length
+              + " bytes");
     }
   }
 
-  /** The value (0-255) of channel {@code c} at column {@code x}, row {@code y}; a grayscale image answers every c. */
+  /**
+   * The value (0-255) of channel {@code c} at column {@code x}, row {@code y}; a grayscale image
+   * answers every c.
+   */
   public int at(int x, int y, int c) {
     return pixels[(y * width + x) * channels + (channels == 1 ? 0 : c)] & 0xff;
   }
@@ -46,8 +59,8 @@ public record DecodedImage(int width, int height, int channels, byte[] pixels) {
   }
 
   /**
-   * This image with one channel: RGB reduced to luma with PIL's {@code convert("L")} weights
-   * (ITU-R 601-2: 0.299 R + 0.587 G + 0.114 B, rounded); grayscale unchanged.
+   * This image with one channel: RGB reduced to luma with PIL's {@code convert("L")} weights (ITU-R
+   * 601-2: 0.299 R + 0.587 G + 0.114 B, rounded); grayscale unchanged.
    */
   public DecodedImage toGray() {
     if (channels == 1) {

@@ -8,23 +8,36 @@ import java.util.List;
 /**
  * The Fashion-MNIST subset embedded in this jar, so pre-training works offline: the first 10,000
  * training images and the first 2,000 test images (28 x 28 grayscale) with their labels. Source:
- * Debian's {@code dataset-fashion-mnist}; Fashion-MNIST is Copyright (c) 2017 Zalando SE, MIT licence.
+ * Debian's {@code dataset-fashion-mnist}; Fashion-MNIST is Copyright (c) 2017 Zalando SE, MIT
+ * licence.
  */
 public final class EmbeddedFashionMnist {
   /** The class names, in label order. */
-  public static final List<String> CLASSES = List.of("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-      "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot");
+  public static final List<String> CLASSES =
+      List.of(
+          "T-shirt/top",
+          "Trouser",
+          "Pullover",
+          "Dress",
+          "Coat",
+          "Sandal",
+          "Shirt",
+          "Sneaker",
+          "Bag",
+          "Ankle boot");
 
   private static final String RESOURCES = "/io/github/saimjava/data/";
 
   private EmbeddedFashionMnist() {}
 
   private static final class Train {
-    static final IdxDataset DATA = load("fashion-mnist-train-10k", "embedded Fashion-MNIST train (first 10,000)");
+    static final IdxDataset DATA =
+        load("fashion-mnist-train-10k", "embedded Fashion-MNIST train (first 10,000)");
   }
 
   private static final class Test {
-    static final IdxDataset DATA = load("fashion-mnist-test-2k", "embedded Fashion-MNIST test (first 2,000)");
+    static final IdxDataset DATA =
+        load("fashion-mnist-test-2k", "embedded Fashion-MNIST test (first 2,000)");
   }
 
   /** The first 10,000 Fashion-MNIST training images with labels (read once, then shared). */
@@ -40,7 +53,8 @@ public final class EmbeddedFashionMnist {
   private static IdxDataset load(String base, String name) {
     String images = RESOURCES + base + "-images-idx3-ubyte.gz";
     String labels = RESOURCES + base + "-labels-idx1-ubyte.gz";
-    try (InputStream i = open(images); InputStream l = open(labels)) {
+    try (InputStream i = open(images);
+        InputStream l = open(labels)) {
       return IdxDataset.read(name, i, name + " labels", l);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the embedded dataset " + base, e);

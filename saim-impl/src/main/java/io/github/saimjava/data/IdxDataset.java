@@ -16,8 +16,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * Images in the IDX format of MNIST and Fashion-MNIST: magic 0x00000803 then big-endian count, rows
  * and columns, then 8-bit pixels; with an optional IDX labels file (magic 0x00000801, a count, one
- * byte per label). Either file may be gzip-compressed, which is told by the gzip magic bytes, not by
- * the name. The images are held in memory.
+ * byte per label). Either file may be gzip-compressed, which is told by the gzip magic bytes, not
+ * by the name. The images are held in memory.
  *
  * <p>Input is untrusted: the magic, the element type and every dimension are checked, a declared
  * size is checked against the bytes the file can hold before anything is allocated from it, and
@@ -26,12 +26,17 @@ import org.jspecify.annotations.Nullable;
 public final class IdxDataset implements ImageDataset {
   /** Magic number of an IDX file of unsigned-byte images (3 dimensions). */
   public static final int IMAGES_MAGIC = 0x00000803;
+
   /** Magic number of an IDX file of unsigned-byte labels (1 dimension). */
   public static final int LABELS_MAGIC = 0x00000801;
 
   /** Largest payload one Java array can hold. */
   static final long MAX_PAYLOAD = Integer.MAX_VALUE - 8;
-  /** Deflate cannot expand data by more than about 1032:1; a gzip file declaring more is rejected up front. */
+
+  /**
+   * Deflate cannot expand data by more than about 1032:1; a gzip file declaring more is rejected up
+   * front.
+   */
   static final long MAX_GZIP_RATIO = 1033;
 
   private final String name;
@@ -42,7 +47,8 @@ public final class IdxDataset implements ImageDataset {
   private final byte @Nullable [] labels;
   private final int numClasses;
 
-  private IdxDataset(String name, int count, int rows, int cols, byte[] pixels, byte @Nullable [] labels) {
+  private IdxDataset(
+      String name, int count, int rows, int cols, byte[] pixels, byte @Nullable [] labels) {
     this.name = name;
     this.count = count;
     this.rows = rows;
@@ -88,21 +94,26 @@ public final class IdxDataset implements ImageDataset {
    * @throws IllegalArgumentException naming the stream and the field when the data is not valid IDX
    * @throws IOException when a stream cannot be read
    */
-  public static IdxDataset read(String imagesName, InputStream images, @Nullable String labelsName,
-      @Nullable InputStream labels) throws IOException {
+  public static IdxDataset read(
+      String imagesName,
+      InputStream images,
+      @Nullable String labelsName,
+      @Nullable InputStream labels)
+      throws IOException {
     Payload img = read(imagesName, images, -1, IMAGES_MAGIC);
     Payload lab = null;
     if (labels != null) {
-      lab = read(labelsName == null ? imagesName + " labels" : labelsName, labels, -1, LABELS_MAGIC);
+      lab =
+          read(labelsName == null ? imagesName + " labels" : labelsName, labels, -1, LABELS_MAGIC);
     }
     return build(imagesName, img, labelsName, lab);
   }
 
   /**
-   * The labels file paired with {@code images} by the usual naming, when it exists:
-   * {@code X-images-idx3-ubyte[.gz]} pairs with {@code X-labels-idx1-ubyte} or {@code
-   * X-labels-idx1-ubyte.gz} (also with {@code .} instead of the {@code -} before {@code idx}).
-   * Null when the name does not follow the convention or no such file exists.
+   * The labels file paired with {@code images} by the usual naming, when it exists: {@code
+   * X-images-idx3-ubyte[.gz]} pairs with {@code X-labels-idx1-ubyte} or {@code
+   * X-labels-idx1-ubyte.gz} (also with {@code .} instead of the {@code -} before {@code idx}). Null
+   * when the name does not follow the convention or no such file exists.
    */
   public static @Nullable Path pairedLabels(Path images) {
     Path fileName = images.getFileName();
@@ -127,13 +138,20 @@ public final class IdxDataset implements ImageDataset {
     return null;
   }
 
-  private static IdxDataset build(String imagesName, Payload img, @Nullable String labelsName, @Nullable Payload lab) {
+  private static IdxDataset build(
+      String imagesName, Payload img, @Nullable String labelsName, @Nullable Payload lab) {
     int n = img.dims[0];
     byte[] labels = null;
     if (lab != null) {
       if (lab.dims[0] != n) {
-        throw new IllegalArgumentException(String.format(Locale.ROOT,
-            "%s: count: %d labels, but %s holds %d images", labelsName, lab.dims[0], imagesName, n));
+        throw new IllegalArgumentException(
+            String.format(
+                Locale.ROOT,
+                "%s: count: %d labels, but %s holds %d images",
+                labelsName,
+                lab.dims[0],
+                imagesName,
+                n));
       }
       labels = lab.data;
     }
@@ -145,8 +163,11 @@ public final class IdxDataset implements ImageDataset {
 
   private static Payload readFile(Path file, int magic) throws IOException {
     if (!Files.isRegularFile(file)) {
-      throw new IllegalArgumentException(file + ": no such file (expected an IDX "
-          + (magic == IMAGES_MAGIC ? "images" : "labels") + " file, gzip-compressed or not)");
+      throw new IllegalArgumentException(
+          file
+              + ": no such file (expected an IDX "
+              + (magic == IMAGES_MAGIC ? "images" : "labels")
+              + " file, gzip-compressed or not)");
     }
     long length = Files.size(file);
     try (InputStream in = Files.newInputStream(file)) {
@@ -162,7 +183,8 @@ public final class IdxDataset implements ImageDataset {
    * Parses one IDX file of the given magic; {@code length} is the size of the stream in bytes
    * (compressed if it is gzip), or -1 when unknown.
    */
-  private static Payload read(String file, InputStream raw, long length, int magic) throws IOException {
+  private static Payload read(String file, InputStream raw, long length, int magic)
+      throws IOException {
     BufferedInputStream buffered = new BufferedInputStream(raw, 1 << 16);
     buffered.mark(2);
     int b0 = buffered.read();
@@ -178,56 +200,97 @@ public final class IdxDataset implements ImageDataset {
       byte[] header = new byte[4 + 4 * ndims];
       int got = readUpTo(in, header, 0, header.length);
       if (got < 4) {
-        throw new IllegalArgumentException(String.format(Locale.ROOT,
-            "%s: magic: the file holds only %d bytes, expected %s", file, got, kind(magic)));
+        throw new IllegalArgumentException(
+            String.format(
+                Locale.ROOT,
+                "%s: magic: the file holds only %d bytes, expected %s",
+                file,
+                got,
+                kind(magic)));
       }
       int found = readInt(header, 0);
       if (found != magic) {
         throw new IllegalArgumentException(file + ": magic: " + describeMagic(found, magic));
       }
       if (got < header.length) {
-        throw new IllegalArgumentException(String.format(Locale.ROOT,
-            "%s: dimensions: truncated header (%d of %d bytes)", file, got, header.length));
+        throw new IllegalArgumentException(
+            String.format(
+                Locale.ROOT,
+                "%s: dimensions: truncated header (%d of %d bytes)",
+                file,
+                got,
+                header.length));
       }
       int[] dims = new int[ndims];
       long need = 1;
-      String[] fields = magic == IMAGES_MAGIC ? new String[] {"count", "rows", "columns"} : new String[] {"count"};
+      String[] fields =
+          magic == IMAGES_MAGIC
+              ? new String[] {"count", "rows", "columns"}
+              : new String[] {"count"};
       for (int d = 0; d < ndims; d++) {
         long v = readInt(header, 4 + 4 * d) & 0xffffffffL;
         if (v == 0) {
-          throw new IllegalArgumentException(String.format(Locale.ROOT,
-              "%s: %s: 0, the file holds no %s", file, fields[d], d == 0 ? "items" : "pixels"));
+          throw new IllegalArgumentException(
+              String.format(
+                  Locale.ROOT,
+                  "%s: %s: 0, the file holds no %s",
+                  file,
+                  fields[d],
+                  d == 0 ? "items" : "pixels"));
         }
         if (v > MAX_PAYLOAD) {
-          throw new IllegalArgumentException(String.format(Locale.ROOT,
-              "%s: %s: %d is too large", file, fields[d], v));
+          throw new IllegalArgumentException(
+              String.format(Locale.ROOT, "%s: %s: %d is too large", file, fields[d], v));
         }
         dims[d] = (int) v;
         need *= v; // both factors are below 2^31, so this cannot overflow
         if (need > MAX_PAYLOAD) {
-          throw new IllegalArgumentException(String.format(Locale.ROOT,
-              "%s: dimensions: %s declare more than %d bytes, more than one array can hold",
-              file, shape(header, ndims), MAX_PAYLOAD));
+          throw new IllegalArgumentException(
+              String.format(
+                  Locale.ROOT,
+                  "%s: dimensions: %s declare more than %d bytes, more than one array can hold",
+                  file,
+                  shape(header, ndims),
+                  MAX_PAYLOAD));
         }
       }
       if (!gzip && length >= 0 && need != length - header.length) {
-        throw new IllegalArgumentException(String.format(Locale.ROOT,
-            "%s: dimensions: %s declare %d bytes of data, but the file holds %d after its %d-byte header",
-            file, shape(header, ndims), need, length - header.length, header.length));
+        throw new IllegalArgumentException(
+            String.format(
+                Locale.ROOT,
+                "%s: dimensions: %s declare %d bytes of data, but the file holds %d after its"
+                    + " %d-byte header",
+                file,
+                shape(header, ndims),
+                need,
+                length - header.length,
+                header.length));
       }
       if (gzip && length >= 0 && need + header.length > MAX_GZIP_RATIO * length) {
-        throw new IllegalArgumentException(String.format(Locale.ROOT,
-            "%s: dimensions: %s declare %d bytes of data, more than a gzip file of %d bytes can hold",
-            file, shape(header, ndims), need, length));
+        throw new IllegalArgumentException(
+            String.format(
+                Locale.ROOT,
+                "%s: dimensions: %s declare %d bytes of data, more than a gzip file of %d bytes can"
+                    + " hold",
+                file,
+                shape(header, ndims),
+                need,
+                length));
       }
       byte[] data = readExactly(in, (int) need, file, shape(header, ndims), length >= 0 && !gzip);
       if (in.read() >= 0) {
-        throw new IllegalArgumentException(String.format(Locale.ROOT,
-            "%s: dimensions: %s declare %d bytes of data, but more follow them", file, shape(header, ndims), need));
+        throw new IllegalArgumentException(
+            String.format(
+                Locale.ROOT,
+                "%s: dimensions: %s declare %d bytes of data, but more follow them",
+                file,
+                shape(header, ndims),
+                need));
       }
       return new Payload(dims, data);
     } catch (ZipException | EOFException e) {
-      throw new IllegalArgumentException(file + ": gzip: corrupt or truncated compressed data (" + e.getMessage() + ")", e);
+      throw new IllegalArgumentException(
+          file + ": gzip: corrupt or truncated compressed data (" + e.getMessage() + ")", e);
     }
   }
 
@@ -237,14 +300,23 @@ public final class IdxDataset implements ImageDataset {
       return String.format(Locale.ROOT, "0x%08x is not an IDX file, %s", found, want);
     }
     if (found == IMAGES_MAGIC || found == LABELS_MAGIC) {
-      return String.format(Locale.ROOT, "0x%08x is an %s file, %s", found,
-          found == IMAGES_MAGIC ? "IDX images" : "IDX labels", want);
+      return String.format(
+          Locale.ROOT,
+          "0x%08x is an %s file, %s",
+          found,
+          found == IMAGES_MAGIC ? "IDX images" : "IDX labels",
+          want);
     }
     if (((found >>> 8) & 0xff) != 0x08) {
-      return String.format(Locale.ROOT, "0x%08x has element type 0x%02x, only unsigned bytes (0x08) are supported; %s",
-          found, (found >>> 8) & 0xff, want);
+      return String.format(
+          Locale.ROOT,
+          "0x%08x has element type 0x%02x, only unsigned bytes (0x08) are supported; %s",
+          found,
+          (found >>> 8) & 0xff,
+          want);
     }
-    return String.format(Locale.ROOT, "0x%08x declares %d dimensions, %s", found, found & 0xff, want);
+    return String.format(
+        Locale.ROOT, "0x%08x declares %d dimensions, %s", found, found & 0xff, want);
   }
 
   private static String shape(byte[] header, int ndims) {
@@ -260,7 +332,8 @@ public final class IdxDataset implements ImageDataset {
    * at once; otherwise it grows with the data that actually arrives, so a false declaration in a
    * compressed stream cannot make it allocate more than the stream delivers (times two).
    */
-  private static byte[] readExactly(InputStream in, int need, String file, String shape, boolean lengthChecked)
+  private static byte[] readExactly(
+      InputStream in, int need, String file, String shape, boolean lengthChecked)
       throws IOException {
     byte[] buf = new byte[lengthChecked ? need : Math.min(need, 1 << 20)];
     int filled = 0;
@@ -270,9 +343,15 @@ public final class IdxDataset implements ImageDataset {
       }
       int n = in.read(buf, filled, buf.length - filled);
       if (n < 0) {
-        throw new IllegalArgumentException(String.format(Locale.ROOT,
-            "%s: dimensions: %s declare %d bytes of data, but the file ends after %d (truncated)",
-            file, shape, need, filled));
+        throw new IllegalArgumentException(
+            String.format(
+                Locale.ROOT,
+                "%s: dimensions: %s declare %d bytes of data, but the file ends after %d"
+                    + " (truncated)",
+                file,
+                shape,
+                need,
+                filled));
       }
       filled += n;
     }
@@ -292,7 +371,10 @@ public final class IdxDataset implements ImageDataset {
   }
 
   private static int readInt(byte[] b, int at) {
-    return ((b[at] & 0xff) << 24) | ((b[at + 1] & 0xff) << 16) | ((b[at + 2] & 0xff) << 8) | (b[at + 3] & 0xff);
+    return ((b[at] & 0xff) << 24)
+        | ((b[at + 1] & 0xff) << 16)
+        | ((b[at + 2] & 0xff) << 8)
+        | (b[at + 3] & 0xff);
   }
 
   /** Image height in pixels. */
@@ -341,7 +423,13 @@ public final class IdxDataset implements ImageDataset {
 
   @Override
   public String describe() {
-    return String.format(Locale.ROOT, "%s (%d images of %d x %d, %s)", name, count, rows, cols,
+    return String.format(
+        Locale.ROOT,
+        "%s (%d images of %d x %d, %s)",
+        name,
+        count,
+        rows,
+        cols,
         labels == null ? "unlabelled" : numClasses + " classes");
   }
 }

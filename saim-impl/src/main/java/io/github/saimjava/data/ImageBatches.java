@@ -46,7 +46,8 @@ public interface ImageBatches {
      */
     public Batch {
       if (labels.length != indices.length) {
-        throw new IllegalArgumentException(labels.length + " labels for " + indices.length + " images");
+        throw new IllegalArgumentException(
+            labels.length + " labels for " + indices.length + " images");
       }
     }
 

@@ -48,8 +48,8 @@ public interface ImageDataset {
   }
 
   /**
-   * Every image decoded, in index order, as the public API's {@link io.github.saimjava.api.RawImage}
-   * (what {@code SaimEncoder} embeds).
+   * Every image decoded, in index order, as the public API's {@link
+   * io.github.saimjava.api.RawImage} (what {@code SaimEncoder} embeds).
    */
   default java.util.List<io.github.saimjava.api.RawImage> rawImages() {
     java.util.List<io.github.saimjava.api.RawImage> out = new java.util.ArrayList<>(size());

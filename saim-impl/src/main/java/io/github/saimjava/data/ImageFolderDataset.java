@@ -43,7 +43,8 @@ public final class ImageFolderDataset implements ImageDataset {
   private final List<String> classes;
   private final @Nullable BadImages bad;
 
-  private ImageFolderDataset(Path root, List<Path> files, int[] labels, List<String> classes, boolean skipBadImages) {
+  private ImageFolderDataset(
+      Path root, List<Path> files, int[] labels, List<String> classes, boolean skipBadImages) {
     this.root = root;
     this.files = files;
     this.labels = labels;
@@ -83,7 +84,8 @@ public final class ImageFolderDataset implements ImageDataset {
     }
     classDirs.sort((a, b) -> a.getFileName().toString().compareTo(b.getFileName().toString()));
     if (classDirs.isEmpty()) {
-      throw new IllegalArgumentException(root + ": no images found, no class sub-folders (" + expected + ")");
+      throw new IllegalArgumentException(
+          root + ": no images found, no class sub-folders (" + expected + ")");
     }
     List<Path> files = new ArrayList<>();
     List<String> classes = new ArrayList<>();
@@ -92,12 +94,15 @@ public final class ImageFolderDataset implements ImageDataset {
       Path dir = classDirs.get(c);
       List<Path> images;
       try (Stream<Path> s = Files.walk(dir, FileVisitOption.FOLLOW_LINKS)) {
-        images = s.filter(p -> isImage(dir, p) && Files.isRegularFile(p))
-            .sorted((a, b) -> dir.relativize(a).toString().compareTo(dir.relativize(b).toString()))
-            .toList();
+        images =
+            s.filter(p -> isImage(dir, p) && Files.isRegularFile(p))
+                .sorted(
+                    (a, b) -> dir.relativize(a).toString().compareTo(dir.relativize(b).toString()))
+                .toList();
       }
       if (images.isEmpty()) {
-        throw new IllegalArgumentException(dir + ": no images found in this class folder (" + expected + ")");
+        throw new IllegalArgumentException(
+            dir + ": no images found in this class folder (" + expected + ")");
       }
       classes.add(dir.getFileName().toString());
       files.addAll(images);
@@ -110,7 +115,8 @@ public final class ImageFolderDataset implements ImageDataset {
         labels[at++] = c;
       }
     }
-    return new ImageFolderDataset(root, List.copyOf(files), labels, List.copyOf(classes), skipBadImages);
+    return new ImageFolderDataset(
+        root, List.copyOf(files), labels, List.copyOf(classes), skipBadImages);
   }
 
   /**
@@ -124,7 +130,8 @@ public final class ImageFolderDataset implements ImageDataset {
    *     expected
    * @throws IOException when the folder cannot be listed
    */
-  public static ImageFolderDataset openUnlabelled(Path root, boolean skipBadImages) throws IOException {
+  public static ImageFolderDataset openUnlabelled(Path root, boolean skipBadImages)
+      throws IOException {
     if (!Files.isDirectory(root)) {
       return open(root, skipBadImages);
     }
@@ -140,17 +147,25 @@ public final class ImageFolderDataset implements ImageDataset {
     }
     List<Path> images;
     try (Stream<Path> s = Files.walk(root, FileVisitOption.FOLLOW_LINKS)) {
-      images = s.filter(p -> isImage(root, p) && Files.isRegularFile(p))
-          .sorted((a, b) -> root.relativize(a).toString().compareTo(root.relativize(b).toString()))
-          .toList();
+      images =
+          s.filter(p -> isImage(root, p) && Files.isRegularFile(p))
+              .sorted(
+                  (a, b) -> root.relativize(a).toString().compareTo(root.relativize(b).toString()))
+              .toList();
     }
     if (images.isEmpty()) {
-      throw new IllegalArgumentException(root + ": no images found (expected .jpg, .jpeg or .png files "
-          + "in the folder or its sub-folders)");
+      throw new IllegalArgumentException(
+          root
+              + ": no images found (expected .jpg, .jpeg or .png files "
+              + "in the folder or its sub-folders)");
     }
     Path name = root.toAbsolutePath().normalize().getFileName();
-    return new ImageFolderDataset(root, images, new int[images.size()],
-        List.of(name == null ? root.toString() : name.toString()), skipBadImages);
+    return new ImageFolderDataset(
+        root,
+        images,
+        new int[images.size()],
+        List.of(name == null ? root.toString() : name.toString()),
+        skipBadImages);
   }
 
   private static boolean hidden(Path p) {
@@ -167,7 +182,9 @@ public final class ImageFolderDataset implements ImageDataset {
     return hasImageExtension(p);
   }
 
-  /** Whether the file name ends in .jpg, .jpeg or .png (any case): the files this dataset decodes. */
+  /**
+   * Whether the file name ends in .jpg, .jpeg or .png (any case): the files this dataset decodes.
+   */
   public static boolean hasImageExtension(Path p) {
     String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
     return n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".png");
@@ -204,7 +221,8 @@ public final class ImageFolderDataset implements ImageDataset {
     if (bad == null) {
       return new LabeledImage(decode(files.get(index)), labels[index]);
     }
-    return bad.load(index, files.size(), i -> new LabeledImage(decode(files.get(i)), labels[i]), describe());
+    return bad.load(
+        index, files.size(), i -> new LabeledImage(decode(files.get(i)), labels[i]), describe());
   }
 
   /** Whether undecodable images are skipped rather than errors. */
@@ -212,7 +230,10 @@ public final class ImageFolderDataset implements ImageDataset {
     return bad != null;
   }
 
-  /** The undecodable images skipped so far, each as its error message (naming the file), in index order. */
+  /**
+   * The undecodable images skipped so far, each as its error message (naming the file), in index
+   * order.
+   */
   public List<String> skippedFiles() {
     return bad == null ? List.of() : bad.messages();
   }
@@ -264,19 +285,27 @@ public final class ImageFolderDataset implements ImageDataset {
       reader = readers.next();
       String format = reader.getFormatName().toLowerCase(Locale.ROOT);
       if (!format.equals("jpeg") && !format.equals("jpg") && !format.equals("png")) {
-        throw new IllegalArgumentException(name + ": unsupported image format " + format + " (JPEG or PNG expected)");
+        throw new IllegalArgumentException(
+            name + ": unsupported image format " + format + " (JPEG or PNG expected)");
       }
       reader.setInput(in, true, true);
       List<String> warnings = new ArrayList<>();
       reader.addIIOReadWarningListener((source, warning) -> warnings.add(warning));
       long pixels = (long) reader.getWidth(0) * reader.getHeight(0);
       if (pixels > MAX_PIXELS) {
-        throw new IllegalArgumentException(String.format(Locale.ROOT, "%s: %d x %d pixels, more than the %d accepted",
-            name, reader.getWidth(0), reader.getHeight(0), MAX_PIXELS));
+        throw new IllegalArgumentException(
+            String.format(
+                Locale.ROOT,
+                "%s: %d x %d pixels, more than the %d accepted",
+                name,
+                reader.getWidth(0),
+                reader.getHeight(0),
+                MAX_PIXELS));
       }
       BufferedImage img = reader.read(0);
       if (!warnings.isEmpty()) {
-        throw new IllegalArgumentException(name + ": corrupt image (" + String.join("; ", warnings) + ")");
+        throw new IllegalArgumentException(
+            name + ": corrupt image (" + String.join("; ", warnings) + ")");
       }
       return convert(img);
     } finally {
@@ -288,7 +317,9 @@ public final class ImageFolderDataset implements ImageDataset {
 
   /** {@code e} as an error naming the image, unless it already does. */
   private static IllegalArgumentException named(String name, Exception e) {
-    if (e instanceof IllegalArgumentException iae && iae.getMessage() != null && iae.getMessage().startsWith(name)) {
+    if (e instanceof IllegalArgumentException iae
+        && iae.getMessage() != null
+        && iae.getMessage().startsWith(name)) {
       return iae;
     }
     return new IllegalArgumentException(name + ": cannot decode image (" + e + ")", e);

@@ -5,28 +5,35 @@ import java.util.SplittableRandom;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Mixup and CutMix with label smoothing, as the reference's fine-tuning recipe applies them
- * (timm's {@code Mixup}, mode {@code batch}): one draw per batch. With probability {@code prob} the
- * batch is mixed with itself in reverse order (image {@code i} with image {@code N-1-i}); when both
- * are enabled CutMix is chosen with probability {@code switchProb}. Mixup blends whole images with
+ * Mixup and CutMix with label smoothing, as the reference's fine-tuning recipe applies them (timm's
+ * {@code Mixup}, mode {@code batch}): one draw per batch. With probability {@code prob} the batch
+ * is mixed with itself in reverse order (image {@code i} with image {@code N-1-i}); when both are
+ * enabled CutMix is chosen with probability {@code switchProb}. Mixup blends whole images with
  * {@code lambda ~ Beta(mixupAlpha, mixupAlpha)}; CutMix pastes a box whose side ratio is {@code
  * sqrt(1 - lambda)}, {@code lambda ~ Beta(cutmixAlpha, cutmixAlpha)}, centred uniformly and clipped
  * to the image, or with sides uniform in {@code [min, max)} of the image's when {@code
- * cutmixMinMax} is set; lambda is then corrected to the kept area fraction. Targets: {@code
- * lambda * smooth(y_i) + (1 - lambda) * smooth(y_{N-1-i})}, {@code smooth(y)} putting {@code 1 -
- * smoothing + smoothing / K} on the label and {@code smoothing / K} elsewhere, so each row sums to
- * 1 and the batch's mass per class is that of the unmixed batch.
+ * cutmixMinMax} is set; lambda is then corrected to the kept area fraction. Targets: {@code lambda
+ * * smooth(y_i) + (1 - lambda) * smooth(y_{N-1-i})}, {@code smooth(y)} putting {@code 1 - smoothing
+ * + smoothing / K} on the label and {@code smoothing / K} elsewhere, so each row sums to 1 and the
+ * batch's mass per class is that of the unmixed batch.
  *
  * @param mixupAlpha Beta parameter of mixup; 0 disables it
- * @param cutmixAlpha Beta parameter of CutMix; 0 disables it (forced to 1 when {@code cutmixMinMax} is set)
+ * @param cutmixAlpha Beta parameter of CutMix; 0 disables it (forced to 1 when {@code cutmixMinMax}
+ *     is set)
  * @param cutmixMinMax null, or the {@code {min, max}} fractions of the image side for CutMix boxes
  * @param prob probability of mixing a batch at all
  * @param switchProb probability of CutMix instead of mixup when both are enabled
  * @param smoothing label smoothing
  * @param numClasses number of classes K
  */
-public record Mixup(double mixupAlpha, double cutmixAlpha, double @Nullable [] cutmixMinMax, double prob,
-    double switchProb, double smoothing, int numClasses) {
+public record Mixup(
+    double mixupAlpha,
+    double cutmixAlpha,
+    double @Nullable [] cutmixMinMax,
+    double prob,
+    double switchProb,
+    double smoothing,
+    int numClasses) {
   /**
    * Checks the settings.
    *
@@ -42,10 +49,11 @@ public record Mixup(double mixupAlpha, double cutmixAlpha, double @Nullable [] c
       throw new IllegalArgumentException("mixup needs at least 2 classes, got " + numClasses);
     }
     if (cutmixMinMax != null) {
-      if (cutmixMinMax.length != 2 || !(cutmixMinMax[0] > 0 && cutmixMinMax[0] < cutmixMinMax[1]
-          && cutmixMinMax[1] <= 1)) {
-        throw new IllegalArgumentException("cutmix min/max must be two fractions 0 < min < max <= 1, got "
-            + java.util.Arrays.toString(cutmixMinMax));
+      if (cutmixMinMax.length != 2
+          || !(cutmixMinMax[0] > 0 && cutmixMinMax[0] < cutmixMinMax[1] && cutmixMinMax[1] <= 1)) {
+        throw new IllegalArgumentException(
+            "cutmix min/max must be two fractions 0 < min < max <= 1, got "
+                + java.util.Arrays.toString(cutmixMinMax));
       }
       cutmixMinMax = cutmixMinMax.clone();
       cutmixAlpha = 1.0;
@@ -63,7 +71,9 @@ public record Mixup(double mixupAlpha, double cutmixAlpha, double @Nullable [] c
     return prob > 0 && (mixupAlpha > 0 || cutmixAlpha > 0);
   }
 
-  /** The generator of batch {@code batch}'s draw in {@code epoch} of a run seeded with {@code seed}. */
+  /**
+   * The generator of batch {@code batch}'s draw in {@code epoch} of a run seeded with {@code seed}.
+   */
   public static SplittableRandom random(long seed, int epoch, long batch) {
     return new SplittableRandom(Seeds.mix(Seeds.MIXUP, seed, epoch, batch));
   }
@@ -82,9 +92,11 @@ public record Mixup(double mixupAlpha, double cutmixAlpha, double @Nullable [] c
    * Mixes {@code pixels} ({@code N x C x H x W}, row-major, N even) in place and returns the soft
    * targets of {@code labels}.
    *
-   * @throws IllegalArgumentException when N is odd, the sizes disagree, or a label is outside [0, K)
+   * @throws IllegalArgumentException when N is odd, the sizes disagree, or a label is outside [0,
+   *     K)
    */
-  public Outcome apply(float[] pixels, int[] labels, int channels, int height, int width, SplittableRandom random) {
+  public Outcome apply(
+      float[] pixels, int[] labels, int channels, int height, int width, SplittableRandom random) {
     int n = labels.length;
     int per = channels * height * width;
     if (pixels.length != n * per) {
@@ -115,8 +127,10 @@ public record Mixup(double mixupAlpha, double cutmixAlpha, double @Nullable [] c
         int xl;
         int xh;
         if (cutmixMinMax != null) {
-          int ch = randInt(random, (int) (height * cutmixMinMax[0]), (int) (height * cutmixMinMax[1]));
-          int cw = randInt(random, (int) (width * cutmixMinMax[0]), (int) (width * cutmixMinMax[1]));
+          int ch =
+              randInt(random, (int) (height * cutmixMinMax[0]), (int) (height * cutmixMinMax[1]));
+          int cw =
+              randInt(random, (int) (width * cutmixMinMax[0]), (int) (width * cutmixMinMax[1]));
           yl = randInt(random, 0, height - ch);
           xl = randInt(random, 0, width - cw);
           yh = yl + ch;
@@ -161,7 +175,10 @@ public record Mixup(double mixupAlpha, double cutmixAlpha, double @Nullable [] c
     return new Outcome(lambda, box, targets(labels, lambda));
   }
 
-  /** The soft targets {@code lambda * smooth(y_i) + (1 - lambda) * smooth(y_{N-1-i})}, {@code N x K}. */
+  /**
+   * The soft targets {@code lambda * smooth(y_i) + (1 - lambda) * smooth(y_{N-1-i})}, {@code N x
+   * K}.
+   */
   public float[] targets(int[] labels, double lambda) {
     int n = labels.length;
     int k = numClasses;
@@ -172,7 +189,8 @@ public record Mixup(double mixupAlpha, double cutmixAlpha, double @Nullable [] c
       int a = labels[i];
       int b = labels[n - 1 - i];
       if (a < 0 || a >= k || b < 0 || b >= k) {
-        throw new IllegalArgumentException("label " + (a < 0 || a >= k ? a : b) + " is outside 0.." + (k - 1));
+        throw new IllegalArgumentException(
+            "label " + (a < 0 || a >= k ? a : b) + " is outside 0.." + (k - 1));
       }
       for (int c = 0; c < k; c++) {
         double ya = c == a ? on : off;
@@ -186,8 +204,13 @@ public record Mixup(double mixupAlpha, double cutmixAlpha, double @Nullable [] c
   /** Uniform integer in [lo, hi), as numpy's {@code randint}. */
   private static int randInt(SplittableRandom r, int lo, int hi) {
     if (hi <= lo) {
-      throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "cutmix min/max gives an empty range [%d, %d): the image is too small for these fractions", lo, hi));
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT,
+              "cutmix min/max gives an empty range [%d, %d): the image is too small for these"
+                  + " fractions",
+              lo,
+              hi));
     }
     return r.nextInt(lo, hi);
   }
@@ -203,7 +226,10 @@ public record Mixup(double mixupAlpha, double cutmixAlpha, double @Nullable [] c
     return x + y == 0 ? 0.5 : x / (x + y);
   }
 
-  /** Marsaglia and Tsang's Gamma(shape, 1) sampler; for shape below 1 via {@code G(shape + 1) * U^(1/shape)}. */
+  /**
+   * Marsaglia and Tsang's Gamma(shape, 1) sampler; for shape below 1 via {@code G(shape + 1) *
+   * U^(1/shape)}.
+   */
   static double gamma(double shape, SplittableRandom r) {
     if (shape < 1) {
       double u = r.nextDouble();
@@ -219,7 +245,8 @@ public record Mixup(double mixupAlpha, double cutmixAlpha, double @Nullable [] c
       }
       v = v * v * v;
       double u = r.nextDouble();
-      if (u < 1 - 0.0331 * x * x * x * x || StrictMath.log(u) < 0.5 * x * x + d * (1 - v + StrictMath.log(v))) {
+      if (u < 1 - 0.0331 * x * x * x * x
+          || StrictMath.log(u) < 0.5 * x * x + d * (1 - v + StrictMath.log(v))) {
         return d * v;
       }
     }
@@ -227,8 +254,15 @@ public record Mixup(double mixupAlpha, double cutmixAlpha, double @Nullable [] c
 
   @Override
   public String toString() {
-    return String.format(Locale.ROOT, "Mixup[mixup %s, cutmix %s%s, prob %s, switch %s, smoothing %s, %d classes]",
-        mixupAlpha, cutmixAlpha, cutmixMinMax == null ? "" : " minmax " + java.util.Arrays.toString(cutmixMinMax),
-        prob, switchProb, smoothing, numClasses);
+    return String.format(
+        Locale.ROOT,
+        "Mixup[mixup %s, cutmix %s%s, prob %s, switch %s, smoothing %s, %d classes]",
+        mixupAlpha,
+        cutmixAlpha,
+        cutmixMinMax == null ? "" : " minmax " + java.util.Arrays.toString(cutmixMinMax),
+        prob,
+        switchProb,
+        smoothing,
+        numClasses);
   }
 }

@@ -11,14 +11,13 @@ import org.jspecify.annotations.Nullable;
 /**
  * RandAugment as the reference's fine-tuning recipe configures it (timm's {@code
  * rand-m9-mstd0.5-inc1}): for each image, {@code n} operations (default 2) drawn uniformly with
- * replacement from fifteen; each is applied with probability 0.5 at a magnitude drawn from
- * N(m, mstd) clipped to [0, 10]. The operations follow PIL's definitions on 8-bit images:
- * AutoContrast, Equalize, Invert, Rotate (up to 30 degrees), Posterize, Solarize, SolarizeAdd
- * (up to +110 below 128), Color, Contrast, Brightness, Sharpness (enhancement factor {@code 1 +-
- * 0.9 m/10} in the increasing set), ShearX/Y (up to 0.3), TranslateX/YRel (up to 0.45 of the side);
- * geometric ones resample bicubically and fill with the ImageNet mean colour (124, 116, 104).
- * With {@code inc1} Posterize and Solarize grow stronger with the magnitude, as the enhancement
- * operations do.
+ * replacement from fifteen; each is applied with probability 0.5 at a magnitude drawn from N(m,
+ * mstd) clipped to [0, 10]. The operations follow PIL's definitions on 8-bit images: AutoContrast,
+ * Equalize, Invert, Rotate (up to 30 degrees), Posterize, Solarize, SolarizeAdd (up to +110 below
+ * 128), Color, Contrast, Brightness, Sharpness (enhancement factor {@code 1 +- 0.9 m/10} in the
+ * increasing set), ShearX/Y (up to 0.3), TranslateX/YRel (up to 0.45 of the side); geometric ones
+ * resample bicubically and fill with the ImageNet mean colour (124, 116, 104). With {@code inc1}
+ * Posterize and Solarize grow stronger with the magnitude, as the enhancement operations do.
  *
  * <p>Immutable and thread-safe; every draw comes from the generator passed in.
  */
@@ -28,8 +27,21 @@ public final class RandAugment {
 
   /** The operations, by timm's names. */
   public enum Op {
-    AUTO_CONTRAST, EQUALIZE, INVERT, ROTATE, POSTERIZE, SOLARIZE, SOLARIZE_ADD, COLOR, CONTRAST, BRIGHTNESS,
-    SHARPNESS, SHEAR_X, SHEAR_Y, TRANSLATE_X_REL, TRANSLATE_Y_REL
+    AUTO_CONTRAST,
+    EQUALIZE,
+    INVERT,
+    ROTATE,
+    POSTERIZE,
+    SOLARIZE,
+    SOLARIZE_ADD,
+    COLOR,
+    CONTRAST,
+    BRIGHTNESS,
+    SHARPNESS,
+    SHEAR_X,
+    SHEAR_Y,
+    TRANSLATE_X_REL,
+    TRANSLATE_Y_REL
   }
 
   private final int layers;
@@ -38,7 +50,8 @@ public final class RandAugment {
   private final boolean increasing;
   private final String spec;
 
-  private RandAugment(int layers, double magnitude, double magnitudeStd, boolean increasing, String spec) {
+  private RandAugment(
+      int layers, double magnitude, double magnitudeStd, boolean increasing, String spec) {
     this.layers = layers;
     this.magnitude = magnitude;
     this.magnitudeStd = magnitudeStd;
@@ -59,8 +72,10 @@ public final class RandAugment {
     }
     String[] parts = p.split("-");
     if (!parts[0].equals("rand")) {
-      throw new IllegalArgumentException("auto-augment policy '" + policy
-          + "' is not supported: use rand-m<M>[-n<N>][-mstd<S>][-inc<0|1>] or none");
+      throw new IllegalArgumentException(
+          "auto-augment policy '"
+              + policy
+              + "' is not supported: use rand-m<M>[-n<N>][-mstd<S>][-inc<0|1>] or none");
     }
     int n = 2;
     double m = 10;
@@ -81,13 +96,19 @@ public final class RandAugment {
           default -> throw new NumberFormatException();
         }
       } catch (NumberFormatException e) {
-        throw new IllegalArgumentException("auto-augment policy '" + policy + "': cannot read '" + parts[i]
-            + "' (expected m<magnitude>, n<operations>, mstd<std> or inc<0|1>)");
+        throw new IllegalArgumentException(
+            "auto-augment policy '"
+                + policy
+                + "': cannot read '"
+                + parts[i]
+                + "' (expected m<magnitude>, n<operations>, mstd<std> or inc<0|1>)");
       }
     }
     if (!(m >= 0 && m <= MAX_LEVEL) || n < 0 || !(std >= 0)) {
-      throw new IllegalArgumentException("auto-augment policy '" + policy
-          + "': magnitude must be in [0, 10], operations and std non-negative");
+      throw new IllegalArgumentException(
+          "auto-augment policy '"
+              + policy
+              + "': magnitude must be in [0, 10], operations and std non-negative");
     }
     return new RandAugment(n, m, std, inc, p);
   }
@@ -125,7 +146,10 @@ public final class RandAugment {
     return img;
   }
 
-  /** Operation {@code op} at magnitude {@code level} in [0, 10] (signs of signed ones drawn from {@code random}). */
+  /**
+   * Operation {@code op} at magnitude {@code level} in [0, 10] (signs of signed ones drawn from
+   * {@code random}).
+   */
   DecodedImage apply(Op op, DecodedImage img, double level, SplittableRandom random) {
     double f = level / MAX_LEVEL;
     return switch (op) {
@@ -138,13 +162,19 @@ public final class RandAugment {
       case SOLARIZE_ADD -> solarizeAdd(img, (int) (f * 110), 128);
       case COLOR -> color(img, enhanceFactor(f, random));
       case CONTRAST -> contrast(img, enhanceFactor(f, random));
-      case BRIGHTNESS -> blend(new DecodedImage(img.width(), img.height(), img.channels(),
-          new byte[img.pixels().length]), img, enhanceFactor(f, random));
+      case BRIGHTNESS ->
+          blend(
+              new DecodedImage(
+                  img.width(), img.height(), img.channels(), new byte[img.pixels().length]),
+              img,
+              enhanceFactor(f, random));
       case SHARPNESS -> blend(smooth(img), img, enhanceFactor(f, random));
       case SHEAR_X -> affine(img, new double[] {1, negate(f * 0.3, random), 0, 0, 1, 0});
       case SHEAR_Y -> affine(img, new double[] {1, 0, 0, negate(f * 0.3, random), 1, 0});
-      case TRANSLATE_X_REL -> affine(img, new double[] {1, 0, negate(f * 0.45, random) * img.width(), 0, 1, 0});
-      case TRANSLATE_Y_REL -> affine(img, new double[] {1, 0, 0, 0, 1, negate(f * 0.45, random) * img.height()});
+      case TRANSLATE_X_REL ->
+          affine(img, new double[] {1, 0, negate(f * 0.45, random) * img.width(), 0, 1, 0});
+      case TRANSLATE_Y_REL ->
+          affine(img, new double[] {1, 0, 0, 0, 1, negate(f * 0.45, random) * img.height()});
     };
   }
 
@@ -191,7 +221,10 @@ public final class RandAugment {
     return h;
   }
 
-  /** PIL's {@code ImageOps.autocontrast} (no cutoff): each band stretched linearly from its min..max to 0..255. */
+  /**
+   * PIL's {@code ImageOps.autocontrast} (no cutoff): each band stretched linearly from its min..max
+   * to 0..255.
+   */
   static DecodedImage autoContrast(DecodedImage img) {
     long[][] hs = histograms(img);
     int[][] tables = new int[img.channels()][256];
@@ -217,7 +250,10 @@ public final class RandAugment {
     return lut(img, tables);
   }
 
-  /** PIL's {@code ImageOps.equalize}: each band's cumulative histogram as its mapping, in PIL's integer steps. */
+  /**
+   * PIL's {@code ImageOps.equalize}: each band's cumulative histogram as its mapping, in PIL's
+   * integer steps.
+   */
   static DecodedImage equalize(DecodedImage img) {
     long[][] hs = histograms(img);
     int[][] tables = new int[img.channels()][256];
@@ -260,7 +296,10 @@ public final class RandAugment {
     return lut(img, v -> v < threshold ? v : 255 - v);
   }
 
-  /** timm's {@code solarize_add}: {@code add} added (capped at 255) to values below {@code threshold}. */
+  /**
+   * timm's {@code solarize_add}: {@code add} added (capped at 255) to values below {@code
+   * threshold}.
+   */
   static DecodedImage solarizeAdd(DecodedImage img, int add, int threshold) {
     return lut(img, v -> v < threshold ? Math.min(255, v + add) : v);
   }
@@ -329,7 +368,9 @@ public final class RandAugment {
     return new DecodedImage(w, h, c, out);
   }
 
-  /** PIL's {@code Image.rotate(degrees, BICUBIC, fillcolor=mean)} about the image centre, same size. */
+  /**
+   * PIL's {@code Image.rotate(degrees, BICUBIC, fillcolor=mean)} about the image centre, same size.
+   */
   static DecodedImage rotate(DecodedImage img, double degrees) {
     double angle = degrees % 360.0;
     if (angle == 0) {
@@ -354,16 +395,17 @@ public final class RandAugment {
   }
 
   /**
-   * PIL's {@code Image.transform(size, AFFINE, (a, b, c, d, e, f), BICUBIC, fillcolor=mean)}: output
-   * pixel (x, y) samples the input at {@code (a X + b Y + c, d X + e Y + f)} with {@code X = x +
-   * 0.5}, {@code Y = y + 0.5}, PIL's bicubic (a = -1 cubic, edge-clamped, truncated), the fill
+   * PIL's {@code Image.transform(size, AFFINE, (a, b, c, d, e, f), BICUBIC, fillcolor=mean)}:
+   * output pixel (x, y) samples the input at {@code (a X + b Y + c, d X + e Y + f)} with {@code X =
+   * x + 0.5}, {@code Y = y + 0.5}, PIL's bicubic (a = -1 cubic, edge-clamped, truncated), the fill
    * colour where that point lies outside the image.
    */
   static DecodedImage affine(DecodedImage img, double[] m) {
     int w = img.width();
     int h = img.height();
     int c = img.channels();
-    int[] fill = c == 3 ? new int[] {124, 116, 104} : new int[] {Math.round(255 * Transforms.GRAY_MEAN)};
+    int[] fill =
+        c == 3 ? new int[] {124, 116, 104} : new int[] {Math.round(255 * Transforms.GRAY_MEAN)};
     byte[] in = img.pixels();
     byte[] out = new byte[in.length];
     for (int y = 0; y < h; y++) {
@@ -394,8 +436,13 @@ public final class RandAugment {
               continue;
             }
             int row = Math.max(0, Math.min(h - 1, yy)) * w;
-            rows[r] = cubic(in[(row + clamp(x0, w)) * c + b] & 0xff, in[(row + clamp(x0 + 1, w)) * c + b] & 0xff,
-                in[(row + clamp(x0 + 2, w)) * c + b] & 0xff, in[(row + clamp(x0 + 3, w)) * c + b] & 0xff, dx);
+            rows[r] =
+                cubic(
+                    in[(row + clamp(x0, w)) * c + b] & 0xff,
+                    in[(row + clamp(x0 + 1, w)) * c + b] & 0xff,
+                    in[(row + clamp(x0 + 2, w)) * c + b] & 0xff,
+                    in[(row + clamp(x0 + 3, w)) * c + b] & 0xff,
+                    dx);
           }
           double v = cubic(rows[0], rows[1], rows[2], rows[3], dy);
           out[o + b] = (byte) (v <= 0 ? 0 : v >= 255 ? 255 : (int) v);

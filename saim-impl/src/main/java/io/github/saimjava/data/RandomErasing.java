@@ -15,8 +15,10 @@ import org.jspecify.annotations.Nullable;
 public final class RandomErasing {
   /** Smallest erased area fraction. */
   public static final double MIN_AREA = 0.02;
+
   /** Largest erased area fraction. */
   public static final double MAX_AREA = 1.0 / 3.0;
+
   /** Smallest aspect ratio (height / width); the largest is its inverse. */
   public static final double MIN_ASPECT = 0.3;
 
@@ -29,10 +31,17 @@ public final class RandomErasing {
    * @return the erased rectangle, or null when nothing was erased
    * @throws IllegalArgumentException when {@code prob} is outside [0, 1]
    */
-  public static @Nullable CropBox erase(float[] out, int offset, int channels, int height, int width, double prob,
+  public static @Nullable CropBox erase(
+      float[] out,
+      int offset,
+      int channels,
+      int height,
+      int width,
+      double prob,
       SplittableRandom random) {
     if (!(prob >= 0 && prob <= 1)) {
-      throw new IllegalArgumentException("random erasing probability must be in [0, 1], got " + prob);
+      throw new IllegalArgumentException(
+          "random erasing probability must be in [0, 1], got " + prob);
     }
     if (random.nextDouble() >= prob) {
       return null;
@@ -49,7 +58,8 @@ public final class RandomErasing {
         int top = random.nextInt(height - h + 1);
         int left = random.nextInt(width - w + 1);
         if (h == 0 || w == 0) {
-          return null; // an empty rectangle on a tiny image: the attempt succeeded, nothing to erase
+          return null; // an empty rectangle on a tiny image: the attempt succeeded, nothing to
+          // erase
         }
         for (int c = 0; c < channels; c++) {
           for (int y = top; y < top + h; y++) {
@@ -67,14 +77,15 @@ public final class RandomErasing {
 
   /**
    * {@code base} followed by random erasing with probability {@code prob}, its draws a pure
-   * function of (seed, epoch, index) independent of those of {@code base}; {@code base} itself
-   * when {@code prob} is 0.
+   * function of (seed, epoch, index) independent of those of {@code base}; {@code base} itself when
+   * {@code prob} is 0.
    *
    * @throws IllegalArgumentException when {@code prob} is outside [0, 1]
    */
   public static ImageTransform after(ImageTransform base, double prob) {
     if (!(prob >= 0 && prob <= 1)) {
-      throw new IllegalArgumentException("random erasing probability must be in [0, 1], got " + prob);
+      throw new IllegalArgumentException(
+          "random erasing probability must be in [0, 1], got " + prob);
     }
     if (prob == 0) {
       return base;
@@ -91,9 +102,16 @@ public final class RandomErasing {
       }
 
       @Override
-      public void apply(DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
+      public void apply(
+          DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
         base.apply(image, seed, epoch, index, out, offset);
-        erase(out, offset, base.channels(), base.size(), base.size(), prob,
+        erase(
+            out,
+            offset,
+            base.channels(),
+            base.size(),
+            base.size(),
+            prob,
             new SplittableRandom(Seeds.mix(Seeds.ERASE, seed, epoch, index)));
       }
 

@@ -1,13 +1,19 @@
 package io.github.saimjava.data;
 
-/** Seeds derived from the run seed and a position, so that every random draw is a pure function of them. */
+/**
+ * Seeds derived from the run seed and a position, so that every random draw is a pure function of
+ * them.
+ */
 final class Seeds {
   /** Domain of the epoch's shuffle. */
   static final long ORDER = 0x4F52444552L;
+
   /** Domain of one image's augmentation. */
   static final long AUGMENT = 0x4155474DL;
+
   /** Domain of one image's random erasing. */
   static final long ERASE = 0x4552415345L;
+
   /** Domain of one batch's mixup / cutmix draw. */
   static final long MIXUP = 0x4D49585550L;
 

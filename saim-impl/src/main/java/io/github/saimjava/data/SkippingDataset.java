@@ -2,7 +2,9 @@ package io.github.saimjava.data;
 
 import java.util.List;
 
-/** Another dataset whose undecodable images are skipped and counted (see {@link ImageDataset#load}). */
+/**
+ * Another dataset whose undecodable images are skipped and counted (see {@link ImageDataset#load}).
+ */
 final class SkippingDataset implements ImageDataset {
   private final ImageDataset inner;
   private final BadImages bad = new BadImages();

@@ -20,28 +20,37 @@ import org.jspecify.annotations.Nullable;
  *       224), centre-crop {@code size}, normalise.
  * </ul>
  *
- * Every random draw of an image comes from {@link #random(long, int, int)}, so the output is a
- * pure function of the image and (seed, epoch, index).
+ * Every random draw of an image comes from {@link #random(long, int, int)}, so the output is a pure
+ * function of the image and (seed, epoch, index).
  */
 public final class Transforms {
   /** ImageNet channel means (R, G, B) of the reference's {@code Normalize}. */
   public static final List<Float> IMAGENET_MEAN = List.of(0.485f, 0.456f, 0.406f);
+
   /** ImageNet channel standard deviations (R, G, B) of the reference's {@code Normalize}. */
   public static final List<Float> IMAGENET_STD = List.of(0.229f, 0.224f, 0.225f);
+
   /** Mean used when the output has one channel: the average of the three ImageNet means. */
   public static final float GRAY_MEAN = 0.449f;
+
   /** Standard deviation used when the output has one channel: the average of the three. */
   public static final float GRAY_STD = 0.226f;
 
   /** Smallest area fraction of the reference's RandomResizedCrop. */
   public static final double MIN_SCALE = 0.2;
+
   /** Largest area fraction of the reference's RandomResizedCrop. */
   public static final double MAX_SCALE = 1.0;
+
   /** Smallest aspect ratio (width / height) of RandomResizedCrop. */
   public static final double MIN_RATIO = 3.0 / 4.0;
+
   /** Largest aspect ratio (width / height) of RandomResizedCrop. */
   public static final double MAX_RATIO = 4.0 / 3.0;
-  /** Evaluation centre-crop fraction: the shorter side is resized to {@code size / CROP_FRACTION}. */
+
+  /**
+   * Evaluation centre-crop fraction: the shorter side is resized to {@code size / CROP_FRACTION}.
+   */
   public static final double CROP_FRACTION = 224.0 / 256.0;
 
   private static final float[][] LUT3 = new float[3][256];
@@ -78,24 +87,33 @@ public final class Transforms {
    * A RandomResizedCrop box and how it was drawn.
    *
    * @param box the crop, inside the image
-   * @param fallback true when ten attempts failed and the box is the centre crop clamped to the ratio range
+   * @param fallback true when ten attempts failed and the box is the centre crop clamped to the
+   *     ratio range
    * @param areaFraction the sampled fraction of the image area (NaN for the fallback)
    * @param aspectRatio the sampled width / height ratio (NaN for the fallback)
    */
-  public record CropSample(CropBox box, boolean fallback, double areaFraction, double aspectRatio) {}
+  public record CropSample(
+      CropBox box, boolean fallback, double areaFraction, double aspectRatio) {}
 
   /**
    * torchvision's {@code RandomResizedCrop.get_params}: up to ten attempts, each drawing an area
    * fraction uniform in {@code [minScale, maxScale]} and a ratio whose log is uniform in {@code
    * [log minRatio, log maxRatio]}, with sides {@code w = round(sqrt(area * ratio))}, {@code h =
-   * round(sqrt(area / ratio))} (round half to even, as Python); the first that fits ({@code 0 < w <=
-   * width}, {@code 0 < h <= height}) gets a uniform top-left corner. Otherwise the centre crop of
-   * the whole image clamped to the ratio range.
+   * round(sqrt(area / ratio))} (round half to even, as Python); the first that fits ({@code 0 < w
+   * <= width}, {@code 0 < h <= height}) gets a uniform top-left corner. Otherwise the centre crop
+   * of the whole image clamped to the ratio range.
    *
-   * @throws IllegalArgumentException when a size is not positive or a range is empty or not positive
+   * @throws IllegalArgumentException when a size is not positive or a range is empty or not
+   *     positive
    */
-  public static CropSample randomResizedCrop(int width, int height, double minScale, double maxScale,
-      double minRatio, double maxRatio, SplittableRandom random) {
+  public static CropSample randomResizedCrop(
+      int width,
+      int height,
+      double minScale,
+      double maxScale,
+      double minRatio,
+      double maxRatio,
+      SplittableRandom random) {
     checkRanges(minScale, maxScale, minRatio, maxRatio);
     if (width <= 0 || height <= 0) {
       throw new IllegalArgumentException("invalid image size " + width + " x " + height);
@@ -130,17 +148,19 @@ public final class Transforms {
     }
     w = Math.max(1, Math.min(w, width));
     h = Math.max(1, Math.min(h, height));
-    return new CropSample(new CropBox((width - w) / 2, (height - h) / 2, w, h), true, Double.NaN, Double.NaN);
+    return new CropSample(
+        new CropBox((width - w) / 2, (height - h) / 2, w, h), true, Double.NaN, Double.NaN);
   }
 
-  private static void checkRanges(double minScale, double maxScale, double minRatio, double maxRatio) {
+  private static void checkRanges(
+      double minScale, double maxScale, double minRatio, double maxRatio) {
     if (!(minScale > 0 && minScale <= maxScale && maxScale <= 1)) {
-      throw new IllegalArgumentException("scale range must satisfy 0 < min <= max <= 1, got ["
-          + minScale + ", " + maxScale + "]");
+      throw new IllegalArgumentException(
+          "scale range must satisfy 0 < min <= max <= 1, got [" + minScale + ", " + maxScale + "]");
     }
     if (!(minRatio > 0 && minRatio <= maxRatio && Double.isFinite(maxRatio))) {
-      throw new IllegalArgumentException("ratio range must satisfy 0 < min <= max, got ["
-          + minRatio + ", " + maxRatio + "]");
+      throw new IllegalArgumentException(
+          "ratio range must satisfy 0 < min <= max, got [" + minRatio + ", " + maxRatio + "]");
     }
   }
 
@@ -167,9 +187,10 @@ public final class Transforms {
   }
 
   /**
-   * Where the image's first column (or row) lands on a centred canvas of {@code size}: torchvision's
-   * {@code CenterCrop}, which pads with {@code (size - length) / 2} zeros before when the image is
-   * smaller, and crops {@code round((length - size) / 2)} (half to even) when it is larger.
+   * Where the image's first column (or row) lands on a centred canvas of {@code size}:
+   * torchvision's {@code CenterCrop}, which pads with {@code (size - length) / 2} zeros before when
+   * the image is smaller, and crops {@code round((length - size) / 2)} (half to even) when it is
+   * larger.
    */
   static int centreOffset(int length, int size) {
     return length <= size ? (size - length) / 2 : -(int) Math.rint((length - size) / 2.0);
@@ -180,10 +201,18 @@ public final class Transforms {
    * zeros where it does not reach, mirrored left-right when {@code flip}, normalised to {@code
    * channels} channels (grayscale replicated to three).
    */
-  static void write(DecodedImage image, int offX, int offY, int size, boolean flip, int channels,
-      float[] out, int offset) {
+  static void write(
+      DecodedImage image,
+      int offX,
+      int offY,
+      int size,
+      boolean flip,
+      int channels,
+      float[] out,
+      int offset) {
     if (image.channels() != 1 && image.channels() != channels) {
-      throw new IllegalArgumentException("cannot write " + image.channels() + " channels as " + channels);
+      throw new IllegalArgumentException(
+          "cannot write " + image.channels() + " channels as " + channels);
     }
     int w = image.width();
     int h = image.height();
@@ -220,14 +249,23 @@ public final class Transforms {
 
   private static void checkTarget(float[] out, int offset, int length) {
     if (offset < 0 || offset > out.length - length) {
-      throw new IndexOutOfBoundsException("output of " + length + " floats at " + offset
-          + " does not fit an array of " + out.length);
+      throw new IndexOutOfBoundsException(
+          "output of "
+              + length
+              + " floats at "
+              + offset
+              + " does not fit an array of "
+              + out.length);
     }
   }
 
-  /** The pre-training transform of the reference recipe with its parameters (scale 0.2-1, ratio 3/4-4/3, PIL bicubic). */
+  /**
+   * The pre-training transform of the reference recipe with its parameters (scale 0.2-1, ratio
+   * 3/4-4/3, PIL bicubic).
+   */
   public static ImageTransform randomResizedCropFlip(int size, int channels) {
-    return randomResizedCropFlip(size, channels, MIN_SCALE, MAX_SCALE, MIN_RATIO, MAX_RATIO, Bicubic.pil());
+    return randomResizedCropFlip(
+        size, channels, MIN_SCALE, MAX_SCALE, MIN_RATIO, MAX_RATIO, Bicubic.pil());
   }
 
   /**
@@ -236,17 +274,25 @@ public final class Transforms {
    *
    * @throws IllegalArgumentException when the size, the channels or a range is invalid
    */
-  public static ImageTransform randomResizedCropFlip(int size, int channels, double minScale, double maxScale,
-      double minRatio, double maxRatio, Bicubic bicubic) {
+  public static ImageTransform randomResizedCropFlip(
+      int size,
+      int channels,
+      double minScale,
+      double maxScale,
+      double minRatio,
+      double maxRatio,
+      Bicubic bicubic) {
     checkOutput(size, channels);
     checkRanges(minScale, maxScale, minRatio, maxRatio);
     return new Square(size, channels) {
       @Override
-      public void apply(DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
+      public void apply(
+          DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
         checkTarget(out, offset, outputLength());
         DecodedImage img = toChannels(image, channels);
         SplittableRandom r = random(seed, epoch, index);
-        CropSample crop = randomResizedCrop(img.width(), img.height(), minScale, maxScale, minRatio, maxRatio, r);
+        CropSample crop =
+            randomResizedCrop(img.width(), img.height(), minScale, maxScale, minRatio, maxRatio, r);
         DecodedImage resized = bicubic.resize(img, crop.box(), size, size);
         boolean flip = r.nextDouble() < 0.5;
         write(resized, 0, 0, size, flip, channels, out, offset);
@@ -254,9 +300,17 @@ public final class Transforms {
 
       @Override
       public String describe() {
-        return String.format(Locale.ROOT,
-            "RandomResizedCrop(%d, scale=(%s, %s), ratio=(%.4f, %.4f), %s) + flip(0.5) + normalise(%d channels)",
-            size, minScale, maxScale, minRatio, maxRatio, bicubic, channels);
+        return String.format(
+            Locale.ROOT,
+            "RandomResizedCrop(%d, scale=(%s, %s), ratio=(%.4f, %.4f), %s) + flip(0.5) +"
+                + " normalise(%d channels)",
+            size,
+            minScale,
+            maxScale,
+            minRatio,
+            maxRatio,
+            bicubic,
+            channels);
       }
     };
   }
@@ -284,17 +338,29 @@ public final class Transforms {
     Bicubic bicubic = Bicubic.pil();
     return new Square(size, channels) {
       @Override
-      public void apply(DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
+      public void apply(
+          DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
         checkTarget(out, offset, outputLength());
         DecodedImage img = resizeShorterSide(toChannels(image, channels), shorter, bicubic);
-        write(img, centreOffset(img.width(), size), centreOffset(img.height(), size), size, false, channels,
-            out, offset);
+        write(
+            img,
+            centreOffset(img.width(), size),
+            centreOffset(img.height(), size),
+            size,
+            false,
+            channels,
+            out,
+            offset);
       }
 
       @Override
       public String describe() {
-        return String.format(Locale.ROOT, "Resize(%d, bicubic) + CenterCrop(%d) + normalise(%d channels)",
-            shorter, size, channels);
+        return String.format(
+            Locale.ROOT,
+            "Resize(%d, bicubic) + CenterCrop(%d) + normalise(%d channels)",
+            shorter,
+            size,
+            channels);
       }
     };
   }
@@ -310,27 +376,42 @@ public final class Transforms {
     return padTransform(size, channels, false);
   }
 
-  /** Zero-pad centred (shorter side resized first when larger), optionally flip with p = 0.5, normalise. */
+  /**
+   * Zero-pad centred (shorter side resized first when larger), optionally flip with p = 0.5,
+   * normalise.
+   */
   private static ImageTransform padTransform(int size, int channels, boolean randomFlip) {
     checkOutput(size, channels);
     Bicubic bicubic = Bicubic.pil();
     return new Square(size, channels) {
       @Override
-      public void apply(DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
+      public void apply(
+          DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
         checkTarget(out, offset, outputLength());
         DecodedImage img = toChannels(image, channels);
         if (img.width() > size || img.height() > size) {
           img = resizeShorterSide(img, size, bicubic);
         }
         boolean flip = randomFlip && random(seed, epoch, index).nextDouble() < 0.5;
-        write(img, centreOffset(img.width(), size), centreOffset(img.height(), size), size, flip, channels,
-            out, offset);
+        write(
+            img,
+            centreOffset(img.width(), size),
+            centreOffset(img.height(), size),
+            size,
+            flip,
+            channels,
+            out,
+            offset);
       }
 
       @Override
       public String describe() {
-        return String.format(Locale.ROOT, "pad(%d)%s + normalise(%d channels)", size,
-            randomFlip ? " + flip(0.5)" : "", channels);
+        return String.format(
+            Locale.ROOT,
+            "pad(%d)%s + normalise(%d channels)",
+            size,
+            randomFlip ? " + flip(0.5)" : "",
+            channels);
       }
     };
   }
@@ -344,11 +425,16 @@ public final class Transforms {
    * @throws IllegalArgumentException when the size or the channels are invalid
    */
   public static float[] centreCrop(DecodedImage image, int size, int channels) {
-    ImageTransform t = image.width() <= size && image.height() <= size ? pad(size, channels) : evaluation(size, channels);
+    ImageTransform t =
+        image.width() <= size && image.height() <= size
+            ? pad(size, channels)
+            : evaluation(size, channels);
     return t.apply(image, 0, 0, 0);
   }
 
-  /** The deterministic transform matching {@code augmentation}: {@link #evaluation} or {@link #pad}. */
+  /**
+   * The deterministic transform matching {@code augmentation}: {@link #evaluation} or {@link #pad}.
+   */
   public static ImageTransform evaluationFor(Augmentation augmentation, int size, int channels) {
     return switch (augmentation) {
       case RANDOM_RESIZED_CROP -> evaluation(size, channels);
@@ -366,31 +452,36 @@ public final class Transforms {
 
   /**
    * The fine-tuning training transform (timm's {@code transforms_imagenet_train} as the reference
-   * calls it): RandomResizedCrop with scale (0.08, 1) and a flip ({@link Augmentation#RANDOM_RESIZED_CROP}),
-   * or centred padding and a flip ({@link Augmentation#FLIP_ONLY}); then {@code randAugment} on
-   * the 8-bit image when given (a grayscale image is made RGB first for three output channels);
-   * then normalisation. Without RandAugment it equals {@code randomResizedCropFlip} with that scale,
-   * or {@link #padFlip}.
+   * calls it): RandomResizedCrop with scale (0.08, 1) and a flip ({@link
+   * Augmentation#RANDOM_RESIZED_CROP}), or centred padding and a flip ({@link
+   * Augmentation#FLIP_ONLY}); then {@code randAugment} on the 8-bit image when given (a grayscale
+   * image is made RGB first for three output channels); then normalisation. Without RandAugment it
+   * equals {@code randomResizedCropFlip} with that scale, or {@link #padFlip}.
    *
    * @throws IllegalArgumentException when the size or the channels are invalid
    */
-  public static ImageTransform fineTuneTrain(Augmentation augmentation, int size, int channels,
-      @Nullable RandAugment randAugment) {
-    ImageTransform plain = augmentation == Augmentation.RANDOM_RESIZED_CROP
-        ? randomResizedCropFlip(size, channels, 0.08, MAX_SCALE, MIN_RATIO, MAX_RATIO, Bicubic.pil())
-        : padFlip(size, channels);
+  public static ImageTransform fineTuneTrain(
+      Augmentation augmentation, int size, int channels, @Nullable RandAugment randAugment) {
+    ImageTransform plain =
+        augmentation == Augmentation.RANDOM_RESIZED_CROP
+            ? randomResizedCropFlip(
+                size, channels, 0.08, MAX_SCALE, MIN_RATIO, MAX_RATIO, Bicubic.pil())
+            : padFlip(size, channels);
     if (randAugment == null) {
       return plain;
     }
     Bicubic bicubic = Bicubic.pil();
     return new Square(size, channels) {
       @Override
-      public void apply(DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
+      public void apply(
+          DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
         checkTarget(out, offset, outputLength());
         DecodedImage img = toChannels(image, channels);
         SplittableRandom r = random(seed, epoch, index);
         if (augmentation == Augmentation.RANDOM_RESIZED_CROP) {
-          CropSample crop = randomResizedCrop(img.width(), img.height(), 0.08, MAX_SCALE, MIN_RATIO, MAX_RATIO, r);
+          CropSample crop =
+              randomResizedCrop(
+                  img.width(), img.height(), 0.08, MAX_SCALE, MIN_RATIO, MAX_RATIO, r);
           img = bicubic.resize(img, crop.box(), size, size);
         } else {
           if (img.width() > size || img.height() > size) {

@@ -23,7 +23,11 @@ import org.jspecify.annotations.Nullable;
  *     head.0.running_*} means {@link Head#CLASS_TOKEN_BATCH_NORM}; else {@link Head#CLASS_TOKEN}
  * @param numClasses rows of the head's weight
  */
-public record ClassifierCheckpoint(Path file, Map<String, HostTensor> weights, @Nullable SaimConfig config, Head head,
+public record ClassifierCheckpoint(
+    Path file,
+    Map<String, HostTensor> weights,
+    @Nullable SaimConfig config,
+    Head head,
     int numClasses) {
   /**
    * Reads {@code file} (safetensors by its extension, else a PyTorch checkpoint).
@@ -47,16 +51,25 @@ public record ClassifierCheckpoint(Path file, Map<String, HostTensor> weights, @
       head = Head.CLASS_TOKEN;
       linear = "head.weight";
     } else {
-      throw new IllegalArgumentException(file + " holds no classifier head (neither head.weight nor head.1.weight"
-          + " among its " + w.size() + " tensors): it is not a fine-tuned or linear-probed classifier");
+      throw new IllegalArgumentException(
+          file
+              + " holds no classifier head (neither head.weight nor head.1.weight"
+              + " among its "
+              + w.size()
+              + " tensors): it is not a fine-tuned or linear-probed classifier");
     }
     HostTensor hw = w.get(linear);
     if (hw == null) {
       throw new IllegalArgumentException(file + " has a " + head + " head without " + linear);
     }
     if (hw.shape().length != 2 || hw.shape()[0] < 2 || hw.shape()[0] > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException(file + ": " + linear + " has shape " + Arrays.toString(hw.shape())
-          + ", not classes x width with at least 2 classes");
+      throw new IllegalArgumentException(
+          file
+              + ": "
+              + linear
+              + " has shape "
+              + Arrays.toString(hw.shape())
+              + ", not classes x width with at least 2 classes");
     }
     return new ClassifierCheckpoint(file, w, m.config(), head, (int) hw.shape()[0]);
   }

@@ -18,10 +18,11 @@ import io.github.saimjava.train.NoGrad;
  */
 public record Evaluation(double top1, double top5, double loss, int images) {
   /**
-   * Top-1 / top-5 accuracy and mean cross-entropy of {@code model} on every image of {@code
-   * data} (the last partial batch included), without stochastic depth or autograd.
+   * Top-1 / top-5 accuracy and mean cross-entropy of {@code model} on every image of {@code data}
+   * (the last partial batch included), without stochastic depth or autograd.
    */
-  public static Evaluation of(VitClassifier model, BatchLoader data, NDManager manager, SaimConfig config) {
+  public static Evaluation of(
+      VitClassifier model, BatchLoader data, NDManager manager, SaimConfig config) {
     int k = model.numClasses();
     int c = config.channels();
     int size = config.imageSize();
@@ -29,18 +30,28 @@ public record Evaluation(double top1, double top5, double loss, int images) {
     long top5 = 0;
     double loss = 0;
     int images = 0;
-    try (ImageBatches.Stream batches = data.open(0, 0); NoGrad ng = NoGrad.enter()) {
+    try (ImageBatches.Stream batches = data.open(0, 0);
+        NoGrad ng = NoGrad.enter()) {
       for (int i = 0; i < data.batchesPerEpoch(); i++) {
         ImageBatches.Batch b = batches.next();
         float[] z;
         try (NDScope scope = new NDScope()) {
-          z = model.forward(manager.create(b.pixels(), new Shape(b.count(), c, size, size)), false).toFloatArray();
+          z =
+              model
+                  .forward(manager.create(b.pixels(), new Shape(b.count(), c, size, size)), false)
+                  .toFloatArray();
         }
         for (int r = 0; r < b.count(); r++) {
           int y = b.labels()[r];
           if (y < 0 || y >= k) {
-            throw new IllegalArgumentException(data.describe() + ": image " + b.indices()[r] + " has label " + y
-                + ", outside 0.." + (k - 1));
+            throw new IllegalArgumentException(
+                data.describe()
+                    + ": image "
+                    + b.indices()[r]
+                    + " has label "
+                    + y
+                    + ", outside 0.."
+                    + (k - 1));
           }
           int above = 0;
           double max = Double.NEGATIVE_INFINITY;

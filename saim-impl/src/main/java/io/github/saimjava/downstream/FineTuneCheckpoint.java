@@ -10,8 +10,8 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The fine-tuning run's state and its files: the resumable {@code checkpoint.safetensors} (a
- * {@link TrainingCheckpoint} whose metadata also holds epochs done, the best and the last epoch's
+ * The fine-tuning run's state and its files: the resumable {@code checkpoint.safetensors} (a {@link
+ * TrainingCheckpoint} whose metadata also holds epochs done, the best and the last epoch's
  * accuracies, the class count and the pooling) and the best epoch's weights {@code
  * best.safetensors}. The state changes once per epoch, after its evaluation; a checkpoint is
  * written then, so a resume starts at an epoch boundary.
@@ -19,12 +19,16 @@ import java.util.Map;
 final class FineTuneCheckpoint {
   /** Epochs done. */
   int epochs;
+
   /** Optimiser steps done. */
   long steps;
+
   double bestTop1 = Double.NaN;
   double bestTop5 = Double.NaN;
+
   /** The best epoch (0-based), -1 before the first. */
   int bestEpoch = -1;
+
   double finalTop1 = Double.NaN;
   double finalTop5 = Double.NaN;
   double finalTrainLoss = Double.NaN;
@@ -35,9 +39,11 @@ final class FineTuneCheckpoint {
    *
    * @throws IllegalArgumentException for a file of another kind or another run, or damaged state
    */
-  static FineTuneCheckpoint resume(Path ckpt, VitClassifier model, AdamW opt, Map<String, NDArray> params,
-      JsonObject runConfig) throws IOException {
-    TrainingCheckpoint c = TrainingCheckpoint.read(ckpt, TrainingCheckpoint.FINE_TUNING, "fine-tuning");
+  static FineTuneCheckpoint resume(
+      Path ckpt, VitClassifier model, AdamW opt, Map<String, NDArray> params, JsonObject runConfig)
+      throws IOException {
+    TrainingCheckpoint c =
+        TrainingCheckpoint.read(ckpt, TrainingCheckpoint.FINE_TUNING, "fine-tuning");
     c.requireSameRun(runConfig, FineTuneCheckpoint::resumeKey);
     model.load(c.weights(), true);
     Map<String, String> meta = c.metadata();
@@ -52,7 +58,8 @@ final class FineTuneCheckpoint {
       st.finalTop5 = Double.parseDouble(meta.get("final_top5"));
       st.finalTrainLoss = Double.parseDouble(meta.get("final_train_loss"));
     } catch (RuntimeException e) {
-      throw new IllegalArgumentException(ckpt + ": damaged run state in the metadata (" + e.getMessage() + ")", e);
+      throw new IllegalArgumentException(
+          ckpt + ": damaged run state in the metadata (" + e.getMessage() + ")", e);
     }
     opt.restore(c.optimizer(), st.steps, params);
     return st;
@@ -94,12 +101,19 @@ final class FineTuneCheckpoint {
     state.put("final_train_loss", Double.toString(finalTrainLoss));
     state.put("num_classes", Integer.toString(model.numClasses()));
     state.put("global_pool", Boolean.toString(model.globalPool()));
-    TrainingCheckpoint.write(file, TrainingCheckpoint.FINE_TUNING, model.stateDict(), opt.state(), steps, state,
+    TrainingCheckpoint.write(
+        file,
+        TrainingCheckpoint.FINE_TUNING,
+        model.stateDict(),
+        opt.state(),
+        steps,
+        state,
         runConfig);
   }
 
   /** Writes the best epoch's weights, with their head, pooling and accuracy. */
-  static void writeBest(Path file, VitClassifier model, JsonObject runConfig, int epoch, Evaluation e)
+  static void writeBest(
+      Path file, VitClassifier model, JsonObject runConfig, int epoch, Evaluation e)
       throws IOException {
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("num_classes", Integer.toString(model.numClasses()));

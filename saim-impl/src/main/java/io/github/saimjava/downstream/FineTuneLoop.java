@@ -48,9 +48,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The fine-tuning loop of {@link FineTuner}: the initial weights, the data pipeline, then for each
- * epoch the optimiser steps (mixup / CutMix, soft-target loss, {@code accumIter} micro-batches, optional
- * clipping, one AdamW step with layer-wise decay), the evaluation, the best weights and the
- * checkpoint ({@link FineTuneCheckpoint}). The metrics log gets one line per epoch.
+ * epoch the optimiser steps (mixup / CutMix, soft-target loss, {@code accumIter} micro-batches,
+ * optional clipping, one AdamW step with layer-wise decay), the evaluation, the best weights and
+ * the checkpoint ({@link FineTuneCheckpoint}). The metrics log gets one line per epoch.
  */
 final class FineTuneLoop {
   private final FineTuner s;
@@ -60,7 +60,8 @@ final class FineTuneLoop {
   }
 
   /** The initial weights and architecture. */
-  private record Init(@Nullable Map<String, HostTensor> weights, SaimConfig config, String source) {}
+  private record Init(
+      @Nullable Map<String, HostTensor> weights, SaimConfig config, String source) {}
 
   private Init init() throws IOException {
     Path ckpt = s.checkpoint;
@@ -80,9 +81,12 @@ final class FineTuneLoop {
     return new Init(read.weights(), read.configOr(config), source);
   }
 
-  /** Loads pre-trained (or, evaluating, fine-tuned) weights non-strictly; returns what was ignored or initialised. */
-  private static List<String> loadInit(VitClassifier model, Map<String, HostTensor> weights, String source,
-      boolean evalOnly) {
+  /**
+   * Loads pre-trained (or, evaluating, fine-tuned) weights non-strictly; returns what was ignored
+   * or initialised.
+   */
+  private static List<String> loadInit(
+      VitClassifier model, Map<String, HostTensor> weights, String source, boolean evalOnly) {
     Map<String, HostTensor> w = new LinkedHashMap<>(weights);
     List<String> notes = new ArrayList<>();
     if (!evalOnly) {
@@ -109,22 +113,32 @@ final class FineTuneLoop {
       }
     }
     if (!missing.isEmpty()) {
-      throw new IllegalArgumentException(source + " does not fit the classifier: missing " + missing
-          + (evalOnly ? " (evaluation needs a fine-tuned model with its head and pooling: check globalPool)" : ""));
+      throw new IllegalArgumentException(
+          source
+              + " does not fit the classifier: missing "
+              + missing
+              + (evalOnly
+                  ? " (evaluation needs a fine-tuned model with its head and pooling: check"
+                      + " globalPool)"
+                  : ""));
     }
     if (!fresh.isEmpty()) {
       notes.add("initialised anew: " + fresh);
     }
     if (!r.unexpected().isEmpty()) {
       List<String> u = r.unexpected();
-      notes.add("ignored (not part of the classifier): "
-          + (u.size() <= 6 ? u.toString() : u.subList(0, 6) + " and " + (u.size() - 6) + " more"));
+      notes.add(
+          "ignored (not part of the classifier): "
+              + (u.size() <= 6
+                  ? u.toString()
+                  : u.subList(0, 6) + " and " + (u.size() - 6) + " more"));
     }
     return notes;
   }
 
   /**
-   * Runs (or resumes) fine-tuning to the end, or only evaluates when {@link FineTuner.Builder#evalOnly} is set.
+   * Runs (or resumes) fine-tuning to the end, or only evaluates when {@link
+   * FineTuner.Builder#evalOnly} is set.
    *
    * @throws IllegalArgumentException for weights that do not fit, a checkpoint of another run, or
    *     images that cannot be decoded
@@ -143,45 +157,102 @@ final class FineTuneLoop {
     RunFolder folder = new RunFolder(s.outputDir);
     Path out = folder.dir();
     folder.prepare();
-    ImageTransform trainTransform = RandomErasing.after(
-        Transforms.fineTuneTrain(s.augmentation, size, c, RandAugment.parse(s.autoAugment)), s.reprob);
+    ImageTransform trainTransform =
+        RandomErasing.after(
+            Transforms.fineTuneTrain(s.augmentation, size, c, RandAugment.parse(s.autoAugment)),
+            s.reprob);
     ImageTransform evalTransform = Transforms.evaluationFor(s.augmentation, size, c);
-    BatchLoader trainLoader = BatchLoader.builder(train, trainTransform).batchSize(s.batchSize).seed(s.seed)
-        .threads(s.loaderThreads).dropLast(true).build();
-    BatchLoader valLoader = BatchLoader.builder(val, evalTransform).batchSize(s.batchSize).seed(s.seed)
-        .threads(s.loaderThreads).dropLast(false).build();
+    BatchLoader trainLoader =
+        BatchLoader.builder(train, trainTransform)
+            .batchSize(s.batchSize)
+            .seed(s.seed)
+            .threads(s.loaderThreads)
+            .dropLast(true)
+            .build();
+    BatchLoader valLoader =
+        BatchLoader.builder(val, evalTransform)
+            .batchSize(s.batchSize)
+            .seed(s.seed)
+            .threads(s.loaderThreads)
+            .dropLast(false)
+            .build();
     int stepsPerEpoch = Pretrainer.stepsPerEpoch(train.size(), s.batchSize, s.accumIter);
     if (stepsPerEpoch == 0 && !s.evalOnly) {
-      throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "batchSize (%d) x accumIter (%d) is larger than the training set (%d images in %s): use a smaller batch size",
-          s.batchSize, s.accumIter, train.size(), train.describe()));
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT,
+              "batchSize (%d) x accumIter (%d) is larger than the training set (%d images in %s):"
+                  + " use a smaller batch size",
+              s.batchSize,
+              s.accumIter,
+              train.size(),
+              train.describe()));
     }
-    JsonObject runConfig = runConfig(config, init.source(), k, stepsPerEpoch, trainTransform, evalTransform);
+    JsonObject runConfig =
+        runConfig(config, init.source(), k, stepsPerEpoch, trainTransform, evalTransform);
     Engine engine = EngineThreads.pytorch(s.threads);
     try (NDManager manager = engine.newBaseManager();
-        VitClassifier model = new VitClassifier(config, k, s.globalPool, s.dropPath,
-            init.weights() != null ? 2e-5 : 0.02, manager, s.seed);
-        AdamW opt = new AdamW(manager, s.optimizer.beta1(), s.optimizer.beta2(), 1e-8,
-            s.optimizer.weightDecay())) {
-      List<String> notes = init.weights() != null
-          ? loadInit(model, init.weights(), init.source(), s.evalOnly) : List.of("random initialisation, seed " + s.seed);
+        VitClassifier model =
+            new VitClassifier(
+                config,
+                k,
+                s.globalPool,
+                s.dropPath,
+                init.weights() != null ? 2e-5 : 0.02,
+                manager,
+                s.seed);
+        AdamW opt =
+            new AdamW(
+                manager,
+                s.optimizer.beta1(),
+                s.optimizer.beta2(),
+                1e-8,
+                s.optimizer.weightDecay())) {
+      List<String> notes =
+          init.weights() != null
+              ? loadInit(model, init.weights(), init.source(), s.evalOnly)
+              : List.of("random initialisation, seed " + s.seed);
       if (s.evalOnly) {
         Evaluation e = Evaluation.of(model, valLoader, manager, config);
-        writeSummary(folder, e.top1(), e.top5(), -1, e.top1(), e.top5(), OptionalDouble.empty(), 0, init.source(), k);
-        return new FineTuner.Result(e.top1(), e.top5(), -1, e.top1(), e.top5(), OptionalDouble.empty(), 0, 0, 0, null,
-            (System.nanoTime() - start) / 1e9, notes);
+        writeSummary(
+            folder,
+            e.top1(),
+            e.top5(),
+            -1,
+            e.top1(),
+            e.top5(),
+            OptionalDouble.empty(),
+            0,
+            init.source(),
+            k);
+        return new FineTuner.Result(
+            e.top1(),
+            e.top5(),
+            -1,
+            e.top1(),
+            e.top5(),
+            OptionalDouble.empty(),
+            0,
+            0,
+            0,
+            null,
+            (System.nanoTime() - start) / 1e9,
+            notes);
       }
       Map<String, NDArray> params = model.trainable();
       LayerDecay groups = new LayerDecay(config.depth(), s.layerDecay);
       Path resume = TrainingCheckpoint.toResume(s.resume, s.autoResume, out, FineTuner.CHECKPOINT);
-      FineTuneCheckpoint st = resume == null ? new FineTuneCheckpoint()
-          : FineTuneCheckpoint.resume(resume, model, opt, params, runConfig);
+      FineTuneCheckpoint st =
+          resume == null
+              ? new FineTuneCheckpoint()
+              : FineTuneCheckpoint.resume(resume, model, opt, params, runConfig);
       folder.writeConfig(runConfig);
       int epochsDone = st.epochs;
       // a resume repeats the epochs after its checkpoint
       folder.trimMetrics(o -> o.get("epoch").getAsInt() < epochsDone);
       int resumedFrom = st.epochs;
-      LrSchedule schedule = new LrSchedule(s.peakLr, s.optimizer.minLr(), s.optimizer.warmupEpochs(), s.epochs);
+      LrSchedule schedule =
+          new LrSchedule(s.peakLr, s.optimizer.minLr(), s.optimizer.warmupEpochs(), s.epochs);
       Mixup mixup = s.mixupOf();
       long totalSteps = (long) stepsPerEpoch * s.epochs;
       long imagesThisRun = 0;
@@ -195,7 +266,8 @@ final class FineTuneLoop {
           try (ImageBatches.Stream batches = trainLoader.open(epoch, 0)) {
             for (int step = 0; step < stepsPerEpoch; step++) {
               lr = schedule.at(epoch + (double) step / stepsPerEpoch);
-              // stochastic depth draws from the engine's generator: seeded per step for exact resumes
+              // stochastic depth draws from the engine's generator: seeded per step for exact
+              // resumes
               engine.setRandomSeed((int) (s.seed * 1_000_003L + st.steps));
               double stepLoss = 0;
               try (NDScope scope = new NDScope()) {
@@ -203,17 +275,28 @@ final class FineTuneLoop {
                   ImageBatches.Batch b = batches.next();
                   float[] pixels = b.pixels();
                   int n = b.count();
-                  float[] targets = mixup.active()
-                      ? mixup.apply(pixels, b.labels(), c, size, size,
-                          Mixup.random(s.seed, epoch, (long) step * s.accumIter + micro)).targets()
-                      : mixup.targets(b.labels(), 1.0);
+                  float[] targets =
+                      mixup.active()
+                          ? mixup
+                              .apply(
+                                  pixels,
+                                  b.labels(),
+                                  c,
+                                  size,
+                                  size,
+                                  Mixup.random(s.seed, epoch, (long) step * s.accumIter + micro))
+                              .targets()
+                          : mixup.targets(b.labels(), 1.0);
                   NDArray x = manager.create(pixels, new Shape(n, c, size, size));
                   NDArray t = manager.create(targets, new Shape(n, k));
                   try (GradientCollector gc = engine.newGradientCollector()) {
                     NDArray loss = softTargetCrossEntropy(model.forward(x, true), t);
                     float v = loss.getFloat();
                     if (!Float.isFinite(v)) {
-                      throw TrainingCheckpoint.diverged(v, st.steps, epoch + (double) step / stepsPerEpoch,
+                      throw TrainingCheckpoint.diverged(
+                          v,
+                          st.steps,
+                          epoch + (double) step / stepsPerEpoch,
                           out.resolve(FineTuner.CHECKPOINT));
                     }
                     stepLoss += v;
@@ -232,8 +315,15 @@ final class FineTuneLoop {
               imagesThisRun += imagesPerStep;
               double secs = (System.nanoTime() - start) / 1e9;
               double ips = imagesThisRun / Math.max(secs, 1e-9);
-              StepEvent ev = new StepEvent(st.steps, totalSteps, epoch + (step + 1.0) / stepsPerEpoch, stepLoss, lr,
-                  ips, (totalSteps - st.steps) * imagesPerStep / Math.max(ips, 1e-9));
+              StepEvent ev =
+                  new StepEvent(
+                      st.steps,
+                      totalSteps,
+                      epoch + (step + 1.0) / stepsPerEpoch,
+                      stepLoss,
+                      lr,
+                      ips,
+                      (totalSteps - st.steps) * imagesPerStep / Math.max(ips, 1e-9));
               for (StepListener l : s.stepListeners) {
                 l.onStep(ev);
               }
@@ -246,32 +336,74 @@ final class FineTuneLoop {
             FineTuneCheckpoint.writeBest(out.resolve(FineTuner.BEST), model, runConfig, epoch, e);
           }
           double secs = (System.nanoTime() - epochStart) / 1e9;
-          RunFolder.writeLine(metrics, String.format(Locale.ROOT,
-              "{\"epoch\":%d,\"train_loss\":%s,\"lr\":%s,\"test_top1\":%s,\"test_top5\":%s,\"test_loss\":%s,"
-                  + "\"steps\":%d,\"time_s\":%.3f,\"skipped_images\":%d}",
-              epoch, trainLoss, lr, e.top1(), e.top5(), e.loss(), st.steps, secs, trainLoader.skippedImages()));
+          RunFolder.writeLine(
+              metrics,
+              String.format(
+                  Locale.ROOT,
+                  "{\"epoch\":%d,\"train_loss\":%s,\"lr\":%s,\"test_top1\":%s,\"test_top5\":%s,\"test_loss\":%s,"
+                      + "\"steps\":%d,\"time_s\":%.3f,\"skipped_images\":%d}",
+                  epoch,
+                  trainLoss,
+                  lr,
+                  e.top1(),
+                  e.top5(),
+                  e.loss(),
+                  st.steps,
+                  secs,
+                  trainLoader.skippedImages()));
           st.write(out.resolve(FineTuner.CHECKPOINT), model, opt, runConfig);
-          EvaluationEvent report = new EvaluationEvent(epoch, trainLoss, lr, e.top1(), e.top5(), e.loss(), secs, best);
+          EvaluationEvent report =
+              new EvaluationEvent(epoch, trainLoss, lr, e.top1(), e.top5(), e.loss(), secs, best);
           for (EvaluationListener l : s.evaluationListeners) {
             l.onEvaluation(report);
           }
         }
       }
-      OptionalDouble finalTrainLoss = Double.isNaN(st.finalTrainLoss) ? OptionalDouble.empty()
-          : OptionalDouble.of(st.finalTrainLoss);
-      writeSummary(folder, st.bestTop1, st.bestTop5, st.bestEpoch, st.finalTop1, st.finalTop5, finalTrainLoss,
-          st.epochs, init.source(), k);
-      return new FineTuner.Result(st.bestTop1, st.bestTop5, st.bestEpoch, st.finalTop1, st.finalTop5, finalTrainLoss,
-          st.epochs, st.steps, resumedFrom, out.resolve(FineTuner.BEST), (System.nanoTime() - start) / 1e9, notes);
+      OptionalDouble finalTrainLoss =
+          Double.isNaN(st.finalTrainLoss)
+              ? OptionalDouble.empty()
+              : OptionalDouble.of(st.finalTrainLoss);
+      writeSummary(
+          folder,
+          st.bestTop1,
+          st.bestTop5,
+          st.bestEpoch,
+          st.finalTop1,
+          st.finalTop5,
+          finalTrainLoss,
+          st.epochs,
+          init.source(),
+          k);
+      return new FineTuner.Result(
+          st.bestTop1,
+          st.bestTop5,
+          st.bestEpoch,
+          st.finalTop1,
+          st.finalTop5,
+          finalTrainLoss,
+          st.epochs,
+          st.steps,
+          resumedFrom,
+          out.resolve(FineTuner.BEST),
+          (System.nanoTime() - start) / 1e9,
+          notes);
     }
   }
 
-  /** {@code mean_i sum_k -t_ik log softmax(z_i)_k}: cross-entropy against soft targets (label smoothing and mixup included). */
+  /**
+   * {@code mean_i sum_k -t_ik log softmax(z_i)_k}: cross-entropy against soft targets (label
+   * smoothing and mixup included).
+   */
   static NDArray softTargetCrossEntropy(NDArray logits, NDArray targets) {
     return logits.logSoftmax(-1).mul(targets).sum(new int[] {-1}).neg().mean();
   }
 
-  private JsonObject runConfig(SaimConfig config, String source, int k, int stepsPerEpoch, ImageTransform train,
+  private JsonObject runConfig(
+      SaimConfig config,
+      String source,
+      int k,
+      int stepsPerEpoch,
+      ImageTransform train,
       ImageTransform eval) {
     JsonObject t = new JsonObject();
     t.addProperty("init", source);
@@ -321,8 +453,18 @@ final class FineTuneLoop {
     return all;
   }
 
-  private void writeSummary(RunFolder folder, double bestTop1, double bestTop5, int bestEpoch, double finalTop1,
-      double finalTop5, OptionalDouble finalTrainLoss, int epochs, String source, int k) throws IOException {
+  private void writeSummary(
+      RunFolder folder,
+      double bestTop1,
+      double bestTop5,
+      int bestEpoch,
+      double finalTop1,
+      double finalTop5,
+      OptionalDouble finalTrainLoss,
+      int epochs,
+      String source,
+      int k)
+      throws IOException {
     JsonObject m = new JsonObject();
     m.addProperty("best_top1", bestTop1);
     m.addProperty("best_top5", bestTop5);

@@ -19,16 +19,15 @@ import java.util.Objects;
 import java.util.OptionalDouble;
 import org.jspecify.annotations.Nullable;
 
-
 /**
  * Fine-tuning of a pre-trained encoder for classification with the paper's protocol (the
- * reference's {@code main_finetune.py}): a {@link VitClassifier} (global pool + {@code fc_norm}
- * or class token, new linear head), AdamW with {@link LayerDecay layer-wise learning-rate decay}
- * and the fine-tuning no-decay rule, {@code lr = blr * effective batch / 256} with a per-iteration
+ * reference's {@code main_finetune.py}): a {@link VitClassifier} (global pool + {@code fc_norm} or
+ * class token, new linear head), AdamW with {@link LayerDecay layer-wise learning-rate decay} and
+ * the fine-tuning no-decay rule, {@code lr = blr * effective batch / 256} with a per-iteration
  * linear warm-up and half-cycle cosine to {@code min_lr}, stochastic depth, soft-target
  * cross-entropy with label smoothing, mixup / CutMix ({@link Mixup}), RandAugment ({@link
- * RandAugment}), random erasing ({@link io.github.saimjava.data.RandomErasing}), evaluation (top-1 / top-5) after every
- * epoch, the best epoch's weights kept.
+ * RandAugment}), random erasing ({@link io.github.saimjava.data.RandomErasing}), evaluation (top-1
+ * / top-5) after every epoch, the best epoch's weights kept.
  *
  * <p>The builder validates and copies its settings into the immutable {@code FineTuner}; {@link
  * FineTuneLoop} runs them, {@link FineTuneCheckpoint} holds the run's state and files, {@link
@@ -55,12 +54,16 @@ import org.jspecify.annotations.Nullable;
 public final class FineTuner {
   /** The resumable checkpoint's file name. */
   public static final String CHECKPOINT = "checkpoint.safetensors";
+
   /** The best epoch's weights. */
   public static final String BEST = "best.safetensors";
+
   /** One JSON line per epoch. */
   public static final String METRICS = RunFolder.METRICS;
+
   /** Best and final accuracies. */
   public static final String SUMMARY = "metrics.json";
+
   /** The run's settings. */
   public static final String CONFIG = RunFolder.CONFIG;
 
@@ -71,15 +74,20 @@ public final class FineTuner {
   final ImageDataset train;
   final ImageDataset val;
   final @Nullable String dataName;
+
   /** The number of classes: the builder's, else the larger of the datasets' counts. */
   final int numClasses;
+
   final int epochs;
   final int batchSize;
   final int accumIter;
+
   /** AdamW (betas 0.9, 0.999, as the reference's fine-tuning) and the schedule. */
   final OptimizerSettings optimizer;
+
   /** The peak learning rate: the builder's lr when given, else blr * effective batch / 256. */
   final double peakLr;
+
   final double layerDecay;
   final double dropPath;
   final double smoothing;
@@ -114,7 +122,9 @@ public final class FineTuner {
     epochs = b.epochs;
     batchSize = b.batchSize;
     accumIter = b.accumIter;
-    optimizer = new OptimizerSettings(b.blr, b.lr, b.minLr, b.warmupEpochs, b.weightDecay, 0.9, 0.999, b.clipGrad);
+    optimizer =
+        new OptimizerSettings(
+            b.blr, b.lr, b.minLr, b.warmupEpochs, b.weightDecay, 0.9, 0.999, b.clipGrad);
     peakLr = optimizer.peakLr(b.effectiveBatchSize());
     layerDecay = b.layerDecay;
     dropPath = b.dropPath;
@@ -153,19 +163,33 @@ public final class FineTuner {
    * @param bestEpoch the best epoch (0-based), -1 when no epoch ran (evaluation only)
    * @param finalTop1 the last epoch's top-1 accuracy in percent
    * @param finalTop5 the last epoch's top-5 accuracy in percent
-   * @param finalTrainLoss the last epoch's mean training loss; empty when no epoch ran (evaluation only)
+   * @param finalTrainLoss the last epoch's mean training loss; empty when no epoch ran (evaluation
+   *     only)
    * @param epochs epochs done in total (including those before a resume)
    * @param steps optimiser steps done in total
    * @param resumedFromEpoch the epoch this invocation started at (0 for a fresh run)
-   * @param bestWeights the best epoch's weights ({@code best.safetensors}), null when evaluating only
+   * @param bestWeights the best epoch's weights ({@code best.safetensors}), null when evaluating
+   *     only
    * @param seconds wall time of this invocation
    * @param notes how the initial weights were loaded (what was ignored or newly initialised)
    */
-  public record Result(double bestTop1, double bestTop5, int bestEpoch, double finalTop1, double finalTop5,
-      OptionalDouble finalTrainLoss, int epochs, long steps, int resumedFromEpoch, @Nullable Path bestWeights,
-      double seconds, List<String> notes) {}
+  public record Result(
+      double bestTop1,
+      double bestTop5,
+      int bestEpoch,
+      double finalTop1,
+      double finalTop5,
+      OptionalDouble finalTrainLoss,
+      int epochs,
+      long steps,
+      int resumedFromEpoch,
+      @Nullable Path bestWeights,
+      double seconds,
+      List<String> notes) {}
 
-  /** Settings of a fine-tuning run; defaults are those of the reference's {@code main_finetune.py}. */
+  /**
+   * Settings of a fine-tuning run; defaults are those of the reference's {@code main_finetune.py}.
+   */
   public static final class Builder {
     private @Nullable Path checkpoint;
     private @Nullable String zoo;
@@ -209,7 +233,10 @@ public final class FineTuner {
 
     private Builder() {}
 
-    /** Initial weights: our {@code final.safetensors} or checkpoint, or a reference {@code .pth} (its {@code model} entry). */
+    /**
+     * Initial weights: our {@code final.safetensors} or checkpoint, or a reference {@code .pth}
+     * (its {@code model} entry).
+     */
     public Builder checkpoint(@Nullable Path v) {
       checkpoint = v;
       return this;
@@ -278,7 +305,10 @@ public final class FineTuner {
       return this;
     }
 
-    /** Absolute peak learning rate instead of the {@link #blr} rule; null (the default) for the rule. */
+    /**
+     * Absolute peak learning rate instead of the {@link #blr} rule; null (the default) for the
+     * rule.
+     */
     public Builder lr(@Nullable Double v) {
       lr = v;
       return this;
@@ -302,7 +332,10 @@ public final class FineTuner {
       return this;
     }
 
-    /** Layer-wise learning-rate decay factor (reference: 0.75; the paper's ViT-B: 0.65); 1 disables it. */
+    /**
+     * Layer-wise learning-rate decay factor (reference: 0.75; the paper's ViT-B: 0.65); 1 disables
+     * it.
+     */
     public Builder layerDecay(double v) {
       layerDecay = v;
       return this;
@@ -314,7 +347,10 @@ public final class FineTuner {
       return this;
     }
 
-    /** Clip the gradients' global norm to this value; null for no clipping (the reference's default). */
+    /**
+     * Clip the gradients' global norm to this value; null for no clipping (the reference's
+     * default).
+     */
     public Builder clipGrad(@Nullable Double v) {
       clipGrad = v;
       return this;
@@ -356,7 +392,10 @@ public final class FineTuner {
       return this;
     }
 
-    /** RandAugment policy {@code rand-m<M>[-n<N>][-mstd<S>][-inc<0|1>]}, or {@code none} (reference: rand-m9-mstd0.5-inc1). */
+    /**
+     * RandAugment policy {@code rand-m<M>[-n<N>][-mstd<S>][-inc<0|1>]}, or {@code none} (reference:
+     * rand-m9-mstd0.5-inc1).
+     */
     public Builder autoAugment(String v) {
       autoAugment = Objects.requireNonNull(v);
       return this;
@@ -383,7 +422,10 @@ public final class FineTuner {
       return this;
     }
 
-    /** Seed of everything random: data order, augmentation, mixup, stochastic depth, head and random init. */
+    /**
+     * Seed of everything random: data order, augmentation, mixup, stochastic depth, head and random
+     * init.
+     */
     public Builder seed(long v) {
       seed = v;
       return this;
@@ -419,7 +461,10 @@ public final class FineTuner {
       return this;
     }
 
-    /** Only evaluate the {@link #checkpoint} (a fine-tuned model with its head) on the validation set. */
+    /**
+     * Only evaluate the {@link #checkpoint} (a fine-tuned model with its head) on the validation
+     * set.
+     */
     public Builder evalOnly(boolean v) {
       evalOnly = v;
       return this;
@@ -463,10 +508,21 @@ public final class FineTuner {
      */
     public FineTuner build() {
       int sources = (checkpoint != null ? 1 : 0) + (zoo != null ? 1 : 0);
-      check(sources <= 1, "zoo (%s) and checkpoint (%s): give one of them, not both", zoo, checkpoint);
-      check(zoo == null || config == null, "a zoo model (%s) brings its own architecture: give no config", zoo);
-      check(sources == 1 || config != null, "fine-tuning needs a checkpoint, a zoo name or a config (for random initialisation)");
-      check(!evalOnly || checkpoint != null, "evalOnly needs a fine-tuned checkpoint (with its head)");
+      check(
+          sources <= 1,
+          "zoo (%s) and checkpoint (%s): give one of them, not both",
+          zoo,
+          checkpoint);
+      check(
+          zoo == null || config == null,
+          "a zoo model (%s) brings its own architecture: give no config",
+          zoo);
+      check(
+          sources == 1 || config != null,
+          "fine-tuning needs a checkpoint, a zoo name or a config (for random initialisation)");
+      check(
+          !evalOnly || checkpoint != null,
+          "evalOnly needs a fine-tuned checkpoint (with its head)");
       check(train != null && val != null, "fine-tuning needs training and validation data");
       check(outputDir != null, "fine-tuning needs an outputDir");
       check(epochs > 0, "epochs (%s) must be positive", epochs);
@@ -474,10 +530,20 @@ public final class FineTuner {
       check(accumIter > 0, "accumIter (%s) must be positive", accumIter);
       check(blr > 0 && Double.isFinite(blr), "blr (%s) must be positive", blr);
       check(lr == null || (lr > 0 && Double.isFinite(lr)), "lr (%s) must be positive", lr);
-      check(!blrSet || lr == null, "blr (%s) and lr (%s) are both set: give one of them (lr replaces the blr rule)",
-          blr, lr);
-      check(minLr >= 0 && minLr <= peakLr(), "minLr (%s) must be in [0, peak lr (%s)]", minLr, peakLr());
-      check(warmupEpochs >= 0 && warmupEpochs <= epochs, "warmupEpochs (%s) must be in [0, epochs (%s)]", warmupEpochs,
+      check(
+          !blrSet || lr == null,
+          "blr (%s) and lr (%s) are both set: give one of them (lr replaces the blr rule)",
+          blr,
+          lr);
+      check(
+          minLr >= 0 && minLr <= peakLr(),
+          "minLr (%s) must be in [0, peak lr (%s)]",
+          minLr,
+          peakLr());
+      check(
+          warmupEpochs >= 0 && warmupEpochs <= epochs,
+          "warmupEpochs (%s) must be in [0, epochs (%s)]",
+          warmupEpochs,
           epochs);
       check(weightDecay >= 0, "weightDecay (%s) must be non-negative", weightDecay);
       check(layerDecay > 0 && layerDecay <= 1, "layerDecay (%s) must be in (0, 1]", layerDecay);
@@ -489,16 +555,24 @@ public final class FineTuner {
       RandAugment.parse(autoAugment); // names the part it cannot read
       check(stopAfterEpochs >= 0, "stopAfterEpochs (%s) must be non-negative", stopAfterEpochs);
       int k = classes();
-      check(k >= 2, "fine-tuning needs labelled data with at least 2 classes; %s has %s",
-          Objects.requireNonNull(train).describe(), train.numClasses());
+      check(
+          k >= 2,
+          "fine-tuning needs labelled data with at least 2 classes; %s has %s",
+          Objects.requireNonNull(train).describe(),
+          train.numClasses());
       Mixup m = mixupOf(k); // validates its settings
-      check(!m.active() || batchSize % 2 == 0, "mixup and cutmix need an even batchSize, got %s", batchSize);
+      check(
+          !m.active() || batchSize % 2 == 0,
+          "mixup and cutmix need an even batchSize, got %s",
+          batchSize);
       return new FineTuner(this, k);
     }
 
     private int classes() {
-      return numClasses > 0 ? numClasses
-          : Math.max(Objects.requireNonNull(train).numClasses(), Objects.requireNonNull(val).numClasses());
+      return numClasses > 0
+          ? numClasses
+          : Math.max(
+              Objects.requireNonNull(train).numClasses(), Objects.requireNonNull(val).numClasses());
     }
 
     private Mixup mixupOf(int k) {
@@ -513,7 +587,8 @@ public final class FineTuner {
   }
 
   /**
-   * Runs (or resumes) fine-tuning to the end, or only evaluates when {@link Builder#evalOnly} is set.
+   * Runs (or resumes) fine-tuning to the end, or only evaluates when {@link Builder#evalOnly} is
+   * set.
    *
    * @throws IllegalArgumentException for weights that do not fit, a checkpoint of another run, or
    *     images that cannot be decoded
@@ -531,6 +606,7 @@ public final class FineTuner {
 
   /** Mixup / CutMix with these settings over {@link #numClasses} classes. */
   Mixup mixupOf() {
-    return new Mixup(mixup, cutmix, cutmixMinMax, mixupProb, mixupSwitchProb, smoothing, numClasses);
+    return new Mixup(
+        mixup, cutmix, cutmixMinMax, mixupProb, mixupSwitchProb, smoothing, numClasses);
   }
 }

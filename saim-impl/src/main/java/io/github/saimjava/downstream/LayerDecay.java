@@ -16,10 +16,14 @@ import java.util.Set;
  * class token and position table (the reference's {@code no_weight_decay()} set).
  *
  * @param depth encoder blocks
- * @param decay the per-layer factor (the paper: 0.65; the reference script's default: 0.75), in (0, 1]
+ * @param decay the per-layer factor (the paper: 0.65; the reference script's default: 0.75), in (0,
+ *     1]
  */
 public record LayerDecay(int depth, double decay) implements AdamW.Groups {
-  /** Parameters that never decay whatever their shape (the reference ViT's {@code no_weight_decay()}). */
+  /**
+   * Parameters that never decay whatever their shape (the reference ViT's {@code
+   * no_weight_decay()}).
+   */
   public static final Set<String> NO_WEIGHT_DECAY = Set.of("cls_token", "pos_embed");
 
   /**
@@ -29,8 +33,11 @@ public record LayerDecay(int depth, double decay) implements AdamW.Groups {
    */
   public LayerDecay {
     if (depth <= 0 || !(decay > 0 && decay <= 1)) {
-      throw new IllegalArgumentException("layer decay needs depth > 0 and a factor in (0, 1], got depth "
-          + depth + ", layer decay " + decay);
+      throw new IllegalArgumentException(
+          "layer decay needs depth > 0 and a factor in (0, 1], got depth "
+              + depth
+              + ", layer decay "
+              + decay);
     }
   }
 

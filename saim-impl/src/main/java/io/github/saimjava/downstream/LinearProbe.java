@@ -9,11 +9,11 @@ import java.util.Map;
 import java.util.SplittableRandom;
 
 /**
- * The paper's linear probe on frozen features: BatchNorm without affine parameters (eps 1e-6,
- * batch statistics in training, running statistics for evaluation), then a linear head (weights
- * drawn from N(0, 0.01), bias 0) trained with cross-entropy and LARS (momentum 0.9, trust
- * coefficient 0.001, no trust ratio for the bias), learning rate {@code blr * batch / 256} with
- * warm-up and a half-cycle cosine to 0 per iteration. Features are cached, so this runs on the host.
+ * The paper's linear probe on frozen features: BatchNorm without affine parameters (eps 1e-6, batch
+ * statistics in training, running statistics for evaluation), then a linear head (weights drawn
+ * from N(0, 0.01), bias 0) trained with cross-entropy and LARS (momentum 0.9, trust coefficient
+ * 0.001, no trust ratio for the bias), learning rate {@code blr * batch / 256} with warm-up and a
+ * half-cycle cosine to 0 per iteration. Features are cached, so this runs on the host.
  */
 public final class LinearProbe {
   private LinearProbe() {}
@@ -28,7 +28,8 @@ public final class LinearProbe {
    * @param warmupEpochs linear warm-up (SAIM.md: none)
    * @param seed shuffling and head initialisation
    */
-  public record Settings(int epochs, int batchSize, double blr, double weightDecay, double warmupEpochs, long seed) {
+  public record Settings(
+      int epochs, int batchSize, double blr, double weightDecay, double warmupEpochs, long seed) {
     public Settings {
       check(epochs > 0, "epochs (%s) must be positive", epochs);
       check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
@@ -70,7 +71,12 @@ public final class LinearProbe {
    * @param runningVar D
    * @param batchesTracked training steps taken ({@code num_batches_tracked})
    */
-  public record Head(float[][] weight, float[] bias, float[] runningMean, float[] runningVar, long batchesTracked) {
+  public record Head(
+      float[][] weight,
+      float[] bias,
+      float[] runningMean,
+      float[] runningVar,
+      long batchesTracked) {
     /** The head's tensors with the reference's names ({@code head.0.*}, {@code head.1.*}). */
     public Map<String, HostTensor> stateDict() {
       int k = weight.length;
@@ -82,7 +88,9 @@ public final class LinearProbe {
       Map<String, HostTensor> out = new LinkedHashMap<>();
       out.put("head.0.running_mean", HostTensor.ofFloats(new long[] {d}, runningMean.clone()));
       out.put("head.0.running_var", HostTensor.ofFloats(new long[] {d}, runningVar.clone()));
-      out.put("head.0.num_batches_tracked", HostTensor.ofLongs(new long[0], new long[] {batchesTracked}));
+      out.put(
+          "head.0.num_batches_tracked",
+          HostTensor.ofLongs(new long[0], new long[] {batchesTracked}));
       out.put("head.1.weight", HostTensor.ofFloats(new long[] {k, d}, w));
       out.put("head.1.bias", HostTensor.ofFloats(new long[] {k}, bias.clone()));
       return out;
@@ -91,31 +99,35 @@ public final class LinearProbe {
 
   /**
    * A linear-probe classifier in the reference's layout ({@code main_linprobe.py}'s model, which
-   * {@code SaimClassifier} loads): the encoder tensors of {@code encoder} ({@code cls_token}, {@code
-   * pos_embed}, {@code patch_embed.*}, {@code blocks.*}, {@code norm.*}; the decoder and anything else
-   * left out) followed by {@code head}. The probe must have been trained on the class token after
-   * {@code norm} of the last block for the result to classify as it did.
+   * {@code SaimClassifier} loads): the encoder tensors of {@code encoder} ({@code cls_token},
+   * {@code pos_embed}, {@code patch_embed.*}, {@code blocks.*}, {@code norm.*}; the decoder and
+   * anything else left out) followed by {@code head}. The probe must have been trained on the class
+   * token after {@code norm} of the last block for the result to classify as it did.
    *
    * @throws IllegalArgumentException naming the first encoder tensor missing from {@code encoder}
    */
-  public static Map<String, HostTensor> classifierState(Map<String, HostTensor> encoder, Head head) {
+  public static Map<String, HostTensor> classifierState(
+      Map<String, HostTensor> encoder, Head head) {
     Map<String, HostTensor> out = new LinkedHashMap<>();
-    for (String k : List.of("cls_token", "pos_embed", "patch_embed.proj.weight", "patch_embed.proj.bias")) {
+    for (String k :
+        List.of("cls_token", "pos_embed", "patch_embed.proj.weight", "patch_embed.proj.bias")) {
       HostTensor t = encoder.get(k);
       if (t == null) {
         throw new IllegalArgumentException("the encoder's weights lack " + k);
       }
       out.put(k, t);
     }
-    encoder.forEach((k, v) -> {
-      if (k.startsWith("blocks.")) {
-        out.put(k, v);
-      }
-    });
+    encoder.forEach(
+        (k, v) -> {
+          if (k.startsWith("blocks.")) {
+            out.put(k, v);
+          }
+        });
     for (String k : List.of("norm.weight", "norm.bias")) {
       HostTensor t = encoder.get(k);
       if (t == null) {
-        throw new IllegalArgumentException("the encoder's weights lack " + k + " (the class token's final norm)");
+        throw new IllegalArgumentException(
+            "the encoder's weights lack " + k + " (the class token's final norm)");
       }
       out.put(k, t);
     }
@@ -123,11 +135,20 @@ public final class LinearProbe {
     return out;
   }
 
-  /** Trains on {@code (trainX, trainY)} and evaluates on {@code (valX, valY)}; labels in {@code [0, classes)}. */
-  public static Result run(float[][] trainX, int[] trainY, float[][] valX, int[] valY, int classes, Settings s) {
+  /**
+   * Trains on {@code (trainX, trainY)} and evaluates on {@code (valX, valY)}; labels in {@code [0,
+   * classes)}.
+   */
+  public static Result run(
+      float[][] trainX, int[] trainY, float[][] valX, int[] valY, int classes, Settings s) {
     int n = trainX.length;
-    if (n == 0 || valX.length == 0 || trainY.length != n || valY.length != valX.length || classes < 2) {
-      throw new IllegalArgumentException("the probe needs labelled training and validation features and at least 2 classes");
+    if (n == 0
+        || valX.length == 0
+        || trainY.length != n
+        || valY.length != valX.length
+        || classes < 2) {
+      throw new IllegalArgumentException(
+          "the probe needs labelled training and validation features and at least 2 classes");
     }
     int d = trainX[0].length;
     int batch = Math.min(s.batchSize(), n);
@@ -154,8 +175,14 @@ public final class LinearProbe {
       double lossSum = 0;
       for (int step = 0; step < stepsPerEpoch; step++) {
         double e = epoch + (double) step / stepsPerEpoch;
-        double cur = e < s.warmupEpochs() ? lr * e / s.warmupEpochs()
-            : lr * 0.5 * (1 + StrictMath.cos(Math.PI * (e - s.warmupEpochs()) / (s.epochs() - s.warmupEpochs())));
+        double cur =
+            e < s.warmupEpochs()
+                ? lr * e / s.warmupEpochs()
+                : lr
+                    * 0.5
+                    * (1
+                        + StrictMath.cos(
+                            Math.PI * (e - s.warmupEpochs()) / (s.epochs() - s.warmupEpochs())));
         // BatchNorm (no affine) with batch statistics; running statistics as PyTorch keeps them
         for (int j = 0; j < d; j++) {
           double mean = 0;
@@ -249,7 +276,10 @@ public final class LinearProbe {
       mf[j] = (float) runMean[j];
       vf[j] = (float) runVar[j];
     }
-    return new Result(100.0 * top1 / valX.length, 100.0 * top5 / valX.length, lastLoss,
+    return new Result(
+        100.0 * top1 / valX.length,
+        100.0 * top5 / valX.length,
+        lastLoss,
         new Head(wf, bf, mf, vf, (long) s.epochs() * stepsPerEpoch));
   }
 

@@ -29,16 +29,17 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@link Head#GLOBAL_POOL}: the mean of the patch tokens through its own LayerNorm {@code
  *       fc_norm} (the final {@code norm} is not part of the model), then a linear {@code head};
  *   <li>{@link Head#CLASS_TOKEN}: the class token after {@code norm}, then {@code head};
- *   <li>{@link Head#CLASS_TOKEN_BATCH_NORM}: the class token after {@code norm}, then {@code head.0}
- *       ({@code BatchNorm1d(affine=False, eps=1e-6)}: {@code (x - running_mean) / sqrt(running_var
- *       + eps)}; its running statistics are buffers, never trained here) and the linear {@code
- *       head.1}: the linear probe.
+ *   <li>{@link Head#CLASS_TOKEN_BATCH_NORM}: the class token after {@code norm}, then {@code
+ *       head.0} ({@code BatchNorm1d(affine=False, eps=1e-6)}: {@code (x - running_mean) /
+ *       sqrt(running_var + eps)}; its running statistics are buffers, never trained here) and the
+ *       linear {@code head.1}: the linear probe.
  * </ul>
  *
  * <p>Unlike pre-training, the position table is learned. Parameter names are the reference's:
  * {@code cls_token}, {@code pos_embed}, {@code patch_embed.proj.*}, {@code blocks.i.*}, {@code
  * norm.*} or {@code fc_norm.*}, {@code head.*} (or {@code head.0.*}, {@code head.1.*}). Images
- * {@code N x C x S x S}, features {@code N x D}, logits {@code N x K}. Owns native memory: close it.
+ * {@code N x C x S x S}, features {@code N x D}, logits {@code N x K}. Owns native memory: close
+ * it.
  */
 public final class VitClassifier implements AutoCloseable {
   /** {@code BatchNorm1d}'s epsilon in the reference's linear probe. */
@@ -64,7 +65,8 @@ public final class VitClassifier implements AutoCloseable {
 
   /**
    * A classifier with the encoder initialised from {@code seed} (SAIM's initialisation), {@code
-   * fc_norm} at weight 1 and bias 0, the head's weight drawn from N(0, headInitStd^2) and its bias 0.
+   * fc_norm} at weight 1 and bias 0, the head's weight drawn from N(0, headInitStd^2) and its bias
+   * 0.
    *
    * @param config the encoder's architecture (its decoder settings are ignored)
    * @param numClasses K, at least 2
@@ -73,9 +75,22 @@ public final class VitClassifier implements AutoCloseable {
    * @param headInitStd the head weights' standard deviation (the reference: 2e-5 after loading
    *     pre-trained weights)
    */
-  public VitClassifier(SaimConfig config, int numClasses, boolean globalPool, double dropPath, double headInitStd,
-      NDManager parent, long seed) {
-    this(config, numClasses, globalPool ? Head.GLOBAL_POOL : Head.CLASS_TOKEN, dropPath, headInitStd, parent, seed,
+  public VitClassifier(
+      SaimConfig config,
+      int numClasses,
+      boolean globalPool,
+      double dropPath,
+      double headInitStd,
+      NDManager parent,
+      long seed) {
+    this(
+        config,
+        numClasses,
+        globalPool ? Head.GLOBAL_POOL : Head.CLASS_TOKEN,
+        dropPath,
+        headInitStd,
+        parent,
+        seed,
         Precision.FP32);
   }
 
@@ -84,10 +99,18 @@ public final class VitClassifier implements AutoCloseable {
    * boolean, double, double, NDManager, long)} does (a BatchNorm head starts at running mean 0 and
    * variance 1), its matrix multiplies in {@code precision}.
    */
-  public VitClassifier(SaimConfig config, int numClasses, Head head, double dropPath, double headInitStd,
-      NDManager parent, long seed, Precision precision) {
+  public VitClassifier(
+      SaimConfig config,
+      int numClasses,
+      Head head,
+      double dropPath,
+      double headInitStd,
+      NDManager parent,
+      long seed,
+      Precision precision) {
     if (numClasses < 2) {
-      throw new IllegalArgumentException("a classifier needs at least 2 classes, got " + numClasses);
+      throw new IllegalArgumentException(
+          "a classifier needs at least 2 classes, got " + numClasses);
     }
     this.config = config;
     this.numClasses = numClasses;
@@ -96,8 +119,14 @@ public final class VitClassifier implements AutoCloseable {
     this.manager = parent.newSubManager();
     // one shared query block, a linear head and no blur: the decoder costs no extra parameters,
     // and the encoder draws the same initial values as pre-training's model of the same seed
-    SaimConfig encoderOnly = config.toBuilder().queryDepth(1).shareWeight(true).headType(HeadType.LINEAR).noBlur()
-        .dropPathRate(dropPath).build();
+    SaimConfig encoderOnly =
+        config.toBuilder()
+            .queryDepth(1)
+            .shareWeight(true)
+            .headType(HeadType.LINEAR)
+            .noBlur()
+            .dropPathRate(dropPath)
+            .build();
     this.encoder = new SaimModel(encoderOnly, manager, seed, precision);
     encoder.parameters().makeTrainable("pos_embed");
     for (Map.Entry<String, NDArray> e : encoder.parameters().all().entrySet()) {
@@ -155,15 +184,21 @@ public final class VitClassifier implements AutoCloseable {
    * @throws IllegalArgumentException naming the file when it records no architecture and none is
    *     given, or when any tensor is missing, unexpected or of another shape
    */
-  public static VitClassifier load(ClassifierCheckpoint checkpoint, @Nullable SaimConfig config, NDManager parent,
+  public static VitClassifier load(
+      ClassifierCheckpoint checkpoint,
+      @Nullable SaimConfig config,
+      NDManager parent,
       Precision precision) {
     SaimConfig arch = config != null ? config : checkpoint.config();
     if (arch == null) {
-      throw new IllegalArgumentException(checkpoint.file() + " records no model architecture (a reference .pth"
-          + " does not): give the encoder's configuration");
+      throw new IllegalArgumentException(
+          checkpoint.file()
+              + " records no model architecture (a reference .pth"
+              + " does not): give the encoder's configuration");
     }
-    VitClassifier model = new VitClassifier(arch, checkpoint.numClasses(), checkpoint.head(), 0, 0, parent, 0,
-        precision);
+    VitClassifier model =
+        new VitClassifier(
+            arch, checkpoint.numClasses(), checkpoint.head(), 0, 0, parent, 0, precision);
     try {
       model.loadStrict(checkpoint.weights(), checkpoint.file().toString());
       return model;
@@ -187,7 +222,10 @@ public final class VitClassifier implements AutoCloseable {
     return numClasses;
   }
 
-  /** Whether features are the mean of the patch tokens through {@code fc_norm} (else the class token after {@code norm}). */
+  /**
+   * Whether features are the mean of the patch tokens through {@code fc_norm} (else the class token
+   * after {@code norm}).
+   */
   public boolean globalPool() {
     return head == Head.GLOBAL_POOL;
   }
@@ -220,8 +258,13 @@ public final class VitClassifier implements AutoCloseable {
     NDArray h = encoder.encode(images, training); // N x (L+1) x D
     if (head == Head.GLOBAL_POOL) {
       NDArray mean = h.get(":, 1:, :").mean(new int[] {1});
-      return ai.djl.nn.norm.LayerNorm.layerNorm(mean, new Shape(config.width()), fcNormWeight, fcNormBias,
-          (float) config.layerNormEps()).singletonOrThrow();
+      return ai.djl.nn.norm.LayerNorm.layerNorm(
+              mean,
+              new Shape(config.width()),
+              fcNormWeight,
+              fcNormBias,
+              (float) config.layerNormEps())
+          .singletonOrThrow();
     }
     return encoder.norm(h).get(":, 0, :");
   }
@@ -272,8 +315,12 @@ public final class VitClassifier implements AutoCloseable {
       if (t == null) {
         missing.add(e.getKey());
       } else if (!Arrays.equals(t.shape(), e.getValue().getShape().getShape())) {
-        mismatched.add(e.getKey() + ": checkpoint " + Arrays.toString(t.shape()) + ", model "
-            + Arrays.toString(e.getValue().getShape().getShape()));
+        mismatched.add(
+            e.getKey()
+                + ": checkpoint "
+                + Arrays.toString(t.shape())
+                + ", model "
+                + Arrays.toString(e.getValue().getShape().getShape()));
       }
     }
     for (String k : state.keySet()) {
@@ -305,10 +352,27 @@ public final class VitClassifier implements AutoCloseable {
       load(state, true);
     } catch (IllegalArgumentException e) {
       LoadReport r = check(state);
-      throw new IllegalArgumentException(source + " does not fit the classifier (" + head + ", " + numClasses
-          + " classes, width " + config.width() + ", depth " + config.depth() + ", " + config.imageSize() + " px, patch "
-          + config.patchSize() + "): missing " + summarise(r.missing()) + ", unexpected " + summarise(r.unexpected())
-          + ", shape mismatches " + summarise(r.shapeMismatches()), e);
+      throw new IllegalArgumentException(
+          source
+              + " does not fit the classifier ("
+              + head
+              + ", "
+              + numClasses
+              + " classes, width "
+              + config.width()
+              + ", depth "
+              + config.depth()
+              + ", "
+              + config.imageSize()
+              + " px, patch "
+              + config.patchSize()
+              + "): missing "
+              + summarise(r.missing())
+              + ", unexpected "
+              + summarise(r.unexpected())
+              + ", shape mismatches "
+              + summarise(r.shapeMismatches()),
+          e);
     }
   }
 
@@ -326,8 +390,12 @@ public final class VitClassifier implements AutoCloseable {
       if (t == null) {
         missing.add(e.getKey());
       } else if (!Arrays.equals(t.shape(), e.getValue().getShape().getShape())) {
-        mismatched.add(e.getKey() + ": checkpoint " + Arrays.toString(t.shape()) + ", model "
-            + Arrays.toString(e.getValue().getShape().getShape()));
+        mismatched.add(
+            e.getKey()
+                + ": checkpoint "
+                + Arrays.toString(t.shape())
+                + ", model "
+                + Arrays.toString(e.getValue().getShape().getShape()));
       }
     }
     for (String k : s.keySet()) {
@@ -339,7 +407,9 @@ public final class VitClassifier implements AutoCloseable {
   }
 
   private static String summarise(List<String> names) {
-    return names.size() <= 6 ? names.toString() : names.subList(0, 6) + " and " + (names.size() - 6) + " more";
+    return names.size() <= 6
+        ? names.toString()
+        : names.subList(0, 6) + " and " + (names.size() - 6) + " more";
   }
 
   @Override

@@ -21,7 +21,10 @@ public final class AtomicFiles {
     void write(FileChannel channel) throws IOException;
   }
 
-  /** Replaces {@code target} with what {@code writer} writes; on failure {@code target} is untouched. */
+  /**
+   * Replaces {@code target} with what {@code writer} writes; on failure {@code target} is
+   * untouched.
+   */
   public static void write(Path target, Writer writer) throws IOException {
     Path abs = target.toAbsolutePath();
     Path dir = abs.getParent();
@@ -31,7 +34,8 @@ public final class AtomicFiles {
     Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
     boolean done = false;
     try {
-      try (FileChannel ch = FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
+      try (FileChannel ch =
+          FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
         writer.write(ch);
         ch.force(true);
       }
@@ -51,12 +55,14 @@ public final class AtomicFiles {
 
   /** Replaces {@code target} with {@code bytes}, atomically. */
   public static void write(Path target, byte[] bytes) throws IOException {
-    write(target, ch -> {
-      java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
-      while (b.hasRemaining()) {
-        ch.write(b);
-      }
-    });
+    write(
+        target,
+        ch -> {
+          java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+          while (b.hasRemaining()) {
+            ch.write(b);
+          }
+        });
   }
 
   /**
@@ -73,7 +79,8 @@ public final class AtomicFiles {
       throw new IOException("cannot create the output folder " + dir + ": " + e.getMessage(), e);
     }
     if (!Files.isWritable(dir)) {
-      throw new IOException("the output folder " + dir + " is not writable: choose another output folder");
+      throw new IOException(
+          "the output folder " + dir + " is not writable: choose another output folder");
     }
     try (var files = Files.list(dir)) {
       for (Path f : (Iterable<Path>) files::iterator) {

@@ -10,13 +10,14 @@ import java.util.function.Consumer;
 /**
  * Converts a PyTorch checkpoint (or a safetensors file) into a safetensors file in this project's
  * naming: the state dict is taken from the checkpoint, fused {@code attn.qkv} projections are split
- * with {@link StateDictNames#splitQkv}, and the result is written atomically with
- * {@link SafeTensors#write}. Everything is read and checked before the output is touched, so on any
+ * with {@link StateDictNames#splitQkv}, and the result is written atomically with {@link
+ * SafeTensors#write}. Everything is read and checked before the output is touched, so on any
  * failure no output file is left behind and an existing one is unchanged.
  */
 public final class CheckpointConverter {
   // the layout of saim pretrain's checkpoint.safetensors: AdamW moments under this prefix
   private static final String OPTIMIZER_PREFIX = "optimizer.";
+
   // what saim pretrain's final.safetensors declares itself as
 
   private CheckpointConverter() {}
@@ -25,14 +26,14 @@ public final class CheckpointConverter {
    * Converts {@code in} to the safetensors file {@code out}.
    *
    * <p>A {@code .safetensors} input contributes its tensors and its metadata, except the optimiser
-   * state of a {@code saim pretrain} checkpoint ({@code optimizer.*}, reported to {@code problems}),
-   * so that converting {@code checkpoint.safetensors} exports exactly the reference model's state
-   * dict; any other input is read with {@link TorchCheckpoint}, its state dict taken as
-   * {@link TorchCheckpoint#stateDict(String, Consumer)} does, and an integer {@code epoch} at its
-   * root is kept as metadata.
+   * state of a {@code saim pretrain} checkpoint ({@code optimizer.*}, reported to {@code
+   * problems}), so that converting {@code checkpoint.safetensors} exports exactly the reference
+   * model's state dict; any other input is read with {@link TorchCheckpoint}, its state dict taken
+   * as {@link TorchCheckpoint#stateDict(String, Consumer)} does, and an integer {@code epoch} at
+   * its root is kept as metadata.
    *
-   * @param in the checkpoint ({@code .pth}, {@code .pt}, {@code .ckpt}, ...) or a
-   *     {@code .safetensors} file
+   * @param in the checkpoint ({@code .pth}, {@code .pt}, {@code .ckpt}, ...) or a {@code
+   *     .safetensors} file
    * @param out the safetensors file to write (replaced atomically if it exists)
    * @param key where the state dict is when the checkpoint's root is not itself one (for example
    *     {@link TorchCheckpoint#DEFAULT_STATE_DICT_KEY})
@@ -66,8 +67,12 @@ public final class CheckpointConverter {
         // longer a checkpoint a run could resume from
         metadata.remove("run");
         metadata.put("format", SafeTensors.WEIGHTS_FORMAT);
-        problems.accept("left out " + optimizer + " optimizer tensors (" + OPTIMIZER_PREFIX
-            + "*): the output holds the model's state dict only");
+        problems.accept(
+            "left out "
+                + optimizer
+                + " optimizer tensors ("
+                + OPTIMIZER_PREFIX
+                + "*): the output holds the model's state dict only");
       }
     } else {
       TorchCheckpoint ckpt = TorchCheckpoint.read(in);

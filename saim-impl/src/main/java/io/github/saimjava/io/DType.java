@@ -2,9 +2,20 @@ package io.github.saimjava.io;
 
 import java.util.Locale;
 
-/** Element types of tensors as files store them, with their safetensors names and widths in bytes. */
+/**
+ * Element types of tensors as files store them, with their safetensors names and widths in bytes.
+ */
 public enum DType {
-  F64(8), F32(4), F16(2), BF16(2), I64(8), I32(4), I16(2), I8(1), U8(1), BOOL(1);
+  F64(8),
+  F32(4),
+  F16(2),
+  BF16(2),
+  I64(8),
+  I32(4),
+  I16(2),
+  I8(1),
+  U8(1),
+  BOOL(1);
 
   private final int byteSize;
 

@@ -30,7 +30,10 @@ public final class HostTensor {
     Preconditions.checkArgument(
         bytes.remaining() == n * dtype.byteSize(),
         "tensor of shape %s and dtype %s needs %s bytes, got %s",
-        Arrays.toString(shape), dtype, n * dtype.byteSize(), bytes.remaining());
+        Arrays.toString(shape),
+        dtype,
+        n * dtype.byteSize(),
+        bytes.remaining());
     ByteBuffer copy = ByteBuffer.allocate(bytes.remaining()).order(ByteOrder.LITTLE_ENDIAN);
     copy.put(bytes.duplicate());
     copy.flip();
@@ -39,14 +42,18 @@ public final class HostTensor {
 
   /**
    * A tensor that takes ownership of {@code bytes} without copying: the caller must hold no other
-   * reference to the buffer. Its content from position 0 to its limit must match the shape and type.
+   * reference to the buffer. Its content from position 0 to its limit must match the shape and
+   * type.
    */
   static HostTensor wrapOwned(DType dtype, long[] shape, ByteBuffer bytes) {
     long n = numel(shape);
     Preconditions.checkArgument(
         bytes.position() == 0 && bytes.limit() == n * dtype.byteSize(),
         "tensor of shape %s and dtype %s needs %s bytes, got %s",
-        Arrays.toString(shape), dtype, n * dtype.byteSize(), bytes.remaining());
+        Arrays.toString(shape),
+        dtype,
+        n * dtype.byteSize(),
+        bytes.remaining());
     return new HostTensor(dtype, shape.clone(), bytes.order(ByteOrder.LITTLE_ENDIAN));
   }
 
@@ -54,7 +61,10 @@ public final class HostTensor {
   public static HostTensor ofFloats(long[] shape, float[] values) {
     Preconditions.checkArgument(
         numel(shape) == values.length,
-        "shape %s holds %s values, got %s", Arrays.toString(shape), numel(shape), values.length);
+        "shape %s holds %s values, got %s",
+        Arrays.toString(shape),
+        numel(shape),
+        values.length);
     ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     b.asFloatBuffer().put(values);
     return new HostTensor(DType.F32, shape.clone(), b);
@@ -64,13 +74,19 @@ public final class HostTensor {
   public static HostTensor ofLongs(long[] shape, long[] values) {
     Preconditions.checkArgument(
         numel(shape) == values.length,
-        "shape %s holds %s values, got %s", Arrays.toString(shape), numel(shape), values.length);
+        "shape %s holds %s values, got %s",
+        Arrays.toString(shape),
+        numel(shape),
+        values.length);
     ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
     b.asLongBuffer().put(values);
     return new HostTensor(DType.I64, shape.clone(), b);
   }
 
-  /** Element count of {@code shape}; throws {@link IllegalArgumentException} on negative or overflowing sizes. */
+  /**
+   * Element count of {@code shape}; throws {@link IllegalArgumentException} on negative or
+   * overflowing sizes.
+   */
   public static long numel(long[] shape) {
     long n = 1;
     for (long d : shape) {
@@ -120,7 +136,9 @@ public final class HostTensor {
     return out;
   }
 
-  /** IEEE 754 binary16 to float32, exact for every value including subnormals, infinities and NaN. */
+  /**
+   * IEEE 754 binary16 to float32, exact for every value including subnormals, infinities and NaN.
+   */
   static float halfToFloat(short h) {
     int bits = h & 0xffff;
     int sign = (bits & 0x8000) << 16;

@@ -7,9 +7,9 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * A Python object from a checkpoint, kept as inert data: its class name and its attributes. The
- * class is never instantiated or executed; only whitelisted classes (such as
- * {@code argparse.Namespace}) can appear. A whitelisted global that a pickle names without calling
- * it appears as an {@code InertObject} with empty state.
+ * class is never instantiated or executed; only whitelisted classes (such as {@code
+ * argparse.Namespace}) can appear. A whitelisted global that a pickle names without calling it
+ * appears as an {@code InertObject} with empty state.
  *
  * @param className the Python class, {@code module.name} (for example {@code argparse.Namespace})
  * @param state the attributes in file order (an unmodifiable copy); values are inert-tree values

@@ -16,20 +16,22 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Turns the unpickler's value graph into the public inert tree: unmodifiable maps and lists,
- * {@link InertObject}s and contiguous {@link HostTensor}s. Shared values stay shared; cycles and
- * nesting deeper than {@link #MAX_NESTING} are refused. Before any tensor byte is read, the total
- * storage bytes are checked against what the file can hold and the total tensor bytes against a
- * budget, so a file cannot make the reader allocate or copy much more than its own size.
+ * Turns the unpickler's value graph into the public inert tree: unmodifiable maps and lists, {@link
+ * InertObject}s and contiguous {@link HostTensor}s. Shared values stay shared; cycles and nesting
+ * deeper than {@link #MAX_NESTING} are refused. Before any tensor byte is read, the total storage
+ * bytes are checked against what the file can hold and the total tensor bytes against a budget, so
+ * a file cannot make the reader allocate or copy much more than its own size.
  */
 final class InertTree {
   /** Deepest nesting of containers. */
   static final int MAX_NESTING = 256;
+
   /**
    * Most nodes of the tree unfolded (a value shared n times counts n times), so that consumers that
    * walk it recursively (equals, toString, serializers) cannot be made to do exponential work.
    */
   static final long MAX_UNFOLDED = 16_000_000;
+
   /** Tensor bytes allowed beyond four times the storage bytes (views may overlap or repeat). */
   static final long TENSOR_BYTES_SLACK = 16L << 20;
 
@@ -46,11 +48,14 @@ final class InertTree {
   private final Path file;
   private final StorageReader reader;
   private final ByteOrder order;
+
   /** Unfolded size of each container or tensor already scanned. */
   private final IdentityHashMap<Object, Long> visited = new IdentityHashMap<>();
+
   private final Set<Object> onPath = Collections.newSetFromMap(new IdentityHashMap<>());
   private final List<Pickled.Tensor> tensors = new ArrayList<>();
-  private final IdentityHashMap<Pickled.Storage, Pickled.Tensor> bareStorages = new IdentityHashMap<>();
+  private final IdentityHashMap<Pickled.Storage, Pickled.Tensor> bareStorages =
+      new IdentityHashMap<>();
   private final Map<String, Integer> uses = new HashMap<>();
   private final Map<String, ByteBuffer> cache = new HashMap<>();
   private final IdentityHashMap<Object, Object> built = new IdentityHashMap<>();
@@ -67,8 +72,12 @@ final class InertTree {
    * @param storageBytesLimit the most storage bytes the file can hold (its size)
    */
   static @Nullable Object build(
-      @Nullable Object root, Path file, StorageReader reader, ByteOrder order,
-      long storageBytesLimit) throws IOException {
+      @Nullable Object root,
+      Path file,
+      StorageReader reader,
+      ByteOrder order,
+      long storageBytesLimit)
+      throws IOException {
     InertTree t = new InertTree(file, reader, order);
     t.scan(root, 0);
     t.plan(storageBytesLimit);
@@ -85,11 +94,15 @@ final class InertTree {
       return 1;
     }
     if (depth > MAX_NESTING) {
-      throw new TensorFileException(file, "values are nested deeper than " + MAX_NESTING + " levels");
+      throw new TensorFileException(
+          file, "values are nested deeper than " + MAX_NESTING + " levels");
     }
     if (onPath.contains(o)) {
-      throw new TensorFileException(file, "a " + Unpickler.typeName(o)
-          + " contains itself; recursive structures are not supported");
+      throw new TensorFileException(
+          file,
+          "a "
+              + Unpickler.typeName(o)
+              + " contains itself; recursive structures are not supported");
     }
     Long known = visited.get(o);
     if (known != null) {
@@ -99,8 +112,8 @@ final class InertTree {
     if (o instanceof Pickled.Tensor t) {
       tensors.add(t);
     } else if (o instanceof Pickled.Storage s) {
-      Pickled.Tensor whole = new Pickled.Tensor(
-          s, 0, new long[] {s.viewNumel}, new long[] {1}, s.viewNumel);
+      Pickled.Tensor whole =
+          new Pickled.Tensor(s, 0, new long[] {s.viewNumel}, new long[] {1}, s.viewNumel);
       bareStorages.put(s, whole);
       tensors.add(whole);
     } else {
@@ -108,8 +121,12 @@ final class InertTree {
       for (Object child : children(o)) {
         size += scan(child, depth + 1);
         if (size > MAX_UNFOLDED) {
-          throw new TensorFileException(file, "the object tree, with shared values repeated, has"
-              + " more than " + MAX_UNFOLDED + " nodes");
+          throw new TensorFileException(
+              file,
+              "the object tree, with shared values repeated, has"
+                  + " more than "
+                  + MAX_UNFOLDED
+                  + " nodes");
         }
       }
       onPath.remove(o);
@@ -119,7 +136,9 @@ final class InertTree {
   }
 
   private static boolean isContainer(@Nullable Object o) {
-    return o instanceof Pickled.Tuple || o instanceof List<?> || o instanceof Map<?, ?>
+    return o instanceof Pickled.Tuple
+        || o instanceof List<?>
+        || o instanceof Map<?, ?>
         || o instanceof Pickled.Obj;
   }
 
@@ -147,21 +166,34 @@ final class InertTree {
     long total = 0;
     for (Map.Entry<String, Long> e : storageBytes.entrySet()) {
       if (e.getValue() > Unpickler.MAX_BYTES) {
-        throw new TensorFileException(file, "storage '" + e.getKey() + "' is larger than 2 GiB,"
-            + " which this reader does not support");
+        throw new TensorFileException(
+            file,
+            "storage '"
+                + e.getKey()
+                + "' is larger than 2 GiB,"
+                + " which this reader does not support");
       }
       total += e.getValue();
     }
     if (total > storageBytesLimit) {
-      throw new TensorFileException(file, String.format(Locale.ROOT,
-          "tensors refer to %d bytes of storages but the file holds only %d bytes",
-          total, storageBytesLimit));
+      throw new TensorFileException(
+          file,
+          String.format(
+              Locale.ROOT,
+              "tensors refer to %d bytes of storages but the file holds only %d bytes",
+              total,
+              storageBytesLimit));
     }
     long budget = 4 * total + TENSOR_BYTES_SLACK;
     if (tensorBytes > budget) {
-      throw new TensorFileException(file, String.format(Locale.ROOT,
-          "tensors would take %d bytes, more than the %d allowed for %d bytes of storages",
-          tensorBytes, budget, total));
+      throw new TensorFileException(
+          file,
+          String.format(
+              Locale.ROOT,
+              "tensors would take %d bytes, more than the %d allowed for %d bytes of storages",
+              tensorBytes,
+              budget,
+              total));
     }
   }
 

@@ -25,6 +25,7 @@ import org.jspecify.annotations.Nullable;
 final class LegacyCheckpoint {
   /** The magic number the format starts with. */
   static final BigInteger MAGIC = new BigInteger("1950a86a20f9469cfc6c", 16);
+
   static final long PROTOCOL_VERSION = 1001;
 
   /** A root storage as the object pickle declares it, and where its bytes are. */
@@ -57,8 +58,8 @@ final class LegacyCheckpoint {
     PickleInput in = PickleInput.ofChannel(ch, 0, fileSize);
     Object magic = new Unpickler(in, file, "magic-number pickle", null).load();
     if (!(magic instanceof BigInteger m) || !m.equals(MAGIC)) {
-      throw new TensorFileException(file, "not a PyTorch checkpoint: the legacy format's magic"
-          + " number is missing");
+      throw new TensorFileException(
+          file, "not a PyTorch checkpoint: the legacy format's magic" + " number is missing");
     }
     Object version = new Unpickler(in, file, "protocol-version pickle", null).load();
     if (!(version instanceof Long v) || v != PROTOCOL_VERSION) {
@@ -82,8 +83,13 @@ final class LegacyCheckpoint {
     } else if (keys instanceof Pickled.Tuple t) {
       keyList = t.items;
     } else {
-      throw new TensorFileException(file, "storage-key pickle at byte " + keysAt
-          + " is a " + Unpickler.typeName(keys) + ", not a list");
+      throw new TensorFileException(
+          file,
+          "storage-key pickle at byte "
+              + keysAt
+              + " is a "
+              + Unpickler.typeName(keys)
+              + ", not a list");
     }
     locateStorages(in, keyList, order);
     return InertTree.build(root, file, (key, bytes) -> readAt(ch, key, bytes), order, fileSize);
@@ -98,39 +104,53 @@ final class LegacyCheckpoint {
       }
       Root r = roots.get(key);
       if (r == null) {
-        throw new TensorFileException(file, "storage '" + key
-            + "' is listed after the pickle but no tensor refers to it");
+        throw new TensorFileException(
+            file, "storage '" + key + "' is listed after the pickle but no tensor refers to it");
       }
       if (!seen.add(key)) {
         throw new TensorFileException(file, "storage '" + key + "' is listed twice");
       }
       long at = in.position();
       if (in.remaining() < 8) {
-        throw new TensorFileException(file, "file ends at byte " + fileSize
-            + " before the element count of storage '" + key + "'");
+        throw new TensorFileException(
+            file,
+            "file ends at byte " + fileSize + " before the element count of storage '" + key + "'");
       }
       byte[] countBytes = new byte[8];
       in.readFully(countBytes);
       long count = ByteBuffer.wrap(countBytes).order(order).getLong();
       Pickled.Storage s = r.storage;
       if (count != s.rootNumel) {
-        throw new TensorFileException(file, String.format(Locale.ROOT,
-            "storage '%s' at byte %d holds %d elements but the pickle declared %d",
-            key, at, count, s.rootNumel));
+        throw new TensorFileException(
+            file,
+            String.format(
+                Locale.ROOT,
+                "storage '%s' at byte %d holds %d elements but the pickle declared %d",
+                key,
+                at,
+                count,
+                s.rootNumel));
       }
       long bytes = s.rootBytes();
       if (bytes > in.remaining()) {
-        throw new TensorFileException(file, String.format(Locale.ROOT,
-            "storage '%s' needs %d bytes at byte %d but only %d remain (truncated file)",
-            key, bytes, at + 8, in.remaining()));
+        throw new TensorFileException(
+            file,
+            String.format(
+                Locale.ROOT,
+                "storage '%s' needs %d bytes at byte %d but only %d remain (truncated file)",
+                key,
+                bytes,
+                at + 8,
+                in.remaining()));
       }
       r.dataOffset = in.position();
       in.skip(bytes);
     }
     for (Map.Entry<String, Root> e : roots.entrySet()) {
       if (e.getValue().dataOffset < 0) {
-        throw new TensorFileException(file, "storage '" + e.getKey()
-            + "' is used by a tensor but missing from the storage list");
+        throw new TensorFileException(
+            file,
+            "storage '" + e.getKey() + "' is used by a tensor but missing from the storage list");
       }
     }
   }
@@ -138,8 +158,10 @@ final class LegacyCheckpoint {
   /** Checks a persistent id; views become storages that cover a slice of their root. */
   private Pickled.Storage storage(@Nullable Object pid, Unpickler u) {
     if (!(pid instanceof Pickled.Tuple t) || t.size() != 6 || !"storage".equals(t.get(0))) {
-      throw u.fail("persistent id must be ('storage', type, key, location, numel, view), got a "
-          + Unpickler.typeName(pid) + (pid instanceof Pickled.Tuple t2 ? " of " + t2.size() : ""));
+      throw u.fail(
+          "persistent id must be ('storage', type, key, location, numel, view), got a "
+              + Unpickler.typeName(pid)
+              + (pid instanceof Pickled.Tuple t2 ? " of " + t2.size() : ""));
     }
     if (!(t.get(1) instanceof SafeGlobal g) || g.storageDtype == null) {
       throw u.fail("persistent id names " + Unpickler.typeName(t.get(1)) + ", not a storage type");
@@ -152,9 +174,14 @@ final class LegacyCheckpoint {
       throw u.fail("storage '" + key + "' has invalid element count " + t.get(4));
     }
     if (numel > fileSize / dtype.byteSize()) {
-      throw u.fail(String.format(Locale.ROOT,
-          "storage '%s' declares %d elements of %s, more than the file's %d bytes can hold",
-          key, numel, dtype, fileSize));
+      throw u.fail(
+          String.format(
+              Locale.ROOT,
+              "storage '%s' declares %d elements of %s, more than the file's %d bytes can hold",
+              key,
+              numel,
+              dtype,
+              fileSize));
     }
     Root root = roots.get(key);
     if (root == null) {
@@ -167,14 +194,22 @@ final class LegacyCheckpoint {
     if (view == null) {
       return root.storage;
     }
-    if (!(view instanceof Pickled.Tuple v) || v.size() != 3
-        || !(v.get(1) instanceof Long offset) || !(v.get(2) instanceof Long size)) {
+    if (!(view instanceof Pickled.Tuple v)
+        || v.size() != 3
+        || !(v.get(1) instanceof Long offset)
+        || !(v.get(2) instanceof Long size)) {
       throw u.fail("storage view of '" + key + "' must be (key, offset, size)");
     }
     if (offset < 0 || size < 0 || offset > numel || size > numel - offset) {
-      throw u.fail(String.format(Locale.ROOT,
-          "storage view [%d, %d + %d) lies outside storage '%s' of %d elements",
-          offset, offset, size, key, numel));
+      throw u.fail(
+          String.format(
+              Locale.ROOT,
+              "storage view [%d, %d + %d) lies outside storage '%s' of %d elements",
+              offset,
+              offset,
+              size,
+              key,
+              numel));
     }
     return new Pickled.Storage(key, dtype, numel, offset, size);
   }

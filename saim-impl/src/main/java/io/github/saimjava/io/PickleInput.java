@@ -7,8 +7,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Sequential bytes for the unpickler: either an in-memory record or a region of a file read through
- * a small buffer. It knows how many bytes remain, so callers check every declared length against
- * it before allocating. Callers must never ask for more than {@link #remaining()}.
+ * a small buffer. It knows how many bytes remain, so callers check every declared length against it
+ * before allocating. Callers must never ask for more than {@link #remaining()}.
  */
 final class PickleInput {
   private static final int BUFFER_BYTES = 64 * 1024;
@@ -17,8 +17,10 @@ final class PickleInput {
   private final long start;
   private final long length;
   private final ByteBuffer buf;
+
   /** Logical position of {@code buf}'s first byte. */
   private long bufStart;
+
   private long pos;
 
   private PickleInput(@Nullable FileChannel channel, long start, long length, ByteBuffer buf) {
@@ -95,7 +97,8 @@ final class PickleInput {
     while (buf.hasRemaining()) {
       int n = ch.read(buf, at);
       if (n < 0) {
-        throw new IOException("file ended at byte " + at + " while reading it (was it truncated meanwhile?)");
+        throw new IOException(
+            "file ended at byte " + at + " while reading it (was it truncated meanwhile?)");
       }
       at += n;
     }

@@ -45,14 +45,22 @@ enum SafeGlobal {
   /** Dtype objects ({@code torch.float32} and its aliases) the pickle may name as plain values. */
   private static final Map<String, DType> DTYPES =
       ImmutableMap.<String, DType>builder()
-          .put("float32", DType.F32).put("float", DType.F32)
-          .put("float64", DType.F64).put("double", DType.F64)
-          .put("float16", DType.F16).put("half", DType.F16)
+          .put("float32", DType.F32)
+          .put("float", DType.F32)
+          .put("float64", DType.F64)
+          .put("double", DType.F64)
+          .put("float16", DType.F16)
+          .put("half", DType.F16)
           .put("bfloat16", DType.BF16)
-          .put("int64", DType.I64).put("long", DType.I64)
-          .put("int32", DType.I32).put("int", DType.I32)
-          .put("int16", DType.I16).put("short", DType.I16)
-          .put("int8", DType.I8).put("uint8", DType.U8).put("bool", DType.BOOL)
+          .put("int64", DType.I64)
+          .put("long", DType.I64)
+          .put("int32", DType.I32)
+          .put("int", DType.I32)
+          .put("int16", DType.I16)
+          .put("short", DType.I16)
+          .put("int8", DType.I8)
+          .put("uint8", DType.U8)
+          .put("bool", DType.BOOL)
           .buildOrThrow();
 
   private static final Map<String, SafeGlobal> BY_NAME;
@@ -62,7 +70,8 @@ enum SafeGlobal {
     for (SafeGlobal g : values()) {
       b.put(g.qualifiedName(), g);
       if (g.kind == Kind.STORAGE) {
-        // storages of tensors saved from a GPU in legacy files; they load onto the host the same way
+        // storages of tensors saved from a GPU in legacy files; they load onto the host the same
+        // way
         b.put("torch.cuda." + g.name, g);
       }
     }
@@ -94,8 +103,8 @@ enum SafeGlobal {
   }
 
   /**
-   * What {@code module.name} stands for: a {@link SafeGlobal}, a {@link DType} for dtype objects, or
-   * null when the global is not on the whitelist.
+   * What {@code module.name} stands for: a {@link SafeGlobal}, a {@link DType} for dtype objects,
+   * or null when the global is not on the whitelist.
    */
   static @Nullable Object resolve(String module, String name) {
     SafeGlobal g = BY_NAME.get(module + "." + name);

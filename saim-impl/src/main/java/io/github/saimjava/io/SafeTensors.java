@@ -68,7 +68,8 @@ public final class SafeTensors {
   public static Contents read(Path file) throws IOException {
     long size = Files.size(file);
     if (size < 8) {
-      throw new TensorFileException(file, "too short for a safetensors header (" + size + " bytes)");
+      throw new TensorFileException(
+          file, "too short for a safetensors header (" + size + " bytes)");
     }
     try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
       ByteBuffer len = ByteBuffer.allocate(8).order(ByteOrder.LITTLE_ENDIAN);
@@ -102,7 +103,8 @@ public final class SafeTensors {
           }
           for (Map.Entry<String, JsonElement> m : entry.getValue().getAsJsonObject().entrySet()) {
             if (!m.getValue().isJsonPrimitive()) {
-              throw new TensorFileException(file, "__metadata__." + m.getKey() + " is not a string");
+              throw new TensorFileException(
+                  file, "__metadata__." + m.getKey() + " is not a string");
             }
             metadata.put(m.getKey(), m.getValue().getAsString());
           }
@@ -127,7 +129,8 @@ public final class SafeTensors {
       }
       JsonArray offs = o.getAsJsonArray("data_offsets");
       if (offs.size() != 2) {
-        throw new TensorFileException(file, "tensor '" + name + "': data_offsets must have 2 entries");
+        throw new TensorFileException(
+            file, "tensor '" + name + "': data_offsets must have 2 entries");
       }
       long begin = offs.get(0).getAsLong();
       long end = offs.get(1).getAsLong();
@@ -138,8 +141,13 @@ public final class SafeTensors {
             file,
             String.format(
                 Locale.ROOT,
-                "tensor '%s': byte range [%d, %d) does not fit %d bytes of data or its %d-byte size",
-                name, begin, end, dataLen, bytes));
+                "tensor '%s': byte range [%d, %d) does not fit %d bytes of data or its %d-byte"
+                    + " size",
+                name,
+                begin,
+                end,
+                dataLen,
+                bytes));
       }
       if (bytes > Integer.MAX_VALUE - 8) {
         throw new TensorFileException(file, "tensor '" + name + "' is larger than 2 GiB");
@@ -147,9 +155,14 @@ public final class SafeTensors {
       ByteBuffer buf = ByteBuffer.allocate((int) bytes).order(ByteOrder.LITTLE_ENDIAN);
       readFully(ch, buf, dataStart + begin, file);
       return HostTensor.of(dtype, shape, buf);
-    } catch (IllegalStateException | NullPointerException | UnsupportedOperationException
-        | ClassCastException | NumberFormatException | ArithmeticException e) {
-      throw new TensorFileException(file, "tensor '" + name + "': malformed entry (" + e.getMessage() + ")");
+    } catch (IllegalStateException
+        | NullPointerException
+        | UnsupportedOperationException
+        | ClassCastException
+        | NumberFormatException
+        | ArithmeticException e) {
+      throw new TensorFileException(
+          file, "tensor '" + name + "': malformed entry (" + e.getMessage() + ")");
     } catch (IllegalArgumentException e) {
       if (e instanceof TensorFileException) {
         throw e;

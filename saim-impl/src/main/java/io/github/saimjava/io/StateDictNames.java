@@ -11,10 +11,10 @@ import java.util.regex.Pattern;
 /**
  * Pure renamings between state-dict layouts. timm and MAE fuse the attention projections into one
  * {@code <prefix>attn.qkv.weight} of shape {@code [3D, D]} (and {@code attn.qkv.bias} of shape
- * {@code [3D]}) whose rows are q, then k, then v; this project keeps them as separate
- * {@code attn.q}, {@code attn.k} and {@code attn.v} tensors. Both directions keep every other entry
- * and the map order (the pieces take the fused tensor's place and vice versa), and neither changes
- * its argument.
+ * {@code [3D]}) whose rows are q, then k, then v; this project keeps them as separate {@code
+ * attn.q}, {@code attn.k} and {@code attn.v} tensors. Both directions keep every other entry and
+ * the map order (the pieces take the fused tensor's place and vice versa), and neither changes its
+ * argument.
  */
 public final class StateDictNames {
   private static final Pattern FUSED = Pattern.compile("(.*\\.)?attn\\.qkv\\.(weight|bias)");
@@ -24,9 +24,9 @@ public final class StateDictNames {
   private StateDictNames() {}
 
   /**
-   * Splits every fused {@code attn.qkv.weight} ({@code [3D, D]}) and {@code attn.qkv.bias}
-   * ({@code [3D]}) into {@code attn.q/k/v.weight} ({@code [D, D]}) and {@code .bias}
-   * ({@code [D]}), taking rows in q, k, v order.
+   * Splits every fused {@code attn.qkv.weight} ({@code [3D, D]}) and {@code attn.qkv.bias} ({@code
+   * [3D]}) into {@code attn.q/k/v.weight} ({@code [D, D]}) and {@code .bias} ({@code [D]}), taking
+   * rows in q, k, v order.
    *
    * @param stateDict tensors by name
    * @return a new map (unmodifiable) in the same order, the pieces in place of each fused tensor
@@ -46,9 +46,16 @@ public final class StateDictNames {
       long[] shape = fused.shape();
       int rank = m.group(2).equals("weight") ? 2 : 1;
       if (shape.length != rank || shape[0] % 3 != 0) {
-        throw new IllegalArgumentException("'" + name + "' has shape " + Arrays.toString(shape)
-            + "; a fused qkv " + m.group(2) + " needs rank " + rank
-            + " and a first dimension divisible by 3");
+        throw new IllegalArgumentException(
+            "'"
+                + name
+                + "' has shape "
+                + Arrays.toString(shape)
+                + "; a fused qkv "
+                + m.group(2)
+                + " needs rank "
+                + rank
+                + " and a first dimension divisible by 3");
       }
       long[] pieceShape = shape.clone();
       pieceShape[0] = shape[0] / 3;
@@ -57,8 +64,8 @@ public final class StateDictNames {
       for (int i = 0; i < 3; i++) {
         String pieceName = base + PARTS[i] + "." + m.group(2);
         if (stateDict.containsKey(pieceName)) {
-          throw new IllegalArgumentException("cannot split '" + name + "': '" + pieceName
-              + "' already exists");
+          throw new IllegalArgumentException(
+              "cannot split '" + name + "': '" + pieceName + "' already exists");
         }
         ByteBuffer slice = fused.data();
         slice.position(i * pieceBytes).limit((i + 1) * pieceBytes);
@@ -107,8 +114,8 @@ public final class StateDictNames {
       }
       String fusedName = prefix + "attn.qkv." + suffix;
       if (stateDict.containsKey(fusedName)) {
-        throw new IllegalArgumentException("cannot fuse '" + name + "': '" + fusedName
-            + "' already exists");
+        throw new IllegalArgumentException(
+            "cannot fuse '" + name + "': '" + fusedName + "' already exists");
       }
       put(out, fusedName, concatRows(names, pieces));
     }
@@ -119,9 +126,10 @@ public final class StateDictNames {
     long[] shape = pieces[0].shape();
     for (int i = 1; i < 3; i++) {
       if (pieces[i].dtype() != pieces[0].dtype() || !Arrays.equals(pieces[i].shape(), shape)) {
-        throw new IllegalArgumentException(String.format(
-            "cannot fuse '%s' (%s) with '%s' (%s): shapes and types must match",
-            names[0], pieces[0], names[i], pieces[i]));
+        throw new IllegalArgumentException(
+            String.format(
+                "cannot fuse '%s' (%s) with '%s' (%s): shapes and types must match",
+                names[0], pieces[0], names[i], pieces[i]));
       }
     }
     if (shape.length == 0) {

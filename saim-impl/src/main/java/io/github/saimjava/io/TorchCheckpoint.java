@@ -21,26 +21,26 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Both formats are read: the zip format of PyTorch 1.6 and later, and the legacy format written
  * with {@code _use_new_zipfile_serialization=False}. The pickle inside is interpreted by a
- * restricted unpickler that accepts only a whitelist of globals: plain containers
- * ({@code collections.OrderedDict}, {@code builtins.dict/list/tuple}, {@code _codecs.encode}), the
- * tensor rebuild functions of {@code torch._utils}, the storage classes ({@code torch.FloatStorage}
- * and friends), dtype objects ({@code torch.float32} and friends), {@code torch.Size} and
- * {@code argparse.Namespace}. Any other global (such as {@code posix.system} or
- * {@code builtins.eval}) makes the read fail with an {@link UnsafePickleException} naming it.
+ * restricted unpickler that accepts only a whitelist of globals: plain containers ({@code
+ * collections.OrderedDict}, {@code builtins.dict/list/tuple}, {@code _codecs.encode}), the tensor
+ * rebuild functions of {@code torch._utils}, the storage classes ({@code torch.FloatStorage} and
+ * friends), dtype objects ({@code torch.float32} and friends), {@code torch.Size} and {@code
+ * argparse.Namespace}. Any other global (such as {@code posix.system} or {@code builtins.eval})
+ * makes the read fail with an {@link UnsafePickleException} naming it.
  *
  * <p>The result is an inert, unmodifiable tree whose values are: {@code Map<Object, Object>} for
- * dicts (keys are {@code String}, {@code Long}, {@code Double}, {@code Boolean} or
- * {@code BigInteger}, in file order), {@code List<Object>} for lists and tuples, {@code String},
- * {@code Long} (or {@code BigInteger} beyond 64 bits), {@code Double}, {@code Boolean},
- * {@code byte[]}, null for None, {@link HostTensor} for tensors (always contiguous, little-endian),
- * {@link DType} for dtype objects and {@link InertObject} for objects such as
- * {@code argparse.Namespace}. Attributes that a pickle sets on a dict subclass (for example a state
- * dict's {@code _metadata}) are not kept.
+ * dicts (keys are {@code String}, {@code Long}, {@code Double}, {@code Boolean} or {@code
+ * BigInteger}, in file order), {@code List<Object>} for lists and tuples, {@code String}, {@code
+ * Long} (or {@code BigInteger} beyond 64 bits), {@code Double}, {@code Boolean}, {@code byte[]},
+ * null for None, {@link HostTensor} for tensors (always contiguous, little-endian), {@link DType}
+ * for dtype objects and {@link InertObject} for objects such as {@code argparse.Namespace}.
+ * Attributes that a pickle sets on a dict subclass (for example a state dict's {@code _metadata})
+ * are not kept.
  *
- * <p>Every malformed, truncated or hostile file gives a {@link TensorFileException} (an
- * {@link IllegalArgumentException}) naming the file and, where it applies, the record, offset,
- * storage key or global at fault; {@link IOException} is reserved for failures of the file system.
- * Sizes, strides, offsets and lengths are checked before any allocation they drive, and the work is
+ * <p>Every malformed, truncated or hostile file gives a {@link TensorFileException} (an {@link
+ * IllegalArgumentException}) naming the file and, where it applies, the record, offset, storage key
+ * or global at fault; {@link IOException} is reserved for failures of the file system. Sizes,
+ * strides, offsets and lengths are checked before any allocation they drive, and the work is
  * bounded by the file size. Storages and tensors are limited to 2 GiB each.
  */
 public final class TorchCheckpoint {
@@ -83,15 +83,18 @@ public final class TorchCheckpoint {
         // fill the header
       }
     }
-    if (head.length >= 4 && head[0] == 'P' && head[1] == 'K'
+    if (head.length >= 4
+        && head[0] == 'P'
+        && head[1] == 'K'
         && ((head[2] == 3 && head[3] == 4) || (head[2] == 5 && head[3] == 6))) {
       return new TorchCheckpoint(file, Format.ZIP, ZipCheckpoint.read(file, size));
     }
     if (head.length >= 2 && (head[0] & 0xff) == 0x80) {
       return new TorchCheckpoint(file, Format.LEGACY, LegacyCheckpoint.read(file, size));
     }
-    throw new TensorFileException(file, "not a PyTorch checkpoint: neither a zip archive nor a"
-        + " pickle (" + size + " bytes)");
+    throw new TensorFileException(
+        file,
+        "not a PyTorch checkpoint: neither a zip archive nor a" + " pickle (" + size + " bytes)");
   }
 
   /**
@@ -123,8 +126,8 @@ public final class TorchCheckpoint {
   }
 
   /**
-   * The value under {@code key} when the root is a dict, such as {@code "epoch"}, {@code "args"}
-   * or {@code "optimizer"}.
+   * The value under {@code key} when the root is a dict, such as {@code "epoch"}, {@code "args"} or
+   * {@code "optimizer"}.
    *
    * @return the value, or null when the root is not a dict, lacks the key or maps it to None
    */
@@ -143,8 +146,8 @@ public final class TorchCheckpoint {
    *
    * @param key where the state dict is when the root is not itself one
    * @return the tensors by name, in file order (an unmodifiable map)
-   * @throws TensorFileException naming the key and the keys that exist when there is no such
-   *     dict, or naming the entry when the dict holds something other than a tensor
+   * @throws TensorFileException naming the key and the keys that exist when there is no such dict,
+   *     or naming the entry when the dict holds something other than a tensor
    */
   public Map<String, HostTensor> stateDict(String key) {
     return collect(key, null);
@@ -174,8 +177,8 @@ public final class TorchCheckpoint {
       if (e.getValue() instanceof HostTensor t) {
         out.put(name, t);
       } else {
-        String problem = where + ": entry '" + name + "' is " + describe(e.getValue())
-            + ", not a tensor";
+        String problem =
+            where + ": entry '" + name + "' is " + describe(e.getValue()) + ", not a tensor";
         if (skipped == null) {
           throw new TensorFileException(file, problem);
         }
@@ -187,22 +190,26 @@ public final class TorchCheckpoint {
 
   private Map<?, ?> stateDictSource(String key) {
     if (!(root instanceof Map<?, ?> m)) {
-      throw new TensorFileException(file, "checkpoint root is " + describe(root)
-          + ", not a dict that holds a state dict");
+      throw new TensorFileException(
+          file, "checkpoint root is " + describe(root) + ", not a dict that holds a state dict");
     }
     if (!m.isEmpty() && m.values().stream().allMatch(v -> v instanceof HostTensor)) {
       return m;
     }
     if (!m.containsKey(key)) {
-      String keys = m.keySet().stream().limit(50).map(String::valueOf)
-          .collect(Collectors.joining(", ", "[", m.size() > 50 ? ", ...]" : "]"));
-      throw new TensorFileException(file, "no state dict under key '" + key
-          + "'; the checkpoint's top-level keys are " + keys);
+      String keys =
+          m.keySet().stream()
+              .limit(50)
+              .map(String::valueOf)
+              .collect(Collectors.joining(", ", "[", m.size() > 50 ? ", ...]" : "]"));
+      throw new TensorFileException(
+          file,
+          "no state dict under key '" + key + "'; the checkpoint's top-level keys are " + keys);
     }
     Object v = m.get(key);
     if (!(v instanceof Map<?, ?> sd)) {
-      throw new TensorFileException(file, "key '" + key + "' holds " + describe(v)
-          + ", not a state dict");
+      throw new TensorFileException(
+          file, "key '" + key + "' holds " + describe(v) + ", not a state dict");
     }
     return sd;
   }

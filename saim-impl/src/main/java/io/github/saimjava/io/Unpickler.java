@@ -19,10 +19,10 @@ import java.util.Map;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A restricted interpreter for Python's pickle format (the opcodes of protocols 2 to 5 that
- * {@code torch.save} and plain containers use). It never executes anything: globals are looked up
- * in {@link SafeGlobal}'s whitelist when the pickle names them, and calls of the few whitelisted
- * ones are interpreted here. Every length is checked against the bytes left before anything is
+ * A restricted interpreter for Python's pickle format (the opcodes of protocols 2 to 5 that {@code
+ * torch.save} and plain containers use). It never executes anything: globals are looked up in
+ * {@link SafeGlobal}'s whitelist when the pickle names them, and calls of the few whitelisted ones
+ * are interpreted here. Every length is checked against the bytes left before anything is
  * allocated; the stack, the mark stack and the number of values created are bounded, and every
  * opcode consumes at least one byte, so the work is linear in the input.
  *
@@ -33,18 +33,25 @@ import org.jspecify.annotations.Nullable;
 final class Unpickler {
   /** Largest stack. */
   static final int MAX_STACK = 1_000_000;
+
   /** Most nested MARKs. */
   static final int MAX_MARKS = 10_000;
+
   /** Most values created and container slots filled by one pickle. */
   static final long MAX_CELLS = 8_000_000;
+
   /** Most characters of dict keys and attribute names stored, in total (bounds key comparisons). */
   static final long MAX_KEY_CHARS = 1L << 30;
+
   /** Most dimensions of a tensor. */
   static final int MAX_DIMS = 64;
+
   /** Longest string, bytes or line. */
   static final int MAX_BYTES = Integer.MAX_VALUE - 8;
+
   /** Longest LONG4 integer, in bytes. */
   static final int MAX_LONG_BYTES = 1024;
+
   /** Longest GLOBAL line (module or name). */
   static final int MAX_LINE = 512;
 
@@ -101,8 +108,12 @@ final class Unpickler {
         case 0x95 -> { // FRAME: only a read-ahead hint
           long n = u64();
           if (n < 0 || n > in.remaining()) {
-            throw fail("frame of " + Long.toUnsignedString(n) + " bytes exceeds the "
-                + in.remaining() + " bytes left");
+            throw fail(
+                "frame of "
+                    + Long.toUnsignedString(n)
+                    + " bytes exceeds the "
+                    + in.remaining()
+                    + " bytes left");
           }
         }
         case '.' -> { // STOP
@@ -130,7 +141,8 @@ final class Unpickler {
         case 'X' -> push(utf8(u32(), "BINUNICODE"));
         case 0x8c -> push(utf8(u8(), "SHORT_BINUNICODE"));
         case 0x8d -> push(utf8(u64(), "BINUNICODE8"));
-        case 'T' -> push(utf8(i32(), "BINSTRING")); // Python 2 str, decoded as UTF-8 like torch.load
+        case 'T' ->
+            push(utf8(i32(), "BINSTRING")); // Python 2 str, decoded as UTF-8 like torch.load
         case 'U' -> push(utf8(u8(), "SHORT_BINSTRING"));
         case 'B' -> push(bytes(u32(), "BINBYTES"));
         case 'C' -> push(bytes(u8(), "SHORT_BINBYTES"));
@@ -181,8 +193,11 @@ final class Unpickler {
           Object name = pop();
           Object module = pop();
           if (!(module instanceof String m) || !(name instanceof String n)) {
-            throw fail("STACK_GLOBAL needs two strings, got " + typeName(module) + " and "
-                + typeName(name));
+            throw fail(
+                "STACK_GLOBAL needs two strings, got "
+                    + typeName(module)
+                    + " and "
+                    + typeName(name));
           }
           push(global(m, n));
         }
@@ -216,9 +231,13 @@ final class Unpickler {
         case 'j' -> memoGet(u32());
         case 'Q' -> push(persistent(pop())); // BINPERSID
         case 'P' -> push(persistent(line("PERSID"))); // PERSID
-        default -> throw fail(String.format(Locale.ROOT,
-            "unsupported pickle opcode 0x%02x%s", op,
-            op >= 0x20 && op < 0x7f ? " ('" + (char) op + "')" : ""));
+        default ->
+            throw fail(
+                String.format(
+                    Locale.ROOT,
+                    "unsupported pickle opcode 0x%02x%s",
+                    op,
+                    op >= 0x20 && op < 0x7f ? " ('" + (char) op + "')" : ""));
       }
     }
   }
@@ -227,8 +246,14 @@ final class Unpickler {
 
   private void need(long n, String what) {
     if (n > in.remaining()) {
-      throw fail(what + " needs " + n + " bytes but only " + in.remaining() + " are left"
-          + " (truncated or corrupt pickle)");
+      throw fail(
+          what
+              + " needs "
+              + n
+              + " bytes but only "
+              + in.remaining()
+              + " are left"
+              + " (truncated or corrupt pickle)");
     }
   }
 
@@ -258,8 +283,13 @@ final class Unpickler {
 
   private byte[] raw(long n, String what) throws IOException {
     if (n < 0 || n > in.remaining()) {
-      throw fail(what + " declares " + Long.toUnsignedString(n) + " bytes but only "
-          + in.remaining() + " are left (truncated or corrupt pickle)");
+      throw fail(
+          what
+              + " declares "
+              + Long.toUnsignedString(n)
+              + " bytes but only "
+              + in.remaining()
+              + " are left (truncated or corrupt pickle)");
     }
     if (n > MAX_BYTES) {
       throw fail(what + " of " + n + " bytes is larger than supported");
@@ -273,10 +303,12 @@ final class Unpickler {
     byte[] b = raw(n, what);
     charge(1);
     try {
-      CharBuffer chars = StandardCharsets.UTF_8.newDecoder()
-          .onMalformedInput(CodingErrorAction.REPORT)
-          .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(b));
+      CharBuffer chars =
+          StandardCharsets.UTF_8
+              .newDecoder()
+              .onMalformedInput(CodingErrorAction.REPORT)
+              .onUnmappableCharacter(CodingErrorAction.REPORT)
+              .decode(ByteBuffer.wrap(b));
       return chars.toString();
     } catch (CharacterCodingException e) {
       throw fail(what + " is not valid UTF-8");
@@ -309,10 +341,12 @@ final class Unpickler {
 
   private String utf8Of(byte[] b, String what) {
     try {
-      return StandardCharsets.UTF_8.newDecoder()
+      return StandardCharsets.UTF_8
+          .newDecoder()
           .onMalformedInput(CodingErrorAction.REPORT)
           .onUnmappableCharacter(CodingErrorAction.REPORT)
-          .decode(ByteBuffer.wrap(b)).toString();
+          .decode(ByteBuffer.wrap(b))
+          .toString();
     } catch (CharacterCodingException e) {
       throw fail(what + " is not valid UTF-8");
     }
@@ -460,11 +494,14 @@ final class Unpickler {
       chargeKey(str);
       return str;
     }
-    if (k instanceof Long || k instanceof Boolean || k instanceof Double
+    if (k instanceof Long
+        || k instanceof Boolean
+        || k instanceof Double
         || k instanceof BigInteger) {
       return k;
     }
-    throw fail("dict key of type " + typeName(k) + " is not supported (only str, int, float, bool)");
+    throw fail(
+        "dict key of type " + typeName(k) + " is not supported (only str, int, float, bool)");
   }
 
   // ---- globals and calls ---------------------------------------------------------------------
@@ -473,17 +510,24 @@ final class Unpickler {
     Object g = SafeGlobal.resolve(module, name);
     if (g == null) {
       String qualified = module + "." + name;
-      throw new UnsafePickleException(file, qualified, String.format(Locale.ROOT,
-          "%s at offset %d: refused global '%s': a checkpoint may only name plain containers,"
-              + " tensor storages and argparse.Namespace; nothing was executed",
-          source, opOffset, qualified));
+      throw new UnsafePickleException(
+          file,
+          qualified,
+          String.format(
+              Locale.ROOT,
+              "%s at offset %d: refused global '%s': a checkpoint may only name plain containers,"
+                  + " tensor storages and argparse.Namespace; nothing was executed",
+              source,
+              opOffset,
+              qualified));
     }
     return g;
   }
 
   private SafeGlobal callee(@Nullable Object callable, String opcode) {
     if (!(callable instanceof SafeGlobal g)) {
-      throw fail(opcode + " of a " + typeName(callable) + " (only whitelisted globals can be called)");
+      throw fail(
+          opcode + " of a " + typeName(callable) + " (only whitelisted globals can be called)");
     }
     if (g.kind == SafeGlobal.Kind.STORAGE) {
       throw fail("global '" + g.qualifiedName() + "' cannot be called");
@@ -511,10 +555,11 @@ final class Unpickler {
         Object src = a.get(0);
         if (src instanceof Map<?, ?> m) {
           List<@Nullable Object> kv = new ArrayList<>();
-          m.forEach((k, v) -> {
-            kv.add(k);
-            kv.add(v);
-          });
+          m.forEach(
+              (k, v) -> {
+                kv.add(k);
+                kv.add(v);
+              });
           setItems(dict, kv);
           return dict;
         }
@@ -589,8 +634,13 @@ final class Unpickler {
 
   private void arity(SafeGlobal g, Pickled.Tuple a, int min, int max) {
     if (a.size() < min || a.size() > max) {
-      throw fail(String.format(Locale.ROOT, "%s takes %s arguments, got %d", g.qualifiedName(),
-          min == max ? String.valueOf(min) : min + " to " + max, a.size()));
+      throw fail(
+          String.format(
+              Locale.ROOT,
+              "%s takes %s arguments, got %d",
+              g.qualifiedName(),
+              min == max ? String.valueOf(min) : min + " to " + max,
+              a.size()));
     }
   }
 
@@ -656,15 +706,29 @@ final class Unpickler {
       }
       Math.multiplyExact(numel, (long) storage.dtype.byteSize());
     } catch (ArithmeticException e) {
-      throw fail("tensor of size " + Arrays.toString(size) + " and stride " + Arrays.toString(stride)
-          + " overflows 64-bit arithmetic");
+      throw fail(
+          "tensor of size "
+              + Arrays.toString(size)
+              + " and stride "
+              + Arrays.toString(stride)
+              + " overflows 64-bit arithmetic");
     }
-    String view = String.format(Locale.ROOT, "tensor of size %s, stride %s, offset %d",
-        Arrays.toString(size), Arrays.toString(stride), offset);
+    String view =
+        String.format(
+            Locale.ROOT,
+            "tensor of size %s, stride %s, offset %d",
+            Arrays.toString(size),
+            Arrays.toString(stride),
+            offset);
     if (numel > 0 && maxIndex >= storage.viewNumel) {
-      throw fail(String.format(Locale.ROOT,
-          "%s reaches element %d but storage '%s' holds only %d elements",
-          view, maxIndex, storage.key, storage.viewNumel));
+      throw fail(
+          String.format(
+              Locale.ROOT,
+              "%s reaches element %d but storage '%s' holds only %d elements",
+              view,
+              maxIndex,
+              storage.key,
+              storage.viewNumel));
     }
     if (numel == 0 && offset > storage.viewNumel) {
       throw fail(view + " starts past the end of storage '" + storage.key + "'");
@@ -728,8 +792,8 @@ final class Unpickler {
     charge(m.size());
     for (Map.Entry<?, ?> e : m.entrySet()) {
       if (!(e.getKey() instanceof String k)) {
-        throw fail("attribute name of " + obj.className + " must be a str, got "
-            + typeName(e.getKey()));
+        throw fail(
+            "attribute name of " + obj.className + " must be a str, got " + typeName(e.getKey()));
       }
       chargeKey(k);
       obj.state.put(k, e.getValue());
@@ -785,7 +849,10 @@ final class Unpickler {
   }
 
   private static String describe(@Nullable Object o) {
-    if (o instanceof Long || o instanceof BigInteger || o instanceof Double || o instanceof Boolean) {
+    if (o instanceof Long
+        || o instanceof BigInteger
+        || o instanceof Double
+        || o instanceof Boolean) {
       return typeName(o) + " " + o;
     }
     return typeName(o);

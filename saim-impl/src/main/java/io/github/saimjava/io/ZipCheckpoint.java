@@ -21,14 +21,16 @@ import org.jspecify.annotations.Nullable;
  * The zip checkpoint format of {@code torch.save} (PyTorch 1.6 and later): {@code <name>/data.pkl}
  * holds the object pickle, whose persistent ids {@code ('storage', type, key, location, numel)}
  * name records {@code <name>/data/<key>} of raw bytes, and an optional {@code <name>/byteorder}
- * record says {@code little} or {@code big}. Records must be stored uncompressed, as
- * {@code torch.save} writes them.
+ * record says {@code little} or {@code big}. Records must be stored uncompressed, as {@code
+ * torch.save} writes them.
  */
 final class ZipCheckpoint {
   /** Largest data.pkl accepted. */
   static final long MAX_PICKLE_BYTES = 512L << 20;
+
   /** A storage key is a plain record name: no separators, no "..". */
   private static final Pattern KEY = Pattern.compile("[A-Za-z0-9_][A-Za-z0-9_.-]{0,254}");
+
   private static final Pattern DATA_PKL = Pattern.compile("[^/\\\\]+/data\\.pkl");
 
   private final Path file;
@@ -72,9 +74,11 @@ final class ZipCheckpoint {
       throw new TensorFileException(file, "corrupt zip directory: " + reason(e), e);
     }
     if (pickles.size() != 1) {
-      throw new TensorFileException(file, pickles.isEmpty()
-          ? "no '<name>/data.pkl' record: not a PyTorch zip checkpoint"
-          : "several data.pkl records " + pickles + ": ambiguous checkpoint");
+      throw new TensorFileException(
+          file,
+          pickles.isEmpty()
+              ? "no '<name>/data.pkl' record: not a PyTorch zip checkpoint"
+              : "several data.pkl records " + pickles + ": ambiguous checkpoint");
     }
     String pkl = pickles.get(0);
     prefix = pkl.substring(0, pkl.length() - "/data.pkl".length());
@@ -101,16 +105,19 @@ final class ZipCheckpoint {
     return switch (s) {
       case "little" -> ByteOrder.LITTLE_ENDIAN;
       case "big" -> ByteOrder.BIG_ENDIAN;
-      default -> throw new TensorFileException(
-          file, "record '" + e.getName() + "' says '" + s + "', not 'little' or 'big'");
+      default ->
+          throw new TensorFileException(
+              file, "record '" + e.getName() + "' says '" + s + "', not 'little' or 'big'");
     };
   }
 
   /** Checks a persistent id and returns the one storage object for its key. */
   private Pickled.Storage storage(@Nullable Object pid, Unpickler u) {
     if (!(pid instanceof Pickled.Tuple t) || t.size() != 5 || !"storage".equals(t.get(0))) {
-      throw u.fail("persistent id must be ('storage', type, key, location, numel), got a "
-          + Unpickler.typeName(pid) + (pid instanceof Pickled.Tuple t2 ? " of " + t2.size() : ""));
+      throw u.fail(
+          "persistent id must be ('storage', type, key, location, numel), got a "
+              + Unpickler.typeName(pid)
+              + (pid instanceof Pickled.Tuple t2 ? " of " + t2.size() : ""));
     }
     if (!(t.get(1) instanceof SafeGlobal g) || g.storageDtype == null) {
       throw u.fail("persistent id names " + Unpickler.typeName(t.get(1)) + ", not a storage type");
@@ -120,8 +127,11 @@ final class ZipCheckpoint {
       throw u.fail("storage key must be a str, got " + Unpickler.typeName(t.get(2)));
     }
     if (!KEY.matcher(key).matches() || key.contains("..")) {
-      throw u.fail("storage key '" + printable(key) + "' is not a plain record name"
-          + " (it could leave the archive's data folder)");
+      throw u.fail(
+          "storage key '"
+              + printable(key)
+              + "' is not a plain record name"
+              + " (it could leave the archive's data folder)");
     }
     if (!(t.get(4) instanceof Long numel) || numel < 0) {
       throw u.fail("storage '" + key + "' has invalid element count " + t.get(4));
@@ -138,9 +148,16 @@ final class ZipCheckpoint {
       throw u.fail("storage '" + key + "' declares " + numel + " elements, which overflows");
     }
     if (e.getSize() != bytes) {
-      throw u.fail(String.format(Locale.ROOT,
-          "storage '%s' declares %d elements of %s (%d bytes) but record '%s' holds %d bytes",
-          key, numel, dtype, bytes, name, e.getSize()));
+      throw u.fail(
+          String.format(
+              Locale.ROOT,
+              "storage '%s' declares %d elements of %s (%d bytes) but record '%s' holds %d bytes",
+              key,
+              numel,
+              dtype,
+              bytes,
+              name,
+              e.getSize()));
     }
     Pickled.Storage known = storages.get(key);
     if (known != null) {
@@ -165,19 +182,24 @@ final class ZipCheckpoint {
   /** The exact {@code size} bytes of a stored (uncompressed) record. */
   private byte[] record(ZipEntry e, long size) throws IOException {
     if (e.getMethod() != ZipEntry.STORED) {
-      throw new TensorFileException(file, "record '" + e.getName()
-          + "' is compressed; torch.save stores records uncompressed");
+      throw new TensorFileException(
+          file,
+          "record '" + e.getName() + "' is compressed; torch.save stores records uncompressed");
     }
-    if (size < 0 || size > fileSize || size > Unpickler.MAX_BYTES || e.getCompressedSize() != size) {
-      throw new TensorFileException(file, "record '" + e.getName() + "' claims " + size
-          + " bytes, inconsistent with the archive");
+    if (size < 0
+        || size > fileSize
+        || size > Unpickler.MAX_BYTES
+        || e.getCompressedSize() != size) {
+      throw new TensorFileException(
+          file,
+          "record '" + e.getName() + "' claims " + size + " bytes, inconsistent with the archive");
     }
     byte[] b = new byte[(int) size];
     try (InputStream in = zip.getInputStream(e)) {
       int n = in.readNBytes(b, 0, b.length);
       if (n != size) {
-        throw new TensorFileException(file, "record '" + e.getName() + "' is truncated: "
-            + n + " of " + size + " bytes");
+        throw new TensorFileException(
+            file, "record '" + e.getName() + "' is truncated: " + n + " of " + size + " bytes");
       }
     } catch (IOException | RuntimeException ex) {
       if (ex instanceof TensorFileException tfe) {
@@ -195,13 +217,16 @@ final class ZipCheckpoint {
 
   private static String printable(String s) {
     StringBuilder b = new StringBuilder();
-    s.codePoints().limit(120).forEach(c -> {
-      if (c < 0x20 || c == 0x7f) {
-        b.append(String.format(Locale.ROOT, "\\x%02x", c));
-      } else {
-        b.appendCodePoint(c);
-      }
-    });
+    s.codePoints()
+        .limit(120)
+        .forEach(
+            c -> {
+              if (c < 0x20 || c == 0x7f) {
+                b.append(String.format(Locale.ROOT, "\\x%02x", c));
+              } else {
+                b.appendCodePoint(c);
+              }
+            });
     return s.length() > 120 ? b + "..." : b.toString();
   }
 }

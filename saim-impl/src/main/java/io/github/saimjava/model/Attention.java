@@ -8,9 +8,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * Multi-head attention with separate q, k, v projections and an additive mask.
  *
- * <p>Inputs: queries {@code B x T x D}, keys/values {@code B x S x D}, mask broadcastable to
- * {@code B x H x T x S} (0 = attend, -inf = blocked). Output {@code B x T x D}. Logits are
- * {@code (q k^T) * (D/H)^-1/2 + mask}, as the reference computes them.
+ * <p>Inputs: queries {@code B x T x D}, keys/values {@code B x S x D}, mask broadcastable to {@code
+ * B x H x T x S} (0 = attend, -inf = blocked). Output {@code B x T x D}. Logits are {@code (q k^T)
+ * * (D/H)^-1/2 + mask}, as the reference computes them.
  */
 final class Attention {
   final Layers.Linear q;
@@ -21,7 +21,13 @@ final class Attention {
   private final float scale;
   private final Autocast autocast;
 
-  Attention(ParameterSet ps, NDManager m, SplittableRandom rng, String name, int width, int heads,
+  Attention(
+      ParameterSet ps,
+      NDManager m,
+      SplittableRandom rng,
+      String name,
+      int width,
+      int heads,
       Autocast autocast) {
     q = new Layers.Linear(ps, m, rng, name + ".q", width, width, autocast);
     k = new Layers.Linear(ps, m, rng, name + ".k", width, width, autocast);
@@ -33,7 +39,8 @@ final class Attention {
   }
 
   NDArray forward(NDArray queries, NDArray keys, NDArray values, @Nullable NDArray mask) {
-    // one cast of a shared input (self-attention's q = k = v, cross-attention's k = v), not one per projection
+    // one cast of a shared input (self-attention's q = k = v, cross-attention's k = v), not one per
+    // projection
     NDArray lq = autocast.lower(queries, queries);
     NDArray lk = keys == queries ? lq : autocast.lower(keys, keys);
     NDArray lv = values == keys ? lk : values == queries ? lq : autocast.lower(values, values);

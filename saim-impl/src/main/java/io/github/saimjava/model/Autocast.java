@@ -14,34 +14,36 @@ import org.jspecify.annotations.Nullable;
  * lowered to bfloat16 once, after the patch embedding, and stay bfloat16 through every block
  * (linear layers, attention products, masks, softmax, LayerNorm, GELU, residual sums; the engine's
  * softmax and LayerNorm kernels accumulate in float32 internally); weights are float32 masters
- * rounded to bfloat16 at each use, their gradients come back as float32, and the head's output,
- * the target and the loss are float32. Off ({@link Precision#FP32}), every method is the identity.
+ * rounded to bfloat16 at each use, their gradients come back as float32, and the head's output, the
+ * target and the loss are float32. Off ({@link Precision#FP32}), every method is the identity.
  *
- * <p>DJL 0.36's PyTorch engine has no bfloat16: its type table stops at complex64, so
- * {@code toType(BFLOAT16)} aborts the process, and its casts run without autograd anyway. The
- * casts (and a softmax that keeps bfloat16, which DJL's cannot name) are therefore a TorchScript
- * module of one-line methods ({@link ScriptModule}, built in memory from the source below) called
- * with autograd on, so gradients
- * flow back through a cast as float32. A bfloat16 array reports {@link DataType#UNKNOWN} to DJL;
- * code that handles such arrays must not ask the engine to create arrays of their type.
+ * <p>DJL 0.36's PyTorch engine has no bfloat16: its type table stops at complex64, so {@code
+ * toType(BFLOAT16)} aborts the process, and its casts run without autograd anyway. The casts (and a
+ * softmax that keeps bfloat16, which DJL's cannot name) are therefore a TorchScript module of
+ * one-line methods ({@link ScriptModule}, built in memory from the source below) called with
+ * autograd on, so gradients flow back through a cast as float32. A bfloat16 array reports {@link
+ * DataType#UNKNOWN} to DJL; code that handles such arrays must not ask the engine to create arrays
+ * of their type.
  */
 public final class Autocast implements AutoCloseable {
   /** TorchScript source; dtype codes are c10::ScalarType: 6 = float32, 15 = bfloat16. */
-  private static final String SOURCE = String.join("\n",
-      "class Cast(Module):",
-      "  __parameters__ = []",
-      "  __buffers__ = []",
-      "  training : bool",
-      "  def forward(self: __torch__.Cast,",
-      "    x: Tensor) -> Tensor:",
-      "    return torch.to(x, 15)",
-      "  def to_f32(self: __torch__.Cast,",
-      "    x: Tensor) -> Tensor:",
-      "    return torch.to(x, 6)",
-      "  def softmax_last(self: __torch__.Cast,",
-      "    x: Tensor) -> Tensor:",
-      "    return torch.softmax(x, -1)",
-      "");
+  private static final String SOURCE =
+      String.join(
+          "\n",
+          "class Cast(Module):",
+          "  __parameters__ = []",
+          "  __buffers__ = []",
+          "  training : bool",
+          "  def forward(self: __torch__.Cast,",
+          "    x: Tensor) -> Tensor:",
+          "    return torch.to(x, 15)",
+          "  def to_f32(self: __torch__.Cast,",
+          "    x: Tensor) -> Tensor:",
+          "    return torch.to(x, 6)",
+          "  def softmax_last(self: __torch__.Cast,",
+          "    x: Tensor) -> Tensor:",
+          "    return torch.softmax(x, -1)",
+          "");
 
   private final @Nullable PtSymbolBlock cast;
 
@@ -106,7 +108,8 @@ public final class Autocast implements AutoCloseable {
     NDArray selector = into.getManager().create(0f);
     selector.setName("module_method:" + method);
     try {
-      return IValueUtils.forward(java.util.Objects.requireNonNull(cast), new NDList(selector, in), true)
+      return IValueUtils.forward(
+              java.util.Objects.requireNonNull(cast), new NDList(selector, in), true)
           .singletonOrThrow();
     } finally {
       selector.close();

@@ -8,10 +8,10 @@ import java.util.SplittableRandom;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The pre-norm transformer block both streams use:
- * {@code x = q + Attn(norm1(q), norm1(kv), norm1(kv), mask); x = x + Mlp(norm2(x))}.
- * For the content stream {@code kv = q} (self-attention); for the query stream {@code kv} is the
- * content stream (cross-attention), normalised by this block's own {@code norm1}.
+ * The pre-norm transformer block both streams use: {@code x = q + Attn(norm1(q), norm1(kv),
+ * norm1(kv), mask); x = x + Mlp(norm2(x))}. For the content stream {@code kv = q} (self-attention);
+ * for the query stream {@code kv} is the content stream (cross-attention), normalised by this
+ * block's own {@code norm1}.
  */
 final class Block {
   final Layers.LayerNorm norm1;
@@ -20,8 +20,17 @@ final class Block {
   final Layers.Mlp mlp;
   final double dropPath;
 
-  Block(ParameterSet ps, NDManager m, SplittableRandom rng, String name, int width, int heads,
-      int mlpHidden, double eps, double dropPath, Autocast autocast) {
+  Block(
+      ParameterSet ps,
+      NDManager m,
+      SplittableRandom rng,
+      String name,
+      int width,
+      int heads,
+      int mlpHidden,
+      double eps,
+      double dropPath,
+      Autocast autocast) {
     norm1 = new Layers.LayerNorm(ps, m, name + ".norm1", width, eps);
     attn = new Attention(ps, m, rng, name + ".attn", width, heads, autocast);
     norm2 = new Layers.LayerNorm(ps, m, name + ".norm2", width, eps);
@@ -56,7 +65,8 @@ final class Block {
     float keep = (float) (1 - rate);
     long b = branch.getShape().get(0);
     Shape s = new Shape(b, 1, 1);
-    NDArray keepMask = branch.getManager().randomUniform(0f, 1f, s).lt(keep).toType(DataType.FLOAT32, false);
+    NDArray keepMask =
+        branch.getManager().randomUniform(0f, 1f, s).lt(keep).toType(DataType.FLOAT32, false);
     return Scalars.div(branch.mul(keepMask), keep);
   }
 }

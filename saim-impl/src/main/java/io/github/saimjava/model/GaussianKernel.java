@@ -11,7 +11,8 @@ public final class GaussianKernel {
   /** The kernel, row-major, {@code k * k} floats. */
   public static float[] create(int k, double sigma) {
     if (k <= 0 || !(sigma > 0)) {
-      throw new IllegalArgumentException("blur kernel (" + k + ") and sigma (" + sigma + ") must be positive");
+      throw new IllegalArgumentException(
+          "blur kernel (" + k + ") and sigma (" + sigma + ") must be positive");
     }
     int m = (k - 1) / 2;
     float s2 = (float) sigma * (float) sigma;

@@ -16,15 +16,16 @@ final class Layers {
    * An {@code out x in} weight of Xavier-uniform values, U(-a, a) with a = sqrt(6 / (in + out)),
    * drawn in row-major order, shaped {@code shape} (whose size is {@code out * in}).
    *
-   * <p>The values are written straight into a native-order direct buffer that the engine adopts
-   * as the array's memory: no float[] per weight on the Java heap, whose garbage (one model's worth
-   * of values at initialisation) would otherwise grow the heap and stay resident for the process.
+   * <p>The values are written straight into a native-order direct buffer that the engine adopts as
+   * the array's memory: no float[] per weight on the Java heap, whose garbage (one model's worth of
+   * values at initialisation) would otherwise grow the heap and stay resident for the process.
    */
   static NDArray xavierUniform(NDManager m, SplittableRandom rng, long out, long in, Shape shape) {
     double a = Math.sqrt(6.0 / (in + out));
     int n = Math.toIntExact(out * in);
     if (shape.size() != n) {
-      throw new IllegalArgumentException("shape " + shape + " does not hold " + out + " x " + in + " values");
+      throw new IllegalArgumentException(
+          "shape " + shape + " does not hold " + out + " x " + in + " values");
     }
     ByteBuffer buf = m.allocateDirect(Math.multiplyExact(n, Float.BYTES));
     for (int i = 0; i < n; i++) {
@@ -43,9 +44,15 @@ final class Layers {
     final NDArray bias;
     private final Autocast autocast;
 
-    Linear(ParameterSet ps, NDManager m, SplittableRandom rng, String name, int in, int out, Autocast autocast) {
-      weight = ps.add(name + ".weight",
-          xavierUniform(m, rng, out, in, new Shape(out, in)), true);
+    Linear(
+        ParameterSet ps,
+        NDManager m,
+        SplittableRandom rng,
+        String name,
+        int in,
+        int out,
+        Autocast autocast) {
+      weight = ps.add(name + ".weight", xavierUniform(m, rng, out, in, new Shape(out, in)), true);
       bias = ps.add(name + ".bias", m.zeros(new Shape(out)), true);
       this.autocast = autocast;
     }
@@ -53,8 +60,9 @@ final class Layers {
     /** x: [..., in] -> [..., out]. */
     NDArray forward(NDArray x) {
       if (autocast.enabled()) {
-        return ai.djl.nn.core.Linear.linear(autocast.lower(x, x), autocast.lower(weight, x),
-            autocast.lower(bias, x)).singletonOrThrow();
+        return ai.djl.nn.core.Linear.linear(
+                autocast.lower(x, x), autocast.lower(weight, x), autocast.lower(bias, x))
+            .singletonOrThrow();
       }
       return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
     }
@@ -74,7 +82,8 @@ final class Layers {
 
     /** x: [..., D] -> [..., D]. */
     NDArray forward(NDArray x) {
-      return ai.djl.nn.norm.LayerNorm.layerNorm(x, new Shape(weight.getShape().get(0)), weight, bias, eps)
+      return ai.djl.nn.norm.LayerNorm.layerNorm(
+              x, new Shape(weight.getShape().get(0)), weight, bias, eps)
           .singletonOrThrow();
     }
   }
@@ -84,7 +93,14 @@ final class Layers {
     final Linear fc1;
     final Linear fc2;
 
-    Mlp(ParameterSet ps, NDManager m, SplittableRandom rng, String name, int in, int hidden, int out,
+    Mlp(
+        ParameterSet ps,
+        NDManager m,
+        SplittableRandom rng,
+        String name,
+        int in,
+        int hidden,
+        int out,
         Autocast autocast) {
       fc1 = new Linear(ps, m, rng, name + ".fc1", in, hidden, autocast);
       fc2 = new Linear(ps, m, rng, name + ".fc2", hidden, out, autocast);

@@ -9,7 +9,8 @@ import java.util.List;
  * @param unexpected checkpoint tensors the model has no place for
  * @param shapeMismatches {@code name: checkpoint [..], model [..]} for tensors of the wrong shape
  */
-public record LoadReport(List<String> missing, List<String> unexpected, List<String> shapeMismatches) {
+public record LoadReport(
+    List<String> missing, List<String> unexpected, List<String> shapeMismatches) {
   public LoadReport {
     missing = List.copyOf(missing);
     unexpected = List.copyOf(unexpected);
@@ -23,6 +24,11 @@ public record LoadReport(List<String> missing, List<String> unexpected, List<Str
 
   @Override
   public String toString() {
-    return "missing " + missing + ", unexpected " + unexpected + ", shape mismatches " + shapeMismatches;
+    return "missing "
+        + missing
+        + ", unexpected "
+        + unexpected
+        + ", shape mismatches "
+        + shapeMismatches;
   }
 }

@@ -21,11 +21,15 @@ import org.jspecify.annotations.Nullable;
  * @param weights the model's tensors by reference name
  * @param config the configuration stored in the file, if any
  */
-public record ModelCheckpoint(Path file, Map<String, HostTensor> weights, @Nullable SaimConfig config) {
+public record ModelCheckpoint(
+    Path file, Map<String, HostTensor> weights, @Nullable SaimConfig config) {
   /** Prefix of the optimiser-state tensors in our training checkpoints. */
   public static final String OPTIMIZER_PREFIX = "optimizer.";
 
-  /** Reads {@code file} (safetensors by its extension, else a PyTorch checkpoint's {@code model} entry). */
+  /**
+   * Reads {@code file} (safetensors by its extension, else a PyTorch checkpoint's {@code model}
+   * entry).
+   */
   public static ModelCheckpoint read(Path file) throws IOException {
     Map<String, HostTensor> weights;
     SaimConfig config = null;
@@ -57,7 +61,8 @@ public record ModelCheckpoint(Path file, Map<String, HostTensor> weights, @Nulla
       return given;
     }
     if (config == null) {
-      throw new IllegalArgumentException(file + " holds no model configuration: give the architecture (a SaimConfig)");
+      throw new IllegalArgumentException(
+          file + " holds no model configuration: give the architecture (a SaimConfig)");
     }
     return config;
   }

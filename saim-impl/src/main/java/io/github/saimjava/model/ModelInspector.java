@@ -8,8 +8,8 @@ import java.util.List;
 
 /**
  * What a SAIM model sees and predicts, as host arrays for pictures: the images, the pixel target,
- * the query stream's prediction brought back to pixel space, and the attention probabilities of
- * the last encoder block without masks. Frees every intermediate; callers that hold trainable
+ * the query stream's prediction brought back to pixel space, and the attention probabilities of the
+ * last encoder block without masks. Frees every intermediate; callers that hold trainable
  * parameters run it inside {@code NoGrad} so no graph is recorded.
  */
 public final class ModelInspector {
@@ -27,17 +27,24 @@ public final class ModelInspector {
    * @param order the prediction order of each image, {@code N x L}: {@code order[n][s]} is the
    *     patch predicted at step {@code s}
    */
-  public record Reconstruction(float[] original, float[] target, float[] prediction, float[] patchMean,
-      float[] patchVar, long[][] order) {}
+  public record Reconstruction(
+      float[] original,
+      float[] target,
+      float[] prediction,
+      float[] patchMean,
+      float[] patchVar,
+      long[][] order) {}
 
   /**
    * Runs {@code model} on {@code images} ({@code N x C x H x W}) under {@code permutation} and
    * returns the original, the target and the de-normalised prediction.
    */
-  public static Reconstruction reconstruct(SaimModel model, NDArray images, Permutation permutation) {
+  public static Reconstruction reconstruct(
+      SaimModel model, NDArray images, Permutation permutation) {
     SaimConfig c = model.config();
     try (NDScope scope = new NDScope()) {
-      NDArray pred = model.forward(images, permutation, false).prediction().get(":, 1:, :"); // N x L x P
+      NDArray pred =
+          model.forward(images, permutation, false).prediction().get(":, 1:, :"); // N x L x P
       NDArray blurred = model.blurredPatches(images); // N x L x P
       NDArray target = model.target(images);
       NDArray mean;
@@ -57,16 +64,21 @@ public final class ModelInspector {
       for (int i = 0; i < n; i++) {
         order[i] = permutation.order().get(i).toLongArray();
       }
-      return new Reconstruction(images.toFloatArray(), model.unpatchify(target).toFloatArray(),
-          model.unpatchify(denorm).toFloatArray(), mean.toFloatArray(), var.toFloatArray(), order);
+      return new Reconstruction(
+          images.toFloatArray(),
+          model.unpatchify(target).toFloatArray(),
+          model.unpatchify(denorm).toFloatArray(),
+          mean.toFloatArray(),
+          var.toFloatArray(),
+          order);
     }
   }
 
   /**
-   * Attention probabilities of the last encoder block, the encoder run without masks:
-   * {@code N x H x (L+1) x (L+1)} (row = query token, column = key token, token 0 = class token),
-   * attached to {@code images}' manager. Recomputed from that block's {@code norm1}, {@code q} and
-   * {@code k} exactly as its attention computes its logits.
+   * Attention probabilities of the last encoder block, the encoder run without masks: {@code N x H
+   * x (L+1) x (L+1)} (row = query token, column = key token, token 0 = class token), attached to
+   * {@code images}' manager. Recomputed from that block's {@code norm1}, {@code q} and {@code k}
+   * exactly as its attention computes its logits.
    */
   public static NDArray lastLayerAttention(SaimModel model, NDArray images) {
     try (NDScope scope = new NDScope()) {

@@ -8,7 +8,10 @@ import io.github.saimjava.api.LossType;
 import io.github.saimjava.api.SaimConfig;
 import java.util.Locale;
 
-/** {@link SaimConfig} as JSON with the reference implementation's argument names (img_size, embed_dim, ...). */
+/**
+ * {@link SaimConfig} as JSON with the reference implementation's argument names (img_size,
+ * embed_dim, ...).
+ */
 public final class ReferenceConfig {
   private ReferenceConfig() {}
 
@@ -45,18 +48,21 @@ public final class ReferenceConfig {
    * @throws IllegalArgumentException naming a missing or invalid key
    */
   public static SaimConfig fromJson(JsonObject cfg) {
-    SaimConfig.Builder b = SaimConfig.builder()
-        .imageSize(intOf(cfg, "img_size"))
-        .patchSize(intOf(cfg, "patch_size"))
-        .channels(cfg.has("in_chans") ? intOf(cfg, "in_chans") : 3)
-        .width(intOf(cfg, "embed_dim"))
-        .depth(intOf(cfg, "depth"))
-        .heads(intOf(cfg, "num_heads"))
-        .queryDepth(intOf(cfg, "query_depth"))
-        .shareWeight(cfg.has("share_weight") && cfg.get("share_weight").getAsBoolean())
-        .headType(HeadType.valueOf(stringOf(cfg, "prediction_head_type", "MLP").toUpperCase(Locale.ROOT)))
-        .loss(LossType.valueOf(stringOf(cfg, "loss_type", "L2").toUpperCase(Locale.ROOT)))
-        .normPixLoss(!cfg.has("norm_pix_loss") || cfg.get("norm_pix_loss").getAsBoolean());
+    SaimConfig.Builder b =
+        SaimConfig.builder()
+            .imageSize(intOf(cfg, "img_size"))
+            .patchSize(intOf(cfg, "patch_size"))
+            .channels(cfg.has("in_chans") ? intOf(cfg, "in_chans") : 3)
+            .width(intOf(cfg, "embed_dim"))
+            .depth(intOf(cfg, "depth"))
+            .heads(intOf(cfg, "num_heads"))
+            .queryDepth(intOf(cfg, "query_depth"))
+            .shareWeight(cfg.has("share_weight") && cfg.get("share_weight").getAsBoolean())
+            .headType(
+                HeadType.valueOf(
+                    stringOf(cfg, "prediction_head_type", "MLP").toUpperCase(Locale.ROOT)))
+            .loss(LossType.valueOf(stringOf(cfg, "loss_type", "L2").toUpperCase(Locale.ROOT)))
+            .normPixLoss(!cfg.has("norm_pix_loss") || cfg.get("norm_pix_loss").getAsBoolean());
     if (cfg.has("mlp_ratio")) {
       b.mlpRatio(cfg.get("mlp_ratio").getAsDouble());
     }

@@ -25,9 +25,9 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>The steps read as the method does: {@link #embed} (patches + position table + class token),
  * {@link #forward} (the interleaved content and query streams under the permutation masks, then
- * {@code norm} and the prediction head), {@link #target} (blur, patchify, per-patch
- * normalisation) and {@link #loss}. Shapes: images {@code N x C x H x W}, {@code L} patches,
- * width {@code D}, patch values {@code P = p*p*C}.
+ * {@code norm} and the prediction head), {@link #target} (blur, patchify, per-patch normalisation)
+ * and {@link #loss}. Shapes: images {@code N x C x H x W}, {@code L} patches, width {@code D},
+ * patch values {@code P = p*p*C}.
  *
  * <p>Owns its parameters' native memory: close it when done. Not thread-safe for training;
  * concurrent inference on one instance is safe once no thread trains it.
@@ -49,17 +49,17 @@ public final class SaimModel implements AutoCloseable {
   private final Autocast autocast;
 
   /**
-   * A model with the reference initialisation drawn from {@code seed}, its parameters on
-   * {@code parent}'s device (in a sub-manager this model owns).
+   * A model with the reference initialisation drawn from {@code seed}, its parameters on {@code
+   * parent}'s device (in a sub-manager this model owns).
    */
   public SaimModel(SaimConfig config, NDManager parent, long seed) {
     this(config, parent, seed, Precision.FP32);
   }
 
   /**
-   * As {@link #SaimModel(SaimConfig, NDManager, long)}, with the matrix multiplies in
-   * {@code precision}: parameters stay float32 (they are the master weights), and so do
-   * {@link #forward}'s outputs, {@link #encode} and the loss.
+   * As {@link #SaimModel(SaimConfig, NDManager, long)}, with the matrix multiplies in {@code
+   * precision}: parameters stay float32 (they are the master weights), and so do {@link #forward}'s
+   * outputs, {@link #encode} and the loss.
    */
   public SaimModel(SaimConfig config, NDManager parent, long seed, Precision precision) {
     this.config = config;
@@ -76,17 +76,34 @@ public final class SaimModel implements AutoCloseable {
       cls[i] = (float) (rng.nextGaussian() * 0.02);
     }
     clsToken = params.add("cls_token", m.create(cls, new Shape(1, 1, d)), true);
-    posEmbed = params.add("pos_embed",
-        m.create(SinCosTable.create(d, config.gridSize()), new Shape(1, config.numPatches() + 1, d)), false);
+    posEmbed =
+        params.add(
+            "pos_embed",
+            m.create(
+                SinCosTable.create(d, config.gridSize()), new Shape(1, config.numPatches() + 1, d)),
+            false);
     // the patch projection is initialised like a Linear on its D x (C*p*p) view
-    patchWeight = params.add("patch_embed.proj.weight",
-        Layers.xavierUniform(m, rng, d, (long) c * p * p, new Shape(d, c, p, p)), true);
+    patchWeight =
+        params.add(
+            "patch_embed.proj.weight",
+            Layers.xavierUniform(m, rng, d, (long) c * p * p, new Shape(d, c, p, p)),
+            true);
     patchBias = params.add("patch_embed.proj.bias", m.zeros(new Shape(d)), true);
 
     double[] dpr = dropPathRates(config);
     for (int i = 0; i < config.depth(); i++) {
-      blocks.add(new Block(params, m, rng, "blocks." + i, d, config.heads(), config.mlpHidden(),
-          config.layerNormEps(), dpr[i], autocast));
+      blocks.add(
+          new Block(
+              params,
+              m,
+              rng,
+              "blocks." + i,
+              d,
+              config.heads(),
+              config.mlpHidden(),
+              config.layerNormEps(),
+              dpr[i],
+              autocast));
     }
     if (config.shareWeight()) {
       for (int j = 0; j < config.queryDepth(); j++) {
@@ -100,17 +117,36 @@ public final class SaimModel implements AutoCloseable {
       }
     } else {
       for (int j = 0; j < config.queryDepth(); j++) {
-        queryBlocks.add(new Block(params, m, rng, "query_blocks." + j, d, config.heads(),
-            config.mlpHidden(), config.layerNormEps(), dpr[j], autocast));
+        queryBlocks.add(
+            new Block(
+                params,
+                m,
+                rng,
+                "query_blocks." + j,
+                d,
+                config.heads(),
+                config.mlpHidden(),
+                config.layerNormEps(),
+                dpr[j],
+                autocast));
       }
     }
     norm = new Layers.LayerNorm(params, m, "norm", d, config.layerNormEps());
     if (config.headType() == HeadType.MLP) {
-      mlpHead = new Layers.Mlp(params, m, rng, "prediction_head", d, config.mlpHidden(), config.patchDim(),
-          autocast);
+      mlpHead =
+          new Layers.Mlp(
+              params,
+              m,
+              rng,
+              "prediction_head",
+              d,
+              config.mlpHidden(),
+              config.patchDim(),
+              autocast);
       linearHead = null;
     } else {
-      linearHead = new Layers.Linear(params, m, rng, "prediction_head", d, config.patchDim(), autocast);
+      linearHead =
+          new Layers.Linear(params, m, rng, "prediction_head", d, config.patchDim(), autocast);
       mlpHead = null;
     }
     if (config.blurred()) {
@@ -167,9 +203,13 @@ public final class SaimModel implements AutoCloseable {
     Shape s = images.getShape();
     int c = config.channels();
     int size = config.imageSize();
-    if (s.dimension() != 4 || s.get(0) < 1 || s.get(1) != c || s.get(2) != size || s.get(3) != size) {
-      throw new IllegalArgumentException(String.format(
-          "images must have shape N x %d x %d x %d, got %s", c, size, size, s));
+    if (s.dimension() != 4
+        || s.get(0) < 1
+        || s.get(1) != c
+        || s.get(2) != size
+        || s.get(3) != size) {
+      throw new IllegalArgumentException(
+          String.format("images must have shape N x %d x %d x %d, got %s", c, size, size, s));
     }
     if (images.getDataType() != DataType.FLOAT32) {
       throw new IllegalArgumentException("images must be float32, got " + images.getDataType());
@@ -181,8 +221,16 @@ public final class SaimModel implements AutoCloseable {
     checkImages(images);
     long n = images.getShape().get(0);
     int p = config.patchSize();
-    NDArray x = Conv2d.conv2d(images, patchWeight, patchBias, new Shape(p, p), new Shape(0, 0),
-        new Shape(1, 1), 1).singletonOrThrow(); // N x D x g x g
+    NDArray x =
+        Conv2d.conv2d(
+                images,
+                patchWeight,
+                patchBias,
+                new Shape(p, p),
+                new Shape(0, 0),
+                new Shape(1, 1),
+                1)
+            .singletonOrThrow(); // N x D x g x g
     x = x.reshape(n, config.width(), -1).transpose(0, 2, 1); // N x L x D, row-major patches
     x = x.add(posEmbed.get(":, 1:, :"));
     NDArray cls = clsToken.add(posEmbed.get(":, :1, :")).broadcast(new Shape(n, 1, config.width()));
@@ -190,9 +238,9 @@ public final class SaimModel implements AutoCloseable {
   }
 
   /**
-   * The SAIM forward pass: content stream under the content mask, a query block after every
-   * {@code depth / query_depth} encoder blocks reading the content stream at that depth, then
-   * {@code norm} and the head. Prediction: N x (L+1) x P (row 0 belongs to the class token).
+   * The SAIM forward pass: content stream under the content mask, a query block after every {@code
+   * depth / query_depth} encoder blocks reading the content stream at that depth, then {@code norm}
+   * and the head. Prediction: N x (L+1) x P (row 0 belongs to the class token).
    */
   public Output forward(NDArray images, Permutation permutation, boolean training) {
     checkPermutation(images, permutation);
@@ -244,21 +292,25 @@ public final class SaimModel implements AutoCloseable {
   }
 
   private NDArray head(NDArray x) {
-    return mlpHead != null ? mlpHead.forward(x) : java.util.Objects.requireNonNull(linearHead).forward(x);
+    return mlpHead != null
+        ? mlpHead.forward(x)
+        : java.util.Objects.requireNonNull(linearHead).forward(x);
   }
 
   private void checkPermutation(NDArray images, Permutation permutation) {
     long n = images.getShape().isScalar() ? 0 : images.getShape().get(0);
     if (permutation.numPatches() != config.numPatches() || permutation.batchSize() != n) {
-      throw new IllegalArgumentException(String.format(
-          "permutation is for %d images of %d patches, but the batch has %d images of %d patches",
-          permutation.batchSize(), permutation.numPatches(), n, config.numPatches()));
+      throw new IllegalArgumentException(
+          String.format(
+              "permutation is for %d images of %d patches, but the batch has %d images of %d"
+                  + " patches",
+              permutation.batchSize(), permutation.numPatches(), n, config.numPatches()));
     }
   }
 
   /**
-   * The encoder alone, without masks (downstream use): the content stream after the last block,
-   * N x (L+1) x D.
+   * The encoder alone, without masks (downstream use): the content stream after the last block, N x
+   * (L+1) x D.
    */
   public NDArray encode(NDArray images, boolean training) {
     List<NDArray> all = encodeBlocks(images, blocks.size(), training);
@@ -274,8 +326,8 @@ public final class SaimModel implements AutoCloseable {
    */
   public List<NDArray> encodeBlocks(NDArray images, int count, boolean training) {
     if (count < 1 || count > blocks.size()) {
-      throw new IllegalArgumentException("block count " + count + " is not in 1.." + blocks.size()
-          + " (the encoder's depth)");
+      throw new IllegalArgumentException(
+          "block count " + count + " is not in 1.." + blocks.size() + " (the encoder's depth)");
     }
     List<NDArray> out = new ArrayList<>(count);
     NDArray h = embed(images);
@@ -309,7 +361,10 @@ public final class SaimModel implements AutoCloseable {
     return t;
   }
 
-  /** The variance epsilon of the norm-pix target, the reference's: {@code (t - mean) / sqrt(var + eps)}. */
+  /**
+   * The variance epsilon of the norm-pix target, the reference's: {@code (t - mean) / sqrt(var +
+   * eps)}.
+   */
   public static final double NORM_PIX_EPS = 1e-6;
 
   /** The target before per-patch normalisation: the (blurred) image patchified, N x L x P. */
@@ -318,8 +373,16 @@ public final class SaimModel implements AutoCloseable {
     NDArray x = images;
     if (blurWeight != null) {
       int pad = config.blurKernel() / 2;
-      x = Conv2d.conv2d(images, blurWeight, null, new Shape(1, 1), new Shape(pad, pad), new Shape(1, 1),
-          config.channels()).singletonOrThrow();
+      x =
+          Conv2d.conv2d(
+                  images,
+                  blurWeight,
+                  null,
+                  new Shape(1, 1),
+                  new Shape(pad, pad),
+                  new Shape(1, 1),
+                  config.channels())
+              .singletonOrThrow();
     }
     return patchify(x);
   }
@@ -329,20 +392,27 @@ public final class SaimModel implements AutoCloseable {
     return blocks;
   }
 
-  /** Mean over all N x L x P elements of |pred - t| or (pred - t)^2, the class-token row dropped. */
+  /**
+   * Mean over all N x L x P elements of |pred - t| or (pred - t)^2, the class-token row dropped.
+   */
   public NDArray loss(NDArray prediction, NDArray target) {
     NDArray diff = prediction.get(":, 1:, :").sub(target);
     NDArray e = config.loss() == LossType.L1 ? diff.abs() : diff.square();
     return e.mean();
   }
 
-  /** N x C x H x W -> N x L x (p*p*C), last axis ordered (row-in-patch, column-in-patch, channel). */
+  /**
+   * N x C x H x W -> N x L x (p*p*C), last axis ordered (row-in-patch, column-in-patch, channel).
+   */
   public NDArray patchify(NDArray images) {
     long n = images.getShape().get(0);
     int c = config.channels();
     int p = config.patchSize();
     int g = config.gridSize();
-    return images.reshape(n, c, g, p, g, p).transpose(0, 2, 4, 3, 5, 1).reshape(n, (long) g * g, (long) p * p * c);
+    return images
+        .reshape(n, c, g, p, g, p)
+        .transpose(0, 2, 4, 3, 5, 1)
+        .reshape(n, (long) g * g, (long) p * p * c);
   }
 
   /** The inverse of {@link #patchify}: N x L x (p*p*C) -> N x C x H x W. */
@@ -351,10 +421,15 @@ public final class SaimModel implements AutoCloseable {
     int c = config.channels();
     int p = config.patchSize();
     int g = config.gridSize();
-    return patches.reshape(n, g, g, p, p, c).transpose(0, 5, 1, 3, 2, 4).reshape(n, c, (long) g * p, (long) g * p);
+    return patches
+        .reshape(n, g, g, p, p, c)
+        .transpose(0, 5, 1, 3, 2, 4)
+        .reshape(n, c, (long) g * p, (long) g * p);
   }
 
-  /** The state dict as the reference's {@code state_dict()} names it, host copies, aliases included. */
+  /**
+   * The state dict as the reference's {@code state_dict()} names it, host copies, aliases included.
+   */
   public Map<String, HostTensor> stateDict() {
     Map<String, HostTensor> out = new LinkedHashMap<>();
     for (Map.Entry<String, NDArray> e : params.all().entrySet()) {
@@ -389,8 +464,10 @@ public final class SaimModel implements AutoCloseable {
       }
       long[] want = e.getValue().getShape().getShape();
       if (!java.util.Arrays.equals(want, t.shape())) {
-        mismatched.add(String.format("%s: checkpoint %s, model %s", e.getKey(),
-            java.util.Arrays.toString(t.shape()), java.util.Arrays.toString(want)));
+        mismatched.add(
+            String.format(
+                "%s: checkpoint %s, model %s",
+                e.getKey(), java.util.Arrays.toString(t.shape()), java.util.Arrays.toString(want)));
         continue;
       }
       if (!params.aliases().containsKey(e.getKey()) || !toCopy.containsKey(e.getValue())) {
@@ -417,6 +494,4 @@ public final class SaimModel implements AutoCloseable {
   public void close() {
     manager.close();
   }
-
-
 }

@@ -8,8 +8,8 @@ import ai.djl.ndarray.types.Shape;
  * Scalar operands in native memory. DJL's {@code NDArray.mul(Number)} and its siblings wrap the
  * number in a tensor over a Java buffer and close it right after the call; autograd keeps that
  * tensor for the backward pass (the gradient of {@code x * s} needs {@code s}), so after a garbage
- * collection the backward pass would read freed memory. A scalar made by the engine itself owns
- * its memory and lives as long as autograd needs it.
+ * collection the backward pass would read freed memory. A scalar made by the engine itself owns its
+ * memory and lives as long as autograd needs it.
  */
 public final class Scalars {
   private Scalars() {}

@@ -15,33 +15,36 @@ import java.util.zip.ZipOutputStream;
 
 /**
  * A TorchScript module with no state, built in memory from its TorchScript source and loaded into
- * the engine: the way this project reaches engine operators that DJL 0.36 does not expose
- * (bfloat16 casts with autograd, the fused AdamW kernel). No binary file is involved: the archive
- * holds the source text and a pickled empty instance.
+ * the engine: the way this project reaches engine operators that DJL 0.36 does not expose (bfloat16
+ * casts with autograd, the fused AdamW kernel). No binary file is involved: the archive holds the
+ * source text and a pickled empty instance.
  */
 public final class ScriptModule {
   private ScriptModule() {}
 
   /**
-   * Loads module class {@code className} defined by {@code source} (TorchScript's serialized
-   * form: a {@code class <className>(Module)} with {@code __parameters__}, {@code __buffers__},
-   * {@code training} and its methods) on {@code manager}, which owns it.
+   * Loads module class {@code className} defined by {@code source} (TorchScript's serialized form:
+   * a {@code class <className>(Module)} with {@code __parameters__}, {@code __buffers__}, {@code
+   * training} and its methods) on {@code manager}, which owns it.
    *
    * @throws IllegalStateException when the engine rejects the source (an operator it lacks)
    */
   public static PtSymbolBlock load(NDManager manager, String className, String source) {
     try {
-      return JniUtils.loadModule((PtNDManager) manager, new ByteArrayInputStream(archive(className, source)),
-          true, false);
+      return JniUtils.loadModule(
+          (PtNDManager) manager, new ByteArrayInputStream(archive(className, source)), true, false);
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } catch (RuntimeException e) {
-      throw new IllegalStateException("the engine cannot load the TorchScript module " + className + ": "
-          + e.getMessage(), e);
+      throw new IllegalStateException(
+          "the engine cannot load the TorchScript module " + className + ": " + e.getMessage(), e);
     }
   }
 
-  /** A TorchScript archive (stored zip) holding {@code source} and an instance of {@code className} with no state. */
+  /**
+   * A TorchScript archive (stored zip) holding {@code source} and an instance of {@code className}
+   * with no state.
+   */
   static byte[] archive(String className, String source) {
     String dir = className.toLowerCase(java.util.Locale.ROOT);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();

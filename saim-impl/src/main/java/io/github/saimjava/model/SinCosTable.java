@@ -11,10 +11,14 @@ package io.github.saimjava.model;
 public final class SinCosTable {
   private SinCosTable() {}
 
-  /** The table for a {@code grid x grid} patch grid, row-major, {@code (grid*grid + 1) * width} floats. */
+  /**
+   * The table for a {@code grid x grid} patch grid, row-major, {@code (grid*grid + 1) * width}
+   * floats.
+   */
   public static float[] create(int width, int grid) {
     if (width % 4 != 0) {
-      throw new IllegalArgumentException("width (" + width + ") must be divisible by 4 for the 2-D sin-cos table");
+      throw new IllegalArgumentException(
+          "width (" + width + ") must be divisible by 4 for the 2-D sin-cos table");
     }
     int half = width / 2;
     int quarter = half / 2;

@@ -34,8 +34,10 @@ public final class Tensors {
   public static void copyInto(NDArray target, HostTensor value, String name) {
     long[] want = target.getShape().getShape();
     if (!Arrays.equals(want, value.shape())) {
-      throw new IllegalArgumentException(String.format("'%s' has shape %s, expected %s", name,
-          Arrays.toString(value.shape()), Arrays.toString(want)));
+      throw new IllegalArgumentException(
+          String.format(
+              "'%s' has shape %s, expected %s",
+              name, Arrays.toString(value.shape()), Arrays.toString(want)));
     }
     HostTensor f = value.toF32();
     ByteBuffer b = ByteBuffer.allocateDirect(f.data().remaining()).order(ByteOrder.nativeOrder());

@@ -46,11 +46,14 @@ final class DjlClassifier implements SaimProvider.Classifier {
   DjlClassifier(SaimClassifier.Spec spec) throws IOException {
     EngineThreads.pytorch(spec.threads());
     ClassifierCheckpoint ckpt = ClassifierCheckpoint.read(spec.checkpoint());
-    Device device = spec.device() != null ? spec.device() : Engine.getEngine("PyTorch").defaultDevice();
-    // the DJL model owns all native memory, so closing it (directly or through a ZooModel) frees everything
+    Device device =
+        spec.device() != null ? spec.device() : Engine.getEngine("PyTorch").defaultDevice();
+    // the DJL model owns all native memory, so closing it (directly or through a ZooModel) frees
+    // everything
     this.djlModel = ai.djl.Model.newInstance("saim-classifier", device, "PyTorch");
     try {
-      this.model = VitClassifier.load(ckpt, spec.config(), djlModel.getNDManager(), spec.precision());
+      this.model =
+          VitClassifier.load(ckpt, spec.config(), djlModel.getNDManager(), spec.precision());
     } catch (RuntimeException e) {
       djlModel.close();
       throw e;
@@ -96,13 +99,17 @@ final class DjlClassifier implements SaimProvider.Classifier {
     int per = transform.outputLength();
     float[] px = new float[images.size() * per];
     // resizing is the costly part on the host: one image per core
-    IntStream.range(0, images.size()).parallel()
+    IntStream.range(0, images.size())
+        .parallel()
         .forEach(i -> System.arraycopy(preprocess(images.get(i)), 0, px, i * per, per));
     int k = model.numClasses();
     float[] z;
     try (NDManager step = djlModel.getNDManager().newSubManager()) {
-      z = forward(step.create(px, new Shape(images.size(), c.channels(), c.imageSize(), c.imageSize())))
-          .toFloatArray();
+      z =
+          forward(
+                  step.create(
+                      px, new Shape(images.size(), c.channels(), c.imageSize(), c.imageSize())))
+              .toFloatArray();
     }
     float[][] out = new float[images.size()][k];
     for (int i = 0; i < out.length; i++) {
@@ -116,7 +123,8 @@ final class DjlClassifier implements SaimProvider.Classifier {
    * manager; without autograd, every intermediate freed.
    */
   NDArray forward(NDArray x) {
-    try (NoGrad ng = NoGrad.enter(); NDScope scope = new NDScope()) {
+    try (NoGrad ng = NoGrad.enter();
+        NDScope scope = new NDScope()) {
       NDArray z = model.forward(x, false);
       NDScope.unregister(z);
       z.attach(x.getManager());
@@ -125,7 +133,8 @@ final class DjlClassifier implements SaimProvider.Classifier {
   }
 
   @Override
-  public ai.djl.inference.Predictor<Image, Classifications> newPredictor(List<String> labels, int topK) {
+  public ai.djl.inference.Predictor<Image, Classifications> newPredictor(
+      List<String> labels, int topK) {
     return djlModel.newPredictor(translator(labels, topK));
   }
 
@@ -146,11 +155,18 @@ final class DjlClassifier implements SaimProvider.Classifier {
 
   @Override
   public String toString() {
-    return String.format(Locale.ROOT, "DjlClassifier[%s, %s, %d classes]", model.config(), model.head(),
+    return String.format(
+        Locale.ROOT,
+        "DjlClassifier[%s, %s, %d classes]",
+        model.config(),
+        model.head(),
         model.numClasses());
   }
 
-  /** The classifier as a DJL block: preprocessed images {@code B x C x S x S} in, logits {@code B x K} out. */
+  /**
+   * The classifier as a DJL block: preprocessed images {@code B x C x S x S} in, logits {@code B x
+   * K} out.
+   */
   static final class Block extends AbstractBlock {
     private final DjlClassifier classifier;
 
@@ -160,7 +176,10 @@ final class DjlClassifier implements SaimProvider.Classifier {
     }
 
     @Override
-    protected NDList forwardInternal(ParameterStore parameterStore, NDList inputs, boolean training,
+    protected NDList forwardInternal(
+        ParameterStore parameterStore,
+        NDList inputs,
+        boolean training,
         PairList<String, Object> params) {
       return new NDList(classifier.forward(inputs.singletonOrThrow()));
     }
@@ -190,7 +209,8 @@ final class DjlClassifier implements SaimProvider.Classifier {
     public NDList processInput(TranslatorContext ctx, Image input) {
       SaimConfig c = classifier.config();
       float[] px = classifier.preprocess(RawImage.of(input));
-      return new NDList(ctx.getNDManager().create(px, new Shape(c.channels(), c.imageSize(), c.imageSize())));
+      return new NDList(
+          ctx.getNDManager().create(px, new Shape(c.channels(), c.imageSize(), c.imageSize())));
     }
 
     @Override

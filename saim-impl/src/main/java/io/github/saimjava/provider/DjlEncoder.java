@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
-import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.api.RawImage;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
@@ -14,6 +13,7 @@ import io.github.saimjava.data.ImageFolderDataset;
 import io.github.saimjava.data.Transforms;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.model.LoadReport;
+import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.model.SaimModel;
 import io.github.saimjava.model.Tensors;
 import io.github.saimjava.train.EngineThreads;
@@ -36,8 +36,10 @@ final class DjlEncoder implements SaimProvider.Encoder {
   private final NDManager manager;
   private final SaimModel model;
   private final SaimEncoder.Pooling pooling;
+
   /** The block whose output is pooled, 1..depth. */
   private final int layer;
+
   private final boolean l2;
   private final @Nullable NDArray fcNormWeight;
   private final @Nullable NDArray fcNormBias;
@@ -57,15 +59,20 @@ final class DjlEncoder implements SaimProvider.Encoder {
     if (config == null) {
       throw new IllegalArgumentException("an encoder needs a checkpoint or a config");
     }
-    // the DJL model owns all native memory, so closing it (directly or through a ZooModel) frees everything
+    // the DJL model owns all native memory, so closing it (directly or through a ZooModel) frees
+    // everything
     this.djlModel = ai.djl.Model.newInstance("saim-encoder", ai.djl.Device.cpu(), "PyTorch");
     this.manager = djlModel.getNDManager().newSubManager();
     this.model = new SaimModel(config, manager, spec.seed());
     this.pooling = spec.pooling();
     if (spec.layer() > config.depth()) {
       djlModel.close();
-      throw new IllegalArgumentException("layer " + spec.layer() + " is not in 1.." + config.depth()
-          + " (the encoder's depth), or 0 for the last block");
+      throw new IllegalArgumentException(
+          "layer "
+              + spec.layer()
+              + " is not in 1.."
+              + config.depth()
+              + " (the encoder's depth), or 0 for the last block");
     }
     this.layer = spec.layer() == 0 ? config.depth() : spec.layer();
     this.l2 = spec.l2Normalize();
@@ -82,23 +89,30 @@ final class DjlEncoder implements SaimProvider.Encoder {
       // the decoder's shapes (query depth, blur kernel, head) are not the encoder's business: a
       // checkpoint whose decoder differs from the configured one still gives the same encoder
       List<String> otherDecoder = new ArrayList<>();
-      w.entrySet().removeIf(e -> {
-        NDArray p = isDecoder(e.getKey()) ? model.parameters().all().get(e.getKey()) : null;
-        boolean other = p != null && !java.util.Arrays.equals(p.getShape().getShape(), e.getValue().shape());
-        if (other) {
-          otherDecoder.add(e.getKey());
-        }
-        return other;
-      });
+      w.entrySet()
+          .removeIf(
+              e -> {
+                NDArray p = isDecoder(e.getKey()) ? model.parameters().all().get(e.getKey()) : null;
+                boolean other =
+                    p != null
+                        && !java.util.Arrays.equals(p.getShape().getShape(), e.getValue().shape());
+                if (other) {
+                  otherDecoder.add(e.getKey());
+                }
+                return other;
+              });
       LoadReport r = model.load(w, false);
       List<String> missingEncoder = new ArrayList<>();
       List<String> ignored = new ArrayList<>();
       // a fine-tuned global-pool model (as the reference's) has fc_norm instead of the final norm
-      boolean globalPoolModel = fw != null && !w.containsKey("norm.weight") && !w.containsKey("norm.bias");
+      boolean globalPoolModel =
+          fw != null && !w.containsKey("norm.weight") && !w.containsKey("norm.bias");
       if (globalPoolModel && pooling != SaimEncoder.Pooling.MEAN) {
         djlModel.close();
-        throw new IllegalArgumentException(file + " is a fine-tuned global-pool model "
-            + "(fc_norm, no final norm): use mean pooling (Pooling.MEAN)");
+        throw new IllegalArgumentException(
+            file
+                + " is a fine-tuned global-pool model "
+                + "(fc_norm, no final norm): use mean pooling (Pooling.MEAN)");
       }
       for (String m : r.missing()) {
         if (isDecoder(m) || m.equals("pos_embed") || (globalPoolModel && m.startsWith("norm."))) {
@@ -109,12 +123,19 @@ final class DjlEncoder implements SaimProvider.Encoder {
       }
       if (!missingEncoder.isEmpty() || !r.shapeMismatches().isEmpty()) {
         djlModel.close();
-        throw new IllegalArgumentException(file + " does not fit the encoder "
-            + config + ": missing " + missingEncoder + ", shape mismatches " + r.shapeMismatches());
+        throw new IllegalArgumentException(
+            file
+                + " does not fit the encoder "
+                + config
+                + ": missing "
+                + missingEncoder
+                + ", shape mismatches "
+                + r.shapeMismatches());
       }
       if (!otherDecoder.isEmpty()) {
-        notes.add("ignored (decoder tensors of another shape than the configured decoder's): "
-            + summarise(otherDecoder));
+        notes.add(
+            "ignored (decoder tensors of another shape than the configured decoder's): "
+                + summarise(otherDecoder));
       }
       if (!ignored.isEmpty()) {
         notes.add("not in the checkpoint, unused by the encoder: " + summarise(ignored));
@@ -124,7 +145,10 @@ final class DjlEncoder implements SaimProvider.Encoder {
       }
       long decoderTensors = w.keySet().stream().filter(DjlEncoder::isDecoder).count();
       if (decoderTensors > 0) {
-        notes.add("loaded but unused: the query decoder and prediction head (" + decoderTensors + " tensors)");
+        notes.add(
+            "loaded but unused: the query decoder and prediction head ("
+                + decoderTensors
+                + " tensors)");
       }
     } else {
       notes.add("random initialisation, seed " + spec.seed());
@@ -135,12 +159,14 @@ final class DjlEncoder implements SaimProvider.Encoder {
   }
 
   private static boolean isDecoder(String name) {
-    return name.startsWith("query_blocks.") || name.startsWith("prediction_head.")
+    return name.startsWith("query_blocks.")
+        || name.startsWith("prediction_head.")
         || name.equals("gaussian_blur.weight");
   }
 
   private static String summarise(List<String> names) {
-    return names.size() <= 6 ? names.toString()
+    return names.size() <= 6
+        ? names.toString()
         : names.subList(0, 6) + " and " + (names.size() - 6) + " more";
   }
 
@@ -151,7 +177,9 @@ final class DjlEncoder implements SaimProvider.Encoder {
 
   @Override
   public int dimension() {
-    return pooling == SaimEncoder.Pooling.CLS_MEAN ? 2 * model.config().width() : model.config().width();
+    return pooling == SaimEncoder.Pooling.CLS_MEAN
+        ? 2 * model.config().width()
+        : model.config().width();
   }
 
   @Override
@@ -193,7 +221,8 @@ final class DjlEncoder implements SaimProvider.Encoder {
     float[] px = new float[images.size() * per];
     for (int i = 0; i < images.size(); i++) {
       RawImage r = images.get(i);
-      System.arraycopy(Transforms.centreCrop(DecodedImage.of(r), s, c.channels()), 0, px, i * per, per);
+      System.arraycopy(
+          Transforms.centreCrop(DecodedImage.of(r), s, c.channels()), 0, px, i * per, per);
     }
     return step.create(px, new Shape(images.size(), c.channels(), s, s));
   }
@@ -220,9 +249,9 @@ final class DjlEncoder implements SaimProvider.Encoder {
   }
 
   /**
-   * Pooled features of preprocessed images {@code N x C x S x S} after the configured block:
-   * {@code N x dimension()}, attached to the images' manager. Runs without autograd; every
-   * intermediate is freed.
+   * Pooled features of preprocessed images {@code N x C x S x S} after the configured block: {@code
+   * N x dimension()}, attached to the images' manager. Runs without autograd; every intermediate is
+   * freed.
    */
   NDArray features(NDArray x) {
     List<NDArray> perBlock = featuresPerBlock(x, layer);
@@ -230,13 +259,14 @@ final class DjlEncoder implements SaimProvider.Encoder {
   }
 
   /**
-   * Pooled features after each of blocks 1..{@code count}, from one forward pass, each
-   * {@code N x dimension()} and attached to the images' manager.
+   * Pooled features after each of blocks 1..{@code count}, from one forward pass, each {@code N x
+   * dimension()} and attached to the images' manager.
    */
   List<NDArray> featuresPerBlock(NDArray x, int count) {
     // the scope frees every array of the call, including those that ops on weights attach to the
     // weights' manager; only the results survive it
-    try (NoGrad ng = NoGrad.enter(); NDScope scope = new NDScope()) {
+    try (NoGrad ng = NoGrad.enter();
+        NDScope scope = new NDScope()) {
       List<NDArray> out = new ArrayList<>(count);
       for (NDArray h : model.encodeBlocks(x, count, false)) {
         NDArray f = pool(h, x.getManager());
@@ -267,7 +297,8 @@ final class DjlEncoder implements SaimProvider.Encoder {
     NDArray avg = h.get(":, 1:, :").mean(new int[] {1});
     NDArray w = fcNormWeight != null ? fcNormWeight : m.ones(new Shape(c.width()));
     NDArray b = fcNormBias != null ? fcNormBias : m.zeros(new Shape(c.width()));
-    return ai.djl.nn.norm.LayerNorm.layerNorm(avg, new Shape(c.width()), w, b, (float) c.layerNormEps())
+    return ai.djl.nn.norm.LayerNorm.layerNorm(
+            avg, new Shape(c.width()), w, b, (float) c.layerNormEps())
         .singletonOrThrow();
   }
 
@@ -296,7 +327,10 @@ final class DjlEncoder implements SaimProvider.Encoder {
     djlModel.close();
   }
 
-  /** Closed directly or through the DJL model ({@code toZooModel().close()}): say so, not DJL's bare message. */
+  /**
+   * Closed directly or through the DJL model ({@code toZooModel().close()}): say so, not DJL's bare
+   * message.
+   */
   void ensureOpen() {
     if (!manager.isOpen()) {
       throw SaimEncoder.closedError(model.config());
@@ -305,6 +339,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
 
   @Override
   public String toString() {
-    return String.format(Locale.ROOT, "DjlEncoder[%s, %s, block %d]", model.config(), pooling, layer);
+    return String.format(
+        Locale.ROOT, "DjlEncoder[%s, %s, block %d]", model.config(), pooling, layer);
   }
 }

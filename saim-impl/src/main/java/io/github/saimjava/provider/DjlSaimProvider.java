@@ -16,12 +16,20 @@ public final class DjlSaimProvider implements SaimProvider {
   @Override
   public TrainingSummary fit(SaimTrainer trainer) throws IOException {
     ImageDataset data = Datasets.openUnlabelled(trainer.data().orElse(null));
-    BatchLoader loader = new BatchLoader(data, trainer.batchSize(), trainer.config().imageSize(),
-        trainer.config().channels(), trainer.augmentation(), trainer.seed(), trainer.loaderThreads(),
-        trainer.skipBadImages());
+    BatchLoader loader =
+        new BatchLoader(
+            data,
+            trainer.batchSize(),
+            trainer.config().imageSize(),
+            trainer.config().channels(),
+            trainer.augmentation(),
+            trainer.seed(),
+            trainer.loaderThreads(),
+            trainer.skipBadImages());
     if (trainer.distributed().isPresent()) {
       // each rank decodes only its part of every global batch
-      loader = loader.shard(trainer.distributed().get().rank(), trainer.distributed().get().worldSize());
+      loader =
+          loader.shard(trainer.distributed().get().rank(), trainer.distributed().get().worldSize());
     }
     return new Pretrainer(trainer, loader).run();
   }

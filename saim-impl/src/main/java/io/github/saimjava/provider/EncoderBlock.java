@@ -7,8 +7,8 @@ import ai.djl.training.ParameterStore;
 import ai.djl.util.PairList;
 
 /**
- * The encoder as a DJL block, so DJL's {@code Model} and {@code Predictor} can run it.
- * Input: preprocessed images {@code B x C x S x S}; output: pooled features {@code B x D}.
+ * The encoder as a DJL block, so DJL's {@code Model} and {@code Predictor} can run it. Input:
+ * preprocessed images {@code B x C x S x S}; output: pooled features {@code B x D}.
  */
 final class EncoderBlock extends AbstractBlock {
   private final DjlEncoder encoder;
@@ -19,7 +19,10 @@ final class EncoderBlock extends AbstractBlock {
   }
 
   @Override
-  protected NDList forwardInternal(ParameterStore parameterStore, NDList inputs, boolean training,
+  protected NDList forwardInternal(
+      ParameterStore parameterStore,
+      NDList inputs,
+      boolean training,
       PairList<String, Object> params) {
     return new NDList(encoder.features(inputs.singletonOrThrow()));
   }

@@ -11,8 +11,8 @@ import io.github.saimjava.data.DecodedImage;
 import io.github.saimjava.data.Transforms;
 
 /**
- * DJL translator from an {@link Image} to its SAIM feature vector: evaluation preprocessing
- * (resize to 256/224 of the input size, centre crop, ImageNet normalisation) in, pooled features
+ * DJL translator from an {@link Image} to its SAIM feature vector: evaluation preprocessing (resize
+ * to 256/224 of the input size, centre crop, ImageNet normalisation) in, pooled features
  * (optionally L2-normalised) out. Batches stack, so {@code batchPredict} works.
  */
 final class EncoderTranslator implements Translator<Image, float[]> {
@@ -27,9 +27,9 @@ final class EncoderTranslator implements Translator<Image, float[]> {
     encoder.ensureOpen();
     SaimConfig c = encoder.config();
     RawImage r = RawImage.of(input);
-    float[] px = Transforms.centreCrop(DecodedImage.of(r),
-        c.imageSize(), c.channels());
-    return new NDList(ctx.getNDManager().create(px, new Shape(c.channels(), c.imageSize(), c.imageSize())));
+    float[] px = Transforms.centreCrop(DecodedImage.of(r), c.imageSize(), c.channels());
+    return new NDList(
+        ctx.getNDManager().create(px, new Shape(c.channels(), c.imageSize(), c.imageSize())));
   }
 
   @Override

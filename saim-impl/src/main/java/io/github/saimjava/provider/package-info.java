@@ -1,4 +1,7 @@
-/** The {@link io.github.saimjava.api.spi.SaimProvider} that implements the API on DJL's PyTorch engine. */
+/**
+ * The {@link io.github.saimjava.api.spi.SaimProvider} that implements the API on DJL's PyTorch
+ * engine.
+ */
 @NullMarked
 package io.github.saimjava.provider;
 

@@ -53,30 +53,32 @@ public final class AdamW implements AutoCloseable {
    * The engine's fused AdamW kernel, reached through a one-method TorchScript module: one pass over
    * each parameter, its gradient and both moments per step, instead of the dozen element-wise
    * passes (and four temporaries) of the operator-by-operator update. Same rule, in float32 with
-   * the coefficients in double, the first moment moved by linear interpolation; the two paths
-   * agree to float rounding.
+   * the coefficients in double, the first moment moved by linear interpolation; the two paths agree
+   * to float rounding.
    */
-  private static final String FUSED_SOURCE = String.join("\n",
-      "class FusedAdamW(Module):",
-      "  __parameters__ = []",
-      "  __buffers__ = []",
-      "  training : bool",
-      "  def forward(self: __torch__.FusedAdamW,",
-      "    params: List[Tensor],",
-      "    grads: List[Tensor],",
-      "    exp_avgs: List[Tensor],",
-      "    exp_avg_sqs: List[Tensor],",
-      "    steps: List[Tensor],",
-      "    lr: float,",
-      "    beta1: float,",
-      "    beta2: float,",
-      "    weight_decay: float,",
-      "    eps: float) -> int:",
-      "    torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, annotate(List[Tensor], []), steps,"
-          + " lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps, amsgrad=False,"
-          + " maximize=False)",
-      "    return 0",
-      "");
+  private static final String FUSED_SOURCE =
+      String.join(
+          "\n",
+          "class FusedAdamW(Module):",
+          "  __parameters__ = []",
+          "  __buffers__ = []",
+          "  training : bool",
+          "  def forward(self: __torch__.FusedAdamW,",
+          "    params: List[Tensor],",
+          "    grads: List[Tensor],",
+          "    exp_avgs: List[Tensor],",
+          "    exp_avg_sqs: List[Tensor],",
+          "    steps: List[Tensor],",
+          "    lr: float,",
+          "    beta1: float,",
+          "    beta2: float,",
+          "    weight_decay: float,",
+          "    eps: float) -> int:",
+          "    torch._fused_adamw_(params, grads, exp_avgs, exp_avg_sqs, annotate(List[Tensor],"
+              + " []), steps, lr=lr, beta1=beta1, beta2=beta2, weight_decay=weight_decay, eps=eps,"
+              + " amsgrad=False, maximize=False)",
+          "    return 0",
+          "");
 
   /** An optimiser whose state lives on {@code parent}'s device. */
   public AdamW(NDManager parent, double beta1, double beta2, double eps, double weightDecay) {
@@ -84,8 +86,8 @@ public final class AdamW implements AutoCloseable {
       throw new IllegalArgumentException("betas (" + beta1 + ", " + beta2 + ") must be in [0, 1)");
     }
     if (!(eps > 0) || !(weightDecay >= 0)) {
-      throw new IllegalArgumentException("eps (" + eps + ") must be positive and weight decay ("
-          + weightDecay + ") non-negative");
+      throw new IllegalArgumentException(
+          "eps (" + eps + ") must be positive and weight decay (" + weightDecay + ") non-negative");
     }
     this.beta1 = beta1;
     this.beta2 = beta2;
@@ -96,8 +98,8 @@ public final class AdamW implements AutoCloseable {
 
   /**
    * Whether to update through the engine's fused kernel (the default, where the engine has one for
-   * the parameters' device and type) or operator by operator. Both follow the same rule; the
-   * switch exists to compare them.
+   * the parameters' device and type) or operator by operator. Both follow the same rule; the switch
+   * exists to compare them.
    */
   public AdamW fused(boolean enabled) {
     this.fusedWanted = enabled;
@@ -109,7 +111,10 @@ public final class AdamW implements AutoCloseable {
     return fusedWanted && fused != null;
   }
 
-  /** The reference's no-decay rule: a parameter decays unless it is 1-D or its name ends in {@code .bias}. */
+  /**
+   * The reference's no-decay rule: a parameter decays unless it is 1-D or its name ends in {@code
+   * .bias}.
+   */
   public static boolean decays(String name, Shape shape) {
     return shape.dimension() != 1 && !name.endsWith(".bias");
   }
@@ -120,8 +125,8 @@ public final class AdamW implements AutoCloseable {
   }
 
   /**
-   * One update of every parameter in {@code params} from its accumulated gradient, at learning
-   * rate {@code lr}. Parameters without a gradient are skipped, as PyTorch does.
+   * One update of every parameter in {@code params} from its accumulated gradient, at learning rate
+   * {@code lr}. Parameters without a gradient are skipped, as PyTorch does.
    */
   public void step(Map<String, NDArray> params, double lr) {
     step(params, lr, Groups.UNIFORM);
@@ -133,18 +138,21 @@ public final class AdamW implements AutoCloseable {
    * lrScale(name)} and decays iff {@code decays(name, shape)}.
    */
   public interface Groups {
-    /** Every parameter at the scheduled rate, decay by {@link AdamW#decays}: pre-training's groups. */
-    Groups UNIFORM = new Groups() {
-      @Override
-      public double lrScale(String name) {
-        return 1.0;
-      }
+    /**
+     * Every parameter at the scheduled rate, decay by {@link AdamW#decays}: pre-training's groups.
+     */
+    Groups UNIFORM =
+        new Groups() {
+          @Override
+          public double lrScale(String name) {
+            return 1.0;
+          }
 
-      @Override
-      public boolean decays(String name, Shape shape) {
-        return AdamW.decays(name, shape);
-      }
-    };
+          @Override
+          public boolean decays(String name, Shape shape) {
+            return AdamW.decays(name, shape);
+          }
+        };
 
     /** The factor applied to the scheduled learning rate for parameter {@code name}. */
     double lrScale(String name);
@@ -154,9 +162,9 @@ public final class AdamW implements AutoCloseable {
   }
 
   /**
-   * One update of every parameter in {@code params} from its accumulated gradient, parameter
-   * {@code name} at learning rate {@code lr * groups.lrScale(name)} with the decay rule of {@code
-   * groups}. Parameters without a gradient are skipped, as PyTorch does.
+   * One update of every parameter in {@code params} from its accumulated gradient, parameter {@code
+   * name} at learning rate {@code lr * groups.lrScale(name)} with the decay rule of {@code groups}.
+   * Parameters without a gradient are skipped, as PyTorch does.
    */
   public void step(Map<String, NDArray> params, double baseLr, Groups groups) {
     step++;
@@ -166,7 +174,8 @@ public final class AdamW implements AutoCloseable {
     }
     double bc1 = 1 - StrictMath.pow(beta1, step);
     double bc2Sqrt = Math.sqrt(1 - StrictMath.pow(beta2, step));
-    try (NoGrad ng = NoGrad.enter(); NDScope scope = new NDScope()) {
+    try (NoGrad ng = NoGrad.enter();
+        NDScope scope = new NDScope()) {
       for (Map.Entry<String, NDArray> e : params.entrySet()) {
         String name = e.getKey();
         NDArray p = e.getValue();
@@ -210,8 +219,8 @@ public final class AdamW implements AutoCloseable {
       try {
         fused = ScriptModule.load(manager, "FusedAdamW", FUSED_SOURCE);
       } catch (IllegalStateException e) {
-        LoggerFactory.getLogger(AdamW.class).debug("no fused AdamW kernel, updating operator by operator: {}",
-            e.getMessage());
+        LoggerFactory.getLogger(AdamW.class)
+            .debug("no fused AdamW kernel, updating operator by operator: {}", e.getMessage());
       }
     }
     return fused;
@@ -225,9 +234,12 @@ public final class AdamW implements AutoCloseable {
       if (!p.hasGradient()) {
         continue;
       }
-      byGroup.computeIfAbsent(hyper(e.getKey(), p, baseLr, groups), k -> new ArrayList<>()).add(e.getKey());
+      byGroup
+          .computeIfAbsent(hyper(e.getKey(), p, baseLr, groups), k -> new ArrayList<>())
+          .add(e.getKey());
     }
-    try (NoGrad ng = NoGrad.enter(); NDScope scope = new NDScope()) {
+    try (NoGrad ng = NoGrad.enter();
+        NDScope scope = new NDScope()) {
       // the kernel reads the step count from a float32 scalar per parameter; one serves them all
       PtNDArray stepCount = (PtNDArray) manager.full(new Shape(), (float) step, DataType.FLOAT32);
       for (Map.Entry<Hyper, List<String>> group : byGroup.entrySet()) {
@@ -241,14 +253,24 @@ public final class AdamW implements AutoCloseable {
           NDArray param = params.get(names.get(i));
           p[i] = (PtNDArray) param;
           g[i] = (PtNDArray) param.getGradient();
-          m[i] = (PtNDArray) expAvg.computeIfAbsent(names.get(i), k -> persistent(param.zerosLike()));
-          v[i] = (PtNDArray) expAvgSq.computeIfAbsent(names.get(i), k -> persistent(param.zerosLike()));
+          m[i] =
+              (PtNDArray) expAvg.computeIfAbsent(names.get(i), k -> persistent(param.zerosLike()));
+          v[i] =
+              (PtNDArray)
+                  expAvgSq.computeIfAbsent(names.get(i), k -> persistent(param.zerosLike()));
           steps[i] = stepCount;
         }
         IValue[] args = {
-          IValue.listFrom(p), IValue.listFrom(g), IValue.listFrom(m), IValue.listFrom(v), IValue.listFrom(steps),
-          IValue.from(group.getKey().lr()), IValue.from(beta1), IValue.from(beta2),
-          IValue.from(group.getKey().wd()), IValue.from(eps)
+          IValue.listFrom(p),
+          IValue.listFrom(g),
+          IValue.listFrom(m),
+          IValue.listFrom(v),
+          IValue.listFrom(steps),
+          IValue.from(group.getKey().lr()),
+          IValue.from(beta1),
+          IValue.from(beta2),
+          IValue.from(group.getKey().wd()),
+          IValue.from(eps)
         };
         try {
           IValueUtils.runMethod(java.util.Objects.requireNonNull(fused), "forward", args).close();
@@ -264,7 +286,10 @@ public final class AdamW implements AutoCloseable {
   /** A parameter's learning rate and weight decay for one step. */
   private record Hyper(double lr, double wd) {}
 
-  /** Parameter {@code name}'s learning rate and weight decay under {@code groups}: one rule for both update paths. */
+  /**
+   * Parameter {@code name}'s learning rate and weight decay under {@code groups}: one rule for both
+   * update paths.
+   */
   private Hyper hyper(String name, NDArray p, double baseLr, Groups groups) {
     double scale = groups.lrScale(name);
     // a scale of exactly 1 keeps pre-training's arithmetic bit for bit
@@ -287,7 +312,10 @@ public final class AdamW implements AutoCloseable {
     }
   }
 
-  /** The first and second moments as host tensors, keyed {@code exp_avg.<name>} and {@code exp_avg_sq.<name>}. */
+  /**
+   * The first and second moments as host tensors, keyed {@code exp_avg.<name>} and {@code
+   * exp_avg_sq.<name>}.
+   */
   public Map<String, HostTensor> state() {
     Map<String, HostTensor> out = new LinkedHashMap<>();
     expAvg.forEach((k, v) -> out.put("exp_avg." + k, Tensors.toHost(v)));
@@ -304,7 +332,8 @@ public final class AdamW implements AutoCloseable {
         if (steps == 0) {
           continue;
         }
-        throw new IllegalArgumentException("optimizer state lacks the moments of '" + e.getKey() + "'");
+        throw new IllegalArgumentException(
+            "optimizer state lacks the moments of '" + e.getKey() + "'");
       }
       expAvg.computeIfAbsent(e.getKey(), k -> manager.zeros(e.getValue().getShape()));
       expAvgSq.computeIfAbsent(e.getKey(), k -> manager.zeros(e.getValue().getShape()));

@@ -20,22 +20,21 @@ import java.util.Map;
 
 /**
  * Data-parallel gradients of a {@link SaimModel} over several devices. The model given is the
- * master: its weights, gradients and optimiser live on the first device. Every further device
- * gets a replica, a model of the same configuration whose weights are copied from the master
- * by {@link #broadcast()}, which the owner calls before the first step and after each optimiser
- * step.
+ * master: its weights, gradients and optimiser live on the first device. Every further device gets
+ * a replica, a model of the same configuration whose weights are copied from the master by {@link
+ * #broadcast()}, which the owner calls before the first step and after each optimiser step.
  *
  * <p>A micro-batch is split with DJL's {@link Batch#split} into equal parts, one per device; the
  * per-image permutation keys travel with the images (as the batch's labels), so each image is
  * predicted in the same order whatever the split. Part {@code i} of {@code n_i} images adds the
  * gradient of {@code loss_i * n_i / n / accumIter} to its replica, which sums to the gradient of
- * the whole micro-batch's mean loss. {@link #combineGradients()} then adds the replicas'
- * gradients into the master's and clears them, so the master holds what one device would have
- * accumulated, and one optimiser step follows.
+ * the whole micro-batch's mean loss. {@link #combineGradients()} then adds the replicas' gradients
+ * into the master's and clears them, so the master holds what one device would have accumulated,
+ * and one optimiser step follows.
  *
  * <p>The parts are computed one after another from the calling thread. With one device this class
- * does exactly what a plain forward and backward pass would. Closing it frees the replicas, not
- * the master.
+ * does exactly what a plain forward and backward pass would. Closing it frees the replicas, not the
+ * master.
  */
 final class DataParallel implements AutoCloseable {
   private final SaimModel master;
@@ -54,8 +53,11 @@ final class DataParallel implements AutoCloseable {
     }
     Device home = master.manager().getDevice();
     if (!devices.get(0).equals(home)) {
-      throw new IllegalArgumentException("the first device (" + devices.get(0)
-          + ") must hold the master weights, which are on " + home);
+      throw new IllegalArgumentException(
+          "the first device ("
+              + devices.get(0)
+              + ") must hold the master weights, which are on "
+              + home);
     }
     this.master = master;
     this.devices = devices.toArray(new Device[0]);
@@ -97,14 +99,27 @@ final class DataParallel implements AutoCloseable {
     int n = keys.length;
     if (n % devices.length != 0) {
       images.close();
-      throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "a batch of %d images does not split evenly over %d devices: use a batch size that is a multiple of %d",
-          n, devices.length, devices.length));
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT,
+              "a batch of %d images does not split evenly over %d devices: use a batch size that is"
+                  + " a multiple of %d",
+              n,
+              devices.length,
+              devices.length));
     }
     NDManager home = master.manager();
     NDArray keyArray = home.create(keys);
-    try (Batch whole = new Batch(home.newSubManager(), new NDList(images), new NDList(keyArray), n,
-        Batchifier.STACK, Batchifier.STACK, 0, 0)) {
+    try (Batch whole =
+        new Batch(
+            home.newSubManager(),
+            new NDList(images),
+            new NDList(keyArray),
+            n,
+            Batchifier.STACK,
+            Batchifier.STACK,
+            0,
+            0)) {
       Batch[] parts = whole.split(devices, true);
       NDArray[] partLosses = new NDArray[parts.length];
       for (int i = 0; i < parts.length; i++) {
@@ -112,7 +127,8 @@ final class DataParallel implements AutoCloseable {
         NDArray partImages = part.getData().singletonOrThrow();
         long[] partKeys = part.getLabels().singletonOrThrow().toLongArray();
         SaimModel replica = replicas.get(i);
-        // the part's share of the step: 1 / (parts x accumIter), an integer divisor as with one device
+        // the part's share of the step: 1 / (parts x accumIter), an integer divisor as with one
+        // device
         double divisor = (double) n / partKeys.length * accumIter;
         try (Permutation perm = sampler.sample(part.getManager(), partKeys);
             GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
@@ -133,8 +149,8 @@ final class DataParallel implements AutoCloseable {
   }
 
   /**
-   * Adds every replica's gradients into the master's (moved to the master's device) and clears
-   * the replicas' gradients. A no-op with one device.
+   * Adds every replica's gradients into the master's (moved to the master's device) and clears the
+   * replicas' gradients. A no-op with one device.
    */
   void combineGradients() {
     if (replicas.size() == 1) {
@@ -152,10 +168,15 @@ final class DataParallel implements AutoCloseable {
           }
           NDArray target = into.get(e.getKey());
           if (!target.hasGradient()) {
-            throw new IllegalStateException("parameter " + e.getKey()
-                + " has a gradient on device " + devices[i] + " but none on the master");
+            throw new IllegalStateException(
+                "parameter "
+                    + e.getKey()
+                    + " has a gradient on device "
+                    + devices[i]
+                    + " but none on the master");
           }
-          try (NDArray g = p.getGradient(); NDArray moved = g.toDevice(home, true);
+          try (NDArray g = p.getGradient();
+              NDArray moved = g.toDevice(home, true);
               NDArray mg = target.getGradient()) {
             mg.addi(moved);
           }
@@ -165,7 +186,9 @@ final class DataParallel implements AutoCloseable {
     }
   }
 
-  /** Copies the master's trainable weights into every replica (after an optimiser step or a resume). */
+  /**
+   * Copies the master's trainable weights into every replica (after an optimiser step or a resume).
+   */
   void broadcast() {
     if (replicas.size() == 1) {
       return;

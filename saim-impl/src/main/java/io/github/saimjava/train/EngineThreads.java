@@ -23,8 +23,9 @@ public final class EngineThreads {
     Engine engine = Engine.getEngine("PyTorch");
     if (JniUtils.getNumThreads() != threads) {
       JniUtils.setNumThreads(threads);
-      LOG.warn("the engine was already running with other thread settings; results may not be "
-          + "bit-reproducible across processes (set threads before the first engine use)");
+      LOG.warn(
+          "the engine was already running with other thread settings; results may not be "
+              + "bit-reproducible across processes (set threads before the first engine use)");
     }
     return engine;
   }

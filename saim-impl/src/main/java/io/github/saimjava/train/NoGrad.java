@@ -3,8 +3,8 @@ package io.github.saimjava.train;
 import ai.djl.pytorch.jni.JniUtils;
 
 /**
- * Turns autograd recording off on this thread until closed (PyTorch's grad mode is per thread),
- * so parameters can be updated in place and inference builds no graph.
+ * Turns autograd recording off on this thread until closed (PyTorch's grad mode is per thread), so
+ * parameters can be updated in place and inference builds no graph.
  */
 public final class NoGrad implements AutoCloseable {
   private final boolean previous;

@@ -11,7 +11,6 @@ import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.saimjava.api.EpochEvent;
-import io.github.saimjava.data.ImageBatches;
 import io.github.saimjava.api.EpochListener;
 import io.github.saimjava.api.OptimizerSettings;
 import io.github.saimjava.api.PermutationSampler;
@@ -21,6 +20,7 @@ import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.api.StepEvent;
 import io.github.saimjava.api.StepListener;
 import io.github.saimjava.api.TrainingSummary;
+import io.github.saimjava.data.ImageBatches;
 import io.github.saimjava.model.ReferenceConfig;
 import io.github.saimjava.model.SaimModel;
 import java.io.IOException;
@@ -37,29 +37,32 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The pre-training loop. Each optimiser step: for each of {@code accumIter} micro-batches, sample
- * the permutation of every image (keyed by epoch and dataset index), run the SAIM forward pass,
- * the loss divided by {@code accumIter}, and backward; then optionally clip, take one AdamW step
- * at the scheduled learning rate and clear the gradients. Native memory of a step lives in an
- * {@link NDScope} closed at its end, so long runs stay flat.
+ * the permutation of every image (keyed by epoch and dataset index), run the SAIM forward pass, the
+ * loss divided by {@code accumIter}, and backward; then optionally clip, take one AdamW step at the
+ * scheduled learning rate and clear the gradients. Native memory of a step lives in an {@link
+ * NDScope} closed at its end, so long runs stay flat.
  *
  * <p>With several {@linkplain SaimTrainer#devices() devices}, {@link DataParallel} splits each
- * micro-batch over them and combines the gradients on the first device before the one step.
- * With several {@linkplain SaimTrainer#distributed() processes}, each reads its part of every
+ * micro-batch over them and combines the gradients on the first device before the one step. With
+ * several {@linkplain SaimTrainer#distributed() processes}, each reads its part of every
  * micro-batch and {@link Ranks} averages the gradients over them before the step; rank 0 alone
  * writes the output folder.
  *
- * <p>Checkpoints are written after optimiser steps only. Everything random is a pure function
- * of the seed and the position in the run (data order, augmentation, permutations), so the
- * checkpoint holds just the weights, the optimiser moments and the step count, and a resumed run
- * repeats exactly what the uninterrupted one would have done.
+ * <p>Checkpoints are written after optimiser steps only. Everything random is a pure function of
+ * the seed and the position in the run (data order, augmentation, permutations), so the checkpoint
+ * holds just the weights, the optimiser moments and the step count, and a resumed run repeats
+ * exactly what the uninterrupted one would have done.
  */
 public final class Pretrainer {
   /** Name of the checkpoint file in the output folder. */
   public static final String CHECKPOINT = "checkpoint.safetensors";
+
   /** Name of the final weights file. */
   public static final String FINAL = "final.safetensors";
+
   /** Name of the metrics log. */
   public static final String METRICS = RunFolder.METRICS;
+
   /** Name of the written configuration. */
   public static final String CONFIG = RunFolder.CONFIG;
 
@@ -85,9 +88,15 @@ public final class Pretrainer {
     SaimConfig config = t.config();
     int stepsPerEpoch = stepsPerEpoch(data.size(), t.batchSize(), t.accumIter());
     if (stepsPerEpoch == 0) {
-      throw new IllegalArgumentException(String.format(Locale.ROOT,
-          "batchSize (%d) x accumIter (%d) is larger than the dataset (%d images in %s): use a smaller batch size",
-          t.batchSize(), t.accumIter(), data.size(), data.describe()));
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT,
+              "batchSize (%d) x accumIter (%d) is larger than the dataset (%d images in %s): use a"
+                  + " smaller batch size",
+              t.batchSize(),
+              t.accumIter(),
+              data.size(),
+              data.describe()));
     }
     long totalSteps = (long) stepsPerEpoch * t.epochs();
     if (t.maxSteps() > 0) {
@@ -99,10 +108,12 @@ public final class Pretrainer {
     Path out = folder.dir();
     JsonObject runConfig = runConfig(stepsPerEpoch, totalSteps);
     OptimizerSettings o = t.optimizer();
-    LrSchedule schedule = new LrSchedule(o.peakLr(t.effectiveBatchSize()), o.minLr(), o.warmupEpochs(), t.epochs());
-    PermutationSampler sampler = t.order() == PermutationSampler.Kind.RASTER
-        ? PermutationSampler.builder(config.numPatches()).raster().build()
-        : PermutationSampler.builder(config.numPatches()).stochastic(t.seed()).build();
+    LrSchedule schedule =
+        new LrSchedule(o.peakLr(t.effectiveBatchSize()), o.minLr(), o.warmupEpochs(), t.epochs());
+    PermutationSampler sampler =
+        t.order() == PermutationSampler.Kind.RASTER
+            ? PermutationSampler.builder(config.numPatches()).raster().build()
+            : PermutationSampler.builder(config.numPatches()).stochastic(t.seed()).build();
 
     try (Ranks ranks = Ranks.open(t);
         NDManager manager = engine.newBaseManager(devices.get(0));
@@ -118,7 +129,10 @@ public final class Pretrainer {
         return alreadyFinished(model, step, runConfig, ranks);
       }
       parallel.broadcast();
-      LOG.info("training on {} device(s): {}{}", devices.size(), devices,
+      LOG.info(
+          "training on {} device(s): {}{}",
+          devices.size(),
+          devices,
           ranks.size() > 1 ? ", rank " + ranks.rank() + " of " + ranks.size() : "");
       if (ranks.writes()) {
         folder.writeConfig(runConfig);
@@ -146,7 +160,8 @@ public final class Pretrainer {
               try (NDScope scope = new NDScope()) {
                 for (int micro = 0; micro < t.accumIter(); micro++) {
                   ImageBatches.Batch b = batches.next();
-                  NDArray images = manager.create(b.pixels(), new Shape(b.indices().length, c, s, s));
+                  NDArray images =
+                      manager.create(b.pixels(), new Shape(b.indices().length, c, s, s));
                   long[] keys = new long[b.indices().length];
                   for (int i = 0; i < keys.length; i++) {
                     keys[i] = (long) epoch * data.size() + b.indices()[i];
@@ -187,14 +202,21 @@ public final class Pretrainer {
                 metrics.flush();
                 writeCheckpoint(out.resolve(CHECKPOINT), model, opt, step, runConfig);
               }
-              if (ranks.writes() && t.keepWeightsEvery() > 0 && step % t.keepWeightsEvery() == 0 && step < totalSteps) {
+              if (ranks.writes()
+                  && t.keepWeightsEvery() > 0
+                  && step % t.keepWeightsEvery() == 0
+                  && step < totalSteps) {
                 writeWeights(out.resolve(keptWeights(step)), model, step, runConfig);
               }
             }
           }
           if (stepInEpoch == stepsPerEpoch && epochSteps > 0) {
-            EpochEvent ee = new EpochEvent(epoch, epochLossSum / epochSteps, step,
-                (System.nanoTime() - epochStartNanos) / 1e9);
+            EpochEvent ee =
+                new EpochEvent(
+                    epoch,
+                    epochLossSum / epochSteps,
+                    step,
+                    (System.nanoTime() - epochStartNanos) / 1e9);
             RunFolder.writeLine(metrics, epochLine(ee, data.skippedImages()));
             for (EpochListener l : t.epochListeners()) {
               l.onEpoch(ee);
@@ -209,8 +231,14 @@ public final class Pretrainer {
         writeWeights(finalWeights, model, step, runConfig);
       }
       double seconds = (System.nanoTime() - startNanos) / 1e9;
-      return new TrainingSummary(step, step * imagesPerStep, lastLoss, seconds,
-          imagesThisRun / Math.max(seconds, 1e-9), finalWeights, resumedFrom);
+      return new TrainingSummary(
+          step,
+          step * imagesPerStep,
+          lastLoss,
+          seconds,
+          imagesThisRun / Math.max(seconds, 1e-9),
+          finalWeights,
+          resumedFrom);
     }
   }
 
@@ -219,8 +247,8 @@ public final class Pretrainer {
    * summary holds the figures of the session that finished it, read from the metrics log (NaN when
    * the log is gone). The final weights are written only if they are missing.
    */
-  private TrainingSummary alreadyFinished(SaimModel model, long step, JsonObject runConfig, Ranks ranks)
-      throws IOException {
+  private TrainingSummary alreadyFinished(
+      SaimModel model, long step, JsonObject runConfig, Ranks ranks) throws IOException {
     Path out = t.outputDir();
     Path finalWeights = out.resolve(FINAL);
     if (ranks.writes() && !Files.isRegularFile(finalWeights)) {
@@ -249,10 +277,14 @@ public final class Pretrainer {
         }
       }
     }
-    LOG.info("nothing left to do: {} already holds a finished run of {} steps (final loss {}); "
-        + "to train again, use another output folder or turn auto-resume off", out, step, loss);
-    return new TrainingSummary(step, step * t.effectiveBatchSize(), loss, seconds, imagesPerSecond,
-        finalWeights, step);
+    LOG.info(
+        "nothing left to do: {} already holds a finished run of {} steps (final loss {}); "
+            + "to train again, use another output folder or turn auto-resume off",
+        out,
+        step,
+        loss);
+    return new TrainingSummary(
+        step, step * t.effectiveBatchSize(), loss, seconds, imagesPerSecond, finalWeights, step);
   }
 
   /**
@@ -267,8 +299,9 @@ public final class Pretrainer {
     int gpus = engine.getGpuCount();
     for (Device d : t.devices()) {
       if (d.isGpu() && d.getDeviceId() >= gpus) {
-        throw new IllegalArgumentException(String.format(Locale.ROOT,
-            "device %s is not there: the engine sees %d GPU(s)", d, gpus));
+        throw new IllegalArgumentException(
+            String.format(
+                Locale.ROOT, "device %s is not there: the engine sees %d GPU(s)", d, gpus));
       }
     }
     return t.devices();
@@ -278,7 +311,10 @@ public final class Pretrainer {
     return TrainingCheckpoint.diverged(value, step, epoch, t.outputDir().resolve(CHECKPOINT));
   }
 
-  /** Scales all gradients by max/(norm + 1e-6) when their global L2 norm exceeds {@code max}, as PyTorch's clip_grad_norm_. */
+  /**
+   * Scales all gradients by max/(norm + 1e-6) when their global L2 norm exceeds {@code max}, as
+   * PyTorch's clip_grad_norm_.
+   */
   public static double clipGradients(Map<String, NDArray> params, double max) {
     double sq = 0;
     List<NDArray> grads = new ArrayList<>();
@@ -305,7 +341,8 @@ public final class Pretrainer {
   private JsonObject runConfig(int stepsPerEpoch, long totalSteps) {
     JsonObject model = ReferenceConfig.toJson(t.config());
     JsonObject train = new JsonObject();
-    train.addProperty("data", t.data().map(Path::toString).orElse("embedded:fashion-mnist-train-10k"));
+    train.addProperty(
+        "data", t.data().map(Path::toString).orElse("embedded:fashion-mnist-train-10k"));
     train.addProperty("dataset_size", data.size());
     train.addProperty("epochs", t.epochs());
     train.addProperty("max_steps", t.maxSteps());
@@ -364,12 +401,15 @@ public final class Pretrainer {
     return key;
   }
 
-  private long resumeIfAsked(SaimModel model, AdamW opt, Map<String, NDArray> params,
-      JsonObject runConfig, Ranks ranks) throws IOException {
+  private long resumeIfAsked(
+      SaimModel model, AdamW opt, Map<String, NDArray> params, JsonObject runConfig, Ranks ranks)
+      throws IOException {
     // rank 0 finds the checkpoint and sends it
-    Path ckpt = ranks.writes()
-        ? TrainingCheckpoint.toResume(t.resume().orElse(null), t.autoResume(), t.outputDir(), CHECKPOINT)
-        : null;
+    Path ckpt =
+        ranks.writes()
+            ? TrainingCheckpoint.toResume(
+                t.resume().orElse(null), t.autoResume(), t.outputDir(), CHECKPOINT)
+            : null;
     ckpt = ranks.shareCheckpoint(ckpt);
     if (ckpt == null) {
       return 0;
@@ -382,35 +422,55 @@ public final class Pretrainer {
     return step;
   }
 
-  /** The name of the weights kept at {@code step} ({@link SaimTrainer.Builder#keepWeightsEvery}). */
+  /**
+   * The name of the weights kept at {@code step} ({@link SaimTrainer.Builder#keepWeightsEvery}).
+   */
   public static String keptWeights(long step) {
     return "weights-step" + step + ".safetensors";
   }
 
   /** Weights only, with the reference's names: {@code final.safetensors} and the kept ones. */
-  private static void writeWeights(Path file, SaimModel model, long step, JsonObject runConfig) throws IOException {
-    TrainingCheckpoint.writeWeights(file, model.stateDict(), runConfig, Map.of("step", Long.toString(step)));
+  private static void writeWeights(Path file, SaimModel model, long step, JsonObject runConfig)
+      throws IOException {
+    TrainingCheckpoint.writeWeights(
+        file, model.stateDict(), runConfig, Map.of("step", Long.toString(step)));
   }
 
-  private static void writeCheckpoint(Path file, SaimModel model, AdamW opt, long step, JsonObject runConfig)
-      throws IOException {
-    TrainingCheckpoint.write(file, FORMAT, model.stateDict(), opt.state(), step, Map.of(), runConfig);
+  private static void writeCheckpoint(
+      Path file, SaimModel model, AdamW opt, long step, JsonObject runConfig) throws IOException {
+    TrainingCheckpoint.write(
+        file, FORMAT, model.stateDict(), opt.state(), step, Map.of(), runConfig);
   }
 
   private static String stepLine(StepEvent e, double seconds) {
-    return String.format(Locale.ROOT,
+    return String.format(
+        Locale.ROOT,
         "{\"type\":\"step\",\"step\":%d,\"epoch\":%.6f,\"loss\":%s,\"lr\":%s,\"images_per_s\":%.3f,\"time_s\":%.3f}",
-        e.step(), e.epoch(), e.loss(), e.lr(), e.imagesPerSecond(), seconds);
+        e.step(),
+        e.epoch(),
+        e.loss(),
+        e.lr(),
+        e.imagesPerSecond(),
+        seconds);
   }
 
   private static String epochLine(EpochEvent e, long skippedImages) {
-    return String.format(Locale.ROOT,
+    return String.format(
+        Locale.ROOT,
         "{\"type\":\"epoch\",\"epoch\":%d,\"mean_loss\":%s,\"steps\":%d,\"time_s\":%.3f,\"skipped_images\":%d}",
-        e.epoch(), e.meanLoss(), e.steps(), e.seconds(), skippedImages);
+        e.epoch(),
+        e.meanLoss(),
+        e.steps(),
+        e.seconds(),
+        skippedImages);
   }
 
-  /** Drops log lines of steps after {@code step} (written after the checkpoint a resume starts from). */
+  /**
+   * Drops log lines of steps after {@code step} (written after the checkpoint a resume starts
+   * from).
+   */
   static void trimMetrics(RunFolder folder, long step) throws IOException {
-    folder.trimMetrics(o -> (o.get("steps") != null ? o.get("steps") : o.get("step")).getAsLong() <= step);
+    folder.trimMetrics(
+        o -> (o.get("steps") != null ? o.get("steps") : o.get("step")).getAsLong() <= step);
   }
 }

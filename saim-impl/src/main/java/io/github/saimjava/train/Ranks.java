@@ -24,10 +24,10 @@ import org.jspecify.annotations.Nullable;
  * loop: one rank alone does nothing here. With several, every rank trains the same model on its
  * part of each global micro-batch; after the local {@link DataParallel} step has combined the
  * gradients of this process's devices, {@link #averageGradients} replaces them by their mean over
- * the ranks (one all-reduce of all gradients), so clipping and AdamW see what one process with
- * the whole batch would have computed, and the weights stay identical on all ranks. Rank 0 alone
- * reads the checkpoint to resume from and sends it to the others ({@link #shareCheckpoint}), and
- * alone writes the output folder ({@link #writes()}).
+ * the ranks (one all-reduce of all gradients), so clipping and AdamW see what one process with the
+ * whole batch would have computed, and the weights stay identical on all ranks. Rank 0 alone reads
+ * the checkpoint to resume from and sends it to the others ({@link #shareCheckpoint}), and alone
+ * writes the output folder ({@link #writes()}).
  */
 final class Ranks implements AutoCloseable {
   /** Bytes of a checkpoint sent per broadcast. */
@@ -49,14 +49,16 @@ final class Ranks implements AutoCloseable {
    * Connects to the other ranks of {@code t}, or stands alone.
    *
    * @throws IllegalStateException when the native collective library is not available (why)
-   * @throws io.github.saimjava.distributed.CollectiveException when the others do not arrive in time
+   * @throws io.github.saimjava.distributed.CollectiveException when the others do not arrive in
+   *     time
    */
   static Ranks open(SaimTrainer t) {
     if (t.distributed().isEmpty() || t.distributed().get().worldSize() == 1) {
       return new Ranks(null);
     }
     Distributed d = t.distributed().get();
-    return new Ranks(GlooCollective.connect(d.rendezvous(), d.rank(), d.worldSize(), d.host(), d.timeout()));
+    return new Ranks(
+        GlooCollective.connect(d.rendezvous(), d.rank(), d.worldSize(), d.host(), d.timeout()));
   }
 
   int rank() {
@@ -95,7 +97,10 @@ final class Ranks implements AutoCloseable {
       }
       FloatBuffer buf = flat;
       if (buf == null || buf.capacity() < total) {
-        buf = ByteBuffer.allocateDirect((int) total * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+        buf =
+            ByteBuffer.allocateDirect((int) total * Float.BYTES)
+                .order(ByteOrder.nativeOrder())
+                .asFloatBuffer();
         flat = buf;
       }
       buf.clear();

@@ -30,9 +30,9 @@ import java.util.regex.Pattern;
  * gradient and every parameter after one AdamW step.
  *
  * <p>A fixture is a safetensors file whose {@code __metadata__.config} JSON holds the model
- * configuration and whose tensors are {@code param.*} (the state dict before the step),
- * {@code input.images}, {@code input.noise}, {@code out.*}, {@code grad.*} and
- * {@code after_step.*}. Errors are relative: {@code ||ours - ref|| / ||ref||}.
+ * configuration and whose tensors are {@code param.*} (the state dict before the step), {@code
+ * input.images}, {@code input.noise}, {@code out.*}, {@code grad.*} and {@code after_step.*}.
+ * Errors are relative: {@code ||ours - ref|| / ||ref||}.
  */
 public final class ReferenceCheck {
   /** The tolerance every quantity must meet in float32. */
@@ -57,17 +57,24 @@ public final class ReferenceCheck {
    * @param quantities every compared quantity, worst gradient and worst parameter included
    * @param worstGradient name of the gradient with the largest error
    * @param worstParameter name of the post-step parameter with the largest error
-   * @param noiseGradients parameters whose reference gradient is rounding noise (below
-   *     {@link #NOISE_FRACTION} of the whole gradient's norm): their gradient error is measured as
-   *     a share of the whole gradient, and their step uses the reference gradient
+   * @param noiseGradients parameters whose reference gradient is rounding noise (below {@link
+   *     #NOISE_FRACTION} of the whole gradient's norm): their gradient error is measured as a share
+   *     of the whole gradient, and their step uses the reference gradient
    */
-  public record Report(SaimConfig config, List<Quantity> quantities, String worstGradient,
-      String worstParameter, List<String> noiseGradients) {
+  public record Report(
+      SaimConfig config,
+      List<Quantity> quantities,
+      String worstGradient,
+      String worstParameter,
+      List<String> noiseGradients) {
     /** The largest relative error over all quantities. */
     public double maxRelativeError() {
       double max = 0;
       for (Quantity q : quantities) {
-        max = Double.isNaN(q.relativeError()) ? Double.POSITIVE_INFINITY : Math.max(max, q.relativeError());
+        max =
+            Double.isNaN(q.relativeError())
+                ? Double.POSITIVE_INFINITY
+                : Math.max(max, q.relativeError());
       }
       return max;
     }
@@ -105,22 +112,33 @@ public final class ReferenceCheck {
     Map<String, HostTensor> params = new LinkedHashMap<>();
     Map<String, HostTensor> grads = new LinkedHashMap<>();
     Map<String, HostTensor> after = new LinkedHashMap<>();
-    c.tensors().forEach((name, t) -> {
-      if (name.startsWith("param.")) {
-        params.put(name.substring(6), t);
-      } else if (name.startsWith("grad.")) {
-        grads.put(name.substring(5), t);
-      } else if (name.startsWith("after_step.")) {
-        after.put(name.substring(11), t);
-      }
-    });
-    for (String required : List.of("input.images", "input.noise", "out.mask_content",
-        "out.mask_query", "out.content_last_block", "out.query_last_block", "out.prediction",
-        "out.target", "out.loss")) {
+    c.tensors()
+        .forEach(
+            (name, t) -> {
+              if (name.startsWith("param.")) {
+                params.put(name.substring(6), t);
+              } else if (name.startsWith("grad.")) {
+                grads.put(name.substring(5), t);
+              } else if (name.startsWith("after_step.")) {
+                after.put(name.substring(11), t);
+              }
+            });
+    for (String required :
+        List.of(
+            "input.images",
+            "input.noise",
+            "out.mask_content",
+            "out.mask_query",
+            "out.content_last_block",
+            "out.query_last_block",
+            "out.prediction",
+            "out.target",
+            "out.loss")) {
       c.require(required);
     }
     if (params.isEmpty() || grads.isEmpty() || after.isEmpty()) {
-      throw new IllegalArgumentException("the fixture needs param.*, grad.* and after_step.* tensors");
+      throw new IllegalArgumentException(
+          "the fixture needs param.*, grad.* and after_step.* tensors");
     }
 
     List<Quantity> qs = new ArrayList<>();
@@ -136,18 +154,28 @@ public final class ReferenceCheck {
       Map<String, NDArray> trainable = model.parameters().trainable();
       for (String name : grads.keySet()) {
         if (!trainable.containsKey(name)) {
-          throw new IllegalArgumentException("grad." + name + " names no trainable parameter of the model");
+          throw new IllegalArgumentException(
+              "grad." + name + " names no trainable parameter of the model");
         }
       }
       try (Permutation perm = PermutationSampler.fromNoise(noise)) {
-        qs.add(new Quantity("mask_content", maskError(perm.contentMask(), c.require("out.mask_content"))));
-        qs.add(new Quantity("mask_query", maskError(perm.queryMask(), c.require("out.mask_query"))));
+        qs.add(
+            new Quantity(
+                "mask_content", maskError(perm.contentMask(), c.require("out.mask_content"))));
+        qs.add(
+            new Quantity("mask_query", maskError(perm.queryMask(), c.require("out.mask_query"))));
         try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
           SaimModel.Output out = model.forward(images, perm, true);
           NDArray target = model.target(images);
           NDArray loss = model.loss(out.prediction(), target);
-          qs.add(new Quantity("content_last_block", rel(out.contentLastBlock(), c.require("out.content_last_block"))));
-          qs.add(new Quantity("query_last_block", rel(out.queryLastBlock(), c.require("out.query_last_block"))));
+          qs.add(
+              new Quantity(
+                  "content_last_block",
+                  rel(out.contentLastBlock(), c.require("out.content_last_block"))));
+          qs.add(
+              new Quantity(
+                  "query_last_block",
+                  rel(out.queryLastBlock(), c.require("out.query_last_block"))));
           qs.add(new Quantity("prediction", rel(out.prediction(), c.require("out.prediction"))));
           qs.add(new Quantity("target", rel(target, c.require("out.target"))));
           qs.add(new Quantity("loss", rel(loss.reshape(1), c.require("out.loss"))));
@@ -190,7 +218,8 @@ public final class ReferenceCheck {
       for (Map.Entry<String, HostTensor> a : after.entrySet()) {
         NDArray p = model.parameters().get(a.getKey());
         if (p == null) {
-          throw new IllegalArgumentException("after_step." + a.getKey() + " names no parameter of the model");
+          throw new IllegalArgumentException(
+              "after_step." + a.getKey() + " names no parameter of the model");
         }
         double e = rel(p, a.getValue());
         if (e > worst || Double.isNaN(e)) {
@@ -205,7 +234,10 @@ public final class ReferenceCheck {
 
   private static final Pattern NUM = Pattern.compile("[-+]?[0-9]*\\.?[0-9]+(?:[eE][-+]?[0-9]+)?");
 
-  /** lr, beta1, beta2, eps, weight decay: from the fixture's {@code adamw} note, else the fixture format's defaults. */
+  /**
+   * lr, beta1, beta2, eps, weight decay: from the fixture's {@code adamw} note, else the fixture
+   * format's defaults.
+   */
   static double[] adamSettings(JsonObject cfg) {
     double[] v = {1e-3, 0.9, 0.95, 1e-8, 0.05};
     JsonElement a = cfg.get("adamw");
@@ -214,7 +246,8 @@ public final class ReferenceCheck {
     }
     String s = a.getAsString();
     v[0] = find(s, "lr=", v[0]);
-    Matcher betas = Pattern.compile("betas=\\(\\s*(" + NUM + ")\\s*,\\s*(" + NUM + ")\\s*\\)").matcher(s);
+    Matcher betas =
+        Pattern.compile("betas=\\(\\s*(" + NUM + ")\\s*,\\s*(" + NUM + ")\\s*\\)").matcher(s);
     if (betas.find()) {
       v[1] = Double.parseDouble(betas.group(1));
       v[2] = Double.parseDouble(betas.group(2));

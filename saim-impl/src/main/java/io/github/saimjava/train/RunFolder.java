@@ -18,13 +18,14 @@ import java.util.function.Predicate;
 /**
  * The output folder of a training run, laid out the same way by pre-training and fine-tuning: the
  * run's settings in {@value #CONFIG}, and the metrics log {@value #METRICS}, one JSON object a
- * line, appended as the run goes. Before a resume repeats what came after its checkpoint, the log is
- * trimmed back to the checkpoint's position, so a resumed run's log reads as an uninterrupted one.
- * Whole files are written atomically: a good file is never replaced by a partial one.
+ * line, appended as the run goes. Before a resume repeats what came after its checkpoint, the log
+ * is trimmed back to the checkpoint's position, so a resumed run's log reads as an uninterrupted
+ * one. Whole files are written atomically: a good file is never replaced by a partial one.
  */
 public final class RunFolder {
   /** The run's settings: the model's configuration and the training settings. */
   public static final String CONFIG = "config.json";
+
   /** The metrics log, one JSON line per step or epoch. */
   public static final String METRICS = "metrics.jsonl";
 
@@ -64,13 +65,17 @@ public final class RunFolder {
 
   /** Writes {@code json} pretty-printed, with a final newline, to the file {@code name}. */
   public void writeJson(String name, JsonObject json) throws IOException {
-    AtomicFiles.write(dir.resolve(name), (PRETTY.toJson(json) + "\n").getBytes(StandardCharsets.UTF_8));
+    AtomicFiles.write(
+        dir.resolve(name), (PRETTY.toJson(json) + "\n").getBytes(StandardCharsets.UTF_8));
   }
 
   /** The metrics log, opened for appending. */
   public Writer appendMetrics() throws IOException {
-    return Files.newBufferedWriter(dir.resolve(METRICS), StandardCharsets.UTF_8,
-        StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    return Files.newBufferedWriter(
+        dir.resolve(METRICS),
+        StandardCharsets.UTF_8,
+        StandardOpenOption.CREATE,
+        StandardOpenOption.APPEND);
   }
 
   /**
@@ -95,8 +100,9 @@ public final class RunFolder {
         // a line cut short by a kill: drop it
       }
     }
-    AtomicFiles.write(metrics, (kept.isEmpty() ? "" : String.join("\n", kept) + "\n")
-        .getBytes(StandardCharsets.UTF_8));
+    AtomicFiles.write(
+        metrics,
+        (kept.isEmpty() ? "" : String.join("\n", kept) + "\n").getBytes(StandardCharsets.UTF_8));
   }
 
   /** Writes one line and flushes it, so a kill loses at most the line being written. */

@@ -33,27 +33,38 @@ import org.jspecify.annotations.Nullable;
  * @param optimizer the optimiser's state, without the prefix
  * @param metadata all metadata strings
  */
-public record TrainingCheckpoint(Path file, Map<String, HostTensor> weights, Map<String, HostTensor> optimizer,
+public record TrainingCheckpoint(
+    Path file,
+    Map<String, HostTensor> weights,
+    Map<String, HostTensor> optimizer,
     Map<String, String> metadata) {
   /** Metadata key of the format tag. */
   public static final String FORMAT = "format";
+
   /** Metadata key of the optimiser steps done. */
   public static final String STEP = "step";
+
   /** Metadata key of the run's settings ({@code config.json}). */
   public static final String RUN = "run";
+
   /** Metadata key of the model's configuration. */
   public static final String CONFIG = "config";
 
   /** Format tag of a pre-training checkpoint. */
   public static final String PRETRAINING = "saim-java-checkpoint-1";
+
   /** Format tag of a fine-tuning checkpoint. */
   public static final String FINE_TUNING = "saim-java-finetune-checkpoint-1";
 
-  /** The advice after a diverged step, in the builders' terms (the command line maps it to its flags). */
+  /**
+   * The advice after a diverged step, in the builders' terms (the command line maps it to its
+   * flags).
+   */
   public static final String LOWER_LR_OR_CLIP =
       "Lower the base learning rate (blr) or clip the gradients (clipGrad).";
 
-  private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
+  private static final Gson GSON =
+      new GsonBuilder().disableHtmlEscaping().serializeNulls().create();
 
   /**
    * Reads a checkpoint of the kind {@code format} names.
@@ -64,19 +75,26 @@ public record TrainingCheckpoint(Path file, Map<String, HostTensor> weights, Map
   public static TrainingCheckpoint read(Path file, String format, String what) throws IOException {
     SafeTensors.Contents c = SafeTensors.read(file);
     if (!format.equals(c.metadata().get(FORMAT))) {
-      throw new IllegalArgumentException(file + " is not a saim-java " + what + " checkpoint (format "
-          + c.metadata().get(FORMAT) + ")");
+      throw new IllegalArgumentException(
+          file
+              + " is not a saim-java "
+              + what
+              + " checkpoint (format "
+              + c.metadata().get(FORMAT)
+              + ")");
     }
     Map<String, HostTensor> weights = new LinkedHashMap<>();
     Map<String, HostTensor> optimizer = new LinkedHashMap<>();
     String prefix = ModelCheckpoint.OPTIMIZER_PREFIX;
-    c.tensors().forEach((k, v) -> {
-      if (k.startsWith(prefix)) {
-        optimizer.put(k.substring(prefix.length()), v);
-      } else {
-        weights.put(k, v);
-      }
-    });
+    c.tensors()
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith(prefix)) {
+                optimizer.put(k.substring(prefix.length()), v);
+              } else {
+                weights.put(k, v);
+              }
+            });
     return new TrainingCheckpoint(file, weights, optimizer, c.metadata());
   }
 
@@ -95,8 +113,12 @@ public record TrainingCheckpoint(Path file, Map<String, HostTensor> weights, Map
     JsonObject saved = JsonParser.parseString(metadata.getOrDefault(RUN, "{}")).getAsJsonObject();
     String mismatch = firstDifference(resumeKey.apply(saved), resumeKey.apply(runConfig), "");
     if (mismatch != null) {
-      throw new IllegalArgumentException("resume checkpoint " + file + " is from another configuration ("
-          + mismatch + "): use the same settings, or a new output folder");
+      throw new IllegalArgumentException(
+          "resume checkpoint "
+              + file
+              + " is from another configuration ("
+              + mismatch
+              + "): use the same settings, or a new output folder");
     }
   }
 
@@ -107,7 +129,8 @@ public record TrainingCheckpoint(Path file, Map<String, HostTensor> weights, Map
    *
    * @throws IllegalArgumentException when {@code resume} names no checkpoint
    */
-  public static @Nullable Path toResume(@Nullable Path resume, boolean autoResume, Path outputDir, String name) {
+  public static @Nullable Path toResume(
+      @Nullable Path resume, boolean autoResume, Path outputDir, String name) {
     if (resume != null) {
       Path ckpt = Files.isDirectory(resume) ? resume.resolve(name) : resume;
       if (!Files.isRegularFile(ckpt)) {
@@ -124,8 +147,14 @@ public record TrainingCheckpoint(Path file, Map<String, HostTensor> weights, Map
    *
    * @param state the run's own state (epochs done, best accuracy, ...), as strings
    */
-  public static void write(Path file, String format, Map<String, HostTensor> weights,
-      Map<String, HostTensor> optimizerState, long step, Map<String, String> state, JsonObject runConfig)
+  public static void write(
+      Path file,
+      String format,
+      Map<String, HostTensor> weights,
+      Map<String, HostTensor> optimizerState,
+      long step,
+      Map<String, String> state,
+      JsonObject runConfig)
       throws IOException {
     Map<String, HostTensor> tensors = new LinkedHashMap<>(weights);
     optimizerState.forEach((k, v) -> tensors.put(ModelCheckpoint.OPTIMIZER_PREFIX + k, v));
@@ -142,8 +171,9 @@ public record TrainingCheckpoint(Path file, Map<String, HostTensor> weights, Map
    * Writes weights alone ({@value SafeTensors#WEIGHTS_FORMAT}) atomically: loadable by {@code
    * SaimEncoder} and as a fine-tuning start. Metadata order: format, config, {@code extra}.
    */
-  public static void writeWeights(Path file, Map<String, HostTensor> weights, JsonObject runConfig,
-      Map<String, String> extra) throws IOException {
+  public static void writeWeights(
+      Path file, Map<String, HostTensor> weights, JsonObject runConfig, Map<String, String> extra)
+      throws IOException {
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put(FORMAT, SafeTensors.WEIGHTS_FORMAT);
     meta.put(CONFIG, modelConfig(runConfig));
@@ -159,12 +189,20 @@ public record TrainingCheckpoint(Path file, Map<String, HostTensor> weights, Map
    * The error of a run whose loss stopped being finite at {@code step} (0-based, before it was
    * counted): what the loss was, where, and whether {@code checkpoint} holds the last good state.
    */
-  public static TrainingDivergedException diverged(float value, long step, double epoch, Path checkpoint) {
-    String kept = Files.exists(checkpoint)
-        ? "the last good checkpoint " + checkpoint + " is intact" : "no checkpoint was written yet";
-    return new TrainingDivergedException(String.format(Locale.ROOT,
-        "loss is %s at step %d (epoch %.3f); training stopped and %s. " + LOWER_LR_OR_CLIP,
-        value, step + 1, epoch, kept));
+  public static TrainingDivergedException diverged(
+      float value, long step, double epoch, Path checkpoint) {
+    String kept =
+        Files.exists(checkpoint)
+            ? "the last good checkpoint " + checkpoint + " is intact"
+            : "no checkpoint was written yet";
+    return new TrainingDivergedException(
+        String.format(
+            Locale.ROOT,
+            "loss is %s at step %d (epoch %.3f); training stopped and %s. " + LOWER_LR_OR_CLIP,
+            value,
+            step + 1,
+            epoch,
+            kept));
   }
 
   /** The first differing leaf of two JSON trees as "path: a vs b", or null when equal. */

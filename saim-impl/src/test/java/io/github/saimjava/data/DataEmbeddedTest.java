@@ -54,8 +54,12 @@ class DataEmbeddedTest {
     for (int x = 0; x < 28; x++) {
       row14[x] = train.image(0).at(x, 14, 0);
     }
-    assertArrayEquals(new int[] {0, 0, 1, 4, 6, 7, 2, 0, 0, 0, 0, 0, 237, 226, 217, 223, 222, 219, 222, 221, 216,
-        223, 229, 215, 218, 255, 77, 0}, row14);
+    assertArrayEquals(
+        new int[] {
+          0, 0, 1, 4, 6, 7, 2, 0, 0, 0, 0, 0, 237, 226, 217, 223, 222, 219, 222, 221, 216, 223, 229,
+          215, 218, 255, 77, 0
+        },
+        row14);
     assertEquals(3_140_854_334L, crcOfAll(train));
     long total = 0;
     long labelSum = 0;
@@ -84,7 +88,9 @@ class DataEmbeddedTest {
     assertEquals(8_878, labelSum);
     assertEquals(59_629, sum(test.image(1_999)));
     assertEquals(0, test.label(1_999));
-    assertEquals("embedded Fashion-MNIST test (first 2,000) (2000 images of 28 x 28, 10 classes)", test.describe());
+    assertEquals(
+        "embedded Fashion-MNIST test (first 2,000) (2000 images of 28 x 28, 10 classes)",
+        test.describe());
   }
 
   @Test

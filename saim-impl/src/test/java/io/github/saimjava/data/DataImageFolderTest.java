@@ -56,7 +56,9 @@ class DataImageFolderTest {
     byte[] r = {0, (byte) 255, 10, 1};
     byte[] g = {0, 0, 20, 2};
     byte[] b = {0, 0, 30, 3};
-    BufferedImage palette = new BufferedImage(3, 1, BufferedImage.TYPE_BYTE_INDEXED, new IndexColorModel(8, 4, r, g, b));
+    BufferedImage palette =
+        new BufferedImage(
+            3, 1, BufferedImage.TYPE_BYTE_INDEXED, new IndexColorModel(8, 4, r, g, b));
     palette.getRaster().setSample(0, 0, 0, 1);
     palette.getRaster().setSample(1, 0, 0, 2);
     palette.getRaster().setSample(2, 0, 0, 3);
@@ -64,7 +66,10 @@ class DataImageFolderTest {
     BufferedImage deep = new BufferedImage(2, 2, BufferedImage.TYPE_USHORT_GRAY);
     deep.getRaster().setSample(1, 0, 0, 0xABCD);
     write(deep, "png", dir.resolve("b_cats/5_gray16.png"));
-    write(solid(16, 16, BufferedImage.TYPE_INT_RGB, 0xC86432), "jpg", dir.resolve("b_cats/deeper/6_rgb.jpg"));
+    write(
+        solid(16, 16, BufferedImage.TYPE_INT_RGB, 0xC86432),
+        "jpg",
+        dir.resolve("b_cats/deeper/6_rgb.jpg"));
     BufferedImage grayJpeg = new BufferedImage(16, 8, BufferedImage.TYPE_BYTE_GRAY);
     for (int i = 0; i < 16 * 8; i++) {
       grayJpeg.getRaster().setSample(i % 16, i / 16, 0, 77);
@@ -79,10 +84,21 @@ class DataImageFolderTest {
 
     ImageFolderDataset d = ImageFolderDataset.open(dir);
     assertEquals(List.of("a_dogs", "b_cats"), d.classes());
-    assertEquals(List.of("1_rgb.png", "2_gray.PNG", "3_rgba.png", "4_palette.png", "5_gray16.png", "8_bits.png",
-        "6_rgb.jpg", "7_gray.jpeg"), d.files().stream().map(p -> p.getFileName().toString()).toList());
+    assertEquals(
+        List.of(
+            "1_rgb.png",
+            "2_gray.PNG",
+            "3_rgba.png",
+            "4_palette.png",
+            "5_gray16.png",
+            "8_bits.png",
+            "6_rgb.jpg",
+            "7_gray.jpeg"),
+        d.files().stream().map(p -> p.getFileName().toString()).toList());
     assertEquals(8, d.size());
-    assertArrayEquals(new int[] {0, 0, 0, 1, 1, 1, 1, 1}, java.util.stream.IntStream.range(0, 8).map(d::label).toArray());
+    assertArrayEquals(
+        new int[] {0, 0, 0, 1, 1, 1, 1, 1},
+        java.util.stream.IntStream.range(0, 8).map(d::label).toArray());
     assertEquals(2, d.numClasses());
     assertEquals(dir + " (8 images in 2 classes)", d.describe());
 
@@ -162,13 +178,19 @@ class DataImageFolderTest {
 
     ImageFolderDataset strict = ImageFolderDataset.open(dir);
     assertEquals(6, strict.size());
-    assertEquals(garbage + ": not a supported image (JPEG or PNG expected)",
+    assertEquals(
+        garbage + ": not a supported image (JPEG or PNG expected)",
         assertThrows(IllegalArgumentException.class, () -> strict.image(1)).getMessage());
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> strict.image(2)).getMessage()
-        .startsWith(cutPng + ": "));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> strict.image(3)).getMessage()
-        .startsWith(cutJpeg + ": "));
-    assertEquals(gif + ": unsupported image format gif (JPEG or PNG expected)",
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> strict.image(2))
+            .getMessage()
+            .startsWith(cutPng + ": "));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> strict.image(3))
+            .getMessage()
+            .startsWith(cutJpeg + ": "));
+    assertEquals(
+        gif + ": unsupported image format gif (JPEG or PNG expected)",
         assertThrows(IllegalArgumentException.class, () -> strict.image(4)).getMessage());
     assertEquals(0, strict.skippedImages());
 
@@ -186,8 +208,10 @@ class DataImageFolderTest {
     assertEquals(0, lenient.label(1));
 
     Path gone = dir.resolve("c/gone.png");
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> ImageFolderDataset.decode(gone)).getMessage()
-        .startsWith(gone + ": cannot decode image (java.io.FileNotFoundException"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> ImageFolderDataset.decode(gone))
+            .getMessage()
+            .startsWith(gone + ": cannot decode image (java.io.FileNotFoundException"));
 
     ImageDataset wrapped = Datasets.skippingBadImages(strict);
     assertEquals(0x44, wrapped.load(4).image().at(0, 0, 0));
@@ -205,37 +229,61 @@ class DataImageFolderTest {
     for (String f : List.of("a.png", "b.png", "c.jpg")) {
       Path file = dir.resolve(f);
       DecodedImage fromFile = ImageFolderDataset.decode(file);
-      DecodedImage fromBytes = ImageFolderDataset.decode(Files.readAllBytes(file), "hdfs://nn/" + f);
+      DecodedImage fromBytes =
+          ImageFolderDataset.decode(Files.readAllBytes(file), "hdfs://nn/" + f);
       assertEquals(fromFile.width(), fromBytes.width(), f);
       assertEquals(fromFile.height(), fromBytes.height(), f);
       assertEquals(fromFile.channels(), fromBytes.channels(), f);
       assertArrayEquals(fromFile.pixels(), fromBytes.pixels(), f);
     }
-    assertEquals("hdfs://nn/x.png: not a supported image (JPEG or PNG expected)", assertThrows(
-        IllegalArgumentException.class, () -> ImageFolderDataset.decode(new byte[] {1, 2, 3}, "hdfs://nn/x.png"))
-        .getMessage());
+    assertEquals(
+        "hdfs://nn/x.png: not a supported image (JPEG or PNG expected)",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> ImageFolderDataset.decode(new byte[] {1, 2, 3}, "hdfs://nn/x.png"))
+            .getMessage());
     byte[] png = png(rgbPattern(64, 64));
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> ImageFolderDataset.decode(Arrays.copyOf(png, png.length / 2), "s3a://b/cut.png")).getMessage()
-        .startsWith("s3a://b/cut.png: "));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    ImageFolderDataset.decode(
+                        Arrays.copyOf(png, png.length / 2), "s3a://b/cut.png"))
+            .getMessage()
+            .startsWith("s3a://b/cut.png: "));
   }
 
   @Test
   void emptyOrMissingFoldersSayWhatIsExpected(@TempDir Path dir) throws Exception {
     Path missing = dir.resolve("nope");
-    assertEquals(missing + ": no such folder (expected " + missing + "/<class>/<image>.jpg|jpeg|png)",
-        assertThrows(IllegalArgumentException.class, () -> ImageFolderDataset.open(missing)).getMessage());
-    assertEquals(dir + ": no images found, no class sub-folders (expected " + dir + "/<class>/<image>.jpg|jpeg|png)",
-        assertThrows(IllegalArgumentException.class, () -> ImageFolderDataset.open(dir)).getMessage());
+    assertEquals(
+        missing + ": no such folder (expected " + missing + "/<class>/<image>.jpg|jpeg|png)",
+        assertThrows(IllegalArgumentException.class, () -> ImageFolderDataset.open(missing))
+            .getMessage());
+    assertEquals(
+        dir
+            + ": no images found, no class sub-folders (expected "
+            + dir
+            + "/<class>/<image>.jpg|jpeg|png)",
+        assertThrows(IllegalArgumentException.class, () -> ImageFolderDataset.open(dir))
+            .getMessage());
     write(rgbPattern(2, 2), "png", dir.resolve("flat.png"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> Datasets.open(dir)).getMessage()
-        .contains("no class sub-folders"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> Datasets.open(dir))
+            .getMessage()
+            .contains("no class sub-folders"));
     Files.createDirectories(dir.resolve("cls"));
     Files.writeString(dir.resolve("cls/readme.txt"), "x");
-    assertEquals(dir.resolve("cls") + ": no images found in this class folder (expected " + dir
-        + "/<class>/<image>.jpg|jpeg|png)",
-        assertThrows(IllegalArgumentException.class, () -> ImageFolderDataset.open(dir)).getMessage());
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> Datasets.open(missing)).getMessage()
-        .startsWith(missing + ": no such file or folder (expected an image folder"));
+    assertEquals(
+        dir.resolve("cls")
+            + ": no images found in this class folder (expected "
+            + dir
+            + "/<class>/<image>.jpg|jpeg|png)",
+        assertThrows(IllegalArgumentException.class, () -> ImageFolderDataset.open(dir))
+            .getMessage());
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> Datasets.open(missing))
+            .getMessage()
+            .startsWith(missing + ": no such file or folder (expected an image folder"));
   }
 }

@@ -49,7 +49,8 @@ class DataLoaderTest {
         }
       }
       if (index == failAt) {
-        throw new IllegalArgumentException("/data/broken-" + index + ".png: cannot decode image (test)");
+        throw new IllegalArgumentException(
+            "/data/broken-" + index + ".png: cannot decode image (test)");
       }
       return inner.image(index);
     }
@@ -76,8 +77,13 @@ class DataLoaderTest {
   }
 
   static BatchLoader loader(ImageDataset d, int threads, boolean dropLast) {
-    return BatchLoader.builder(d, Transforms.randomResizedCropFlip(32, 3)).batchSize(48).seed(7).threads(threads)
-        .prefetch(3).dropLast(dropLast).build();
+    return BatchLoader.builder(d, Transforms.randomResizedCropFlip(32, 3))
+        .batchSize(48)
+        .seed(7)
+        .threads(threads)
+        .prefetch(3)
+        .dropLast(dropLast)
+        .build();
   }
 
   static List<ImageBatches.Batch> all(BatchLoader l, int epoch, int start) {
@@ -126,7 +132,8 @@ class DataLoaderTest {
 
   @Test
   void theShardsOfABatchAreItsConsecutiveEqualParts() {
-    // data-parallel ranks: shard r of 3 is images 16r .. 16r+15 of every batch of 48, from any start
+    // data-parallel ranks: shard r of 3 is images 16r .. 16r+15 of every batch of 48, from any
+    // start
     IdxDataset d = EmbeddedFashionMnist.test();
     BatchLoader whole = loader(d, 2, true);
     List<ImageBatches.Batch> want = all(whole, 1, 30);
@@ -138,14 +145,20 @@ class DataLoaderTest {
         ImageBatches.Batch w = want.get(i);
         ImageBatches.Batch p = part.get(i);
         assertEquals(16, p.count());
-        assertArrayEquals(Arrays.copyOfRange(w.indices(), 16 * r, 16 * r + 16), p.indices(), "batch " + i);
-        assertArrayEquals(Arrays.copyOfRange(w.pixels(), 16 * r * per, (16 * r + 16) * per), p.pixels(), "batch " + i);
+        assertArrayEquals(
+            Arrays.copyOfRange(w.indices(), 16 * r, 16 * r + 16), p.indices(), "batch " + i);
+        assertArrayEquals(
+            Arrays.copyOfRange(w.pixels(), 16 * r * per, (16 * r + 16) * per),
+            p.pixels(),
+            "batch " + i);
       }
     }
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> whole.shard(0, 5));
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> whole.shard(0, 5));
     assertEquals("a batch of 48 images does not split into 5 equal parts", e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> loader(d, 1, false).shard(1, 2));
-    assertEquals("a batch of 48 images does not split into 2 equal parts (the last partial batch is kept)",
+    assertEquals(
+        "a batch of 48 images does not split into 2 equal parts (the last partial batch is kept)",
         e.getMessage());
   }
 
@@ -200,7 +213,12 @@ class DataLoaderTest {
   @Test
   void workersStayABoundedNumberOfBatchesAhead() throws Exception {
     Probe p = new Probe(EmbeddedFashionMnist.test(), 0, -1);
-    BatchLoader l = BatchLoader.builder(p, Transforms.padFlip(32, 3)).batchSize(10).threads(3).prefetch(2).build();
+    BatchLoader l =
+        BatchLoader.builder(p, Transforms.padFlip(32, 3))
+            .batchSize(10)
+            .threads(3)
+            .prefetch(2)
+            .build();
     try (BatchLoader.Epoch e = l.open(0, 0)) {
       long deadline = System.nanoTime() + 10_000_000_000L;
       while (p.loads.get() < 20 && System.nanoTime() < deadline) {
@@ -224,13 +242,20 @@ class DataLoaderTest {
   @Test
   void closingStopsTheThreadsPromptly() throws Exception {
     Probe slow = new Probe(EmbeddedFashionMnist.test(), 20, -1);
-    BatchLoader l = BatchLoader.builder(slow, Transforms.padFlip(32, 3)).batchSize(16).threads(4).prefetch(4).build();
+    BatchLoader l =
+        BatchLoader.builder(slow, Transforms.padFlip(32, 3))
+            .batchSize(16)
+            .threads(4)
+            .prefetch(4)
+            .build();
     BatchLoader.Epoch e = l.open(0, 0);
     assertEquals(16, e.next().count());
     long t0 = System.nanoTime();
     e.close();
     assertTrue(e.stopped());
-    assertTrue(System.nanoTime() - t0 < 2_000_000_000L, "close took " + (System.nanoTime() - t0) / 1e6 + " ms");
+    assertTrue(
+        System.nanoTime() - t0 < 2_000_000_000L,
+        "close took " + (System.nanoTime() - t0) / 1e6 + " ms");
     int loads = slow.loads.get();
     Thread.sleep(100);
     assertEquals(loads, slow.loads.get());
@@ -250,8 +275,15 @@ class DataLoaderTest {
           assertEquals(48, e.next().count());
         }
         IllegalArgumentException x = assertThrows(IllegalArgumentException.class, e::next);
-        assertEquals("probe of " + d.describe() + ": epoch 0, batch 3, image 5 (dataset index " + bad + "): /data/broken-"
-            + bad + ".png: cannot decode image (test)", x.getMessage());
+        assertEquals(
+            "probe of "
+                + d.describe()
+                + ": epoch 0, batch 3, image 5 (dataset index "
+                + bad
+                + "): /data/broken-"
+                + bad
+                + ".png: cannot decode image (test)",
+            x.getMessage());
         assertThrows(IllegalArgumentException.class, e::next);
       }
     }
@@ -268,17 +300,29 @@ class DataLoaderTest {
     }
     Path broken = Files.write(dir.resolve("b/3.png"), new byte[] {9, 9, 9});
     ImageFolderDataset folder = ImageFolderDataset.open(dir);
-    BatchLoader strict = new BatchLoader(folder, 3, 16, 3, Augmentation.RANDOM_RESIZED_CROP, 1, 2, false);
-    IllegalArgumentException x = assertThrows(IllegalArgumentException.class, () -> all(strict, 0, 0));
+    BatchLoader strict =
+        new BatchLoader(folder, 3, 16, 3, Augmentation.RANDOM_RESIZED_CROP, 1, 2, false);
+    IllegalArgumentException x =
+        assertThrows(IllegalArgumentException.class, () -> all(strict, 0, 0));
     assertTrue(x.getMessage().contains(broken + ": not a supported image"), x.getMessage());
-    BatchLoader lenient = new BatchLoader(folder, 3, 16, 3, Augmentation.RANDOM_RESIZED_CROP, 1, 2, true);
+    BatchLoader lenient =
+        new BatchLoader(folder, 3, 16, 3, Augmentation.RANDOM_RESIZED_CROP, 1, 2, true);
     List<ImageBatches.Batch> batches = all(lenient, 0, 0);
     assertEquals(2, batches.size());
     assertEquals(1, lenient.skippedImages());
     all(lenient, 1, 0);
     assertEquals(1, lenient.skippedImages());
-    assertSameBatches(batches, all(BatchLoader.builder(ImageFolderDataset.open(dir, true),
-        Transforms.randomResizedCropFlip(16, 3)).batchSize(3).seed(1).threads(1).build(), 0, 0));
+    assertSameBatches(
+        batches,
+        all(
+            BatchLoader.builder(
+                    ImageFolderDataset.open(dir, true), Transforms.randomResizedCropFlip(16, 3))
+                .batchSize(3)
+                .seed(1)
+                .threads(1)
+                .build(),
+            0,
+            0));
   }
 
   @Test
@@ -291,10 +335,13 @@ class DataLoaderTest {
     try (ImageBatches.Stream s = batches.open(1, 30)) {
       ImageBatches.Batch b = s.next();
       assertEquals(64 * 32 * 32, b.pixels().length);
-      assertArrayEquals(Transforms.padFlip(32, 1).apply(d.image(b.indices()[0]), 3, 1, b.indices()[0]),
+      assertArrayEquals(
+          Transforms.padFlip(32, 1).apply(d.image(b.indices()[0]), 3, 1, b.indices()[0]),
           Arrays.copyOf(b.pixels(), 32 * 32));
       assertThrows(NoSuchElementException.class, s::next);
     }
-    assertThrows(IllegalArgumentException.class, () -> new BatchLoader(d, 0, 32, 3, Augmentation.FLIP_ONLY, 3, 2, false));
+    assertThrows(
+        IllegalArgumentException.class,
+        () -> new BatchLoader(d, 0, 32, 3, Augmentation.FLIP_ONLY, 3, 2, false));
   }
 }

@@ -24,9 +24,12 @@ class MixupTest {
 
   /** Every row of the targets sums to 1 and each class keeps the unmixed batch's total mass. */
   @Property(tries = 300)
-  void mixupAndCutmixKeepLabelMass(@ForAll @IntRange(min = 1, max = 8) int half,
-      @ForAll @IntRange(min = 2, max = 12) int classes, @ForAll @DoubleRange(min = 0, max = 0.3) double smoothing,
-      @ForAll @DoubleRange(min = 0, max = 1) double switchProb, @ForAll long seed) {
+  void mixupAndCutmixKeepLabelMass(
+      @ForAll @IntRange(min = 1, max = 8) int half,
+      @ForAll @IntRange(min = 2, max = 12) int classes,
+      @ForAll @DoubleRange(min = 0, max = 0.3) double smoothing,
+      @ForAll @DoubleRange(min = 0, max = 1) double switchProb,
+      @ForAll long seed) {
     int n = 2 * half;
     SplittableRandom r = new SplittableRandom(seed);
     int[] labels = new int[n];
@@ -54,24 +57,32 @@ class MixupTest {
     }
   }
 
-  /** CutMix's lambda is the fraction of the image left unpasted; the box holds the partner's pixels, the rest is untouched. */
+  /**
+   * CutMix's lambda is the fraction of the image left unpasted; the box holds the partner's pixels,
+   * the rest is untouched.
+   */
   @Property(tries = 200)
-  void cutmixLambdaIsTheKeptAreaFraction(@ForAll long seed, @ForAll @IntRange(min = 4, max = 24) int size,
-      @ForAll boolean minMax) {
+  void cutmixLambdaIsTheKeptAreaFraction(
+      @ForAll long seed, @ForAll @IntRange(min = 4, max = 24) int size, @ForAll boolean minMax) {
     int n = 4;
     int per = 2 * size * size;
     float[] orig = pixels(n, per, seed);
     float[] px = orig.clone();
     Mixup m = new Mixup(0, 1.0, minMax ? new double[] {0.25, 0.75} : null, 1.0, 0.5, 0, 3);
-    Mixup.Outcome o = m.apply(px, new int[] {0, 1, 2, 0}, 2, size, size, new SplittableRandom(seed));
+    Mixup.Outcome o =
+        m.apply(px, new int[] {0, 1, 2, 0}, 2, size, size, new SplittableRandom(seed));
     int pasted = 0;
     for (int i = 0; i < n; i++) {
       for (int c = 0; c < 2; c++) {
         for (int y = 0; y < size; y++) {
           for (int x = 0; x < size; x++) {
             int at = (c * size + y) * size + x;
-            boolean inBox = o.box() != null && x >= o.box().x() && x < o.box().x() + o.box().width()
-                && y >= o.box().y() && y < o.box().y() + o.box().height();
+            boolean inBox =
+                o.box() != null
+                    && x >= o.box().x()
+                    && x < o.box().x() + o.box().width()
+                    && y >= o.box().y()
+                    && y < o.box().y() + o.box().height();
             float want = inBox ? orig[(n - 1 - i) * per + at] : orig[i * per + at];
             assertEquals(want, px[i * per + at], 0f);
             if (i == 0 && c == 0 && inBox) {
@@ -91,8 +102,9 @@ class MixupTest {
   void mixupBlendsEachImageWithItsPartner() {
     float[] orig = pixels(2, 4, 7);
     float[] px = orig.clone();
-    Mixup.Outcome o = new Mixup(0.8, 0, null, 1.0, 0.5, 0, 2).apply(px, new int[] {0, 1}, 1, 2, 2,
-        new SplittableRandom(5));
+    Mixup.Outcome o =
+        new Mixup(0.8, 0, null, 1.0, 0.5, 0, 2)
+            .apply(px, new int[] {0, 1}, 1, 2, 2, new SplittableRandom(5));
     double l = o.lambda();
     assertTrue(l > 0 && l < 1);
     for (int k = 0; k < 4; k++) {
@@ -124,21 +136,33 @@ class MixupTest {
   void probabilityZeroLeavesTheBatchAlone() {
     float[] orig = pixels(2, 4, 1);
     float[] px = orig.clone();
-    Mixup.Outcome o = new Mixup(0.8, 1.0, null, 0.0, 0.5, 0.1, 2).apply(px, new int[] {0, 1}, 1, 2, 2,
-        new SplittableRandom(1));
+    Mixup.Outcome o =
+        new Mixup(0.8, 1.0, null, 0.0, 0.5, 0.1, 2)
+            .apply(px, new int[] {0, 1}, 1, 2, 2, new SplittableRandom(1));
     assertEquals(1.0, o.lambda());
     assertEquals(java.util.Arrays.toString(orig), java.util.Arrays.toString(px));
   }
 
   @Test
   void badSettingsAreRefusedByName() {
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> new Mixup(-1, 0, null, 1, 0.5, 0, 2))
-        .getMessage().contains("mixup alpha"));
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> new Mixup(0, 1, new double[] {0.8, 0.2}, 1, 0.5, 0, 2)).getMessage().contains("cutmix min/max"));
-    assertTrue(assertThrows(IllegalArgumentException.class,
-        () -> new Mixup(1, 0, null, 1, 0.5, 0, 2).apply(new float[3], new int[3], 1, 1, 1, new SplittableRandom(1)))
-        .getMessage().contains("even"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> new Mixup(-1, 0, null, 1, 0.5, 0, 2))
+            .getMessage()
+            .contains("mixup alpha"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> new Mixup(0, 1, new double[] {0.8, 0.2}, 1, 0.5, 0, 2))
+            .getMessage()
+            .contains("cutmix min/max"));
+    assertTrue(
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    new Mixup(1, 0, null, 1, 0.5, 0, 2)
+                        .apply(new float[3], new int[3], 1, 1, 1, new SplittableRandom(1)))
+            .getMessage()
+            .contains("even"));
     assertNotNull(new Mixup(0, 0, null, 1, 0.5, 0, 2).toString());
   }
 }

@@ -26,7 +26,9 @@ class PlainImageFolderTest {
     write(rgbPattern(8, 8), "png", dir.resolve(".thumbs/d.png"));
     Files.writeString(dir.resolve("notes.txt"), "not an image");
     ImageFolderDataset d = ImageFolderDataset.openUnlabelled(dir, false);
-    assertEquals(List.of(dir.resolve("a.jpg"), dir.resolve("b.png"), dir.resolve("holiday/c.PNG")), d.files());
+    assertEquals(
+        List.of(dir.resolve("a.jpg"), dir.resolve("b.png"), dir.resolve("holiday/c.PNG")),
+        d.files());
     assertEquals(1, d.numClasses());
     assertEquals(0, d.label(2));
     assertEquals(8, d.image(1).width());
@@ -49,11 +51,17 @@ class PlainImageFolderTest {
     Files.createDirectories(dir.resolve("empty"));
     Files.writeString(dir.resolve("readme.txt"), "x");
     // with a sub-folder and no images of its own, the folder is read as class folders
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> Datasets.openUnlabelled(dir)).getMessage()
-        .startsWith(dir.resolve("empty") + ": no images found in this class folder"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> Datasets.openUnlabelled(dir))
+            .getMessage()
+            .startsWith(dir.resolve("empty") + ": no images found in this class folder"));
     Files.delete(dir.resolve("empty"));
-    assertEquals(dir + ": no images found (expected .jpg, .jpeg or .png files in the folder or its sub-folders)",
-        assertThrows(IllegalArgumentException.class, () -> Datasets.openUnlabelled(dir)).getMessage());
+    assertEquals(
+        dir
+            + ": no images found (expected .jpg, .jpeg or .png files in the folder or its"
+            + " sub-folders)",
+        assertThrows(IllegalArgumentException.class, () -> Datasets.openUnlabelled(dir))
+            .getMessage());
   }
 
   @Test
@@ -61,10 +69,27 @@ class PlainImageFolderTest {
     for (int i = 0; i < 8; i++) {
       write(rgbPattern(16 + i, 16), "png", dir.resolve("img" + i + ".png"));
     }
-    SaimConfig tiny = SaimConfig.builder().imageSize(16).patchSize(8).width(32).depth(2).heads(2)
-        .queryDepth(2).blur(3, 1).build();
-    TrainingSummary s = SaimTrainer.builder().config(tiny).data(dir).batchSize(4).epochs(1).threads(1)
-        .augmentation(Augmentation.FLIP_ONLY).outputDir(out).build().fit();
+    SaimConfig tiny =
+        SaimConfig.builder()
+            .imageSize(16)
+            .patchSize(8)
+            .width(32)
+            .depth(2)
+            .heads(2)
+            .queryDepth(2)
+            .blur(3, 1)
+            .build();
+    TrainingSummary s =
+        SaimTrainer.builder()
+            .config(tiny)
+            .data(dir)
+            .batchSize(4)
+            .epochs(1)
+            .threads(1)
+            .augmentation(Augmentation.FLIP_ONLY)
+            .outputDir(out)
+            .build()
+            .fit();
     assertEquals(2, s.steps());
     assertTrue(Double.isFinite(s.finalLoss()), "loss " + s.finalLoss());
     assertTrue(Files.readString(out.resolve("config.json")).contains("\"dataset_size\": 8"));

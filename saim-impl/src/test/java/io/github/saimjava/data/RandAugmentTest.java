@@ -14,13 +14,17 @@ import java.util.SplittableRandom;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 
-/** The operations against Pillow 12.3 on a 9 x 7 RGB pattern (fixtures/randaugment-pil.py wrote the values). */
+/**
+ * The operations against Pillow 12.3 on a 9 x 7 RGB pattern (fixtures/randaugment-pil.py wrote the
+ * values).
+ */
 class RandAugmentTest {
   static final JsonObject PIL = read();
 
   static JsonObject read() {
     try {
-      return JsonParser.parseString(Files.readString(Path.of("src/test/resources/fixtures/randaugment-pil.json")))
+      return JsonParser.parseString(
+              Files.readString(Path.of("src/test/resources/fixtures/randaugment-pil.json")))
           .getAsJsonObject();
     } catch (java.io.IOException e) {
       throw new java.io.UncheckedIOException(e);
@@ -62,16 +66,22 @@ class RandAugmentTest {
     assertEquals(0, maxDiff("color1.6", i -> RandAugment.color(i, 1.6)));
     assertEquals(0, maxDiff("color0.3", i -> RandAugment.color(i, 0.3)));
     assertEquals(0, maxDiff("contrast1.7", i -> RandAugment.contrast(i, 1.7)));
-    assertEquals(0, maxDiff("brightness0.4", i -> RandAugment.blend(
-        new DecodedImage(9, 7, 3, new byte[9 * 7 * 3]), i, 0.4)));
+    assertEquals(
+        0,
+        maxDiff(
+            "brightness0.4",
+            i -> RandAugment.blend(new DecodedImage(9, 7, 3, new byte[9 * 7 * 3]), i, 0.4)));
     assertEquals(0, maxDiff("sharpness1.8", i -> RandAugment.blend(RandAugment.smooth(i), i, 1.8)));
   }
 
   @Test
   void geometricOperationsMatchPillowExactly() {
     assertEquals(0, maxDiff("rotate17", i -> RandAugment.rotate(i, 17)));
-    assertEquals(0, maxDiff("shearx0.2", i -> RandAugment.affine(i, new double[] {1, 0.2, 0, 0, 1, 0})));
-    assertEquals(0, maxDiff("translatey-2.5", i -> RandAugment.affine(i, new double[] {1, 0, 0, 0, 1, -2.5})));
+    assertEquals(
+        0, maxDiff("shearx0.2", i -> RandAugment.affine(i, new double[] {1, 0.2, 0, 0, 1, 0})));
+    assertEquals(
+        0,
+        maxDiff("translatey-2.5", i -> RandAugment.affine(i, new double[] {1, 0, 0, 0, 1, -2.5})));
   }
 
   @Test
@@ -80,10 +90,14 @@ class RandAugmentTest {
     assertEquals(2, r.layers());
     assertEquals(3, RandAugment.parse("rand-m5-n3").layers());
     assertNull(RandAugment.parse("none"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> RandAugment.parse("rand-m9-x3")).getMessage()
-        .contains("'x3'"));
-    assertTrue(assertThrows(IllegalArgumentException.class, () -> RandAugment.parse("v0")).getMessage()
-        .contains("not supported"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> RandAugment.parse("rand-m9-x3"))
+            .getMessage()
+            .contains("'x3'"));
+    assertTrue(
+        assertThrows(IllegalArgumentException.class, () -> RandAugment.parse("v0"))
+            .getMessage()
+            .contains("not supported"));
     assertThrows(IllegalArgumentException.class, () -> RandAugment.parse("rand-m11"));
   }
 

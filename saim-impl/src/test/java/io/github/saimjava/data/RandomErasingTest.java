@@ -13,9 +13,14 @@ import net.jqwik.api.constraints.IntRange;
 import org.junit.jupiter.api.Test;
 
 class RandomErasingTest {
-  /** Only values inside the returned rectangle change (all channels), and its area is within the drawn range. */
+  /**
+   * Only values inside the returned rectangle change (all channels), and its area is within the
+   * drawn range.
+   */
   @Property(tries = 300)
-  void erasingTouchesOnlyTheErasedRectangle(@ForAll long seed, @ForAll @IntRange(min = 8, max = 40) int h,
+  void erasingTouchesOnlyTheErasedRectangle(
+      @ForAll long seed,
+      @ForAll @IntRange(min = 8, max = 40) int h,
       @ForAll @IntRange(min = 8, max = 40) int w) {
     int c = 3;
     float[] img = new float[2 + c * h * w];
@@ -29,8 +34,12 @@ class RandomErasingTest {
       for (int y = 0; y < h; y++) {
         for (int x = 0; x < w; x++) {
           int at = 2 + (ch * h + y) * w + x;
-          boolean in = box != null && x >= box.x() && x < box.x() + box.width() && y >= box.y()
-              && y < box.y() + box.height();
+          boolean in =
+              box != null
+                  && x >= box.x()
+                  && x < box.x() + box.width()
+                  && y >= box.y()
+                  && y < box.y() + box.height();
           if (!in) {
             assertEquals(before[at], img[at], 0f, "outside the box at " + ch + "," + y + "," + x);
           } else if (img[at] != before[at]) {
@@ -62,7 +71,9 @@ class RandomErasingTest {
     DecodedImage image = new DecodedImage(8, 8, 1, new byte[64]);
     ImageTransform t = RandomErasing.after(Transforms.pad(8, 1), 1.0);
     assertArrayEquals(t.apply(image, 3, 1, 5), t.apply(image, 3, 1, 5));
-    assertNotEquals(java.util.Arrays.toString(t.apply(image, 3, 1, 5)), java.util.Arrays.toString(t.apply(image, 3, 2, 5)));
+    assertNotEquals(
+        java.util.Arrays.toString(t.apply(image, 3, 1, 5)),
+        java.util.Arrays.toString(t.apply(image, 3, 2, 5)));
     assertTrue(t.describe().contains("RandomErasing"));
   }
 }

@@ -11,34 +11,53 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The fine-tuner's builder: settings named as the builder names them, the zoo rule of every builder. */
+/**
+ * The fine-tuner's builder: settings named as the builder names them, the zoo rule of every
+ * builder.
+ */
 class FineTunerSettingsTest {
   @Test
   void aSettingOutOfRangeIsNamedWithItsValue(@TempDir Path dir) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> FineTunerTest.tiny(dir).layerDecay(1.5).build());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> FineTunerTest.tiny(dir).layerDecay(1.5).build());
     assertEquals("layerDecay (1.5) must be in (0, 1]", e.getMessage());
-    IllegalArgumentException odd = assertThrows(IllegalArgumentException.class,
-        () -> FineTunerTest.tiny(dir).mixup(0.8).batchSize(15).build());
+    IllegalArgumentException odd =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> FineTunerTest.tiny(dir).mixup(0.8).batchSize(15).build());
     assertEquals("mixup and cutmix need an even batchSize, got 15", odd.getMessage());
-    IllegalArgumentException both = assertThrows(IllegalArgumentException.class,
-        () -> FineTunerTest.tiny(dir).blr(1e-3).build());
-    assertEquals("blr (0.001) and lr (0.005) are both set: give one of them (lr replaces the blr rule)",
+    IllegalArgumentException both =
+        assertThrows(
+            IllegalArgumentException.class, () -> FineTunerTest.tiny(dir).blr(1e-3).build());
+    assertEquals(
+        "blr (0.001) and lr (0.005) are both set: give one of them (lr replaces the blr rule)",
         both.getMessage());
   }
 
   @Test
   void aZooNameWithAConfigIsRefused(@TempDir Path dir) {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> FineTunerTest.tiny(dir).zoo("some_model").build());
-    assertEquals("a zoo model (some_model) brings its own architecture: give no config", e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> FineTunerTest.tiny(dir).zoo("some_model").build());
+    assertEquals(
+        "a zoo model (some_model) brings its own architecture: give no config", e.getMessage());
   }
 
   @Test
-  void everyEpochsEvaluationReachesTheApisListenerAndTheResultHasNoNaN(@TempDir Path dir) throws Exception {
+  void everyEpochsEvaluationReachesTheApisListenerAndTheResultHasNoNaN(@TempDir Path dir)
+      throws Exception {
     List<EvaluationEvent> events = new ArrayList<>();
-    FineTuner.Result r = FineTunerTest.tiny(dir).epochs(1).lr(null).blr(0.1).clipGrad(1.0)
-        .onEvaluation(events::add).build().run();
+    FineTuner.Result r =
+        FineTunerTest.tiny(dir)
+            .epochs(1)
+            .lr(null)
+            .blr(0.1)
+            .clipGrad(1.0)
+            .onEvaluation(events::add)
+            .build()
+            .run();
     assertEquals(1, events.size());
     EvaluationEvent e = events.get(0);
     assertEquals(0, e.epoch());

@@ -19,23 +19,49 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class FineTunerTest {
-  static final SaimConfig TINY = SaimConfig.builder().imageSize(16).channels(1).patchSize(4).width(32).depth(2)
-      .heads(2).queryDepth(2).build();
+  static final SaimConfig TINY =
+      SaimConfig.builder()
+          .imageSize(16)
+          .channels(1)
+          .patchSize(4)
+          .width(32)
+          .depth(2)
+          .heads(2)
+          .queryDepth(2)
+          .build();
 
   static FineTuner.Builder tiny(Path out) {
-    return FineTuner.builder().config(TINY).data(new TinyImages(128, 1), new TinyImages(32, 2))
-        .epochs(3).batchSize(16).lr(5e-3).warmupEpochs(0.5).minLr(0).weightDecay(0.05).layerDecay(0.75)
-        .dropPath(0).smoothing(0.1).reprob(0).autoAugment("none").augmentation(Augmentation.FLIP_ONLY).threads(1).loaderThreads(1)
-        .seed(3).outputDir(out);
+    return FineTuner.builder()
+        .config(TINY)
+        .data(new TinyImages(128, 1), new TinyImages(32, 2))
+        .epochs(3)
+        .batchSize(16)
+        .lr(5e-3)
+        .warmupEpochs(0.5)
+        .minLr(0)
+        .weightDecay(0.05)
+        .layerDecay(0.75)
+        .dropPath(0)
+        .smoothing(0.1)
+        .reprob(0)
+        .autoAugment("none")
+        .augmentation(Augmentation.FLIP_ONLY)
+        .threads(1)
+        .loaderThreads(1)
+        .seed(3)
+        .outputDir(out);
   }
 
   @Test
-  void fineTuningATinyRandomInitModelLowersTheLossAndKeepsTheBestEpoch(@TempDir Path dir) throws Exception {
+  void fineTuningATinyRandomInitModelLowersTheLossAndKeepsTheBestEpoch(@TempDir Path dir)
+      throws Exception {
     FineTuner.Result r = tiny(dir).build().run();
     List<String> lines = Files.readAllLines(dir.resolve(FineTuner.METRICS), StandardCharsets.UTF_8);
     assertEquals(3, lines.size());
-    double first = JsonParser.parseString(lines.get(0)).getAsJsonObject().get("train_loss").getAsDouble();
-    double last = JsonParser.parseString(lines.get(2)).getAsJsonObject().get("train_loss").getAsDouble();
+    double first =
+        JsonParser.parseString(lines.get(0)).getAsJsonObject().get("train_loss").getAsDouble();
+    double last =
+        JsonParser.parseString(lines.get(2)).getAsJsonObject().get("train_loss").getAsDouble();
     // 4 classes with smoothing 0.1: chance is ln 4 = 1.386
     assertTrue(first > 1.2, "first epoch loss " + first);
     assertTrue(last < first - 0.2, "loss " + first + " -> " + last);
@@ -55,28 +81,65 @@ class FineTunerTest {
     assertEquals(24, r.steps());
     SafeTensors.Contents bestFile = SafeTensors.read(dir.resolve(FineTuner.BEST));
     assertEquals(Integer.toString(bestEpoch), bestFile.metadata().get("epoch"));
-    assertTrue(bestFile.tensors().containsKey("head.weight") && bestFile.tensors().containsKey("fc_norm.weight"));
-    assertTrue(!bestFile.tensors().containsKey("norm.weight"), "global pool drops the final norm, as the reference");
-    JsonObject summary = JsonParser.parseString(Files.readString(dir.resolve(FineTuner.SUMMARY))).getAsJsonObject();
+    assertTrue(
+        bestFile.tensors().containsKey("head.weight")
+            && bestFile.tensors().containsKey("fc_norm.weight"));
+    assertTrue(
+        !bestFile.tensors().containsKey("norm.weight"),
+        "global pool drops the final norm, as the reference");
+    JsonObject summary =
+        JsonParser.parseString(Files.readString(dir.resolve(FineTuner.SUMMARY))).getAsJsonObject();
     assertEquals(r.bestTop1(), summary.get("best_top1").getAsDouble(), 0);
     assertEquals(r.finalTop1(), summary.get("final_top1").getAsDouble(), 0);
     // evaluation only, from the best weights, reproduces the best epoch's accuracy
-    FineTuner.Result ev = tiny(dir.resolve("eval")).config(null).checkpoint(dir.resolve(FineTuner.BEST))
-        .evalOnly(true).build().run();
+    FineTuner.Result ev =
+        tiny(dir.resolve("eval"))
+            .config(null)
+            .checkpoint(dir.resolve(FineTuner.BEST))
+            .evalOnly(true)
+            .build()
+            .run();
     assertEquals(r.bestTop1(), ev.bestTop1(), 1e-9);
     assertEquals(r.bestTop5(), ev.bestTop5(), 1e-9);
   }
 
   @Test
   void aResumedRunEndsWithTheUninterruptedRunsWeights(@TempDir Path dir) throws Exception {
-    // drop-path, mixup, cutmix, RandAugment and random erasing on: every random draw must repeat on resume
+    // drop-path, mixup, cutmix, RandAugment and random erasing on: every random draw must repeat on
+    // resume
     Path a = dir.resolve("a");
     Path b = dir.resolve("b");
-    tiny(a).autoAugment("rand-m9-mstd0.5-inc1").epochs(2).dropPath(0.2).mixup(0.8).cutmix(1.0).reprob(0.5).build().run();
-    FineTuner.Result first = tiny(b).autoAugment("rand-m9-mstd0.5-inc1").epochs(2).dropPath(0.2).mixup(0.8).cutmix(1.0).reprob(0.5).stopAfterEpochs(1)
-        .build().run();
+    tiny(a)
+        .autoAugment("rand-m9-mstd0.5-inc1")
+        .epochs(2)
+        .dropPath(0.2)
+        .mixup(0.8)
+        .cutmix(1.0)
+        .reprob(0.5)
+        .build()
+        .run();
+    FineTuner.Result first =
+        tiny(b)
+            .autoAugment("rand-m9-mstd0.5-inc1")
+            .epochs(2)
+            .dropPath(0.2)
+            .mixup(0.8)
+            .cutmix(1.0)
+            .reprob(0.5)
+            .stopAfterEpochs(1)
+            .build()
+            .run();
     assertEquals(1, first.epochs());
-    FineTuner.Result resumed = tiny(b).autoAugment("rand-m9-mstd0.5-inc1").epochs(2).dropPath(0.2).mixup(0.8).cutmix(1.0).reprob(0.5).build().run();
+    FineTuner.Result resumed =
+        tiny(b)
+            .autoAugment("rand-m9-mstd0.5-inc1")
+            .epochs(2)
+            .dropPath(0.2)
+            .mixup(0.8)
+            .cutmix(1.0)
+            .reprob(0.5)
+            .build()
+            .run();
     assertEquals(1, resumed.resumedFromEpoch());
     Map<String, HostTensor> wa = SafeTensors.read(a.resolve(FineTuner.CHECKPOINT)).tensors();
     Map<String, HostTensor> wb = SafeTensors.read(b.resolve(FineTuner.CHECKPOINT)).tensors();
@@ -84,6 +147,8 @@ class FineTunerTest {
     for (String k : wa.keySet()) {
       assertArrayEquals(wa.get(k).toFloatArray(), wb.get(k).toFloatArray(), 0f, k);
     }
-    assertEquals(Files.readAllLines(a.resolve(FineTuner.METRICS)).size(), Files.readAllLines(b.resolve(FineTuner.METRICS)).size());
+    assertEquals(
+        Files.readAllLines(a.resolve(FineTuner.METRICS)).size(),
+        Files.readAllLines(b.resolve(FineTuner.METRICS)).size());
   }
 }

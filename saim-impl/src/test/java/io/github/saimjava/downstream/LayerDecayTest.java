@@ -58,8 +58,16 @@ class LayerDecayTest {
    */
   @Test
   void eachParameterMovesAtItsLayersLearningRate() {
-    SaimConfig config = SaimConfig.builder().imageSize(16).channels(1).patchSize(4).width(32).depth(2).heads(2)
-        .queryDepth(2).build();
+    SaimConfig config =
+        SaimConfig.builder()
+            .imageSize(16)
+            .channels(1)
+            .patchSize(4)
+            .width(32)
+            .depth(2)
+            .heads(2)
+            .queryDepth(2)
+            .build();
     double lr = 0.01;
     double wd = 0.3;
     LayerDecay groups = new LayerDecay(2, 0.5);
@@ -73,10 +81,11 @@ class LayerDecayTest {
       }
       Map<String, float[]> before = new java.util.LinkedHashMap<>();
       Map<String, float[]> grads = new java.util.LinkedHashMap<>();
-      params.forEach((k, v) -> {
-        before.put(k, v.toFloatArray());
-        grads.put(k, v.getGradient().toFloatArray());
-      });
+      params.forEach(
+          (k, v) -> {
+            before.put(k, v.toFloatArray());
+            grads.put(k, v.getGradient().toFloatArray());
+          });
       opt.step(params, lr, groups);
       int checked = 0;
       for (Map.Entry<String, NDArray> e : params.entrySet()) {

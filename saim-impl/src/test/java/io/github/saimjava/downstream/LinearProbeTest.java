@@ -35,7 +35,8 @@ class LinearProbeTest {
     int[] vy = new int[500];
     float[][] tx = blobs(2000, ty, 1, true);
     float[][] vx = blobs(500, vy, 2, true);
-    LinearProbe.Result r = LinearProbe.run(tx, ty, vx, vy, 10, new LinearProbe.Settings(20, 128, 10, 0, 0, 0));
+    LinearProbe.Result r =
+        LinearProbe.run(tx, ty, vx, vy, 10, new LinearProbe.Settings(20, 128, 10, 0, 0, 0));
     assertTrue(r.top1() > 98, "top-1 " + r.top1());
     assertEquals(100.0, r.top5(), 0.5);
   }
@@ -46,7 +47,8 @@ class LinearProbeTest {
     int[] vy = new int[1000];
     float[][] tx = blobs(2000, ty, 3, false);
     float[][] vx = blobs(1000, vy, 4, false);
-    LinearProbe.Result r = LinearProbe.run(tx, ty, vx, vy, 10, new LinearProbe.Settings(20, 128, 10, 0, 0, 0));
+    LinearProbe.Result r =
+        LinearProbe.run(tx, ty, vx, vy, 10, new LinearProbe.Settings(20, 128, 10, 0, 0, 0));
     assertTrue(r.top1() > 5 && r.top1() < 16, "top-1 " + r.top1());
     assertTrue(r.top5() > 40 && r.top5() < 60, "top-5 " + r.top5());
   }

@@ -20,19 +20,27 @@ class SoftTargetLossTest {
     assertEquals(0.1 / 3, t[0], 1e-7);
     assertEquals(0.9 + 0.1 / 3, t[1], 1e-7);
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-      float loss = FineTuneLoop.softTargetCrossEntropy(m.create(new float[] {1, 2, 0}, new Shape(1, 3)),
-          m.create(t, new Shape(1, 3))).getFloat();
+      float loss =
+          FineTuneLoop.softTargetCrossEntropy(
+                  m.create(new float[] {1, 2, 0}, new Shape(1, 3)), m.create(t, new Shape(1, 3)))
+              .getFloat();
       assertEquals(0.50760596, loss, 1e-6);
     }
   }
 
-  /** Without smoothing, the soft-target loss is the ordinary cross-entropy: ln(1 + e^-1 + e^-2) for the top logit. */
+  /**
+   * Without smoothing, the soft-target loss is the ordinary cross-entropy: ln(1 + e^-1 + e^-2) for
+   * the top logit.
+   */
   @Test
   void withoutSmoothingItIsTheOrdinaryCrossEntropy() {
     Mixup none = new Mixup(0, 0, null, 1, 0.5, 0, 3);
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
-      float loss = FineTuneLoop.softTargetCrossEntropy(m.create(new float[] {1, 2, 0, 1, 2, 0}, new Shape(2, 3)),
-          m.create(none.targets(new int[] {1, 2}, 1.0), new Shape(2, 3))).getFloat();
+      float loss =
+          FineTuneLoop.softTargetCrossEntropy(
+                  m.create(new float[] {1, 2, 0, 1, 2, 0}, new Shape(2, 3)),
+                  m.create(none.targets(new int[] {1, 2}, 1.0), new Shape(2, 3)))
+              .getFloat();
       double l1 = Math.log(1 + Math.exp(-1) + Math.exp(-2));
       double l2 = Math.log(Math.exp(1) + Math.exp(2) + 1);
       assertEquals((l1 + l2) / 2, loss, 1e-6);

@@ -5,8 +5,8 @@ import io.github.saimjava.data.ImageDataset;
 import java.util.SplittableRandom;
 
 /**
- * A small labelled set a tiny ViT learns in a few steps: class k is a bright band across rows
- * 4k to 4k+3 of a noisy 16 x 16 grayscale image (unchanged by horizontal flips).
+ * A small labelled set a tiny ViT learns in a few steps: class k is a bright band across rows 4k to
+ * 4k+3 of a noisy 16 x 16 grayscale image (unchanged by horizontal flips).
  */
 final class TinyImages implements ImageDataset {
   private final DecodedImage[] images;

@@ -146,8 +146,8 @@ final class PickleBuilder {
    * {@code _rebuild_tensor_v2(persistent_load(('storage', storageClass, key, 'cpu', numel)),
    * offset, size, stride, False, OrderedDict())} as torch.save writes it (zip format).
    */
-  PickleBuilder tensor(String storageClass, String key, long numel, long offset, long[] size,
-      long[] stride) {
+  PickleBuilder tensor(
+      String storageClass, String key, long numel, long offset, long[] size, long[] stride) {
     global("torch._utils", "_rebuild_tensor_v2");
     mark();
     mark().str("storage").global("torch", storageClass).str(key).str("cpu").integer(numel).tuple();

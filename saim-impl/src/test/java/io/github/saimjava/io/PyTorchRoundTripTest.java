@@ -38,57 +38,91 @@ import org.junit.jupiter.params.provider.ValueSource;
  * ("Pre-training with PyTorch, evaluating here (and back)").
  */
 class PyTorchRoundTripTest {
-  /** The configuration of the fixture (its {@code args} and shapes): 32 px, patch 8, width 64, depth 4. */
-  static final SaimConfig FIXTURE = SaimConfig.builder().imageSize(32).patchSize(8).width(64).depth(4).heads(4)
-      .queryDepth(2).blur(3, 1).build();
+  /**
+   * The configuration of the fixture (its {@code args} and shapes): 32 px, patch 8, width 64, depth
+   * 4.
+   */
+  static final SaimConfig FIXTURE =
+      SaimConfig.builder()
+          .imageSize(32)
+          .patchSize(8)
+          .width(64)
+          .depth(4)
+          .heads(4)
+          .queryDepth(2)
+          .blur(3, 1)
+          .build();
 
   static Map<String, HostTensor> referenceStateDict() throws Exception {
-    return TorchCheckpoint.readStateDict(TorchCheckpointFixtureTest.fixture("reference-checkpoint-tiny.pth"), "model");
+    return TorchCheckpoint.readStateDict(
+        TorchCheckpointFixtureTest.fixture("reference-checkpoint-tiny.pth"), "model");
   }
 
   @Test
-  void aReferenceCheckpointImportedIntoOurModelAndExportedIsTheSameTensorsBitForBit(@TempDir Path dir)
-      throws Exception {
+  void aReferenceCheckpointImportedIntoOurModelAndExportedIsTheSameTensorsBitForBit(
+      @TempDir Path dir) throws Exception {
     Map<String, HostTensor> reference = referenceStateDict();
     Path exported = dir.resolve("exported.safetensors");
-    try (NDManager m = Engine.getEngine("PyTorch").newBaseManager(); SaimModel model = new SaimModel(FIXTURE, m, 7)) {
+    try (NDManager m = Engine.getEngine("PyTorch").newBaseManager();
+        SaimModel model = new SaimModel(FIXTURE, m, 7)) {
       model.load(StateDictNames.splitQkv(reference), true);
       SafeTensors.write(exported, model.stateDict(), Map.of());
     }
     Map<String, HostTensor> back = SafeTensors.read(exported).tensors();
     assertEquals(107, reference.size());
-    assertEquals(new java.util.TreeSet<>(reference.keySet()), new java.util.TreeSet<>(back.keySet()));
-    reference.forEach((name, t) -> {
-      HostTensor b = back.get(name);
-      assertEquals(DType.F32, b.dtype(), name);
-      assertEquals(t, b, name + ": dtype, shape and bytes");
-    });
+    assertEquals(
+        new java.util.TreeSet<>(reference.keySet()), new java.util.TreeSet<>(back.keySet()));
+    reference.forEach(
+        (name, t) -> {
+          HostTensor b = back.get(name);
+          assertEquals(DType.F32, b.dtype(), name);
+          assertEquals(t, b, name + ": dtype, shape and bytes");
+        });
   }
 
   @Test
-  void ourPretrainingCheckpointExportsExactlyTheReferenceStateDictsKeysAndShapes(@TempDir Path dir) throws Exception {
+  void ourPretrainingCheckpointExportsExactlyTheReferenceStateDictsKeysAndShapes(@TempDir Path dir)
+      throws Exception {
     Path run = dir.resolve("run");
-    SaimTrainer.builder().config(FIXTURE).batchSize(4).maxSteps(1).threads(1).loaderThreads(1).outputDir(run)
-        .build().fit();
+    SaimTrainer.builder()
+        .config(FIXTURE)
+        .batchSize(4)
+        .maxSteps(1)
+        .threads(1)
+        .loaderThreads(1)
+        .outputDir(run)
+        .build()
+        .fit();
     Path checkpoint = run.resolve("checkpoint.safetensors");
-    long optimizer = SafeTensors.read(checkpoint).tensors().keySet().stream()
-        .filter(k -> k.startsWith("optimizer.")).count();
-    assertTrue(optimizer > 0, "the checkpoint holds the optimiser state that the export must leave out");
+    long optimizer =
+        SafeTensors.read(checkpoint).tensors().keySet().stream()
+            .filter(k -> k.startsWith("optimizer."))
+            .count();
+    assertTrue(
+        optimizer > 0, "the checkpoint holds the optimiser state that the export must leave out");
     Path exported = dir.resolve("for-pytorch.safetensors");
     List<String> notes = new ArrayList<>();
-    CheckpointConverter.convert(checkpoint, exported, TorchCheckpoint.DEFAULT_STATE_DICT_KEY, notes::add);
+    CheckpointConverter.convert(
+        checkpoint, exported, TorchCheckpoint.DEFAULT_STATE_DICT_KEY, notes::add);
     SafeTensors.Contents out = SafeTensors.read(exported);
 
     // the expectation comes from the reference's own state_dict(), saved by its training loop
     Map<String, List<Long>> want = new LinkedHashMap<>();
     referenceStateDict().forEach((k, v) -> want.put(k, shape(v)));
     Map<String, List<Long>> got = new LinkedHashMap<>();
-    out.tensors().forEach((k, v) -> {
-      assertEquals(DType.F32, v.dtype(), k);
-      got.put(k, shape(v));
-    });
+    out.tensors()
+        .forEach(
+            (k, v) -> {
+              assertEquals(DType.F32, v.dtype(), k);
+              got.put(k, shape(v));
+            });
     assertEquals(new java.util.TreeMap<>(want), new java.util.TreeMap<>(got));
-    assertEquals(List.of("left out " + optimizer + " optimizer tensors (optimizer.*): the output holds the model's state dict only"), notes);
+    assertEquals(
+        List.of(
+            "left out "
+                + optimizer
+                + " optimizer tensors (optimizer.*): the output holds the model's state dict only"),
+        notes);
     assertEquals("saim-java-weights-1", out.metadata().get("format"));
     assertTrue(out.metadata().containsKey("config"), "the architecture travels with the weights");
   }
@@ -114,40 +148,69 @@ class PyTorchRoundTripTest {
         SaimModel trained = new SaimModel(FIXTURE, m, 1);
         SaimModel fresh = new SaimModel(FIXTURE, m, 2);
         AdamW opt = new AdamW(m, 0.9, 0.95, 1e-8, 0.05);
-        Permutation perm = PermutationSampler.builder(FIXTURE.numPatches()).stochastic(5).build().sample(m, batch)) {
+        Permutation perm =
+            PermutationSampler.builder(FIXTURE.numPatches())
+                .stochastic(5)
+                .build()
+                .sample(m, batch)) {
       NDArray images = m.create(px, new Shape(batch, 3, 32, 32));
       trained.load(reference, true);
       fresh.load(reference, true);
       float before;
       try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-        NDArray loss = trained.loss(trained.forward(images, perm, true).prediction(), trained.target(images));
+        NDArray loss =
+            trained.loss(trained.forward(images, perm, true).prediction(), trained.target(images));
         before = loss.getFloat();
         gc.backward(loss);
       }
       opt.step(trained.parameters().trainable(), 1e-4);
-      float freshLoss = fresh.loss(fresh.forward(images, perm, false).prediction(), fresh.target(images)).getFloat();
-      float after = trained.loss(trained.forward(images, perm, false).prediction(), trained.target(images)).getFloat();
+      float freshLoss =
+          fresh
+              .loss(fresh.forward(images, perm, false).prediction(), fresh.target(images))
+              .getFloat();
+      float after =
+          trained
+              .loss(trained.forward(images, perm, false).prediction(), trained.target(images))
+              .getFloat();
       assertTrue(Float.isFinite(before) && before > 0, "loss " + before);
-      assertEquals(freshLoss, before, 0f, "the loss of the imported weights does not depend on the load");
+      assertEquals(
+          freshLoss, before, 0f, "the loss of the imported weights does not depend on the load");
       assertNotEquals(before, after, "the step moved the weights");
-      assertTrue(after < before, "one AdamW step on the same batch lowers the loss: " + before + " -> " + after);
+      assertTrue(
+          after < before,
+          "one AdamW step on the same batch lowers the loss: " + before + " -> " + after);
     }
   }
 
-  /** Each reference fixture's {@code param.*} tensors are the reference model's whole state dict for its config. */
+  /**
+   * Each reference fixture's {@code param.*} tensors are the reference model's whole state dict for
+   * its config.
+   */
   @ParameterizedTest
-  @ValueSource(strings = {"reference-tiny-mlp-blur", "reference-tiny-linear-l1", "reference-tiny-shared",
-      "reference-tiny-noblur-nonorm", "reference-tiny-blur9-qd1", "reference-tiny-sigma-float"})
-  void everyReferenceConfigurationExportsExactlyItsStateDictKeysAndShapes(String fixture, @TempDir Path dir)
-      throws Exception {
-    SafeTensors.Contents c = SafeTensors.read(TorchCheckpointFixtureTest.fixture(fixture + ".safetensors"));
-    SaimConfig config = ReferenceConfig.fromJson(JsonParser.parseString(c.metadata().get("config")).getAsJsonObject());
+  @ValueSource(
+      strings = {
+        "reference-tiny-mlp-blur",
+        "reference-tiny-linear-l1",
+        "reference-tiny-shared",
+        "reference-tiny-noblur-nonorm",
+        "reference-tiny-blur9-qd1",
+        "reference-tiny-sigma-float"
+      })
+  void everyReferenceConfigurationExportsExactlyItsStateDictKeysAndShapes(
+      String fixture, @TempDir Path dir) throws Exception {
+    SafeTensors.Contents c =
+        SafeTensors.read(TorchCheckpointFixtureTest.fixture(fixture + ".safetensors"));
+    SaimConfig config =
+        ReferenceConfig.fromJson(
+            JsonParser.parseString(c.metadata().get("config")).getAsJsonObject());
     Map<String, long[]> reference = new TreeMap<>();
-    c.tensors().forEach((k, v) -> {
-      if (k.startsWith("param.")) {
-        reference.put(k.substring("param.".length()), v.shape());
-      }
-    });
+    c.tensors()
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith("param.")) {
+                reference.put(k.substring("param.".length()), v.shape());
+              }
+            });
     Path exported = dir.resolve(fixture + ".safetensors");
     try (NDManager m = Engine.getEngine("PyTorch").newBaseManager();
         SaimModel model = new SaimModel(config, m, 1)) {

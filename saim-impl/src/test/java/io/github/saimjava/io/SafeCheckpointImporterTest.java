@@ -21,13 +21,17 @@ class SafeCheckpointImporterTest {
   static final Path FIXTURES = Path.of("src/test/resources/fixtures");
 
   @Test
-  void theServiceLoaderFindsItAndItConvertsTheReferencesCheckpoint(@TempDir Path dir) throws Exception {
+  void theServiceLoaderFindsItAndItConvertsTheReferencesCheckpoint(@TempDir Path dir)
+      throws Exception {
     CheckpointImporter importer = CheckpointImporter.load();
     assertInstanceOf(SafeCheckpointImporter.class, importer);
     Path out = dir.resolve("w.safetensors");
     List<String> notes = new ArrayList<>();
-    Map<String, long[]> shapes = importer.convert(FIXTURES.resolve("reference-checkpoint-tiny.pth"), out, notes::add);
-    Map<String, HostTensor> want = SafeTensors.read(FIXTURES.resolve("reference-checkpoint-tiny.expected.safetensors")).tensors();
+    Map<String, long[]> shapes =
+        importer.convert(FIXTURES.resolve("reference-checkpoint-tiny.pth"), out, notes::add);
+    Map<String, HostTensor> want =
+        SafeTensors.read(FIXTURES.resolve("reference-checkpoint-tiny.expected.safetensors"))
+            .tensors();
     Map<String, HostTensor> got = SafeTensors.read(out).tensors();
     assertEquals(want.keySet(), shapes.keySet());
     assertEquals(want.keySet(), got.keySet());
@@ -41,8 +45,12 @@ class SafeCheckpointImporterTest {
   @Test
   void aHostileCheckpointIsRefusedAndNoOutputIsCreated(@TempDir Path dir) {
     Path out = dir.resolve("w.safetensors");
-    UnsafePickleException e = assertThrows(UnsafePickleException.class,
-        () -> new SafeCheckpointImporter().convert(FIXTURES.resolve("hostile-checkpoint.pth"), out, n -> { }));
+    UnsafePickleException e =
+        assertThrows(
+            UnsafePickleException.class,
+            () ->
+                new SafeCheckpointImporter()
+                    .convert(FIXTURES.resolve("hostile-checkpoint.pth"), out, n -> {}));
     assertTrue(e.getMessage().contains("hostile-checkpoint.pth"), e.getMessage());
     assertFalse(Files.exists(out));
   }

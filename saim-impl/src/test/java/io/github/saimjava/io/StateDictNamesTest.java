@@ -34,13 +34,22 @@ class StateDictNamesTest {
     fused.put("blocks.0.attn.qkv.bias", iota(12, 0, 100));
     fused.put("blocks.0.attn.proj.weight", iota(4, 4, 0));
     Map<String, HostTensor> split = StateDictNames.splitQkv(fused);
-    assertEquals(List.of("blocks.0.norm1.weight", "blocks.0.attn.q.weight", "blocks.0.attn.k.weight",
-        "blocks.0.attn.v.weight", "blocks.0.attn.q.bias", "blocks.0.attn.k.bias",
-        "blocks.0.attn.v.bias", "blocks.0.attn.proj.weight"), List.copyOf(split.keySet()));
+    assertEquals(
+        List.of(
+            "blocks.0.norm1.weight",
+            "blocks.0.attn.q.weight",
+            "blocks.0.attn.k.weight",
+            "blocks.0.attn.v.weight",
+            "blocks.0.attn.q.bias",
+            "blocks.0.attn.k.bias",
+            "blocks.0.attn.v.bias",
+            "blocks.0.attn.proj.weight"),
+        List.copyOf(split.keySet()));
     assertArrayEquals(new long[] {4, 4}, split.get("blocks.0.attn.k.weight").shape());
     assertEquals(16f, split.get("blocks.0.attn.k.weight").toFloatArray()[0]); // row 4
     assertEquals(32f, split.get("blocks.0.attn.v.weight").toFloatArray()[0]); // row 8
-    assertArrayEquals(new float[] {104, 105, 106, 107}, split.get("blocks.0.attn.k.bias").toFloatArray());
+    assertArrayEquals(
+        new float[] {104, 105, 106, 107}, split.get("blocks.0.attn.k.bias").toFloatArray());
     assertEquals(fused, StateDictNames.fuseQkv(split));
   }
 
@@ -55,11 +64,15 @@ class StateDictNamesTest {
 
   @Test
   void badShapesAndNameClashesAreRefusedWithTheName() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> StateDictNames.splitQkv(Map.of("a.attn.qkv.weight", iota(10, 4, 0))));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> StateDictNames.splitQkv(Map.of("a.attn.qkv.weight", iota(10, 4, 0))));
     assertTrue(e.getMessage().contains("'a.attn.qkv.weight' has shape [10, 4]"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> StateDictNames.splitQkv(Map.of("a.attn.qkv.bias", iota(3, 3, 0))));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> StateDictNames.splitQkv(Map.of("a.attn.qkv.bias", iota(3, 3, 0))));
     assertTrue(e.getMessage().contains("needs rank 1"), e.getMessage());
     Map<String, HostTensor> clash = new LinkedHashMap<>();
     clash.put("attn.qkv.bias", iota(3, 0, 0));
@@ -88,28 +101,32 @@ class StateDictNamesTest {
     assertEquals(Map.of("attn.qkv.bias", qkv), StateDictNames.fuseQkv(split));
   }
 
-  /** A state dict of a few blocks, each with a fused qkv weight, maybe a bias, and other tensors. */
+  /**
+   * A state dict of a few blocks, each with a fused qkv weight, maybe a bias, and other tensors.
+   */
   @Provide
   Arbitrary<Map<String, HostTensor>> fusedStateDicts() {
     Arbitrary<Integer> dims = Arbitraries.integers().between(1, 5);
     Arbitrary<Integer> blocks = Arbitraries.integers().between(0, 4);
     Arbitrary<Boolean> bias = Arbitraries.of(true, false);
     Arbitrary<Long> seed = Arbitraries.longs();
-    return Combinators.combine(dims, blocks, bias, seed).as((d, n, withBias, s) -> {
-      java.util.Random r = new java.util.Random(s);
-      Map<String, HostTensor> m = new LinkedHashMap<>();
-      m.put("cls_token", random(r, 1, d));
-      for (int i = 0; i < n; i++) {
-        String p = (i % 2 == 0 ? "blocks." : "query_blocks.") + i + ".";
-        m.put(p + "norm1.weight", random(r, d, 0));
-        m.put(p + "attn.qkv.weight", random(r, 3L * d, d));
-        if (withBias) {
-          m.put(p + "attn.qkv.bias", random(r, 3L * d, 0));
-        }
-        m.put(p + "attn.proj.weight", random(r, d, d));
-      }
-      return m;
-    });
+    return Combinators.combine(dims, blocks, bias, seed)
+        .as(
+            (d, n, withBias, s) -> {
+              java.util.Random r = new java.util.Random(s);
+              Map<String, HostTensor> m = new LinkedHashMap<>();
+              m.put("cls_token", random(r, 1, d));
+              for (int i = 0; i < n; i++) {
+                String p = (i % 2 == 0 ? "blocks." : "query_blocks.") + i + ".";
+                m.put(p + "norm1.weight", random(r, d, 0));
+                m.put(p + "attn.qkv.weight", random(r, 3L * d, d));
+                if (withBias) {
+                  m.put(p + "attn.qkv.bias", random(r, 3L * d, 0));
+                }
+                m.put(p + "attn.proj.weight", random(r, d, d));
+              }
+              return m;
+            });
   }
 
   private static HostTensor random(java.util.Random r, long rows, long cols) {

@@ -29,12 +29,13 @@ class TorchCheckpointFixtureTest {
 
   static void assertSameTensors(Map<String, HostTensor> expected, Map<String, HostTensor> actual) {
     assertEquals(new ArrayList<>(expected.keySet()), new ArrayList<>(actual.keySet()));
-    expected.forEach((name, t) -> {
-      HostTensor a = actual.get(name);
-      assertEquals(t.dtype(), a.dtype(), name);
-      assertArrayEquals(t.shape(), a.shape(), name);
-      assertEquals(t.data(), a.data(), name + " bytes");
-    });
+    expected.forEach(
+        (name, t) -> {
+          HostTensor a = actual.get(name);
+          assertEquals(t.dtype(), a.dtype(), name);
+          assertArrayEquals(t.shape(), a.shape(), name);
+          assertEquals(t.data(), a.data(), name + " bytes");
+        });
   }
 
   @Test
@@ -59,8 +60,8 @@ class TorchCheckpointFixtureTest {
   void zipCheckpointExposesEpochArgsAndOptimizerState() throws Exception {
     TorchCheckpoint ckpt = TorchCheckpoint.read(fixture("reference-checkpoint-tiny.pth"));
     Map<?, ?> root = (Map<?, ?>) ckpt.root();
-    assertEquals(List.of("model", "optimizer", "epoch", "scaler", "args"),
-        new ArrayList<>(root.keySet()));
+    assertEquals(
+        List.of("model", "optimizer", "epoch", "scaler", "args"), new ArrayList<>(root.keySet()));
     assertEquals(3L, ckpt.get("epoch"));
 
     InertObject args = assertInstanceOf(InertObject.class, ckpt.get("args"));
@@ -130,8 +131,10 @@ class TorchCheckpointFixtureTest {
     boolean existed = Files.exists(pwned);
     FileTime before = existed ? Files.getLastModifiedTime(pwned) : null;
 
-    UnsafePickleException e = assertThrows(UnsafePickleException.class,
-        () -> TorchCheckpoint.read(fixture("hostile-checkpoint.pth")));
+    UnsafePickleException e =
+        assertThrows(
+            UnsafePickleException.class,
+            () -> TorchCheckpoint.read(fixture("hostile-checkpoint.pth")));
     assertEquals("posix.system", e.global());
     assertTrue(e.getMessage().contains("refused global 'posix.system'"), e.getMessage());
     assertTrue(e.getMessage().contains("hostile-checkpoint.pth"), e.getMessage());

@@ -21,20 +21,24 @@ import net.jqwik.api.Property;
 import net.jqwik.api.Provide;
 import net.jqwik.api.ShrinkingMode;
 import net.jqwik.api.Tuple;
-import net.jqwik.api.statistics.Statistics;
 import net.jqwik.api.lifecycle.AfterContainer;
 import net.jqwik.api.lifecycle.BeforeContainer;
+import net.jqwik.api.statistics.Statistics;
 
 /**
- * Random and mutated inputs always end in a valid result or a {@link TensorFileException}, never
- * in another exception, a hang or running out of memory.
+ * Random and mutated inputs always end in a valid result or a {@link TensorFileException}, never in
+ * another exception, a hang or running out of memory.
  */
 class TorchCheckpointFuzzTest {
   /** Opcodes without arguments. */
-  private static final byte[] SIMPLE_OPCODES = "(((((.0122NNtttttsuuaeRRRRRbQQ}]l)\u0085\u0086\u0087\u0088\u0089\u0093\u0094\u0081"
-      .chars().collect(java.io.ByteArrayOutputStream::new, (o, c) -> o.write(c),
-          (a, b) -> a.writeBytes(b.toByteArray()))
-      .toByteArray();
+  private static final byte[] SIMPLE_OPCODES =
+      "(((((.0122NNtttttsuuaeRRRRRbQQ}]l)\u0085\u0086\u0087\u0088\u0089\u0093\u0094\u0081"
+          .chars()
+          .collect(
+              java.io.ByteArrayOutputStream::new,
+              (o, c) -> o.write(c),
+              (a, b) -> a.writeBytes(b.toByteArray()))
+          .toByteArray();
 
   private static final Path PWNED = Path.of("/tmp/saim-pwned");
 
@@ -79,11 +83,12 @@ class TorchCheckpointFuzzTest {
       }
       // a third of the edits land in the first hotBytes (the pickles), a third in the last 48 KiB
       // (the zip directory), a third anywhere
-      int at = switch (region) {
-        case 0 -> position % Math.min(n, hotBytes);
-        case 1 -> n - 1 - position % Math.min(n, 48 * 1024);
-        default -> position % n;
-      };
+      int at =
+          switch (region) {
+            case 0 -> position % Math.min(n, hotBytes);
+            case 1 -> n - 1 - position % Math.min(n, 48 * 1024);
+            default -> position % n;
+          };
       return switch (kind) {
         case 0 -> {
           byte[] out = in.clone();
@@ -109,44 +114,62 @@ class TorchCheckpointFuzzTest {
 
   @Provide
   Arbitrary<List<Mutation>> mutations() {
-    Arbitrary<Mutation> one = Combinators.combine(
-            // mostly bit flips and overwrites; some insertions and truncations
-            Arbitraries.frequency(Tuple.of(8, 0), Tuple.of(4, 3), Tuple.of(2, 2), Tuple.of(2, 1)),
-            // mostly in the pickles
-            Arbitraries.frequency(Tuple.of(3, 0), Tuple.of(1, 1), Tuple.of(2, 2)),
-            Arbitraries.integers().between(0, Integer.MAX_VALUE),
-            Arbitraries.bytes())
-        .as(Mutation::new);
+    Arbitrary<Mutation> one =
+        Combinators.combine(
+                // mostly bit flips and overwrites; some insertions and truncations
+                Arbitraries.frequency(
+                    Tuple.of(8, 0), Tuple.of(4, 3), Tuple.of(2, 2), Tuple.of(2, 1)),
+                // mostly in the pickles
+                Arbitraries.frequency(Tuple.of(3, 0), Tuple.of(1, 1), Tuple.of(2, 2)),
+                Arbitraries.integers().between(0, Integer.MAX_VALUE),
+                Arbitraries.bytes())
+            .as(Mutation::new);
     return one.list().ofMinSize(1).ofMaxSize(3);
   }
 
   @Provide
   Arbitrary<byte[]> pickleish() {
     Arbitrary<byte[]> simple = Arbitraries.of(boxed(SIMPLE_OPCODES)).map(b -> new byte[] {b});
-    Arbitrary<byte[]> ints = Arbitraries.integers().between(0, 300)
-        .map(i -> new PickleBuilder().integer(i).bytes());
-    Arbitrary<byte[]> strings = Arbitraries.of("storage", "cpu", "0", "1", "model", "../x", "w")
-        .map(str -> new PickleBuilder().str(str).bytes());
-    Arbitrary<byte[]> globals = Arbitraries.of(
-            "collections OrderedDict", "torch._utils _rebuild_tensor_v2", "torch FloatStorage",
-            "torch HalfStorage", "argparse Namespace", "torch._utils _rebuild_parameter",
-            "builtins list", "_codecs encode", "torch Size", "builtins eval")
-        .map(g -> new PickleBuilder().global(g.split(" ")[0], g.split(" ")[1]).bytes());
-    Arbitrary<byte[]> memo = Arbitraries.integers().between(0, 7)
-        .flatMap(i -> Arbitraries.of(new byte[] {'q', (byte) (int) i}, new byte[] {'h', (byte) (int) i}));
+    Arbitrary<byte[]> ints =
+        Arbitraries.integers().between(0, 300).map(i -> new PickleBuilder().integer(i).bytes());
+    Arbitrary<byte[]> strings =
+        Arbitraries.of("storage", "cpu", "0", "1", "model", "../x", "w")
+            .map(str -> new PickleBuilder().str(str).bytes());
+    Arbitrary<byte[]> globals =
+        Arbitraries.of(
+                "collections OrderedDict",
+                "torch._utils _rebuild_tensor_v2",
+                "torch FloatStorage",
+                "torch HalfStorage",
+                "argparse Namespace",
+                "torch._utils _rebuild_parameter",
+                "builtins list",
+                "_codecs encode",
+                "torch Size",
+                "builtins eval")
+            .map(g -> new PickleBuilder().global(g.split(" ")[0], g.split(" ")[1]).bytes());
+    Arbitrary<byte[]> memo =
+        Arbitraries.integers()
+            .between(0, 7)
+            .flatMap(
+                i ->
+                    Arbitraries.of(
+                        new byte[] {'q', (byte) (int) i}, new byte[] {'h', (byte) (int) i}));
     Arbitrary<byte[]> anyByte = Arbitraries.bytes().map(b -> new byte[] {b});
     return Arbitraries.frequencyOf(
             Tuple.of(6, simple), Tuple.of(3, ints),
             Tuple.of(2, strings), Tuple.of(2, globals),
             Tuple.of(2, memo), Tuple.of(1, anyByte))
-        .list().ofMaxSize(120)
-        .map(tokens -> {
-          java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
-          out.write(0x80);
-          out.write(2);
-          tokens.forEach(out::writeBytes);
-          return out.toByteArray();
-        });
+        .list()
+        .ofMaxSize(120)
+        .map(
+            tokens -> {
+              java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+              out.write(0x80);
+              out.write(2);
+              tokens.forEach(out::writeBytes);
+              return out.toByteArray();
+            });
   }
 
   private static Byte[] boxed(byte[] b) {
@@ -161,23 +184,26 @@ class TorchCheckpointFuzzTest {
   private static void readsCleanly(String name, byte[] bytes) throws Exception {
     Path f = dir.resolve(name);
     Files.write(f, bytes);
-    String outcome = assertTimeoutPreemptively(Duration.ofSeconds(20), () -> {
-      try {
-        TorchCheckpoint c = TorchCheckpoint.read(f);
-        Object root = c.root();
-        String.valueOf(root).length(); // the tree is finite and acyclic
-        try {
-          c.stateDict().values().forEach(HostTensor::toF32);
-          return "read, with a state dict";
-        } catch (TensorFileException e) {
-          assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
-          return "read, without a state dict";
-        }
-      } catch (TensorFileException e) {
-        assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
-        return outcome(e.getMessage().substring(f.toString().length()));
-      }
-    });
+    String outcome =
+        assertTimeoutPreemptively(
+            Duration.ofSeconds(20),
+            () -> {
+              try {
+                TorchCheckpoint c = TorchCheckpoint.read(f);
+                Object root = c.root();
+                String.valueOf(root).length(); // the tree is finite and acyclic
+                try {
+                  c.stateDict().values().forEach(HostTensor::toF32);
+                  return "read, with a state dict";
+                } catch (TensorFileException e) {
+                  assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
+                  return "read, without a state dict";
+                }
+              } catch (TensorFileException e) {
+                assertTrue(e.getMessage().startsWith(f.toString()), e.getMessage());
+                return outcome(e.getMessage().substring(f.toString().length()));
+              }
+            });
     Statistics.label("outcome").collect(outcome);
   }
 
@@ -196,7 +222,10 @@ class TorchCheckpointFuzzTest {
 
   @Provide
   Arbitrary<byte[]> prefixes() {
-    return Arbitraries.of(new byte[0], new byte[] {'P', 'K', 3, 4}, new byte[] {(byte) 0x80, 2},
+    return Arbitraries.of(
+        new byte[0],
+        new byte[] {'P', 'K', 3, 4},
+        new byte[] {(byte) 0x80, 2},
         Arrays.copyOf(legacyFixture, 137)); // the three legacy header pickles
   }
 

@@ -19,12 +19,22 @@ import org.junit.jupiter.api.Test;
 
 /** Mixed precision: bfloat16 matrix multiplies, float32 master weights, gradients and loss. */
 class AutocastTest {
-  static final SaimConfig TINY = SaimConfig.builder().imageSize(32).patchSize(8).width(64).depth(2)
-      .heads(4).queryDepth(2).blur(3, 1).dropPathRate(0).build();
+  static final SaimConfig TINY =
+      SaimConfig.builder()
+          .imageSize(32)
+          .patchSize(8)
+          .width(64)
+          .depth(2)
+          .heads(4)
+          .queryDepth(2)
+          .blur(3, 1)
+          .dropPathRate(0)
+          .build();
 
   @Test
   void castRoundsToBfloat16AndBackWithGradients() {
-    try (NDManager m = NDManager.newBaseManager("PyTorch"); Autocast cast = Autocast.of(Precision.BF16, m)) {
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        Autocast cast = Autocast.of(Precision.BF16, m)) {
       NDArray x = m.create(new float[] {1f, 1.00390625f, 3.14159265f, -2.5e-3f});
       x.setRequiresGradient(true);
       float[] back;
@@ -41,7 +51,8 @@ class AutocastTest {
       assertEquals(3.140625f, back[2]);
       assertEquals(-2.5e-3f, back[3], 2.5e-3f / 256);
       assertEquals(DataType.FLOAT32, x.getGradient().getDataType());
-      assertEquals("[1.0, 2.0, 3.0, 4.0]", java.util.Arrays.toString(x.getGradient().toFloatArray()));
+      assertEquals(
+          "[1.0, 2.0, 3.0, 4.0]", java.util.Arrays.toString(x.getGradient().toFloatArray()));
     }
   }
 
@@ -63,10 +74,16 @@ class AutocastTest {
     for (int i = 0; i < fp32.length; i++) {
       max = Math.max(max, Math.abs(bf16[i] - fp32[i]) / fp32[i]);
     }
-    System.out.printf(java.util.Locale.ROOT, "fp32 %s%nbf16 %s%nmax relative difference %.3e%n",
-        java.util.Arrays.toString(fp32), java.util.Arrays.toString(bf16), max);
+    System.out.printf(
+        java.util.Locale.ROOT,
+        "fp32 %s%nbf16 %s%nmax relative difference %.3e%n",
+        java.util.Arrays.toString(fp32),
+        java.util.Arrays.toString(bf16),
+        max);
     // the losses fall by far more than the tolerance, so a broken backward pass fails here
-    assertTrue(fp32[fp32.length - 1] < 0.9 * fp32[0], () -> "float32 loss did not fall: " + java.util.Arrays.toString(fp32));
+    assertTrue(
+        fp32[fp32.length - 1] < 0.9 * fp32[0],
+        () -> "float32 loss did not fall: " + java.util.Arrays.toString(fp32));
     assertTrue(max < 0.01, "max relative loss difference " + max);
     assertTrue(max > 0, "bf16 gave exactly the float32 losses: autocast did nothing");
   }
@@ -76,7 +93,8 @@ class AutocastTest {
     try (NDManager m = NDManager.newBaseManager("PyTorch");
         SaimModel model = new SaimModel(TINY, m, 7, precision);
         AdamW opt = new AdamW(m, 0.9, 0.95, 1e-8, 0.05)) {
-      PermutationSampler sampler = PermutationSampler.builder(TINY.numPatches()).stochastic(3).build();
+      PermutationSampler sampler =
+          PermutationSampler.builder(TINY.numPatches()).stochastic(3).build();
       java.util.SplittableRandom rng = new java.util.SplittableRandom(11);
       float[] pixels = new float[8 * 3 * 32 * 32];
       for (int i = 0; i < pixels.length; i++) {

@@ -18,7 +18,9 @@ class DropPathTest {
     }
   }
 
-  /** Each sample's branch is either all zero or scaled by exactly 1 / (1 - p); about 1 - p are kept. */
+  /**
+   * Each sample's branch is either all zero or scaled by exactly 1 / (1 - p); about 1 - p are kept.
+   */
   @Test
   void inTrainingKeptSamplesAreScaledByOneOverKeepProbability() {
     double p = 0.3;

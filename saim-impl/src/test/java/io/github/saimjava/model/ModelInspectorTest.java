@@ -15,8 +15,16 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 class ModelInspectorTest {
-  static final SaimConfig CONFIG = SaimConfig.builder().imageSize(16).patchSize(4).width(48).depth(2)
-      .queryDepth(2).heads(3).blur(3, 1).build();
+  static final SaimConfig CONFIG =
+      SaimConfig.builder()
+          .imageSize(16)
+          .patchSize(4)
+          .width(48)
+          .depth(2)
+          .queryDepth(2)
+          .heads(3)
+          .blur(3, 1)
+          .build();
   static NDManager manager;
 
   @BeforeAll
@@ -36,7 +44,8 @@ class ModelInspectorTest {
 
   @Test
   void attentionWeightedValuesThroughTheProjectionEqualTheBlocksAttentionOutput() {
-    try (NDManager m = manager.newSubManager(); SaimModel model = new SaimModel(CONFIG, m, 5)) {
+    try (NDManager m = manager.newSubManager();
+        SaimModel model = new SaimModel(CONFIG, m, 5)) {
       NDArray x = images(m, 2);
       ModelInspector.LastLayer last = ModelInspector.lastLayerInputs(model, x);
       NDArray n = last.normalised();
@@ -59,7 +68,8 @@ class ModelInspectorTest {
 
   @Test
   void attentionRowsAreDistributionsOverAllTokens() {
-    try (NDManager m = manager.newSubManager(); SaimModel model = new SaimModel(CONFIG, m, 5)) {
+    try (NDManager m = manager.newSubManager();
+        SaimModel model = new SaimModel(CONFIG, m, 5)) {
       NDArray p = ModelInspector.lastLayerAttention(model, images(m, 2));
       assertArrayEquals(new long[] {2, 3, 17, 17}, p.getShape().getShape());
       float[] sums = p.sum(new int[] {-1}).toFloatArray();
@@ -72,9 +82,11 @@ class ModelInspectorTest {
 
   @Test
   void predictionIsDenormalisedWithTheTargetPatchsMeanAndVariance() {
-    try (NDManager m = manager.newSubManager(); SaimModel model = new SaimModel(CONFIG, m, 5)) {
+    try (NDManager m = manager.newSubManager();
+        SaimModel model = new SaimModel(CONFIG, m, 5)) {
       NDArray x = images(m, 2);
-      PermutationSampler sampler = PermutationSampler.builder(CONFIG.numPatches()).stochastic(1).build();
+      PermutationSampler sampler =
+          PermutationSampler.builder(CONFIG.numPatches()).stochastic(1).build();
       try (Permutation perm = sampler.sample(m, 2)) {
         ModelInspector.Reconstruction r = ModelInspector.reconstruct(model, x, perm);
         float[] raw = model.forward(x, perm, false).prediction().toFloatArray(); // N x (L+1) x P

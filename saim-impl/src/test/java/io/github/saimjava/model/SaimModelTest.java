@@ -27,14 +27,26 @@ class SaimModelTest {
   static NDManager manager;
   static SafeTensors.Contents fixture;
 
-  static final SaimConfig SMALL = SaimConfig.builder().imageSize(32).patchSize(8).width(64).depth(4)
-      .heads(4).queryDepth(2).blur(3, 1).build();
+  static final SaimConfig SMALL =
+      SaimConfig.builder()
+          .imageSize(32)
+          .patchSize(8)
+          .width(64)
+          .depth(4)
+          .heads(4)
+          .queryDepth(2)
+          .blur(3, 1)
+          .build();
 
   @BeforeAll
   static void open() throws Exception {
     manager = NDManager.newBaseManager("PyTorch");
-    fixture = SafeTensors.read(Path.of(SaimModelTest.class
-        .getResource("/fixtures/reference-tiny-mlp-blur.safetensors").toURI()));
+    fixture =
+        SafeTensors.read(
+            Path.of(
+                SaimModelTest.class
+                    .getResource("/fixtures/reference-tiny-mlp-blur.safetensors")
+                    .toURI()));
   }
 
   @AfterAll
@@ -67,7 +79,8 @@ class SaimModelTest {
 
   @Test
   void patchifyOrdersRowThenColumnThenChannel() {
-    try (NDManager m = manager.newSubManager(); SaimModel model = new SaimModel(SMALL, m, 1)) {
+    try (NDManager m = manager.newSubManager();
+        SaimModel model = new SaimModel(SMALL, m, 1)) {
       NDArray img = m.randomNormal(new Shape(2, 3, 32, 32));
       float[] x = img.toFloatArray();
       float[] t = model.patchify(img).toFloatArray(); // 2 x 16 x 192
@@ -86,7 +99,8 @@ class SaimModelTest {
 
   @Test
   void initialisationFollowsTheReference() {
-    try (NDManager m = manager.newSubManager(); SaimModel model = new SaimModel(SaimConfig.vitTiny(), m, 7)) {
+    try (NDManager m = manager.newSubManager();
+        SaimModel model = new SaimModel(SaimConfig.vitTiny(), m, 7)) {
       ParameterSet ps = model.parameters();
       float[] q = ps.get("blocks.0.attn.q.weight").toFloatArray();
       double bound = Math.sqrt(6.0 / (192 + 192));
@@ -131,10 +145,12 @@ class SaimModelTest {
   @Test
   void sharedWeightsExposeBothNamesLikeTheReference() {
     SaimConfig shared = SMALL.toBuilder().shareWeight(true).queryDepth(4).build();
-    try (NDManager m = manager.newSubManager(); SaimModel model = new SaimModel(shared, m, 3)) {
+    try (NDManager m = manager.newSubManager();
+        SaimModel model = new SaimModel(shared, m, 3)) {
       Map<String, HostTensor> sd = model.stateDict();
       assertEquals(sd.get("blocks.2.mlp.fc1.weight"), sd.get("query_blocks.2.mlp.fc1.weight"));
-      assertSame(model.parameters().get("blocks.2.mlp.fc1.weight"),
+      assertSame(
+          model.parameters().get("blocks.2.mlp.fc1.weight"),
           model.parameters().get("query_blocks.2.mlp.fc1.weight"));
       assertFalse(model.parameters().trainable().containsKey("query_blocks.0.norm1.weight"));
       assertTrue(model.load(sd, true).isClean());
@@ -143,7 +159,8 @@ class SaimModelTest {
 
   @Test
   void strictLoadingReportsMissingUnexpectedAndMismatchedNames() {
-    try (NDManager m = manager.newSubManager(); SaimModel model = new SaimModel(SMALL, m, 3)) {
+    try (NDManager m = manager.newSubManager();
+        SaimModel model = new SaimModel(SMALL, m, 3)) {
       Map<String, HostTensor> sd = new LinkedHashMap<>(model.stateDict());
       sd.remove("norm.bias");
       sd.put("head.weight", HostTensor.ofFloats(new long[] {1}, new float[] {1}));
@@ -151,25 +168,35 @@ class SaimModelTest {
       LoadReport r = model.load(sd, false);
       assertEquals(java.util.List.of("norm.bias"), r.missing());
       assertEquals(java.util.List.of("head.weight"), r.unexpected());
-      assertEquals(java.util.List.of("cls_token: checkpoint [1, 1, 2], model [1, 1, 64]"), r.shapeMismatches());
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> model.load(sd, true));
+      assertEquals(
+          java.util.List.of("cls_token: checkpoint [1, 1, 2], model [1, 1, 64]"),
+          r.shapeMismatches());
+      IllegalArgumentException e =
+          assertThrows(IllegalArgumentException.class, () -> model.load(sd, true));
       assertTrue(e.getMessage().contains("missing [norm.bias]"), e.getMessage());
     }
   }
 
   @Test
   void wrongImageShapeOrChannelsIsAClearError() {
-    try (NDManager m = manager.newSubManager(); SaimModel model = new SaimModel(SMALL, m, 3)) {
-      IllegalArgumentException size = assertThrows(IllegalArgumentException.class,
-          () -> model.embed(m.zeros(new Shape(2, 3, 28, 28))));
+    try (NDManager m = manager.newSubManager();
+        SaimModel model = new SaimModel(SMALL, m, 3)) {
+      IllegalArgumentException size =
+          assertThrows(
+              IllegalArgumentException.class, () -> model.embed(m.zeros(new Shape(2, 3, 28, 28))));
       assertEquals("images must have shape N x 3 x 32 x 32, got (2, 3, 28, 28)", size.getMessage());
-      IllegalArgumentException channels = assertThrows(IllegalArgumentException.class,
-          () -> model.target(m.zeros(new Shape(1, 1, 32, 32))));
-      assertEquals("images must have shape N x 3 x 32 x 32, got (1, 1, 32, 32)", channels.getMessage());
+      IllegalArgumentException channels =
+          assertThrows(
+              IllegalArgumentException.class, () -> model.target(m.zeros(new Shape(1, 1, 32, 32))));
+      assertEquals(
+          "images must have shape N x 3 x 32 x 32, got (1, 1, 32, 32)", channels.getMessage());
       try (Permutation p = PermutationSampler.builder(9).raster().build().sample(m, 2)) {
-        IllegalArgumentException perm = assertThrows(IllegalArgumentException.class,
-            () -> model.forward(m.zeros(new Shape(2, 3, 32, 32)), p, false));
-        assertEquals("permutation is for 2 images of 9 patches, but the batch has 2 images of 16 patches",
+        IllegalArgumentException perm =
+            assertThrows(
+                IllegalArgumentException.class,
+                () -> model.forward(m.zeros(new Shape(2, 3, 32, 32)), p, false));
+        assertEquals(
+            "permutation is for 2 images of 9 patches, but the batch has 2 images of 16 patches",
             perm.getMessage());
       }
     }
@@ -177,7 +204,8 @@ class SaimModelTest {
 
   @Test
   void lossIsZeroForAPerfectPredictionAndPositiveOtherwise() {
-    try (NDManager m = manager.newSubManager(); SaimModel model = new SaimModel(SMALL, m, 3)) {
+    try (NDManager m = manager.newSubManager();
+        SaimModel model = new SaimModel(SMALL, m, 3)) {
       NDArray img = m.randomNormal(new Shape(2, 3, 32, 32));
       NDArray target = model.target(img); // 2 x 16 x 192
       NDArray perfect = m.zeros(new Shape(2, 1, 192)).concat(target, 1);

@@ -9,10 +9,14 @@ import io.github.saimjava.api.SaimEncoder;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
-/** An encoder used after close() says which object was closed, not DJL's bare "NDManager has been closed". */
+/**
+ * An encoder used after close() says which object was closed, not DJL's bare "NDManager has been
+ * closed".
+ */
 class EncoderClosedTest {
-  static final String CLOSED = "this SaimEncoder (width 48, depth 2, 32 px) was closed: its weights are freed; "
-      + "use it only inside its try-with-resources block (Kotlin: use {}), or build a new one";
+  static final String CLOSED =
+      "this SaimEncoder (width 48, depth 2, 32 px) was closed: its weights are freed; "
+          + "use it only inside its try-with-resources block (Kotlin: use {}), or build a new one";
 
   @Test
   void embeddingAfterCloseNamesTheEncoder() throws Exception {
@@ -21,10 +25,19 @@ class EncoderClosedTest {
     encoder.embed(images);
     encoder.close();
     encoder.close(); // harmless
-    assertEquals(CLOSED, assertThrows(IllegalStateException.class, () -> encoder.embed(images)).getMessage());
-    assertEquals(CLOSED, assertThrows(IllegalStateException.class, () -> encoder.embedEveryLayer(images)).getMessage());
-    assertEquals(CLOSED, assertThrows(IllegalStateException.class, () -> encoder.embedFiles(List.of())).getMessage());
-    assertEquals(CLOSED, assertThrows(IllegalStateException.class, encoder::newPredictor).getMessage());
+    assertEquals(
+        CLOSED,
+        assertThrows(IllegalStateException.class, () -> encoder.embed(images)).getMessage());
+    assertEquals(
+        CLOSED,
+        assertThrows(IllegalStateException.class, () -> encoder.embedEveryLayer(images))
+            .getMessage());
+    assertEquals(
+        CLOSED,
+        assertThrows(IllegalStateException.class, () -> encoder.embedFiles(List.of()))
+            .getMessage());
+    assertEquals(
+        CLOSED, assertThrows(IllegalStateException.class, encoder::newPredictor).getMessage());
   }
 
   @Test
@@ -33,6 +46,8 @@ class EncoderClosedTest {
     SaimEncoder encoder = SaimEncoder.builder().config(SaimEncoderTest.TINY).threads(1).build();
     ZooModel<?, ?> model = encoder.toZooModel();
     model.close();
-    assertEquals(CLOSED, assertThrows(IllegalStateException.class, () -> encoder.embed(images)).getMessage());
+    assertEquals(
+        CLOSED,
+        assertThrows(IllegalStateException.class, () -> encoder.embed(images)).getMessage());
   }
 }

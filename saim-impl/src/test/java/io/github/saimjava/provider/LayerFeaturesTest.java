@@ -20,10 +20,21 @@ import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
-/** Features read after an earlier block ({@code layer(k)}) and the pooling variants, against hand-run references. */
+/**
+ * Features read after an earlier block ({@code layer(k)}) and the pooling variants, against
+ * hand-run references.
+ */
 class LayerFeaturesTest {
-  static final SaimConfig CFG = SaimConfig.builder().imageSize(32).patchSize(8).width(48).depth(3)
-      .heads(3).queryDepth(3).blur(3, 1).build();
+  static final SaimConfig CFG =
+      SaimConfig.builder()
+          .imageSize(32)
+          .patchSize(8)
+          .width(48)
+          .depth(3)
+          .heads(3)
+          .queryDepth(3)
+          .blur(3, 1)
+          .build();
   static final int D = 48;
   static final int L = 16;
 
@@ -35,22 +46,47 @@ class LayerFeaturesTest {
   private static Object[] handRun(int k, List<RawImage> imgs) {
     try (NDManager m = NDManager.newBaseManager("PyTorch");
         SaimModel full = new SaimModel(CFG, m, 3);
-        SaimModel cut = new SaimModel(SaimConfig.builder().imageSize(32).patchSize(8).width(D).depth(k).heads(3)
-            .queryDepth(k).blur(3, 1).build(), m, 99)) {
+        SaimModel cut =
+            new SaimModel(
+                SaimConfig.builder()
+                    .imageSize(32)
+                    .patchSize(8)
+                    .width(D)
+                    .depth(k)
+                    .heads(3)
+                    .queryDepth(k)
+                    .blur(3, 1)
+                    .build(),
+                m,
+                99)) {
       Map<String, HostTensor> w = new LinkedHashMap<>();
-      full.stateDict().forEach((name, t) -> {
-        boolean laterBlock = name.startsWith("blocks.")
-            && Integer.parseInt(name.split("\\.")[1]) >= k;
-        if (!laterBlock && !name.startsWith("query_blocks.") && !name.startsWith("prediction_head.")) {
-          w.put(name, t);
-        }
-      });
-      assertTrue(cut.load(w, false).missing().stream()
-          .allMatch(n -> n.startsWith("query_blocks.") || n.startsWith("prediction_head.") || n.startsWith("gaussian")),
+      full.stateDict()
+          .forEach(
+              (name, t) -> {
+                boolean laterBlock =
+                    name.startsWith("blocks.") && Integer.parseInt(name.split("\\.")[1]) >= k;
+                if (!laterBlock
+                    && !name.startsWith("query_blocks.")
+                    && !name.startsWith("prediction_head.")) {
+                  w.put(name, t);
+                }
+              });
+      assertTrue(
+          cut.load(w, false).missing().stream()
+              .allMatch(
+                  n ->
+                      n.startsWith("query_blocks.")
+                          || n.startsWith("prediction_head.")
+                          || n.startsWith("gaussian")),
           "the cut encoder got every encoder weight");
       float[] px = new float[imgs.size() * 3 * 32 * 32];
       for (int i = 0; i < imgs.size(); i++) {
-        System.arraycopy(Transforms.centreCrop(DecodedImage.of(imgs.get(i)), 32, 3), 0, px, i * 3 * 32 * 32, 3 * 32 * 32);
+        System.arraycopy(
+            Transforms.centreCrop(DecodedImage.of(imgs.get(i)), 32, 3),
+            0,
+            px,
+            i * 3 * 32 * 32,
+            3 * 32 * 32);
       }
       NDArray x = m.create(px, new Shape(imgs.size(), 3, 32, 32));
       NDArray h = cut.encode(x, false);
@@ -68,7 +104,9 @@ class LayerFeaturesTest {
     }
   }
 
-  /** The mean over patch tokens, then a LayerNorm without affine (the checkpoint has no fc_norm). */
+  /**
+   * The mean over patch tokens, then a LayerNorm without affine (the checkpoint has no fc_norm).
+   */
   private static float[] directMean(float[][] patches, double eps) {
     double[] mean = new double[D];
     for (float[] p : patches) {
@@ -107,8 +145,13 @@ class LayerFeaturesTest {
   void blockKFeaturesEqualAHandRunOfTheFirstKBlocksWithEachPooling() throws Exception {
     List<RawImage> imgs = SaimEncoderTest.images(4);
     float[][][] every;
-    try (SaimEncoder e = SaimEncoder.builder().config(CFG).seed(3).pooling(SaimEncoder.Pooling.CLS_MEAN)
-        .batchSize(3).build()) {
+    try (SaimEncoder e =
+        SaimEncoder.builder()
+            .config(CFG)
+            .seed(3)
+            .pooling(SaimEncoder.Pooling.CLS_MEAN)
+            .batchSize(3)
+            .build()) {
       assertEquals(2 * D, e.dimension());
       every = e.embedEveryLayer(imgs);
     }
@@ -121,8 +164,20 @@ class LayerFeaturesTest {
       float[][] meanK;
       float[][] bothK;
       try (SaimEncoder c = SaimEncoder.builder().config(CFG).seed(3).layer(k).build();
-          SaimEncoder a = SaimEncoder.builder().config(CFG).seed(3).layer(k).pooling(SaimEncoder.Pooling.MEAN).build();
-          SaimEncoder b = SaimEncoder.builder().config(CFG).seed(3).layer(k).pooling(SaimEncoder.Pooling.CLS_MEAN).build()) {
+          SaimEncoder a =
+              SaimEncoder.builder()
+                  .config(CFG)
+                  .seed(3)
+                  .layer(k)
+                  .pooling(SaimEncoder.Pooling.MEAN)
+                  .build();
+          SaimEncoder b =
+              SaimEncoder.builder()
+                  .config(CFG)
+                  .seed(3)
+                  .layer(k)
+                  .pooling(SaimEncoder.Pooling.CLS_MEAN)
+                  .build()) {
         clsK = c.embed(imgs);
         meanK = a.embed(imgs);
         bothK = b.embed(imgs);
@@ -135,7 +190,8 @@ class LayerFeaturesTest {
         System.arraycopy(clsK[i], 0, concat, 0, D);
         System.arraycopy(meanK[i], 0, concat, D, D);
         assertArrayEquals(concat, bothK[i], 1e-6f, "cls_mean is cls then mean, " + at);
-        assertArrayEquals(bothK[i], every[k - 1][i], 1e-5f, "embedEveryLayer equals layer(k), " + at);
+        assertArrayEquals(
+            bothK[i], every[k - 1][i], 1e-5f, "embedEveryLayer equals layer(k), " + at);
       }
     }
   }
@@ -151,18 +207,26 @@ class LayerFeaturesTest {
       float[][] c = first.embed(imgs);
       for (int i = 0; i < imgs.size(); i++) {
         assertArrayEquals(a[i], b[i], 0f);
-        assertTrue(Math.abs(a[i][0] - c[i][0]) + Math.abs(a[i][1] - c[i][1]) > 1e-4, "block 1 differs from block 3");
+        assertTrue(
+            Math.abs(a[i][0] - c[i][0]) + Math.abs(a[i][1] - c[i][1]) > 1e-4,
+            "block 1 differs from block 3");
       }
     }
   }
 
   @Test
   void aLayerOutsideTheEncoderIsRefusedNamingTheDepth() {
-    IllegalArgumentException deep = assertThrows(IllegalArgumentException.class,
-        () -> SaimEncoder.builder().config(CFG).layer(4).build());
-    assertTrue(deep.getMessage().contains("layer 4") && deep.getMessage().contains("1..3"), deep.getMessage());
-    IllegalArgumentException negative = assertThrows(IllegalArgumentException.class,
-        () -> SaimEncoder.builder().config(CFG).layer(-1).build());
+    IllegalArgumentException deep =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> SaimEncoder.builder().config(CFG).layer(4).build());
+    assertTrue(
+        deep.getMessage().contains("layer 4") && deep.getMessage().contains("1..3"),
+        deep.getMessage());
+    IllegalArgumentException negative =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> SaimEncoder.builder().config(CFG).layer(-1).build());
     assertTrue(negative.getMessage().contains("-1"), negative.getMessage());
   }
 }

@@ -31,27 +31,38 @@ import org.junit.jupiter.api.io.TempDir;
  * embeds an image with it, while the implementation's packages stay out of its reach, both to javac
  * and to reflection. The program is compiled and run in a child JVM, on a module path made of the
  * test's own class path (our modules, DJL, Guava, Gson, SLF4J); DJL's PyTorch natives jars stay on
- * the class path, since their Automatic-Module-Name ({@code ai.djl.pytorch_native_cpu_linux-x86_64})
- * is not a legal module name.
+ * the class path, since their Automatic-Module-Name ({@code
+ * ai.djl.pytorch_native_cpu_linux-x86_64}) is not a legal module name.
  */
 class ModulePathTest {
   // the test's own libraries, which the program does not need
   private static final Pattern TEST_LIBRARY =
-      Pattern.compile("^(junit-|jqwik-|opentest4j-|apiguardian-|surefire|common-java5|common-junit)");
+      Pattern.compile(
+          "^(junit-|jqwik-|opentest4j-|apiguardian-|surefire|common-java5|common-junit)");
   private static final Pattern NATIVES = Pattern.compile("^pytorch-(native-|jni-)");
 
   // the same model in the program and in this JVM: a random initialisation, seed 7
-  private static final SaimConfig TINY = SaimConfig.builder().imageSize(32).patchSize(8).width(48).depth(2)
-      .heads(3).queryDepth(2).blur(3, 1).build();
+  private static final SaimConfig TINY =
+      SaimConfig.builder()
+          .imageSize(32)
+          .patchSize(8)
+          .width(48)
+          .depth(2)
+          .heads(3)
+          .queryDepth(2)
+          .blur(3, 1)
+          .build();
 
-  private static final String DEMO_MODULE = """
+  private static final String DEMO_MODULE =
+      """
       module saim.demo {
         requires io.github.saimjava.api;
         uses io.github.saimjava.api.spi.SaimProvider;
       }
       """;
 
-  private static final String DEMO_MAIN = """
+  private static final String DEMO_MAIN =
+      """
       package demo;
 
       import io.github.saimjava.api.RawImage;
@@ -107,13 +118,15 @@ class ModulePathTest {
       }
       """;
 
-  private static final String SNEAKY_MODULE = """
+  private static final String SNEAKY_MODULE =
+      """
       module saim.sneaky {
         requires io.github.saimjava.impl;
       }
       """;
 
-  private static final String SNEAKY_MAIN = """
+  private static final String SNEAKY_MAIN =
+      """
       package sneaky;
 
       public final class Main {
@@ -129,8 +142,10 @@ class ModulePathTest {
 
   @BeforeAll
   static void splitTheClassPath() throws Exception {
-    Path tests = Path.of(ModulePathTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-    for (String entry : System.getProperty("java.class.path").split(Pattern.quote(File.pathSeparator))) {
+    Path tests =
+        Path.of(ModulePathTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    for (String entry :
+        System.getProperty("java.class.path").split(Pattern.quote(File.pathSeparator))) {
       Path p = Path.of(entry);
       String name = p.getFileName().toString();
       if (entry.isEmpty() || p.equals(tests) || TEST_LIBRARY.matcher(name).find()) {
@@ -138,44 +153,72 @@ class ModulePathTest {
       }
       (NATIVES.matcher(name).find() ? nativesPath : modulePath).add(p);
     }
-    assertFalse(nativesPath.isEmpty(),
+    assertFalse(
+        nativesPath.isEmpty(),
         "no PyTorch natives jar on the class path: " + System.getProperty("java.class.path"));
   }
 
   @Test
-  void aProgramThatRequiresOnlyTheApiEmbedsWithThisModulesProviderAndCannotReachItsPackages() throws Exception {
+  void aProgramThatRequiresOnlyTheApiEmbedsWithThisModulesProviderAndCannotReachItsPackages()
+      throws Exception {
     Path out = dir.resolve("demo-classes");
     String errors = compile(dir.resolve("demo"), out, DEMO_MODULE, "demo", DEMO_MAIN);
     assertEquals("", errors, "the program that uses only the API does not compile");
 
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
-        "--module-path", join(modulePath) + File.pathSeparator + out,
-        "--class-path", join(nativesPath),
-        "-m", "saim.demo/demo.Main"));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Dai.djl.offline=true",
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
+                "--module-path",
+                join(modulePath) + File.pathSeparator + out,
+                "--class-path",
+                join(nativesPath),
+                "-m",
+                "saim.demo/demo.Main"));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("PYTORCH_FLAVOR", "cpu");
     Process p = pb.start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(3, TimeUnit.MINUTES), "the program did not finish: " + output);
-    assertEquals(0, p.exitValue(), "the program failed:\n" + output + "\ncommand: " + String.join(" ", cmd));
+    assertEquals(
+        0, p.exitValue(), "the program failed:\n" + output + "\ncommand: " + String.join(" ", cmd));
     List<String> lines = output.lines().collect(Collectors.toList());
 
     assertTrue(lines.contains("api io.github.saimjava.api automatic=false"), output);
     // one provider, from our explicit module, which exports nothing
-    assertEquals(List.of("provider io.github.saimjava.provider.DjlSaimProvider in io.github.saimjava.impl"
-        + " automatic=false exports=[]"), lines.stream().filter(l -> l.startsWith("provider ")).toList(), output);
-    assertTrue(lines.contains("newInstance refused: class demo.Main (in module saim.demo) cannot access class "
-        + "io.github.saimjava.provider.DjlSaimProvider (in module io.github.saimjava.impl) because module "
-        + "io.github.saimjava.impl does not export io.github.saimjava.provider to module saim.demo"), output);
-    assertTrue(lines.stream().anyMatch(l -> l.startsWith("setAccessible refused: Unable to make public "
-        + "io.github.saimjava.provider.DjlSaimProvider() accessible: module io.github.saimjava.impl does not "
-        + "\"exports io.github.saimjava.provider\" to module saim.demo")), output);
+    assertEquals(
+        List.of(
+            "provider io.github.saimjava.provider.DjlSaimProvider in io.github.saimjava.impl"
+                + " automatic=false exports=[]"),
+        lines.stream().filter(l -> l.startsWith("provider ")).toList(),
+        output);
+    assertTrue(
+        lines.contains(
+            "newInstance refused: class demo.Main (in module saim.demo) cannot access class"
+                + " io.github.saimjava.provider.DjlSaimProvider (in module io.github.saimjava.impl)"
+                + " because module io.github.saimjava.impl does not export"
+                + " io.github.saimjava.provider to module saim.demo"),
+        output);
+    assertTrue(
+        lines.stream()
+            .anyMatch(
+                l ->
+                    l.startsWith(
+                        "setAccessible refused: Unable to make public"
+                            + " io.github.saimjava.provider.DjlSaimProvider() accessible: module"
+                            + " io.github.saimjava.impl does not \"exports"
+                            + " io.github.saimjava.provider\" to module saim.demo")),
+        output);
 
     // the embedding is this module's: the same model in this JVM (class path) gives the same vector
-    String embedding = lines.stream().filter(l -> l.startsWith("embedding ")).findFirst().orElseThrow(
-        () -> new AssertionError("no embedding in the program's output:\n" + output));
+    String embedding =
+        lines.stream()
+            .filter(l -> l.startsWith("embedding "))
+            .findFirst()
+            .orElseThrow(
+                () -> new AssertionError("no embedding in the program's output:\n" + output));
     String[] values = embedding.substring("embedding ".length()).split(" ");
     float[] fromModulePath = new float[values.length];
     for (int i = 0; i < values.length; i++) {
@@ -194,15 +237,27 @@ class ModulePathTest {
 
   @Test
   void aModuleThatRequiresTheImplementationCannotImportItsPackages() throws Exception {
-    String errors = compile(dir.resolve("sneaky"), dir.resolve("sneaky-classes"), SNEAKY_MODULE, "sneaky",
-        SNEAKY_MAIN);
+    String errors =
+        compile(
+            dir.resolve("sneaky"),
+            dir.resolve("sneaky-classes"),
+            SNEAKY_MODULE,
+            "sneaky",
+            SNEAKY_MAIN);
     assertTrue(errors.contains("package io.github.saimjava.model is not visible"), errors);
-    assertTrue(errors.contains("(package io.github.saimjava.model is declared in module io.github.saimjava.impl, "
-        + "which does not export it)"), errors);
+    assertTrue(
+        errors.contains(
+            "(package io.github.saimjava.model is declared in module io.github.saimjava.impl, "
+                + "which does not export it)"),
+        errors);
   }
 
-  /** Compiles a one-class module against the module path; returns javac's diagnostics, empty if it compiled. */
-  private static String compile(Path src, Path out, String moduleInfo, String pkg, String main) throws Exception {
+  /**
+   * Compiles a one-class module against the module path; returns javac's diagnostics, empty if it
+   * compiled.
+   */
+  private static String compile(Path src, Path out, String moduleInfo, String pkg, String main)
+      throws Exception {
     Files.createDirectories(src.resolve(pkg));
     Files.writeString(src.resolve("module-info.java"), moduleInfo);
     Files.writeString(src.resolve(pkg).resolve("Main.java"), main);
@@ -210,11 +265,26 @@ class ModulePathTest {
     Path noClassPath = Files.createDirectories(dir.resolve("no-class-path"));
     JavaCompiler javac = ToolProvider.getSystemJavaCompiler();
     StringWriter diagnostics = new StringWriter();
-    boolean ok = javac.getTask(diagnostics, null, null,
-        List.of("--module-path", join(modulePath), "--class-path", noClassPath.toString(), "-d", out.toString(),
-            "-Xlint:-requires-automatic"), null,
-        javac.getStandardFileManager(null, Locale.ROOT, StandardCharsets.UTF_8).getJavaFileObjects(
-            src.resolve("module-info.java"), src.resolve(pkg).resolve("Main.java"))).call();
+    boolean ok =
+        javac
+            .getTask(
+                diagnostics,
+                null,
+                null,
+                List.of(
+                    "--module-path",
+                    join(modulePath),
+                    "--class-path",
+                    noClassPath.toString(),
+                    "-d",
+                    out.toString(),
+                    "-Xlint:-requires-automatic"),
+                null,
+                javac
+                    .getStandardFileManager(null, Locale.ROOT, StandardCharsets.UTF_8)
+                    .getJavaFileObjects(
+                        src.resolve("module-info.java"), src.resolve(pkg).resolve("Main.java")))
+            .call();
     String text = diagnostics.toString();
     return ok ? text : (text.isEmpty() ? "javac failed without a diagnostic" : text);
   }

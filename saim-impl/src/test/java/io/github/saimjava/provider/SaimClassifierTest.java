@@ -29,10 +29,19 @@ import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The public classifier on the tiny reference fixture: labels, batching, threads, close, errors. */
+/**
+ * The public classifier on the tiny reference fixture: labels, batching, threads, close, errors.
+ */
 class SaimClassifierTest {
-  static final SaimConfig TINY = SaimConfig.builder().imageSize(32).patchSize(4).width(32).depth(2).queryDepth(2)
-      .heads(2).build();
+  static final SaimConfig TINY =
+      SaimConfig.builder()
+          .imageSize(32)
+          .patchSize(4)
+          .width(32)
+          .depth(2)
+          .queryDepth(2)
+          .heads(2)
+          .build();
 
   static Path fixture() throws Exception {
     return ClassifierParityTest.fixture("tiny");
@@ -95,8 +104,9 @@ class SaimClassifierTest {
         assertEquals(Math.exp(z[p.index()]) / sum, p.probability(), 1e-6);
         assertEquals("class " + p.index(), p.label());
       }
-      assertTrue(top.get(0).probability() >= top.get(1).probability()
-          && top.get(1).probability() >= top.get(2).probability());
+      assertTrue(
+          top.get(0).probability() >= top.get(1).probability()
+              && top.get(1).probability() >= top.get(2).probability());
       assertEquals(1, top.get(0).index()); // the reference's top-1 for img4
     }
   }
@@ -108,8 +118,10 @@ class SaimClassifierTest {
       assertEquals(names, c.labels());
       assertEquals("d", c.classify(images().get(0)).get(0).label()); // reference top-1: 3
     }
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> tiny("linprobe").labels(List.of("a", "b")).build());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> tiny("linprobe").labels(List.of("a", "b")).build());
     assertTrue(e.getMessage().contains("2 labels given for a head of 10 classes"), e.getMessage());
   }
 
@@ -129,8 +141,11 @@ class SaimClassifierTest {
   void bfloat16OnTheCpuStaysCloseToFloat32() throws Exception {
     List<RawImage> imgs = images();
     try (SaimClassifier fp32 = tiny("finetune").device(ai.djl.Device.cpu()).build();
-        SaimClassifier bf16 = tiny("finetune").device(ai.djl.Device.cpu())
-            .precision(io.github.saimjava.api.Precision.BF16).build()) {
+        SaimClassifier bf16 =
+            tiny("finetune")
+                .device(ai.djl.Device.cpu())
+                .precision(io.github.saimjava.api.Precision.BF16)
+                .build()) {
       float[][] a = fp32.logits(imgs);
       float[][] b = bf16.logits(imgs);
       double num = 0;
@@ -162,26 +177,35 @@ class SaimClassifierTest {
   @Test
   void aPthWithoutConfigurationIsRefusedNamingTheFile() throws Exception {
     Path pth = fixture().resolve("finetune.pth");
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SaimClassifier.builder().checkpoint(pth).build());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> SaimClassifier.builder().checkpoint(pth).build());
     assertTrue(e.getMessage().startsWith(pth + " records no model architecture"), e.getMessage());
   }
 
   @Test
   void aPretrainingCheckpointIsNotAClassifier() throws Exception {
-    Path pre = Path.of(ClassifierParityTest.class.getResource("/fixtures/reference-checkpoint-tiny.pth").toURI());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SaimClassifier.builder().checkpoint(pre).config(TINY).build());
+    Path pre =
+        Path.of(
+            ClassifierParityTest.class
+                .getResource("/fixtures/reference-checkpoint-tiny.pth")
+                .toURI());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> SaimClassifier.builder().checkpoint(pre).config(TINY).build());
     assertTrue(e.getMessage().contains("holds no classifier head"), e.getMessage());
   }
 
   @Test
   void anotherArchitectureIsRefusedNamingTheTensors() throws Exception {
     SaimConfig wide = TINY.toBuilder().width(64).build();
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> tiny("finetune").config(wide).build());
-    assertTrue(e.getMessage().contains("does not fit the classifier (GLOBAL_POOL, 10 classes")
-        && e.getMessage().contains("cls_token: checkpoint [1, 1, 32], model [1, 1, 64]"), e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(IllegalArgumentException.class, () -> tiny("finetune").config(wide).build());
+    assertTrue(
+        e.getMessage().contains("does not fit the classifier (GLOBAL_POOL, 10 classes")
+            && e.getMessage().contains("cls_token: checkpoint [1, 1, 32], model [1, 1, 64]"),
+        e.getMessage());
   }
 
   @Test
@@ -189,9 +213,11 @@ class SaimClassifierTest {
     Path out = dir.resolve("lin.safetensors");
     ClassifierCheckpoint ckpt = ClassifierCheckpoint.read(fixture().resolve("linprobe.pth"));
     try (var m = ai.djl.ndarray.NDManager.newBaseManager("PyTorch");
-        VitClassifier v = VitClassifier.load(ckpt, TINY, m, io.github.saimjava.api.Precision.FP32)) {
+        VitClassifier v =
+            VitClassifier.load(ckpt, TINY, m, io.github.saimjava.api.Precision.FP32)) {
       assertEquals(1234L, (long) v.stateDict().get("head.0.num_batches_tracked").toFloatArray()[0]);
-      SafeTensors.write(out, v.stateDict(), Map.of("config", ReferenceConfig.toJson(TINY).toString()));
+      SafeTensors.write(
+          out, v.stateDict(), Map.of("config", ReferenceConfig.toJson(TINY).toString()));
     }
     List<RawImage> imgs = images();
     try (SaimClassifier a = tiny("linprobe").build();

@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.github.saimjava.api.RawImage;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
-import io.github.saimjava.data.DecodedImage;
 import io.github.saimjava.data.Datasets;
+import io.github.saimjava.data.DecodedImage;
 import io.github.saimjava.data.IdxDataset;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
@@ -28,8 +28,16 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class SaimEncoderTest {
-  static final SaimConfig TINY = SaimConfig.builder().imageSize(32).patchSize(8).width(48).depth(2)
-      .heads(3).queryDepth(2).blur(3, 1).build();
+  static final SaimConfig TINY =
+      SaimConfig.builder()
+          .imageSize(32)
+          .patchSize(8)
+          .width(48)
+          .depth(2)
+          .heads(3)
+          .queryDepth(2)
+          .blur(3, 1)
+          .build();
 
   static List<RawImage> images(int n) {
     IdxDataset d = Datasets.embeddedTest();
@@ -76,8 +84,9 @@ class SaimEncoderTest {
         ai.djl.inference.Predictor<ai.djl.modality.cv.Image, float[]> p = e.newPredictor()) {
       List<ai.djl.modality.cv.Image> djl = new ArrayList<>();
       for (RawImage r : imgs) {
-        java.awt.image.BufferedImage b = new java.awt.image.BufferedImage(r.width(), r.height(),
-            java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
+        java.awt.image.BufferedImage b =
+            new java.awt.image.BufferedImage(
+                r.width(), r.height(), java.awt.image.BufferedImage.TYPE_BYTE_GRAY);
         b.getRaster().setDataElements(0, 0, r.width(), r.height(), r.pixels());
         djl.add(ai.djl.modality.cv.BufferedImageFactory.getInstance().fromImage(b));
       }
@@ -108,24 +117,27 @@ class SaimEncoderTest {
   }
 
   @Test
-  void aPretrainingCheckpointLoadsWithTheDecoderIgnoredAndSaidSo(@TempDir Path dir) throws Exception {
+  void aPretrainingCheckpointLoadsWithTheDecoderIgnoredAndSaidSo(@TempDir Path dir)
+      throws Exception {
     Path ckpt = dir.resolve("final.safetensors");
     try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager("PyTorch");
         SaimModel model = new SaimModel(TINY, m, 4)) {
-      SafeTensors.write(ckpt, model.stateDict(),
-          Map.of("config", ReferenceConfig.toJson(TINY).toString()));
+      SafeTensors.write(
+          ckpt, model.stateDict(), Map.of("config", ReferenceConfig.toJson(TINY).toString()));
     }
     try (SaimEncoder e = SaimEncoder.builder().checkpoint(ckpt).build();
         SaimEncoder sameInit = SaimEncoder.builder().config(TINY).seed(4).build()) {
       assertEquals(TINY, e.config());
-      assertTrue(e.loadNotes().stream().anyMatch(s -> s.contains("query decoder and prediction head")),
+      assertTrue(
+          e.loadNotes().stream().anyMatch(s -> s.contains("query decoder and prediction head")),
           e.loadNotes().toString());
       assertArrayEquals(sameInit.embed(images(1).get(0)), e.embed(images(1).get(0)), 1e-6f);
     }
   }
 
   @Test
-  void aCheckpointOfAnotherShapeOrWithoutEncoderWeightsIsRefused(@TempDir Path dir) throws Exception {
+  void aCheckpointOfAnotherShapeOrWithoutEncoderWeightsIsRefused(@TempDir Path dir)
+      throws Exception {
     Path ckpt = dir.resolve("w.safetensors");
     Map<String, HostTensor> sd;
     try (ai.djl.ndarray.NDManager m = ai.djl.ndarray.NDManager.newBaseManager("PyTorch");
@@ -134,20 +146,39 @@ class SaimEncoderTest {
     }
     sd.remove("blocks.1.mlp.fc1.weight");
     SafeTensors.write(ckpt, sd, Map.of());
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SaimEncoder.builder().checkpoint(ckpt).config(TINY).build());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> SaimEncoder.builder().checkpoint(ckpt).config(TINY).build());
     assertTrue(e.getMessage().contains("missing [blocks.1.mlp.fc1.weight]"), e.getMessage());
-    IllegalArgumentException noConfig = assertThrows(IllegalArgumentException.class,
-        () -> SaimEncoder.builder().checkpoint(ckpt).build());
-    assertTrue(noConfig.getMessage().contains("holds no model configuration"), noConfig.getMessage());
+    IllegalArgumentException noConfig =
+        assertThrows(
+            IllegalArgumentException.class, () -> SaimEncoder.builder().checkpoint(ckpt).build());
+    assertTrue(
+        noConfig.getMessage().contains("holds no model configuration"), noConfig.getMessage());
   }
 
   @Test
   void referenceCheckpointPthLoadsIntoTheEncoder() throws Exception {
-    Path pth = Path.of(SaimEncoderTest.class.getResource("/fixtures/reference-checkpoint-tiny.pth").toURI());
-    SaimConfig cfg = SaimConfig.builder().imageSize(32).patchSize(8).width(64).depth(4).heads(4)
-        .queryDepth(2).blur(3, 1).build();
-    try (SaimEncoder e = SaimEncoder.builder().checkpoint(pth).config(cfg).pooling(SaimEncoder.Pooling.MEAN).build()) {
+    Path pth =
+        Path.of(
+            SaimEncoderTest.class.getResource("/fixtures/reference-checkpoint-tiny.pth").toURI());
+    SaimConfig cfg =
+        SaimConfig.builder()
+            .imageSize(32)
+            .patchSize(8)
+            .width(64)
+            .depth(4)
+            .heads(4)
+            .queryDepth(2)
+            .blur(3, 1)
+            .build();
+    try (SaimEncoder e =
+        SaimEncoder.builder()
+            .checkpoint(pth)
+            .config(cfg)
+            .pooling(SaimEncoder.Pooling.MEAN)
+            .build()) {
       float[] v = e.embed(images(1).get(0));
       assertEquals(64, v.length);
       for (float f : v) {
@@ -158,17 +189,28 @@ class SaimEncoderTest {
 
   @Test
   void aDecoderOfAnotherShapeDoesNotStopTheEncoder() throws Exception {
-    Path pth = Path.of(SaimEncoderTest.class.getResource("/fixtures/reference-checkpoint-tiny.pth").toURI());
-    SaimConfig.Builder b = SaimConfig.builder().imageSize(32).patchSize(8).width(64).depth(4).heads(4);
+    Path pth =
+        Path.of(
+            SaimEncoderTest.class.getResource("/fixtures/reference-checkpoint-tiny.pth").toURI());
+    SaimConfig.Builder b =
+        SaimConfig.builder().imageSize(32).patchSize(8).width(64).depth(4).heads(4);
     float[] want;
-    try (SaimEncoder e = SaimEncoder.builder().checkpoint(pth).config(b.queryDepth(2).blur(3, 1).build()).build()) {
+    try (SaimEncoder e =
+        SaimEncoder.builder().checkpoint(pth).config(b.queryDepth(2).blur(3, 1).build()).build()) {
       want = e.embed(images(1).get(0));
     }
-    // the checkpoint's blur kernel is 3 x 3 and its query decoder has 2 blocks; the CLI's defaults are 9 and 4
-    try (SaimEncoder e = SaimEncoder.builder().checkpoint(pth).config(b.queryDepth(4).blur(9, 1).build()).build()) {
+    // the checkpoint's blur kernel is 3 x 3 and its query decoder has 2 blocks; the CLI's defaults
+    // are 9 and 4
+    try (SaimEncoder e =
+        SaimEncoder.builder().checkpoint(pth).config(b.queryDepth(4).blur(9, 1).build()).build()) {
       assertArrayEquals(want, e.embed(images(1).get(0)), 0f);
-      assertTrue(e.loadNotes().stream().anyMatch(n -> n.startsWith("ignored (decoder tensors of another shape")
-          && n.contains("gaussian_blur.weight")), e.loadNotes().toString());
+      assertTrue(
+          e.loadNotes().stream()
+              .anyMatch(
+                  n ->
+                      n.startsWith("ignored (decoder tensors of another shape")
+                          && n.contains("gaussian_blur.weight")),
+          e.loadNotes().toString());
     }
   }
 }

@@ -26,7 +26,10 @@ class AdamWTest {
     assertTrue(AdamW.decays("cls_token", new Shape(1, 1, 64)));
   }
 
-  /** Two steps of the PyTorch formula computed in double by hand, gradient of sum(w * c), on both paths. */
+  /**
+   * Two steps of the PyTorch formula computed in double by hand, gradient of sum(w * c), on both
+   * paths.
+   */
   @ParameterizedTest(name = "fused {0}")
   @ValueSource(booleans = {true, false})
   void twoStepsFollowPyTorchsUpdateRule(boolean fused) {
@@ -37,7 +40,8 @@ class AdamWTest {
     double wd = 0.05;
     float[] w0 = {0.5f, -1.0f, 2.0f, 0.0f};
     float[] c = {1.0f, -2.0f, 0.001f, 3.0f};
-    try (NDManager m = NDManager.newBaseManager("PyTorch"); AdamW opt = new AdamW(m, b1, b2, eps, wd).fused(fused)) {
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        AdamW opt = new AdamW(m, b1, b2, eps, wd).fused(fused)) {
       NDArray w = m.create(w0, new Shape(2, 2));
       w.setRequiresGradient(true);
       NDArray cc = m.create(c, new Shape(2, 2));
@@ -79,17 +83,18 @@ class AdamWTest {
    */
   @Test
   void fusedKernelMatchesTheOperatorByOperatorUpdate() {
-    AdamW.Groups groups = new AdamW.Groups() {
-      @Override
-      public double lrScale(String name) {
-        return name.startsWith("a") ? 1.0 : 0.75;
-      }
+    AdamW.Groups groups =
+        new AdamW.Groups() {
+          @Override
+          public double lrScale(String name) {
+            return name.startsWith("a") ? 1.0 : 0.75;
+          }
 
-      @Override
-      public boolean decays(String name, Shape shape) {
-        return AdamW.decays(name, shape);
-      }
-    };
+          @Override
+          public boolean decays(String name, Shape shape) {
+            return AdamW.decays(name, shape);
+          }
+        };
     Map<String, float[]> after = new LinkedHashMap<>();
     Map<String, HostTensor> moments = new LinkedHashMap<>();
     for (boolean fused : new boolean[] {false, true}) {
@@ -106,8 +111,15 @@ class AdamWTest {
         for (int t = 1; t <= 5; t++) {
           AdamW.zeroGrad(params);
           try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-            NDArray loss = params.get("a.weight").mul(target).add(params.get("a.bias")).square().sum()
-                .add(params.get("b.weight").pow(3).sum()).add(params.get("b.scale").exp().sum());
+            NDArray loss =
+                params
+                    .get("a.weight")
+                    .mul(target)
+                    .add(params.get("a.bias"))
+                    .square()
+                    .sum()
+                    .add(params.get("b.weight").pow(3).sum())
+                    .add(params.get("b.scale").exp().sum());
             gc.backward(loss);
           }
           opt.step(params, 1e-2, groups);

@@ -22,13 +22,20 @@ class ChildProcessTrainingTest {
   static final int STEPS = 300;
 
   static Process start(Path out, long steps, long every, String... extra) throws Exception {
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"),
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
-        // a small heap collects often, which exposes any native memory freed while still in use
-        "-Xmx48m",
-        TrainChild.class.getName(), out.toString(), Long.toString(steps), Long.toString(every)));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
+                // a small heap collects often, which exposes any native memory freed while still in
+                // use
+                "-Xmx48m",
+                TrainChild.class.getName(),
+                out.toString(),
+                Long.toString(steps),
+                Long.toString(every)));
     cmd.addAll(List.of(extra));
     return new ProcessBuilder(cmd).redirectErrorStream(true).start();
   }
@@ -41,8 +48,8 @@ class ChildProcessTrainingTest {
   }
 
   @Test
-  void runKilledAtRandomMomentsThenResumedEndsByteIdentical(@TempDir Path clean, @TempDir Path killed)
-      throws Exception {
+  void runKilledAtRandomMomentsThenResumedEndsByteIdentical(
+      @TempDir Path clean, @TempDir Path killed) throws Exception {
     finish(start(clean, STEPS, 3));
     SplittableRandom r = new SplittableRandom(2026);
     long done = 0;
@@ -51,7 +58,8 @@ class ChildProcessTrainingTest {
       // a step or a checkpoint write
       long killAt = r.nextLong(done + 1, STEPS - 10);
       Process p = start(killed, STEPS, 3);
-      try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+      try (BufferedReader in =
+          new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
         String line;
         while ((line = in.readLine()) != null) {
           if (line.startsWith("step ") && Long.parseLong(line.substring(5)) >= killAt) {
@@ -67,10 +75,12 @@ class ChildProcessTrainingTest {
     }
     String out = finish(start(killed, STEPS, 3));
     assertTrue(out.contains("finished"), out);
-    assertArrayEquals(Files.readAllBytes(clean.resolve("final.safetensors")),
+    assertArrayEquals(
+        Files.readAllBytes(clean.resolve("final.safetensors")),
         Files.readAllBytes(killed.resolve("final.safetensors")));
     try (Stream<Path> files = Files.list(killed)) {
-      assertTrue(files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")),
+      assertTrue(
+          files.noneMatch(f -> f.getFileName().toString().endsWith(".tmp")),
           "temporary files left behind");
     }
   }
@@ -79,7 +89,8 @@ class ChildProcessTrainingTest {
   void nativeMemoryStaysFlatOverHundredsOfSteps(@TempDir Path out) throws Exception {
     Process p = start(out, 1000, 100_000, "rss");
     List<long[]> samples = new ArrayList<>();
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
         if (line.startsWith("rss ")) {
@@ -103,8 +114,12 @@ class ChildProcessTrainingTest {
     long[] sorted = growth.clone();
     java.util.Arrays.sort(sorted);
     long median = (sorted[15] + sorted[16]) / 2;
-    assertTrue(median < 1_000, "RSS grows by " + median + " kB per 25 steps (median): " + samplesText(samples));
-    assertTrue(at1000 - at200 < 64_000, "RSS grew from " + at200 + " kB to " + at1000 + " kB: " + samplesText(samples));
+    assertTrue(
+        median < 1_000,
+        "RSS grows by " + median + " kB per 25 steps (median): " + samplesText(samples));
+    assertTrue(
+        at1000 - at200 < 64_000,
+        "RSS grew from " + at200 + " kB to " + at1000 + " kB: " + samplesText(samples));
   }
 
   static String samplesText(List<long[]> s) {

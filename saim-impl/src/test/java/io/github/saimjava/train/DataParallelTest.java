@@ -15,7 +15,6 @@ import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.api.StepEvent;
 import io.github.saimjava.model.SaimModel;
-import io.github.saimjava.model.Tensors;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -30,13 +29,21 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The split and the combination of data-parallel training. This machine has no GPU, so several
- * devices are several replicas on the CPU: DJL knows one CPU device only (see
- * {@code djlHasOneCpuDevice}), and replicas on one device take the same code path as replicas
- * on several (split, per-replica forward and backward, transfer to the master, sum, broadcast).
+ * devices are several replicas on the CPU: DJL knows one CPU device only (see {@code
+ * djlHasOneCpuDevice}), and replicas on one device take the same code path as replicas on several
+ * (split, per-replica forward and backward, transfer to the master, sum, broadcast).
  */
 class DataParallelTest {
-  static final SaimConfig TINY = SaimConfig.builder().imageSize(32).patchSize(8).width(32).depth(2)
-      .heads(2).queryDepth(2).blur(3, 1).build();
+  static final SaimConfig TINY =
+      SaimConfig.builder()
+          .imageSize(32)
+          .patchSize(8)
+          .width(32)
+          .depth(2)
+          .heads(2)
+          .queryDepth(2)
+          .blur(3, 1)
+          .build();
   static final int N = 8;
   static float[] pixels;
   static long[] keys;
@@ -61,7 +68,8 @@ class DataParallelTest {
   static Step step(int devices, int accumIter) {
     Engine engine = Engine.getEngine("PyTorch");
     Device cpu = Device.cpu();
-    PermutationSampler sampler = PermutationSampler.builder(TINY.numPatches()).stochastic(3).build();
+    PermutationSampler sampler =
+        PermutationSampler.builder(TINY.numPatches()).stochastic(3).build();
     try (NDManager manager = engine.newBaseManager(cpu);
         SaimModel model = new SaimModel(TINY, manager, 5);
         AdamW opt = new AdamW(manager, 0.9, 0.95, 1e-8, 0.05);
@@ -72,10 +80,17 @@ class DataParallelTest {
       int image = 3 * 32 * 32;
       double loss = 0;
       for (int micro = 0; micro < accumIter; micro++) {
-        NDArray images = manager.create(Arrays.copyOfRange(pixels, micro * per * image, (micro + 1) * per * image),
-            new Shape(per, 3, 32, 32));
-        loss += dp.forwardBackward(images, Arrays.copyOfRange(keys, micro * per, (micro + 1) * per),
-            sampler, accumIter) / accumIter;
+        NDArray images =
+            manager.create(
+                Arrays.copyOfRange(pixels, micro * per * image, (micro + 1) * per * image),
+                new Shape(per, 3, 32, 32));
+        loss +=
+            dp.forwardBackward(
+                    images,
+                    Arrays.copyOfRange(keys, micro * per, (micro + 1) * per),
+                    sampler,
+                    accumIter)
+                / accumIter;
       }
       dp.combineGradients();
       Map<String, float[]> grads = new LinkedHashMap<>();
@@ -88,8 +103,11 @@ class DataParallelTest {
       for (int i = 1; i < devices; i++) {
         // every replica starts the next step from the master's new weights
         Map<String, NDArray> replica = dp.replica(i).parameters().trainable();
-        weights.forEach((k, v) -> assertTrue(Arrays.equals(v, replica.get(k).toFloatArray()),
-            "replica weights " + k + " not refreshed"));
+        weights.forEach(
+            (k, v) ->
+                assertTrue(
+                    Arrays.equals(v, replica.get(k).toFloatArray()),
+                    "replica weights " + k + " not refreshed"));
         // and with its gradients cleared
         replica.forEach((k, v) -> assertEquals(0f, v.getGradient().abs().max().getFloat(), k));
       }
@@ -127,7 +145,8 @@ class DataParallelTest {
       assertEquals(one.loss(), s.loss(), 1e-6 * one.loss(), what + " loss");
       double g = assertClose(one.grads(), s.grads(), what + " gradient");
       double w = assertClose(one.weights(), s.weights(), what + " weights");
-      System.out.printf("%s: largest relative difference, gradients %.2e, weights %.2e%n", what, g, w);
+      System.out.printf(
+          "%s: largest relative difference, gradients %.2e, weights %.2e%n", what, g, w);
     }
   }
 
@@ -137,7 +156,8 @@ class DataParallelTest {
     // without the combination, the step would differ
     Engine engine = Engine.getEngine("PyTorch");
     Device cpu = Device.cpu();
-    PermutationSampler sampler = PermutationSampler.builder(TINY.numPatches()).stochastic(3).build();
+    PermutationSampler sampler =
+        PermutationSampler.builder(TINY.numPatches()).stochastic(3).build();
     try (NDManager manager = engine.newBaseManager(cpu);
         SaimModel model = new SaimModel(TINY, manager, 5);
         DataParallel dp = new DataParallel(model, List.of(cpu, cpu), engine)) {
@@ -156,19 +176,26 @@ class DataParallelTest {
   void unevenBatchIsRefusedNamingBothNumbers() {
     Engine engine = Engine.getEngine("PyTorch");
     Device cpu = Device.cpu();
-    PermutationSampler sampler = PermutationSampler.builder(TINY.numPatches()).stochastic(3).build();
+    PermutationSampler sampler =
+        PermutationSampler.builder(TINY.numPatches()).stochastic(3).build();
     try (NDManager manager = engine.newBaseManager(cpu);
         SaimModel model = new SaimModel(TINY, manager, 5);
         DataParallel dp = new DataParallel(model, Collections.nCopies(4, cpu), engine)) {
       NDArray six = manager.create(Arrays.copyOf(pixels, 6 * 3 * 32 * 32), new Shape(6, 3, 32, 32));
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-          () -> dp.forwardBackward(six, Arrays.copyOf(keys, 6), sampler, 1));
-      assertTrue(e.getMessage().contains("batch of 6 images") && e.getMessage().contains("over 4 devices"),
+      IllegalArgumentException e =
+          assertThrows(
+              IllegalArgumentException.class,
+              () -> dp.forwardBackward(six, Arrays.copyOf(keys, 6), sampler, 1));
+      assertTrue(
+          e.getMessage().contains("batch of 6 images") && e.getMessage().contains("over 4 devices"),
           e.getMessage());
     }
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> SaimTrainer.builder().batchSize(6).devices(cpu, cpu, cpu, cpu).build());
-    assertEquals("batchSize (6) must be a multiple of the number of devices (4) to split evenly",
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> SaimTrainer.builder().batchSize(6).devices(cpu, cpu, cpu, cpu).build());
+    assertEquals(
+        "batchSize (6) must be a multiple of the number of devices (4) to split evenly",
         e.getMessage());
   }
 
@@ -176,9 +203,16 @@ class DataParallelTest {
   void aMissingGpuIsRefusedBeforeTraining(@TempDir Path out) {
     int gpus = Engine.getEngine("PyTorch").getGpuCount();
     Device missing = Device.gpu(gpus);
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new Pretrainer(trainer(out, 1).devices(missing).build(), new SyntheticBatches(16, 3, 32, N, 4)).run());
-    assertEquals("device " + missing + " is not there: the engine sees " + gpus + " GPU(s)", e.getMessage());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new Pretrainer(
+                        trainer(out, 1).devices(missing).build(),
+                        new SyntheticBatches(16, 3, 32, N, 4))
+                    .run());
+    assertEquals(
+        "device " + missing + " is not there: the engine sees " + gpus + " GPU(s)", e.getMessage());
     assertTrue(!java.nio.file.Files.exists(out.resolve("config.json")), "nothing written");
   }
 
@@ -194,25 +228,41 @@ class DataParallelTest {
   }
 
   static SaimTrainer.Builder trainer(Path out, int devices) {
-    return SaimTrainer.builder().config(TINY).batchSize(N).epochs(1).lr(2e-3).seed(5).threads(1)
-        .outputDir(out).checkpointEvery(2).devices(Collections.nCopies(devices, Device.cpu()));
+    return SaimTrainer.builder()
+        .config(TINY)
+        .batchSize(N)
+        .epochs(1)
+        .lr(2e-3)
+        .seed(5)
+        .threads(1)
+        .outputDir(out)
+        .checkpointEvery(2)
+        .devices(Collections.nCopies(devices, Device.cpu()));
   }
 
   @Test
-  void aSplitRunsCheckpointResumesOnOneDevice(@TempDir Path split, @TempDir Path single) throws Exception {
+  void aSplitRunsCheckpointResumesOnOneDevice(@TempDir Path split, @TempDir Path single)
+      throws Exception {
     List<StepEvent> whole = new ArrayList<>();
-    new Pretrainer(trainer(single, 1).maxSteps(3).onStep(whole::add).build(),
-        new SyntheticBatches(32, 3, 32, N, 4)).run();
+    new Pretrainer(
+            trainer(single, 1).maxSteps(3).onStep(whole::add).build(),
+            new SyntheticBatches(32, 3, 32, N, 4))
+        .run();
     List<StepEvent> first = new ArrayList<>();
-    new Pretrainer(trainer(split, 2).maxSteps(2).onStep(first::add).build(),
-        new SyntheticBatches(32, 3, 32, N, 4)).run();
+    new Pretrainer(
+            trainer(split, 2).maxSteps(2).onStep(first::add).build(),
+            new SyntheticBatches(32, 3, 32, N, 4))
+        .run();
     List<StepEvent> resumed = new ArrayList<>();
-    new Pretrainer(trainer(split, 1).maxSteps(3).onStep(resumed::add).build(),
-        new SyntheticBatches(32, 3, 32, N, 4)).run();
+    new Pretrainer(
+            trainer(split, 1).maxSteps(3).onStep(resumed::add).build(),
+            new SyntheticBatches(32, 3, 32, N, 4))
+        .run();
     assertEquals(1, resumed.size());
     assertEquals(3, resumed.get(0).step());
     for (int i = 0; i < 2; i++) {
-      assertEquals(whole.get(i).loss(), first.get(i).loss(), 1e-5 * whole.get(i).loss(), "step " + (i + 1));
+      assertEquals(
+          whole.get(i).loss(), first.get(i).loss(), 1e-5 * whole.get(i).loss(), "step " + (i + 1));
     }
     assertEquals(whole.get(2).loss(), resumed.get(0).loss(), 1e-5 * whole.get(2).loss(), "step 3");
   }

@@ -7,10 +7,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 
 /**
- * One rank of a data-parallel run in its own JVM, through the public API (so the data is the
- * real sharded loader). Args: OUTPUT_DIR RANK WORLD_SIZE RENDEZVOUS STEPS CHECKPOINT_EVERY TIMEOUT_MS.
- * Prints "step N" after each step and "finished" at the end; a failed collective prints
- * "error: MESSAGE" and exits with 3.
+ * One rank of a data-parallel run in its own JVM, through the public API (so the data is the real
+ * sharded loader). Args: OUTPUT_DIR RANK WORLD_SIZE RENDEZVOUS STEPS CHECKPOINT_EVERY TIMEOUT_MS.
+ * Prints "step N" after each step and "finished" at the end; a failed collective prints "error:
+ * MESSAGE" and exits with 3.
  */
 public final class DistributedTrainChild {
   public static void main(String[] args) throws Exception {
@@ -21,14 +21,19 @@ public final class DistributedTrainChild {
     long steps = Long.parseLong(args[4]);
     long every = Long.parseLong(args[5]);
     long timeoutMs = Long.parseLong(args[6]);
-    SaimTrainer.Builder b = DistributedTrainingTest.trainer(out, steps).checkpointEvery(every)
-        .onStep(e -> {
-          System.out.println("step " + e.step());
-          System.out.flush();
-        });
+    SaimTrainer.Builder b =
+        DistributedTrainingTest.trainer(out, steps)
+            .checkpointEvery(every)
+            .onStep(
+                e -> {
+                  System.out.println("step " + e.step());
+                  System.out.flush();
+                });
     if (size > 1) {
-      b.distributed(Distributed.of(size, rank, rendezvous).withHost("127.0.0.1")
-          .withTimeout(Duration.ofMillis(timeoutMs)));
+      b.distributed(
+          Distributed.of(size, rank, rendezvous)
+              .withHost("127.0.0.1")
+              .withTimeout(Duration.ofMillis(timeoutMs)));
     }
     try {
       b.build().fit();

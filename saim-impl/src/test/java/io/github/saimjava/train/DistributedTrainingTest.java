@@ -28,11 +28,23 @@ import org.junit.jupiter.api.io.TempDir;
  * temporary folder: the ranks together do what one process does with the same global batch.
  */
 class DistributedTrainingTest {
-  static final SaimConfig TINY = SaimConfig.vitTiny().toBuilder().imageSize(32).patchSize(8).width(32).depth(2)
-      .heads(2).queryDepth(2).blur(3, 1).build();
+  static final SaimConfig TINY =
+      SaimConfig.vitTiny().toBuilder()
+          .imageSize(32)
+          .patchSize(8)
+          .width(32)
+          .depth(2)
+          .heads(2)
+          .queryDepth(2)
+          .blur(3, 1)
+          .build();
   static final int BATCH = 12;
   static final long STEPS = 20;
-  /** Largest relative L2 difference allowed per tensor between the ranks' and the single run's weights. */
+
+  /**
+   * Largest relative L2 difference allowed per tensor between the ranks' and the single run's
+   * weights.
+   */
   static final double TOLERANCE = 1e-4;
 
   static Path single;
@@ -46,18 +58,39 @@ class DistributedTrainingTest {
   }
 
   static SaimTrainer.Builder trainer(Path out, long steps) {
-    return SaimTrainer.builder().config(TINY).batchSize(BATCH).epochs(1).maxSteps(steps).lr(2e-3)
-        .clipGrad(1.0).seed(5).threads(1).loaderThreads(1).augmentation(Augmentation.RANDOM_RESIZED_CROP)
-        .outputDir(out).logEvery(1);
+    return SaimTrainer.builder()
+        .config(TINY)
+        .batchSize(BATCH)
+        .epochs(1)
+        .maxSteps(steps)
+        .lr(2e-3)
+        .clipGrad(1.0)
+        .seed(5)
+        .threads(1)
+        .loaderThreads(1)
+        .augmentation(Augmentation.RANDOM_RESIZED_CROP)
+        .outputDir(out)
+        .logEvery(1);
   }
 
-  static Process rank(Path out, int rank, int size, Path rendezvous, long steps, long every, long timeoutMs)
+  static Process rank(
+      Path out, int rank, int size, Path rendezvous, long steps, long every, long timeoutMs)
       throws Exception {
-    List<String> cmd = List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", System.getProperty("java.class.path"),
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=error", "-Dai.djl.offline=true",
-        DistributedTrainChild.class.getName(), out.toString(), Integer.toString(rank), Integer.toString(size),
-        "file:" + rendezvous, Long.toString(steps), Long.toString(every), Long.toString(timeoutMs));
+    List<String> cmd =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-cp",
+            System.getProperty("java.class.path"),
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
+            "-Dai.djl.offline=true",
+            DistributedTrainChild.class.getName(),
+            out.toString(),
+            Integer.toString(rank),
+            Integer.toString(size),
+            "file:" + rendezvous,
+            Long.toString(steps),
+            Long.toString(every),
+            Long.toString(timeoutMs));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("PYTORCH_FLAVOR", "cpu");
     return pb.start();
@@ -84,7 +117,10 @@ class DistributedTrainingTest {
     return outs.get(0);
   }
 
-  /** Asserts every tensor's relative L2 difference is at most {@link #TOLERANCE}; returns the largest. */
+  /**
+   * Asserts every tensor's relative L2 difference is at most {@link #TOLERANCE}; returns the
+   * largest.
+   */
   static double assertSameWeights(Path want, Path got) throws Exception {
     Map<String, HostTensor> a = SafeTensors.read(want).tensors();
     Map<String, HostTensor> b = SafeTensors.read(got).tensors();
@@ -105,8 +141,9 @@ class DistributedTrainingTest {
         // is zero up to rounding, and AdamW turns that noise into steps of about lr x 1e-2. Its
         // values are rounding noise (norm ~1e-4, the other tensors ~1e-1) that no two summation
         // orders share, distributed or not; they must stay that small, not equal.
-        assertTrue(Math.sqrt(norm) < 1e-3 && Math.sqrt(diff) < 1e-3, k + ": norm " + Math.sqrt(norm)
-            + ", difference " + Math.sqrt(diff));
+        assertTrue(
+            Math.sqrt(norm) < 1e-3 && Math.sqrt(diff) < 1e-3,
+            k + ": norm " + Math.sqrt(norm) + ", difference " + Math.sqrt(diff));
         continue;
       }
       double rel = norm == 0 ? Math.sqrt(diff) : Math.sqrt(diff / norm);
@@ -116,7 +153,8 @@ class DistributedTrainingTest {
         worstName = k;
       }
     }
-    System.out.printf("largest relative L2 difference per tensor: %.2e (%s) over %d tensors (key biases aside)%n",
+    System.out.printf(
+        "largest relative L2 difference per tensor: %.2e (%s) over %d tensors (key biases aside)%n",
         worst, worstName, a.size());
     return worst;
   }
@@ -129,7 +167,8 @@ class DistributedTrainingTest {
     // rank 0 alone writes
     assertTrue(Files.exists(out0.resolve(Pretrainer.METRICS)));
     assertTrue(!Files.exists(dir.resolve("out1")), "rank 1 wrote its output folder");
-    assertEquals(Files.readAllLines(single.resolve(Pretrainer.METRICS)).size(),
+    assertEquals(
+        Files.readAllLines(single.resolve(Pretrainer.METRICS)).size(),
         Files.readAllLines(out0.resolve(Pretrainer.METRICS)).size());
   }
 
@@ -146,7 +185,8 @@ class DistributedTrainingTest {
     Path rendezvous = dir.resolve("rendezvous");
     Process r0 = rank(dir.resolve("out0"), 0, 2, rendezvous, STEPS, 5, timeoutMs);
     Process r1 = rank(dir.resolve("out1"), 1, 2, rendezvous, STEPS, 5, timeoutMs);
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(r1.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(r1.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null && !line.equals("step 7")) {
         // train past the checkpoint of step 5
@@ -160,8 +200,11 @@ class DistributedTrainingTest {
     assertEquals(3, r0.exitValue(), out);
     List<String> errors = out.lines().filter(l -> l.startsWith("error: ")).toList();
     assertEquals(1, errors.size(), out);
-    System.out.printf("rank 0 stopped %.1f s after rank 1 was killed: %s%n", seconds, errors.get(0));
-    assertTrue(errors.get(0).contains("rank 0 of 2") && errors.get(0).contains("lost rank 1"), errors.get(0));
+    System.out.printf(
+        "rank 0 stopped %.1f s after rank 1 was killed: %s%n", seconds, errors.get(0));
+    assertTrue(
+        errors.get(0).contains("rank 0 of 2") && errors.get(0).contains("lost rank 1"),
+        errors.get(0));
     assertTrue(seconds < timeoutMs / 1000.0, "took " + seconds + " s");
     // the last checkpoint is whole: the one of step 5 (or 10, if rank 0 got that far)
     Path ckpt = dir.resolve("out0").resolve(Pretrainer.CHECKPOINT);
@@ -169,7 +212,9 @@ class DistributedTrainingTest {
     assertTrue(at == 5 || at == 10, "checkpoint of step " + at);
     // all ranks restarted: they resume from rank 0's checkpoint and end where one process ends
     String printed = runRanks(dir, 2, STEPS);
-    assertEquals("step " + (at + 1), printed.lines().filter(l -> l.startsWith("step ")).findFirst().orElse(""),
+    assertEquals(
+        "step " + (at + 1),
+        printed.lines().filter(l -> l.startsWith("step ")).findFirst().orElse(""),
         printed);
     Path out0 = dir.resolve("out0");
     assertSameWeights(single.resolve(Pretrainer.FINAL), out0.resolve(Pretrainer.FINAL));

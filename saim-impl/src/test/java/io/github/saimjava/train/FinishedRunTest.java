@@ -19,14 +19,19 @@ import org.junit.jupiter.api.io.TempDir;
 class FinishedRunTest {
   @Test
   void aRerunWithNothingLeftReturnsTheFinishedRunsFigures(@TempDir Path out) throws Exception {
-    TrainingSummary first = new Pretrainer(PretrainerTest.trainer(out).build(), new SyntheticBatches(48, 3, 16, 8, 2)).run();
+    TrainingSummary first =
+        new Pretrainer(PretrainerTest.trainer(out).build(), new SyntheticBatches(48, 3, 16, 8, 2))
+            .run();
     assertFalse(first.alreadyFinished());
     byte[] weights = Files.readAllBytes(out.resolve("final.safetensors"));
     List<String> metrics = Files.readAllLines(out.resolve("metrics.jsonl"));
     List<Long> stepsSeen = new ArrayList<>();
 
-    TrainingSummary again = new Pretrainer(PretrainerTest.trainer(out).onStep(e -> stepsSeen.add(e.step())).build(),
-        new SyntheticBatches(48, 3, 16, 8, 2)).run();
+    TrainingSummary again =
+        new Pretrainer(
+                PretrainerTest.trainer(out).onStep(e -> stepsSeen.add(e.step())).build(),
+                new SyntheticBatches(48, 3, 16, 8, 2))
+            .run();
 
     assertTrue(again.alreadyFinished());
     assertEquals(List.of(), stepsSeen);
@@ -35,7 +40,11 @@ class FinishedRunTest {
     assertEquals(first.images(), again.images());
     assertEquals(first.finalLoss(), again.finalLoss(), 0.0);
     // speed and time as the finished run logged them at its last step (before its final writes)
-    String lastStep = metrics.stream().filter(l -> l.startsWith("{\"type\":\"step\"")).reduce((x, y) -> y).orElseThrow();
+    String lastStep =
+        metrics.stream()
+            .filter(l -> l.startsWith("{\"type\":\"step\""))
+            .reduce((x, y) -> y)
+            .orElseThrow();
     JsonObject last = JsonParser.parseString(lastStep).getAsJsonObject();
     assertEquals(18, last.get("step").getAsLong());
     assertEquals(last.get("images_per_s").getAsDouble(), again.imagesPerSecond(), 0.0);
@@ -47,10 +56,13 @@ class FinishedRunTest {
 
   @Test
   void aFinishedRunWhoseFinalWeightsAreGoneGetsThemBack(@TempDir Path out) throws Exception {
-    new Pretrainer(PretrainerTest.trainer(out).build(), new SyntheticBatches(48, 3, 16, 8, 2)).run();
+    new Pretrainer(PretrainerTest.trainer(out).build(), new SyntheticBatches(48, 3, 16, 8, 2))
+        .run();
     byte[] weights = Files.readAllBytes(out.resolve("final.safetensors"));
     Files.delete(out.resolve("final.safetensors"));
-    TrainingSummary again = new Pretrainer(PretrainerTest.trainer(out).build(), new SyntheticBatches(48, 3, 16, 8, 2)).run();
+    TrainingSummary again =
+        new Pretrainer(PretrainerTest.trainer(out).build(), new SyntheticBatches(48, 3, 16, 8, 2))
+            .run();
     assertTrue(again.alreadyFinished());
     assertArrayEquals(weights, Files.readAllBytes(out.resolve("final.safetensors")));
   }

@@ -14,14 +14,33 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** The public API finds the implementation through ServiceLoader and trains on the embedded images. */
+/**
+ * The public API finds the implementation through ServiceLoader and trains on the embedded images.
+ */
 class SaimTrainerEndToEndTest {
   @Test
   void fitTrainsOnTheEmbeddedDataAndWritesItsOutputs(@TempDir Path out) throws Exception {
-    SaimConfig tiny = SaimConfig.vitTiny().toBuilder().imageSize(32).patchSize(8).width(48).depth(2)
-        .heads(3).queryDepth(2).blur(3, 1).build();
-    TrainingSummary s = SaimTrainer.builder().config(tiny).batchSize(8).maxSteps(3).threads(1)
-        .loaderThreads(2).augmentation(Augmentation.FLIP_ONLY).outputDir(out).build().fit();
+    SaimConfig tiny =
+        SaimConfig.vitTiny().toBuilder()
+            .imageSize(32)
+            .patchSize(8)
+            .width(48)
+            .depth(2)
+            .heads(3)
+            .queryDepth(2)
+            .blur(3, 1)
+            .build();
+    TrainingSummary s =
+        SaimTrainer.builder()
+            .config(tiny)
+            .batchSize(8)
+            .maxSteps(3)
+            .threads(1)
+            .loaderThreads(2)
+            .augmentation(Augmentation.FLIP_ONLY)
+            .outputDir(out)
+            .build()
+            .fit();
     assertEquals(3, s.steps());
     assertEquals(24, s.images());
     assertTrue(Double.isFinite(s.finalLoss()) && s.finalLoss() > 0);

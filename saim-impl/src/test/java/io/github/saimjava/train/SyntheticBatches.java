@@ -3,7 +3,9 @@ package io.github.saimjava.train;
 import io.github.saimjava.data.ImageBatches;
 import java.util.SplittableRandom;
 
-/** Smooth random images in memory, batched in a seeded order: enough to train a tiny model in tests. */
+/**
+ * Smooth random images in memory, batched in a seeded order: enough to train a tiny model in tests.
+ */
 final class SyntheticBatches implements ImageBatches {
   final int size;
   final int channels;

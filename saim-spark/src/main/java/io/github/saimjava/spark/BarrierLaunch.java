@@ -32,16 +32,16 @@ import scala.reflect.ClassTag$;
  * Data-parallel pre-training launched by Spark in barrier mode, as torchrun would launch it: one
  * barrier task per rank, all scheduled together (or none). Rank 0's task picks a free port on its
  * executor; {@code BarrierTaskContext.allGather} gives every task rank 0's address; each task then
- * runs its rank as a child JVM of its executor with {@code RANK}, {@code WORLD_SIZE},
- * {@code MASTER_ADDR} and {@code MASTER_PORT} set, so the rank meets the others through the
- * {@code env} rendezvous ({@code saim pretrain --rendezvous env}, or
- * {@code Distributed.fromEnvironment(System.getenv())} from code).
+ * runs its rank as a child JVM of its executor with {@code RANK}, {@code WORLD_SIZE}, {@code
+ * MASTER_ADDR} and {@code MASTER_PORT} set, so the rank meets the others through the {@code env}
+ * rendezvous ({@code saim pretrain --rendezvous env}, or {@code
+ * Distributed.fromEnvironment(System.getenv())} from code).
  *
  * <p>A child JVM per rank, not the task's own thread: DJL allows one gradient collector per
  * process, so ranks sharing an executor (and {@code local[N]}) need processes of their own, and a
- * rank's native memory leaves with it. The child's class path is the executor's (its class path
- * and the jars Spark added for the job). When a rank fails, its task fails with the exit code,
- * Spark fails the barrier stage, and the other tasks' children are stopped.
+ * rank's native memory leaves with it. The child's class path is the executor's (its class path and
+ * the jars Spark added for the job). When a rank fails, its task fails with the exit code, Spark
+ * fails the barrier stage, and the other tasks' children are stopped.
  */
 public final class BarrierLaunch {
   private BarrierLaunch() {}
@@ -55,17 +55,23 @@ public final class BarrierLaunch {
    * @return what each rank printed last (one line per rank, by rank)
    * @throws IllegalArgumentException when {@code worldSize} is not positive
    */
-  public static List<String> run(SparkSession spark, int worldSize, String mainClass, List<String> args) {
+  public static List<String> run(
+      SparkSession spark, int worldSize, String mainClass, List<String> args) {
     if (worldSize < 1) {
       throw new IllegalArgumentException("world size (" + worldSize + ") must be positive");
     }
     JavaSparkContext jsc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    RDD<Integer> ranks = jsc.parallelize(IntStream.range(0, worldSize).boxed().toList(), worldSize).rdd();
+    RDD<Integer> ranks =
+        jsc.parallelize(IntStream.range(0, worldSize).boxed().toList(), worldSize).rdd();
     List<String> argList = new ArrayList<>(args);
     Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<String>> task =
-        (Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<String>> & Serializable)
-            it -> CollectionConverters.asScala(List.of(runRank(worldSize, mainClass, argList)).iterator());
-    RDD<String> done = ranks.barrier().mapPartitions(task, false, ClassTag$.MODULE$.apply(String.class));
+        (Function1<scala.collection.Iterator<Integer>, scala.collection.Iterator<String>>
+                & Serializable)
+            it ->
+                CollectionConverters.asScala(
+                    List.of(runRank(worldSize, mainClass, argList)).iterator());
+    RDD<String> done =
+        ranks.barrier().mapPartitions(task, false, ClassTag$.MODULE$.apply(String.class));
     return done.toJavaRDD().collect();
   }
 
@@ -75,13 +81,19 @@ public final class BarrierLaunch {
     String mine = "";
     if (rank == 0) {
       String address = ctx.getTaskInfos()[0].address();
-      String host = address.contains(":") ? address.substring(0, address.lastIndexOf(':')) : address;
+      String host =
+          address.contains(":") ? address.substring(0, address.lastIndexOf(':')) : address;
       mine = host + ":" + freePort();
     }
     String master = ctx.allGather(mine)[0];
     int colon = master.lastIndexOf(':');
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-cp", classPath(), mainClass));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                classPath(),
+                mainClass));
     cmd.addAll(args);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     Map<String, String> env = pb.environment();
@@ -93,10 +105,12 @@ public final class BarrierLaunch {
     try {
       p = pb.start();
     } catch (IOException e) {
-      throw new UncheckedIOException("rank " + rank + ": cannot start " + mainClass + ": " + e.getMessage(), e);
+      throw new UncheckedIOException(
+          "rank " + rank + ": cannot start " + mainClass + ": " + e.getMessage(), e);
     }
     String last = "";
-    try (BufferedReader in = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+    try (BufferedReader in =
+        new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
       String line;
       while ((line = in.readLine()) != null) {
         System.out.println("[rank " + rank + "] " + line);
@@ -106,8 +120,9 @@ public final class BarrierLaunch {
       }
       int code = p.waitFor();
       if (code != 0) {
-        throw new IllegalStateException(String.format(Locale.ROOT, "rank %d of %d exited with code %d: %s", rank,
-            worldSize, code, last));
+        throw new IllegalStateException(
+            String.format(
+                Locale.ROOT, "rank %d of %d exited with code %d: %s", rank, worldSize, code, last));
       }
       return last;
     } catch (IOException e) {
@@ -115,7 +130,8 @@ public final class BarrierLaunch {
     } catch (InterruptedException e) {
       // Spark stops the other tasks of a failed barrier stage by interrupting them
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("rank " + rank + " stopped: the barrier stage was cancelled", e);
+      throw new IllegalStateException(
+          "rank " + rank + " stopped: the barrier stage was cancelled", e);
     } finally {
       p.destroyForcibly();
     }
@@ -132,8 +148,12 @@ public final class BarrierLaunch {
 
   /** The executor's class path and the jars Spark added to the task's class loaders. */
   static String classPath() {
-    Set<String> entries = new LinkedHashSet<>(List.of(System.getProperty("java.class.path").split(File.pathSeparator)));
-    for (ClassLoader l = Thread.currentThread().getContextClassLoader(); l != null; l = l.getParent()) {
+    Set<String> entries =
+        new LinkedHashSet<>(
+            List.of(System.getProperty("java.class.path").split(File.pathSeparator)));
+    for (ClassLoader l = Thread.currentThread().getContextClassLoader();
+        l != null;
+        l = l.getParent()) {
       if (l instanceof URLClassLoader u) {
         for (URL url : u.getURLs()) {
           if (url.getProtocol().equals("file")) {

@@ -33,8 +33,10 @@ final class Checkpoints {
       if (shipped != null) {
         return shipped;
       }
-      throw new IllegalArgumentException(location + ": no such checkpoint on this machine; put it where every "
-          + "executor can read it, give an hdfs:// or s3a:// URI, or ship it with spark-submit --files");
+      throw new IllegalArgumentException(
+          location
+              + ": no such checkpoint on this machine; put it where every executor can read it,"
+              + " give an hdfs:// or s3a:// URI, or ship it with spark-submit --files");
     }
     org.apache.hadoop.fs.Path remote = new org.apache.hadoop.fs.Path(location);
     FileSystem fs = remote.getFileSystem(hadoop);
@@ -60,7 +62,9 @@ final class Checkpoints {
     }
   }
 
-  /** The file of that name shipped with {@code --files}, if this JVM runs under Spark and has one. */
+  /**
+   * The file of that name shipped with {@code --files}, if this JVM runs under Spark and has one.
+   */
   private static @Nullable Path shipped(String name) {
     try {
       Path p = Path.of(SparkFiles.get(name));

@@ -36,10 +36,10 @@ import picocli.CommandLine.Spec;
     versionProvider = EmbedJob.Version.class,
     description = {
       "Embeds an image collection on Spark and writes Parquet rows (path, vector, model).",
-      "Input: a folder searched recursively for JPEG/PNG files, or a Parquet or CSV table with a column of "
-          + "image paths (Hadoop paths or URIs).",
-      "Each executor loads the encoder once and shares it across its tasks. A bad image fails the job naming "
-          + "the file, unless --skip-bad-images."
+      "Input: a folder searched recursively for JPEG/PNG files, or a Parquet or CSV table with a"
+          + " column of image paths (Hadoop paths or URIs).",
+      "Each executor loads the encoder once and shares it across its tasks. A bad image fails the"
+          + " job naming the file, unless --skip-bad-images."
     })
 public final class EmbedJob implements Callable<Integer> {
   /** Exit code for input the job refuses. */
@@ -48,33 +48,56 @@ public final class EmbedJob implements Callable<Integer> {
   @Spec CommandSpec spec;
 
   static final class Weights {
-    @Option(names = "--checkpoint", paramLabel = "PATH", required = true,
-        description = "Weights (.safetensors of ours or a reference .pth): a path every executor can read, "
-            + "an hdfs:// or s3a:// URI, or the name of a file shipped with --files.")
+    @Option(
+        names = "--checkpoint",
+        paramLabel = "PATH",
+        required = true,
+        description =
+            "Weights (.safetensors of ours or a reference .pth): a path every executor can read, "
+                + "an hdfs:// or s3a:// URI, or the name of a file shipped with --files.")
     @Nullable String checkpoint;
 
-    @Option(names = "--zoo", paramLabel = "NAME", required = true,
-        description = "A pretrained encoder of the saim-zoo by name (e.g. saim_vit_micro_patch4_32_fmnist).")
+    @Option(
+        names = "--zoo",
+        paramLabel = "NAME",
+        required = true,
+        description =
+            "A pretrained encoder of the saim-zoo by name (e.g. saim_vit_micro_patch4_32_fmnist).")
     @Nullable String zoo;
 
-    @Option(names = "--random-init", required = true, description = "A randomly initialised encoder (seeded by --seed).")
+    @Option(
+        names = "--random-init",
+        required = true,
+        description = "A randomly initialised encoder (seeded by --seed).")
     boolean randomInit;
   }
 
   @ArgGroup(exclusive = true, multiplicity = "1")
   Weights weights = new Weights();
 
-  @Option(names = "--input", paramLabel = "PATH", required = true, description = "Folder of images, or a table of paths.")
+  @Option(
+      names = "--input",
+      paramLabel = "PATH",
+      required = true,
+      description = "Folder of images, or a table of paths.")
   String input;
 
-  @Option(names = "--input-format", paramLabel = "images|parquet|csv",
+  @Option(
+      names = "--input-format",
+      paramLabel = "images|parquet|csv",
       description = "What --input is (default: ${DEFAULT-VALUE}); a CSV table has a header line.")
   String inputFormat = "images";
 
-  @Option(names = "--path-column", paramLabel = "NAME", description = "The table's column of paths (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--path-column",
+      paramLabel = "NAME",
+      description = "The table's column of paths (default: ${DEFAULT-VALUE}).")
   String pathColumn = "path";
 
-  @Option(names = "--model", paramLabel = "NAME", description = "Preset: tiny, small, base or large (default: base).")
+  @Option(
+      names = "--model",
+      paramLabel = "NAME",
+      description = "Preset: tiny, small, base or large (default: base).")
   @Nullable String model;
 
   @Option(names = "--dim", description = "Token width (overrides the preset).")
@@ -95,35 +118,59 @@ public final class EmbedJob implements Callable<Integer> {
   @Option(names = "--seed", description = "Seed of --random-init (default: ${DEFAULT-VALUE}).")
   long seed = 0;
 
-  @Option(names = "--pooling", paramLabel = "P",
-      description = "cls (class token after the final LayerNorm), mean (mean of the patch tokens, then a LayerNorm) "
-          + "or cls_mean (both, concatenated) (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--pooling",
+      paramLabel = "P",
+      description =
+          "cls (class token after the final LayerNorm), mean (mean of the patch tokens, then a"
+              + " LayerNorm) or cls_mean (both, concatenated) (default: ${DEFAULT-VALUE}).")
   String pooling = "cls";
 
-  @Option(names = "--layer", paramLabel = "K",
-      description = "Read the features after block K (1 to the encoder's depth) instead of the last (default: the last block).")
+  @Option(
+      names = "--layer",
+      paramLabel = "K",
+      description =
+          "Read the features after block K (1 to the encoder's depth) instead of the last (default:"
+              + " the last block).")
   @Nullable Integer layer;
 
   @Option(names = "--l2", description = "Scale each vector to unit length.")
   boolean l2;
 
-  @Option(names = "--threads", description = "PyTorch threads per task (default: ${DEFAULT-VALUE}; match spark.task.cpus).")
+  @Option(
+      names = "--threads",
+      description = "PyTorch threads per task (default: ${DEFAULT-VALUE}; match spark.task.cpus).")
   int threads = 1;
 
-  @Option(names = "--batch-size", description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--batch-size",
+      description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
   int batchSize = 32;
 
-  @Option(names = "--partitions", paramLabel = "N", description = "Repartition the paths into N partitions first.")
+  @Option(
+      names = "--partitions",
+      paramLabel = "N",
+      description = "Repartition the paths into N partitions first.")
   @Nullable Integer partitions;
 
-  @Option(names = "--model-name", paramLabel = "NAME",
-      description = "The 'model' column (default: the zoo name, the checkpoint's file name or random-init-seed-N).")
+  @Option(
+      names = "--model-name",
+      paramLabel = "NAME",
+      description =
+          "The 'model' column (default: the zoo name, the checkpoint's file name or"
+              + " random-init-seed-N).")
   @Nullable String modelName;
 
-  @Option(names = "--skip-bad-images", description = "Skip (and count) images that are missing or cannot be decoded.")
+  @Option(
+      names = "--skip-bad-images",
+      description = "Skip (and count) images that are missing or cannot be decoded.")
   boolean skipBadImages;
 
-  @Option(names = "--output", paramLabel = "PATH", required = true, description = "Parquet output; must not exist yet.")
+  @Option(
+      names = "--output",
+      paramLabel = "PATH",
+      required = true,
+      description = "Parquet output; must not exist yet.")
   String output;
 
   /** Runs the job in the Spark application spark-submit started; exits with its status. */
@@ -150,8 +197,10 @@ public final class EmbedJob implements Callable<Integer> {
     Path out = new Path(output);
     FileSystem fs = out.getFileSystem(spark.sparkContext().hadoopConfiguration());
     if (fs.exists(out)) {
-      throw new IllegalArgumentException(output + ": already exists; the job never replaces an output "
-          + "(choose another path or delete it)");
+      throw new IllegalArgumentException(
+          output
+              + ": already exists; the job never replaces an output "
+              + "(choose another path or delete it)");
     }
     Dataset<Row> paths = paths(spark);
     if (partitions != null) {
@@ -162,22 +211,32 @@ public final class EmbedJob implements Callable<Integer> {
     }
     LongAccumulator loads = spark.sparkContext().longAccumulator("saim encoder loads");
     LongAccumulator skipped = spark.sparkContext().longAccumulator("saim bad images skipped");
-    SaimSpark.Embedder embedder = SaimSpark.embedder(encoder).pathColumn(pathColumn).batchSize(batchSize)
-        .modelName(modelName).countLoads(loads);
+    SaimSpark.Embedder embedder =
+        SaimSpark.embedder(encoder)
+            .pathColumn(pathColumn)
+            .batchSize(batchSize)
+            .modelName(modelName)
+            .countLoads(loads);
     if (skipBadImages) {
       embedder.skipBadImages(skipped);
     }
     try {
       embedder.embed(paths).write().parquet(output);
-    } catch (Exception e) { // including Spark's SparkException, checked but not declared by Scala code
+    } catch (
+        Exception e) { // including Spark's SparkException, checked but not declared by Scala code
       removeUncommitted(spark, fs, out);
       throw e;
     }
     Dataset<Row> written = spark.read().parquet(output);
     long rows = written.count();
     PrintWriter o = spec.commandLine().getOut();
-    o.printf(Locale.ROOT, "wrote %d vectors of %s to %s; encoder loaded %d time(s)%s%n", rows,
-        modelName != null ? modelName : encoder.defaultModelName(), output, loads.value(),
+    o.printf(
+        Locale.ROOT,
+        "wrote %d vectors of %s to %s; encoder loaded %d time(s)%s%n",
+        rows,
+        modelName != null ? modelName : encoder.defaultModelName(),
+        output,
+        loads.value(),
         skipBadImages ? "; skipped " + skipped.value() + " bad image(s)" : "");
     o.flush();
     return 0;
@@ -185,8 +244,8 @@ public final class EmbedJob implements Callable<Integer> {
 
   /**
    * Deletes what a failed write left at {@code out} when nothing was committed there (only Spark's
-   * {@code _temporary} folder): Spark leaves the folder behind, which would make the next run refuse
-   * the path. The existence check before the write guarantees the folder is this run's.
+   * {@code _temporary} folder): Spark leaves the folder behind, which would make the next run
+   * refuse the path. The existence check before the write guarantees the folder is this run's.
    */
   private static void removeUncommitted(SparkSession spark, FileSystem fs, Path out) {
     try {
@@ -221,22 +280,34 @@ public final class EmbedJob implements Callable<Integer> {
   }
 
   private EncoderSpec encoderSpec() {
-    SaimEncoder.Pooling p = switch (pooling.toLowerCase(Locale.ROOT)) {
-      case "cls" -> SaimEncoder.Pooling.CLS;
-      case "mean" -> SaimEncoder.Pooling.MEAN;
-      case "cls_mean" -> SaimEncoder.Pooling.CLS_MEAN;
-      default -> throw new IllegalArgumentException("--pooling must be cls, mean or cls_mean, got '" + pooling + "'");
-    };
+    SaimEncoder.Pooling p =
+        switch (pooling.toLowerCase(Locale.ROOT)) {
+          case "cls" -> SaimEncoder.Pooling.CLS;
+          case "mean" -> SaimEncoder.Pooling.MEAN;
+          case "cls_mean" -> SaimEncoder.Pooling.CLS_MEAN;
+          default ->
+              throw new IllegalArgumentException(
+                  "--pooling must be cls, mean or cls_mean, got '" + pooling + "'");
+        };
     if (layer != null && layer < 1) {
-      throw new IllegalArgumentException("--layer must be 1 or more (a block of the encoder), got " + layer);
+      throw new IllegalArgumentException(
+          "--layer must be 1 or more (a block of the encoder), got " + layer);
     }
-    boolean architecture = model != null || dim != null || depth != null || heads != null || imgSize != null
-        || patchSize != null;
+    boolean architecture =
+        model != null
+            || dim != null
+            || depth != null
+            || heads != null
+            || imgSize != null
+            || patchSize != null;
     EncoderSpec.Builder b;
     if (weights.zoo != null) {
       if (architecture) {
-        throw new IllegalArgumentException("--zoo " + weights.zoo + " brings its own architecture: "
-            + "give no --model, --dim, --depth, --heads, --img-size or --patch-size");
+        throw new IllegalArgumentException(
+            "--zoo "
+                + weights.zoo
+                + " brings its own architecture: "
+                + "give no --model, --dim, --depth, --heads, --img-size or --patch-size");
       }
       b = EncoderSpec.zoo(weights.zoo);
     } else if (weights.checkpoint != null) {
@@ -280,8 +351,9 @@ public final class EmbedJob implements Callable<Integer> {
         }
         case "parquet" -> spark.read().parquet(input);
         case "csv" -> spark.read().option("header", "true").csv(input);
-        default -> throw new IllegalArgumentException(
-            "--input-format must be images, parquet or csv, got '" + inputFormat + "'");
+        default ->
+            throw new IllegalArgumentException(
+                "--input-format must be images, parquet or csv, got '" + inputFormat + "'");
       };
     } catch (Exception e) {
       // Spark reports a missing path as an AnalysisException, which javac cannot see being thrown
@@ -296,9 +368,11 @@ public final class EmbedJob implements Callable<Integer> {
    * Errors a user can fix (bad input, a bad image on an executor, a missing checkpoint) become one
    * line on stderr and exit code 2; anything else is a bug and keeps its stack trace.
    */
-  private static int handle(Exception ex, CommandLine cl, CommandLine.ParseResult pr) throws Exception {
+  private static int handle(Exception ex, CommandLine cl, CommandLine.ParseResult pr)
+      throws Exception {
     for (Throwable t = ex; t != null; t = t.getCause()) {
-      if (t instanceof IllegalArgumentException || t instanceof UncheckedIOException
+      if (t instanceof IllegalArgumentException
+          || t instanceof UncheckedIOException
           || t instanceof AnalysisException) {
         String m = String.valueOf(t.getMessage());
         cl.getErr().println("saim-spark: error: " + m.lines().findFirst().orElse(m));

@@ -46,8 +46,13 @@ final class EmbedPartition implements MapPartitionsFunction<Row, Row> {
   private final @Nullable LongAccumulator skipped;
   private final @Nullable LongAccumulator loads;
 
-  EmbedPartition(EncoderSpec spec, int batchSize, String modelName, Broadcast<SerializableConfiguration> hadoop,
-      @Nullable LongAccumulator skipped, @Nullable LongAccumulator loads) {
+  EmbedPartition(
+      EncoderSpec spec,
+      int batchSize,
+      String modelName,
+      Broadcast<SerializableConfiguration> hadoop,
+      @Nullable LongAccumulator skipped,
+      @Nullable LongAccumulator loads) {
     this.spec = spec;
     this.batchSize = batchSize;
     this.modelName = modelName;
@@ -139,8 +144,12 @@ final class EmbedPartition implements MapPartitionsFunction<Row, Row> {
         throw new UncheckedIOException(path + ": cannot read (" + e + ")", e);
       }
       if (bytes.length > MAX_FILE_BYTES) {
-        return bad(String.format(Locale.ROOT, "%s: larger than the %d bytes accepted for an image", path,
-            MAX_FILE_BYTES));
+        return bad(
+            String.format(
+                Locale.ROOT,
+                "%s: larger than the %d bytes accepted for an image",
+                path,
+                MAX_FILE_BYTES));
       }
       try {
         return ImageFolderDataset.decode(bytes, path).toRawImage();

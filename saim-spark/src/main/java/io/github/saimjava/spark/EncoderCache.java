@@ -42,8 +42,10 @@ final class EncoderCache {
         return new Lease(encoder, false);
       }
       try {
-        Path local = spec.source() == EncoderSpec.Source.CHECKPOINT
-            ? Checkpoints.local(spec.location().orElseThrow(), hadoop) : null;
+        Path local =
+            spec.source() == EncoderSpec.Source.CHECKPOINT
+                ? Checkpoints.local(spec.location().orElseThrow(), hadoop)
+                : null;
         encoder = spec.encoderBuilder(local).build();
       } catch (IOException e) {
         throw new UncheckedIOException(spec + ": cannot load the encoder: " + e.getMessage(), e);

@@ -18,8 +18,8 @@ import org.jspecify.annotations.Nullable;
 /**
  * Which encoder to load on the executors, as a small serialisable value: Spark ships it inside the
  * tasks, and every executor JVM builds one {@link SaimEncoder} per distinct spec (equal specs share
- * it). Start from {@link #checkpoint(String)}, {@link #zoo(String)} or {@link #randomInit(SaimConfig,
- * long)}.
+ * it). Start from {@link #checkpoint(String)}, {@link #zoo(String)} or {@link
+ * #randomInit(SaimConfig, long)}.
  */
 public final class EncoderSpec implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -73,7 +73,10 @@ public final class EncoderSpec implements Serializable {
     return b;
   }
 
-  /** A randomly initialised encoder of architecture {@code config}, the same on every executor for a seed. */
+  /**
+   * A randomly initialised encoder of architecture {@code config}, the same on every executor for a
+   * seed.
+   */
   public static Builder randomInit(SaimConfig config, long seed) {
     Builder b = new Builder(Source.RANDOM_INIT);
     b.config = Objects.requireNonNull(config, "config");
@@ -93,8 +96,10 @@ public final class EncoderSpec implements Serializable {
 
   /** The architecture given explicitly (random initialisation, or a checkpoint without one). */
   public Optional<SaimConfig> config() {
-    return configJson == null ? Optional.empty()
-        : Optional.of(ReferenceConfig.fromJson(JsonParser.parseString(configJson).getAsJsonObject()));
+    return configJson == null
+        ? Optional.empty()
+        : Optional.of(
+            ReferenceConfig.fromJson(JsonParser.parseString(configJson).getAsJsonObject()));
   }
 
   /** Seed of the random initialisation. */
@@ -139,15 +144,16 @@ public final class EncoderSpec implements Serializable {
 
   /** The encoder builder for this spec, with the checkpoint already made a local file. */
   SaimEncoder.Builder encoderBuilder(@Nullable Path localCheckpoint) {
-    SaimEncoder.Builder b = SaimEncoder.builder()
-        .config(config().orElse(null))
-        .seed(seed)
-        .pooling(pooling)
-        .layer(layer)
-        .l2Normalize(l2Normalize)
-        .threads(threads)
-        // the Spark side batches (SaimSpark's batch size): each call is one forward pass
-        .batchSize(SaimSpark.MAX_BATCH_SIZE);
+    SaimEncoder.Builder b =
+        SaimEncoder.builder()
+            .config(config().orElse(null))
+            .seed(seed)
+            .pooling(pooling)
+            .layer(layer)
+            .l2Normalize(l2Normalize)
+            .threads(threads)
+            // the Spark side batches (SaimSpark's batch size): each call is one forward pass
+            .batchSize(SaimSpark.MAX_BATCH_SIZE);
     if (source == Source.ZOO) {
       b.zoo(location);
     } else if (source == Source.CHECKPOINT) {
@@ -158,9 +164,15 @@ public final class EncoderSpec implements Serializable {
 
   @Override
   public boolean equals(Object o) {
-    return o instanceof EncoderSpec s && source == s.source && Objects.equals(location, s.location)
-        && Objects.equals(configJson, s.configJson) && seed == s.seed && pooling == s.pooling
-        && layer == s.layer && l2Normalize == s.l2Normalize && threads == s.threads;
+    return o instanceof EncoderSpec s
+        && source == s.source
+        && Objects.equals(location, s.location)
+        && Objects.equals(configJson, s.configJson)
+        && seed == s.seed
+        && pooling == s.pooling
+        && layer == s.layer
+        && l2Normalize == s.l2Normalize
+        && threads == s.threads;
   }
 
   @Override
@@ -170,13 +182,20 @@ public final class EncoderSpec implements Serializable {
 
   @Override
   public String toString() {
-    String what = switch (source) {
-      case CHECKPOINT -> "checkpoint " + location;
-      case ZOO -> "zoo:" + location;
-      case RANDOM_INIT -> "random-init seed " + seed;
-    };
-    return String.format(Locale.ROOT, "EncoderSpec[%s, pooling %s%s%s, %d thread(s)%s]", what,
-        pooling.name().toLowerCase(Locale.ROOT), layer == 0 ? "" : ", block " + layer, l2Normalize ? ", l2" : "", threads,
+    String what =
+        switch (source) {
+          case CHECKPOINT -> "checkpoint " + location;
+          case ZOO -> "zoo:" + location;
+          case RANDOM_INIT -> "random-init seed " + seed;
+        };
+    return String.format(
+        Locale.ROOT,
+        "EncoderSpec[%s, pooling %s%s%s, %d thread(s)%s]",
+        what,
+        pooling.name().toLowerCase(Locale.ROOT),
+        layer == 0 ? "" : ", block " + layer,
+        l2Normalize ? ", l2" : "",
+        threads,
         configJson == null ? "" : ", " + configJson);
   }
 
@@ -196,8 +215,8 @@ public final class EncoderSpec implements Serializable {
     }
 
     /**
-     * The architecture, for a checkpoint that does not carry one (a reference {@code .pth}); a
-     * zoo model always uses its own.
+     * The architecture, for a checkpoint that does not carry one (a reference {@code .pth}); a zoo
+     * model always uses its own.
      */
     public Builder config(@Nullable SaimConfig v) {
       config = v;
@@ -245,14 +264,16 @@ public final class EncoderSpec implements Serializable {
         throw new IllegalArgumentException("threads (" + threads + ") must be positive");
       }
       if (layer < 0) {
-        throw new IllegalArgumentException("layer (" + layer + ") must be 0 (the last block) or a block, 1 or more");
+        throw new IllegalArgumentException(
+            "layer (" + layer + ") must be 0 (the last block) or a block, 1 or more");
       }
       if (source == Source.ZOO && config != null) {
-        throw new IllegalArgumentException("a zoo model (" + location + ") brings its own architecture: give no config");
+        throw new IllegalArgumentException(
+            "a zoo model (" + location + ") brings its own architecture: give no config");
       }
       if (location != null && location.isBlank()) {
-        throw new IllegalArgumentException("the " + (source == Source.ZOO ? "zoo name" : "checkpoint location")
-            + " is empty");
+        throw new IllegalArgumentException(
+            "the " + (source == Source.ZOO ? "zoo name" : "checkpoint location") + " is empty");
       }
       if (source == Source.ZOO) {
         checkZooName(Objects.requireNonNull(location));
@@ -267,9 +288,12 @@ public final class EncoderSpec implements Serializable {
         known.addAll(r.names());
       }
       if (!known.contains(name)) {
-        throw new IllegalArgumentException(known.isEmpty()
-            ? "no model zoo on the class path: add io.github.saimjava:saim-zoo to use zoo model " + name
-            : "unknown zoo model '" + name + "' (known: " + String.join(", ", known) + ")");
+        throw new IllegalArgumentException(
+            known.isEmpty()
+                ? "no model zoo on the class path: add io.github.saimjava:saim-zoo to use zoo model"
+                    + " "
+                    + name
+                : "unknown zoo model '" + name + "' (known: " + String.join(", ", known) + ")");
       }
     }
   }

@@ -10,9 +10,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * The {@code spark-submit} job for pre-training across executors: one rank per barrier task
- * ({@link BarrierLaunch}), each running {@code --main} (by default the {@code saim} program, from
- * the {@code saim.jar} given to {@code --jars}) with the arguments after {@code --}, which should
+ * The {@code spark-submit} job for pre-training across executors: one rank per barrier task ({@link
+ * BarrierLaunch}), each running {@code --main} (by default the {@code saim} program, from the
+ * {@code saim.jar} given to {@code --jars}) with the arguments after {@code --}, which should
  * include {@code pretrain ... --rendezvous env}.
  */
 @Command(
@@ -21,18 +21,29 @@ import picocli.CommandLine.Parameters;
     sortOptions = false,
     versionProvider = EmbedJob.Version.class,
     description = {
-      "Runs the ranks of a data-parallel pre-training as one Spark barrier stage: all ranks start together, ",
-      "meet through RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT (saim pretrain --rendezvous env), and a ",
+      "Runs the ranks of a data-parallel pre-training as one Spark barrier stage: all ranks start"
+          + " together, ",
+      "meet through RANK, WORLD_SIZE, MASTER_ADDR and MASTER_PORT (saim pretrain --rendezvous env),"
+          + " and a ",
       "failed rank fails the stage.",
-      "Example: spark-submit --class io.github.saimjava.spark.PretrainJob --jars saim.jar saim-spark-job.jar \\",
-      "  --world-size 4 -- pretrain --data /shared/images --batch-size 256 --rendezvous env --output /shared/run1"
+      "Example: spark-submit --class io.github.saimjava.spark.PretrainJob --jars saim.jar"
+          + " saim-spark-job.jar \\",
+      "  --world-size 4 -- pretrain --data /shared/images --batch-size 256 --rendezvous env"
+          + " --output /shared/run1"
     })
 public final class PretrainJob implements Callable<Integer> {
-  @Option(names = "--world-size", required = true, paramLabel = "N",
-      description = "Ranks (barrier tasks); the cluster must be able to run all at once, one per executor is best.")
+  @Option(
+      names = "--world-size",
+      required = true,
+      paramLabel = "N",
+      description =
+          "Ranks (barrier tasks); the cluster must be able to run all at once, one per executor is"
+              + " best.")
   int worldSize;
 
-  @Option(names = "--main", paramLabel = "CLASS",
+  @Option(
+      names = "--main",
+      paramLabel = "CLASS",
       description = "The rank's main class (default: ${DEFAULT-VALUE}).")
   String mainClass = "io.github.saimjava.cli.SaimCommand";
 

@@ -32,15 +32,18 @@ import org.jspecify.annotations.Nullable;
  */
 public final class SaimSpark {
   /** The columns of an embedding: path, vector, model. */
-  public static final StructType SCHEMA = new StructType(new StructField[] {
-    DataTypes.createStructField("path", DataTypes.StringType, false),
-    DataTypes.createStructField("vector", DataTypes.createArrayType(DataTypes.FloatType, false), false),
-    DataTypes.createStructField("model", DataTypes.StringType, false),
-  });
+  public static final StructType SCHEMA =
+      new StructType(
+          new StructField[] {
+            DataTypes.createStructField("path", DataTypes.StringType, false),
+            DataTypes.createStructField(
+                "vector", DataTypes.createArrayType(DataTypes.FloatType, false), false),
+            DataTypes.createStructField("model", DataTypes.StringType, false),
+          });
 
   /**
-   * The files {@link #listImages} keeps: names ending in .jpg, .jpeg or .png in any case, as
-   * {@code saim embed} does. A Hadoop glob, as Spark's {@code pathGlobFilter} option takes it.
+   * The files {@link #listImages} keeps: names ending in .jpg, .jpeg or .png in any case, as {@code
+   * saim embed} does. A Hadoop glob, as Spark's {@code pathGlobFilter} option takes it.
    */
   public static final String IMAGE_GLOB = "*.{[jJ][pP][gG],[jJ][pP][eE][gG],[pP][nN][gG]}";
 
@@ -50,12 +53,14 @@ public final class SaimSpark {
   private SaimSpark() {}
 
   /**
-   * The JPEG and PNG files under {@code dir} at any depth, one row each with a {@code path}
-   * column (the file's URI), through Spark's {@code binaryFile} source without reading the files.
-   * As with every Spark file source, names starting with {@code _} or {@code .} are left out.
+   * The JPEG and PNG files under {@code dir} at any depth, one row each with a {@code path} column
+   * (the file's URI), through Spark's {@code binaryFile} source without reading the files. As with
+   * every Spark file source, names starting with {@code _} or {@code .} are left out.
    */
   public static Dataset<Row> listImages(SparkSession spark, String dir) {
-    return spark.read().format("binaryFile")
+    return spark
+        .read()
+        .format("binaryFile")
         .option("recursiveFileLookup", "true")
         .option("pathGlobFilter", IMAGE_GLOB)
         .load(dir)
@@ -78,8 +83,8 @@ public final class SaimSpark {
 
   /**
    * Closes the encoders this JVM has loaded and returns how many; the next task loads again. For
-   * applications that run Spark in their own JVM (local mode) and want the native memory back;
-   * call it only while no embedding job is running.
+   * applications that run Spark in their own JVM (local mode) and want the native memory back; call
+   * it only while no embedding job is running.
    */
   public static int closeEncoders() {
     return EncoderCache.closeAll();
@@ -146,24 +151,37 @@ public final class SaimSpark {
      */
     public Dataset<Row> embed(Dataset<Row> paths) {
       if (batchSize <= 0 || batchSize > MAX_BATCH_SIZE) {
-        throw new IllegalArgumentException("batch size (" + batchSize + ") must be in 1.." + MAX_BATCH_SIZE);
+        throw new IllegalArgumentException(
+            "batch size (" + batchSize + ") must be in 1.." + MAX_BATCH_SIZE);
       }
       StructType schema = paths.schema();
       if (!Arrays.asList(schema.fieldNames()).contains(pathColumn)) {
-        throw new IllegalArgumentException("the input has no column '" + pathColumn + "' (columns: "
-            + String.join(", ", schema.fieldNames()) + ")");
+        throw new IllegalArgumentException(
+            "the input has no column '"
+                + pathColumn
+                + "' (columns: "
+                + String.join(", ", schema.fieldNames())
+                + ")");
       }
       StructField field = schema.apply(pathColumn);
       if (!field.dataType().equals(DataTypes.StringType)) {
-        throw new IllegalArgumentException("column '" + pathColumn + "' holds " + field.dataType().simpleString()
-            + ", not the string paths of images");
+        throw new IllegalArgumentException(
+            "column '"
+                + pathColumn
+                + "' holds "
+                + field.dataType().simpleString()
+                + ", not the string paths of images");
       }
       SparkSession spark = paths.sparkSession();
-      Broadcast<SerializableConfiguration> hadoop = JavaSparkContext.fromSparkContext(spark.sparkContext())
-          .broadcast(new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()));
+      Broadcast<SerializableConfiguration> hadoop =
+          JavaSparkContext.fromSparkContext(spark.sparkContext())
+              .broadcast(new SerializableConfiguration(spark.sparkContext().hadoopConfiguration()));
       String model = modelName != null ? modelName : spec.defaultModelName();
-      return paths.select(pathColumn).mapPartitions(
-          new EmbedPartition(spec, batchSize, model, hadoop, skipped, loads), Encoders.row(SCHEMA));
+      return paths
+          .select(pathColumn)
+          .mapPartitions(
+              new EmbedPartition(spec, batchSize, model, hadoop, skipped, loads),
+              Encoders.row(SCHEMA));
     }
   }
 }

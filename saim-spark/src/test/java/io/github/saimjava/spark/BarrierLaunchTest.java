@@ -25,24 +25,44 @@ import org.junit.jupiter.api.io.TempDir;
 /** Pre-training ranks launched as a Spark barrier stage in {@code local[2]}. */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class BarrierLaunchTest {
-  static final SaimConfig TINY = SaimConfig.vitTiny().toBuilder().imageSize(32).patchSize(8).width(32).depth(2)
-      .heads(2).queryDepth(2).blur(3, 1).build();
+  static final SaimConfig TINY =
+      SaimConfig.vitTiny().toBuilder()
+          .imageSize(32)
+          .patchSize(8)
+          .width(32)
+          .depth(2)
+          .heads(2)
+          .queryDepth(2)
+          .blur(3, 1)
+          .build();
 
   SparkSession spark;
 
   static SaimTrainer.Builder trainer(Path out) {
-    return SaimTrainer.builder().config(TINY).batchSize(8).epochs(1).maxSteps(10).lr(2e-3).clipGrad(1.0).seed(5)
-        .threads(1).augmentation(Augmentation.FLIP_ONLY).outputDir(out);
+    return SaimTrainer.builder()
+        .config(TINY)
+        .batchSize(8)
+        .epochs(1)
+        .maxSteps(10)
+        .lr(2e-3)
+        .clipGrad(1.0)
+        .seed(5)
+        .threads(1)
+        .augmentation(Augmentation.FLIP_ONLY)
+        .outputDir(out);
   }
 
   @BeforeAll
   void start() {
     assumeTrue(GlooCollective.isAvailable(), GlooCollective.unavailableReason());
-    spark = SparkSession.builder().master("local[2]").appName("saim-barrier-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .getOrCreate();
+    spark =
+        SparkSession.builder()
+            .master("local[2]")
+            .appName("saim-barrier-test")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .getOrCreate();
   }
 
   @AfterAll
@@ -55,7 +75,9 @@ class BarrierLaunchTest {
   @Test
   void twoBarrierTasksTrainToTheWeightsOfOneProcess(@TempDir Path dir) throws Exception {
     trainer(dir.resolve("single")).build().fit();
-    List<String> last = BarrierLaunch.run(spark, 2, SparkRank.class.getName(), List.of(dir.resolve("ranks").toString()));
+    List<String> last =
+        BarrierLaunch.run(
+            spark, 2, SparkRank.class.getName(), List.of(dir.resolve("ranks").toString()));
     assertEquals(List.of("rank 0 of 2 finished 10 steps", "rank 1 of 2 finished 10 steps"), last);
     Map<String, HostTensor> a = SafeTensors.read(dir.resolve("single/final.safetensors")).tensors();
     Map<String, HostTensor> b = SafeTensors.read(dir.resolve("ranks/final.safetensors")).tensors();
@@ -77,14 +99,18 @@ class BarrierLaunchTest {
       assertTrue(rel <= 1e-4, k + ": relative difference " + rel);
       worst = Math.max(worst, rel);
     }
-    System.out.printf("Spark barrier, 2 ranks vs 1 process: largest relative L2 difference per tensor %.2e%n", worst);
+    System.out.printf(
+        "Spark barrier, 2 ranks vs 1 process: largest relative L2 difference per tensor %.2e%n",
+        worst);
     assertTrue(Files.exists(dir.resolve("ranks/metrics.jsonl")));
   }
 
   @Test
   void aFailingRankFailsTheStageNamingIt() {
-    Exception e = assertThrows(Exception.class,
-        () -> BarrierLaunch.run(spark, 2, FailingRank.class.getName(), List.of()));
+    Exception e =
+        assertThrows(
+            Exception.class,
+            () -> BarrierLaunch.run(spark, 2, FailingRank.class.getName(), List.of()));
     String all = String.valueOf(e.getMessage());
     assertTrue(all.contains("rank 1 of 2 exited with code 7: rank 1 gives up"), all);
   }

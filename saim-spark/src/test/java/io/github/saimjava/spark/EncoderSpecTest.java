@@ -19,22 +19,28 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class EncoderSpecTest {
-  static final SaimConfig CONFIG = SaimConfig.vitTiny().toBuilder().imageSize(32).patchSize(4).blur(3, 1).build();
+  static final SaimConfig CONFIG =
+      SaimConfig.vitTiny().toBuilder().imageSize(32).patchSize(4).blur(3, 1).build();
 
   static EncoderSpec roundTrip(EncoderSpec spec) throws Exception {
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ObjectOutputStream out = new ObjectOutputStream(bytes)) {
       out.writeObject(spec);
     }
-    try (ObjectInputStream in = new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
+    try (ObjectInputStream in =
+        new ObjectInputStream(new ByteArrayInputStream(bytes.toByteArray()))) {
       return (EncoderSpec) in.readObject();
     }
   }
 
   @Test
   void survivesJavaSerialisationAsAnEqualKeyWithItsConfig() throws Exception {
-    EncoderSpec spec = EncoderSpec.randomInit(CONFIG, 42).pooling(SaimEncoder.Pooling.MEAN).l2Normalize(true)
-        .threads(2).build();
+    EncoderSpec spec =
+        EncoderSpec.randomInit(CONFIG, 42)
+            .pooling(SaimEncoder.Pooling.MEAN)
+            .l2Normalize(true)
+            .threads(2)
+            .build();
     EncoderSpec copy = roundTrip(spec);
     assertEquals(spec, copy);
     assertEquals(spec.hashCode(), copy.hashCode());
@@ -43,35 +49,59 @@ class EncoderSpecTest {
     assertEquals(SaimEncoder.Pooling.MEAN, copy.pooling());
     assertEquals("random-init-seed-42", copy.defaultModelName());
     // any difference is another encoder
-    assertNotEquals(spec, EncoderSpec.randomInit(CONFIG, 43).pooling(SaimEncoder.Pooling.MEAN).l2Normalize(true)
-        .threads(2).build());
-    assertNotEquals(spec, EncoderSpec.randomInit(CONFIG, 42).pooling(SaimEncoder.Pooling.MEAN).threads(2).build());
-    EncoderSpec block1 = EncoderSpec.randomInit(CONFIG, 42).pooling(SaimEncoder.Pooling.CLS_MEAN).layer(1).build();
+    assertNotEquals(
+        spec,
+        EncoderSpec.randomInit(CONFIG, 43)
+            .pooling(SaimEncoder.Pooling.MEAN)
+            .l2Normalize(true)
+            .threads(2)
+            .build());
+    assertNotEquals(
+        spec,
+        EncoderSpec.randomInit(CONFIG, 42).pooling(SaimEncoder.Pooling.MEAN).threads(2).build());
+    EncoderSpec block1 =
+        EncoderSpec.randomInit(CONFIG, 42).pooling(SaimEncoder.Pooling.CLS_MEAN).layer(1).build();
     assertEquals(1, roundTrip(block1).layer());
     assertEquals(SaimEncoder.Pooling.CLS_MEAN, roundTrip(block1).pooling());
     assertEquals(block1, roundTrip(block1));
-    assertNotEquals(block1, EncoderSpec.randomInit(CONFIG, 42).pooling(SaimEncoder.Pooling.CLS_MEAN).build());
-    assertEquals(roundTrip(EncoderSpec.zoo("saim_vit_micro_patch4_32_fmnist").build()),
+    assertNotEquals(
+        block1, EncoderSpec.randomInit(CONFIG, 42).pooling(SaimEncoder.Pooling.CLS_MEAN).build());
+    assertEquals(
+        roundTrip(EncoderSpec.zoo("saim_vit_micro_patch4_32_fmnist").build()),
         EncoderSpec.zoo("saim_vit_micro_patch4_32_fmnist").build());
   }
 
   @Test
   void defaultModelNamesAndValidation() {
-    assertEquals("final.safetensors", EncoderSpec.checkpoint("hdfs://nn/runs/a/final.safetensors").build()
-        .defaultModelName());
-    assertEquals("saim_vit_micro_patch4_32_fmnist", EncoderSpec.zoo("saim_vit_micro_patch4_32_fmnist").build()
-        .defaultModelName());
-    assertEquals("layer (-1) must be 0 (the last block) or a block, 1 or more",
-        assertThrows(IllegalArgumentException.class, () -> EncoderSpec.zoo("x").layer(-1).build()).getMessage());
-    assertEquals("threads (0) must be positive",
-        assertThrows(IllegalArgumentException.class, () -> EncoderSpec.zoo("x").threads(0).build()).getMessage());
-    assertEquals("the checkpoint location is empty",
-        assertThrows(IllegalArgumentException.class, () -> EncoderSpec.checkpoint(" ").build()).getMessage());
-    String unknown = assertThrows(IllegalArgumentException.class, () -> EncoderSpec.zoo("nope").build()).getMessage();
-    assertEquals("unknown zoo model 'nope' (known: ", unknown.substring(0, unknown.indexOf(": ") + 2));
-    assertEquals("a zoo model (saim_vit_micro_patch4_32_fmnist) brings its own architecture: give no config",
-        assertThrows(IllegalArgumentException.class,
-            () -> EncoderSpec.zoo("saim_vit_micro_patch4_32_fmnist").config(CONFIG).build()).getMessage());
+    assertEquals(
+        "final.safetensors",
+        EncoderSpec.checkpoint("hdfs://nn/runs/a/final.safetensors").build().defaultModelName());
+    assertEquals(
+        "saim_vit_micro_patch4_32_fmnist",
+        EncoderSpec.zoo("saim_vit_micro_patch4_32_fmnist").build().defaultModelName());
+    assertEquals(
+        "layer (-1) must be 0 (the last block) or a block, 1 or more",
+        assertThrows(IllegalArgumentException.class, () -> EncoderSpec.zoo("x").layer(-1).build())
+            .getMessage());
+    assertEquals(
+        "threads (0) must be positive",
+        assertThrows(IllegalArgumentException.class, () -> EncoderSpec.zoo("x").threads(0).build())
+            .getMessage());
+    assertEquals(
+        "the checkpoint location is empty",
+        assertThrows(IllegalArgumentException.class, () -> EncoderSpec.checkpoint(" ").build())
+            .getMessage());
+    String unknown =
+        assertThrows(IllegalArgumentException.class, () -> EncoderSpec.zoo("nope").build())
+            .getMessage();
+    assertEquals(
+        "unknown zoo model 'nope' (known: ", unknown.substring(0, unknown.indexOf(": ") + 2));
+    assertEquals(
+        "a zoo model (saim_vit_micro_patch4_32_fmnist) brings its own architecture: give no config",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> EncoderSpec.zoo("saim_vit_micro_patch4_32_fmnist").config(CONFIG).build())
+            .getMessage());
   }
 
   @Test
@@ -81,19 +111,27 @@ class EncoderSpecTest {
     assertEquals(file, Checkpoints.local(file.toString(), conf));
     assertEquals(file, Checkpoints.local(file.toUri().toString(), conf));
     Path missing = dir.resolve("gone.safetensors");
-    assertEquals(missing + ": no such checkpoint on this machine; put it where every executor can read it, give "
-        + "an hdfs:// or s3a:// URI, or ship it with spark-submit --files",
-        assertThrows(IllegalArgumentException.class, () -> Checkpoints.local(missing.toString(), conf)).getMessage());
+    assertEquals(
+        missing
+            + ": no such checkpoint on this machine; put it where every executor can read it, give "
+            + "an hdfs:// or s3a:// URI, or ship it with spark-submit --files",
+        assertThrows(
+                IllegalArgumentException.class, () -> Checkpoints.local(missing.toString(), conf))
+            .getMessage());
 
-    // a file system of another scheme (as hdfs:// or s3a:// would be): copied to a local file, name kept
+    // a file system of another scheme (as hdfs:// or s3a:// would be): copied to a local file, name
+    // kept
     conf.set("fs.other.impl", OtherFileSystem.class.getName());
     conf.setBoolean("fs.other.impl.disable.cache", true);
     Path copy = Checkpoints.local("other://" + file, conf);
     assertNotEquals(file, copy);
     assertEquals("final.safetensors", copy.getFileName().toString());
     assertEquals("weights", Files.readString(copy));
-    assertEquals("other://" + missing + ": no such checkpoint",
-        assertThrows(IllegalArgumentException.class, () -> Checkpoints.local("other://" + missing, conf)).getMessage());
+    assertEquals(
+        "other://" + missing + ": no such checkpoint",
+        assertThrows(
+                IllegalArgumentException.class, () -> Checkpoints.local("other://" + missing, conf))
+            .getMessage());
   }
 
   /** The local file system under the scheme {@code other}, standing in for a remote one. */

@@ -33,8 +33,8 @@ import org.junit.jupiter.api.Test;
  * The module boundaries of STYLE.md, checked on the compiled classes of every library module (every
  * class a class refers to, read from its constant pool: types in signatures, fields, calls, casts
  * and annotations; not class names in string literals). saim-api, saim-distributed, saim-impl and
- * saim-zoo are also sealed by their module-info, but only on the module path; this test holds on the
- * class path, where the command-line program, the benchmarks and this module run, and covers
+ * saim-zoo are also sealed by their module-info, but only on the module path; this test holds on
+ * the class path, where the command-line program, the benchmarks and this module run, and covers
  * saim-spark, which has no descriptor.
  *
  * <p>The rules: saim-api depends on no module of ours and not on DJL's PyTorch engine;
@@ -45,25 +45,34 @@ import org.junit.jupiter.api.Test;
  */
 class ModuleBoundariesTest {
   /** Our packages (below io/github/saimjava/) and the module that owns each. */
-  private static final Map<String, String> MODULE_OF_PACKAGE = Map.ofEntries(
-      Map.entry("api", "saim-api"), Map.entry("api/spi", "saim-api"),
-      Map.entry("distributed", "saim-distributed"),
-      Map.entry("data", "saim-impl"), Map.entry("downstream", "saim-impl"), Map.entry("io", "saim-impl"),
-      Map.entry("model", "saim-impl"), Map.entry("provider", "saim-impl"), Map.entry("train", "saim-impl"),
-      Map.entry("zoo", "saim-zoo"),
-      Map.entry("spark", "saim-spark"),
-      Map.entry("cli", "examples"), Map.entry("examples", "examples"),
-      Map.entry("benchmarks", "benchmarks"), Map.entry("benchmarks/micro", "benchmarks"),
-      Map.entry("benchmarks/reproduce", "benchmarks"));
+  private static final Map<String, String> MODULE_OF_PACKAGE =
+      Map.ofEntries(
+          Map.entry("api", "saim-api"),
+          Map.entry("api/spi", "saim-api"),
+          Map.entry("distributed", "saim-distributed"),
+          Map.entry("data", "saim-impl"),
+          Map.entry("downstream", "saim-impl"),
+          Map.entry("io", "saim-impl"),
+          Map.entry("model", "saim-impl"),
+          Map.entry("provider", "saim-impl"),
+          Map.entry("train", "saim-impl"),
+          Map.entry("zoo", "saim-zoo"),
+          Map.entry("spark", "saim-spark"),
+          Map.entry("cli", "examples"),
+          Map.entry("examples", "examples"),
+          Map.entry("benchmarks", "benchmarks"),
+          Map.entry("benchmarks/micro", "benchmarks"),
+          Map.entry("benchmarks/reproduce", "benchmarks"));
 
   /** The modules of ours that each library module may use. */
-  private static final Map<String, Set<String>> ALLOWED = Map.of(
-      "saim-api", Set.of(),
-      "saim-distributed", Set.of(),
-      "saim-impl", Set.of("saim-api", "saim-distributed"),
-      "saim-zoo", Set.of("saim-api"),
-      // saim-impl only for the uses below
-      "saim-spark", Set.of("saim-api", "saim-zoo", "saim-distributed"));
+  private static final Map<String, Set<String>> ALLOWED =
+      Map.of(
+          "saim-api", Set.of(),
+          "saim-distributed", Set.of(),
+          "saim-impl", Set.of("saim-api", "saim-distributed"),
+          "saim-zoo", Set.of("saim-api"),
+          // saim-impl only for the uses below
+          "saim-spark", Set.of("saim-api", "saim-zoo", "saim-distributed"));
 
   /**
    * saim-spark's uses of saim-impl internals, which predate the module descriptors: the executors
@@ -71,15 +80,18 @@ class ModuleBoundariesTest {
    * spec carries its SaimConfig in the JSON form of checkpoints. They stay on the class path (Spark
    * runs nothing on the module path); moving them behind the API removes them from this list.
    */
-  private static final Set<String> SPARK_USES_OF_IMPL = Set.of(
-      "io/github/saimjava/spark/EmbedPartition$Batches -> io/github/saimjava/data/DecodedImage",
-      "io/github/saimjava/spark/EmbedPartition$Batches -> io/github/saimjava/data/ImageFolderDataset",
-      "io/github/saimjava/spark/EncoderSpec -> io/github/saimjava/model/ReferenceConfig");
+  private static final Set<String> SPARK_USES_OF_IMPL =
+      Set.of(
+          "io/github/saimjava/spark/EmbedPartition$Batches -> io/github/saimjava/data/DecodedImage",
+          "io/github/saimjava/spark/EmbedPartition$Batches ->"
+              + " io/github/saimjava/data/ImageFolderDataset",
+          "io/github/saimjava/spark/EncoderSpec -> io/github/saimjava/model/ReferenceConfig");
 
   private static final String OURS = "io/github/saimjava/";
   private static final String PYTORCH_ENGINE = "ai/djl/pytorch/";
   // a class in a descriptor or generic signature: Lio/github/saimjava/api/SaimConfig; or ...<
-  private static final Pattern CLASS_IN_SIGNATURE = Pattern.compile("L([A-Za-z_$][\\w$]*(?:/[\\w$]+)+)[;<]");
+  private static final Pattern CLASS_IN_SIGNATURE =
+      Pattern.compile("L([A-Za-z_$][\\w$]*(?:/[\\w$]+)+)[;<]");
 
   @Test
   void eachModuleHoldsOnlyItsOwnPackages() throws IOException {
@@ -89,11 +101,12 @@ class ModuleBoundariesTest {
         packages.add(cls.substring(0, cls.lastIndexOf('/')));
       }
       Set<String> owned = new TreeSet<>();
-      MODULE_OF_PACKAGE.forEach((pkg, module) -> {
-        if (module.equals(m.getKey())) {
-          owned.add(OURS + pkg);
-        }
-      });
+      MODULE_OF_PACKAGE.forEach(
+          (pkg, module) -> {
+            if (module.equals(m.getKey())) {
+              owned.add(OURS + pkg);
+            }
+          });
       // a new package must be given its module above before the rules can see it
       assertEquals(owned, packages, m.getKey() + "'s packages");
     }
@@ -102,8 +115,10 @@ class ModuleBoundariesTest {
   @Test
   void theApiUsesNoModuleOfOursAndNotThePyTorchEngine() throws IOException {
     // the reader sees references: SaimEncoder's signatures name DJL's engine-agnostic types
-    assertTrue(classes(SaimConfig.class).get("io/github/saimjava/api/SaimEncoder")
-        .contains("ai/djl/modality/cv/Image"));
+    assertTrue(
+        classes(SaimConfig.class)
+            .get("io/github/saimjava/api/SaimEncoder")
+            .contains("ai/djl/modality/cv/Image"));
     assertEquals(List.of(), violations("saim-api", ref -> ref.startsWith(PYTORCH_ENGINE)));
   }
 
@@ -132,28 +147,50 @@ class ModuleBoundariesTest {
         }
       }
     }
-    assertEquals(new TreeSet<>(SPARK_USES_OF_IMPL), new TreeSet<>(uses),
+    assertEquals(
+        new TreeSet<>(SPARK_USES_OF_IMPL),
+        new TreeSet<>(uses),
         "saim-spark's uses of saim-impl internals (new ones belong behind saim-api)");
     assertEquals(List.of(), violations("saim-spark", ref -> false));
   }
 
   /** One class of each library module, whose code source is the module's classes. */
   private static Map<String, Class<?>> anchors() {
-    return Map.of("saim-api", SaimConfig.class, "saim-distributed", Collective.class,
-        "saim-impl", DjlSaimProvider.class, "saim-zoo", SaimZoo.class, "saim-spark", EncoderSpec.class);
+    return Map.of(
+        "saim-api",
+        SaimConfig.class,
+        "saim-distributed",
+        Collective.class,
+        "saim-impl",
+        DjlSaimProvider.class,
+        "saim-zoo",
+        SaimZoo.class,
+        "saim-spark",
+        EncoderSpec.class);
   }
 
   /** "class -> referenced class (module)" for each reference the module's rules forbid. */
-  private static List<String> violations(String module, Predicate<String> alsoForbidden) throws IOException {
+  private static List<String> violations(String module, Predicate<String> alsoForbidden)
+      throws IOException {
     List<String> out = new ArrayList<>();
     for (Map.Entry<String, Set<String>> c : classes(anchors().get(module)).entrySet()) {
       for (String ref : c.getValue()) {
         String target = moduleOf(ref);
         boolean ours = target != null && !target.equals(module);
-        boolean allowed = ours && (ALLOWED.get(module).contains(target)
-            || (module.equals("saim-spark") && target.equals("saim-impl")));
-        if ((ours && !allowed) || alsoForbidden.test(ref) || (ref.startsWith(OURS) && target == null)) {
-          out.add(c.getKey() + " -> " + ref + " (" + (target == null ? "not ours or unknown" : target) + ")");
+        boolean allowed =
+            ours
+                && (ALLOWED.get(module).contains(target)
+                    || (module.equals("saim-spark") && target.equals("saim-impl")));
+        if ((ours && !allowed)
+            || alsoForbidden.test(ref)
+            || (ref.startsWith(OURS) && target == null)) {
+          out.add(
+              c.getKey()
+                  + " -> "
+                  + ref
+                  + " ("
+                  + (target == null ? "not ours or unknown" : target)
+                  + ")");
         }
       }
     }
@@ -165,7 +202,9 @@ class ModuleBoundariesTest {
       return null;
     }
     int slash = internalName.lastIndexOf('/');
-    return slash < OURS.length() ? null : MODULE_OF_PACKAGE.get(internalName.substring(OURS.length(), slash));
+    return slash < OURS.length()
+        ? null
+        : MODULE_OF_PACKAGE.get(internalName.substring(OURS.length(), slash));
   }
 
   /** Every class of the module that holds {@code anchor}, with the classes it refers to. */
@@ -207,7 +246,10 @@ class ModuleBoundariesTest {
     return name.endsWith(".class") && !name.equals("module-info.class");
   }
 
-  /** Reads a class file's constant pool: its own name and the classes it names, outside string literals. */
+  /**
+   * Reads a class file's constant pool: its own name and the classes it names, outside string
+   * literals.
+   */
   private static void read(byte[] bytes, Map<String, Set<String>> out) throws IOException {
     DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes));
     if (in.readInt() != 0xCAFEBABE) {

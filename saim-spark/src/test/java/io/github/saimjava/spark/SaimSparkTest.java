@@ -36,22 +36,31 @@ import picocli.CommandLine;
 
 /**
  * The Spark embedding end to end in local mode (two task threads, one executor: this JVM) on 300
- * Fashion-MNIST test images written as files: every vector must equal the single-machine
- * {@link SaimEncoder#embedFiles} vector of the same file (what {@code saim embed} computes), and
- * the encoder must be loaded once for all partitions and jobs.
+ * Fashion-MNIST test images written as files: every vector must equal the single-machine {@link
+ * SaimEncoder#embedFiles} vector of the same file (what {@code saim embed} computes), and the
+ * encoder must be loaded once for all partitions and jobs.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class SaimSparkTest {
   static final int IMAGES = 300;
   static final double TOLERANCE = 1e-5;
   static final String ZOO = "saim_vit_micro_patch4_32_fmnist";
+
   /** A small random-init encoder: 32 px, 16 patches, width 48, depth 2. */
-  static final SaimConfig SMALL = SaimConfig.vitTiny().toBuilder()
-      .imageSize(32).patchSize(8).width(48).depth(2).queryDepth(2).heads(3).build();
+  static final SaimConfig SMALL =
+      SaimConfig.vitTiny().toBuilder()
+          .imageSize(32)
+          .patchSize(8)
+          .width(48)
+          .depth(2)
+          .queryDepth(2)
+          .heads(3)
+          .build();
 
   @TempDir static Path dir;
   SparkSession spark;
   Path images;
+
   /** The image files, sorted: what the job must embed. */
   List<Path> files;
 
@@ -60,14 +69,15 @@ class SaimSparkTest {
     System.setProperty("saim.cache.dir", dir.resolve("zoo-cache").toString());
     images = dir.resolve("images");
     files = writeImages(images);
-    spark = SparkSession.builder()
-        .master("local[2]")
-        .appName("saim-spark-test")
-        .config("spark.ui.enabled", "false")
-        .config("spark.driver.host", "127.0.0.1")
-        .config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.sql.shuffle.partitions", "2")
-        .getOrCreate();
+    spark =
+        SparkSession.builder()
+            .master("local[2]")
+            .appName("saim-spark-test")
+            .config("spark.ui.enabled", "false")
+            .config("spark.driver.host", "127.0.0.1")
+            .config("spark.driver.bindAddress", "127.0.0.1")
+            .config("spark.sql.shuffle.partitions", "2")
+            .getOrCreate();
   }
 
   @AfterAll
@@ -111,7 +121,10 @@ class SaimSparkTest {
       out.add(file);
     }
     Files.writeString(root.resolve("class0/notes.txt"), "not an image");
-    ImageIO.write(new BufferedImage(4, 4, BufferedImage.TYPE_INT_RGB), "png", root.resolve("class0/.hidden.png").toFile());
+    ImageIO.write(
+        new BufferedImage(4, 4, BufferedImage.TYPE_INT_RGB),
+        "png",
+        root.resolve("class0/.hidden.png").toFile());
     out.sort(null);
     return out;
   }
@@ -127,7 +140,10 @@ class SaimSparkTest {
         f[i] = v.get(i);
       }
       String path = r.getString(r.fieldIndex("path"));
-      assertTrue(vectors.put(path.startsWith("file:") ? Path.of(URI.create(path)) : Path.of(path), f) == null, path);
+      assertTrue(
+          vectors.put(path.startsWith("file:") ? Path.of(URI.create(path)) : Path.of(path), f)
+              == null,
+          path);
     }
     return vectors;
   }
@@ -163,7 +179,8 @@ class SaimSparkTest {
   }
 
   @Test
-  void libraryApiEmbedsEveryImageOfAFolderAsTheSingleMachineEncoderDoesLoadingItOnce() throws Exception {
+  void libraryApiEmbedsEveryImageOfAFolderAsTheSingleMachineEncoderDoesLoadingItOnce()
+      throws Exception {
     EncoderSpec spec = EncoderSpec.randomInit(SMALL, 7).build();
     var paths = SaimSpark.listImages(spark, images.toString());
     int partitions = paths.rdd().getNumPartitions();
@@ -173,7 +190,10 @@ class SaimSparkTest {
     assertEquals(IMAGES, vectors.count()); // a first job
     Path out = dir.resolve("random.parquet");
     vectors.write().parquet(out.toString()); // a second job, on the same encoder
-    assertEquals(1, EncoderCache.loads() - loadsBefore, "one load for " + partitions + " partitions and two jobs");
+    assertEquals(
+        1,
+        EncoderCache.loads() - loadsBefore,
+        "one load for " + partitions + " partitions and two jobs");
 
     Map<Path, float[]> got = read(out, "random-init-seed-7");
     assertEquals(files, List.copyOf(got.keySet()));
@@ -182,7 +202,9 @@ class SaimSparkTest {
       reference = encoder.embedFiles(files);
     }
     double err = maxRelativeError(got, files, reference);
-    System.out.printf("random-init: %d rows, %d partitions, max relative error %.3g%n", got.size(), partitions, err);
+    System.out.printf(
+        "random-init: %d rows, %d partitions, max relative error %.3g%n",
+        got.size(), partitions, err);
     assertTrue(err < TOLERANCE, "max relative error " + err);
   }
 
@@ -190,10 +212,28 @@ class SaimSparkTest {
   void jobEmbedsWithTheZooModelAsTheSingleMachineEncoderDoes() throws Exception {
     Path out = dir.resolve("zoo.parquet");
     long loadsBefore = EncoderCache.loads();
-    Run r = job("--zoo", ZOO, "--input", images.toString(), "--batch-size", "32", "--output", out.toString());
+    Run r =
+        job(
+            "--zoo",
+            ZOO,
+            "--input",
+            images.toString(),
+            "--batch-size",
+            "32",
+            "--output",
+            out.toString());
     assertEquals(0, r.exitCode(), r.err());
     assertEquals(1, EncoderCache.loads() - loadsBefore);
-    assertTrue(r.out().startsWith("wrote " + IMAGES + " vectors of " + ZOO + " to " + out + "; encoder loaded 1 time(s)"),
+    assertTrue(
+        r.out()
+            .startsWith(
+                "wrote "
+                    + IMAGES
+                    + " vectors of "
+                    + ZOO
+                    + " to "
+                    + out
+                    + "; encoder loaded 1 time(s)"),
         r.out());
 
     Map<Path, float[]> got = read(out, ZOO);
@@ -221,19 +261,49 @@ class SaimSparkTest {
       }
     }
     csv.append("2,").append(missing).append('\n');
-    Path table = Files.writeString(dir.resolve("paths.csv"), csv.toString(), StandardCharsets.UTF_8);
-    String[] common = {"--random-init", "--model", "tiny", "--img-size", "32", "--patch-size", "8", "--dim", "48",
-        "--depth", "2", "--heads", "3", "--seed", "11", "--input", table.toString(), "--input-format", "csv",
-        "--partitions", "3", "--batch-size", "8", "--model-name", "tiny-test"};
+    Path table =
+        Files.writeString(dir.resolve("paths.csv"), csv.toString(), StandardCharsets.UTF_8);
+    String[] common = {
+      "--random-init",
+      "--model",
+      "tiny",
+      "--img-size",
+      "32",
+      "--patch-size",
+      "8",
+      "--dim",
+      "48",
+      "--depth",
+      "2",
+      "--heads",
+      "3",
+      "--seed",
+      "11",
+      "--input",
+      table.toString(),
+      "--input-format",
+      "csv",
+      "--partitions",
+      "3",
+      "--batch-size",
+      "8",
+      "--model-name",
+      "tiny-test"
+    };
 
     Path strictOut = dir.resolve("strict.parquet");
     Run strict = job(concat(common, "--output", strictOut.toString()));
     assertEquals(EmbedJob.BAD_INPUT, strict.exitCode(), strict.err());
-    assertTrue(strict.err().contains(garbage + ": not a supported image (JPEG or PNG expected)")
-        || strict.err().contains(missing + ": no such file"), strict.err());
+    assertTrue(
+        strict.err().contains(garbage + ": not a supported image (JPEG or PNG expected)")
+            || strict.err().contains(missing + ": no such file"),
+        strict.err());
     assertEquals(1, strict.err().strip().lines().count(), strict.err());
-    assertFalse(Files.exists(strictOut), () -> "a failed run leaves no output behind, so a rerun may use the path: "
-        + listing(strictOut));
+    assertFalse(
+        Files.exists(strictOut),
+        () ->
+            "a failed run leaves no output behind, so a rerun may use the path: "
+                + listing(strictOut));
 
     Path out = dir.resolve("lenient.parquet");
     Run lenient = job(concat(common, "--skip-bad-images", "--output", out.toString()));
@@ -257,23 +327,38 @@ class SaimSparkTest {
       rows.add(RowFactory.create(p.toUri().toString(), p.getFileName().toString()));
     }
     Path table = dir.resolve("paths.parquet");
-    spark.createDataFrame(rows, new StructType().add("image", "string").add("name", "string"))
-        .write().parquet(table.toString());
+    spark
+        .createDataFrame(rows, new StructType().add("image", "string").add("name", "string"))
+        .write()
+        .parquet(table.toString());
 
     // block 2 of the encoder, not the last: the spec carries the layer to the executors
-    EncoderSpec spec = EncoderSpec.checkpoint(weights.toUri().toString()).pooling(SaimEncoder.Pooling.MEAN)
-        .layer(2).l2Normalize(true).build();
+    EncoderSpec spec =
+        EncoderSpec.checkpoint(weights.toUri().toString())
+            .pooling(SaimEncoder.Pooling.MEAN)
+            .layer(2)
+            .l2Normalize(true)
+            .build();
     assertEquals(weights.getFileName().toString(), spec.defaultModelName());
     Path out = dir.resolve("checkpoint.parquet");
-    SaimSpark.embedder(spec).pathColumn("image").batchSize(7)
+    SaimSpark.embedder(spec)
+        .pathColumn("image")
+        .batchSize(7)
         .embed(spark.read().parquet(table.toString()).repartition(3))
-        .write().parquet(out.toString());
+        .write()
+        .parquet(out.toString());
 
     Map<Path, float[]> got = read(out, spec.defaultModelName());
     assertEquals(some, List.copyOf(got.keySet()));
     float[][] reference;
-    try (SaimEncoder encoder = SaimEncoder.builder().checkpoint(weights).pooling(SaimEncoder.Pooling.MEAN)
-        .layer(2).l2Normalize(true).threads(1).build()) {
+    try (SaimEncoder encoder =
+        SaimEncoder.builder()
+            .checkpoint(weights)
+            .pooling(SaimEncoder.Pooling.MEAN)
+            .layer(2)
+            .l2Normalize(true)
+            .threads(1)
+            .build()) {
       reference = encoder.embedFiles(some);
     }
     assertTrue(maxRelativeError(got, some, reference) < TOLERANCE);
@@ -284,39 +369,91 @@ class SaimSparkTest {
     Path existing = Files.createDirectories(dir.resolve("existing.parquet"));
     Run exists = job("--zoo", ZOO, "--input", images.toString(), "--output", existing.toString());
     assertEquals(EmbedJob.BAD_INPUT, exists.exitCode());
-    assertEquals("saim-spark: error: " + existing + ": already exists; the job never replaces an output "
-        + "(choose another path or delete it)", exists.err().strip());
+    assertEquals(
+        "saim-spark: error: "
+            + existing
+            + ": already exists; the job never replaces an output "
+            + "(choose another path or delete it)",
+        exists.err().strip());
 
-    Run noSuchZoo = job("--zoo", "nope", "--input", images.toString(), "--output", dir.resolve("a").toString());
+    Run noSuchZoo =
+        job("--zoo", "nope", "--input", images.toString(), "--output", dir.resolve("a").toString());
     assertEquals(EmbedJob.BAD_INPUT, noSuchZoo.exitCode());
-    assertTrue(noSuchZoo.err().startsWith("saim-spark: error: unknown zoo model 'nope' (known: "), noSuchZoo.err());
+    assertTrue(
+        noSuchZoo.err().startsWith("saim-spark: error: unknown zoo model 'nope' (known: "),
+        noSuchZoo.err());
 
-    Run badLayer = job("--zoo", ZOO, "--layer", "0", "--input", images.toString(), "--output", dir.resolve("b").toString());
+    Run badLayer =
+        job(
+            "--zoo",
+            ZOO,
+            "--layer",
+            "0",
+            "--input",
+            images.toString(),
+            "--output",
+            dir.resolve("b").toString());
     assertEquals(EmbedJob.BAD_INPUT, badLayer.exitCode());
-    assertEquals("saim-spark: error: --layer must be 1 or more (a block of the encoder), got 0", badLayer.err().strip());
-    Run badPooling = job("--zoo", ZOO, "--pooling", "max", "--input", images.toString(), "--output",
-        dir.resolve("c").toString());
+    assertEquals(
+        "saim-spark: error: --layer must be 1 or more (a block of the encoder), got 0",
+        badLayer.err().strip());
+    Run badPooling =
+        job(
+            "--zoo",
+            ZOO,
+            "--pooling",
+            "max",
+            "--input",
+            images.toString(),
+            "--output",
+            dir.resolve("c").toString());
     assertEquals(EmbedJob.BAD_INPUT, badPooling.exitCode());
-    assertEquals("saim-spark: error: --pooling must be cls, mean or cls_mean, got 'max'", badPooling.err().strip());
+    assertEquals(
+        "saim-spark: error: --pooling must be cls, mean or cls_mean, got 'max'",
+        badPooling.err().strip());
 
     Path empty = Files.createDirectories(dir.resolve("no-images"));
     Files.writeString(empty.resolve("readme.txt"), "text");
-    Run none = job("--zoo", ZOO, "--input", empty.toString(), "--output", dir.resolve("b").toString());
+    Run none =
+        job("--zoo", ZOO, "--input", empty.toString(), "--output", dir.resolve("b").toString());
     assertEquals(EmbedJob.BAD_INPUT, none.exitCode());
-    assertEquals("saim-spark: error: " + empty + ": no JPEG or PNG images found", none.err().strip());
+    assertEquals(
+        "saim-spark: error: " + empty + ": no JPEG or PNG images found", none.err().strip());
 
-    Run gone = job("--zoo", ZOO, "--input", dir.resolve("gone").toString(), "--output", dir.resolve("c").toString());
+    Run gone =
+        job(
+            "--zoo",
+            ZOO,
+            "--input",
+            dir.resolve("gone").toString(),
+            "--output",
+            dir.resolve("c").toString());
     assertEquals(EmbedJob.BAD_INPUT, gone.exitCode());
-    assertTrue(gone.err().startsWith("saim-spark: error: " + dir.resolve("gone") + ": "), gone.err());
+    assertTrue(
+        gone.err().startsWith("saim-spark: error: " + dir.resolve("gone") + ": "), gone.err());
     assertEquals(1, gone.err().strip().lines().count(), gone.err());
 
     Path table = dir.resolve("names.parquet");
-    spark.createDataFrame(List.of(RowFactory.create(files.get(0).toString())),
-        new StructType().add("file", "string")).write().parquet(table.toString());
-    Run noColumn = job("--zoo", ZOO, "--input", table.toString(), "--input-format", "parquet",
-        "--output", dir.resolve("d").toString());
+    spark
+        .createDataFrame(
+            List.of(RowFactory.create(files.get(0).toString())),
+            new StructType().add("file", "string"))
+        .write()
+        .parquet(table.toString());
+    Run noColumn =
+        job(
+            "--zoo",
+            ZOO,
+            "--input",
+            table.toString(),
+            "--input-format",
+            "parquet",
+            "--output",
+            dir.resolve("d").toString());
     assertEquals(EmbedJob.BAD_INPUT, noColumn.exitCode());
-    assertEquals("saim-spark: error: the input has no column 'path' (columns: file)", noColumn.err().strip());
+    assertEquals(
+        "saim-spark: error: the input has no column 'path' (columns: file)",
+        noColumn.err().strip());
     for (String out : List.of("a", "b", "c", "d")) {
       assertFalse(Files.exists(dir.resolve(out)), out);
     }

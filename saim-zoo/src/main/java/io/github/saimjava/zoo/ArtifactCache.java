@@ -43,8 +43,12 @@ public final class ArtifactCache {
   public static ArtifactCache defaultCache() {
     String env = System.getenv("SAIM_CACHE_DIR");
     String prop = System.getProperty("saim.cache.dir");
-    Path d = env != null ? Path.of(env) : prop != null ? Path.of(prop)
-        : Path.of(System.getProperty("user.home"), ".cache", "saim-java");
+    Path d =
+        env != null
+            ? Path.of(env)
+            : prop != null
+                ? Path.of(prop)
+                : Path.of(System.getProperty("user.home"), ".cache", "saim-java");
     return new ArtifactCache(d);
   }
 
@@ -77,13 +81,20 @@ public final class ArtifactCache {
     try {
       downloader.download(fileName, url, part);
     } catch (IOException e) {
-      throw new IOException(e.getMessage() + " (" + fileName + " is not in the cache " + dir + ")", e);
+      throw new IOException(
+          e.getMessage() + " (" + fileName + " is not in the cache " + dir + ")", e);
     }
     String got = sha256(part);
     if (!got.equalsIgnoreCase(sha256)) {
       Files.deleteIfExists(part);
-      throw new IOException("download of " + url + " is corrupt: SHA-256 " + got + ", expected "
-          + sha256.toLowerCase(Locale.ROOT) + "; nothing was cached");
+      throw new IOException(
+          "download of "
+              + url
+              + " is corrupt: SHA-256 "
+              + got
+              + ", expected "
+              + sha256.toLowerCase(Locale.ROOT)
+              + "; nothing was cached");
     }
     install(part, target);
     return target;
@@ -107,7 +118,8 @@ public final class ArtifactCache {
     String got = sha256(part);
     if (!got.equalsIgnoreCase(sha256)) {
       Files.deleteIfExists(part);
-      throw new IOException(fileName + ": SHA-256 " + got + ", expected " + sha256.toLowerCase(Locale.ROOT));
+      throw new IOException(
+          fileName + ": SHA-256 " + got + ", expected " + sha256.toLowerCase(Locale.ROOT));
     }
     install(part, target);
     return target;
@@ -120,18 +132,24 @@ public final class ArtifactCache {
   }
 
   /**
-   * An artifact converted into the cache from a downloaded or imported file, as its record
-   * {@code <cache>/zoo/<name>.digests} describes it.
+   * An artifact converted into the cache from a downloaded or imported file, as its record {@code
+   * <cache>/zoo/<name>.digests} describes it.
    *
    * @param weights the converted safetensors file
    * @param source where the file came from (URL or path)
-   * @param downloadedSha256 SHA-256 of the file as downloaded (or given to {@code saim zoo pull --from})
+   * @param downloadedSha256 SHA-256 of the file as downloaded (or given to {@code saim zoo pull
+   *     --from})
    * @param downloadedBytes its size
    * @param convertedSha256 SHA-256 of {@code weights}
    * @param convertedBytes its size
    */
-  public record Imported(Path weights, String source, String downloadedSha256, long downloadedBytes,
-      String convertedSha256, long convertedBytes) {}
+  public record Imported(
+      Path weights,
+      String source,
+      String downloadedSha256,
+      long downloadedBytes,
+      String convertedSha256,
+      long convertedBytes) {}
 
   /** The record of an imported artifact. */
   Path record(String name) {
@@ -154,7 +172,8 @@ public final class ArtifactCache {
    *
    * @throws IOException when the record cannot be read or is malformed (naming it)
    */
-  public @org.jspecify.annotations.Nullable Imported imported(String name, String fileName) throws IOException {
+  public @org.jspecify.annotations.Nullable Imported imported(String name, String fileName)
+      throws IOException {
     Path r = record(name);
     if (!Files.isRegularFile(r)) {
       return null;
@@ -168,7 +187,10 @@ public final class ArtifactCache {
     try {
       long downBytes = Long.parseLong(p.getProperty("downloaded.bytes", "-1"));
       long convBytes = Long.parseLong(p.getProperty("converted.bytes", "-1"));
-      if (conv == null || down == null || !conv.matches("[0-9a-f]{64}") || !down.matches("[0-9a-f]{64}")) {
+      if (conv == null
+          || down == null
+          || !conv.matches("[0-9a-f]{64}")
+          || !down.matches("[0-9a-f]{64}")) {
         throw new NumberFormatException("digests");
       }
       Path w = location(fileName, conv);
@@ -177,36 +199,66 @@ public final class ArtifactCache {
       }
       return new Imported(w, p.getProperty("source", "?"), down, downBytes, conv, convBytes);
     } catch (NumberFormatException e) {
-      throw new IOException("the cache record " + r + " is malformed (" + e.getMessage() + "): delete it and pull "
-          + name + " again", e);
+      throw new IOException(
+          "the cache record "
+              + r
+              + " is malformed ("
+              + e.getMessage()
+              + "): delete it and pull "
+              + name
+              + " again",
+          e);
     }
   }
 
   /**
    * Moves the converted file {@code converted} into the cache as {@code name} and records its
    * digests. The weights enter a folder of their own digest first and the record is replaced
-   * atomically after, so a reader sees the previous entry or the new one, never a mix; the
-   * previous entry's weights are deleted once the record no longer names them.
+   * atomically after, so a reader sees the previous entry or the new one, never a mix; the previous
+   * entry's weights are deleted once the record no longer names them.
    */
-  Imported install(String name, String fileName, Path converted, String source, String downloadedSha256,
-      long downloadedBytes) throws IOException {
+  Imported install(
+      String name,
+      String fileName,
+      Path converted,
+      String source,
+      String downloadedSha256,
+      long downloadedBytes)
+      throws IOException {
     Imported before = imported(name, fileName);
     String conv = sha256(converted);
     long convBytes = Files.size(converted);
     Path target = location(fileName, conv);
     Files.createDirectories(target.getParent());
-    if (Files.isRegularFile(target) && Files.size(target) == convBytes && sha256(target).equals(conv)) {
+    if (Files.isRegularFile(target)
+        && Files.size(target) == convBytes
+        && sha256(target).equals(conv)) {
       Files.delete(converted);
     } else {
       install(converted, target);
     }
-    String text = "# saim-zoo: " + name + " as cached. A pin -Dsaim.zoo." + name + ".sha256=... is compared with "
-        + "downloaded.sha256.\n"
-        + "source=" + escape(source) + "\n"
-        + "downloaded.sha256=" + downloadedSha256 + "\n"
-        + "downloaded.bytes=" + downloadedBytes + "\n"
-        + "converted.sha256=" + conv + "\n"
-        + "converted.bytes=" + convBytes + "\n";
+    String text =
+        "# saim-zoo: "
+            + name
+            + " as cached. A pin -Dsaim.zoo."
+            + name
+            + ".sha256=... is compared with "
+            + "downloaded.sha256.\n"
+            + "source="
+            + escape(source)
+            + "\n"
+            + "downloaded.sha256="
+            + downloadedSha256
+            + "\n"
+            + "downloaded.bytes="
+            + downloadedBytes
+            + "\n"
+            + "converted.sha256="
+            + conv
+            + "\n"
+            + "converted.bytes="
+            + convBytes
+            + "\n";
     Path r = record(name);
     Files.createDirectories(r.getParent());
     Path tmp = Files.createTempFile(r.getParent(), name, ".part");
@@ -248,7 +300,8 @@ public final class ArtifactCache {
 
   /** Hex SHA-256 of a file. */
   public static String sha256(Path file) throws IOException {
-    try (InputStream in = new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
+    try (InputStream in =
+        new DigestInputStream(Files.newInputStream(file), MessageDigest.getInstance("SHA-256"))) {
       in.transferTo(OutputStream.nullOutputStream());
       return HexFormat.of().formatHex(((DigestInputStream) in).getMessageDigest().digest());
     } catch (NoSuchAlgorithmException e) {

@@ -17,21 +17,22 @@ import org.jspecify.annotations.Nullable;
  * "djl://io.github.saimjava/saim_vit_micro_patch4_32_fmnist")} loads a model of this zoo from the
  * verified local cache (offline for bundled or cached artifacts) instead of DJL's hub.
  *
- * <p>DJL picks one factory per URL scheme and lets a factory found by {@link java.util.ServiceLoader}
- * replace its own, so this class answers for <em>every</em> {@code djl://} URL. URLs of any other
- * group are handled as DJL 0.36 does: a {@link RemoteRepository} on {@value #DJL_HUB} holding the
- * model {@code djl://GROUP/ARTIFACT[/VERSION[/NAME]]} of the group's model zoo, with the query
- * string passed on to the hub.
+ * <p>DJL picks one factory per URL scheme and lets a factory found by {@link
+ * java.util.ServiceLoader} replace its own, so this class answers for <em>every</em> {@code djl://}
+ * URL. URLs of any other group are handled as DJL 0.36 does: a {@link RemoteRepository} on {@value
+ * #DJL_HUB} holding the model {@code djl://GROUP/ARTIFACT[/VERSION[/NAME]]} of the group's model
+ * zoo, with the query string passed on to the hub.
  *
- * <p>URLs of this zoo name an artifact and nothing else: {@code djl://io.github.saimjava/NAME}.
- * The artifacts are pinned by SHA-256 rather than versioned, so a version (or artifact name)
- * segment or a query string is refused with a message saying so.
+ * <p>URLs of this zoo name an artifact and nothing else: {@code djl://io.github.saimjava/NAME}. The
+ * artifacts are pinned by SHA-256 rather than versioned, so a version (or artifact name) segment or
+ * a query string is refused with a message saying so.
  */
 public final class DjlUrlRepositoryFactory implements RepositoryFactory {
   /** Where DJL's own {@code djl://} URLs point. */
   public static final String DJL_HUB = "https://mlrepo.djl.ai/";
 
-  // ARTIFACT/VERSION[/NAME], VERSION made of digits and dots, as DJL splits the path of a djl:// URL
+  // ARTIFACT/VERSION[/NAME], VERSION made of digits and dots, as DJL splits the path of a djl://
+  // URL
   private static final Pattern VERSIONED = Pattern.compile("(.+)/([0-9.]+)(?:/(.*))?");
 
   /** Public for {@link java.util.ServiceLoader}. */
@@ -53,22 +54,39 @@ public final class DjlUrlRepositoryFactory implements RepositoryFactory {
   private static Repository zooRepository(String name, URI uri) {
     String path = artifactPath(uri);
     if (path == null) {
-      throw new IllegalArgumentException("Invalid djl URL: " + uri + " (use djl://" + SaimZoo.GROUP_ID
-          + "/NAME, NAME one of " + String.join(", ", SaimZoo.artifacts().keySet()) + ")");
+      throw new IllegalArgumentException(
+          "Invalid djl URL: "
+              + uri
+              + " (use djl://"
+              + SaimZoo.GROUP_ID
+              + "/NAME, NAME one of "
+              + String.join(", ", SaimZoo.artifacts().keySet())
+              + ")");
     }
     if (uri.getRawQuery() != null) {
-      throw new IllegalArgumentException(uri + ": saim-zoo URLs take no query string (use djl://"
-          + SaimZoo.GROUP_ID + "/NAME)");
+      throw new IllegalArgumentException(
+          uri + ": saim-zoo URLs take no query string (use djl://" + SaimZoo.GROUP_ID + "/NAME)");
     }
     Matcher m = VERSIONED.matcher(path);
     if (m.matches()) {
-      throw new IllegalArgumentException(uri + ": saim-zoo artifacts have no versions (each is pinned by "
-          + "its SHA-256); use djl://" + SaimZoo.GROUP_ID + "/" + m.group(1));
+      throw new IllegalArgumentException(
+          uri
+              + ": saim-zoo artifacts have no versions (each is pinned by "
+              + "its SHA-256); use djl://"
+              + SaimZoo.GROUP_ID
+              + "/"
+              + m.group(1));
     }
     ZooArtifact artifact = SaimZoo.artifacts().get(path);
     if (artifact == null) {
-      throw new IllegalArgumentException("unknown zoo model '" + path + "' in " + uri + " (known: "
-          + String.join(", ", SaimZoo.artifacts().keySet()) + ")");
+      throw new IllegalArgumentException(
+          "unknown zoo model '"
+              + path
+              + "' in "
+              + uri
+              + " (known: "
+              + String.join(", ", SaimZoo.artifacts().keySet())
+              + ")");
     }
     return new ZooRepository(name, uri, artifact, ArtifactCache.defaultCache());
   }
@@ -76,7 +94,8 @@ public final class DjlUrlRepositoryFactory implements RepositoryFactory {
   /** What DJL 0.36 does with a {@code djl://} URL, through its public API. */
   private static Repository hubRepository(String name, URI uri) {
     String query = uri.getQuery();
-    RemoteRepository repo = new RemoteRepository(name, URI.create(query == null ? DJL_HUB : DJL_HUB + "?" + query));
+    RemoteRepository repo =
+        new RemoteRepository(name, URI.create(query == null ? DJL_HUB : DJL_HUB + "?" + query));
     String groupId = uri.getHost();
     String artifactId = artifactPath(uri);
     if (groupId == null || artifactId == null) {

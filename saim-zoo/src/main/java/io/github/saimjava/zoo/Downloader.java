@@ -35,8 +35,8 @@ import org.jspecify.annotations.Nullable;
  *       HTML) is never written to the part. A confirmation page (a form with hidden inputs) is
  *       submitted as its button would, with its own action and fields; any other page is refused in
  *       one line naming its title or first text.
- *   <li>Progress goes to a line consumer: bytes, rate and time left, at most every
- *       {@code progressEvery}.
+ *   <li>Progress goes to a line consumer: bytes, rate and time left, at most every {@code
+ *       progressEvery}.
  *   <li>A host that cannot be reached gives one line saying how to download by hand and import the
  *       file with {@code saim zoo pull NAME --from FILE}; a time-out or a dropped connection gives
  *       one line and keeps the part.
@@ -45,8 +45,10 @@ import org.jspecify.annotations.Nullable;
 final class Downloader {
   /** Confirmation pages followed at most, so that a page that answers itself cannot loop. */
   private static final int MAX_FORMS = 3;
+
   /** Bytes of an HTML answer read to find its form or title. */
   private static final int MAX_HTML = 2 << 20;
+
   private static final Pattern CONTENT_RANGE = Pattern.compile("bytes\\s+(\\d+)-(\\d+)/(\\d+|\\*)");
 
   private final Duration connectTimeout;
@@ -55,11 +57,19 @@ final class Downloader {
   private final Duration progressEvery;
   private final LongSupplier clock;
 
-  Downloader(Duration connectTimeout, Duration readTimeout, Consumer<String> progress, Duration progressEvery) {
+  Downloader(
+      Duration connectTimeout,
+      Duration readTimeout,
+      Consumer<String> progress,
+      Duration progressEvery) {
     this(connectTimeout, readTimeout, progress, progressEvery, System::nanoTime);
   }
 
-  Downloader(Duration connectTimeout, Duration readTimeout, Consumer<String> progress, Duration progressEvery,
+  Downloader(
+      Duration connectTimeout,
+      Duration readTimeout,
+      Consumer<String> progress,
+      Duration progressEvery,
       LongSupplier clock) {
     this.connectTimeout = connectTimeout;
     this.readTimeout = readTimeout;
@@ -73,7 +83,10 @@ final class Downloader {
    * defaults 30 and 60), progress every 2 seconds.
    */
   static Downloader fromSystemProperties(Consumer<String> progress) {
-    return new Downloader(seconds("saim.zoo.connectTimeout", 30), seconds("saim.zoo.readTimeout", 60), progress,
+    return new Downloader(
+        seconds("saim.zoo.connectTimeout", 30),
+        seconds("saim.zoo.readTimeout", 60),
+        progress,
         Duration.ofSeconds(2));
   }
 
@@ -90,7 +103,8 @@ final class Downloader {
     } catch (NumberFormatException e) {
       // refused below
     }
-    throw new IllegalArgumentException("-D" + property + "=" + v + " is not a positive number of seconds");
+    throw new IllegalArgumentException(
+        "-D" + property + "=" + v + " is not a positive number of seconds");
   }
 
   /**
@@ -98,12 +112,14 @@ final class Downloader {
    *
    * @param name the artifact, for messages
    * @throws IOException in one line: unreachable host (how to import by hand), HTTP error, an HTML
-   *     page instead of the file, a time-out or a dropped connection (the part is kept for a resume)
+   *     page instead of the file, a time-out or a dropped connection (the part is kept for a
+   *     resume)
    */
   void download(String name, URI url, Path part) throws IOException {
     Files.createDirectories(part.toAbsolutePath().getParent());
     Path lockFile = part.resolveSibling(part.getFileName() + ".lock");
-    try (FileChannel lockChannel = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
+    try (FileChannel lockChannel =
+        FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE)) {
       FileLock lock;
       try {
         lock = lockChannel.tryLock();
@@ -111,8 +127,12 @@ final class Downloader {
         lock = null;
       }
       if (lock == null) {
-        throw new IOException("cannot download " + name + ": another download of it into " + part
-            + " is under way; wait for it to finish");
+        throw new IOException(
+            "cannot download "
+                + name
+                + ": another download of it into "
+                + part
+                + " is under way; wait for it to finish");
       }
       try {
         downloadLocked(name, url, part);
@@ -144,9 +164,13 @@ final class Downloader {
       }
       String type = c.getContentType() == null ? "" : c.getContentType().toLowerCase(Locale.ROOT);
       if (status != 200 && status != 206) {
-        String page = type.contains("html") ? " (" + HtmlPage.describe(readText(c.getErrorStream())) + ")" : "";
+        String page =
+            type.contains("html")
+                ? " (" + HtmlPage.describe(readText(c.getErrorStream())) + ")"
+                : "";
         c.disconnect();
-        throw new IOException("cannot download " + name + ": " + current + " answered HTTP " + status + page);
+        throw new IOException(
+            "cannot download " + name + ": " + current + " answered HTTP " + status + page);
       }
       BufferedInputStream in = new BufferedInputStream(c.getInputStream(), 1 << 16);
       boolean html = type.contains("text/html");
@@ -164,12 +188,24 @@ final class Downloader {
         }
         HtmlPage.Submission next = HtmlPage.confirmation(text, current);
         if (next == null || forms >= MAX_FORMS) {
-          throw new IOException("cannot download " + name + ": " + current + " answered with an HTML page, not a "
-              + "checkpoint: " + HtmlPage.describe(text) + (next != null ? " (after " + forms + " confirmation pages)" : ""));
+          throw new IOException(
+              "cannot download "
+                  + name
+                  + ": "
+                  + current
+                  + " answered with an HTML page, not a "
+                  + "checkpoint: "
+                  + HtmlPage.describe(text)
+                  + (next != null ? " (after " + forms + " confirmation pages)" : ""));
         }
         forms++;
-        progress.accept(name + ": " + current.getHost() + " asks to confirm the download (" + HtmlPage.describe(text)
-            + "); submitting its form");
+        progress.accept(
+            name
+                + ": "
+                + current.getHost()
+                + " asks to confirm the download ("
+                + HtmlPage.describe(text)
+                + "); submitting its form");
         current = next.uri();
         method = next.method();
         body = next.body();
@@ -183,8 +219,15 @@ final class Downloader {
           in.close();
           c.disconnect();
           if (restarted) {
-            throw new IOException("cannot download " + name + ": " + current + " answers a range request with another"
-                + " range (" + c.getHeaderField("Content-Range") + ")");
+            throw new IOException(
+                "cannot download "
+                    + name
+                    + ": "
+                    + current
+                    + " answers a range request with another"
+                    + " range ("
+                    + c.getHeaderField("Content-Range")
+                    + ")");
           }
           Files.delete(part);
           restarted = true;
@@ -201,8 +244,9 @@ final class Downloader {
     }
   }
 
-  private HttpURLConnection open(String name, URI original, URI current, String method, @Nullable String body,
-      long have) throws IOException {
+  private HttpURLConnection open(
+      String name, URI original, URI current, String method, @Nullable String body, long have)
+      throws IOException {
     try {
       HttpURLConnection c = (HttpURLConnection) current.toURL().openConnection();
       c.setConnectTimeout((int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
@@ -224,31 +268,59 @@ final class Downloader {
       c.connect();
       return c;
     } catch (UnknownHostException | ConnectException | NoRouteToHostException e) {
-      throw new IOException(noNetwork(name, original, current.getHost() + " cannot be reached: "
-          + e.getClass().getSimpleName() + (e.getMessage() == null ? "" : " " + e.getMessage())), e);
+      throw new IOException(
+          noNetwork(
+              name,
+              original,
+              current.getHost()
+                  + " cannot be reached: "
+                  + e.getClass().getSimpleName()
+                  + (e.getMessage() == null ? "" : " " + e.getMessage())),
+          e);
     } catch (SocketTimeoutException e) {
-      throw new IOException(noNetwork(name, original, current.getHost() + " did not answer within "
-          + secs(connectTimeout)), e);
+      throw new IOException(
+          noNetwork(
+              name, original, current.getHost() + " did not answer within " + secs(connectTimeout)),
+          e);
     }
   }
 
   /** The one line for an unreachable host. */
   static String noNetwork(String name, URI url, String why) {
-    return "cannot download " + name + " (" + why + "): download " + url + " by hand (a browser works) and import "
-        + "it with `saim zoo pull " + name + " --from FILE`";
+    return "cannot download "
+        + name
+        + " ("
+        + why
+        + "): download "
+        + url
+        + " by hand (a browser works) and import "
+        + "it with `saim zoo pull "
+        + name
+        + " --from FILE`";
   }
 
-  private void copy(String name, URI url, InputStream in, Path part, long start, long total, boolean restart)
+  private void copy(
+      String name, URI url, InputStream in, Path part, long start, long total, boolean restart)
       throws IOException {
     long t0 = clock.getAsLong();
     long last = t0;
     long got = 0;
-    progress.accept(name + ": downloading " + url.getHost() + (total >= 0 ? ", " + bytes(total) : "")
-        + (start > 0 ? ", resuming at " + bytes(start) : restart ? ", the server ignored the range: from the start" : ""));
+    progress.accept(
+        name
+            + ": downloading "
+            + url.getHost()
+            + (total >= 0 ? ", " + bytes(total) : "")
+            + (start > 0
+                ? ", resuming at " + bytes(start)
+                : restart ? ", the server ignored the range: from the start" : ""));
     byte[] buf = new byte[1 << 16];
     try (InputStream s = in;
-        OutputStream out = Files.newOutputStream(part, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
-            start > 0 ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
+        OutputStream out =
+            Files.newOutputStream(
+                part,
+                StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE,
+                start > 0 ? StandardOpenOption.APPEND : StandardOpenOption.TRUNCATE_EXISTING)) {
       int n;
       while ((n = s.read(buf)) >= 0) {
         out.write(buf, 0, n);
@@ -260,15 +332,43 @@ final class Downloader {
         }
       }
     } catch (SocketTimeoutException e) {
-      throw new IOException("download of " + name + " from " + url.getHost() + " timed out: no data for "
-          + secs(readTimeout) + " after " + bytes(start + got) + kept(part), e);
+      throw new IOException(
+          "download of "
+              + name
+              + " from "
+              + url.getHost()
+              + " timed out: no data for "
+              + secs(readTimeout)
+              + " after "
+              + bytes(start + got)
+              + kept(part),
+          e);
     } catch (IOException e) {
-      throw new IOException("download of " + name + " from " + url.getHost() + " was cut off after "
-          + bytes(start + got) + " (" + e.getMessage() + ")" + kept(part), e);
+      throw new IOException(
+          "download of "
+              + name
+              + " from "
+              + url.getHost()
+              + " was cut off after "
+              + bytes(start + got)
+              + " ("
+              + e.getMessage()
+              + ")"
+              + kept(part),
+          e);
     }
     if (total >= 0 && start + got < total) {
-      throw new IOException("download of " + name + " from " + url.getHost() + " was cut off after "
-          + bytes(start + got) + " of " + bytes(total) + " (the connection closed early)" + kept(part));
+      throw new IOException(
+          "download of "
+              + name
+              + " from "
+              + url.getHost()
+              + " was cut off after "
+              + bytes(start + got)
+              + " of "
+              + bytes(total)
+              + " (the connection closed early)"
+              + kept(part));
     }
     progress.accept(line(name, start, got, total, clock.getAsLong() - t0) + ": done");
   }
@@ -284,7 +384,9 @@ final class Downloader {
     long done = start + got;
     StringBuilder b = new StringBuilder(name).append(": ").append(bytes(done));
     if (total > 0) {
-      b.append(" of ").append(bytes(total)).append(String.format(Locale.ROOT, " (%d%%)", done * 100 / total));
+      b.append(" of ")
+          .append(bytes(total))
+          .append(String.format(Locale.ROOT, " (%d%%)", done * 100 / total));
     }
     b.append(", ").append(bytes((long) rate)).append("/s");
     if (total > 0 && rate > 0 && done < total) {

@@ -6,13 +6,16 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-/** What a file is, from its first bytes: the converter picks the reader by extension, users pick names freely. */
+/**
+ * What a file is, from its first bytes: the converter picks the reader by extension, users pick
+ * names freely.
+ */
 final class FileKind {
   private FileKind() {}
 
   /**
-   * {@code "safetensors"} (a little-endian header length, then JSON), {@code "html: <title>"} for an
-   * HTML page, else {@code "pth"} (left to the checkpoint reader to accept or refuse).
+   * {@code "safetensors"} (a little-endian header length, then JSON), {@code "html: <title>"} for
+   * an HTML page, else {@code "pth"} (left to the checkpoint reader to accept or refuse).
    */
   static String of(Path file) throws IOException {
     byte[] head;

@@ -19,17 +19,24 @@ import org.jspecify.annotations.Nullable;
  * action and fields are used; nothing is hard-coded for one host.
  */
 final class HtmlPage {
-  private static final Pattern FORM = Pattern.compile("<form\\b([^>]*)>(.*?)</form\\s*>",
-      Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
-  private static final Pattern INPUT = Pattern.compile("<input\\b([^>]*)>", Pattern.CASE_INSENSITIVE);
-  private static final Pattern ATTR = Pattern.compile(
-      "([a-zA-Z_:][-a-zA-Z0-9_:.]*)\\s*=\\s*(?:\"([^\"]*)\"|'([^']*)'|([^\\s\"'>]+))");
-  private static final Pattern TITLE = Pattern.compile("<title[^>]*>(.*?)</title\\s*>",
-      Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
-  private static final Pattern INVISIBLE = Pattern.compile("<(script|style|head)\\b.*?</\\1\\s*>",
-      Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+  private static final Pattern FORM =
+      Pattern.compile(
+          "<form\\b([^>]*)>(.*?)</form\\s*>", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+  private static final Pattern INPUT =
+      Pattern.compile("<input\\b([^>]*)>", Pattern.CASE_INSENSITIVE);
+  private static final Pattern ATTR =
+      Pattern.compile(
+          "([a-zA-Z_:][-a-zA-Z0-9_:.]*)\\s*=\\s*(?:\"([^\"]*)\"|'([^']*)'|([^\\s\"'>]+))");
+  private static final Pattern TITLE =
+      Pattern.compile("<title[^>]*>(.*?)</title\\s*>", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
+  private static final Pattern INVISIBLE =
+      Pattern.compile(
+          "<(script|style|head)\\b.*?</\\1\\s*>", Pattern.CASE_INSENSITIVE | Pattern.DOTALL);
 
-  /** A request a form sends: {@code GET action?fields} or {@code POST action} with the fields as its body. */
+  /**
+   * A request a form sends: {@code GET action?fields} or {@code POST action} with the fields as its
+   * body.
+   */
   record Submission(URI uri, String method, @Nullable String body) {}
 
   private HtmlPage() {}
@@ -37,15 +44,24 @@ final class HtmlPage {
   /** Whether these first bytes of a response are an HTML document rather than binary data. */
   static boolean looksLikeHtml(byte[] head, int n) {
     int i = 0;
-    if (n >= 3 && (head[0] & 0xff) == 0xef && (head[1] & 0xff) == 0xbb && (head[2] & 0xff) == 0xbf) {
+    if (n >= 3
+        && (head[0] & 0xff) == 0xef
+        && (head[1] & 0xff) == 0xbb
+        && (head[2] & 0xff) == 0xbf) {
       i = 3; // UTF-8 byte order mark
     }
     while (i < n && Character.isWhitespace(head[i])) {
       i++;
     }
-    String start = new String(head, i, Math.min(n - i, 15), StandardCharsets.ISO_8859_1).toLowerCase(Locale.ROOT);
-    return start.startsWith("<!doctype html") || start.startsWith("<html") || start.startsWith("<head")
-        || start.startsWith("<body") || start.startsWith("<!--") || start.startsWith("<form");
+    String start =
+        new String(head, i, Math.min(n - i, 15), StandardCharsets.ISO_8859_1)
+            .toLowerCase(Locale.ROOT);
+    return start.startsWith("<!doctype html")
+        || start.startsWith("<html")
+        || start.startsWith("<head")
+        || start.startsWith("<body")
+        || start.startsWith("<!--")
+        || start.startsWith("<form");
   }
 
   /**
@@ -63,7 +79,10 @@ final class HtmlPage {
         Map<String, String> a = attributes(in.group(1));
         String type = a.getOrDefault("type", "text").toLowerCase(Locale.ROOT);
         String name = a.get("name");
-        if (name == null || type.equals("submit") || type.equals("button") || type.equals("image")) {
+        if (name == null
+            || type.equals("submit")
+            || type.equals("button")
+            || type.equals("image")) {
           continue;
         }
         hidden |= type.equals("hidden");
@@ -74,9 +93,10 @@ final class HtmlPage {
       }
       String action = formAttrs.getOrDefault("action", "");
       URI target = action.isEmpty() ? page : page.resolve(action.trim());
-      String query = fields.entrySet().stream()
-          .map(e -> enc(e.getKey()) + "=" + enc(e.getValue()))
-          .collect(Collectors.joining("&"));
+      String query =
+          fields.entrySet().stream()
+              .map(e -> enc(e.getKey()) + "=" + enc(e.getValue()))
+              .collect(Collectors.joining("&"));
       String method = formAttrs.getOrDefault("method", "get").toUpperCase(Locale.ROOT);
       if (method.equals("POST")) {
         return new Submission(withoutFragment(target), "POST", query);
@@ -94,7 +114,8 @@ final class HtmlPage {
   /** The page's title, else its first words of visible text, at most 100 characters. */
   static String describe(String html) {
     Matcher t = TITLE.matcher(html);
-    String text = t.find() ? t.group(1) : INVISIBLE.matcher(html).replaceAll(" ").replaceAll("<[^>]*>", " ");
+    String text =
+        t.find() ? t.group(1) : INVISIBLE.matcher(html).replaceAll(" ").replaceAll("<[^>]*>", " ");
     text = unescape(text).replaceAll("\\s+", " ").strip();
     if (text.isEmpty()) {
       return "an empty page";
@@ -121,16 +142,21 @@ final class HtmlPage {
     Matcher m = Pattern.compile("&(#x[0-9a-fA-F]+|#[0-9]+|amp|lt|gt|quot|apos|nbsp);").matcher(s);
     while (m.find()) {
       String r = m.group(1);
-      String c = switch (r) {
-        case "amp" -> "&";
-        case "lt" -> "<";
-        case "gt" -> ">";
-        case "quot" -> "\"";
-        case "apos" -> "'";
-        case "nbsp" -> " ";
-        default -> new String(Character.toChars(r.startsWith("#x")
-            ? Integer.parseInt(r.substring(2), 16) : Integer.parseInt(r.substring(1))));
-      };
+      String c =
+          switch (r) {
+            case "amp" -> "&";
+            case "lt" -> "<";
+            case "gt" -> ">";
+            case "quot" -> "\"";
+            case "apos" -> "'";
+            case "nbsp" -> " ";
+            default ->
+                new String(
+                    Character.toChars(
+                        r.startsWith("#x")
+                            ? Integer.parseInt(r.substring(2), 16)
+                            : Integer.parseInt(r.substring(1))));
+          };
       m.appendReplacement(b, Matcher.quoteReplacement(c));
     }
     m.appendTail(b);

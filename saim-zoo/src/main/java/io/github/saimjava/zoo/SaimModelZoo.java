@@ -30,12 +30,15 @@ import org.jspecify.annotations.Nullable;
  * fine-tuned and linear-probed artifacts).
  */
 public final class SaimModelZoo extends ModelZoo {
-  private static final Repository REPO = Repository.newInstance("saim-zoo",
-      ArtifactCache.defaultCache().dir());
+  private static final Repository REPO =
+      Repository.newInstance("saim-zoo", ArtifactCache.defaultCache().dir());
 
   public SaimModelZoo() {}
 
-  /** A loader per artifact known now (DJL keeps one zoo instance; the registry is read on each call). */
+  /**
+   * A loader per artifact known now (DJL keeps one zoo instance; the registry is read on each
+   * call).
+   */
   @Override
   public Collection<ModelLoader> getModelLoaders() {
     List<ModelLoader> loaders = new ArrayList<>();
@@ -101,23 +104,35 @@ public final class SaimModelZoo extends ModelZoo {
     public <I, O> ZooModel<I, O> loadModel(Criteria<I, O> criteria)
         throws IOException, ModelNotFoundException, MalformedModelException {
       boolean classifier = artifact.kind() != ZooArtifact.Kind.PRETRAINED;
-      if (criteria.getInputClass() == Image.class && criteria.getOutputClass() == Classifications.class
+      if (criteria.getInputClass() == Image.class
+          && criteria.getOutputClass() == Classifications.class
           && classifier) {
         SaimClassifier c = SaimClassifier.builder().zoo(artifact.name()).build();
         return (ZooModel<I, O>) (ZooModel<?, ?>) c.toZooModel();
       }
       if (criteria.getInputClass() != Image.class || criteria.getOutputClass() != float[].class) {
-        throw new ModelNotFoundException(artifact.name() + " maps Image to float[]"
-            + (classifier ? " or Classifications" : "") + ", not " + criteria.getInputClass().getSimpleName()
-            + " to " + criteria.getOutputClass().getSimpleName());
+        throw new ModelNotFoundException(
+            artifact.name()
+                + " maps Image to float[]"
+                + (classifier ? " or Classifications" : "")
+                + ", not "
+                + criteria.getInputClass().getSimpleName()
+                + " to "
+                + criteria.getOutputClass().getSimpleName());
       }
-      SaimEncoder encoder = SaimEncoder.builder().zoo(artifact.name()).pooling(pooling(artifact)).build();
+      SaimEncoder encoder =
+          SaimEncoder.builder().zoo(artifact.name()).pooling(pooling(artifact)).build();
       return (ZooModel<I, O>) (ZooModel<?, ?>) encoder.toZooModel();
     }
 
-    /** A fine-tuned (global-pool) model has {@code fc_norm} and no final norm: its features are the pooled mean. */
+    /**
+     * A fine-tuned (global-pool) model has {@code fc_norm} and no final norm: its features are the
+     * pooled mean.
+     */
     static SaimEncoder.Pooling pooling(ZooArtifact a) {
-      return a.kind() == ZooArtifact.Kind.FINETUNED ? SaimEncoder.Pooling.MEAN : SaimEncoder.Pooling.CLS;
+      return a.kind() == ZooArtifact.Kind.FINETUNED
+          ? SaimEncoder.Pooling.MEAN
+          : SaimEncoder.Pooling.CLS;
     }
 
     @Override
@@ -126,7 +141,8 @@ public final class SaimModelZoo extends ModelZoo {
     }
 
     @Override
-    public <I, O> void downloadModel(Criteria<I, O> criteria, Progress progress) throws IOException {
+    public <I, O> void downloadModel(Criteria<I, O> criteria, Progress progress)
+        throws IOException {
       new SaimZoo().weights(artifact);
     }
 

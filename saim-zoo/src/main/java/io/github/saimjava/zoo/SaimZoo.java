@@ -24,13 +24,13 @@ import org.jspecify.annotations.Nullable;
  *
  * <ul>
  *   <li>Bundled artifacts are copied from this jar into the cache, verified, and work offline.
- *   <li>Others are taken, in this order, from a file the user names with the system property
- *       {@code saim.zoo.<name>.file} (a safetensors file, e.g. the output of {@code saim convert}),
- *       from the cache, or downloaded from {@code saim.zoo.<name>.url}, else
- *       {@code $SAIM_ZOO_MIRROR/<file name>}, else the artifact's own URL (the paper's checkpoints:
- *       the authors' Google Drive files).
- *   <li>An artifact whose digest the zoo knows is verified against it (or against
- *       {@code saim.zoo.<name>.sha256}) and cached as it is.
+ *   <li>Others are taken, in this order, from a file the user names with the system property {@code
+ *       saim.zoo.<name>.file} (a safetensors file, e.g. the output of {@code saim convert}), from
+ *       the cache, or downloaded from {@code saim.zoo.<name>.url}, else {@code
+ *       $SAIM_ZOO_MIRROR/<file name>}, else the artifact's own URL (the paper's checkpoints: the
+ *       authors' Google Drive files).
+ *   <li>An artifact whose digest the zoo knows is verified against it (or against {@code
+ *       saim.zoo.<name>.sha256}) and cached as it is.
  *   <li>The paper's checkpoints have no published digest. The first download is converted with the
  *       safe checkpoint reader (nothing in the file is executed), its layout checked against the
  *       artifact ({@link ZooLayout}), and cached as safetensors with a record of two digests: the
@@ -52,49 +52,103 @@ public final class SaimZoo implements ZooResolver {
   private static final Map<String, ZooArtifact> ARTIFACTS = new LinkedHashMap<>();
 
   static {
-    add(new ZooArtifact("saim_vit_micro_patch4_32_fmnist",
-        "SAIM ViT (width 96, depth 6, 3 heads) at 32 px, patch 4, pre-trained 8 epochs on the embedded Fashion-MNIST subset",
-        SaimConfig.builder().imageSize(32).patchSize(4).width(96).depth(6).heads(3).queryDepth(6)
-            .blur(3, 1).build(),
-        IMAGENET_MEAN, IMAGENET_STD,
-        "this project: saim pretrain on the first 10,000 Fashion-MNIST training images (MIT, Zalando SE); see MODEL_CARD.md",
-        "saim_vit_micro_patch4_32_fmnist.safetensors",
-        "6c1be43bd650337f34a67d8437fc812bf844c03ac6a184d11f4d3f8844bc9793",
-        "/io/github/saimjava/zoo/saim_vit_micro_patch4_32_fmnist.safetensors", null, ZooArtifact.Kind.PRETRAINED));
-    add(new ZooArtifact("saim_vit_mini_patch4_32_fmnist",
-        "SAIM ViT (width 128, depth 6, 4 heads) at 32 px, patch 4, pre-trained 12 epochs on the 60,000 Fashion-MNIST "
-            + "training images; full pre-training weights (encoder, query stream and prediction head)",
-        SaimConfig.builder().imageSize(32).patchSize(4).width(128).depth(6).heads(4).queryDepth(6)
-            .blur(3, 1).build(),
-        IMAGENET_MEAN, IMAGENET_STD,
-        "this project: fmnist-small's architecture and recipe with the longer budget of benchmarks/fmnist-long.sh, on "
-            + "the 60,000 Fashion-MNIST training images (MIT, Zalando SE); see MODEL_CARD.md",
-        "saim_vit_mini_patch4_32_fmnist.safetensors",
-        "fcefd694c31c8db83217afe608013d3abf87231ec15103c91a00b4f928562445",
-        "/io/github/saimjava/zoo/saim_vit_mini_patch4_32_fmnist.safetensors", null, ZooArtifact.Kind.PRETRAINED));
-    add(new ZooArtifact("saim_vit_base_patch16_224",
-        "SAIM ViT-B/16, 800 epochs of ImageNet-1K pre-training (the paper's model)",
-        SaimConfig.vitBase(), IMAGENET_MEAN, IMAGENET_STD,
-        "Qi et al., AAAI 2023; the authors' published pre-training checkpoint (Google Drive, linked from github.com/qiy20/SAIM)",
-        "saim_vit_base_patch16_224.safetensors", null, null, drive("1qdK8lwcJp0hE8v3NoKZ4LcqzGFOxq0Ra"),
-        ZooArtifact.Kind.PRETRAINED));
-    add(new ZooArtifact("saim_vit_base_patch16_224_in1k_ft",
-        "SAIM ViT-B/16 fine-tuned on ImageNet-1K (1000 classes; 83.9% top-1 reported; head: global pool + fc_norm or class token + norm, as the file has it)",
-        SaimConfig.vitBase(), IMAGENET_MEAN, IMAGENET_STD,
-        "Qi et al., AAAI 2023; the authors' published fine-tuned checkpoint (Google Drive, linked from github.com/qiy20/SAIM)",
-        "saim_vit_base_patch16_224_in1k_ft.safetensors", null, null, drive("1-XjhgIY0uLDLH6U5lWZ3sbLcJqdeVhkr"),
-        ZooArtifact.Kind.FINETUNED));
-    add(new ZooArtifact("saim_vit_base_patch16_224_in1k_lin",
-        "SAIM ViT-B/16 linear-probed on ImageNet-1K (class token, BatchNorm, linear head; 62.5% top-1 reported)",
-        SaimConfig.vitBase(), IMAGENET_MEAN, IMAGENET_STD,
-        "Qi et al., AAAI 2023; the authors' published linear-probe checkpoint (Google Drive, linked from github.com/qiy20/SAIM)",
-        "saim_vit_base_patch16_224_in1k_lin.safetensors", null, null, drive("1ZqK_2D7hEJcp7RsT1KQyokRWgh2kBbgn"),
-        ZooArtifact.Kind.LINEAR_PROBE));
+    add(
+        new ZooArtifact(
+            "saim_vit_micro_patch4_32_fmnist",
+            "SAIM ViT (width 96, depth 6, 3 heads) at 32 px, patch 4, pre-trained 8 epochs on the"
+                + " embedded Fashion-MNIST subset",
+            SaimConfig.builder()
+                .imageSize(32)
+                .patchSize(4)
+                .width(96)
+                .depth(6)
+                .heads(3)
+                .queryDepth(6)
+                .blur(3, 1)
+                .build(),
+            IMAGENET_MEAN,
+            IMAGENET_STD,
+            "this project: saim pretrain on the first 10,000 Fashion-MNIST training images (MIT,"
+                + " Zalando SE); see MODEL_CARD.md",
+            "saim_vit_micro_patch4_32_fmnist.safetensors",
+            "6c1be43bd650337f34a67d8437fc812bf844c03ac6a184d11f4d3f8844bc9793",
+            "/io/github/saimjava/zoo/saim_vit_micro_patch4_32_fmnist.safetensors",
+            null,
+            ZooArtifact.Kind.PRETRAINED));
+    add(
+        new ZooArtifact(
+            "saim_vit_mini_patch4_32_fmnist",
+            "SAIM ViT (width 128, depth 6, 4 heads) at 32 px, patch 4, pre-trained 12 epochs on the"
+                + " 60,000 Fashion-MNIST training images; full pre-training weights (encoder, query"
+                + " stream and prediction head)",
+            SaimConfig.builder()
+                .imageSize(32)
+                .patchSize(4)
+                .width(128)
+                .depth(6)
+                .heads(4)
+                .queryDepth(6)
+                .blur(3, 1)
+                .build(),
+            IMAGENET_MEAN,
+            IMAGENET_STD,
+            "this project: fmnist-small's architecture and recipe with the longer budget of"
+                + " benchmarks/fmnist-long.sh, on the 60,000 Fashion-MNIST training images (MIT,"
+                + " Zalando SE); see MODEL_CARD.md",
+            "saim_vit_mini_patch4_32_fmnist.safetensors",
+            "fcefd694c31c8db83217afe608013d3abf87231ec15103c91a00b4f928562445",
+            "/io/github/saimjava/zoo/saim_vit_mini_patch4_32_fmnist.safetensors",
+            null,
+            ZooArtifact.Kind.PRETRAINED));
+    add(
+        new ZooArtifact(
+            "saim_vit_base_patch16_224",
+            "SAIM ViT-B/16, 800 epochs of ImageNet-1K pre-training (the paper's model)",
+            SaimConfig.vitBase(),
+            IMAGENET_MEAN,
+            IMAGENET_STD,
+            "Qi et al., AAAI 2023; the authors' published pre-training checkpoint (Google Drive,"
+                + " linked from github.com/qiy20/SAIM)",
+            "saim_vit_base_patch16_224.safetensors",
+            null,
+            null,
+            drive("1qdK8lwcJp0hE8v3NoKZ4LcqzGFOxq0Ra"),
+            ZooArtifact.Kind.PRETRAINED));
+    add(
+        new ZooArtifact(
+            "saim_vit_base_patch16_224_in1k_ft",
+            "SAIM ViT-B/16 fine-tuned on ImageNet-1K (1000 classes; 83.9% top-1 reported; head:"
+                + " global pool + fc_norm or class token + norm, as the file has it)",
+            SaimConfig.vitBase(),
+            IMAGENET_MEAN,
+            IMAGENET_STD,
+            "Qi et al., AAAI 2023; the authors' published fine-tuned checkpoint (Google Drive,"
+                + " linked from github.com/qiy20/SAIM)",
+            "saim_vit_base_patch16_224_in1k_ft.safetensors",
+            null,
+            null,
+            drive("1-XjhgIY0uLDLH6U5lWZ3sbLcJqdeVhkr"),
+            ZooArtifact.Kind.FINETUNED));
+    add(
+        new ZooArtifact(
+            "saim_vit_base_patch16_224_in1k_lin",
+            "SAIM ViT-B/16 linear-probed on ImageNet-1K (class token, BatchNorm, linear head; 62.5%"
+                + " top-1 reported)",
+            SaimConfig.vitBase(),
+            IMAGENET_MEAN,
+            IMAGENET_STD,
+            "Qi et al., AAAI 2023; the authors' published linear-probe checkpoint (Google Drive,"
+                + " linked from github.com/qiy20/SAIM)",
+            "saim_vit_base_patch16_224_in1k_lin.safetensors",
+            null,
+            null,
+            drive("1ZqK_2D7hEJcp7RsT1KQyokRWgh2kBbgn"),
+            ZooArtifact.Kind.LINEAR_PROBE));
   }
 
   /**
-   * The direct-download address of a Google Drive file whose sharing link is
-   * {@code https://drive.google.com/file/d/ID/view}: the form the authors' README links use.
+   * The direct-download address of a Google Drive file whose sharing link is {@code
+   * https://drive.google.com/file/d/ID/view}: the form the authors' README links use.
    */
   static URI drive(String id) {
     return URI.create("https://drive.google.com/uc?export=download&id=" + id);
@@ -104,7 +158,9 @@ public final class SaimZoo implements ZooResolver {
   private final Consumer<String> log;
   private final Downloader downloader;
 
-  /** The zoo over the default cache (as ServiceLoader creates it); messages and progress on stderr. */
+  /**
+   * The zoo over the default cache (as ServiceLoader creates it); messages and progress on stderr.
+   */
   public SaimZoo() {
     this(ArtifactCache.defaultCache());
   }
@@ -117,7 +173,8 @@ public final class SaimZoo implements ZooResolver {
   /**
    * The zoo over {@code cache}.
    *
-   * @param log receives download progress and, once per artifact cached, its digests and how to pin them
+   * @param log receives download progress and, once per artifact cached, its digests and how to pin
+   *     them
    */
   public SaimZoo(ArtifactCache cache, Consumer<String> log) {
     this(cache, log, Downloader.fromSystemProperties(log));
@@ -150,8 +207,12 @@ public final class SaimZoo implements ZooResolver {
   public static ZooArtifact artifact(String name) {
     ZooArtifact a = ARTIFACTS.get(name);
     if (a == null) {
-      throw new IllegalArgumentException("unknown zoo model '" + name + "' (known: "
-          + String.join(", ", ARTIFACTS.keySet()) + ")");
+      throw new IllegalArgumentException(
+          "unknown zoo model '"
+              + name
+              + "' (known: "
+              + String.join(", ", ARTIFACTS.keySet())
+              + ")");
     }
     return a;
   }
@@ -192,21 +253,24 @@ public final class SaimZoo implements ZooResolver {
    * The verified weights file of {@code a}: a file named by {@code saim.zoo.<name>.file}; a bundled
    * file; a cached file; else a download. An artifact the zoo knows the digest of is downloaded as
    * it is and verified against it; the others (the paper's checkpoints) are downloaded from the
-   * authors' host (or {@code saim.zoo.<name>.url}, or the mirror), converted and checked as
-   * {@link #pull(ZooArtifact, Path)} does, and their digests are logged once with the pin line.
+   * authors' host (or {@code saim.zoo.<name>.url}, or the mirror), converted and checked as {@link
+   * #pull(ZooArtifact, Path)} does, and their digests are logged once with the pin line.
    *
    * @throws IOException saying how to obtain it when it cannot be
-   * @throws IllegalArgumentException when the file is refused (layout, pinned digest, HTML, unsafe pickle)
+   * @throws IllegalArgumentException when the file is refused (layout, pinned digest, HTML, unsafe
+   *     pickle)
    */
   public Path weights(ZooArtifact a) throws IOException {
     Path user = userFile(a);
     if (user != null) {
       if (!Files.isRegularFile(user)) {
-        throw new IOException("saim.zoo." + a.name() + ".file names " + user + ", which does not exist");
+        throw new IOException(
+            "saim.zoo." + a.name() + ".file names " + user + ", which does not exist");
       }
       String want = sha(a);
       if (want != null && !ArtifactCache.sha256(user).equalsIgnoreCase(want)) {
-        throw new IOException(user + " does not have the SHA-256 of " + a.name() + " (" + want + ")");
+        throw new IOException(
+            user + " does not have the SHA-256 of " + a.name() + " (" + want + ")");
       }
       return user;
     }
@@ -218,7 +282,8 @@ public final class SaimZoo implements ZooResolver {
       }
       try (InputStream in = SaimZoo.class.getResourceAsStream(a.bundledResource())) {
         if (in == null) {
-          throw new IOException("the bundled artifact " + a.bundledResource() + " is missing from the saim-zoo jar");
+          throw new IOException(
+              "the bundled artifact " + a.bundledResource() + " is missing from the saim-zoo jar");
         }
         return cache.put(a.fileName(), sha, in);
       }
@@ -226,8 +291,11 @@ public final class SaimZoo implements ZooResolver {
     URI url = url(a);
     if (a.sha256() != null) {
       if (url == null) {
-        throw new IOException(a.name() + " is not cached and has no URL: set saim.zoo." + a.name()
-            + ".url (or SAIM_ZOO_MIRROR)");
+        throw new IOException(
+            a.name()
+                + " is not cached and has no URL: set saim.zoo."
+                + a.name()
+                + ".url (or SAIM_ZOO_MIRROR)");
       }
       Path cached = cache.cached(a.fileName(), sha);
       return cached != null ? cached : cache.fetch(a.fileName(), sha, url, downloader);
@@ -237,9 +305,17 @@ public final class SaimZoo implements ZooResolver {
       return have.weights();
     }
     if (url == null) {
-      throw new IOException(a.name() + " is not bundled and has no known URL: import the published checkpoint with "
-          + "`saim zoo pull " + a.name() + " --from FILE`, or pass -Dsaim.zoo." + a.name() + ".file=<a .safetensors"
-          + " made with saim convert>, or set saim.zoo." + a.name() + ".url (or SAIM_ZOO_MIRROR)");
+      throw new IOException(
+          a.name()
+              + " is not bundled and has no known URL: import the published checkpoint with "
+              + "`saim zoo pull "
+              + a.name()
+              + " --from FILE`, or pass -Dsaim.zoo."
+              + a.name()
+              + ".file=<a .safetensors"
+              + " made with saim convert>, or set saim.zoo."
+              + a.name()
+              + ".url (or SAIM_ZOO_MIRROR)");
     }
     Imported done = download(a, url);
     log.accept(digestLines(a, done.entry(), done.notes()));
@@ -264,8 +340,15 @@ public final class SaimZoo implements ZooResolver {
     if (a.sha256() != null) {
       Path p = weights(a);
       long n = Files.size(p);
-      return new Imported(new ArtifactCache.Imported(p, a.bundledResource() != null ? "bundled in saim-zoo"
-          : String.valueOf(url(a)), sha(a), n, sha(a), n), List.of());
+      return new Imported(
+          new ArtifactCache.Imported(
+              p,
+              a.bundledResource() != null ? "bundled in saim-zoo" : String.valueOf(url(a)),
+              sha(a),
+              n,
+              sha(a),
+              n),
+          List.of());
     }
     ArtifactCache.Imported have = cache.imported(a.name(), a.fileName());
     if (have != null && pinAllows(a, have)) {
@@ -273,21 +356,26 @@ public final class SaimZoo implements ZooResolver {
     }
     URI url = url(a);
     if (url == null) {
-      throw new IOException(a.name() + " has no known URL: download the published checkpoint by hand and import it "
-          + "with `saim zoo pull " + a.name() + " --from FILE`");
+      throw new IOException(
+          a.name()
+              + " has no known URL: download the published checkpoint by hand and import it "
+              + "with `saim zoo pull "
+              + a.name()
+              + " --from FILE`");
     }
     return download(a, url);
   }
 
   /**
-   * Imports a file the user downloaded by hand (the authors' {@code .pth}, or a {@code .safetensors}):
-   * its digest is checked against a pin ({@code saim.zoo.<name>.sha256}), it is converted with the
-   * safe reader (nothing in it is executed), its layout is checked against the artifact
-   * ({@link ZooLayout#check}), and only then does it replace the cache entry. The given file is
-   * left as it is.
+   * Imports a file the user downloaded by hand (the authors' {@code .pth}, or a {@code
+   * .safetensors}): its digest is checked against a pin ({@code saim.zoo.<name>.sha256}), it is
+   * converted with the safe reader (nothing in it is executed), its layout is checked against the
+   * artifact ({@link ZooLayout#check}), and only then does it replace the cache entry. The given
+   * file is left as it is.
    *
    * @throws IllegalArgumentException in one line when the file is refused (HTML page, unsafe or
-   *     malformed checkpoint, wrong layout, digest other than the pinned one); the cache is unchanged
+   *     malformed checkpoint, wrong layout, digest other than the pinned one); the cache is
+   *     unchanged
    */
   public Imported pull(ZooArtifact a, Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
@@ -296,13 +384,21 @@ public final class SaimZoo implements ZooResolver {
     String got = ArtifactCache.sha256(file);
     if (a.sha256() != null) {
       if (!got.equals(sha(a))) {
-        throw new IllegalArgumentException(file + " has SHA-256 " + got + ", not the " + sha(a) + " of " + a.name()
-            + "; nothing was cached");
+        throw new IllegalArgumentException(
+            file
+                + " has SHA-256 "
+                + got
+                + ", not the "
+                + sha(a)
+                + " of "
+                + a.name()
+                + "; nothing was cached");
       }
       try (InputStream in = Files.newInputStream(file)) {
         Path p = cache.put(a.fileName(), got, in);
         long n = Files.size(p);
-        return new Imported(new ArtifactCache.Imported(p, file.toString(), got, n, got, n), List.of());
+        return new Imported(
+            new ArtifactCache.Imported(p, file.toString(), got, n, got, n), List.of());
       }
     }
     checkPin(a, got, file.toString());
@@ -310,7 +406,11 @@ public final class SaimZoo implements ZooResolver {
   }
 
   private Imported download(ZooArtifact a, URI url) throws IOException {
-    String stem = a.name() + "-" + ArtifactCache.sha256(url.toString().getBytes(StandardCharsets.UTF_8)).substring(0, 12);
+    String stem =
+        a.name()
+            + "-"
+            + ArtifactCache.sha256(url.toString().getBytes(StandardCharsets.UTF_8))
+                .substring(0, 12);
     Path part = cache.downloads().resolve(stem + ".part");
     // a finished download that could not be converted (no memory, a full disk) is kept under this
     // name, so that the next attempt converts it without downloading it again
@@ -336,8 +436,15 @@ public final class SaimZoo implements ZooResolver {
   private static void checkPin(ZooArtifact a, String got, String source) {
     String pin = sha(a);
     if (pin != null && !pin.equals(got)) {
-      throw new IllegalArgumentException(source + " has SHA-256 " + got + ", but -Dsaim.zoo." + a.name()
-          + ".sha256 pins " + pin + ": refused, the cache is as it was");
+      throw new IllegalArgumentException(
+          source
+              + " has SHA-256 "
+              + got
+              + ", but -Dsaim.zoo."
+              + a.name()
+              + ".sha256 pins "
+              + pin
+              + ": refused, the cache is as it was");
     }
   }
 
@@ -346,12 +453,16 @@ public final class SaimZoo implements ZooResolver {
     return pin == null || pin.equals(i.downloadedSha256());
   }
 
-  private Imported convertAndCache(ZooArtifact a, Path file, String source, String downloadedSha) throws IOException {
+  private Imported convertAndCache(ZooArtifact a, Path file, String source, String downloadedSha)
+      throws IOException {
     String kind = FileKind.of(file);
     if (kind.startsWith("html")) {
-      throw new IllegalArgumentException(file + " is an HTML page (" + kind.substring("html: ".length())
-          + "), not a checkpoint: download the file itself (a browser's confirmation page saved by mistake?); "
-          + "nothing was cached");
+      throw new IllegalArgumentException(
+          file
+              + " is an HTML page ("
+              + kind.substring("html: ".length())
+              + "), not a checkpoint: download the file itself (a browser's confirmation page saved"
+              + " by mistake?); nothing was cached");
     }
     Path staging = cache.staging();
     Files.createDirectories(staging);
@@ -374,7 +485,8 @@ public final class SaimZoo implements ZooResolver {
       List<String> notes = new ArrayList<>();
       Map<String, long[]> shapes = CheckpointImporter.load().convert(input, out, notes::add);
       notes.addAll(ZooLayout.check(a, shapes, source));
-      ArtifactCache.Imported entry = cache.install(a.name(), a.fileName(), out, source, downloadedSha, Files.size(file));
+      ArtifactCache.Imported entry =
+          cache.install(a.name(), a.fileName(), out, source, downloadedSha, Files.size(file));
       return new Imported(entry, List.copyOf(notes));
     } finally {
       Files.deleteIfExists(out);
@@ -402,23 +514,36 @@ public final class SaimZoo implements ZooResolver {
     String sha = sha(a);
     if (a.sha256() != null) {
       Path p = cache.cached(a.fileName(), sha);
-      String origin = a.bundledResource() != null ? "bundled in the saim-zoo jar" : String.valueOf(url);
+      String origin =
+          a.bundledResource() != null ? "bundled in the saim-zoo jar" : String.valueOf(url);
       if (p == null) {
-        return new Listing(a.bundledResource() != null ? "bundled in the saim-zoo jar (works offline; copied to the cache "
-            + "on first use)" : "not cached: first use downloads it from " + host(url), null);
+        return new Listing(
+            a.bundledResource() != null
+                ? "bundled in the saim-zoo jar (works offline; copied to the cache "
+                    + "on first use)"
+                : "not cached: first use downloads it from " + host(url),
+            null);
       }
       long n = Files.size(p);
-      return new Listing("cached" + (a.bundledResource() != null ? " (bundled in the saim-zoo jar)" : ""),
+      return new Listing(
+          "cached" + (a.bundledResource() != null ? " (bundled in the saim-zoo jar)" : ""),
           new ArtifactCache.Imported(p, origin, sha, n, sha, n));
     }
     ArtifactCache.Imported have = cache.imported(a.name(), a.fileName());
-    String howTo = url != null ? "first use downloads it from " + host(url) + " (or `saim zoo pull " + a.name()
-        + " --from FILE`)" : "import it with `saim zoo pull " + a.name() + " --from FILE`";
+    String howTo =
+        url != null
+            ? "first use downloads it from "
+                + host(url)
+                + " (or `saim zoo pull "
+                + a.name()
+                + " --from FILE`)"
+            : "import it with `saim zoo pull " + a.name() + " --from FILE`";
     if (have == null) {
       return new Listing("not cached: " + howTo, null);
     }
     if (!pinAllows(a, have)) {
-      return new Listing("cached, but not the file -Dsaim.zoo." + a.name() + ".sha256 pins: " + howTo, have);
+      return new Listing(
+          "cached, but not the file -Dsaim.zoo." + a.name() + ".sha256 pins: " + howTo, have);
     }
     return new Listing("cached", have);
   }
@@ -430,15 +555,29 @@ public final class SaimZoo implements ZooResolver {
   /** The lines printed once when an artifact is cached: where it is, both digests, the pin. */
   public static String digestLines(ZooArtifact a, ArtifactCache.Imported e, List<String> notes) {
     StringBuilder b = new StringBuilder();
-    b.append("saim-zoo: ").append(a.name()).append(" is cached at ").append(e.weights()).append('\n');
-    b.append("  downloaded SHA-256 ").append(e.downloadedSha256()).append("  (").append(e.downloadedBytes())
-        .append(" bytes from ").append(e.source()).append(")\n");
-    b.append("  converted  SHA-256 ").append(e.convertedSha256()).append("  (").append(e.convertedBytes())
+    b.append("saim-zoo: ")
+        .append(a.name())
+        .append(" is cached at ")
+        .append(e.weights())
+        .append('\n');
+    b.append("  downloaded SHA-256 ")
+        .append(e.downloadedSha256())
+        .append("  (")
+        .append(e.downloadedBytes())
+        .append(" bytes from ")
+        .append(e.source())
+        .append(")\n");
+    b.append("  converted  SHA-256 ")
+        .append(e.convertedSha256())
+        .append("  (")
+        .append(e.convertedBytes())
         .append(" bytes)\n");
     for (String n : notes) {
       b.append("  note: ").append(n).append('\n');
     }
-    b.append("  pin it (compared with the downloaded file's SHA-256): -Dsaim.zoo.").append(a.name()).append(".sha256=")
+    b.append("  pin it (compared with the downloaded file's SHA-256): -Dsaim.zoo.")
+        .append(a.name())
+        .append(".sha256=")
         .append(e.downloadedSha256());
     return b.toString();
   }
@@ -453,7 +592,10 @@ public final class SaimZoo implements ZooResolver {
     return s != null ? s.toLowerCase(Locale.ROOT) : a.sha256();
   }
 
-  /** The URL {@code a} is downloaded from: {@code saim.zoo.<name>.url}, the mirror, or the artifact's own. */
+  /**
+   * The URL {@code a} is downloaded from: {@code saim.zoo.<name>.url}, the mirror, or the
+   * artifact's own.
+   */
   static @Nullable URI url(ZooArtifact a) {
     String u = System.getProperty("saim.zoo." + a.name() + ".url");
     if (u != null) {

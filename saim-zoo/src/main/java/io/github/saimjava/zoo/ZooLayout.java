@@ -18,19 +18,21 @@ import java.util.stream.Collectors;
  * <ul>
  *   <li>Classifiers are checked strictly: exactly the expected names, each with the expected shape.
  *       A fine-tuned classifier may have either head of the reference's {@code models_vit.py}:
- *       {@code global_pool=True} ({@code fc_norm}, the {@code main_finetune.py} default) or the class
- *       token ({@code norm}, {@code --cls_token}, which the authors' README passes); the file's
- *       {@code fc_norm.weight} decides which is checked.
- *   <li>Pre-trained weights are checked like a non-strict load of the encoder: the encoder's tensors
- *       ({@code cls_token}, {@code pos_embed}, {@code patch_embed.*}, {@code blocks.*},
+ *       {@code global_pool=True} ({@code fc_norm}, the {@code main_finetune.py} default) or the
+ *       class token ({@code norm}, {@code --cls_token}, which the authors' README passes); the
+ *       file's {@code fc_norm.weight} decides which is checked.
+ *   <li>Pre-trained weights are checked like a non-strict load of the encoder: the encoder's
+ *       tensors ({@code cls_token}, {@code pos_embed}, {@code patch_embed.*}, {@code blocks.*},
  *       {@code norm.*}) must all be there with their shapes; the query stream, the prediction head
- *       and {@code gaussian_blur.weight} may be missing, extra or shaped otherwise, and are reported.
- *       Any other name is refused.
+ *       and {@code gaussian_blur.weight} may be missing, extra or shaped otherwise, and are
+ *       reported. Any other name is refused.
  * </ul>
  */
 public final class ZooLayout {
   /** What a pre-trained file may hold beyond the encoder; reported, never refused. */
-  private static final List<String> PRETRAINING_PREFIXES = List.of("query_blocks.", "prediction_head.", "gaussian_blur.");
+  private static final List<String> PRETRAINING_PREFIXES =
+      List.of("query_blocks.", "prediction_head.", "gaussian_blur.");
+
   private static final int SHOWN = 3;
 
   private ZooLayout() {}
@@ -92,7 +94,10 @@ public final class ZooLayout {
     return m;
   }
 
-  /** The layout of {@code main_linprobe.py}'s classifier: {@code norm}, BatchNorm {@code head.0}, linear {@code head.1}. */
+  /**
+   * The layout of {@code main_linprobe.py}'s classifier: {@code norm}, BatchNorm {@code head.0},
+   * linear {@code head.1}.
+   */
   public static Map<String, long[]> linearProbe(SaimConfig c, int classes) {
     Map<String, long[]> m = encoder(c);
     long d = c.width();
@@ -139,15 +144,16 @@ public final class ZooLayout {
         Map<String, long[]> encoderPart = new LinkedHashMap<>();
         Map<String, long[]> rest = new LinkedHashMap<>();
         Map<String, long[]> foreign = new LinkedHashMap<>();
-        actual.forEach((k, v) -> {
-          if (encoder.containsKey(k)) {
-            encoderPart.put(k, v);
-          } else if (PRETRAINING_PREFIXES.stream().anyMatch(k::startsWith)) {
-            rest.put(k, v);
-          } else {
-            foreign.put(k, v);
-          }
-        });
+        actual.forEach(
+            (k, v) -> {
+              if (encoder.containsKey(k)) {
+                encoderPart.put(k, v);
+              } else if (PRETRAINING_PREFIXES.stream().anyMatch(k::startsWith)) {
+                rest.put(k, v);
+              } else {
+                foreign.put(k, v);
+              }
+            });
         Diff enc = Diff.of(encoder, encoderPart);
         Diff bad = new Diff(enc.missing, new ArrayList<>(foreign.keySet()), enc.reshaped);
         what = "the encoder of " + a.name() + " (" + describe(a.config()) + ")";
@@ -159,28 +165,51 @@ public final class ZooLayout {
         Diff r = Diff.of(wantRest, rest);
         List<String> notes = new ArrayList<>();
         if (!r.missing.isEmpty()) {
-          notes.add(r.missing.size() + " tensor(s) of pre-training missing (not needed by the encoder): " + first(r.missing));
+          notes.add(
+              r.missing.size()
+                  + " tensor(s) of pre-training missing (not needed by the encoder): "
+                  + first(r.missing));
         }
         if (!r.unexpected.isEmpty()) {
-          notes.add(r.unexpected.size() + " tensor(s) of pre-training not in " + a.name() + "'s configuration: "
-              + first(r.unexpected));
+          notes.add(
+              r.unexpected.size()
+                  + " tensor(s) of pre-training not in "
+                  + a.name()
+                  + "'s configuration: "
+                  + first(r.unexpected));
         }
         if (!r.reshaped.isEmpty()) {
-          notes.add(r.reshaped.size() + " tensor(s) of pre-training shaped otherwise than the configuration: "
-              + first(r.reshaped));
+          notes.add(
+              r.reshaped.size()
+                  + " tensor(s) of pre-training shaped otherwise than the configuration: "
+                  + first(r.reshaped));
         }
         return Collections.unmodifiableList(notes);
       }
       case FINETUNED -> {
         boolean globalPool = actual.containsKey("fc_norm.weight");
         diff = Diff.of(fineTuned(a.config(), a.classes(), globalPool), actual);
-        what = "the fine-tuned classifier " + a.name() + " (" + describe(a.config()) + ", "
-            + (globalPool ? "global pool + fc_norm" : "class token + norm") + ", " + a.classes() + " classes)";
+        what =
+            "the fine-tuned classifier "
+                + a.name()
+                + " ("
+                + describe(a.config())
+                + ", "
+                + (globalPool ? "global pool + fc_norm" : "class token + norm")
+                + ", "
+                + a.classes()
+                + " classes)";
       }
       case LINEAR_PROBE -> {
         diff = Diff.of(linearProbe(a.config(), a.classes()), actual);
-        what = "the linear-probed classifier " + a.name() + " (" + describe(a.config()) + ", " + a.classes()
-            + " classes)";
+        what =
+            "the linear-probed classifier "
+                + a.name()
+                + " ("
+                + describe(a.config())
+                + ", "
+                + a.classes()
+                + " classes)";
       }
       default -> throw new IllegalStateException(a.kind().toString());
     }
@@ -190,9 +219,19 @@ public final class ZooLayout {
     return List.of();
   }
 
-  /** The architecture in a few words, for messages: {@code ViT 224 px, patch 16, width 768, depth 12}. */
+  /**
+   * The architecture in a few words, for messages: {@code ViT 224 px, patch 16, width 768, depth
+   * 12}.
+   */
   static String describe(SaimConfig c) {
-    return "ViT " + c.imageSize() + " px, patch " + c.patchSize() + ", width " + c.width() + ", depth " + c.depth();
+    return "ViT "
+        + c.imageSize()
+        + " px, patch "
+        + c.patchSize()
+        + ", width "
+        + c.width()
+        + ", depth "
+        + c.depth();
   }
 
   private static IllegalArgumentException refusal(String file, String what, Diff d) {
@@ -206,8 +245,13 @@ public final class ZooLayout {
     if (!d.unexpected.isEmpty()) {
       parts.add(d.unexpected.size() + " unexpected (" + first(d.unexpected) + ")");
     }
-    return new IllegalArgumentException(file + " does not have the layout of " + what + ": "
-        + String.join("; ", parts) + "; nothing was cached");
+    return new IllegalArgumentException(
+        file
+            + " does not have the layout of "
+            + what
+            + ": "
+            + String.join("; ", parts)
+            + "; nothing was cached");
   }
 
   private static String first(List<String> names) {
@@ -244,7 +288,8 @@ public final class ZooLayout {
         if (h == null) {
           missing.add(e.getKey());
         } else if (!Arrays.equals(h, e.getValue())) {
-          reshaped.add(e.getKey() + " " + Arrays.toString(h) + " != " + Arrays.toString(e.getValue()));
+          reshaped.add(
+              e.getKey() + " " + Arrays.toString(h) + " != " + Arrays.toString(e.getValue()));
         }
       }
       List<String> unexpected = have.keySet().stream().filter(k -> !want.containsKey(k)).toList();

@@ -117,7 +117,8 @@ final class ZooRepository extends AbstractRepository {
       try {
         Files.createLink(tmp, weights);
       } catch (IOException | UnsupportedOperationException e) {
-        // another file system (a user-named file) or no hard links: a copy, made under a temporary name
+        // another file system (a user-named file) or no hard links: a copy, made under a temporary
+        // name
         Files.copy(weights, tmp, StandardCopyOption.REPLACE_EXISTING);
       }
       replace(tmp, linked);
@@ -133,13 +134,28 @@ final class ZooRepository extends AbstractRepository {
 
   /** The file's text: a pure function of the artifact, so an unchanged directory is left alone. */
   private String servingProperties() {
-    // zoo names and file names are plain identifiers, nothing that .properties syntax would need to escape
-    return "# written by saim-zoo for djl://" + SaimZoo.GROUP_ID + "/" + artifact.name() + "\n"
+    // zoo names and file names are plain identifiers, nothing that .properties syntax would need to
+    // escape
+    return "# written by saim-zoo for djl://"
+        + SaimZoo.GROUP_ID
+        + "/"
+        + artifact.name()
+        + "\n"
         + "engine=PyTorch\n"
-        + "blockFactory=" + SaimBlockFactory.class.getName() + "\n"
-        + "translatorFactory=" + SaimTranslatorFactory.class.getName() + "\n"
-        + ARTIFACT_KEY + "=" + artifact.name() + "\n"
-        + WEIGHTS_KEY + "=" + artifact.fileName() + "\n"
+        + "blockFactory="
+        + SaimBlockFactory.class.getName()
+        + "\n"
+        + "translatorFactory="
+        + SaimTranslatorFactory.class.getName()
+        + "\n"
+        + ARTIFACT_KEY
+        + "="
+        + artifact.name()
+        + "\n"
+        + WEIGHTS_KEY
+        + "="
+        + artifact.fileName()
+        + "\n"
         + "option.hasParameter=false\n";
   }
 
@@ -155,6 +171,12 @@ final class ZooRepository extends AbstractRepository {
 
   @Override
   public String toString() {
-    return "djl://" + SaimZoo.GROUP_ID + "/" + artifact.name() + " (saim-zoo, cache " + cache.dir() + ")";
+    return "djl://"
+        + SaimZoo.GROUP_ID
+        + "/"
+        + artifact.name()
+        + " (saim-zoo, cache "
+        + cache.dir()
+        + ")";
   }
 }

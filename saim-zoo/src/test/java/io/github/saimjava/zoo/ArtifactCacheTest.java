@@ -39,35 +39,39 @@ class ArtifactCacheTest {
     new Random(1).nextBytes(body);
     sha = HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(body));
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
-    server.createContext("/w.safetensors", ex -> {
-      requests.incrementAndGet();
-      String range = ex.getRequestHeaders().getFirst("Range");
-      int from = 0;
-      if (range != null) {
-        rangeRequests.incrementAndGet();
-        from = Integer.parseInt(range.replaceAll("[^0-9]", ""));
-      }
-      byte[] data = body.clone();
-      if (corrupt) {
-        data[1234] ^= 1;
-      }
-      int len = data.length - from;
-      if (range != null) {
-        ex.getResponseHeaders().add("Content-Range", "bytes " + from + "-" + (data.length - 1) + "/" + data.length);
-      }
-      ex.sendResponseHeaders(range != null ? 206 : 200, len);
-      try (OutputStream out = ex.getResponseBody()) {
-        int drop = dropAfter;
-        if (drop >= 0) {
-          dropAfter = -1;
-          out.write(data, from, drop);
-          out.flush();
-          ex.getHttpContext().getServer(); // keep the reference; then cut the connection
-          throw new IOException("connection dropped by the test server");
-        }
-        out.write(data, from, len);
-      }
-    });
+    server.createContext(
+        "/w.safetensors",
+        ex -> {
+          requests.incrementAndGet();
+          String range = ex.getRequestHeaders().getFirst("Range");
+          int from = 0;
+          if (range != null) {
+            rangeRequests.incrementAndGet();
+            from = Integer.parseInt(range.replaceAll("[^0-9]", ""));
+          }
+          byte[] data = body.clone();
+          if (corrupt) {
+            data[1234] ^= 1;
+          }
+          int len = data.length - from;
+          if (range != null) {
+            ex.getResponseHeaders()
+                .add(
+                    "Content-Range", "bytes " + from + "-" + (data.length - 1) + "/" + data.length);
+          }
+          ex.sendResponseHeaders(range != null ? 206 : 200, len);
+          try (OutputStream out = ex.getResponseBody()) {
+            int drop = dropAfter;
+            if (drop >= 0) {
+              dropAfter = -1;
+              out.write(data, from, drop);
+              out.flush();
+              ex.getHttpContext().getServer(); // keep the reference; then cut the connection
+              throw new IOException("connection dropped by the test server");
+            }
+            out.write(data, from, len);
+          }
+        });
     server.start();
   }
 
@@ -119,8 +123,11 @@ class ArtifactCacheTest {
     server.stop(0);
     ArtifactCache cache = new ArtifactCache(dir);
     IOException e = assertThrows(IOException.class, () -> cache.fetch("w.safetensors", sha, url()));
-    assertTrue(e.getMessage().startsWith("cannot download w.safetensors (127.0.0.1 cannot be reached: "), e.getMessage());
+    assertTrue(
+        e.getMessage().startsWith("cannot download w.safetensors (127.0.0.1 cannot be reached: "),
+        e.getMessage());
     assertTrue(e.getMessage().contains("download " + url() + " by hand"), e.getMessage());
-    assertTrue(e.getMessage().endsWith("(w.safetensors is not in the cache " + dir + ")"), e.getMessage());
+    assertTrue(
+        e.getMessage().endsWith("(w.safetensors is not in the cache " + dir + ")"), e.getMessage());
   }
 }

@@ -42,26 +42,33 @@ class BundledFullModelTest {
   static final String MINI = "saim_vit_mini_patch4_32_fmnist";
 
   private static Path weights(Path dir) throws Exception {
-    return new SaimZoo(new ArtifactCache(dir.resolve("cache"))).weights(SaimZoo.artifacts().get(MINI));
+    return new SaimZoo(new ArtifactCache(dir.resolve("cache")))
+        .weights(SaimZoo.artifacts().get(MINI));
   }
 
   @Test
-  void theFileIsTheRegisteredArchitectureWithEveryPreTrainingTensor(@TempDir Path dir) throws Exception {
+  void theFileIsTheRegisteredArchitectureWithEveryPreTrainingTensor(@TempDir Path dir)
+      throws Exception {
     ZooArtifact a = SaimZoo.artifacts().get(MINI);
     Path file = weights(dir);
     assertEquals(a.sha256(), ArtifactCache.sha256(file));
     ModelCheckpoint ckpt = ModelCheckpoint.read(file);
     // the registry and the file's metadata state the same architecture
     assertEquals(a.config(), ckpt.config());
-    // 2 + 16 per block for 6 encoder and 6 query blocks, patch embedding 2, norm 2, MLP head 4, blur 1
+    // 2 + 16 per block for 6 encoder and 6 query blocks, patch embedding 2, norm 2, MLP head 4,
+    // blur 1
     assertEquals(203, ckpt.weights().size());
-    try (NDManager m = NDManager.newBaseManager("PyTorch"); SaimModel model = new SaimModel(a.config(), m, 0)) {
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        SaimModel model = new SaimModel(a.config(), m, 0)) {
       LoadReport r = model.load(ckpt.weights(), true);
       assertTrue(r.isClean(), r.toString());
     }
   }
 
-  /** Mean norm-pix L2 loss of {@code model} on the first 16 embedded test images, stochastic order of seed 0. */
+  /**
+   * Mean norm-pix L2 loss of {@code model} on the first 16 embedded test images, stochastic order
+   * of seed 0.
+   */
   private static double heldOutLoss(SaimModel model, NDManager m) {
     SaimConfig c = model.config();
     ImageDataset test = Datasets.embeddedTest();
@@ -69,10 +76,12 @@ class BundledFullModelTest {
     int per = c.channels() * c.imageSize() * c.imageSize();
     float[] px = new float[n * per];
     for (int i = 0; i < n; i++) {
-      System.arraycopy(Transforms.centreCrop(test.image(i), c.imageSize(), c.channels()), 0, px, i * per, per);
+      System.arraycopy(
+          Transforms.centreCrop(test.image(i), c.imageSize(), c.channels()), 0, px, i * per, per);
     }
     NDArray x = m.create(px, new Shape(n, c.channels(), c.imageSize(), c.imageSize()));
-    try (Permutation p = PermutationSampler.builder(c.numPatches()).stochastic(0).build().sample(m, n)) {
+    try (Permutation p =
+        PermutationSampler.builder(c.numPatches()).stochastic(0).build().sample(m, n)) {
       return model.loss(model.forward(x, p, false).prediction(), model.target(x)).getFloat();
     }
   }
@@ -82,31 +91,40 @@ class BundledFullModelTest {
       throws Exception {
     ModelCheckpoint ckpt = ModelCheckpoint.read(weights(dir));
     SaimConfig c = SaimZoo.artifacts().get(MINI).config();
-    try (NDManager m = NDManager.newBaseManager("PyTorch"); NoGrad ng = NoGrad.enter();
-        SaimModel trained = new SaimModel(c, m, 0); SaimModel random = new SaimModel(c, m, 0)) {
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        NoGrad ng = NoGrad.enter();
+        SaimModel trained = new SaimModel(c, m, 0);
+        SaimModel random = new SaimModel(c, m, 0)) {
       trained.load(ckpt.weights(), true);
       double lossTrained = heldOutLoss(trained, m);
       double lossRandom = heldOutLoss(random, m);
-      // measured on this file: 0.1142 (the run's last training epoch: mean 0.1310 on training images)
+      // measured on this file: 0.1142 (the run's last training epoch: mean 0.1310 on training
+      // images)
       assertEquals(0.1142, lossTrained, 0.02 * 0.1142);
       // the untrained query stream predicts nothing: about the target's variance per element
-      assertTrue(lossRandom > 3 * lossTrained, "random init " + lossRandom + " vs trained " + lossTrained);
+      assertTrue(
+          lossRandom > 3 * lossTrained, "random init " + lossRandom + " vs trained " + lossTrained);
     }
   }
 
   @Test
-  void theEncoderLoadersSeeTheEncoderAloneAsIfTheDecoderWereNotThere(@TempDir Path dir) throws Exception {
+  void theEncoderLoadersSeeTheEncoderAloneAsIfTheDecoderWereNotThere(@TempDir Path dir)
+      throws Exception {
     System.setProperty("saim.cache.dir", dir.resolve("cache").toString());
     try {
       Path file = weights(dir);
       // the same file without the query stream, the head and the blur kernel
       Map<String, HostTensor> encoderOnly = new LinkedHashMap<>();
       ModelCheckpoint full = ModelCheckpoint.read(file);
-      full.weights().forEach((k, v) -> {
-        if (!k.startsWith("query_blocks.") && !k.startsWith("prediction_head.") && !k.startsWith("gaussian_blur.")) {
-          encoderOnly.put(k, v);
-        }
-      });
+      full.weights()
+          .forEach(
+              (k, v) -> {
+                if (!k.startsWith("query_blocks.")
+                    && !k.startsWith("prediction_head.")
+                    && !k.startsWith("gaussian_blur.")) {
+                  encoderOnly.put(k, v);
+                }
+              });
       assertEquals(102, encoderOnly.size());
       Path stripped = dir.resolve("encoder-only.safetensors");
       SafeTensors.write(stripped, encoderOnly, Map.of());
@@ -115,24 +133,36 @@ class BundledFullModelTest {
       float[] reference;
       try (SaimEncoder e = SaimEncoder.builder().zoo(MINI).build()) {
         assertEquals(128, e.dimension());
-        assertTrue(e.loadNotes().contains("loaded but unused: the query decoder and prediction head (101 tensors)"),
+        assertTrue(
+            e.loadNotes()
+                .contains("loaded but unused: the query decoder and prediction head (101 tensors)"),
             e.loadNotes().toString());
         byName = e.embed(picture);
       }
-      try (SaimEncoder e = SaimEncoder.builder().checkpoint(stripped).config(full.config()).build()) {
+      try (SaimEncoder e =
+          SaimEncoder.builder().checkpoint(stripped).config(full.config()).build()) {
         reference = e.embed(picture);
       }
       assertEquals(128, byName.length);
       assertArrayEquals(reference, byName, 0f);
-      Criteria<Image, float[]> byUrl = Criteria.builder().setTypes(Image.class, float[].class)
-          .optModelUrls("djl://" + SaimZoo.GROUP_ID + "/" + MINI).build();
-      Criteria<Image, float[]> byId = Criteria.builder().setTypes(Image.class, float[].class)
-          .optGroupId(SaimZoo.GROUP_ID).optArtifactId(MINI).build();
+      Criteria<Image, float[]> byUrl =
+          Criteria.builder()
+              .setTypes(Image.class, float[].class)
+              .optModelUrls("djl://" + SaimZoo.GROUP_ID + "/" + MINI)
+              .build();
+      Criteria<Image, float[]> byId =
+          Criteria.builder()
+              .setTypes(Image.class, float[].class)
+              .optGroupId(SaimZoo.GROUP_ID)
+              .optArtifactId(MINI)
+              .build();
       for (Criteria<Image, float[]> criteria : java.util.List.of(byUrl, byId)) {
         try (ZooModel<Image, float[]> model = criteria.loadModel();
             Predictor<Image, float[]> p = model.newPredictor()) {
-          assertArrayEquals(reference,
-              p.predict(BufferedImageFactory.getInstance().fromImage(SaimZooTest.picture())), 1e-5f);
+          assertArrayEquals(
+              reference,
+              p.predict(BufferedImageFactory.getInstance().fromImage(SaimZooTest.picture())),
+              1e-5f);
         }
       }
     } finally {

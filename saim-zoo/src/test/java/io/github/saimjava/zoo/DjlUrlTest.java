@@ -30,7 +30,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code djl://} URLs: this zoo's resolve offline to the same encoder as the group/artifact route;
- * every other group's resolve exactly as DJL's own factory does (compared with it, without network).
+ * every other group's resolve exactly as DJL's own factory does (compared with it, without
+ * network).
  */
 class DjlUrlTest {
   static final String MICRO = "saim_vit_micro_patch4_32_fmnist";
@@ -41,7 +42,8 @@ class DjlUrlTest {
       BufferedImage b = new BufferedImage(28 + 8 * k, 28, BufferedImage.TYPE_INT_RGB);
       for (int y = 0; y < b.getHeight(); y++) {
         for (int x = 0; x < b.getWidth(); x++) {
-          b.setRGB(x, y, ((x * (9 + k)) & 255) << 16 | ((y * 9 + 40 * k) & 255) << 8 | (60 + 50 * k));
+          b.setRGB(
+              x, y, ((x * (9 + k)) & 255) << 16 | ((y * 9 + 40 * k) & 255) << 8 | (60 + 50 * k));
         }
       }
       out.add(BufferedImageFactory.getInstance().fromImage(b));
@@ -61,16 +63,24 @@ class DjlUrlTest {
   }
 
   @Test
-  void aDjlUrlLoadsTheBundledModelOfflineIntoTheCacheWithTheGroupIdRoutesEmbeddings(@TempDir Path dir)
-      throws Exception {
+  void aDjlUrlLoadsTheBundledModelOfflineIntoTheCacheWithTheGroupIdRoutesEmbeddings(
+      @TempDir Path dir) throws Exception {
     Path cacheDir = dir.resolve("cache");
     System.setProperty("saim.cache.dir", cacheDir.toString());
     try {
-      Criteria<Image, float[]> byUrl = Criteria.builder().setTypes(Image.class, float[].class)
-          .optModelUrls("djl://" + SaimZoo.GROUP_ID + "/" + MICRO).build();
+      Criteria<Image, float[]> byUrl =
+          Criteria.builder()
+              .setTypes(Image.class, float[].class)
+              .optModelUrls("djl://" + SaimZoo.GROUP_ID + "/" + MICRO)
+              .build();
       List<float[]> viaUrl = embed(byUrl);
-      List<float[]> viaGroup = embed(Criteria.builder().setTypes(Image.class, float[].class)
-          .optGroupId(SaimZoo.GROUP_ID).optArtifactId(MICRO).build());
+      List<float[]> viaGroup =
+          embed(
+              Criteria.builder()
+                  .setTypes(Image.class, float[].class)
+                  .optGroupId(SaimZoo.GROUP_ID)
+                  .optArtifactId(MICRO)
+                  .build());
       assertEquals(3, viaUrl.size());
       for (int i = 0; i < viaUrl.size(); i++) {
         assertEquals(96, viaUrl.get(i).length);
@@ -92,7 +102,9 @@ class DjlUrlTest {
         ZooArtifact a = SaimZoo.artifacts().get(MICRO);
         Path cached = new ArtifactCache(cacheDir).location(a.fileName(), a.sha256());
         assertTrue(Files.isRegularFile(cached), "bundled weights copied into the configured cache");
-        assertTrue(Files.isSameFile(cached, modelDir.resolve(a.fileName())), "model directory links the verified file");
+        assertTrue(
+            Files.isSameFile(cached, modelDir.resolve(a.fileName())),
+            "model directory links the verified file");
         String props = Files.readString(modelDir.resolve("serving.properties"));
         assertTrue(props.contains("blockFactory=io.github.saimjava.zoo.SaimBlockFactory\n"), props);
         assertTrue(props.contains("option.hasParameter=false\n"), props);
@@ -115,18 +127,37 @@ class DjlUrlTest {
 
   @Test
   void unknownArtifactsVersionsAndQueriesOfThisZooAreRefusedByName() {
-    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> Repository.newInstance("u", "djl://io.github.saimjava/saim_vit_nope"));
-    assertEquals("unknown zoo model 'saim_vit_nope' in djl://io.github.saimjava/saim_vit_nope (known: "
-        + String.join(", ", SaimZoo.artifacts().keySet()) + ")", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> Repository.newInstance("u", "djl://io.github.saimjava/" + MICRO + "/0.0.1/x"));
-    assertTrue(e.getMessage().endsWith("have no versions (each is pinned by its SHA-256); use djl://"
-        + "io.github.saimjava/" + MICRO), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class,
-        () -> Repository.newInstance("u", "djl://io.github.saimjava/" + MICRO + "?engine=PyTorch"));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Repository.newInstance("u", "djl://io.github.saimjava/saim_vit_nope"));
+    assertEquals(
+        "unknown zoo model 'saim_vit_nope' in djl://io.github.saimjava/saim_vit_nope (known: "
+            + String.join(", ", SaimZoo.artifacts().keySet())
+            + ")",
+        e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Repository.newInstance("u", "djl://io.github.saimjava/" + MICRO + "/0.0.1/x"));
+    assertTrue(
+        e.getMessage()
+            .endsWith(
+                "have no versions (each is pinned by its SHA-256); use djl://"
+                    + "io.github.saimjava/"
+                    + MICRO),
+        e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                Repository.newInstance(
+                    "u", "djl://io.github.saimjava/" + MICRO + "?engine=PyTorch"));
     assertTrue(e.getMessage().contains("take no query string"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> Repository.newInstance("u", "djl://io.github.saimjava/"));
+    e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> Repository.newInstance("u", "djl://io.github.saimjava/"));
     assertTrue(e.getMessage().contains(MICRO), e.getMessage());
   }
 
@@ -159,9 +190,13 @@ class DjlUrlTest {
     k.setAccessible(true);
     RepositoryFactory djls = (RepositoryFactory) k.newInstance();
     RepositoryFactory ours = new DjlUrlRepositoryFactory();
-    for (String url : List.of("djl://com.example.otherzoo/resnet", "djl://com.example.otherzoo/resnet/0.0.1",
-        "djl://com.example.otherzoo/resnet/0.0.1/resnet18", "djl://com.example.otherzoo/resnet/0.0.1/",
-        "djl://com.example.otherzoo/resnet?engine=PyTorch&flavor=cpu")) {
+    for (String url :
+        List.of(
+            "djl://com.example.otherzoo/resnet",
+            "djl://com.example.otherzoo/resnet/0.0.1",
+            "djl://com.example.otherzoo/resnet/0.0.1/resnet18",
+            "djl://com.example.otherzoo/resnet/0.0.1/",
+            "djl://com.example.otherzoo/resnet?engine=PyTorch&flavor=cpu")) {
       Repository want = djls.newInstance("n", URI.create(url));
       Repository got = ours.newInstance("n", URI.create(url));
       assertInstanceOf(RemoteRepository.class, got, url);
@@ -178,15 +213,29 @@ class DjlUrlTest {
       assertEquals(w.getVersion(), g.getVersion(), url);
       assertEquals(artifactName(w), artifactName(g), url);
     }
-    assertEquals("0.0.1", ours.newInstance("n", URI.create("djl://com.example.otherzoo/resnet/0.0.1/resnet18"))
-        .getResources().get(0).getVersion());
-    assertNull(ours.newInstance("n", URI.create("djl://com.example.otherzoo/resnet")).getResources().get(0).getVersion());
-    for (String bad : List.of("djl://no.such.group/resnet", "djl://com.example.otherzoo/", "djl://com.example.otherzoo/vgg",
-        "djl:///resnet")) {
-      IllegalArgumentException want = assertThrows(IllegalArgumentException.class,
-          () -> djls.newInstance("n", URI.create(bad)));
-      IllegalArgumentException got = assertThrows(IllegalArgumentException.class,
-          () -> ours.newInstance("n", URI.create(bad)));
+    assertEquals(
+        "0.0.1",
+        ours.newInstance("n", URI.create("djl://com.example.otherzoo/resnet/0.0.1/resnet18"))
+            .getResources()
+            .get(0)
+            .getVersion());
+    assertNull(
+        ours.newInstance("n", URI.create("djl://com.example.otherzoo/resnet"))
+            .getResources()
+            .get(0)
+            .getVersion());
+    for (String bad :
+        List.of(
+            "djl://no.such.group/resnet",
+            "djl://com.example.otherzoo/",
+            "djl://com.example.otherzoo/vgg",
+            "djl:///resnet")) {
+      IllegalArgumentException want =
+          assertThrows(
+              IllegalArgumentException.class, () -> djls.newInstance("n", URI.create(bad)));
+      IllegalArgumentException got =
+          assertThrows(
+              IllegalArgumentException.class, () -> ours.newInstance("n", URI.create(bad)));
       assertEquals(want.getMessage(), got.getMessage(), bad);
     }
   }

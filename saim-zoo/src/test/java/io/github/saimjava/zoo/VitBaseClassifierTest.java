@@ -43,15 +43,25 @@ class VitBaseClassifierTest {
 
   @TempDir static Path dir;
 
-  /** Writes a file with exactly the tensors (names, shapes) of {@code layout}; values drawn from {@code seed}. */
+  /**
+   * Writes a file with exactly the tensors (names, shapes) of {@code layout}; values drawn from
+   * {@code seed}.
+   */
   static Path fabricate(String layout, String file, long seed) throws Exception {
     JsonObject all;
-    try (var in = new InputStreamReader(VitBaseClassifierTest.class.getResourceAsStream("/vit_base_layouts.json"),
-        StandardCharsets.UTF_8)) {
+    try (var in =
+        new InputStreamReader(
+            VitBaseClassifierTest.class.getResourceAsStream("/vit_base_layouts.json"),
+            StandardCharsets.UTF_8)) {
       all = JsonParser.parseReader(in).getAsJsonObject();
     }
-    JsonObject shapes = all.entrySet().stream().filter(e -> e.getKey().startsWith(layout)).findFirst().orElseThrow()
-        .getValue().getAsJsonObject();
+    JsonObject shapes =
+        all.entrySet().stream()
+            .filter(e -> e.getKey().startsWith(layout))
+            .findFirst()
+            .orElseThrow()
+            .getValue()
+            .getAsJsonObject();
     SplittableRandom rng = new SplittableRandom(seed);
     Map<String, HostTensor> t = new LinkedHashMap<>();
     for (Map.Entry<String, JsonElement> e : shapes.entrySet()) {
@@ -66,7 +76,8 @@ class VitBaseClassifierTest {
         continue;
       }
       float[] v = new float[(int) HostTensor.numel(shape)];
-      boolean scale = name.endsWith("running_var") || name.contains("norm") && name.endsWith(".weight");
+      boolean scale =
+          name.endsWith("running_var") || name.contains("norm") && name.endsWith(".weight");
       for (int i = 0; i < v.length; i++) {
         v[i] = scale ? (float) (0.5 + rng.nextDouble()) : (float) (rng.nextGaussian() * 0.05);
       }
@@ -79,8 +90,10 @@ class VitBaseClassifierTest {
 
   @BeforeAll
   static void fabricateBoth() throws Exception {
-    System.setProperty("saim.zoo." + FT + ".file", fabricate("finetune", "ft.safetensors", 1).toString());
-    System.setProperty("saim.zoo." + LIN + ".file", fabricate("linprobe", "lin.safetensors", 2).toString());
+    System.setProperty(
+        "saim.zoo." + FT + ".file", fabricate("finetune", "ft.safetensors", 1).toString());
+    System.setProperty(
+        "saim.zoo." + LIN + ".file", fabricate("linprobe", "lin.safetensors", 2).toString());
   }
 
   @AfterAll
@@ -114,8 +127,12 @@ class VitBaseClassifierTest {
       assertTrue(direct.get(i - 1).probability() >= direct.get(i).probability(), direct.toString());
     }
     assertEquals(ImageNetClasses.names().get(direct.get(0).index()), direct.get(0).label());
-    Criteria<Image, Classifications> criteria = Criteria.builder().setTypes(Image.class, Classifications.class)
-        .optGroupId(SaimZoo.GROUP_ID).optArtifactId(name).build();
+    Criteria<Image, Classifications> criteria =
+        Criteria.builder()
+            .setTypes(Image.class, Classifications.class)
+            .optGroupId(SaimZoo.GROUP_ID)
+            .optArtifactId(name)
+            .build();
     try (ZooModel<Image, Classifications> model = criteria.loadModel();
         Predictor<Image, Classifications> p = model.newPredictor()) {
       Classifications c = p.predict(BufferedImageFactory.getInstance().fromImage(picture()));
@@ -145,9 +162,14 @@ class VitBaseClassifierTest {
       direct = e.embed(RawImage.of(picture()));
     }
     assertEquals(768, direct.length);
-    Criteria<Image, float[]> criteria = Criteria.builder().setTypes(Image.class, float[].class)
-        .optGroupId(SaimZoo.GROUP_ID).optArtifactId(FT).build();
-    try (ZooModel<Image, float[]> model = criteria.loadModel(); Predictor<Image, float[]> p = model.newPredictor()) {
+    Criteria<Image, float[]> criteria =
+        Criteria.builder()
+            .setTypes(Image.class, float[].class)
+            .optGroupId(SaimZoo.GROUP_ID)
+            .optArtifactId(FT)
+            .build();
+    try (ZooModel<Image, float[]> model = criteria.loadModel();
+        Predictor<Image, float[]> p = model.newPredictor()) {
       float[] viaDjl = p.predict(BufferedImageFactory.getInstance().fromImage(picture()));
       org.junit.jupiter.api.Assertions.assertArrayEquals(direct, viaDjl, 1e-5f);
     }
@@ -155,14 +177,21 @@ class VitBaseClassifierTest {
 
   @Test
   void theLinearProbedViTBIsAlsoAnEncoderWithTheClassToken() throws Exception {
-    Criteria<Image, float[]> criteria = Criteria.builder().setTypes(Image.class, float[].class)
-        .optGroupId(SaimZoo.GROUP_ID).optArtifactId(LIN).build();
+    Criteria<Image, float[]> criteria =
+        Criteria.builder()
+            .setTypes(Image.class, float[].class)
+            .optGroupId(SaimZoo.GROUP_ID)
+            .optArtifactId(LIN)
+            .build();
     float[] direct;
     try (SaimEncoder e = SaimEncoder.builder().zoo(LIN).build()) {
       direct = e.embed(RawImage.of(picture()));
-      assertTrue(e.loadNotes().stream().anyMatch(n -> n.contains("head.1.weight")), e.loadNotes().toString());
+      assertTrue(
+          e.loadNotes().stream().anyMatch(n -> n.contains("head.1.weight")),
+          e.loadNotes().toString());
     }
-    try (ZooModel<Image, float[]> model = criteria.loadModel(); Predictor<Image, float[]> p = model.newPredictor()) {
+    try (ZooModel<Image, float[]> model = criteria.loadModel();
+        Predictor<Image, float[]> p = model.newPredictor()) {
       float[] viaDjl = p.predict(BufferedImageFactory.getInstance().fromImage(picture()));
       assertEquals(768, viaDjl.length);
       org.junit.jupiter.api.Assertions.assertArrayEquals(direct, viaDjl, 1e-5f);

@@ -31,23 +31,27 @@ import org.junit.jupiter.api.io.TempDir;
  * The zoo on the module path: a program that requires only {@code io.github.saimjava.api} (and so
  * DJL's {@code ai.djl.api}) loads a bundled model by name through the API, and through DJL's {@code
  * Criteria} by group and artifact id and by {@code djl://} URL, where DJL builds the translator
- * factory the zoo names by class: the zoo's package, exported to DJL alone, is enough. The program runs in a child JVM on a module path made
- * of this test's class path (saim-impl beside the zoo, DJL, Guava, Gson, SLF4J); DJL's natives jars
- * stay on the class path (their Automatic-Module-Name is not a legal module name).
+ * factory the zoo names by class: the zoo's package, exported to DJL alone, is enough. The program
+ * runs in a child JVM on a module path made of this test's class path (saim-impl beside the zoo,
+ * DJL, Guava, Gson, SLF4J); DJL's natives jars stay on the class path (their Automatic-Module-Name
+ * is not a legal module name).
  */
 class ZooModulePathTest {
   private static final Pattern TEST_LIBRARY =
-      Pattern.compile("^(junit-|jqwik-|opentest4j-|apiguardian-|surefire|common-java5|common-junit)");
+      Pattern.compile(
+          "^(junit-|jqwik-|opentest4j-|apiguardian-|surefire|common-java5|common-junit)");
   private static final Pattern NATIVES = Pattern.compile("^pytorch-(native-|jni-)");
   private static final String MODEL = "saim_vit_micro_patch4_32_fmnist";
 
-  private static final String MODULE = """
+  private static final String MODULE =
+      """
       module saim.zoodemo {
         requires io.github.saimjava.api;
       }
       """;
 
-  private static final String MAIN = """
+  private static final String MAIN =
+      """
       package zoodemo;
 
       import ai.djl.inference.Predictor;
@@ -102,13 +106,19 @@ class ZooModulePathTest {
       """;
 
   @Test
-  void aProgramOnTheModulePathLoadsAZooModelByNameAndThroughDjlCriteria(@TempDir Path dir) throws Exception {
-    Path tests = Path.of(ZooModulePathTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+  void aProgramOnTheModulePathLoadsAZooModelByNameAndThroughDjlCriteria(@TempDir Path dir)
+      throws Exception {
+    Path tests =
+        Path.of(
+            ZooModulePathTest.class.getProtectionDomain().getCodeSource().getLocation().toURI());
     List<Path> modulePath = new ArrayList<>();
     List<Path> nativesPath = new ArrayList<>();
-    for (String entry : System.getProperty("java.class.path").split(Pattern.quote(File.pathSeparator))) {
+    for (String entry :
+        System.getProperty("java.class.path").split(Pattern.quote(File.pathSeparator))) {
       Path p = Path.of(entry);
-      if (entry.isEmpty() || p.equals(tests) || TEST_LIBRARY.matcher(p.getFileName().toString()).find()) {
+      if (entry.isEmpty()
+          || p.equals(tests)
+          || TEST_LIBRARY.matcher(p.getFileName().toString()).find()) {
         continue;
       }
       (NATIVES.matcher(p.getFileName().toString()).find() ? nativesPath : modulePath).add(p);
@@ -123,27 +133,49 @@ class ZooModulePathTest {
     StringWriter diagnostics = new StringWriter();
     // an empty class path: javac in this JVM would otherwise read the test's own class path
     Path noClassPath = Files.createDirectories(dir.resolve("no-class-path"));
-    boolean compiled = javac.getTask(diagnostics, null, null,
-        List.of("--module-path", join(modulePath), "--class-path", noClassPath.toString(), "-d", out.toString(),
-            "-Xlint:-requires-automatic"), null,
-        javac.getStandardFileManager(null, Locale.ROOT, StandardCharsets.UTF_8).getJavaFileObjects(
-            src.resolve("module-info.java"), src.resolve("zoodemo/Main.java"))).call();
+    boolean compiled =
+        javac
+            .getTask(
+                diagnostics,
+                null,
+                null,
+                List.of(
+                    "--module-path",
+                    join(modulePath),
+                    "--class-path",
+                    noClassPath.toString(),
+                    "-d",
+                    out.toString(),
+                    "-Xlint:-requires-automatic"),
+                null,
+                javac
+                    .getStandardFileManager(null, Locale.ROOT, StandardCharsets.UTF_8)
+                    .getJavaFileObjects(
+                        src.resolve("module-info.java"), src.resolve("zoodemo/Main.java")))
+            .call();
     assertTrue(compiled, diagnostics.toString());
 
     Path cache = dir.resolve("cache");
-    List<String> cmd = List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Dai.djl.offline=true", "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
-        "-Dsaim.cache.dir=" + cache,
-        "--module-path", join(modulePath) + File.pathSeparator + out,
-        "--class-path", join(nativesPath),
-        "-m", "saim.zoodemo/zoodemo.Main", MODEL);
+    List<String> cmd =
+        List.of(
+            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+            "-Dai.djl.offline=true",
+            "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
+            "-Dsaim.cache.dir=" + cache,
+            "--module-path",
+            join(modulePath) + File.pathSeparator + out,
+            "--class-path",
+            join(nativesPath),
+            "-m",
+            "saim.zoodemo/zoodemo.Main",
+            MODEL);
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("PYTORCH_FLAVOR", "cpu");
     Process p = pb.start();
     String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(3, TimeUnit.MINUTES), "the program did not finish: " + output);
-    assertEquals(0, p.exitValue(), "the program failed:\n" + output + "\ncommand: " + String.join(" ", cmd));
+    assertEquals(
+        0, p.exitValue(), "the program failed:\n" + output + "\ncommand: " + String.join(" ", cmd));
 
     // the same model in this JVM (class path) embeds the same image to the same vector, both ways
     String previous = System.getProperty("saim.cache.dir");
@@ -155,8 +187,12 @@ class ZooModulePathTest {
         here = encoder.embedImages(List.of(image))[0];
       }
       assertArrayEquals(here, vector(output, "api"), 1e-5f, output);
-      Criteria<Image, float[]> criteria = Criteria.builder().setTypes(Image.class, float[].class)
-          .optGroupId("io.github.saimjava").optArtifactId(MODEL).build();
+      Criteria<Image, float[]> criteria =
+          Criteria.builder()
+              .setTypes(Image.class, float[].class)
+              .optGroupId("io.github.saimjava")
+              .optArtifactId(MODEL)
+              .build();
       try (ZooModel<Image, float[]> model = criteria.loadModel();
           Predictor<Image, float[]> predictor = model.newPredictor()) {
         float[] byCriteria = predictor.predict(image);
@@ -173,8 +209,14 @@ class ZooModulePathTest {
   }
 
   private static float[] vector(String output, String what) {
-    String line = output.lines().filter(l -> l.startsWith(what + " ")).findFirst().orElseThrow(
-        () -> new AssertionError("no " + what + " line in the program's output:\n" + output));
+    String line =
+        output
+            .lines()
+            .filter(l -> l.startsWith(what + " "))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new AssertionError("no " + what + " line in the program's output:\n" + output));
     String[] values = line.substring(what.length() + 1).split(" ");
     float[] v = new float[values.length];
     for (int i = 0; i < v.length; i++) {

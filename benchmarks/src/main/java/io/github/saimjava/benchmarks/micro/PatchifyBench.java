@@ -31,8 +31,15 @@ public class PatchifyBench {
   public void setUp() {
     manager = Engine.getEngine("PyTorch").newBaseManager();
     // patchify depends on the image and patch size only: a one-block model keeps set-up short
-    SaimConfig c = SaimConfig.builder().imageSize(224).patchSize(16).width(64).depth(1).heads(1)
-        .queryDepth(1).build();
+    SaimConfig c =
+        SaimConfig.builder()
+            .imageSize(224)
+            .patchSize(16)
+            .width(64)
+            .depth(1)
+            .heads(1)
+            .queryDepth(1)
+            .build();
     model = new SaimModel(c, manager, 0);
     images = manager.randomNormal(new Shape(8, 3, 224, 224));
     patches = model.patchify(images);

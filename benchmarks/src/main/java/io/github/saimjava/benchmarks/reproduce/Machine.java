@@ -12,9 +12,16 @@ final class Machine {
 
   static String describe() {
     Runtime rt = Runtime.getRuntime();
-    return String.format(Locale.ROOT, "%s, %d cores visible to the JVM, %s; %s %s (%s); %s %s",
-        cpuModel(), rt.availableProcessors(), memory(), System.getProperty("java.vm.name"),
-        System.getProperty("java.version"), System.getProperty("java.vendor"), System.getProperty("os.name"),
+    return String.format(
+        Locale.ROOT,
+        "%s, %d cores visible to the JVM, %s; %s %s (%s); %s %s",
+        cpuModel(),
+        rt.availableProcessors(),
+        memory(),
+        System.getProperty("java.vm.name"),
+        System.getProperty("java.version"),
+        System.getProperty("java.vendor"),
+        System.getProperty("os.name"),
         System.getProperty("os.arch"));
   }
 

@@ -12,7 +12,8 @@ import org.jspecify.annotations.Nullable;
  * @param pixels the probe on raw pixels, one per seed (absent where not yet run)
  * @param encoders one per variant and seed, in the plan's order
  */
-public record Report(Plan plan, String trainData, String testData, List<Probe> pixels, List<Encoder> encoders) {
+public record Report(
+    Plan plan, String trainData, String testData, List<Probe> pixels, List<Encoder> encoders) {
   /** Copies the lists. */
   public Report {
     pixels = List.copyOf(pixels);
@@ -50,7 +51,8 @@ public record Report(Plan plan, String trainData, String testData, List<Probe> p
    *
    * @param top1 test top-1 accuracy in percent after the last epoch
    * @param top5 test top-5 accuracy in percent after the last epoch
-   * @param bestTop1 the best epoch's test top-1 (reported in the JSON only: choosing by test accuracy flatters)
+   * @param bestTop1 the best epoch's test top-1 (reported in the JSON only: choosing by test
+   *     accuracy flatters)
    * @param epochs epochs done
    * @param seconds sum of the epochs' times
    */
@@ -65,6 +67,10 @@ public record Report(Plan plan, String trainData, String testData, List<Probe> p
    * @param probe its linear probe (null until run)
    * @param fineTune its short fine-tune (null until run)
    */
-  public record Encoder(Variant variant, long seed, @Nullable Pretraining pretraining, @Nullable Probe probe,
+  public record Encoder(
+      Variant variant,
+      long seed,
+      @Nullable Pretraining pretraining,
+      @Nullable Probe probe,
       @Nullable FineTune fineTune) {}
 }

@@ -30,56 +30,92 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Pre-trains random-init / raster-order / stochastic-order (SAIM) encoders under one budget on",
-      "Fashion-MNIST (optionally the ablations noblur and shared), evaluates each with the paper's linear",
-      "probe against a raw-pixel floor and by a short fine-tune, and writes RESULTS/<name>.md and .json with the command, machine,",
-      "date and times. Every stage is cached in the run folder (--output): a rerun reuses finished stages",
-      "and resumes an interrupted pre-training. The full fmnist-small table takes hours on 2 cores;",
+      "Pre-trains random-init / raster-order / stochastic-order (SAIM) encoders under one budget"
+          + " on",
+      "Fashion-MNIST (optionally the ablations noblur and shared), evaluates each with the paper's"
+          + " linear",
+      "probe against a raw-pixel floor and by a short fine-tune, and writes RESULTS/<name>.md and"
+          + " .json with the command, machine,",
+      "date and times. Every stage is cached in the run folder (--output): a rerun reuses finished"
+          + " stages",
+      "and resumes an interrupted pre-training. The full fmnist-small table takes hours on 2"
+          + " cores;",
       "--quick takes a minute and only checks that everything runs."
     })
 public final class ReproduceCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
 
-  @Option(names = "--quick", description = "A tiny budget (256 images, width 32, one epoch, one seed): a smoke test.")
+  @Option(
+      names = "--quick",
+      description = "A tiny budget (256 images, width 32, one epoch, one seed): a smoke test.")
   boolean quick;
 
-  @Option(names = "--seeds", split = ",", paramLabel = "S,S", description = "Seeds (default: 0,1; --quick: 0).")
+  @Option(
+      names = "--seeds",
+      split = ",",
+      paramLabel = "S,S",
+      description = "Seeds (default: 0,1; --quick: 0).")
   @Nullable List<Long> seeds;
 
-  @Option(names = "--variants", split = ",", paramLabel = "V,V",
-      description = "Encoders: random, raster, stochastic, noblur, shared (default: random,raster,stochastic).")
+  @Option(
+      names = "--variants",
+      split = ",",
+      paramLabel = "V,V",
+      description =
+          "Encoders: random, raster, stochastic, noblur, shared (default:"
+              + " random,raster,stochastic).")
   @Nullable List<String> variants;
 
   @Option(names = "--epochs", description = "Pre-training epochs (default: 8; --quick: 1).")
   @Nullable Integer epochs;
 
-  @Option(names = "--finetune-epochs", paramLabel = "N", description = "Short fine-tune epochs, 0 for none (default: 2; --quick: 1).")
+  @Option(
+      names = "--finetune-epochs",
+      paramLabel = "N",
+      description = "Short fine-tune epochs, 0 for none (default: 2; --quick: 1).")
   @Nullable Integer fineTuneEpochs;
 
-  @Option(names = "--data", paramLabel = "DIR",
-      description = "Folder with the Fashion-MNIST test set (t10k-images-idx3-ubyte[.gz] and labels); default: "
-          + "/usr/share/datasets/fashion-mnist when present, else the embedded 2,000 test images.")
+  @Option(
+      names = "--data",
+      paramLabel = "DIR",
+      description =
+          "Folder with the Fashion-MNIST test set (t10k-images-idx3-ubyte[.gz] and labels);"
+              + " default: /usr/share/datasets/fashion-mnist when present, else the embedded 2,000"
+              + " test images.")
   @Nullable Path data;
 
   @Option(names = "--threads", description = "Engine threads (default: ${DEFAULT-VALUE}).")
   int threads = 2;
 
-  @Option(names = "--output", paramLabel = "DIR", description = "Run folder holding every stage's cache (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--output",
+      paramLabel = "DIR",
+      description = "Run folder holding every stage's cache (default: ${DEFAULT-VALUE}).")
   Path output = Path.of("reproduce-run");
 
-  @Option(names = "--results", paramLabel = "DIR", description = "Where the table goes (default: ${DEFAULT-VALUE}).")
+  @Option(
+      names = "--results",
+      paramLabel = "DIR",
+      description = "Where the table goes (default: ${DEFAULT-VALUE}).")
   Path results = Path.of("benchmarks", "results");
 
-  @Option(names = "--evaluate-only", description = "Start or resume no pre-training: evaluate the finished runs only.")
+  @Option(
+      names = "--evaluate-only",
+      description = "Start or resume no pre-training: evaluate the finished runs only.")
   boolean evaluateOnly;
 
-  @Option(names = "--report-only", description = "Compute nothing: write the table of what the run folder holds.")
+  @Option(
+      names = "--report-only",
+      description = "Compute nothing: write the table of what the run folder holds.")
   boolean reportOnly;
 
   @Option(names = "--note", paramLabel = "TEXT", description = "A note for the table (repeatable).")
   List<String> notes = new ArrayList<>();
 
-  @Option(names = "--notes-file", paramLabel = "FILE", description = "Notes for the table, one per non-blank line.")
+  @Option(
+      names = "--notes-file",
+      paramLabel = "FILE",
+      description = "Notes for the table, one per non-blank line.")
   @Nullable Path notesFile;
 
   @Override
@@ -91,7 +127,9 @@ public final class ReproduceCommand implements Callable<Integer> {
       if (!Files.isRegularFile(notesFile)) {
         throw new IllegalArgumentException("--notes-file " + notesFile + ": no such file");
       }
-      Files.readAllLines(notesFile, StandardCharsets.UTF_8).stream().map(String::strip).filter(l -> !l.isEmpty())
+      Files.readAllLines(notesFile, StandardCharsets.UTF_8).stream()
+          .map(String::strip)
+          .filter(l -> !l.isEmpty())
           .forEach(allNotes::add);
     }
     PrintWriter out = spec.commandLine().getOut();
@@ -99,24 +137,44 @@ public final class ReproduceCommand implements Callable<Integer> {
     Reproduction r = new Reproduction(plan, output, testSource, out);
     // as typed: under the saim launcher the root's arguments include this command's name
     boolean standalone = spec.root() == spec;
-    String command = ((standalone ? "java " + ReproduceCommand.class.getName() : spec.root().name()) + " "
-        + String.join(" ", spec.root().commandLine().getParseResult().originalArgs())).strip();
+    String command =
+        ((standalone ? "java " + ReproduceCommand.class.getName() : spec.root().name())
+                + " "
+                + String.join(" ", spec.root().commandLine().getParseResult().originalArgs()))
+            .strip();
     String machine = Machine.describe();
     Files.createDirectories(results);
     Path md = results.resolve(plan.name() + ".md");
     Path json = results.resolve(plan.name() + ".json");
-    Reproduction.Mode mode = reportOnly ? Reproduction.Mode.REPORT
-        : evaluateOnly ? Reproduction.Mode.EVALUATE : Reproduction.Mode.ALL;
-    out.printf(Locale.ROOT, "%s: %s, test set %s; run folder %s, table %s%n", plan.name(), plan.describeBudget(),
-        testSource == null ? "embedded (2,000 images)" : testSource, output, md);
+    Reproduction.Mode mode =
+        reportOnly
+            ? Reproduction.Mode.REPORT
+            : evaluateOnly ? Reproduction.Mode.EVALUATE : Reproduction.Mode.ALL;
+    out.printf(
+        Locale.ROOT,
+        "%s: %s, test set %s; run folder %s, table %s%n",
+        plan.name(),
+        plan.describeBudget(),
+        testSource == null ? "embedded (2,000 images)" : testSource,
+        output,
+        md);
     out.flush();
-    r.run(mode, report -> {
-      ResultTable t = new ResultTable(report, command, machine,
-          Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(), (System.nanoTime() - start) / 1e9, allNotes);
-      AtomicFiles.write(md, t.markdown().getBytes(StandardCharsets.UTF_8));
-      AtomicFiles.write(json, t.json().getBytes(StandardCharsets.UTF_8));
-    });
-    out.printf(Locale.ROOT, "table written to %s (%.0f s)%n", md, (System.nanoTime() - start) / 1e9);
+    r.run(
+        mode,
+        report -> {
+          ResultTable t =
+              new ResultTable(
+                  report,
+                  command,
+                  machine,
+                  Instant.now().truncatedTo(ChronoUnit.SECONDS).toString(),
+                  (System.nanoTime() - start) / 1e9,
+                  allNotes);
+          AtomicFiles.write(md, t.markdown().getBytes(StandardCharsets.UTF_8));
+          AtomicFiles.write(json, t.json().getBytes(StandardCharsets.UTF_8));
+        });
+    out.printf(
+        Locale.ROOT, "table written to %s (%.0f s)%n", md, (System.nanoTime() - start) / 1e9);
     out.print(Files.readString(md, StandardCharsets.UTF_8));
     out.flush();
     return 0;
@@ -147,18 +205,21 @@ public final class ReproduceCommand implements Callable<Integer> {
   /** The command line with its error handling (also used by tests). */
   public static CommandLine newCommandLine() {
     CommandLine cl = new CommandLine(new ReproduceCommand());
-    cl.setExecutionExceptionHandler((ex, c, pr) -> {
-      Throwable e = ex instanceof UncheckedIOException u ? u.getCause() : ex;
-      if (e instanceof NoSuchFileException n) {
-        c.getErr().println("reproduce: error: no such file: " + n.getFile());
-        return 2;
-      }
-      if (e instanceof IllegalArgumentException || e instanceof IOException || e instanceof IllegalStateException) {
-        c.getErr().println("reproduce: error: " + e.getMessage());
-        return 2;
-      }
-      throw ex;
-    });
+    cl.setExecutionExceptionHandler(
+        (ex, c, pr) -> {
+          Throwable e = ex instanceof UncheckedIOException u ? u.getCause() : ex;
+          if (e instanceof NoSuchFileException n) {
+            c.getErr().println("reproduce: error: no such file: " + n.getFile());
+            return 2;
+          }
+          if (e instanceof IllegalArgumentException
+              || e instanceof IOException
+              || e instanceof IllegalStateException) {
+            c.getErr().println("reproduce: error: " + e.getMessage());
+            return 2;
+          }
+          throw ex;
+        });
     return cl;
   }
 }

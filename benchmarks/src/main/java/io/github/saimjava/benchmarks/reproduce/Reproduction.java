@@ -10,8 +10,8 @@ import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.data.BatchLoader;
-import io.github.saimjava.data.DecodedImage;
 import io.github.saimjava.data.Datasets;
+import io.github.saimjava.data.DecodedImage;
 import io.github.saimjava.data.IdxDataset;
 import io.github.saimjava.data.ImageDataset;
 import io.github.saimjava.downstream.FineTuner;
@@ -69,7 +69,8 @@ public final class Reproduction {
     REPORT
   }
 
-  private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().create();
+  private static final Gson GSON =
+      new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().create();
 
   private final Plan plan;
   private final Path runDir;
@@ -85,23 +86,31 @@ public final class Reproduction {
    * @throws IllegalArgumentException naming the folder when it holds no test set
    * @throws IOException when the test set cannot be read
    */
-  public Reproduction(Plan plan, Path runDir, @Nullable Path testSource, PrintWriter log) throws IOException {
+  public Reproduction(Plan plan, Path runDir, @Nullable Path testSource, PrintWriter log)
+      throws IOException {
     this.plan = plan;
     this.runDir = runDir;
     this.log = log;
     // the embedded training subset is the first 10,000 Fashion-MNIST training images, in order
     this.train = FirstImages.of(Datasets.embeddedTrain(), plan.trainImages());
-    this.test = FirstImages.of(testSource == null ? Datasets.embeddedTest() : IdxDataset.open(testImages(testSource)),
-        plan.testImages());
+    this.test =
+        FirstImages.of(
+            testSource == null ? Datasets.embeddedTest() : IdxDataset.open(testImages(testSource)),
+            plan.testImages());
     if (test.numClasses() < 2) {
-      throw new IllegalArgumentException(test.describe() + " has no labels: the evaluation needs labelled test images");
+      throw new IllegalArgumentException(
+          test.describe() + " has no labels: the evaluation needs labelled test images");
     }
   }
 
-  /** The default test source: {@link #SYSTEM_DATA} when it holds the test set, else none (embedded). */
+  /**
+   * The default test source: {@link #SYSTEM_DATA} when it holds the test set, else none (embedded).
+   */
   public static @Nullable Path defaultTestSource() {
     return Files.isRegularFile(SYSTEM_DATA.resolve("t10k-images-idx3-ubyte.gz"))
-        || Files.isRegularFile(SYSTEM_DATA.resolve("t10k-images-idx3-ubyte")) ? SYSTEM_DATA : null;
+            || Files.isRegularFile(SYSTEM_DATA.resolve("t10k-images-idx3-ubyte"))
+        ? SYSTEM_DATA
+        : null;
   }
 
   static Path testImages(Path dir) {
@@ -110,18 +119,25 @@ public final class Reproduction {
         return dir.resolve(name);
       }
     }
-    throw new IllegalArgumentException(dir + ": no Fashion-MNIST test set there (expected "
-        + "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz])");
+    throw new IllegalArgumentException(
+        dir
+            + ": no Fashion-MNIST test set there (expected "
+            + "t10k-images-idx3-ubyte[.gz] and t10k-labels-idx1-ubyte[.gz])");
   }
 
-  /** Runs what {@code mode} allows, handing the report to {@code sink} after every stage; returns the last. */
+  /**
+   * Runs what {@code mode} allows, handing the report to {@code sink} after every stage; returns
+   * the last.
+   */
   public Report run(Mode mode, Sink sink) throws IOException {
     Files.createDirectories(runDir.resolve("results"));
     List<Report.Probe> pixels = new ArrayList<>();
     Map<String, Report.Encoder> encoders = new LinkedHashMap<>();
     for (Work w : order()) {
-      encoders.put(w.name(), new Report.Encoder(w.variant(), w.seed(), pretrainingOf(w), readProbe(w.name()),
-          readFineTune(w)));
+      encoders.put(
+          w.name(),
+          new Report.Encoder(
+              w.variant(), w.seed(), pretrainingOf(w), readProbe(w.name()), readFineTune(w)));
     }
     for (long seed : plan.seeds()) {
       Report.Probe p = mode == Mode.REPORT ? readProbe("pixels-seed" + seed) : pixelProbe(seed);
@@ -144,11 +160,14 @@ public final class Reproduction {
           log.flush();
           continue;
         }
-        encoders.put(w.name(), new Report.Encoder(w.variant(), w.seed(), pre, readProbe(w.name()), readFineTune(w)));
+        encoders.put(
+            w.name(),
+            new Report.Encoder(w.variant(), w.seed(), pre, readProbe(w.name()), readFineTune(w)));
         sink.accept(report(pixels, encoders));
       }
       Report.Probe probe = encoderProbe(w);
-      encoders.put(w.name(), new Report.Encoder(w.variant(), w.seed(), pre, probe, readFineTune(w)));
+      encoders.put(
+          w.name(), new Report.Encoder(w.variant(), w.seed(), pre, probe, readFineTune(w)));
       sink.accept(report(pixels, encoders));
     }
     // fine-tunes last: the probe column of every encoder comes first
@@ -158,7 +177,9 @@ public final class Reproduction {
         if (e.probe() == null) {
           continue; // not pre-trained yet (evaluate-only)
         }
-        encoders.put(w.name(), new Report.Encoder(w.variant(), w.seed(), e.pretraining(), e.probe(), fineTune(w)));
+        encoders.put(
+            w.name(),
+            new Report.Encoder(w.variant(), w.seed(), e.pretraining(), e.probe(), fineTune(w)));
         sink.accept(report(pixels, encoders));
       }
     }
@@ -166,7 +187,8 @@ public final class Reproduction {
   }
 
   private Report report(List<Report.Probe> pixels, Map<String, Report.Encoder> encoders) {
-    return new Report(plan, train.describe(), test.describe(), pixels, new ArrayList<>(encoders.values()));
+    return new Report(
+        plan, train.describe(), test.describe(), pixels, new ArrayList<>(encoders.values()));
   }
 
   /** One encoder to train and evaluate. */
@@ -176,7 +198,10 @@ public final class Reproduction {
     }
   }
 
-  /** The compared orders (random, raster, stochastic) seed by seed first, then the ablations seed by seed. */
+  /**
+   * The compared orders (random, raster, stochastic) seed by seed first, then the ablations seed by
+   * seed.
+   */
   List<Work> order() {
     List<Work> main = new ArrayList<>();
     List<Work> ablations = new ArrayList<>();
@@ -199,34 +224,56 @@ public final class Reproduction {
     Path dir = pretrainDir(w);
     SaimConfig config = w.variant().config(plan.config());
     int stepsPerEpoch = Pretrainer.stepsPerEpoch(train.size(), plan.batchSize(), 1);
-    SaimTrainer trainer = SaimTrainer.builder()
-        .config(config)
-        .epochs(plan.epochs())
-        .batchSize(plan.batchSize())
-        .lr(plan.lr())
-        .warmupEpochs(plan.warmupEpochs())
-        .weightDecay(plan.weightDecay())
-        .seed(w.seed())
-        .order(w.variant().order())
-        .augmentation(Augmentation.FLIP_ONLY)
-        .outputDir(dir)
-        // twice an epoch: an interrupted run loses at most half an epoch
-        .checkpointEvery(Math.max(1, stepsPerEpoch / 2))
-        .threads(plan.threads())
-        .logEvery(1)
-        .onEpoch(e -> {
-          log.printf(Locale.ROOT, "%s: epoch %d/%d, mean loss %.4f, %.0f s%n", w.name(), e.epoch() + 1, plan.epochs(),
-              e.meanLoss(), e.seconds());
-          log.flush();
-        })
-        .build();
+    SaimTrainer trainer =
+        SaimTrainer.builder()
+            .config(config)
+            .epochs(plan.epochs())
+            .batchSize(plan.batchSize())
+            .lr(plan.lr())
+            .warmupEpochs(plan.warmupEpochs())
+            .weightDecay(plan.weightDecay())
+            .seed(w.seed())
+            .order(w.variant().order())
+            .augmentation(Augmentation.FLIP_ONLY)
+            .outputDir(dir)
+            // twice an epoch: an interrupted run loses at most half an epoch
+            .checkpointEvery(Math.max(1, stepsPerEpoch / 2))
+            .threads(plan.threads())
+            .logEvery(1)
+            .onEpoch(
+                e -> {
+                  log.printf(
+                      Locale.ROOT,
+                      "%s: epoch %d/%d, mean loss %.4f, %.0f s%n",
+                      w.name(),
+                      e.epoch() + 1,
+                      plan.epochs(),
+                      e.meanLoss(),
+                      e.seconds());
+                  log.flush();
+                })
+            .build();
     Report.Pretraining before = pretrainingOf(w);
-    log.printf(Locale.ROOT, "%s: %s%n", w.name(), before == null ? "pre-training"
-        : before.finished() ? "pre-trained (cached), checking its configuration"
-        : "resuming pre-training at step " + before.steps() + "/" + before.totalSteps());
+    log.printf(
+        Locale.ROOT,
+        "%s: %s%n",
+        w.name(),
+        before == null
+            ? "pre-training"
+            : before.finished()
+                ? "pre-trained (cached), checking its configuration"
+                : "resuming pre-training at step " + before.steps() + "/" + before.totalSteps());
     log.flush();
-    BatchLoader loader = new BatchLoader(train, plan.batchSize(), config.imageSize(), config.channels(),
-        Augmentation.FLIP_ONLY, w.seed(), 1, false);
+    BatchLoader loader =
+        new BatchLoader(
+            train,
+            plan.batchSize(),
+            config.imageSize(),
+            config.channels(),
+            Augmentation.FLIP_ONLY,
+            w.seed(),
+            1,
+            false);
     // a finished run resumes at its last step: nothing is trained, but its configuration is checked
     new Pretrainer(trainer, loader).run();
     Report.Pretraining after = pretrainingOf(w);
@@ -298,12 +345,23 @@ public final class Reproduction {
     expected.add("training", t);
     for (String section : List.of("model", "training")) {
       JsonObject want = expected.getAsJsonObject(section);
-      JsonObject have = run.has(section) && run.get(section).isJsonObject() ? run.getAsJsonObject(section) : new JsonObject();
+      JsonObject have =
+          run.has(section) && run.get(section).isJsonObject()
+              ? run.getAsJsonObject(section)
+              : new JsonObject();
       for (String k : want.keySet()) {
         if (!want.get(k).equals(have.get(k))) {
-          throw new IllegalArgumentException(file + " is a pre-training run of other settings than this plan's ("
-              + section + "." + k + ": " + have.get(k) + ", expected " + want.get(k)
-              + "): use another --output folder");
+          throw new IllegalArgumentException(
+              file
+                  + " is a pre-training run of other settings than this plan's ("
+                  + section
+                  + "."
+                  + k
+                  + ": "
+                  + have.get(k)
+                  + ", expected "
+                  + want.get(k)
+                  + "): use another --output folder");
         }
       }
     }
@@ -315,33 +373,49 @@ public final class Reproduction {
     return runDir.resolve("finetune").resolve(w.name());
   }
 
-  /** Runs (or resumes, or re-reports) the short fine-tune; a finished run checks its configuration and trains nothing. */
+  /**
+   * Runs (or resumes, or re-reports) the short fine-tune; a finished run checks its configuration
+   * and trains nothing.
+   */
   private Report.FineTune fineTune(Work w) throws IOException {
     Plan.FineTune ft = plan.fineTune();
     Path dir = fineTuneDir(w);
-    log.printf(Locale.ROOT, "%s: fine-tuning for %d epoch(s)%s%n", w.name(), ft.epochs(),
+    log.printf(
+        Locale.ROOT,
+        "%s: fine-tuning for %d epoch(s)%s%n",
+        w.name(),
+        ft.epochs(),
         Files.isRegularFile(dir.resolve(FineTuner.CHECKPOINT)) ? " (resuming)" : "");
     log.flush();
-    FineTuner.Builder b = FineTuner.builder()
-        .data(train, test)
-        .epochs(ft.epochs())
-        .batchSize(ft.batchSize())
-        .blr(ft.blr())
-        .warmupEpochs(ft.warmupEpochs())
-        .layerDecay(ft.layerDecay())
-        .dropPath(ft.dropPath())
-        .smoothing(ft.smoothing())
-        .reprob(0)
-        .augmentation(Augmentation.FLIP_ONLY)
-        .seed(w.seed())
-        .threads(plan.threads())
-        .loaderThreads(1)
-        .outputDir(dir)
-        .onEvaluation(e -> {
-          log.printf(Locale.ROOT, "%s: fine-tune epoch %d/%d, train loss %.4f, test top-1 %.2f%% (%.0f s)%n", w.name(),
-              e.epoch() + 1, ft.epochs(), e.trainLoss(), e.top1(), e.seconds());
-          log.flush();
-        });
+    FineTuner.Builder b =
+        FineTuner.builder()
+            .data(train, test)
+            .epochs(ft.epochs())
+            .batchSize(ft.batchSize())
+            .blr(ft.blr())
+            .warmupEpochs(ft.warmupEpochs())
+            .layerDecay(ft.layerDecay())
+            .dropPath(ft.dropPath())
+            .smoothing(ft.smoothing())
+            .reprob(0)
+            .augmentation(Augmentation.FLIP_ONLY)
+            .seed(w.seed())
+            .threads(plan.threads())
+            .loaderThreads(1)
+            .outputDir(dir)
+            .onEvaluation(
+                e -> {
+                  log.printf(
+                      Locale.ROOT,
+                      "%s: fine-tune epoch %d/%d, train loss %.4f, test top-1 %.2f%% (%.0f s)%n",
+                      w.name(),
+                      e.epoch() + 1,
+                      ft.epochs(),
+                      e.trainLoss(),
+                      e.top1(),
+                      e.seconds());
+                  log.flush();
+                });
     if (w.variant().pretrained()) {
       b.checkpoint(pretrainDir(w).resolve(Pretrainer.FINAL));
     } else {
@@ -383,8 +457,12 @@ public final class Reproduction {
         }
       }
     }
-    return new Report.FineTune(m.get("final_top1").getAsDouble(), m.get("final_top5").getAsDouble(),
-        m.get("best_top1").getAsDouble(), epochs, seconds);
+    return new Report.FineTune(
+        m.get("final_top1").getAsDouble(),
+        m.get("final_top5").getAsDouble(),
+        m.get("best_top1").getAsDouble(),
+        epochs,
+        seconds);
   }
 
   // ---- features and probes ----
@@ -417,23 +495,34 @@ public final class Reproduction {
 
   private LinearProbe.Settings probeSettings(long seed) {
     LinearProbe.Settings s = plan.probe();
-    return new LinearProbe.Settings(s.epochs(), s.batchSize(), s.blr(), s.weightDecay(), s.warmupEpochs(), seed);
+    return new LinearProbe.Settings(
+        s.epochs(), s.batchSize(), s.blr(), s.weightDecay(), s.warmupEpochs(), seed);
   }
 
-  private Report.Probe probe(String name, JsonObject key, float[][] trainX, float[][] testX, long seed, long start)
+  private Report.Probe probe(
+      String name, JsonObject key, float[][] trainX, float[][] testX, long seed, long start)
       throws IOException {
     Report.Probe cached = cachedProbe(name, key);
     if (cached != null) {
       return cached;
     }
     int classes = Math.max(train.numClasses(), test.numClasses());
-    LinearProbe.Result r = LinearProbe.run(trainX, train.labels(), testX, test.labels(), classes, probeSettings(seed));
-    Report.Probe p = new Report.Probe(seed, r.top1(), r.top5(), r.trainLoss(), (System.nanoTime() - start) / 1e9);
+    LinearProbe.Result r =
+        LinearProbe.run(trainX, train.labels(), testX, test.labels(), classes, probeSettings(seed));
+    Report.Probe p =
+        new Report.Probe(
+            seed, r.top1(), r.top5(), r.trainLoss(), (System.nanoTime() - start) / 1e9);
     JsonObject out = new JsonObject();
     out.add("key", key);
     out.add("result", GSON.toJsonTree(p));
     AtomicFiles.write(probeFile(name), (GSON.toJson(out) + "\n").getBytes(StandardCharsets.UTF_8));
-    log.printf(Locale.ROOT, "%s: linear probe top-1 %.2f%%, top-5 %.2f%% (%.0f s)%n", name, p.top1(), p.top5(), p.seconds());
+    log.printf(
+        Locale.ROOT,
+        "%s: linear probe top-1 %.2f%%, top-5 %.2f%% (%.0f s)%n",
+        name,
+        p.top1(),
+        p.top5(),
+        p.seconds());
     log.flush();
     return p;
   }
@@ -442,7 +531,10 @@ public final class Reproduction {
     return runDir.resolve("results").resolve(name + ".probe.json");
   }
 
-  /** A cached probe result computed from {@code key}; null when there is none; an error when it is from other inputs. */
+  /**
+   * A cached probe result computed from {@code key}; null when there is none; an error when it is
+   * from other inputs.
+   */
   private Report.@Nullable Probe cachedProbe(String name, JsonObject key) throws IOException {
     Path file = probeFile(name);
     if (!Files.isRegularFile(file)) {
@@ -455,7 +547,9 @@ public final class Reproduction {
 
   private Report.@Nullable Probe readProbe(String name) throws IOException {
     Path file = probeFile(name);
-    return Files.isRegularFile(file) ? GSON.fromJson(parse(file).get("result"), Report.Probe.class) : null;
+    return Files.isRegularFile(file)
+        ? GSON.fromJson(parse(file).get("result"), Report.Probe.class)
+        : null;
   }
 
   /** Class-token features of the train and test images, and what they were computed from. */
@@ -485,18 +579,24 @@ public final class Reproduction {
       checkSameKey(file, JsonParser.parseString(c.metadata().getOrDefault("key", "{}")), key);
       return new Features(key, rows(c.require("train")), rows(c.require("test")));
     }
-    log.printf(Locale.ROOT, "%s: extracting features of %,d + %,d images%n", w.name(), train.size(), test.size());
+    log.printf(
+        Locale.ROOT,
+        "%s: extracting features of %,d + %,d images%n",
+        w.name(),
+        train.size(),
+        test.size());
     log.flush();
     float[][] trainX;
     float[][] testX;
-    try (SaimEncoder encoder = SaimEncoder.builder()
-        .checkpoint(weights)
-        .config(weights == null ? config : null)
-        .seed(w.seed())
-        .pooling(SaimEncoder.Pooling.CLS)
-        .batchSize(256)
-        .threads(plan.threads())
-        .build()) {
+    try (SaimEncoder encoder =
+        SaimEncoder.builder()
+            .checkpoint(weights)
+            .config(weights == null ? config : null)
+            .seed(w.seed())
+            .pooling(SaimEncoder.Pooling.CLS)
+            .batchSize(256)
+            .threads(plan.threads())
+            .build()) {
       trainX = encoder.embed(train.rawImages());
       testX = encoder.embed(test.rawImages());
     }
@@ -510,14 +610,20 @@ public final class Reproduction {
 
   private static void checkSameKey(Path file, @Nullable JsonElement saved, JsonElement now) {
     if (!now.equals(saved)) {
-      throw new IllegalArgumentException(file + " was computed from other inputs than this run's (saved "
-          + saved + ", now " + now + "): use another --output folder, or delete the file");
+      throw new IllegalArgumentException(
+          file
+              + " was computed from other inputs than this run's (saved "
+              + saved
+              + ", now "
+              + now
+              + "): use another --output folder, or delete the file");
     }
   }
 
   private static JsonObject parse(Path file) throws IOException {
     try {
-      return JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8)).getAsJsonObject();
+      return JsonParser.parseString(Files.readString(file, StandardCharsets.UTF_8))
+          .getAsJsonObject();
     } catch (RuntimeException e) {
       throw new IllegalArgumentException(file + " is not a JSON object: " + e.getMessage(), e);
     }

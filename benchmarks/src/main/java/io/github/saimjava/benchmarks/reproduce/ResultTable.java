@@ -12,9 +12,10 @@ import java.util.function.ToDoubleFunction;
 import java.util.stream.Collectors;
 
 /**
- * Renders a {@link Report} as the Markdown table of the reproduction and as JSON of its raw numbers:
- * one row per encoder with the mean and sample standard deviation of the linear probe's top-1 over
- * seeds and each seed's value, the raw-pixel floor first, then how, where and when it was measured.
+ * Renders a {@link Report} as the Markdown table of the reproduction and as JSON of its raw
+ * numbers: one row per encoder with the mean and sample standard deviation of the linear probe's
+ * top-1 over seeds and each seed's value, the raw-pixel floor first, then how, where and when it
+ * was measured.
  *
  * @param report what was measured
  * @param command the command line that produced it
@@ -23,7 +24,12 @@ import java.util.stream.Collectors;
  * @param wallSeconds wall time of the invocation that wrote it
  * @param notes free-text notes appended to the table, one per line
  */
-public record ResultTable(Report report, String command, String machine, String date, double wallSeconds,
+public record ResultTable(
+    Report report,
+    String command,
+    String machine,
+    String date,
+    double wallSeconds,
     List<String> notes) {
   /** Copies the notes. */
   public ResultTable {
@@ -32,27 +38,42 @@ public record ResultTable(Report report, String command, String machine, String 
 
   /** The table's header row; the smoke test and readers of the file rely on it. */
   public static final String HEADER =
-      "| encoder | seeds done | linear probe top-1 (%), mean ± sd | per seed | linear probe top-5 (%), mean "
-          + "| fine-tune top-1 (%) | pre-training final loss, mean | pre-training time per run (s), mean |";
+      "| encoder | seeds done | linear probe top-1 (%), mean ± sd | per seed | linear probe top-5"
+          + " (%), mean | fine-tune top-1 (%) | pre-training final loss, mean | pre-training time"
+          + " per run (s), mean |";
 
   /** The Markdown document. */
   public String markdown() {
     Plan plan = report.plan();
     StringBuilder md = new StringBuilder();
     md.append("# Small-scale reproduction: ").append(plan.name()).append("\n\n");
-    md.append("Each encoder is pre-trained under the same budget on Fashion-MNIST and evaluated by the paper's ")
-        .append("linear probe on frozen class-token features; the same probe on raw pixels is the floor. ")
-        .append("The paper's direction on linear probing is stochastic > raster > random init.\n\n");
+    md.append(
+            "Each encoder is pre-trained under the same budget on Fashion-MNIST and evaluated by"
+                + " the paper's ")
+        .append(
+            "linear probe on frozen class-token features; the same probe on raw pixels is the"
+                + " floor. ")
+        .append(
+            "The paper's direction on linear probing is stochastic > raster > random init.\n\n");
     md.append(HEADER).append('\n');
     md.append("|---|---|---|---|---|---|---|---|\n");
     md.append(row("raw pixels (the floor)", plan.seeds().size(), report.pixels(), List.of(), "—"));
     for (Variant v : plan.variants()) {
       List<Report.Encoder> runs = report.encoders().stream().filter(e -> e.variant() == v).toList();
-      List<Report.Probe> probes = runs.stream().filter(e -> e.probe() != null).map(Report.Encoder::probe).toList();
-      List<Double> fineTunes = runs.stream().filter(e -> e.fineTune() != null).map(e -> e.fineTune().top1()).toList();
-      String ft = !plan.fineTune().enabled() ? "not run"
-          : fineTunes.isEmpty() ? "—" : meanSd(fineTunes) + (fineTunes.size() > 1 && fineTunes.size() < plan.seeds().size()
-              ? String.format(Locale.ROOT, " (%d of %d)", fineTunes.size(), plan.seeds().size()) : "");
+      List<Report.Probe> probes =
+          runs.stream().filter(e -> e.probe() != null).map(Report.Encoder::probe).toList();
+      List<Double> fineTunes =
+          runs.stream().filter(e -> e.fineTune() != null).map(e -> e.fineTune().top1()).toList();
+      String ft =
+          !plan.fineTune().enabled()
+              ? "not run"
+              : fineTunes.isEmpty()
+                  ? "—"
+                  : meanSd(fineTunes)
+                      + (fineTunes.size() > 1 && fineTunes.size() < plan.seeds().size()
+                          ? String.format(
+                              Locale.ROOT, " (%d of %d)", fineTunes.size(), plan.seeds().size())
+                          : "");
       md.append(row(v.label(), plan.seeds().size(), probes, runs, ft));
     }
     md.append('\n');
@@ -66,25 +87,51 @@ public record ResultTable(Report report, String command, String machine, String 
     md.append("- command: `").append(command).append("`\n");
     md.append("- machine: ").append(machine).append('\n');
     md.append("- date: ").append(date).append('\n');
-    md.append(String.format(Locale.ROOT, "- wall time of the invocation that wrote this table: %.0f s; "
-        + "finished stages reused from the run folder count as their own times above%n", wallSeconds));
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "- wall time of the invocation that wrote this table: %.0f s; "
+                + "finished stages reused from the run folder count as their own times above%n",
+            wallSeconds));
     md.append("- pre-training and probe-training data: ").append(report.trainData()).append('\n');
     md.append("- test set: ").append(report.testData()).append('\n');
     md.append("- model: ").append(describeModel(plan)).append('\n');
-    md.append("- pre-training budget (the same for every encoder): ").append(plan.describeBudget()).append('\n');
-    md.append(String.format(Locale.ROOT, "- linear probe: class token after the final LayerNorm, BatchNorm without "
-        + "affine, linear head, LARS (momentum 0.9, trust 0.001), %d epochs, batch %d, base lr %s "
-        + "(lr = blr x batch / 256), half-cycle cosine, no weight decay, seeded with the encoder's seed; "
-        + "raw pixels: the 784 values / 255 of each 28 x 28 image through the same probe%n",
-        plan.probe().epochs(), plan.probe().batchSize(), plan.probe().blr()));
+    md.append("- pre-training budget (the same for every encoder): ")
+        .append(plan.describeBudget())
+        .append('\n');
+    md.append(
+        String.format(
+            Locale.ROOT,
+            "- linear probe: class token after the final LayerNorm, BatchNorm without affine,"
+                + " linear head, LARS (momentum 0.9, trust 0.001), %d epochs, batch %d, base lr %s"
+                + " (lr = blr x batch / 256), half-cycle cosine, no weight decay, seeded with the"
+                + " encoder's seed; raw pixels: the 784 values / 255 of each 28 x 28 image through"
+                + " the same probe%n",
+            plan.probe().epochs(),
+            plan.probe().batchSize(),
+            plan.probe().blr()));
     Plan.FineTune ft = plan.fineTune();
-    md.append(ft.enabled() ? String.format(Locale.ROOT, "- fine-tune (the paper's protocol, shortened; `FineTuner`): "
-        + "global average pooling + LayerNorm + new linear head, %d epoch(s) on the same training images, batch %d, "
-        + "AdamW (0.9, 0.999) base lr %s (lr = blr x batch / 256), %s warm-up epoch(s) then cosine, weight decay 0.05, "
-        + "layer decay %s, drop-path %s, label smoothing %s, flips only (no mixup, CutMix or random erasing); "
-        + "top-1 after the last epoch%n", ft.epochs(), ft.batchSize(), ft.blr(), ft.warmupEpochs(), ft.layerDecay(),
-        ft.dropPath(), ft.smoothing()) : "- fine-tune: not run (--finetune-epochs 0)\n");
-    md.append("- spread: sample standard deviation over seeds (n - 1); with one seed only its value is shown\n");
+    md.append(
+        ft.enabled()
+            ? String.format(
+                Locale.ROOT,
+                "- fine-tune (the paper's protocol, shortened; `FineTuner`): global average pooling"
+                    + " + LayerNorm + new linear head, %d epoch(s) on the same training images,"
+                    + " batch %d, AdamW (0.9, 0.999) base lr %s (lr = blr x batch / 256), %s"
+                    + " warm-up epoch(s) then cosine, weight decay 0.05, layer decay %s, drop-path"
+                    + " %s, label smoothing %s, flips only (no mixup, CutMix or random erasing);"
+                    + " top-1 after the last epoch%n",
+                ft.epochs(),
+                ft.batchSize(),
+                ft.blr(),
+                ft.warmupEpochs(),
+                ft.layerDecay(),
+                ft.dropPath(),
+                ft.smoothing())
+            : "- fine-tune: not run (--finetune-epochs 0)\n");
+    md.append(
+        "- spread: sample standard deviation over seeds (n - 1); with one seed only its value is"
+            + " shown\n");
     if (!notes.isEmpty()) {
       md.append("\n## Notes\n\n");
       notes.forEach(n -> md.append("- ").append(n).append('\n'));
@@ -92,17 +139,41 @@ public record ResultTable(Report report, String command, String machine, String 
     return md.toString();
   }
 
-  private static String row(String label, int seeds, List<Report.Probe> probes, List<Report.Encoder> runs,
+  private static String row(
+      String label,
+      int seeds,
+      List<Report.Probe> probes,
+      List<Report.Encoder> runs,
       String fineTune) {
-    OptionalDouble loss = mean(runs.stream().filter(e -> e.pretraining() != null && e.pretraining().finished())
-        .map(e -> e.pretraining().finalLoss()).toList());
-    OptionalDouble time = mean(runs.stream().filter(e -> e.pretraining() != null && e.pretraining().finished())
-        .map(e -> e.pretraining().seconds()).toList());
-    String perSeed = probes.isEmpty() ? "—" : probes.stream()
-        .map(p -> String.format(Locale.ROOT, "%d: %.2f", p.seed(), p.top1())).collect(Collectors.joining(", "));
-    return String.format(Locale.ROOT, "| %s | %d of %d | %s | %s | %s | %s | %s | %s |%n", label, probes.size(), seeds,
-        meanSd(values(probes, Report.Probe::top1)), perSeed, fmt(mean(values(probes, Report.Probe::top5))),
-        fineTune, loss.isPresent() ? String.format(Locale.ROOT, "%.4f", loss.getAsDouble()) : "—",
+    OptionalDouble loss =
+        mean(
+            runs.stream()
+                .filter(e -> e.pretraining() != null && e.pretraining().finished())
+                .map(e -> e.pretraining().finalLoss())
+                .toList());
+    OptionalDouble time =
+        mean(
+            runs.stream()
+                .filter(e -> e.pretraining() != null && e.pretraining().finished())
+                .map(e -> e.pretraining().seconds())
+                .toList());
+    String perSeed =
+        probes.isEmpty()
+            ? "—"
+            : probes.stream()
+                .map(p -> String.format(Locale.ROOT, "%d: %.2f", p.seed(), p.top1()))
+                .collect(Collectors.joining(", "));
+    return String.format(
+        Locale.ROOT,
+        "| %s | %d of %d | %s | %s | %s | %s | %s | %s |%n",
+        label,
+        probes.size(),
+        seeds,
+        meanSd(values(probes, Report.Probe::top1)),
+        perSeed,
+        fmt(mean(values(probes, Report.Probe::top5))),
+        fineTune,
+        loss.isPresent() ? String.format(Locale.ROOT, "%.4f", loss.getAsDouble()) : "—",
         time.isPresent() ? String.format(Locale.ROOT, "%.0f", time.getAsDouble()) : "—");
   }
 
@@ -123,7 +194,13 @@ public record ResultTable(Report report, String command, String machine, String 
       } else if (p == null) {
         out.add(name + ": pre-training not started");
       } else if (!p.finished()) {
-        out.add(String.format(Locale.ROOT, "%s: pre-training reached step %d of %d (not finished)", name, p.steps(), p.totalSteps()));
+        out.add(
+            String.format(
+                Locale.ROOT,
+                "%s: pre-training reached step %d of %d (not finished)",
+                name,
+                p.steps(),
+                p.totalSteps()));
       } else {
         out.add(name + ": pre-trained, not evaluated");
       }
@@ -167,12 +244,26 @@ public record ResultTable(Report report, String command, String machine, String 
 
   private static String describeModel(Plan plan) {
     var c = plan.config();
-    return String.format(Locale.ROOT, "%d x %d px (28 x 28 zero-padded), %d channels (grayscale replicated), patch %d, "
-        + "width %d, depth %d, %d heads, MLP ratio %s, query depth %d, %s head, blur %d / sigma %s, %s%s loss; "
-        + "ablations change only the blur (none) or share the query stream's weights with the encoder",
-        c.imageSize(), c.imageSize(), c.channels(), c.patchSize(), c.width(), c.depth(), c.heads(), c.mlpRatio(),
-        c.queryDepth(), c.headType().name().toLowerCase(Locale.ROOT), c.blurKernel(), c.blurSigma(),
-        c.normPixLoss() ? "norm-pix " : "", c.loss());
+    return String.format(
+        Locale.ROOT,
+        "%d x %d px (28 x 28 zero-padded), %d channels (grayscale replicated), patch %d, width %d,"
+            + " depth %d, %d heads, MLP ratio %s, query depth %d, %s head, blur %d / sigma %s, %s%s"
+            + " loss; ablations change only the blur (none) or share the query stream's weights"
+            + " with the encoder",
+        c.imageSize(),
+        c.imageSize(),
+        c.channels(),
+        c.patchSize(),
+        c.width(),
+        c.depth(),
+        c.heads(),
+        c.mlpRatio(),
+        c.queryDepth(),
+        c.headType().name().toLowerCase(Locale.ROOT),
+        c.blurKernel(),
+        c.blurSigma(),
+        c.normPixLoss() ? "norm-pix " : "",
+        c.loss());
   }
 
   /** The raw numbers as JSON. */

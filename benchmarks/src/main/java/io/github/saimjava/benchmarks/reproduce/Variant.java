@@ -43,7 +43,9 @@ public enum Variant {
     return this == RASTER ? PermutationSampler.Kind.RASTER : PermutationSampler.Kind.STOCHASTIC;
   }
 
-  /** {@code base} changed as this variant's ablation asks (the architecture is the same for all). */
+  /**
+   * {@code base} changed as this variant's ablation asks (the architecture is the same for all).
+   */
   public SaimConfig config(SaimConfig base) {
     return switch (this) {
       case NOBLUR -> base.toBuilder().noBlur().build();
@@ -63,7 +65,7 @@ public enum Variant {
         return v;
       }
     }
-    throw new IllegalArgumentException("unknown variant '" + id
-        + "' (expected random, raster, stochastic, noblur or shared)");
+    throw new IllegalArgumentException(
+        "unknown variant '" + id + "' (expected random, raster, stochastic, noblur or shared)");
   }
 }

@@ -12,8 +12,17 @@ class PlanAndTableTest {
   void fmnistSmallIsTheIssuesReferenceConfiguration() {
     Plan p = Plan.fmnistSmall();
     var c = p.config();
-    assertEquals(List.of(32, 3, 4, 128, 6, 4, 6, 3), List.of(c.imageSize(), c.channels(), c.patchSize(), c.width(),
-        c.depth(), c.heads(), c.queryDepth(), c.blurKernel()));
+    assertEquals(
+        List.of(32, 3, 4, 128, 6, 4, 6, 3),
+        List.of(
+            c.imageSize(),
+            c.channels(),
+            c.patchSize(),
+            c.width(),
+            c.depth(),
+            c.heads(),
+            c.queryDepth(),
+            c.blurKernel()));
     assertEquals(1.0, c.blurSigma());
     assertTrue(c.normPixLoss());
     assertEquals(List.of(10_000, 8, 128), List.of(p.trainImages(), p.epochs(), p.batchSize()));
@@ -36,11 +45,14 @@ class PlanAndTableTest {
   void badOptionsNameTheValue() {
     var e = assertThrows(IllegalArgumentException.class, () -> Variant.parse("blur"));
     assertTrue(e.getMessage().contains("'blur'"), e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> Plan.fmnistSmall().withSeeds(List.of(0L, 0L)));
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> Plan.fmnistSmall().withSeeds(List.of(0L, 0L)));
     assertTrue(e.getMessage().contains("[0, 0]"), e.getMessage());
     e = assertThrows(IllegalArgumentException.class, () -> Plan.fmnistSmall().withEpochs(0));
     assertTrue(e.getMessage().contains("epochs (0)"), e.getMessage());
-    assertEquals(2, ReproduceSmokeTest.run("--variants", "random,blur", "--report-only").exitCode());
+    assertEquals(
+        2, ReproduceSmokeTest.run("--variants", "random,blur", "--report-only").exitCode());
   }
 
   @Test
@@ -56,17 +68,32 @@ class PlanAndTableTest {
   void tableListsWhatIsNotMeasuredInsteadOfANumber() {
     Plan plan = Plan.fmnistSmall().withSeeds(List.of(0L));
     Report.Probe probe = new Report.Probe(0, 74.0, 98.5, 0.8, 10);
-    Report report = new Report(plan, "train", "test", List.of(probe), List.of(
-        new Report.Encoder(Variant.RANDOM, 0, null, probe, null),
-        new Report.Encoder(Variant.RASTER, 0, new Report.Pretraining(300, 624, 0.2, 100), null, null),
-        new Report.Encoder(Variant.STOCHASTIC, 0, null, null, null)));
+    Report report =
+        new Report(
+            plan,
+            "train",
+            "test",
+            List.of(probe),
+            List.of(
+                new Report.Encoder(Variant.RANDOM, 0, null, probe, null),
+                new Report.Encoder(
+                    Variant.RASTER, 0, new Report.Pretraining(300, 624, 0.2, 100), null, null),
+                new Report.Encoder(Variant.STOCHASTIC, 0, null, null, null)));
     ResultTable t = new ResultTable(report, "cmd", "machine", "date", 1, List.of("a note"));
-    assertEquals(List.of("random init (no pre-training), seed 0: not fine-tuned",
-        "raster order (iGPT-style), seed 0: pre-training reached step 300 of 624 (not finished)",
-        "stochastic order (SAIM), seed 0: pre-training not started"), t.missing());
+    assertEquals(
+        List.of(
+            "random init (no pre-training), seed 0: not fine-tuned",
+            "raster order (iGPT-style), seed 0: pre-training reached step 300 of 624 (not"
+                + " finished)",
+            "stochastic order (SAIM), seed 0: pre-training not started"),
+        t.missing());
     String md = t.markdown();
     assertTrue(md.contains("| raster order (iGPT-style) | 0 of 1 | — | — | — | — | — | — |"), md);
-    assertTrue(md.contains("| random init (no pre-training) | 1 of 1 | 74.00 (one seed) | 0: 74.00 | 98.50 | — | — | — |"), md);
+    assertTrue(
+        md.contains(
+            "| random init (no pre-training) | 1 of 1 | 74.00 (one seed) | 0: 74.00 | 98.50 | — | —"
+                + " | — |"),
+        md);
     assertTrue(md.endsWith("## Notes\n\n- a note\n"), md);
   }
 }

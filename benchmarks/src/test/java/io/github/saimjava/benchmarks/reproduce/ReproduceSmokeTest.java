@@ -34,17 +34,32 @@ class ReproduceSmokeTest {
   void quickRunWritesATableOfAccuraciesAndReusesItsStages(@TempDir Path tmp) throws Exception {
     Path runDir = tmp.resolve("run");
     Path results = tmp.resolve("results");
-    Result r = run("--quick", "--output", runDir.toString(), "--results", results.toString(), "--threads", "1");
+    Result r =
+        run(
+            "--quick",
+            "--output",
+            runDir.toString(),
+            "--results",
+            results.toString(),
+            "--threads",
+            "1");
     assertEquals(0, r.exitCode(), r.err());
 
     String md = Files.readString(results.resolve("fmnist-small-quick.md"));
     assertTrue(md.contains(ResultTable.HEADER), md);
-    assertTrue(md.contains("- command: `java " + ReproduceCommand.class.getName() + " --quick --output "), md);
+    assertTrue(
+        md.contains("- command: `java " + ReproduceCommand.class.getName() + " --quick --output "),
+        md);
     assertTrue(md.contains("- machine: "), md);
     assertTrue(md.contains("- test set: "), md);
     List<String[]> rows = rows(md);
-    assertEquals(List.of("raw pixels (the floor)", "random init (no pre-training)", "raster order (iGPT-style)",
-        "stochastic order (SAIM)"), rows.stream().map(c -> c[0]).toList());
+    assertEquals(
+        List.of(
+            "raw pixels (the floor)",
+            "random init (no pre-training)",
+            "raster order (iGPT-style)",
+            "stochastic order (SAIM)"),
+        rows.stream().map(c -> c[0]).toList());
     for (String[] c : rows) {
       assertEquals("1 of 1", c[1], String.join("|", c));
       double top1 = Double.parseDouble(c[2].replace(" (one seed)", ""));
@@ -59,7 +74,9 @@ class ReproduceSmokeTest {
         assertTrue(fineTune >= 0 && fineTune <= 100, "fine-tune top-1 " + fineTune);
       }
     }
-    JsonObject json = JsonParser.parseString(Files.readString(results.resolve("fmnist-small-quick.json"))).getAsJsonObject();
+    JsonObject json =
+        JsonParser.parseString(Files.readString(results.resolve("fmnist-small-quick.json")))
+            .getAsJsonObject();
     assertEquals(3, json.getAsJsonArray("encoders").size());
     for (var e : json.getAsJsonArray("encoders")) {
       JsonObject o = e.getAsJsonObject();
@@ -77,17 +94,38 @@ class ReproduceSmokeTest {
 
     // every stage is cached: a report-only rerun finds the same numbers without computing anything
     Path notes = Files.writeString(tmp.resolve("notes.txt"), "first note\n\n  second note  \n");
-    Result again = run("--quick", "--output", runDir.toString(), "--results", tmp.resolve("again").toString(),
-        "--report-only", "--notes-file", notes.toString());
+    Result again =
+        run(
+            "--quick",
+            "--output",
+            runDir.toString(),
+            "--results",
+            tmp.resolve("again").toString(),
+            "--report-only",
+            "--notes-file",
+            notes.toString());
     assertEquals(0, again.exitCode(), again.err());
-    assertTrue(Files.readString(tmp.resolve("again/fmnist-small-quick.md"))
-        .endsWith("## Notes\n\n- first note\n- second note\n"));
-    assertEquals(rows(md).stream().map(c -> c[2] + c[5]).toList(),
-        rows(Files.readString(tmp.resolve("again/fmnist-small-quick.md"))).stream().map(c -> c[2] + c[5]).toList());
+    assertTrue(
+        Files.readString(tmp.resolve("again/fmnist-small-quick.md"))
+            .endsWith("## Notes\n\n- first note\n- second note\n"));
+    assertEquals(
+        rows(md).stream().map(c -> c[2] + c[5]).toList(),
+        rows(Files.readString(tmp.resolve("again/fmnist-small-quick.md"))).stream()
+            .map(c -> c[2] + c[5])
+            .toList());
 
     // a cached pre-training run of another budget is refused, naming the run
-    Result other = run("--quick", "--epochs", "2", "--output", runDir.toString(), "--results",
-        tmp.resolve("other").toString(), "--threads", "1");
+    Result other =
+        run(
+            "--quick",
+            "--epochs",
+            "2",
+            "--output",
+            runDir.toString(),
+            "--results",
+            tmp.resolve("other").toString(),
+            "--threads",
+            "1");
     assertEquals(2, other.exitCode(), other.out());
     assertTrue(other.err().contains("raster-seed0") && other.err().contains("epochs"), other.err());
   }

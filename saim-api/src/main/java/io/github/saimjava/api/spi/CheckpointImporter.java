@@ -13,9 +13,9 @@ import java.util.function.Consumer;
 public interface CheckpointImporter {
   /**
    * Reads {@code in} (a {@code torch.save} checkpoint, its state dict under {@code model} or at the
-   * root, or a safetensors file) and writes its model weights to {@code out} as safetensors with the
-   * reference's names (fused {@code attn.qkv} split into {@code q}, {@code k}, {@code v}). On any
-   * failure {@code out} is not created.
+   * root, or a safetensors file) and writes its model weights to {@code out} as safetensors with
+   * the reference's names (fused {@code attn.qkv} split into {@code q}, {@code k}, {@code v}). On
+   * any failure {@code out} is not created.
    *
    * @param in the published checkpoint
    * @param out the safetensors file to write
@@ -35,7 +35,10 @@ public interface CheckpointImporter {
   static CheckpointImporter load() {
     return ServiceLoader.load(CheckpointImporter.class)
         .findFirst()
-        .orElseThrow(() -> new IllegalStateException(
-            "no checkpoint importer found: add io.github.saimjava:saim-impl to the class path"));
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "no checkpoint importer found: add io.github.saimjava:saim-impl to the class"
+                        + " path"));
   }
 }

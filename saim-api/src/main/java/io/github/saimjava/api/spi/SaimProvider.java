@@ -80,21 +80,22 @@ public interface SaimProvider {
      * @param topK how many classes {@link ai.djl.modality.Classifications#topK()} gives
      * @return a new predictor
      */
-    ai.djl.inference.Predictor<ai.djl.modality.cv.Image, ai.djl.modality.Classifications> newPredictor(
-        List<String> labels, int topK);
+    ai.djl.inference.Predictor<ai.djl.modality.cv.Image, ai.djl.modality.Classifications>
+        newPredictor(List<String> labels, int topK);
 
     /** {@return the classifier as a DJL model; closing it frees the classifier} */
     ai.djl.Model djlModel();
 
     /**
-     * The DJL translator from images to classifications over {@code labels} for {@link #djlModel()}.
+     * The DJL translator from images to classifications over {@code labels} for {@link
+     * #djlModel()}.
      *
      * @param labels the class names in class-index order
      * @param topK how many classes {@link ai.djl.modality.Classifications#topK()} gives
      * @return the translator
      */
-    ai.djl.translate.Translator<ai.djl.modality.cv.Image, ai.djl.modality.Classifications> translator(
-        List<String> labels, int topK);
+    ai.djl.translate.Translator<ai.djl.modality.cv.Image, ai.djl.modality.Classifications>
+        translator(List<String> labels, int topK);
 
     @Override
     void close();
@@ -120,8 +121,8 @@ public interface SaimProvider {
     float[][] embed(List<RawImage> images);
 
     /**
-     * Every block's vectors, {@code [block - 1][image][dimension]}, from one forward pass; the
-     * same vectors {@link #embed} gives with the layer set to that block. Thread-safe as {@link #embed}.
+     * Every block's vectors, {@code [block - 1][image][dimension]}, from one forward pass; the same
+     * vectors {@link #embed} gives with the layer set to that block. Thread-safe as {@link #embed}.
      *
      * @param images the images
      * @return the vectors, indexed by block (from 0 for block 1), image and dimension
@@ -158,7 +159,10 @@ public interface SaimProvider {
   static SaimProvider load() {
     return ServiceLoader.load(SaimProvider.class)
         .findFirst()
-        .orElseThrow(() -> new IllegalStateException(
-            "no saim-java implementation found: add io.github.saimjava:saim-impl to the class path"));
+        .orElseThrow(
+            () ->
+                new IllegalStateException(
+                    "no saim-java implementation found: add io.github.saimjava:saim-impl to the"
+                        + " class path"));
   }
 }

@@ -7,7 +7,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.ServiceLoader;
 
-/** Turns a zoo model name into weights on disk (fetching and verifying them). Provided by saim-zoo. */
+/**
+ * Turns a zoo model name into weights on disk (fetching and verifying them). Provided by saim-zoo.
+ */
 public interface ZooResolver {
   /**
    * A resolved artifact.
@@ -46,9 +48,11 @@ public interface ZooResolver {
       }
       known.addAll(r.names());
     }
-    throw new IllegalArgumentException(known.isEmpty()
-        ? "no model zoo on the class path: add io.github.saimjava:saim-zoo (runtime scope) to use the zoo model "
-            + name
-        : "unknown zoo model '" + name + "' (known: " + String.join(", ", known) + ")");
+    throw new IllegalArgumentException(
+        known.isEmpty()
+            ? "no model zoo on the class path: add io.github.saimjava:saim-zoo (runtime scope) to"
+                + " use the zoo model "
+                + name
+            : "unknown zoo model '" + name + "' (known: " + String.join(", ", known) + ")");
   }
 }
