@@ -58,9 +58,9 @@ if [ "${PROBE:-1}" != 1 ]; then
 fi
 ENCODERS="random-seed$SEED,$ORDER-seed$SEED"
 for ((e = 2; e < EPOCHS; e += 2)); do
-  ENCODERS="$ENCODERS,${ORDER}60k-ep$e=$OUT/weights-step$((e * STEPS_PER_EPOCH)).safetensors"
+  ENCODERS="$ENCODERS,${ORDER}60k-seed$SEED-ep$e=$OUT/weights-step$((e * STEPS_PER_EPOCH)).safetensors"
 done
-ENCODERS="$ENCODERS,${ORDER}60k-ep$EPOCHS=$OUT/final.safetensors"
+ENCODERS="$ENCODERS,${ORDER}60k-seed$SEED-ep$EPOCHS=$OUT/final.safetensors"
 NOTES=()
 if [ -f "benchmarks/results/$REPORT.notes.txt" ]; then
   NOTES=(--notes-file "benchmarks/results/$REPORT.notes.txt")

@@ -14,10 +14,10 @@ import javax.imageio.ImageIO;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A line chart of one or more series on shared axes, with a legend, drawn with Java 2D (the plots
- * of the result tables: probe accuracy against pre-training epochs, loss against prediction
- * position). Each series is a polyline with a dot per point and, when it has errors, a vertical bar
- * of {@code y ± err} at each point.
+ * A line chart of one or more series on shared axes, with a legend under it, drawn with Java 2D
+ * (the plots of the result tables: probe accuracy against pre-training epochs, loss against
+ * prediction position). Each series is a polyline with a dot per point and, when it has errors, a
+ * vertical bar of {@code y ± err} at each point.
  */
 public final class LineChart {
   /**
@@ -137,7 +137,7 @@ public final class LineChart {
     int l = left + 66;
     int r = left + width - 14;
     int t = top + 28;
-    int b = top + height - 44;
+    int b = top + height - 44 - LEGEND_LINE * legendLines(g, series, r - l);
     g.setColor(Color.BLACK);
     g.drawString(title, l, top + 17);
     g.drawRect(l, t, r - l, b - t);
@@ -180,14 +180,40 @@ public final class LineChart {
         }
       }
       g.drawPolyline(px, py, n);
-      // legend, top right, one line per series
-      int lw = g.getFontMetrics().stringWidth(s.label());
-      int ly = t + 16 + 15 * k;
-      g.drawLine(r - lw - 34, ly - 4, r - lw - 14, ly - 4);
+    }
+    // legend under the x label, entries left to right, wrapping (never over the data)
+    int lx = l;
+    int ly = b + 52;
+    for (int k = 0; k < series.size(); k++) {
+      int w = 32 + g.getFontMetrics().stringWidth(series.get(k).label()) + 18;
+      if (lx + w > r && lx > l) {
+        lx = l;
+        ly += LEGEND_LINE;
+      }
+      g.setColor(new Color(PALETTE[k % PALETTE.length]));
+      g.drawLine(lx, ly - 4, lx + 24, ly - 4);
       g.setColor(Color.BLACK);
-      g.drawString(s.label(), r - lw - 8, ly);
+      g.drawString(series.get(k).label(), lx + 30, ly);
+      lx += w;
     }
     g.dispose();
+  }
+
+  private static final int LEGEND_LINE = 16;
+
+  /** Lines the legend takes when its entries wrap at {@code width} pixels. */
+  private static int legendLines(Graphics2D g, List<Series> series, int width) {
+    int lines = 1;
+    int x = 0;
+    for (Series s : series) {
+      int w = 32 + g.getFontMetrics().stringWidth(s.label()) + 18;
+      if (x + w > width && x > 0) {
+        lines++;
+        x = 0;
+      }
+      x += w;
+    }
+    return lines;
   }
 
   /** PNG bytes of {@code img}. */
