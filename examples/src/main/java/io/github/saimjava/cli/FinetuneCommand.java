@@ -43,6 +43,21 @@ final class FinetuneCommand implements Callable<Integer> {
       description = "Labelled data (see above); default: embedded.")
   Path data;
 
+  @Option(
+      names = "--train-images",
+      paramLabel = "N",
+      description = "Use the first N training images (default: all).")
+  int trainImages;
+
+  @Option(
+      names = "--val-split",
+      paramLabel = "N",
+      description =
+          "Hold out the last N of the training images and evaluate on them every epoch instead of"
+              + " the test images, which are then not used (for choosing settings; default: 0,"
+              + " evaluate on the test images).")
+  int valSplit;
+
   @Option(names = "--nb-classes", description = "Number of classes (default: from the data).")
   int nbClasses;
 
@@ -200,7 +215,8 @@ final class FinetuneCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    LabelledData d = LabelledData.open(data);
+    LabelledData d = LabelledData.open(data).select(trainImages, valSplit);
+    String evalSet = valSplit > 0 ? "val" : "test";
     PrintWriter out = spec.commandLine().getOut();
     EncoderSource.Weights w = source.weights;
     SaimConfig config =
@@ -220,7 +236,12 @@ final class FinetuneCommand implements Callable<Integer> {
             .zoo(w.zoo)
             .config(config)
             .data(d.train(), d.val())
-            .dataName(data == null ? "embedded:fashion-mnist" : data.toString())
+            .dataName(
+                (data == null ? "embedded:fashion-mnist" : data.toString())
+                    + (trainImages > 0 ? ", first " + trainImages + " training images" : "")
+                    + (valSplit > 0
+                        ? ", evaluated on the last " + valSplit + " of them (validation)"
+                        : ""))
             .numClasses(nbClasses)
             .epochs(epochs)
             .batchSize(batchSize)
@@ -255,11 +276,12 @@ final class FinetuneCommand implements Callable<Integer> {
                 e -> {
                   out.printf(
                       Locale.ROOT,
-                      "epoch %d: train loss %.4f, lr %.3e, test top-1 %.2f top-5 %.2f loss %.4f,"
+                      "epoch %d: train loss %.4f, lr %.3e, %s top-1 %.2f top-5 %.2f loss %.4f,"
                           + " %.1f s%s%n",
                       e.epoch(),
                       e.trainLoss(),
                       e.lr(),
+                      evalSet,
                       e.top1(),
                       e.top5(),
                       e.testLoss(),

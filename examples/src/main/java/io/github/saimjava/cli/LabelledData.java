@@ -34,6 +34,36 @@ record LabelledData(ImageDataset train, ImageDataset val) {
     return d;
   }
 
+  /**
+   * These data restricted to the first {@code trainImages} training images (0: all), of which the
+   * last {@code valSplit} (0: none) become the evaluation set in place of the test images, so that
+   * settings can be chosen without reading the test set.
+   *
+   * @throws IllegalArgumentException naming the option and the value at fault
+   */
+  LabelledData select(int trainImages, int valSplit) {
+    int n = train.size();
+    if (trainImages < 0 || trainImages > n) {
+      throw new IllegalArgumentException(
+          "--train-images must be in 0.." + n + " (" + train.describe() + "), got " + trainImages);
+    }
+    int kept = trainImages == 0 ? n : trainImages;
+    if (valSplit < 0 || valSplit >= kept) {
+      throw new IllegalArgumentException(
+          "--val-split must be in 0.."
+              + (kept - 1)
+              + " (it holds out the last images of the "
+              + kept
+              + " training images), got "
+              + valSplit);
+    }
+    if (valSplit > 0) {
+      return new LabelledData(
+          new ImageRange(train, 0, kept - valSplit), new ImageRange(train, kept - valSplit, kept));
+    }
+    return kept == n ? this : new LabelledData(new ImageRange(train, 0, kept), val);
+  }
+
   private static Path idx(Path dir, String prefix) {
     for (String suffix : new String[] {"", ".gz"}) {
       Path p = dir.resolve(prefix + "-images-idx3-ubyte" + suffix);

@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       FinetuneCommand.class,
       BenchCommand.class,
       VisualizeCommand.class,
+      LossByPositionCommand.class,
       ConvertCommand.class,
       ZooCommand.class,
       CheckReferenceCommand.class,

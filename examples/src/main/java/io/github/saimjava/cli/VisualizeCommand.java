@@ -112,7 +112,7 @@ final class VisualizeCommand implements Callable<Integer> {
     Files.createDirectories(output);
     try (NDManager manager = NDManager.newBaseManager("PyTorch");
         NoGrad ng = NoGrad.enter()) {
-      Loaded loaded = load(manager);
+      Loaded loaded = load(source, seed, manager);
       try (SaimModel model = loaded.model) {
         SaimConfig c = model.config();
         int l = c.numPatches();
@@ -170,9 +170,15 @@ final class VisualizeCommand implements Callable<Integer> {
    * A model with its weights; {@code decoder} is false when the query decoder is not in the
    * weights.
    */
-  private record Loaded(SaimModel model, boolean decoder, List<String> notes) {}
+  record Loaded(SaimModel model, boolean decoder, List<String> notes) {}
 
-  private Loaded load(NDManager manager) throws IOException {
+  /**
+   * The model of {@code source} (a random init seeded by {@code seed}, or a checkpoint's weights
+   * with its own or the given architecture).
+   *
+   * @throws IllegalArgumentException naming the file when its encoder does not fit the model
+   */
+  static Loaded load(EncoderSource source, long seed, NDManager manager) throws IOException {
     List<String> notes = new ArrayList<>();
     if (source.weights.randomInit) {
       SaimConfig config = source.model.builder().build();

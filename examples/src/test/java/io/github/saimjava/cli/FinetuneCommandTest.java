@@ -144,4 +144,86 @@ class FinetuneCommandTest {
       assertFalse(r.err().contains("Exception"), r.err());
     }
   }
+
+  /**
+   * --val-split holds out the last training images for the per-epoch evaluation: the test images
+   * play no part (here a 10-image test file, which would show as val_images 10).
+   */
+  @Test
+  void valSplitEvaluatesOnHeldOutTrainingImages(@TempDir Path dir) throws Exception {
+    LinprobeCommandTest.idxPair(dir, "train", Datasets.embeddedTrain(), 0, 120);
+    LinprobeCommandTest.idxPair(dir, "t10k", Datasets.embeddedTrain(), 500, 10);
+    Path out = dir.resolve("ft");
+    CliTestSupport.Result r =
+        CliTestSupport.run(
+            prepend(
+                "finetune",
+                args(
+                    "--data",
+                    dir.toString(),
+                    "--train-images",
+                    "96",
+                    "--val-split",
+                    "32",
+                    "--epochs",
+                    "1",
+                    "--batch-size",
+                    "32",
+                    "--warmup-epochs",
+                    "0",
+                    "--augment",
+                    "flip",
+                    "--aa",
+                    "none",
+                    "--reprob",
+                    "0",
+                    "--threads",
+                    "1",
+                    "--output",
+                    out.toString())));
+    assertEquals(0, r.exitCode(), r.err());
+    assertTrue(r.out().contains("images 0-63 of "), r.out());
+    assertTrue(r.out().contains("images 64-95 of "), r.out());
+    assertTrue(r.out().contains("epoch 0: train loss "), r.out());
+    assertTrue(r.out().contains(", val top-1 "), r.out());
+    JsonObject config =
+        JsonParser.parseString(Files.readString(out.resolve("config.json")))
+            .getAsJsonObject()
+            .getAsJsonObject("finetune");
+    assertEquals(64, config.get("train_images").getAsInt());
+    assertEquals(32, config.get("val_images").getAsInt());
+    assertTrue(
+        config
+            .get("data")
+            .getAsString()
+            .endsWith(", first 96 training images, evaluated on the last 32 of them (validation)"),
+        config.get("data").getAsString());
+  }
+
+  @Test
+  void badSplitsNameTheOptionAndTheRange(@TempDir Path dir) throws Exception {
+    LinprobeCommandTest.idxPair(dir, "train", Datasets.embeddedTrain(), 0, 40);
+    LinprobeCommandTest.idxPair(dir, "t10k", Datasets.embeddedTrain(), 40, 10);
+    String[][] cases = {
+      {"--train-images", "41", "--train-images must be in 0..40"},
+      {"--val-split", "40", "--val-split must be in 0..39"},
+      {"--val-split", "-1", "--val-split must be in 0..39"}
+    };
+    for (String[] c : cases) {
+      CliTestSupport.Result r =
+          CliTestSupport.run(
+              prepend(
+                  "finetune",
+                  args(
+                      "--data",
+                      dir.toString(),
+                      c[0],
+                      c[1],
+                      "--output",
+                      dir.resolve("x").toString())));
+      assertEquals(2, r.exitCode(), r.err());
+      assertTrue(r.err().contains(c[2]), r.err());
+      assertFalse(Files.exists(dir.resolve("x")));
+    }
+  }
 }

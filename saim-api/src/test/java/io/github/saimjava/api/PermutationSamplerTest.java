@@ -150,6 +150,35 @@ class PermutationSamplerTest {
     }
   }
 
+  /**
+   * The iGPT-style baseline as training uses it: the same two masks, with u_k = k / L, so patch k
+   * (mask row k + 1) sees patches 0..k in the content stream and 0..k-1 in the query stream, the
+   * first patch (top left) is predicted from the class token and its own position alone, and every
+   * image of the batch gets the same masks.
+   */
+  @Property(tries = 10)
+  void rasterMasksAreCausalInRowMajorPatchOrder(
+      @ForAll @IntRange(min = 1, max = 50) int patches,
+      @ForAll @IntRange(min = 1, max = 3) int batch) {
+    PermutationSampler s = PermutationSampler.builder(patches).raster().build();
+    try (Permutation p = s.sample(manager, batch)) {
+      int l = patches + 1;
+      float[] content = p.contentMask().toFloatArray();
+      float[] query = p.queryMask().toFloatArray();
+      for (int n = 0; n < batch; n++) {
+        for (int i = 0; i < l; i++) {
+          for (int j = 0; j < l; j++) {
+            int at = (n * l + i) * l + j;
+            boolean contentSees = j == 0 || (i > 0 && j <= i);
+            boolean querySees = j == 0 || (i > 0 && j < i);
+            assertEquals(contentSees ? 0f : NEG_INF, content[at], "content " + i + "," + j);
+            assertEquals(querySees ? 0f : NEG_INF, query[at], "query " + i + "," + j);
+          }
+        }
+      }
+    }
+  }
+
   @Provide
   Arbitrary<int[]> permutationsOf12() {
     return Arbitraries.shuffle(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11)

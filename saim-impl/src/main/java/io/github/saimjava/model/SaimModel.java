@@ -396,9 +396,22 @@ public final class SaimModel implements AutoCloseable {
    * Mean over all N x L x P elements of |pred - t| or (pred - t)^2, the class-token row dropped.
    */
   public NDArray loss(NDArray prediction, NDArray target) {
+    return elementLoss(prediction, target).mean();
+  }
+
+  /**
+   * The loss per patch, N x L: the mean over each patch's P values of the elements {@link #loss}
+   * averages (so its mean is the loss), patch {@code k} in row-major order. Diagnostics read it by
+   * prediction position.
+   */
+  public NDArray patchLoss(NDArray prediction, NDArray target) {
+    return elementLoss(prediction, target).mean(new int[] {-1});
+  }
+
+  /** |pred - t| or (pred - t)^2 per element, N x L x P, the class-token row dropped. */
+  private NDArray elementLoss(NDArray prediction, NDArray target) {
     NDArray diff = prediction.get(":, 1:, :").sub(target);
-    NDArray e = config.loss() == LossType.L1 ? diff.abs() : diff.square();
-    return e.mean();
+    return config.loss() == LossType.L1 ? diff.abs() : diff.square();
   }
 
   /**

@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.github.saimjava.api.LossType;
 import io.github.saimjava.api.Permutation;
 import io.github.saimjava.api.PermutationSampler;
 import io.github.saimjava.api.SaimConfig;
@@ -226,5 +227,64 @@ class SaimModelTest {
       assertEquals(0.0, mean, 1e-5);
       assertEquals(1.0, var / (t.length - 1), 1e-4);
     }
+  }
+
+  @Test
+  void patchLossAveragesToTheLossForBothLossTypes() {
+    for (SaimConfig c : new SaimConfig[] {SMALL, SMALL.toBuilder().loss(LossType.L1).build()}) {
+      try (NDManager m = manager.newSubManager();
+          SaimModel model = new SaimModel(c, m, 5)) {
+        NDArray img = m.randomNormal(new Shape(3, 3, 32, 32));
+        try (Permutation p = PermutationSampler.builder(16).stochastic(1).build().sample(m, 3)) {
+          NDArray pred = model.forward(img, p, false).prediction();
+          NDArray target = model.target(img);
+          NDArray perPatch = model.patchLoss(pred, target);
+          assertEquals(new Shape(3, 16), perPatch.getShape());
+          assertEquals(model.loss(pred, target).getFloat(), perPatch.mean().getFloat(), 1e-6f);
+          // patch 7 of image 1 by hand: the mean over its 192 values
+          float[] d = pred.get("1, 8, :").sub(target.get("1, 7, :")).toFloatArray();
+          double sum = 0;
+          for (float v : d) {
+            sum += c.loss() == LossType.L1 ? Math.abs(v) : v * v;
+          }
+          assertEquals(sum / d.length, perPatch.getFloat(1, 7), 1e-5);
+        }
+      }
+    }
+  }
+
+  /**
+   * Raster order in the full model: the prediction of patch k reads patches 0..k-1 only, so
+   * changing patch 5's pixels leaves the predictions of patches 0..5 unchanged and changes those of
+   * every later patch.
+   */
+  @Test
+  void rasterPredictionOfAPatchReadsOnlyThePatchesBeforeIt() {
+    try (NDManager m = manager.newSubManager();
+        SaimModel model = new SaimModel(SMALL, m, 11);
+        Permutation p = PermutationSampler.builder(16).raster().build().sample(m, 1)) {
+      NDArray img = m.randomNormal(new Shape(1, 3, 32, 32));
+      NDArray changed = img.duplicate();
+      // patch 5 = grid row 1, column 1 of the 4 x 4 grid of 8 px patches
+      changed.set(new ai.djl.ndarray.index.NDIndex(":, :, 8:16, 8:16"), 3f);
+      float[][] before = rows(model.forward(img, p, false).prediction());
+      float[][] after = rows(model.forward(changed, p, false).prediction());
+      for (int k = 0; k < 16; k++) {
+        if (k <= 5) {
+          assertArrayEquals(before[k + 1], after[k + 1], 1e-6f, "patch " + k);
+        } else {
+          assertFalse(java.util.Arrays.equals(before[k + 1], after[k + 1]), "patch " + k);
+        }
+      }
+    }
+  }
+
+  private static float[][] rows(NDArray prediction) {
+    int l = (int) prediction.getShape().get(1);
+    float[][] out = new float[l][];
+    for (int i = 0; i < l; i++) {
+      out[i] = prediction.get("0, " + i + ", :").toFloatArray();
+    }
+    return out;
   }
 }
