@@ -119,7 +119,9 @@ public record ResultTable(
                     + " + LayerNorm + new linear head, %d epoch(s) on the same training images,"
                     + " batch %d, AdamW (0.9, 0.999) base lr %s (lr = blr x batch / 256), %s"
                     + " warm-up epoch(s) then cosine, weight decay 0.05, layer decay %s, drop-path"
-                    + " %s, label smoothing %s, flips only (no mixup, CutMix or random erasing);"
+                    + " %s, label smoothing %s, padding and flips with RandAugment"
+                    + " rand-m9-mstd0.5-inc1 (the fine-tuner's default; no mixup, CutMix or random"
+                    + " erasing);"
                     + " top-1 after the last epoch%n",
                 ft.epochs(),
                 ft.batchSize(),
