@@ -72,6 +72,9 @@ public final class SaimModel implements AutoCloseable {
     this.config = config;
     this.manager = parent.newSubManager();
     this.autocast = Autocast.of(precision, manager);
+    // the engine's fused attention when it has one (owned by the manager), else operator by
+    // operator
+    FusedAttention fused = FusedAttention.load(manager);
     SplittableRandom rng = new SplittableRandom(seed);
     int d = config.width();
     int c = config.channels();
@@ -110,7 +113,8 @@ public final class SaimModel implements AutoCloseable {
               config.mlpHidden(),
               config.layerNormEps(),
               dpr[i],
-              autocast));
+              autocast,
+              fused));
     }
     if (config.shareWeight()) {
       for (int j = 0; j < config.queryDepth(); j++) {
@@ -135,7 +139,8 @@ public final class SaimModel implements AutoCloseable {
                 config.mlpHidden(),
                 config.layerNormEps(),
                 dpr[j],
-                autocast));
+                autocast,
+                fused));
       }
     }
     norm = new Layers.LayerNorm(params, m, "norm", d, config.layerNormEps());
