@@ -30,12 +30,18 @@ final class Block {
       int mlpHidden,
       double eps,
       double dropPath,
-      Autocast autocast) {
+      Autocast autocast,
+      @Nullable FusedAttention fused) {
     norm1 = new Layers.LayerNorm(ps, m, name + ".norm1", width, eps);
-    attn = new Attention(ps, m, rng, name + ".attn", width, heads, autocast);
+    attn = new Attention(ps, m, rng, name + ".attn", width, heads, autocast, fused);
     norm2 = new Layers.LayerNorm(ps, m, name + ".norm2", width, eps);
     mlp = new Layers.Mlp(ps, m, rng, name + ".mlp", width, mlpHidden, width, autocast);
     this.dropPath = dropPath;
+  }
+
+  /** Adds the weights and biases of this block's linear layers to {@code into}. */
+  void addLinearWeights(java.util.List<NDArray> into) {
+    Layers.addWeights(into, attn.q, attn.k, attn.v, attn.proj, mlp.fc1, mlp.fc2);
   }
 
   /** Self-attention: x {@code B x T x D}. */

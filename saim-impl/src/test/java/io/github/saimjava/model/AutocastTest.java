@@ -31,6 +31,9 @@ class AutocastTest {
           .dropPathRate(0)
           .build();
 
+  /** The loss-curve model: TINY at half the width. */
+  static final SaimConfig CURVE = TINY.toBuilder().width(32).heads(2).build();
+
   @Test
   void castRoundsToBfloat16AndBackWithGradients() {
     try (NDManager m = NDManager.newBaseManager("PyTorch");
@@ -56,6 +59,138 @@ class AutocastTest {
     }
   }
 
+  /**
+   * Weights lowered once per pass as leaves, their gradients raised after backward, give exactly
+   * the gradients that a cast at each use (autograd raising each one) gives when each weight is
+   * used once: the same bfloat16 products, summed into float32 in place instead of through a
+   * float32 copy. Two passes accumulate, as autograd does.
+   */
+  @Test
+  void leavesRaisedAfterBackwardGiveTheCastGradients() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        Autocast cast = Autocast.of(Precision.BF16, m)) {
+      NDArray[] wbx = linearInputs(m);
+      float[][] perUse = gradients(m, cast, wbx, false, 1);
+      AdamW.zeroGrad(java.util.Map.of("w", wbx[0], "b", wbx[1]));
+      float[][] leaves = gradients(m, cast, wbx, true, 1);
+      assertEquals(java.util.Arrays.toString(perUse[0]), java.util.Arrays.toString(leaves[0]));
+      assertEquals(java.util.Arrays.toString(perUse[1]), java.util.Arrays.toString(leaves[1]));
+      float[] twice = gradients(m, cast, wbx, true, 1)[0];
+      for (int i = 0; i < twice.length; i++) {
+        assertEquals(2 * perUse[0][i], twice[i]);
+      }
+    }
+  }
+
+  /**
+   * A weight used twice in one pass (shared query blocks) sums its two gradients in bfloat16 before
+   * the raise, as torch's autocast does with its cached cast: within bfloat16's rounding (2^-8
+   * relative) of the per-use float32 sum.
+   */
+  @Test
+  void aWeightUsedTwiceSumsItsGradientsInBfloat16() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        Autocast cast = Autocast.of(Precision.BF16, m)) {
+      NDArray[] wbx = linearInputs(m);
+      float[] perUse = gradients(m, cast, wbx, false, 2)[0];
+      AdamW.zeroGrad(java.util.Map.of("w", wbx[0], "b", wbx[1]));
+      float[] leaves = gradients(m, cast, wbx, true, 2)[0];
+      for (int i = 0; i < perUse.length; i++) {
+        assertEquals(perUse[i], leaves[i], Math.abs(perUse[i]) / 256, "element " + i);
+      }
+    }
+  }
+
+  private static NDArray[] linearInputs(NDManager m) {
+    NDArray w = m.create(new float[] {0.5f, -1.25f, 3.0078125f, 2f, 7f, -0.1f}, new Shape(2, 3));
+    NDArray b = m.create(new float[] {0.25f, -0.75f});
+    NDArray x = m.create(new float[] {1f, 2f, 3f, -4f, 5f, 6f, 0.3f, 0.7f, -0.9f}, new Shape(3, 3));
+    w.setRequiresGradient(true);
+    b.setRequiresGradient(true);
+    return new NDArray[] {w, b, x};
+  }
+
+  /** Gradients of w and b for sum over {@code uses} of sum((x W^T + b)^2 * (u + 1)). */
+  private static float[][] gradients(
+      NDManager m, Autocast cast, NDArray[] wbx, boolean lowerOnce, int uses) {
+    NDArray w = wbx[0];
+    NDArray b = wbx[1];
+    NDArray x = wbx[2];
+    Autocast.Lowered lowered = lowerOnce ? cast.lowerLeaves(java.util.List.of(w, b), m) : null;
+    try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector();
+        Autocast.Use use = lowered == null ? () -> {} : cast.use(lowered)) {
+      NDArray lx = cast.lower(x, x);
+      NDArray loss = m.create(0f);
+      for (int u = 0; u < uses; u++) {
+        NDArray y =
+            ai.djl.nn.core.Linear.linear(lx, cast.lowerWeight(w, lx), cast.lowerWeight(b, lx))
+                .singletonOrThrow();
+        loss = loss.add(cast.upper(y).square().sum().mul(u + 1f));
+      }
+      gc.backward(loss);
+    }
+    if (lowered != null) {
+      lowered.raiseGradients();
+    }
+    assertEquals(DataType.FLOAT32, w.getGradient().getDataType());
+    return new float[][] {w.getGradient().toFloatArray(), b.getGradient().toFloatArray()};
+  }
+
+  /** Forgetting raiseGradients() after a backward pass is an error, not lost gradients. */
+  @Test
+  void anUnraisedBackwardIsReportedAtTheNextForward() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        SaimModel model = new SaimModel(TINY, m, 7, Precision.BF16)) {
+      PermutationSampler sampler =
+          PermutationSampler.builder(TINY.numPatches()).stochastic(3).build();
+      NDArray images = m.randomNormal(new Shape(2, 3, 32, 32));
+      try (Permutation p = sampler.sample(m, new long[] {0, 1})) {
+        try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+          gc.backward(
+              model.loss(model.forward(images, p, true).prediction(), model.target(images)));
+        }
+        IllegalStateException e =
+            org.junit.jupiter.api.Assertions.assertThrows(
+                IllegalStateException.class, () -> model.forward(images, p, false));
+        assertTrue(e.getMessage().contains("raiseGradients()"), e.getMessage());
+      }
+    }
+  }
+
+  /**
+   * A bf16 training step leaves nothing behind: after two warm-up steps (the optimiser's moments
+   * and the raise's workspace are made once), further steps keep the number of live engine arrays
+   * under the base manager constant, so a long run stays flat.
+   */
+  @Test
+  void bf16TrainingStepsKeepTheLiveArraysConstant() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        SaimModel model = new SaimModel(CURVE, m, 7, Precision.BF16);
+        AdamW opt = new AdamW(m, 0.9, 0.95, 1e-8, 0.05)) {
+      PermutationSampler sampler =
+          PermutationSampler.builder(CURVE.numPatches()).stochastic(3).build();
+      NDArray images = m.randomNormal(new Shape(2, 3, 32, 32));
+      int[] live = new int[5];
+      for (int step = 0; step < live.length; step++) {
+        try (NDScope scope = new NDScope()) {
+          try (Permutation p = sampler.sample(m, new long[] {0, 1});
+              GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+            SaimModel.Output o = model.forward(images, p, true);
+            gc.backward(model.loss(o.prediction(), model.target(images)));
+            model.raiseGradients();
+          }
+          opt.step(model.parameters().trainable(), 1e-3);
+          AdamW.zeroGrad(model.parameters().trainable());
+        }
+        live[step] = m.getManagedArrays().size();
+      }
+      assertEquals(
+          live[2], live[4], () -> "live arrays per step " + java.util.Arrays.toString(live));
+      assertEquals(
+          live[2], live[3], () -> "live arrays per step " + java.util.Arrays.toString(live));
+    }
+  }
+
   @Test
   void fp32AutocastIsTheIdentity() {
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
@@ -65,51 +200,91 @@ class AutocastTest {
     }
   }
 
-  /** Eight AdamW steps from the same seed: bf16 losses follow the float32 ones closely. */
+  /**
+   * The issue's check (#15): 100 AdamW steps (lr 1e-3) of a small model ({@link #CURVE}: width 32,
+   * 2 heads, 2 blocks, query depth 2, 16 patches of 8 px, batch 4), a fresh seeded batch of smooth
+   * random images each step, from the same initialisation in both precisions: the bfloat16 loss
+   * stays within 0.1% of the float32 one at every step (measured: 1.1e-4 at worst), while the loss
+   * itself falls by 10%, a hundred times the tolerance, so a broken backward pass fails here.
+   */
   @Test
-  void bf16LossCurveFollowsFloat32() {
-    double[] fp32 = losses(Precision.FP32);
-    double[] bf16 = losses(Precision.BF16);
+  void bf16LossCurveStaysWithinATenthOfAPercentOfFloat32Over100Steps() {
+    double[] fp32 = losses(Precision.FP32, 100, 4);
+    double[] bf16 = losses(Precision.BF16, 100, 4);
     double max = 0;
+    int worst = 0;
     for (int i = 0; i < fp32.length; i++) {
-      max = Math.max(max, Math.abs(bf16[i] - fp32[i]) / fp32[i]);
+      double d = Math.abs(bf16[i] - fp32[i]) / fp32[i];
+      if (d > max) {
+        max = d;
+        worst = i;
+      }
+    }
+    double maxWindow = 0;
+    for (int i = 0; i + 10 <= fp32.length; i += 10) {
+      double a = 0;
+      double b = 0;
+      for (int j = i; j < i + 10; j++) {
+        a += fp32[j];
+        b += bf16[j];
+      }
+      maxWindow = Math.max(maxWindow, Math.abs(b - a) / a);
     }
     System.out.printf(
+        java.util.Locale.ROOT, "max relative difference of 10-step means %.3e%n", maxWindow);
+    System.out.printf(
         java.util.Locale.ROOT,
-        "fp32 %s%nbf16 %s%nmax relative difference %.3e%n",
-        java.util.Arrays.toString(fp32),
-        java.util.Arrays.toString(bf16),
-        max);
+        "steps 1, 10, 50, 100: fp32 %.6f %.6f %.6f %.6f, bf16 %.6f %.6f %.6f %.6f%n"
+            + "max relative difference %.3e (step %d)%n",
+        fp32[0],
+        fp32[9],
+        fp32[49],
+        fp32[99],
+        bf16[0],
+        bf16[9],
+        bf16[49],
+        bf16[99],
+        max,
+        worst + 1);
     // the losses fall by far more than the tolerance, so a broken backward pass fails here
     assertTrue(
-        fp32[fp32.length - 1] < 0.9 * fp32[0],
+        fp32[fp32.length - 1] < 0.95 * fp32[0],
         () -> "float32 loss did not fall: " + java.util.Arrays.toString(fp32));
-    assertTrue(max < 0.01, "max relative loss difference " + max);
+    assertTrue(max < 1e-3, "max relative loss difference " + max + " at step " + (worst + 1));
     assertTrue(max > 0, "bf16 gave exactly the float32 losses: autocast did nothing");
   }
 
-  private static double[] losses(Precision precision) {
-    double[] out = new double[8];
+  private static double[] losses(Precision precision, int steps, int batch) {
+    double[] out = new double[steps];
     try (NDManager m = NDManager.newBaseManager("PyTorch");
-        SaimModel model = new SaimModel(TINY, m, 7, precision);
+        SaimModel model = new SaimModel(CURVE, m, 7, precision);
         AdamW opt = new AdamW(m, 0.9, 0.95, 1e-8, 0.05)) {
       PermutationSampler sampler =
-          PermutationSampler.builder(TINY.numPatches()).stochastic(3).build();
+          PermutationSampler.builder(CURVE.numPatches()).stochastic(3).build();
       java.util.SplittableRandom rng = new java.util.SplittableRandom(11);
-      float[] pixels = new float[8 * 3 * 32 * 32];
+      float[] pixels = new float[batch * 3 * 32 * 32];
       for (int i = 0; i < pixels.length; i++) {
         pixels[i] = (float) rng.nextGaussian();
       }
-      NDArray images = m.create(pixels, new Shape(8, 3, 32, 32));
+      long[] keys = new long[batch];
+      for (int i = 0; i < batch; i++) {
+        keys[i] = i;
+      }
       for (int step = 0; step < out.length; step++) {
         try (NDScope scope = new NDScope()) {
-          try (Permutation p = sampler.sample(m, new long[] {0, 1, 2, 3, 4, 5, 6, 7});
+          // a fresh batch each step (the same in both precisions) of smooth random images, whose
+          // patches their neighbours predict in part: the loss falls to a floor rather than to
+          // zero (as memorising one batch would, where relative differences lose their meaning)
+          smoothImages(pixels, batch, rng);
+          NDArray images = m.create(pixels, new Shape(batch, 3, 32, 32));
+          try (Permutation p = sampler.sample(m, keys);
               GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
             SaimModel.Output o = model.forward(images, p, true);
             assertEquals(DataType.FLOAT32, o.prediction().getDataType());
             NDArray loss = model.loss(o.prediction(), model.target(images));
             out[step] = loss.getFloat();
             gc.backward(loss);
+            model.raiseGradients();
           }
           opt.step(model.parameters().trainable(), 1e-3);
           AdamW.zeroGrad(model.parameters().trainable());
@@ -117,5 +292,29 @@ class AutocastTest {
       }
     }
     return out;
+  }
+
+  /** Per image and channel, a sum of three plane waves of random frequency, direction and phase. */
+  private static void smoothImages(float[] pixels, int batch, java.util.SplittableRandom rng) {
+    int size = 32;
+    for (int n = 0; n < batch * 3; n++) {
+      double[] fx = new double[3];
+      double[] fy = new double[3];
+      double[] phase = new double[3];
+      for (int k = 0; k < 3; k++) {
+        fx[k] = (rng.nextDouble() - 0.5) * 0.8;
+        fy[k] = (rng.nextDouble() - 0.5) * 0.8;
+        phase[k] = rng.nextDouble() * 2 * Math.PI;
+      }
+      for (int y = 0; y < size; y++) {
+        for (int x = 0; x < size; x++) {
+          double v = 0;
+          for (int k = 0; k < 3; k++) {
+            v += Math.sin(fx[k] * x + fy[k] * y + phase[k]);
+          }
+          pixels[(n * size + y) * size + x] = (float) v;
+        }
+      }
+    }
   }
 }
