@@ -113,7 +113,8 @@ final class BenchCommand implements Callable<Integer> {
     double d = c.width();
     double hidden = c.mlpHidden();
     double block = 4 * 2 * b * t * d * d + 2 * 2 * b * t * t * d + 2 * 2 * b * t * d * hidden;
-    double blocks = (c.depth() + (c.shareWeight() ? c.queryDepth() : c.queryDepth())) * block;
+    // the query stream runs its blocks whether or not it shares the content stream's weights
+    double blocks = (c.depth() + c.queryDepth()) * block;
     double head = 2 * b * t * d * hidden + 2 * b * t * hidden * c.patchDim();
     double patch = 2.0 * b * c.numPatches() * d * c.patchDim();
     double blur =

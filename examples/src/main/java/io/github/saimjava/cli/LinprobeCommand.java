@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -181,7 +182,8 @@ final class LinprobeCommand implements Callable<Integer> {
       Path weights =
           source.weights.zoo != null
               ? ZooResolver.find(source.weights.zoo).weights()
-              : source.weights.checkpoint;
+              // with --save-classifier, no zoo name means a checkpoint (checked first)
+              : Objects.requireNonNull(source.weights.checkpoint);
       Map<String, HostTensor> state =
           LinearProbe.classifierState(ModelCheckpoint.read(weights).weights(), r.head());
       Map<String, String> meta = new LinkedHashMap<>();

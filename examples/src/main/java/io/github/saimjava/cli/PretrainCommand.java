@@ -18,6 +18,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -382,7 +383,7 @@ final class PretrainCommand implements Callable<Integer> {
    * The ranks of a data-parallel run from the options (or the environment), or null for one
    * process.
    */
-  private Distributed distributed() {
+  private @Nullable Distributed distributed() {
     if (rendezvous == null) {
       if (worldSize != null && worldSize > 1) {
         throw new IllegalArgumentException(

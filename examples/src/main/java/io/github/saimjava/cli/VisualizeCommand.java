@@ -144,7 +144,7 @@ final class VisualizeCommand implements Callable<Integer> {
           raster[i] = i;
         }
         write("order.png", order(c, r.order()[0], raster));
-        if (curves != null) {
+        if (curves != null && metrics != null) {
           write("curves.png", curves(curves, metrics));
         }
         loaded.notes.forEach(s -> out.println("note: " + s));

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -190,7 +191,8 @@ public final class ReferenceCheck {
       double refNorm = Math.sqrt(refSquares);
       double worst = -1;
       for (Map.Entry<String, HostTensor> g : grads.entrySet()) {
-        NDArray p = trainable.get(g.getKey());
+        // every grad.* name was checked against the trainable parameters above
+        NDArray p = Objects.requireNonNull(trainable.get(g.getKey()));
         if (!p.hasGradient()) {
           throw new IllegalArgumentException("the model computed no gradient for " + g.getKey());
         }

@@ -68,8 +68,8 @@ public final class SaimSpark {
   }
 
   /**
-   * Embeds the images whose paths are the {@code path} column of {@code paths}, {@code batchSize}
-   * images per forward pass; bad images fail the job with an error naming the file. Lazy, like any
+   * Embeds the images whose paths are the column "path" of {@code paths}, {@code batchSize} images
+   * per forward pass; bad images fail the job with an error naming the file. Lazy, like any
    * transformation.
    */
   public static Dataset<Row> embed(Dataset<Row> paths, EncoderSpec spec, int batchSize) {

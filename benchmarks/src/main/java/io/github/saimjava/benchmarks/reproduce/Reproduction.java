@@ -174,7 +174,7 @@ public final class Reproduction {
     if (plan.fineTune().enabled()) {
       for (Work w : order()) {
         Report.Encoder e = encoders.get(w.name());
-        if (e.probe() == null) {
+        if (e == null || e.probe() == null) {
           continue; // not pre-trained yet (evaluate-only)
         }
         encoders.put(
