@@ -4,6 +4,8 @@ import io.github.saimjava.api.RawImage;
 import io.github.saimjava.api.SaimClassifier;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
+import io.github.saimjava.api.SaimFineTuner;
+import io.github.saimjava.api.SaimLinearProbe;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.api.TrainingSummary;
 import java.io.IOException;
@@ -24,6 +26,34 @@ public interface SaimProvider {
    * @throws IOException when the data or the output folder cannot be read or written
    */
   TrainingSummary fit(SaimTrainer trainer) throws IOException;
+
+  /**
+   * Runs (or resumes) the fine-tuning {@code spec} describes, or only its evaluation.
+   *
+   * @param spec the validated settings
+   * @return what the run achieved
+   * @throws IOException when the data, the weights or the output folder cannot be read or written
+   */
+  SaimFineTuner.Result fineTune(SaimFineTuner.Spec spec) throws IOException;
+
+  /**
+   * Trains and evaluates the linear probe {@code spec} describes on frozen features.
+   *
+   * @param spec the validated settings
+   * @param trainX the training features, one row per image
+   * @param trainY the training labels, in {@code [0, classes)}
+   * @param valX the validation features
+   * @param valY the validation labels, in {@code [0, classes)}
+   * @param classes the number of classes
+   * @return the accuracies and the trained head
+   */
+  SaimLinearProbe.Result linearProbe(
+      SaimLinearProbe.Spec spec,
+      float[][] trainX,
+      int[] trainY,
+      float[][] valX,
+      int[] valY,
+      int classes);
 
   /**
    * Builds the encoder {@code spec} describes.

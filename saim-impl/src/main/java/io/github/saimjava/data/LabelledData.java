@@ -1,21 +1,28 @@
-package io.github.saimjava.cli;
+package io.github.saimjava.data;
 
-import io.github.saimjava.data.Datasets;
-import io.github.saimjava.data.IdxDataset;
-import io.github.saimjava.data.ImageDataset;
-import io.github.saimjava.data.ImageFolderDataset;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The labelled train / validation data of the downstream commands: {@code DIR/train} and {@code
+ * The labelled train / validation data of fine-tuning and probing: {@code DIR/train} and {@code
  * DIR/val} image folders, an IDX pair in {@code DIR} ({@code train-*} and {@code t10k-*}), or the
  * embedded Fashion-MNIST subset when no folder is given.
+ *
+ * @param train the training images
+ * @param val the validation images
  */
-record LabelledData(ImageDataset train, ImageDataset val) {
-  static LabelledData open(@Nullable Path data) throws IOException {
+public record LabelledData(ImageDataset train, ImageDataset val) {
+  /**
+   * Opens the data {@code data} names.
+   *
+   * @param data the folder, or null for the embedded subset
+   * @return the two datasets
+   * @throws IllegalArgumentException when the folder holds neither layout, or no labels
+   * @throws IOException when a file cannot be read
+   */
+  public static LabelledData open(@Nullable Path data) throws IOException {
     LabelledData d;
     if (data == null) {
       d = new LabelledData(Datasets.embeddedTrain(), Datasets.embeddedTest());
