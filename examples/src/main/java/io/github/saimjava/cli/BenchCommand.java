@@ -16,8 +16,12 @@ import io.github.saimjava.model.SaimModel;
 import io.github.saimjava.train.AdamW;
 import io.github.saimjava.train.EngineThreads;
 import io.github.saimjava.train.NoGrad;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -276,14 +280,9 @@ final class BenchCommand implements Callable<Integer> {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     JniUtils.stopProfile(tmp.toString());
     try {
-      java.nio.file.Files.move(
-          tmp,
-          file,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(
-          "cannot write the profile " + file + ": " + e.getMessage(), e);
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the profile " + file + ": " + e.getMessage(), e);
     }
     out.printf(Locale.ROOT, "profile of the last step: %s%n", file);
   }

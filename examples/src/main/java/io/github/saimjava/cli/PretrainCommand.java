@@ -15,6 +15,7 @@ import io.github.saimjava.train.EngineThreads;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -438,7 +439,7 @@ final class PretrainCommand implements Callable<Integer> {
     throw new IllegalArgumentException(
         option
             + " must be one of "
-            + java.util.Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT)
+            + Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT)
             + ", got '"
             + value
             + "'");

@@ -1,6 +1,7 @@
 package io.github.saimjava.io;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
@@ -58,7 +59,7 @@ public final class AtomicFiles {
     write(
         target,
         ch -> {
-          java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+          ByteBuffer b = ByteBuffer.wrap(bytes);
           while (b.hasRemaining()) {
             ch.write(b);
           }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtSymbolBlock;
 import ai.djl.pytorch.jni.IValueUtils;
 import io.github.saimjava.api.Precision;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -108,8 +109,7 @@ public final class Autocast implements AutoCloseable {
     NDArray selector = into.getManager().create(0f);
     selector.setName("module_method:" + method);
     try {
-      return IValueUtils.forward(
-              java.util.Objects.requireNonNull(cast), new NDList(selector, in), true)
+      return IValueUtils.forward(Objects.requireNonNull(cast), new NDList(selector, in), true)
           .singletonOrThrow();
     } finally {
       selector.close();

@@ -275,7 +275,7 @@ public final class AdamW implements AutoCloseable {
           IValue.from(eps)
         };
         try {
-          IValueUtils.runMethod(java.util.Objects.requireNonNull(fused), "forward", args).close();
+          IValueUtils.runMethod(Objects.requireNonNull(fused), "forward", args).close();
         } finally {
           for (IValue a : args) {
             a.close();

@@ -3,6 +3,7 @@ package io.github.saimjava.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -18,6 +19,7 @@ import io.github.saimjava.model.Tensors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -266,9 +268,9 @@ public final class ReferenceCheck {
 
   /** ||ours - ref|| / ||ref|| in double; ||ours|| when the reference is all zeros. */
   public static double rel(NDArray ours, HostTensor ref) {
-    float[] a = ours.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+    float[] a = ours.toType(DataType.FLOAT32, false).toFloatArray();
     float[] b = ref.toFloatArray();
-    if (!java.util.Arrays.equals(ours.getShape().getShape(), ref.shape())) {
+    if (!Arrays.equals(ours.getShape().getShape(), ref.shape())) {
       return Double.POSITIVE_INFINITY;
     }
     return relativeError(a, b);
@@ -276,7 +278,7 @@ public final class ReferenceCheck {
 
   /** ||ours - ref|| in double. */
   static double difference(NDArray ours, HostTensor ref) {
-    float[] a = ours.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+    float[] a = ours.toType(DataType.FLOAT32, false).toFloatArray();
     float[] b = ref.toFloatArray();
     if (a.length != b.length) {
       return Double.POSITIVE_INFINITY;
@@ -313,7 +315,7 @@ public final class ReferenceCheck {
   private static double maskError(NDArray ours, HostTensor ref) {
     float[] a = ours.toFloatArray();
     float[] b = ref.toFloatArray();
-    if (a.length != b.length || !java.util.Arrays.equals(ours.getShape().getShape(), ref.shape())) {
+    if (a.length != b.length || !Arrays.equals(ours.getShape().getShape(), ref.shape())) {
       return Double.POSITIVE_INFINITY;
     }
     float[] ia = new float[a.length];

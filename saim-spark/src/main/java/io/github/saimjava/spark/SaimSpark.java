@@ -20,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>{@code
  * Dataset<Row> paths = SaimSpark.listImages(spark, "hdfs:///data/images");
- * Dataset<Row> vectors = SaimSpark.embed(paths, EncoderSpec.zoo("saim_vit_micro_patch4_32_fmnist").build(), 64);
+ * EncoderSpec spec = EncoderSpec.zoo("saim_vit_micro_patch4_32_fmnist").build();
+ * Dataset<Row> vectors = SaimSpark.embed(paths, spec, 64);
  * vectors.write().parquet("hdfs:///data/vectors.parquet");
  * }</pre>
  *

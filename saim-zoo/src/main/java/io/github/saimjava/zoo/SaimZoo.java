@@ -8,9 +8,11 @@ import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -196,7 +198,7 @@ public final class SaimZoo implements ZooResolver {
 
   /** Every artifact, by name. */
   public static Map<String, ZooArtifact> artifacts() {
-    return java.util.Collections.unmodifiableMap(ARTIFACTS);
+    return Collections.unmodifiableMap(ARTIFACTS);
   }
 
   /**
@@ -379,7 +381,7 @@ public final class SaimZoo implements ZooResolver {
    */
   public Imported pull(ZooArtifact a, Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
-      throw new java.nio.file.NoSuchFileException(file.toString());
+      throw new NoSuchFileException(file.toString());
     }
     String got = ArtifactCache.sha256(file);
     if (a.sha256() != null) {

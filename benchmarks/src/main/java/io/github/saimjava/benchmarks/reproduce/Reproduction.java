@@ -38,7 +38,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>
  * RUN/pretrain/&lt;variant&gt;-seed&lt;s&gt;/   the pre-training run (resumed where it stopped)
- * RUN/features/&lt;variant&gt;-seed&lt;s&gt;.safetensors   class-token features of the train and test images
+ * RUN/features/&lt;variant&gt;-seed&lt;s&gt;.safetensors
+ *     class-token features of the train and test images
  * RUN/results/&lt;variant&gt;-seed&lt;s&gt;.probe.json   the linear probe's result
  * RUN/results/pixels-seed&lt;s&gt;.probe.json   the probe on raw pixels
  * </pre>

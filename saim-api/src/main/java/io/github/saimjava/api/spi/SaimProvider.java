@@ -1,5 +1,10 @@
 package io.github.saimjava.api.spi;
 
+import ai.djl.Model;
+import ai.djl.inference.Predictor;
+import ai.djl.modality.Classifications;
+import ai.djl.modality.cv.Image;
+import ai.djl.translate.Translator;
 import io.github.saimjava.api.RawImage;
 import io.github.saimjava.api.SaimClassifier;
 import io.github.saimjava.api.SaimConfig;
@@ -110,11 +115,10 @@ public interface SaimProvider {
      * @param topK how many classes {@link ai.djl.modality.Classifications#topK()} gives
      * @return a new predictor
      */
-    ai.djl.inference.Predictor<ai.djl.modality.cv.Image, ai.djl.modality.Classifications>
-        newPredictor(List<String> labels, int topK);
+    Predictor<Image, Classifications> newPredictor(List<String> labels, int topK);
 
     /** {@return the classifier as a DJL model; closing it frees the classifier} */
-    ai.djl.Model djlModel();
+    Model djlModel();
 
     /**
      * The DJL translator from images to classifications over {@code labels} for {@link
@@ -124,8 +128,7 @@ public interface SaimProvider {
      * @param topK how many classes {@link ai.djl.modality.Classifications#topK()} gives
      * @return the translator
      */
-    ai.djl.translate.Translator<ai.djl.modality.cv.Image, ai.djl.modality.Classifications>
-        translator(List<String> labels, int topK);
+    Translator<Image, Classifications> translator(List<String> labels, int topK);
 
     @Override
     void close();
@@ -160,13 +163,13 @@ public interface SaimProvider {
     float[][][] embedEveryLayer(List<RawImage> images);
 
     /** {@return a DJL predictor from images to vectors; one per thread} */
-    ai.djl.inference.Predictor<ai.djl.modality.cv.Image, float[]> newPredictor();
+    Predictor<Image, float[]> newPredictor();
 
     /** {@return the encoder as a DJL model (block set); closing it frees the encoder} */
-    ai.djl.Model djlModel();
+    Model djlModel();
 
     /** {@return the DJL translator from images to vectors that goes with {@link #djlModel()}} */
-    ai.djl.translate.Translator<ai.djl.modality.cv.Image, float[]> translator();
+    Translator<Image, float[]> translator();
 
     /**
      * Decodes an image file, naming it on failure.
