@@ -820,11 +820,38 @@ public final class SaimFineTuner {
      * @throws IllegalArgumentException naming the first invalid value
      */
     public SaimFineTuner build() {
+      // the fine-tuner's order and wording (saim finetune's messages), before OptimizerSettings
+      // checks the same values with the wording it shares with pre-training
+      Checks.check(
+          zoo == null || checkpoint == null,
+          "zoo (%s) and checkpoint (%s): give one of them, not both",
+          zoo,
+          checkpoint);
+      Checks.check(zoo == null || config == null, SaimEncoder.ZOO_WITH_CONFIG, zoo);
+      Checks.check(
+          zoo != null || checkpoint != null || config != null,
+          "fine-tuning needs a checkpoint, a zoo name or a config (for random initialisation)");
+      Checks.check(
+          !evalOnly || checkpoint != null,
+          "evalOnly needs a fine-tuned checkpoint (with its head)");
+      Checks.check(epochs > 0, "epochs (%s) must be positive", epochs);
+      Checks.check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
+      Checks.check(accumIter > 0, "accumIter (%s) must be positive", accumIter);
+      Checks.check(blr > 0 && Double.isFinite(blr), "blr (%s) must be positive", blr);
+      Checks.check(lr == null || (lr > 0 && Double.isFinite(lr)), "lr (%s) must be positive", lr);
       Checks.check(
           !blrSet || lr == null,
           "blr (%s) and lr (%s) are both set: give one of them (lr replaces the blr rule)",
           blr,
           lr);
+      double peak = lr != null ? lr : blr * batchSize * accumIter / 256.0;
+      Checks.check(
+          minLr >= 0 && minLr <= peak, "minLr (%s) must be in [0, peak lr (%s)]", minLr, peak);
+      Checks.check(
+          warmupEpochs >= 0 && warmupEpochs <= epochs,
+          "warmupEpochs (%s) must be in [0, epochs (%s)]",
+          warmupEpochs,
+          epochs);
       OptimizerSettings optimizer =
           new OptimizerSettings(blr, lr, minLr, warmupEpochs, weightDecay, 0.9, 0.999, clipGrad);
       return new SaimFineTuner(

@@ -72,6 +72,16 @@ class DownstreamBuilderTest {
         "warmupEpochs (5.0) must be in [0, epochs (2)]",
         assertThrows(IllegalArgumentException.class, () -> fromCheckpoint().epochs(2).build())
             .getMessage());
+    // saim finetune's wording for the schedule's ranges, as the fine-tuner had it
+    assertEquals(
+        "minLr (-1.0) must be in [0, peak lr (2.5E-4)]",
+        assertThrows(IllegalArgumentException.class, () -> fromCheckpoint().minLr(-1).build())
+            .getMessage());
+    assertEquals(
+        "warmupEpochs (-1.0) must be in [0, epochs (100)]",
+        assertThrows(
+                IllegalArgumentException.class, () -> fromCheckpoint().warmupEpochs(-1).build())
+            .getMessage());
     assertEquals(
         "evalOnly needs a fine-tuned checkpoint (with its head)",
         assertThrows(
