@@ -16,8 +16,12 @@ import io.github.saimjava.model.SaimModel;
 import io.github.saimjava.train.AdamW;
 import io.github.saimjava.train.EngineThreads;
 import io.github.saimjava.train.NoGrad;
+import java.io.IOException;
 import java.io.PrintWriter;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -113,7 +117,8 @@ final class BenchCommand implements Callable<Integer> {
     double d = c.width();
     double hidden = c.mlpHidden();
     double block = 4 * 2 * b * t * d * d + 2 * 2 * b * t * t * d + 2 * 2 * b * t * d * hidden;
-    double blocks = (c.depth() + (c.shareWeight() ? c.queryDepth() : c.queryDepth())) * block;
+    // the query stream runs its blocks whether or not it shares the content stream's weights
+    double blocks = (c.depth() + c.queryDepth()) * block;
     double head = 2 * b * t * d * hidden + 2 * b * t * hidden * c.patchDim();
     double patch = 2.0 * b * c.numPatches() * d * c.patchDim();
     double blur =
@@ -276,14 +281,9 @@ final class BenchCommand implements Callable<Integer> {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     JniUtils.stopProfile(tmp.toString());
     try {
-      java.nio.file.Files.move(
-          tmp,
-          file,
-          java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-          java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(
-          "cannot write the profile " + file + ": " + e.getMessage(), e);
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the profile " + file + ": " + e.getMessage(), e);
     }
     out.printf(Locale.ROOT, "profile of the last step: %s%n", file);
   }

@@ -5,6 +5,7 @@ import io.github.saimjava.data.ImageFolderDataset;
 import io.github.saimjava.io.AtomicFiles;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
+import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -119,7 +120,7 @@ final class ClassifyCommand implements Callable<Integer> {
    * @throws IllegalArgumentException naming a path that does not exist, a file that is not a
    *     JPEG/PNG, or a folder without images
    */
-  static List<Path> imageFiles(List<Path> data) throws java.io.IOException {
+  static List<Path> imageFiles(List<Path> data) throws IOException {
     List<Path> files = new ArrayList<>();
     for (Path d : data) {
       if (Files.isDirectory(d)) {

@@ -51,6 +51,8 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
               Pattern.compile("batchSize \\((\\d+)\\) x accumIter \\((\\d+)\\)"),
               "batch size $1 x accum iter $2"),
           Map.entry(Pattern.compile("batchSize \\("), "batch size ("),
+          Map.entry(Pattern.compile("^trainImages must"), "--train-images must"),
+          Map.entry(Pattern.compile("^validationSplit must"), "--val-split must"),
           Map.entry(Pattern.compile("worldSize x devices"), "world size x devices"));
 
   @Override

@@ -9,6 +9,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -112,7 +113,7 @@ final class EvaluateCommand implements Callable<Integer> {
       }
       if (folders.stream().allMatch(byId::containsKey)) {
         for (int i = 0; i < out.length; i++) {
-          out[i] = byId.get(folders.get(i));
+          out[i] = Objects.requireNonNull(byId.get(folders.get(i))); // all are keys, see above
         }
         return out;
       }

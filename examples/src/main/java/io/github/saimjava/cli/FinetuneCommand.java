@@ -2,7 +2,8 @@ package io.github.saimjava.cli;
 
 import io.github.saimjava.api.Augmentation;
 import io.github.saimjava.api.SaimConfig;
-import io.github.saimjava.downstream.FineTuner;
+import io.github.saimjava.api.SaimFineTuner;
+import io.github.saimjava.data.LabelledData;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.List;
@@ -230,12 +231,14 @@ final class FinetuneCommand implements Callable<Integer> {
                   "--augment must be rrc or flip, got '" + augment + "'");
         };
     ProgressBar bar = new ProgressBar(System.err, System.console() != null, logEvery);
-    FineTuner.Builder b =
-        FineTuner.builder()
+    SaimFineTuner.Builder b =
+        SaimFineTuner.builder()
             .checkpoint(w.checkpoint)
             .zoo(w.zoo)
             .config(config)
-            .data(d.train(), d.val())
+            .data(data)
+            .trainImages(trainImages)
+            .validationSplit(valSplit)
             .dataName(
                 (data == null ? "embedded:fashion-mnist" : data.toString())
                     + (trainImages > 0 ? ", first " + trainImages + " training images" : "")
@@ -255,10 +258,6 @@ final class FinetuneCommand implements Callable<Integer> {
             .smoothing(smoothing)
             .mixup(mixup)
             .cutmix(cutmix)
-            .cutmixMinMax(
-                cutmixMinMax == null
-                    ? null
-                    : new double[] {cutmixMinMax.get(0), cutmixMinMax.get(1)})
             .mixupProb(mixupProb)
             .mixupSwitchProb(mixupSwitchProb)
             .autoAugment(aa)
@@ -298,7 +297,10 @@ final class FinetuneCommand implements Callable<Integer> {
     if (threads != null) {
       b.threads(threads);
     }
-    FineTuner tuner = b.build();
+    if (cutmixMinMax != null) {
+      b.cutmixMinMax(cutmixMinMax.get(0), cutmixMinMax.get(1));
+    }
+    SaimFineTuner tuner = b.build();
     out.printf(
         Locale.ROOT,
         "data %s (%d images) / %s (%d images), batch %d x %d, lr %.3e, output %s%n",
@@ -308,17 +310,17 @@ final class FinetuneCommand implements Callable<Integer> {
         d.val().size(),
         batchSize,
         accumIter,
-        b.peakLr(),
+        tuner.peakLr(),
         output);
     out.flush();
-    FineTuner.Result r = tuner.run();
+    SaimFineTuner.Result r = tuner.run();
     r.notes().forEach(n -> out.println("note: " + n));
     if (evalOnly) {
       out.printf(
           Locale.ROOT,
           "evaluated %s, metrics in %s%n",
           w.checkpoint,
-          output.resolve(FineTuner.SUMMARY));
+          output.resolve(SaimFineTuner.SUMMARY));
     } else {
       out.printf(
           Locale.ROOT,
@@ -330,7 +332,7 @@ final class FinetuneCommand implements Callable<Integer> {
           r.finalTop1(),
           r.finalTop5(),
           r.seconds(),
-          r.bestWeights());
+          r.bestWeights().map(Path::toString).orElse("none"));
     }
     out.printf(Locale.ROOT, "top-1 %.2f top-5 %.2f%n", r.bestTop1(), r.bestTop5());
     out.flush();

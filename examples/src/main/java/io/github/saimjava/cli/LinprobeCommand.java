@@ -4,8 +4,10 @@ import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
+import io.github.saimjava.api.SaimLinearProbe;
 import io.github.saimjava.api.spi.ZooResolver;
 import io.github.saimjava.data.ImageDataset;
+import io.github.saimjava.data.LabelledData;
 import io.github.saimjava.downstream.LinearProbe;
 import io.github.saimjava.io.AtomicFiles;
 import io.github.saimjava.io.HostTensor;
@@ -19,6 +21,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -148,10 +151,16 @@ final class LinprobeCommand implements Callable<Integer> {
       valX = encoder.embed(val.rawImages());
     }
     int classes = Math.max(train.numClasses(), val.numClasses());
-    LinearProbe.Settings settings =
-        new LinearProbe.Settings(epochs, batchSize, blr, weightDecay, warmupEpochs, seed);
-    LinearProbe.Result r =
-        LinearProbe.run(trainX, train.labels(), valX, val.labels(), classes, settings);
+    SaimLinearProbe probe =
+        SaimLinearProbe.builder()
+            .epochs(epochs)
+            .batchSize(batchSize)
+            .blr(blr)
+            .weightDecay(weightDecay)
+            .warmupEpochs(warmupEpochs)
+            .seed(seed)
+            .build();
+    SaimLinearProbe.Result r = probe.fit(trainX, train.labels(), valX, val.labels(), classes);
     JsonObject m = new JsonObject();
     m.addProperty("top1", r.top1());
     m.addProperty("top5", r.top5());
@@ -181,9 +190,10 @@ final class LinprobeCommand implements Callable<Integer> {
       Path weights =
           source.weights.zoo != null
               ? ZooResolver.find(source.weights.zoo).weights()
-              : source.weights.checkpoint;
+              // with --save-classifier, no zoo name means a checkpoint (checked first)
+              : Objects.requireNonNull(source.weights.checkpoint);
       Map<String, HostTensor> state =
-          LinearProbe.classifierState(ModelCheckpoint.read(weights).weights(), r.head());
+          LinearProbe.classifierState(ModelCheckpoint.read(weights).weights(), head(r.head()));
       Map<String, String> meta = new LinkedHashMap<>();
       meta.put("format", "saim-java-linprobe-classifier-1");
       meta.put("config", ReferenceConfig.toJson(config).toString());
@@ -197,5 +207,10 @@ final class LinprobeCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "top-1 %.2f top-5 %.2f%n", r.top1(), r.top5());
     out.flush();
     return 0;
+  }
+
+  private static LinearProbe.Head head(SaimLinearProbe.Head h) {
+    return new LinearProbe.Head(
+        h.weight(), h.bias(), h.runningMean(), h.runningVar(), h.batchesTracked());
   }
 }

@@ -8,6 +8,7 @@ import java.awt.RenderingHints;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import javax.imageio.ImageIO;
@@ -156,12 +157,11 @@ final class Pictures {
    */
   static int[] stepOfPatch(long[] order) {
     int[] step = new int[order.length];
-    java.util.Arrays.fill(step, -1);
+    Arrays.fill(step, -1);
     for (int s = 0; s < order.length; s++) {
       int p = Math.toIntExact(order[s]);
       if (p < 0 || p >= order.length || step[p] >= 0) {
-        throw new IllegalArgumentException(
-            "not a permutation: " + java.util.Arrays.toString(order));
+        throw new IllegalArgumentException("not a permutation: " + Arrays.toString(order));
       }
       step[p] = s;
     }

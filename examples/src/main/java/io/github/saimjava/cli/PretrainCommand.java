@@ -15,9 +15,11 @@ import io.github.saimjava.train.EngineThreads;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -382,7 +384,7 @@ final class PretrainCommand implements Callable<Integer> {
    * The ranks of a data-parallel run from the options (or the environment), or null for one
    * process.
    */
-  private Distributed distributed() {
+  private @Nullable Distributed distributed() {
     if (rendezvous == null) {
       if (worldSize != null && worldSize > 1) {
         throw new IllegalArgumentException(
@@ -437,7 +439,7 @@ final class PretrainCommand implements Callable<Integer> {
     throw new IllegalArgumentException(
         option
             + " must be one of "
-            + java.util.Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT)
+            + Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT)
             + ", got '"
             + value
             + "'");

@@ -1,5 +1,6 @@
 package io.github.saimjava.cli;
 
+import io.github.saimjava.benchmarks.reproduce.ReproduceCommand;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -23,7 +24,7 @@ import picocli.CommandLine.Command;
       ConvertCommand.class,
       ZooCommand.class,
       CheckReferenceCommand.class,
-      io.github.saimjava.benchmarks.reproduce.ReproduceCommand.class,
+      ReproduceCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class SaimCommand implements Runnable {

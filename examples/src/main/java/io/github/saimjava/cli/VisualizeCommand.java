@@ -30,8 +30,10 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -144,7 +146,7 @@ final class VisualizeCommand implements Callable<Integer> {
           raster[i] = i;
         }
         write("order.png", order(c, r.order()[0], raster));
-        if (curves != null) {
+        if (curves != null && metrics != null) {
           write("curves.png", curves(curves, metrics));
         }
         loaded.notes.forEach(s -> out.println("note: " + s));
@@ -192,7 +194,7 @@ final class VisualizeCommand implements Callable<Integer> {
       file = z.weights();
       config = z.config();
     } else {
-      file = java.util.Objects.requireNonNull(source.weights.checkpoint);
+      file = Objects.requireNonNull(source.weights.checkpoint);
     }
     ModelCheckpoint ckpt = ModelCheckpoint.read(file);
     config = ckpt.configOr(config);
@@ -262,8 +264,8 @@ final class VisualizeCommand implements Callable<Integer> {
     if (c.normPixLoss()) {
       ta = new float[ch];
       tb = new float[ch];
-      java.util.Arrays.fill(ta, 0.2f);
-      java.util.Arrays.fill(tb, 0.5f);
+      Arrays.fill(ta, 0.2f);
+      Arrays.fill(tb, 0.5f);
     }
     for (int i = 0; i < n; i++) {
       Pictures.panel(

@@ -22,7 +22,8 @@ import java.util.Locale;
  * it with {@code saim zoo pull NAME --from FILE}.
  *
  * <pre>
- * java -cp examples/target/saim.jar io.github.saimjava.examples.ClassifyImages [--linear-probe] IMAGE...
+ * java -cp examples/target/saim.jar io.github.saimjava.examples.ClassifyImages \
+ *     [--linear-probe] IMAGE...
  * </pre>
  *
  * <p>Uses only saim-api and DJL's API (saim-impl and saim-zoo at run time).

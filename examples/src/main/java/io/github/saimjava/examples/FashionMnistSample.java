@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.zip.GZIPInputStream;
@@ -68,8 +69,7 @@ public final class FashionMnistSample {
     for (int i = 0; i < n; i++) {
       BufferedImage img = new BufferedImage(28, 28, BufferedImage.TYPE_BYTE_GRAY);
       img.getRaster()
-          .setDataElements(
-              0, 0, 28, 28, java.util.Arrays.copyOfRange(pixels, i * 784, (i + 1) * 784));
+          .setDataElements(0, 0, 28, 28, Arrays.copyOfRange(pixels, i * 784, (i + 1) * 784));
       Path file =
           folder.resolve(String.format(Locale.ROOT, "%04d-%s.png", i, CLASSES.get(labels[i])));
       ImageIO.write(img, "png", file.toFile());

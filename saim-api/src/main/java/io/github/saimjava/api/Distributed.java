@@ -94,10 +94,11 @@ public record Distributed(
           "launched by torchrun, whose agent holds MASTER_PORT (%s) with its own store: set"
               + " SAIM_STORE_PORT to another free port",
           env.get("MASTER_PORT"));
-      port = env.get("MASTER_PORT");
-      Checks.check(
-          port != null,
-          "environment variable MASTER_PORT is not set: the port rank 0 serves the rendezvous on");
+      port =
+          Checks.present(
+              env.get("MASTER_PORT"),
+              "environment variable MASTER_PORT is not set: the port rank 0 serves the rendezvous"
+                  + " on");
     }
     int p;
     try {
@@ -110,13 +111,9 @@ public record Distributed(
   }
 
   private static int intVar(Map<String, String> env, String name, String slurm) {
-    String v = env.get(name);
-    String used = name;
-    if (v == null) {
-      v = env.get(slurm);
-      used = slurm;
-    }
-    Checks.check(v != null, "environment variable %s (or %s) is not set", name, slurm);
+    String used = env.containsKey(name) ? name : slurm;
+    String v =
+        Checks.present(env.get(used), "environment variable %s (or %s) is not set", name, slurm);
     try {
       return Integer.parseInt(v.trim());
     } catch (NumberFormatException e) {

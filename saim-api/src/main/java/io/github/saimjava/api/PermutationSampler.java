@@ -6,6 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import java.util.Arrays;
+import java.util.HashSet;
+import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -132,7 +134,7 @@ public final class PermutationSampler {
    * function of the seed and the key.
    */
   private static void breakTies(float[] u, SplittableRandom r) {
-    java.util.Set<Float> seen = new java.util.HashSet<>();
+    Set<Float> seen = new HashSet<>();
     for (int k = 0; k < u.length; k++) {
       while (!seen.add(u[k])) {
         u[k] = (r.nextInt() >>> 8) * 0x1.0p-24f;

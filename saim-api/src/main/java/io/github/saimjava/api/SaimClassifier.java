@@ -1,14 +1,17 @@
 package io.github.saimjava.api;
 
 import ai.djl.Device;
+import ai.djl.inference.Predictor;
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
+import ai.djl.repository.zoo.ZooModel;
 import io.github.saimjava.api.spi.SaimProvider;
 import io.github.saimjava.api.spi.ZooResolver;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Objects;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -256,7 +259,7 @@ public final class SaimClassifier implements AutoCloseable {
       for (int j = 0; j < order.length; j++) {
         order[j] = j;
       }
-      java.util.Arrays.sort(
+      Arrays.sort(
           order, (a, b) -> p[a] != p[b] ? Double.compare(p[b], p[a]) : Integer.compare(a, b));
       List<Prediction> row = new ArrayList<>();
       for (int j = 0; j < Math.min(k, z.length); j++) {
@@ -297,7 +300,7 @@ public final class SaimClassifier implements AutoCloseable {
    *
    * @return a new predictor
    */
-  public ai.djl.inference.Predictor<Image, Classifications> newPredictor() {
+  public Predictor<Image, Classifications> newPredictor() {
     return guarded(() -> delegate.newPredictor(labels, topK));
   }
 
@@ -307,11 +310,8 @@ public final class SaimClassifier implements AutoCloseable {
    *
    * @return the model, sharing this classifier's weights
    */
-  public ai.djl.repository.zoo.ZooModel<Image, Classifications> toZooModel() {
-    return guarded(
-        () ->
-            new ai.djl.repository.zoo.ZooModel<>(
-                delegate.djlModel(), delegate.translator(labels, topK)));
+  public ZooModel<Image, Classifications> toZooModel() {
+    return guarded(() -> new ZooModel<>(delegate.djlModel(), delegate.translator(labels, topK)));
   }
 
   /** {@return what loading the weights reported, one line each (empty for a clean load)} */

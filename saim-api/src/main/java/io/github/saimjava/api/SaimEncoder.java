@@ -1,6 +1,8 @@
 package io.github.saimjava.api;
 
+import ai.djl.inference.Predictor;
 import ai.djl.modality.cv.Image;
+import ai.djl.repository.zoo.ZooModel;
 import io.github.saimjava.api.spi.SaimProvider;
 import io.github.saimjava.api.spi.ZooResolver;
 import java.awt.image.BufferedImage;
@@ -224,7 +226,7 @@ public final class SaimEncoder implements AutoCloseable {
    *
    * @return a new predictor
    */
-  public ai.djl.inference.Predictor<Image, float[]> newPredictor() {
+  public Predictor<Image, float[]> newPredictor() {
     ensureOpen();
     return delegate.newPredictor();
   }
@@ -235,9 +237,9 @@ public final class SaimEncoder implements AutoCloseable {
    *
    * @return the model, sharing this encoder's weights
    */
-  public ai.djl.repository.zoo.ZooModel<Image, float[]> toZooModel() {
+  public ZooModel<Image, float[]> toZooModel() {
     ensureOpen();
-    return new ai.djl.repository.zoo.ZooModel<>(delegate.djlModel(), delegate.translator());
+    return new ZooModel<>(delegate.djlModel(), delegate.translator());
   }
 
   /**

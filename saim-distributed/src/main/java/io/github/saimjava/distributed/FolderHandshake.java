@@ -73,7 +73,7 @@ final class FolderHandshake {
         nonces.append('\n').append(r).append('=').append(n);
       }
       if (missing < 0) {
-        if (!nonces.toString().equals(published)) {
+        if (id == null || !nonces.toString().equals(published)) {
           id = UUID.randomUUID().toString();
           Files.createDirectories(dir.resolve(id));
           published = nonces.toString();

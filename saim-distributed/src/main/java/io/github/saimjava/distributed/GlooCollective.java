@@ -19,8 +19,10 @@ import org.jspecify.annotations.Nullable;
  * #isAvailable()}.
  *
  * <pre>{@code
- * try (Collective c = GlooCollective.connect("file:/shared/run1", rank, 2, "", Duration.ofMinutes(2))) {
- *   FloatBuffer grads = ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder()).asFloatBuffer();
+ * Duration timeout = Duration.ofMinutes(2);
+ * try (Collective c = GlooCollective.connect("file:/shared/run1", rank, 2, "", timeout)) {
+ *   FloatBuffer grads =
+ *       ByteBuffer.allocateDirect(4 * n).order(ByteOrder.nativeOrder()).asFloatBuffer();
  *   ... fill ...
  *   c.allReduceSum(grads);
  * }

@@ -24,24 +24,26 @@ import org.jspecify.annotations.Nullable;
 final class TcpStore implements KeyValueStore, AutoCloseable {
   private final Map<String, byte[]> values = new HashMap<>();
   private final @Nullable ServerSocket server;
-  private final @Nullable Socket client;
-  private final @Nullable DataInputStream in;
-  private final @Nullable DataOutputStream out;
+
+  /** The connection to rank 0's store; null on rank 0, which serves it. */
+  private final @Nullable Connection client;
+
   private final String where;
 
   private TcpStore(@Nullable ServerSocket server, @Nullable Socket client, String where)
       throws IOException {
     this.server = server;
-    this.client = client;
     this.where = where;
-    if (client != null) {
-      in = new DataInputStream(new BufferedInputStream(client.getInputStream()));
-      out = new DataOutputStream(new BufferedOutputStream(client.getOutputStream()));
-    } else {
-      in = null;
-      out = null;
-    }
+    this.client =
+        client == null
+            ? null
+            : new Connection(
+                client,
+                new DataInputStream(new BufferedInputStream(client.getInputStream())),
+                new DataOutputStream(new BufferedOutputStream(client.getOutputStream())));
   }
+
+  private record Connection(Socket socket, DataInputStream in, DataOutputStream out) {}
 
   /** Rank 0: serves the store on {@code port} of every interface. */
   static TcpStore serve(int port) throws IOException {
@@ -55,7 +57,7 @@ final class TcpStore implements KeyValueStore, AutoCloseable {
           "rank 0 cannot serve the rendezvous store on port " + port + ": " + e.getMessage(), e);
     }
     TcpStore store = new TcpStore(s, null, "port " + port);
-    Thread t = new Thread(store::accept, "saim-rendezvous-store");
+    Thread t = new Thread(() -> store.accept(s), "saim-rendezvous-store");
     t.setDaemon(true);
     t.start();
     return store;
@@ -101,10 +103,13 @@ final class TcpStore implements KeyValueStore, AutoCloseable {
 
   @Override
   public void set(String key, byte[] value) throws IOException {
-    if (client == null) {
+    Connection c = client;
+    if (c == null) {
       put(key, value);
       return;
     }
+    DataOutputStream out = c.out();
+    DataInputStream in = c.in();
     out.writeByte('S');
     out.writeUTF(key);
     out.writeInt(value.length);
@@ -117,9 +122,12 @@ final class TcpStore implements KeyValueStore, AutoCloseable {
 
   @Override
   public byte[] get(String key, long timeoutMs) throws IOException {
-    if (client == null) {
+    Connection c = client;
+    if (c == null) {
       return take(key, timeoutMs);
     }
+    DataOutputStream out = c.out();
+    DataInputStream in = c.in();
     out.writeByte('G');
     out.writeUTF(key);
     out.writeLong(timeoutMs);
@@ -154,7 +162,7 @@ final class TcpStore implements KeyValueStore, AutoCloseable {
     return values.get(key);
   }
 
-  private void accept() {
+  private void accept(ServerSocket server) {
     while (!server.isClosed()) {
       try {
         Socket s = server.accept();
@@ -210,7 +218,7 @@ final class TcpStore implements KeyValueStore, AutoCloseable {
   @Override
   public void close() throws IOException {
     if (client != null) {
-      client.close();
+      client.socket().close();
     }
     if (server != null) {
       server.close();

@@ -1,5 +1,7 @@
 package io.github.saimjava.data;
 
+import io.github.saimjava.api.RawImage;
+
 /**
  * An 8-bit image in memory, row-major with the channels interleaved ({@code H x W x C}, C = 1 for
  * grayscale or 3 for RGB), as PIL's {@code tobytes()} lays it out.
@@ -77,12 +79,12 @@ public record DecodedImage(int width, int height, int channels, byte[] pixels) {
   }
 
   /** The same pixels as the API's engine-neutral image. */
-  public io.github.saimjava.api.RawImage toRawImage() {
-    return new io.github.saimjava.api.RawImage(width, height, channels, pixels);
+  public RawImage toRawImage() {
+    return new RawImage(width, height, channels, pixels);
   }
 
   /** The same pixels from the API's engine-neutral image. */
-  public static DecodedImage of(io.github.saimjava.api.RawImage r) {
+  public static DecodedImage of(RawImage r) {
     return new DecodedImage(r.width(), r.height(), r.channels(), r.pixels());
   }
 }

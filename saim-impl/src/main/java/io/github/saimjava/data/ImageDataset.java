@@ -1,5 +1,9 @@
 package io.github.saimjava.data;
 
+import io.github.saimjava.api.RawImage;
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Images addressed by index {@code 0 .. size() - 1}, with optional class labels (unused by
  * pre-training). Implementations must be safe to read from several threads at once.
@@ -51,8 +55,8 @@ public interface ImageDataset {
    * Every image decoded, in index order, as the public API's {@link
    * io.github.saimjava.api.RawImage} (what {@code SaimEncoder} embeds).
    */
-  default java.util.List<io.github.saimjava.api.RawImage> rawImages() {
-    java.util.List<io.github.saimjava.api.RawImage> out = new java.util.ArrayList<>(size());
+  default List<RawImage> rawImages() {
+    List<RawImage> out = new ArrayList<>(size());
     for (int i = 0; i < size(); i++) {
       out.add(image(i).toRawImage());
     }

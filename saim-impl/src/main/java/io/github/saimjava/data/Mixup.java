@@ -1,5 +1,6 @@
 package io.github.saimjava.data;
 
+import java.util.Arrays;
 import java.util.Locale;
 import java.util.SplittableRandom;
 import org.jspecify.annotations.Nullable;
@@ -53,7 +54,7 @@ public record Mixup(
           || !(cutmixMinMax[0] > 0 && cutmixMinMax[0] < cutmixMinMax[1] && cutmixMinMax[1] <= 1)) {
         throw new IllegalArgumentException(
             "cutmix min/max must be two fractions 0 < min < max <= 1, got "
-                + java.util.Arrays.toString(cutmixMinMax));
+                + Arrays.toString(cutmixMinMax));
       }
       cutmixMinMax = cutmixMinMax.clone();
       cutmixAlpha = 1.0;
@@ -259,7 +260,7 @@ public record Mixup(
         "Mixup[mixup %s, cutmix %s%s, prob %s, switch %s, smoothing %s, %d classes]",
         mixupAlpha,
         cutmixAlpha,
-        cutmixMinMax == null ? "" : " minmax " + java.util.Arrays.toString(cutmixMinMax),
+        cutmixMinMax == null ? "" : " minmax " + Arrays.toString(cutmixMinMax),
         prob,
         switchProb,
         smoothing,

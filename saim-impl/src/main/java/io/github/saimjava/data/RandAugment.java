@@ -1,6 +1,9 @@
 package io.github.saimjava.data;
 
+import java.math.BigDecimal;
+import java.math.RoundingMode;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -197,7 +200,7 @@ public final class RandAugment {
       table[v] = f.at(v);
     }
     int[][] tables = new int[img.channels()][];
-    java.util.Arrays.fill(tables, table);
+    Arrays.fill(tables, table);
     return lut(img, tables);
   }
 
@@ -335,7 +338,7 @@ public final class RandAugment {
     }
     int mean = (int) ((double) sum / gray.length + 0.5);
     byte[] d = new byte[img.pixels().length];
-    java.util.Arrays.fill(d, (byte) mean);
+    Arrays.fill(d, (byte) mean);
     return blend(new DecodedImage(img.width(), img.height(), img.channels(), d), img, factor);
   }
 
@@ -391,7 +394,7 @@ public final class RandAugment {
   }
 
   private static double round15(double v) {
-    return new java.math.BigDecimal(v).setScale(15, java.math.RoundingMode.HALF_EVEN).doubleValue();
+    return new BigDecimal(v).setScale(15, RoundingMode.HALF_EVEN).doubleValue();
   }
 
   /**

@@ -1,6 +1,7 @@
 package io.github.saimjava.data;
 
 import java.util.List;
+import java.util.Objects;
 
 /**
  * Another dataset whose undecodable images are skipped and counted (see {@link ImageDataset#load}).
@@ -30,7 +31,7 @@ final class SkippingDataset implements ImageDataset {
 
   @Override
   public LabeledImage load(int index) {
-    java.util.Objects.checkIndex(index, inner.size());
+    Objects.checkIndex(index, inner.size());
     return bad.load(index, inner.size(), inner::load, inner.describe());
   }
 

@@ -340,7 +340,8 @@ final class FineTuneLoop {
               metrics,
               String.format(
                   Locale.ROOT,
-                  "{\"epoch\":%d,\"train_loss\":%s,\"lr\":%s,\"test_top1\":%s,\"test_top5\":%s,\"test_loss\":%s,"
+                  "{\"epoch\":%d,\"train_loss\":%s,\"lr\":%s,\"test_top1\":%s,"
+                      + "\"test_top5\":%s,\"test_loss\":%s,"
                       + "\"steps\":%d,\"time_s\":%.3f,\"skipped_images\":%d}",
                   epoch,
                   trainLoss,

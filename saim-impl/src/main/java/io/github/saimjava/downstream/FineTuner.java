@@ -29,7 +29,8 @@ import org.jspecify.annotations.Nullable;
  * RandAugment}), random erasing ({@link io.github.saimjava.data.RandomErasing}), evaluation (top-1
  * / top-5) after every epoch, the best epoch's weights kept.
  *
- * <p>The builder validates and copies its settings into the immutable {@code FineTuner}; {@link
+ * <p>Internal: programs use the API's {@code SaimFineTuner}, which the provider runs through this
+ * class. The builder validates and copies its settings into the immutable {@code FineTuner}; {@link
  * FineTuneLoop} runs them, {@link FineTuneCheckpoint} holds the run's state and files, {@link
  * Evaluation} scores a classifier.
  *

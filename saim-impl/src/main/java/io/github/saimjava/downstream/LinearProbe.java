@@ -13,7 +13,8 @@ import java.util.SplittableRandom;
  * statistics in training, running statistics for evaluation), then a linear head (weights drawn
  * from N(0, 0.01), bias 0) trained with cross-entropy and LARS (momentum 0.9, trust coefficient
  * 0.001, no trust ratio for the bias), learning rate {@code blr * batch / 256} with warm-up and a
- * half-cycle cosine to 0 per iteration. Features are cached, so this runs on the host.
+ * half-cycle cosine to 0 per iteration. Features are cached, so this runs on the host. Internal:
+ * programs use the API's {@code SaimLinearProbe}, which the provider runs through this class.
  */
 public final class LinearProbe {
   private LinearProbe() {}

@@ -3,6 +3,8 @@ package io.github.saimjava.downstream;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.core.Linear;
+import ai.djl.nn.norm.LayerNorm;
 import io.github.saimjava.api.HeadType;
 import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimClassifier.Head;
@@ -258,7 +260,7 @@ public final class VitClassifier implements AutoCloseable {
     NDArray h = encoder.encode(images, training); // N x (L+1) x D
     if (head == Head.GLOBAL_POOL) {
       NDArray mean = h.get(":, 1:, :").mean(new int[] {1});
-      return ai.djl.nn.norm.LayerNorm.layerNorm(
+      return LayerNorm.layerNorm(
               mean,
               new Shape(config.width()),
               fcNormWeight,
@@ -278,7 +280,7 @@ public final class VitClassifier implements AutoCloseable {
     if (runningMean != null && runningVar != null) {
       f = f.sub(runningMean).div(runningVar.add(BATCH_NORM_EPS).sqrt());
     }
-    return ai.djl.nn.core.Linear.linear(f, headWeight, headBias).singletonOrThrow();
+    return Linear.linear(f, headWeight, headBias).singletonOrThrow();
   }
 
   /** Host copies of every tensor, by reference name. */

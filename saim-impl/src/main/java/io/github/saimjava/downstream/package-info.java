@@ -1,11 +1,13 @@
 /**
- * Downstream use of a pre-trained encoder: the ViT classifier both the fine-tuner and {@code
+ * Downstream use of a pre-trained encoder, behind the API's {@code SaimFineTuner}, {@code
+ * SaimLinearProbe} and {@code SaimClassifier}: the ViT classifier both the fine-tuner and {@code
  * SaimClassifier} run ({@link io.github.saimjava.downstream.VitClassifier}, its checkpoints in
  * {@link io.github.saimjava.downstream.ClassifierCheckpoint}); fine-tuning with the paper's
  * protocol, in parts named for what they do ({@link io.github.saimjava.downstream.FineTuner} the
  * settings, {@code FineTuneLoop} the loop, {@code FineTuneCheckpoint} the run's state and files,
- * {@link io.github.saimjava.downstream.Evaluation} top-1 / top-5); and the paper's linear probe on
- * frozen features ({@link io.github.saimjava.downstream.LinearProbe}).
+ * {@link io.github.saimjava.downstream.Evaluation} top-1 / top-5, {@code LayerDecay} the layer-wise
+ * learning rates); and the paper's linear probe on frozen features ({@link
+ * io.github.saimjava.downstream.LinearProbe}).
  */
 @NullMarked
 package io.github.saimjava.downstream;

@@ -1,12 +1,14 @@
 package io.github.saimjava.io;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.Objects;
 
 /**
  * Crash-safe file replacement: write to a temporary sibling, force it to disk, rename it over the
@@ -27,10 +29,9 @@ public final class AtomicFiles {
    */
   public static void write(Path target, Writer writer) throws IOException {
     Path abs = target.toAbsolutePath();
-    Path dir = abs.getParent();
-    if (dir != null) {
-      Files.createDirectories(dir);
-    }
+    // an absolute path's parent is null for the root only, which is no file to write
+    Path dir = Objects.requireNonNull(abs.getParent(), () -> target + " names no file in a folder");
+    Files.createDirectories(dir);
     Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
     boolean done = false;
     try {
@@ -58,7 +59,7 @@ public final class AtomicFiles {
     write(
         target,
         ch -> {
-          java.nio.ByteBuffer b = java.nio.ByteBuffer.wrap(bytes);
+          ByteBuffer b = ByteBuffer.wrap(bytes);
           while (b.hasRemaining()) {
             ch.write(b);
           }

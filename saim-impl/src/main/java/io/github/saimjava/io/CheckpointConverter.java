@@ -88,7 +88,7 @@ public final class CheckpointConverter {
     try {
       split = StateDictNames.splitQkv(tensors);
     } catch (IllegalArgumentException e) {
-      throw new TensorFileException(in, e.getMessage(), e);
+      throw new TensorFileException(in, String.valueOf(e.getMessage()), e);
     }
     SafeTensors.write(out, split, metadata);
     return split;

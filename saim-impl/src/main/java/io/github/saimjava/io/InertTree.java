@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
@@ -90,7 +91,8 @@ final class InertTree {
    * @return the number of nodes of {@code o} unfolded
    */
   private long scan(@Nullable Object o, int depth) {
-    if (!isContainer(o) && !(o instanceof Pickled.Tensor) && !(o instanceof Pickled.Storage)) {
+    if (o == null
+        || (!isContainer(o) && !(o instanceof Pickled.Tensor) && !(o instanceof Pickled.Storage))) {
       return 1;
     }
     if (depth > MAX_NESTING) {
@@ -216,7 +218,8 @@ final class InertTree {
     if (o instanceof Pickled.Tensor t) {
       result = materialize(t);
     } else if (o instanceof Pickled.Storage s) {
-      result = materialize(bareStorages.get(s));
+      // scan() registered every reachable bare storage
+      result = materialize(Objects.requireNonNull(bareStorages.get(s)));
     } else if (o instanceof Pickled.Tuple t) {
       result = freezeList(t.items);
     } else if (o instanceof List<?> l) {

@@ -12,6 +12,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.regex.Pattern;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipFile;
@@ -82,7 +83,7 @@ final class ZipCheckpoint {
     }
     String pkl = pickles.get(0);
     prefix = pkl.substring(0, pkl.length() - "/data.pkl".length());
-    ZipEntry pklEntry = entries.get(pkl);
+    ZipEntry pklEntry = Objects.requireNonNull(entries.get(pkl)); // found among the entries
     long pklSize = pklEntry.getSize();
     if (pklSize < 0 || pklSize > MAX_PICKLE_BYTES) {
       throw new TensorFileException(file, "record '" + pkl + "' has unsupported size " + pklSize);

@@ -13,6 +13,7 @@ import ai.djl.pytorch.jni.JniUtils;
 import io.github.saimjava.api.Precision;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -152,7 +153,7 @@ public final class Autocast implements AutoCloseable {
   }
 
   private Lowered lowerList(String method, List<NDArray> ws, NDManager manager, boolean leaves) {
-    PtSymbolBlock module = java.util.Objects.requireNonNull(cast, "autocast is off");
+    PtSymbolBlock module = Objects.requireNonNull(cast, "autocast is off");
     NDArray[] out;
     if (!leaves) {
       // outside autograd: DJL's direct call runs in the engine's inference mode
@@ -343,8 +344,7 @@ public final class Autocast implements AutoCloseable {
     NDArray selector = into.getManager().create(0f);
     selector.setName("module_method:" + method);
     try {
-      return IValueUtils.forward(
-              java.util.Objects.requireNonNull(cast), new NDList(selector, in), true)
+      return IValueUtils.forward(Objects.requireNonNull(cast), new NDList(selector, in), true)
           .singletonOrThrow();
     } finally {
       selector.close();

@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The named tensors of a model in registration order, keyed by the reference's state-dict names.
@@ -73,7 +74,7 @@ public final class ParameterSet {
   }
 
   /** The tensor named {@code name} or its alias, or null. */
-  public NDArray get(String name) {
+  public @Nullable NDArray get(String name) {
     NDArray a = tensors.get(name);
     if (a == null && aliases.containsKey(name)) {
       a = tensors.get(aliases.get(name));

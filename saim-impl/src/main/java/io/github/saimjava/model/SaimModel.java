@@ -14,10 +14,14 @@ import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.io.HostTensor;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.IdentityHashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.SplittableRandom;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -373,7 +377,7 @@ public final class SaimModel implements AutoCloseable {
    * alive through the backward pass and the optimiser step. This is what bounds the step's peak
    * memory near the autograd graph's own size.
    */
-  private static NDArray scoped(java.util.function.Supplier<NDArray> block) {
+  private static NDArray scoped(Supplier<NDArray> block) {
     NDArray out;
     try (NDScope scope = new NDScope()) {
       out = block.get();
@@ -386,9 +390,7 @@ public final class SaimModel implements AutoCloseable {
   }
 
   private NDArray head(NDArray x) {
-    return mlpHead != null
-        ? mlpHead.forward(x)
-        : java.util.Objects.requireNonNull(linearHead).forward(x);
+    return mlpHead != null ? mlpHead.forward(x) : Objects.requireNonNull(linearHead).forward(x);
   }
 
   private void checkPermutation(NDArray images, Permutation permutation) {
@@ -578,7 +580,7 @@ public final class SaimModel implements AutoCloseable {
     Map<String, NDArray> targets = new LinkedHashMap<>(params.all());
     params.aliases().forEach((alias, target) -> targets.put(alias, params.all().get(target)));
     // NDArray.equals compares contents: key by identity
-    Map<NDArray, HostTensor> toCopy = new java.util.IdentityHashMap<>();
+    Map<NDArray, HostTensor> toCopy = new IdentityHashMap<>();
     for (Map.Entry<String, NDArray> e : targets.entrySet()) {
       HostTensor t = state.get(e.getKey());
       if (t == null) {
@@ -586,11 +588,11 @@ public final class SaimModel implements AutoCloseable {
         continue;
       }
       long[] want = e.getValue().getShape().getShape();
-      if (!java.util.Arrays.equals(want, t.shape())) {
+      if (!Arrays.equals(want, t.shape())) {
         mismatched.add(
             String.format(
                 "%s: checkpoint %s, model %s",
-                e.getKey(), java.util.Arrays.toString(t.shape()), java.util.Arrays.toString(want)));
+                e.getKey(), Arrays.toString(t.shape()), Arrays.toString(want)));
         continue;
       }
       if (!params.aliases().containsKey(e.getKey()) || !toCopy.containsKey(e.getValue())) {

@@ -9,6 +9,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.zip.CRC32;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
@@ -46,7 +47,7 @@ public final class ScriptModule {
    * with no state.
    */
   static byte[] archive(String className, String source) {
-    String dir = className.toLowerCase(java.util.Locale.ROOT);
+    String dir = className.toLowerCase(Locale.ROOT);
     ByteArrayOutputStream bytes = new ByteArrayOutputStream();
     try (ZipOutputStream zip = new ZipOutputStream(bytes)) {
       zip.setMethod(ZipOutputStream.STORED);

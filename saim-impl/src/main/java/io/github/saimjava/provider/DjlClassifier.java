@@ -1,7 +1,9 @@
 package io.github.saimjava.provider;
 
 import ai.djl.Device;
+import ai.djl.Model;
 import ai.djl.engine.Engine;
+import ai.djl.inference.Predictor;
 import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
 import ai.djl.ndarray.NDArray;
@@ -40,7 +42,7 @@ import java.util.stream.IntStream;
  */
 final class DjlClassifier implements SaimProvider.Classifier {
   private final VitClassifier model;
-  private final ai.djl.Model djlModel;
+  private final Model djlModel;
   private final ImageTransform transform;
 
   DjlClassifier(SaimClassifier.Spec spec) throws IOException {
@@ -50,7 +52,7 @@ final class DjlClassifier implements SaimProvider.Classifier {
         spec.device() != null ? spec.device() : Engine.getEngine("PyTorch").defaultDevice();
     // the DJL model owns all native memory, so closing it (directly or through a ZooModel) frees
     // everything
-    this.djlModel = ai.djl.Model.newInstance("saim-classifier", device, "PyTorch");
+    this.djlModel = Model.newInstance("saim-classifier", device, "PyTorch");
     try {
       this.model =
           VitClassifier.load(ckpt, spec.config(), djlModel.getNDManager(), spec.precision());
@@ -133,13 +135,12 @@ final class DjlClassifier implements SaimProvider.Classifier {
   }
 
   @Override
-  public ai.djl.inference.Predictor<Image, Classifications> newPredictor(
-      List<String> labels, int topK) {
+  public Predictor<Image, Classifications> newPredictor(List<String> labels, int topK) {
     return djlModel.newPredictor(translator(labels, topK));
   }
 
   @Override
-  public ai.djl.Model djlModel() {
+  public Model djlModel() {
     return djlModel;
   }
 

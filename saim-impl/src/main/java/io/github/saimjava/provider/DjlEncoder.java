@@ -1,9 +1,15 @@
 package io.github.saimjava.provider;
 
+import ai.djl.Device;
+import ai.djl.Model;
+import ai.djl.inference.Predictor;
+import ai.djl.modality.cv.Image;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.norm.LayerNorm;
+import ai.djl.translate.Translator;
 import io.github.saimjava.api.RawImage;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
@@ -21,6 +27,7 @@ import io.github.saimjava.train.NoGrad;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -44,7 +51,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
   private final @Nullable NDArray fcNormWeight;
   private final @Nullable NDArray fcNormBias;
   private final List<String> notes = new ArrayList<>();
-  private final ai.djl.Model djlModel;
+  private final Model djlModel;
 
   DjlEncoder(SaimEncoder.Spec spec) throws IOException {
     EngineThreads.pytorch(spec.threads());
@@ -61,7 +68,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
     }
     // the DJL model owns all native memory, so closing it (directly or through a ZooModel) frees
     // everything
-    this.djlModel = ai.djl.Model.newInstance("saim-encoder", ai.djl.Device.cpu(), "PyTorch");
+    this.djlModel = Model.newInstance("saim-encoder", Device.cpu(), "PyTorch");
     this.manager = djlModel.getNDManager().newSubManager();
     this.model = new SaimModel(config, manager, spec.seed());
     this.pooling = spec.pooling();
@@ -94,8 +101,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
               e -> {
                 NDArray p = isDecoder(e.getKey()) ? model.parameters().all().get(e.getKey()) : null;
                 boolean other =
-                    p != null
-                        && !java.util.Arrays.equals(p.getShape().getShape(), e.getValue().shape());
+                    p != null && !Arrays.equals(p.getShape().getShape(), e.getValue().shape());
                 if (other) {
                   otherDecoder.add(e.getKey());
                 }
@@ -297,8 +303,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
     NDArray avg = h.get(":, 1:, :").mean(new int[] {1});
     NDArray w = fcNormWeight != null ? fcNormWeight : m.ones(new Shape(c.width()));
     NDArray b = fcNormBias != null ? fcNormBias : m.zeros(new Shape(c.width()));
-    return ai.djl.nn.norm.LayerNorm.layerNorm(
-            avg, new Shape(c.width()), w, b, (float) c.layerNormEps())
+    return LayerNorm.layerNorm(avg, new Shape(c.width()), w, b, (float) c.layerNormEps())
         .singletonOrThrow();
   }
 
@@ -307,18 +312,18 @@ final class DjlEncoder implements SaimProvider.Encoder {
   }
 
   @Override
-  public ai.djl.inference.Predictor<ai.djl.modality.cv.Image, float[]> newPredictor() {
+  public Predictor<Image, float[]> newPredictor() {
     ensureOpen();
     return djlModel.newPredictor(new EncoderTranslator(this));
   }
 
   @Override
-  public ai.djl.Model djlModel() {
+  public Model djlModel() {
     return djlModel;
   }
 
   @Override
-  public ai.djl.translate.Translator<ai.djl.modality.cv.Image, float[]> translator() {
+  public Translator<Image, float[]> translator() {
     return new EncoderTranslator(this);
   }
 

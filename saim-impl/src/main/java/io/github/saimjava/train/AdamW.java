@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.LoggerFactory;
 
@@ -250,7 +251,8 @@ public final class AdamW implements AutoCloseable {
         PtNDArray[] v = new PtNDArray[names.size()];
         PtNDArray[] steps = new PtNDArray[names.size()];
         for (int i = 0; i < p.length; i++) {
-          NDArray param = params.get(names.get(i));
+          // the groups were made from params' own names
+          NDArray param = Objects.requireNonNull(params.get(names.get(i)));
           p[i] = (PtNDArray) param;
           g[i] = (PtNDArray) param.getGradient();
           m[i] =
@@ -273,7 +275,7 @@ public final class AdamW implements AutoCloseable {
           IValue.from(eps)
         };
         try {
-          IValueUtils.runMethod(java.util.Objects.requireNonNull(fused), "forward", args).close();
+          IValueUtils.runMethod(Objects.requireNonNull(fused), "forward", args).close();
         } finally {
           for (IValue a : args) {
             a.close();

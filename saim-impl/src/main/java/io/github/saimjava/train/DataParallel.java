@@ -17,6 +17,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Data-parallel gradients of a {@link SaimModel} over several devices. The model given is the
@@ -167,7 +168,8 @@ final class DataParallel implements AutoCloseable {
           if (!p.hasGradient()) {
             continue;
           }
-          NDArray target = into.get(e.getKey());
+          // every replica is a copy of the master, with the same parameters
+          NDArray target = Objects.requireNonNull(into.get(e.getKey()));
           if (!target.hasGradient()) {
             throw new IllegalStateException(
                 "parameter "
@@ -199,7 +201,7 @@ final class DataParallel implements AutoCloseable {
       for (int i = 1; i < replicas.size(); i++) {
         Map<String, NDArray> into = replicas.get(i).parameters().trainable();
         for (Map.Entry<String, NDArray> e : from.entrySet()) {
-          NDArray target = into.get(e.getKey());
+          NDArray target = Objects.requireNonNull(into.get(e.getKey()));
           try (NDArray moved = e.getValue().toDevice(devices[i], true)) {
             target.set(new NDIndex("..."), moved);
           }

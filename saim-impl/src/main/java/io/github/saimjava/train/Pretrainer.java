@@ -445,7 +445,8 @@ public final class Pretrainer {
   private static String stepLine(StepEvent e, double seconds) {
     return String.format(
         Locale.ROOT,
-        "{\"type\":\"step\",\"step\":%d,\"epoch\":%.6f,\"loss\":%s,\"lr\":%s,\"images_per_s\":%.3f,\"time_s\":%.3f}",
+        "{\"type\":\"step\",\"step\":%d,\"epoch\":%.6f,\"loss\":%s,\"lr\":%s,"
+            + "\"images_per_s\":%.3f,\"time_s\":%.3f}",
         e.step(),
         e.epoch(),
         e.loss(),
@@ -457,7 +458,8 @@ public final class Pretrainer {
   private static String epochLine(EpochEvent e, long skippedImages) {
     return String.format(
         Locale.ROOT,
-        "{\"type\":\"epoch\",\"epoch\":%d,\"mean_loss\":%s,\"steps\":%d,\"time_s\":%.3f,\"skipped_images\":%d}",
+        "{\"type\":\"epoch\",\"epoch\":%d,\"mean_loss\":%s,\"steps\":%d,\"time_s\":%.3f,"
+            + "\"skipped_images\":%d}",
         e.epoch(),
         e.meanLoss(),
         e.steps(),

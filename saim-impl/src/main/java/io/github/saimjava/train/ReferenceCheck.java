@@ -3,6 +3,7 @@ package io.github.saimjava.train;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
@@ -18,9 +19,11 @@ import io.github.saimjava.model.Tensors;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -191,7 +194,8 @@ public final class ReferenceCheck {
       double refNorm = Math.sqrt(refSquares);
       double worst = -1;
       for (Map.Entry<String, HostTensor> g : grads.entrySet()) {
-        NDArray p = trainable.get(g.getKey());
+        // every grad.* name was checked against the trainable parameters above
+        NDArray p = Objects.requireNonNull(trainable.get(g.getKey()));
         if (!p.hasGradient()) {
           throw new IllegalArgumentException("the model computed no gradient for " + g.getKey());
         }
@@ -265,9 +269,9 @@ public final class ReferenceCheck {
 
   /** ||ours - ref|| / ||ref|| in double; ||ours|| when the reference is all zeros. */
   public static double rel(NDArray ours, HostTensor ref) {
-    float[] a = ours.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+    float[] a = ours.toType(DataType.FLOAT32, false).toFloatArray();
     float[] b = ref.toFloatArray();
-    if (!java.util.Arrays.equals(ours.getShape().getShape(), ref.shape())) {
+    if (!Arrays.equals(ours.getShape().getShape(), ref.shape())) {
       return Double.POSITIVE_INFINITY;
     }
     return relativeError(a, b);
@@ -275,7 +279,7 @@ public final class ReferenceCheck {
 
   /** ||ours - ref|| in double. */
   static double difference(NDArray ours, HostTensor ref) {
-    float[] a = ours.toType(ai.djl.ndarray.types.DataType.FLOAT32, false).toFloatArray();
+    float[] a = ours.toType(DataType.FLOAT32, false).toFloatArray();
     float[] b = ref.toFloatArray();
     if (a.length != b.length) {
       return Double.POSITIVE_INFINITY;
@@ -312,7 +316,7 @@ public final class ReferenceCheck {
   private static double maskError(NDArray ours, HostTensor ref) {
     float[] a = ours.toFloatArray();
     float[] b = ref.toFloatArray();
-    if (a.length != b.length || !java.util.Arrays.equals(ours.getShape().getShape(), ref.shape())) {
+    if (a.length != b.length || !Arrays.equals(ours.getShape().getShape(), ref.shape())) {
       return Double.POSITIVE_INFINITY;
     }
     float[] ia = new float[a.length];

@@ -20,7 +20,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>{@code
  * Dataset<Row> paths = SaimSpark.listImages(spark, "hdfs:///data/images");
- * Dataset<Row> vectors = SaimSpark.embed(paths, EncoderSpec.zoo("saim_vit_micro_patch4_32_fmnist").build(), 64);
+ * EncoderSpec spec = EncoderSpec.zoo("saim_vit_micro_patch4_32_fmnist").build();
+ * Dataset<Row> vectors = SaimSpark.embed(paths, spec, 64);
  * vectors.write().parquet("hdfs:///data/vectors.parquet");
  * }</pre>
  *
@@ -68,8 +69,8 @@ public final class SaimSpark {
   }
 
   /**
-   * Embeds the images whose paths are the {@code path} column of {@code paths}, {@code batchSize}
-   * images per forward pass; bad images fail the job with an error naming the file. Lazy, like any
+   * Embeds the images whose paths are the column "path" of {@code paths}, {@code batchSize} images
+   * per forward pass; bad images fail the job with an error naming the file. Lazy, like any
    * transformation.
    */
   public static Dataset<Row> embed(Dataset<Row> paths, EncoderSpec spec, int batchSize) {

@@ -8,9 +8,11 @@ import java.io.InputStream;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -196,7 +198,7 @@ public final class SaimZoo implements ZooResolver {
 
   /** Every artifact, by name. */
   public static Map<String, ZooArtifact> artifacts() {
-    return java.util.Collections.unmodifiableMap(ARTIFACTS);
+    return Collections.unmodifiableMap(ARTIFACTS);
   }
 
   /**
@@ -234,7 +236,7 @@ public final class SaimZoo implements ZooResolver {
       return true;
     }
     if (a.sha256() != null) {
-      return cache.cached(a.fileName(), sha(a)) != null;
+      return cache.cached(a.fileName(), pinnedSha(a)) != null;
     }
     try {
       ArtifactCache.Imported i = cache.imported(a.name(), a.fileName());
@@ -297,8 +299,8 @@ public final class SaimZoo implements ZooResolver {
                 + a.name()
                 + ".url (or SAIM_ZOO_MIRROR)");
       }
-      Path cached = cache.cached(a.fileName(), sha);
-      return cached != null ? cached : cache.fetch(a.fileName(), sha, url, downloader);
+      Path cached = cache.cached(a.fileName(), pinnedSha(a));
+      return cached != null ? cached : cache.fetch(a.fileName(), pinnedSha(a), url, downloader);
     }
     ArtifactCache.Imported have = cache.imported(a.name(), a.fileName());
     if (have != null && pinAllows(a, have)) {
@@ -344,9 +346,9 @@ public final class SaimZoo implements ZooResolver {
           new ArtifactCache.Imported(
               p,
               a.bundledResource() != null ? "bundled in saim-zoo" : String.valueOf(url(a)),
-              sha(a),
+              pinnedSha(a),
               n,
-              sha(a),
+              pinnedSha(a),
               n),
           List.of());
     }
@@ -379,7 +381,7 @@ public final class SaimZoo implements ZooResolver {
    */
   public Imported pull(ZooArtifact a, Path file) throws IOException {
     if (!Files.isRegularFile(file)) {
-      throw new java.nio.file.NoSuchFileException(file.toString());
+      throw new NoSuchFileException(file.toString());
     }
     String got = ArtifactCache.sha256(file);
     if (a.sha256() != null) {
@@ -511,9 +513,8 @@ public final class SaimZoo implements ZooResolver {
       return new Listing("from -Dsaim.zoo." + a.name() + ".file=" + user, null);
     }
     URI url = url(a);
-    String sha = sha(a);
     if (a.sha256() != null) {
-      Path p = cache.cached(a.fileName(), sha);
+      Path p = cache.cached(a.fileName(), pinnedSha(a));
       String origin =
           a.bundledResource() != null ? "bundled in the saim-zoo jar" : String.valueOf(url);
       if (p == null) {
@@ -527,7 +528,7 @@ public final class SaimZoo implements ZooResolver {
       long n = Files.size(p);
       return new Listing(
           "cached" + (a.bundledResource() != null ? " (bundled in the saim-zoo jar)" : ""),
-          new ArtifactCache.Imported(p, origin, sha, n, sha, n));
+          new ArtifactCache.Imported(p, origin, pinnedSha(a), n, pinnedSha(a), n));
     }
     ArtifactCache.Imported have = cache.imported(a.name(), a.fileName());
     String howTo =
@@ -590,6 +591,16 @@ public final class SaimZoo implements ZooResolver {
   private static @Nullable String sha(ZooArtifact a) {
     String s = System.getProperty("saim.zoo." + a.name() + ".sha256");
     return s != null ? s.toLowerCase(Locale.ROOT) : a.sha256();
+  }
+
+  /** {@link #sha} of an artifact that pins a SHA-256 ({@code a.sha256() != null}). */
+  private static String pinnedSha(ZooArtifact a) {
+    String pin = a.sha256();
+    if (pin == null) {
+      throw new IllegalStateException(a.name() + " pins no SHA-256");
+    }
+    String s = System.getProperty("saim.zoo." + a.name() + ".sha256");
+    return s != null ? s.toLowerCase(Locale.ROOT) : pin;
   }
 
   /**

@@ -28,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
@@ -267,6 +268,9 @@ public final class LayerProbe implements Callable<Integer> {
             best = c;
           }
         }
+      }
+      if (best == null) {
+        throw new IllegalArgumentException(entry + ": the encoder has no blocks to probe");
       }
       for (long seed : probeSeeds) {
         selected.add(
@@ -693,7 +697,7 @@ public final class LayerProbe implements Callable<Integer> {
               e.getValue()[0] - e.getValue()[1]));
     }
     for (String name : labels()) {
-      double m = means.get(name)[2];
+      double m = Objects.requireNonNull(means.get(name), name)[2]; // one entry per label
       b.append(
           String.format(
               Locale.ROOT,

@@ -38,7 +38,8 @@ import org.jspecify.annotations.Nullable;
  *
  * <pre>
  * RUN/pretrain/&lt;variant&gt;-seed&lt;s&gt;/   the pre-training run (resumed where it stopped)
- * RUN/features/&lt;variant&gt;-seed&lt;s&gt;.safetensors   class-token features of the train and test images
+ * RUN/features/&lt;variant&gt;-seed&lt;s&gt;.safetensors
+ *     class-token features of the train and test images
  * RUN/results/&lt;variant&gt;-seed&lt;s&gt;.probe.json   the linear probe's result
  * RUN/results/pixels-seed&lt;s&gt;.probe.json   the probe on raw pixels
  * </pre>
@@ -174,7 +175,7 @@ public final class Reproduction {
     if (plan.fineTune().enabled()) {
       for (Work w : order()) {
         Report.Encoder e = encoders.get(w.name());
-        if (e.probe() == null) {
+        if (e == null || e.probe() == null) {
           continue; // not pre-trained yet (evaluate-only)
         }
         encoders.put(

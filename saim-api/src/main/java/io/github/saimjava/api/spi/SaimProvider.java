@@ -1,9 +1,16 @@
 package io.github.saimjava.api.spi;
 
+import ai.djl.Model;
+import ai.djl.inference.Predictor;
+import ai.djl.modality.Classifications;
+import ai.djl.modality.cv.Image;
+import ai.djl.translate.Translator;
 import io.github.saimjava.api.RawImage;
 import io.github.saimjava.api.SaimClassifier;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
+import io.github.saimjava.api.SaimFineTuner;
+import io.github.saimjava.api.SaimLinearProbe;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.api.TrainingSummary;
 import java.io.IOException;
@@ -24,6 +31,34 @@ public interface SaimProvider {
    * @throws IOException when the data or the output folder cannot be read or written
    */
   TrainingSummary fit(SaimTrainer trainer) throws IOException;
+
+  /**
+   * Runs (or resumes) the fine-tuning {@code spec} describes, or only its evaluation.
+   *
+   * @param spec the validated settings
+   * @return what the run achieved
+   * @throws IOException when the data, the weights or the output folder cannot be read or written
+   */
+  SaimFineTuner.Result fineTune(SaimFineTuner.Spec spec) throws IOException;
+
+  /**
+   * Trains and evaluates the linear probe {@code spec} describes on frozen features.
+   *
+   * @param spec the validated settings
+   * @param trainX the training features, one row per image
+   * @param trainY the training labels, in {@code [0, classes)}
+   * @param valX the validation features
+   * @param valY the validation labels, in {@code [0, classes)}
+   * @param classes the number of classes
+   * @return the accuracies and the trained head
+   */
+  SaimLinearProbe.Result linearProbe(
+      SaimLinearProbe.Spec spec,
+      float[][] trainX,
+      int[] trainY,
+      float[][] valX,
+      int[] valY,
+      int classes);
 
   /**
    * Builds the encoder {@code spec} describes.
@@ -80,11 +115,10 @@ public interface SaimProvider {
      * @param topK how many classes {@link ai.djl.modality.Classifications#topK()} gives
      * @return a new predictor
      */
-    ai.djl.inference.Predictor<ai.djl.modality.cv.Image, ai.djl.modality.Classifications>
-        newPredictor(List<String> labels, int topK);
+    Predictor<Image, Classifications> newPredictor(List<String> labels, int topK);
 
     /** {@return the classifier as a DJL model; closing it frees the classifier} */
-    ai.djl.Model djlModel();
+    Model djlModel();
 
     /**
      * The DJL translator from images to classifications over {@code labels} for {@link
@@ -94,8 +128,7 @@ public interface SaimProvider {
      * @param topK how many classes {@link ai.djl.modality.Classifications#topK()} gives
      * @return the translator
      */
-    ai.djl.translate.Translator<ai.djl.modality.cv.Image, ai.djl.modality.Classifications>
-        translator(List<String> labels, int topK);
+    Translator<Image, Classifications> translator(List<String> labels, int topK);
 
     @Override
     void close();
@@ -130,13 +163,13 @@ public interface SaimProvider {
     float[][][] embedEveryLayer(List<RawImage> images);
 
     /** {@return a DJL predictor from images to vectors; one per thread} */
-    ai.djl.inference.Predictor<ai.djl.modality.cv.Image, float[]> newPredictor();
+    Predictor<Image, float[]> newPredictor();
 
     /** {@return the encoder as a DJL model (block set); closing it frees the encoder} */
-    ai.djl.Model djlModel();
+    Model djlModel();
 
     /** {@return the DJL translator from images to vectors that goes with {@link #djlModel()}} */
-    ai.djl.translate.Translator<ai.djl.modality.cv.Image, float[]> translator();
+    Translator<Image, float[]> translator();
 
     /**
      * Decodes an image file, naming it on failure.

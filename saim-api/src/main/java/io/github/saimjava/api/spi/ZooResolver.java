@@ -3,6 +3,7 @@ package io.github.saimjava.api.spi;
 import io.github.saimjava.api.SaimConfig;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.ServiceLoader;
@@ -40,7 +41,7 @@ public interface ZooResolver {
    * @throws IllegalArgumentException when none does, listing the known names
    */
   static Resolved find(String name) throws IOException {
-    List<String> known = new java.util.ArrayList<>();
+    List<String> known = new ArrayList<>();
     for (ZooResolver r : ServiceLoader.load(ZooResolver.class)) {
       Optional<Resolved> hit = r.resolve(name);
       if (hit.isPresent()) {

@@ -1,13 +1,11 @@
-package io.github.saimjava.cli;
+package io.github.saimjava.data;
 
-import io.github.saimjava.data.DecodedImage;
-import io.github.saimjava.data.ImageDataset;
 import java.util.Locale;
 import java.util.Objects;
 
 /**
  * Images {@code from .. to - 1} of a dataset, renumbered from 0: the training images kept for
- * training and the ones held out for validation by {@code --train-images} and {@code --val-split}.
+ * training and the ones held out for validation ({@link LabelledData#select}).
  */
 final class ImageRange implements ImageDataset {
   private final ImageDataset all;

@@ -1,21 +1,28 @@
-package io.github.saimjava.cli;
+package io.github.saimjava.data;
 
-import io.github.saimjava.data.Datasets;
-import io.github.saimjava.data.IdxDataset;
-import io.github.saimjava.data.ImageDataset;
-import io.github.saimjava.data.ImageFolderDataset;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The labelled train / validation data of the downstream commands: {@code DIR/train} and {@code
+ * The labelled train / validation data of fine-tuning and probing: {@code DIR/train} and {@code
  * DIR/val} image folders, an IDX pair in {@code DIR} ({@code train-*} and {@code t10k-*}), or the
  * embedded Fashion-MNIST subset when no folder is given.
+ *
+ * @param train the training images
+ * @param val the validation images
  */
-record LabelledData(ImageDataset train, ImageDataset val) {
-  static LabelledData open(@Nullable Path data) throws IOException {
+public record LabelledData(ImageDataset train, ImageDataset val) {
+  /**
+   * Opens the data {@code data} names.
+   *
+   * @param data the folder, or null for the embedded subset
+   * @return the two datasets
+   * @throws IllegalArgumentException when the folder holds neither layout, or no labels
+   * @throws IOException when a file cannot be read
+   */
+  public static LabelledData open(@Nullable Path data) throws IOException {
     LabelledData d;
     if (data == null) {
       d = new LabelledData(Datasets.embeddedTrain(), Datasets.embeddedTest());
@@ -39,18 +46,21 @@ record LabelledData(ImageDataset train, ImageDataset val) {
    * last {@code valSplit} (0: none) become the evaluation set in place of the test images, so that
    * settings can be chosen without reading the test set.
    *
-   * @throws IllegalArgumentException naming the option and the value at fault
+   * @param trainImages how many training images to keep, the first ones; 0 for all
+   * @param valSplit how many of the kept images, the last ones, to evaluate on; 0 for none
+   * @return the selection
+   * @throws IllegalArgumentException naming the setting and the value at fault
    */
-  LabelledData select(int trainImages, int valSplit) {
+  public LabelledData select(int trainImages, int valSplit) {
     int n = train.size();
     if (trainImages < 0 || trainImages > n) {
       throw new IllegalArgumentException(
-          "--train-images must be in 0.." + n + " (" + train.describe() + "), got " + trainImages);
+          "trainImages must be in 0.." + n + " (" + train.describe() + "), got " + trainImages);
     }
     int kept = trainImages == 0 ? n : trainImages;
     if (valSplit < 0 || valSplit >= kept) {
       throw new IllegalArgumentException(
-          "--val-split must be in 0.."
+          "validationSplit must be in 0.."
               + (kept - 1)
               + " (it holds out the last images of the "
               + kept

@@ -1,0 +1,143 @@
+package io.github.saimjava.api;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fine-tuner's and the linear probe's builders: immutable specs, the reference's defaults,
+ * settings-worded errors, the trainer's rules for blr and lr and for a zoo name with a config.
+ */
+class DownstreamBuilderTest {
+  private static SaimFineTuner.Builder fromCheckpoint() {
+    return SaimFineTuner.builder().checkpoint(Path.of("final.safetensors"));
+  }
+
+  @Test
+  void fineTunerDefaultsAreTheReferenceScripts() {
+    SaimFineTuner.Spec s = fromCheckpoint().build().spec();
+    assertEquals(100, s.epochs());
+    assertEquals(64, s.batchSize());
+    assertEquals(new OptimizerSettings(1e-3, null, 1e-6, 5, 0.05, 0.9, 0.999, null), s.optimizer());
+    assertEquals(0.75, s.layerDecay(), 0);
+    assertEquals(0.1, s.dropPath(), 0);
+    assertEquals(0.1, s.smoothing(), 0);
+    assertEquals(0.25, s.reprob(), 0);
+    assertEquals("rand-m9-mstd0.5-inc1", s.autoAugment());
+    assertTrue(s.globalPool());
+    assertTrue(s.autoResume());
+    assertEquals(List.of(), s.cutmixMinMax());
+    assertEquals(1e-3 * 64 / 256, fromCheckpoint().build().peakLr(), 0);
+  }
+
+  @Test
+  void fineTunerBlrAndLrTogetherAreRefusedNamingBoth() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class, () -> fromCheckpoint().lr(2e-3).blr(5e-4).build());
+    assertEquals(
+        "blr (5.0E-4) and lr (0.002) are both set: give one of them (lr replaces the blr rule)",
+        e.getMessage());
+    assertEquals(2e-3, fromCheckpoint().lr(2e-3).build().peakLr(), 0);
+  }
+
+  @Test
+  void fineTunerRefusesAZooNameWithAConfigOrACheckpoint() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> SaimFineTuner.builder().zoo("z").config(SaimConfig.vitTiny()).build());
+    assertEquals("a zoo model (z) brings its own architecture: give no config", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> fromCheckpoint().zoo("z").build());
+    assertEquals(
+        "zoo (z) and checkpoint (final.safetensors): give one of them, not both", e.getMessage());
+    e = assertThrows(IllegalArgumentException.class, () -> SaimFineTuner.builder().build());
+    assertEquals(
+        "fine-tuning needs a checkpoint, a zoo name or a config (for random initialisation)",
+        e.getMessage());
+  }
+
+  @Test
+  void fineTunerMessagesNameTheSettingAndItsValue() {
+    assertEquals(
+        "layerDecay (1.5) must be in (0, 1]",
+        assertThrows(IllegalArgumentException.class, () -> fromCheckpoint().layerDecay(1.5).build())
+            .getMessage());
+    assertEquals(
+        "warmupEpochs (5.0) must be in [0, epochs (2)]",
+        assertThrows(IllegalArgumentException.class, () -> fromCheckpoint().epochs(2).build())
+            .getMessage());
+    // saim finetune's wording for the schedule's ranges, as the fine-tuner had it
+    assertEquals(
+        "minLr (-1.0) must be in [0, peak lr (2.5E-4)]",
+        assertThrows(IllegalArgumentException.class, () -> fromCheckpoint().minLr(-1).build())
+            .getMessage());
+    assertEquals(
+        "warmupEpochs (-1.0) must be in [0, epochs (100)]",
+        assertThrows(
+                IllegalArgumentException.class, () -> fromCheckpoint().warmupEpochs(-1).build())
+            .getMessage());
+    assertEquals(
+        "evalOnly needs a fine-tuned checkpoint (with its head)",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> SaimFineTuner.builder().zoo("z").evalOnly(true).build())
+            .getMessage());
+  }
+
+  @Test
+  void fineTunerValidationSplitMustLeaveTrainingImages() {
+    SaimFineTuner.Spec s = fromCheckpoint().trainImages(128).validationSplit(32).build().spec();
+    assertEquals(128, s.trainImages());
+    assertEquals(32, s.validationSplit());
+    assertEquals(0, fromCheckpoint().build().spec().trainImages());
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> fromCheckpoint().trainImages(32).validationSplit(32).build());
+    assertEquals(
+        "validationSplit (32) must be 0 (none) or fewer than trainImages (32)", e.getMessage());
+    e =
+        assertThrows(
+            IllegalArgumentException.class, () -> fromCheckpoint().trainImages(-1).build());
+    assertEquals("trainImages (-1) must be 0 (all) or positive", e.getMessage());
+  }
+
+  @Test
+  void fineTunerBuildLeavesTheBuilderAsItWas() {
+    SaimFineTuner.Builder b = fromCheckpoint().epochs(3).warmupEpochs(1).onEvaluation(e -> {});
+    SaimFineTuner first = b.build();
+    SaimFineTuner second = b.epochs(4).onStep(e -> {}).build();
+    assertEquals(3, first.spec().epochs());
+    assertEquals(0, first.spec().stepListeners().size());
+    assertEquals(4, second.spec().epochs());
+    assertEquals(1, second.spec().stepListeners().size());
+    assertEquals(1, second.spec().evaluationListeners().size());
+    assertFalse(first.spec().evalOnly());
+  }
+
+  @Test
+  void linearProbeDefaultsAreThePapersButTheBatch() {
+    assertEquals(
+        new SaimLinearProbe.Spec(90, 256, 0.1, 0, 0, 0), SaimLinearProbe.builder().build().spec());
+  }
+
+  @Test
+  void linearProbeMessagesNameTheSettingAndItsValue() {
+    assertEquals(
+        "blr (-1.0) must be positive",
+        assertThrows(
+                IllegalArgumentException.class, () -> SaimLinearProbe.builder().blr(-1).build())
+            .getMessage());
+    assertEquals(
+        "epochs (0) must be positive",
+        assertThrows(
+                IllegalArgumentException.class, () -> SaimLinearProbe.builder().epochs(0).build())
+            .getMessage());
+  }
+}
