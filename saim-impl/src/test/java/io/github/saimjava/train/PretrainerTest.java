@@ -175,18 +175,6 @@ class PretrainerTest {
     var wa = io.github.saimjava.io.SafeTensors.read(a.resolve("final.safetensors")).tensors();
     var wb = io.github.saimjava.io.SafeTensors.read(b.resolve("final.safetensors")).tensors();
     for (String name : wa.keySet()) {
-      if (name.endsWith(".attn.k.bias")) {
-        // softmax ignores a shift shared by a row's logits: the key bias's gradient is rounding
-        // noise (DataParallelTest checks that), which AdamW's normalisation turns into steps of up
-        // to the learning rate that the fused attention kernel does not reproduce bit for bit
-        // across batch splits; from zero, AdamW's one step moves no element more than lr (2e-3)
-        for (float[] w : new float[][] {wa.get(name).toFloatArray(), wb.get(name).toFloatArray()}) {
-          for (float v : w) {
-            assertTrue(Math.abs(v) <= 2e-3 * 1.0001, name + " moved " + v + " from zero");
-          }
-        }
-        continue;
-      }
       assertEquals(
           0.0,
           ReferenceCheck.relativeError(wb.get(name).toFloatArray(), wa.get(name).toFloatArray()),
