@@ -10,8 +10,7 @@ import org.jspecify.annotations.Nullable;
  *
  * <p>Inputs: queries {@code B x T x D}, keys/values {@code B x S x D}, mask broadcastable to {@code
  * B x H x T x S} (0 = attend, -inf = blocked). Output {@code B x T x D}. Logits are {@code (q k^T)
- * * (D/H)^-1/2 + mask}, as the reference computes them; with the engine's fused operator ({@link
- * FusedAttention}) score, mask, softmax and weighted sum are one call, else one operator each.
+ * * (D/H)^-1/2 + mask}, as the reference computes them.
  */
 final class Attention {
   final Layers.Linear q;
@@ -21,7 +20,6 @@ final class Attention {
   private final int heads;
   private final float scale;
   private final Autocast autocast;
-  private final @Nullable FusedAttention fused;
 
   Attention(
       ParameterSet ps,
@@ -30,15 +28,13 @@ final class Attention {
       String name,
       int width,
       int heads,
-      Autocast autocast,
-      @Nullable FusedAttention fused) {
+      Autocast autocast) {
     q = new Layers.Linear(ps, m, rng, name + ".q", width, width, autocast);
     k = new Layers.Linear(ps, m, rng, name + ".k", width, width, autocast);
     v = new Layers.Linear(ps, m, rng, name + ".v", width, width, autocast);
     proj = new Layers.Linear(ps, m, rng, name + ".proj", width, width, autocast);
     this.heads = heads;
     this.autocast = autocast;
-    this.fused = fused;
     this.scale = (float) StrictMath.pow(width / heads, -0.5);
   }
 
@@ -51,24 +47,16 @@ final class Attention {
     NDArray qh = splitHeads(q.forward(lq)); // B x H x T x d
     NDArray kh = splitHeads(k.forward(lk)); // B x H x S x d
     NDArray vh = splitHeads(v.forward(lv)); // B x H x S x d
-    NDArray out = fused != null ? fused.apply(qh, kh, vh, mask) : attend(qh, kh, vh, mask);
-    long b = out.getShape().get(0);
-    long t = out.getShape().get(2);
-    return proj.forward(out.transpose(0, 2, 1, 3).reshape(b, t, -1));
-  }
-
-  /**
-   * The attention operator by operator (when the engine has no fused one): q {@code B x H x T x d},
-   * k and v {@code B x H x S x d} -> {@code B x H x T x d}.
-   */
-  NDArray attend(NDArray qh, NDArray kh, NDArray vh, @Nullable NDArray mask) {
     // under bfloat16 the whole attention runs in bfloat16 when the model lowered the mask too;
     // the softmax accumulates in float32 inside the engine's kernel either way
     NDArray logits = Scalars.mul(qh.matMul(kh.transpose(0, 1, 3, 2)), scale); // B x H x T x S
     if (mask != null) {
       logits = logits.add(mask);
     }
-    return autocast.lower(autocast.softmaxLast(logits), logits).matMul(vh);
+    NDArray out = autocast.lower(autocast.softmaxLast(logits), logits).matMul(vh); // B x H x T x d
+    long b = out.getShape().get(0);
+    long t = out.getShape().get(2);
+    return proj.forward(out.transpose(0, 2, 1, 3).reshape(b, t, -1));
   }
 
   /** B x T x D -> B x H x T x D/H. */

@@ -30,10 +30,9 @@ final class Block {
       int mlpHidden,
       double eps,
       double dropPath,
-      Autocast autocast,
-      @Nullable FusedAttention fused) {
+      Autocast autocast) {
     norm1 = new Layers.LayerNorm(ps, m, name + ".norm1", width, eps);
-    attn = new Attention(ps, m, rng, name + ".attn", width, heads, autocast, fused);
+    attn = new Attention(ps, m, rng, name + ".attn", width, heads, autocast);
     norm2 = new Layers.LayerNorm(ps, m, name + ".norm2", width, eps);
     mlp = new Layers.Mlp(ps, m, rng, name + ".mlp", width, mlpHidden, width, autocast);
     this.dropPath = dropPath;

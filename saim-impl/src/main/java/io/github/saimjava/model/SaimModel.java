@@ -76,9 +76,6 @@ public final class SaimModel implements AutoCloseable {
     this.config = config;
     this.manager = parent.newSubManager();
     this.autocast = Autocast.of(precision, manager);
-    // the engine's fused attention when it has one (owned by the manager), else operator by
-    // operator
-    FusedAttention fused = FusedAttention.load(manager);
     SplittableRandom rng = new SplittableRandom(seed);
     int d = config.width();
     int c = config.channels();
@@ -117,8 +114,7 @@ public final class SaimModel implements AutoCloseable {
               config.mlpHidden(),
               config.layerNormEps(),
               dpr[i],
-              autocast,
-              fused));
+              autocast));
     }
     if (config.shareWeight()) {
       for (int j = 0; j < config.queryDepth(); j++) {
@@ -143,8 +139,7 @@ public final class SaimModel implements AutoCloseable {
                 config.mlpHidden(),
                 config.layerNormEps(),
                 dpr[j],
-                autocast,
-                fused));
+                autocast));
       }
     }
     norm = new Layers.LayerNorm(params, m, "norm", d, config.layerNormEps());
