@@ -267,12 +267,6 @@ public final class SaimModel implements AutoCloseable {
    * The SAIM forward pass: content stream under the content mask, a query block after every {@code
    * depth / query_depth} encoder blocks reading the content stream at that depth, then {@code norm}
    * and the head. Prediction: N x (L+1) x P (row 0 belongs to the class token).
-   *
-   * <p>In bfloat16 under autograd, the weights' gradients reach the float32 parameters only through
-   * {@link #raiseGradients()}, to be called after the backward pass.
-   *
-   * @throws IllegalStateException in bfloat16 when the previous pass's backward ran and its
-   *     gradients were not raised
    */
   public Output forward(NDArray images, Permutation permutation, boolean training) {
     checkPermutation(images, permutation);
