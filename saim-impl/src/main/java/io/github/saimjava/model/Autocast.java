@@ -60,33 +60,20 @@ public final class Autocast implements AutoCloseable {
           "    return [torch.to(torch.detach(w), 15).requires_grad_() for w in ws]",
           "  def add_into(self: __torch__.Cast,",
           "    targets: List[Tensor],",
-          "    values: List[Tensor],",
-          "    scratch: Tensor) -> int:",
+          "    values: List[Tensor]) -> int:",
           "    for i in range(len(targets)):",
-          "      t = targets[i]",
-          "      s = torch.view(torch.narrow(scratch, 0, 0, torch.numel(t)), torch.size(t))",
-          "      torch.copy_(s, values[i])",
-          "      torch.add_(t, s)",
+          "      targets[i].add_(values[i])",
           "    return 0",
           "");
 
   private final @Nullable PtSymbolBlock cast;
-  private final @Nullable NDManager manager;
-
-  /**
-   * Float32 workspace of the largest weight's size for {@link Lowered#raiseGradients()}: on the CPU
-   * an in-place sum of a bfloat16 array into a float32 one first copies the bfloat16 operand into a
-   * new float32 array; converting into this reused buffer instead (which stays in cache) saves an
-   * allocation and a pass through memory per weight and step.
-   */
-  private @Nullable NDArray scratch;
 
   /** The weights lowered for the forward pass running on this thread, if any. */
   private final ThreadLocal<@Nullable Lowered> current = new ThreadLocal<>();
 
   /** Float32 everywhere: every method returns its argument. */
   public static Autocast fp32() {
-    return new Autocast(null, null);
+    return new Autocast(null);
   }
 
   /** The casts for {@code precision}, loaded on {@code manager} (which owns them) when needed. */
@@ -94,12 +81,11 @@ public final class Autocast implements AutoCloseable {
     if (precision == Precision.FP32) {
       return fp32();
     }
-    return new Autocast(ScriptModule.load(manager, "Cast", SOURCE), manager);
+    return new Autocast(ScriptModule.load(manager, "Cast", SOURCE));
   }
 
-  private Autocast(@Nullable PtSymbolBlock cast, @Nullable NDManager manager) {
+  private Autocast(@Nullable PtSymbolBlock cast) {
     this.cast = cast;
-    this.manager = manager;
   }
 
   /** Whether the matrix multiplies run in bfloat16. */
@@ -274,16 +260,10 @@ public final class Autocast implements AutoCloseable {
           targets.add(mg);
         }
         if (!targets.isEmpty()) {
-          long largest = 0;
-          for (PtNDArray t : targets) {
-            largest = Math.max(largest, t.size());
-          }
           try (IValue t = IValue.listFrom(targets.toArray(new PtNDArray[0]));
-              IValue v = IValue.listFrom(values.toArray(new PtNDArray[0]));
-              IValue w = IValue.from((PtNDArray) scratch(largest))) {
+              IValue v = IValue.listFrom(values.toArray(new PtNDArray[0]))) {
             // the sums are done in place; the method's int result is unused
-            IValueUtils.runMethod(java.util.Objects.requireNonNull(cast), "add_into", t, v, w)
-                .close();
+            IValueUtils.runMethod(java.util.Objects.requireNonNull(cast), "add_into", t, v).close();
           }
         }
       } finally {
@@ -299,21 +279,6 @@ public final class Autocast implements AutoCloseable {
         c.close();
       }
     }
-  }
-
-  /** The workspace, at least {@code size} float32 values, kept on this autocast's manager. */
-  private NDArray scratch(long size) {
-    NDArray s = scratch;
-    if (s == null || s.size() < size) {
-      if (s != null) {
-        s.close();
-      }
-      s = java.util.Objects.requireNonNull(manager).zeros(new ai.djl.ndarray.types.Shape(size));
-      // made during a step, it must outlive the step's scope
-      ai.djl.ndarray.NDScope.unregister(s);
-      scratch = s;
-    }
-    return s;
   }
 
   /** {@code x} in float32 when enabled and it is bfloat16; otherwise {@code x}. */
@@ -357,9 +322,6 @@ public final class Autocast implements AutoCloseable {
   /** Frees the loaded casts (also freed with the manager they were loaded on). */
   @Override
   public void close() {
-    if (scratch != null) {
-      scratch.close();
-    }
     if (cast != null) {
       cast.close();
     }
