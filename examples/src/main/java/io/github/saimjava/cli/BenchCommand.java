@@ -160,7 +160,6 @@ final class BenchCommand implements Callable<Integer> {
             SaimModel.Output o = model.forward(x, p, true);
             NDArray loss = model.loss(o.prediction(), model.target(x));
             gc.backward(loss);
-            model.raiseGradients();
           }
           opt.step(model.parameters().trainable(), 1e-4);
           AdamW.zeroGrad(model.parameters().trainable());

@@ -38,11 +38,6 @@ final class Block {
     this.dropPath = dropPath;
   }
 
-  /** Adds the weights and biases of this block's linear layers to {@code into}. */
-  void addLinearWeights(java.util.List<NDArray> into) {
-    Layers.addWeights(into, attn.q, attn.k, attn.v, attn.proj, mlp.fc1, mlp.fc2);
-  }
-
   /** Self-attention: x {@code B x T x D}. */
   NDArray forward(NDArray x, @Nullable NDArray mask, boolean training) {
     NDArray n = norm1.forward(x);

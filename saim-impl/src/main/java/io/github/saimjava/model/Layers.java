@@ -61,20 +61,10 @@ final class Layers {
     NDArray forward(NDArray x) {
       if (autocast.enabled()) {
         return ai.djl.nn.core.Linear.linear(
-                autocast.lower(x, x),
-                autocast.lowerWeight(weight, x),
-                autocast.lowerWeight(bias, x))
+                autocast.lower(x, x), autocast.lower(weight, x), autocast.lower(bias, x))
             .singletonOrThrow();
       }
       return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
-    }
-  }
-
-  /** The weights and biases of {@code linears}, in order. */
-  static void addWeights(java.util.List<NDArray> into, Linear... linears) {
-    for (Linear l : linears) {
-      into.add(l.weight);
-      into.add(l.bias);
     }
   }
 

@@ -6,7 +6,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.convolutional.Conv2d;
-import ai.djl.pytorch.jni.JniUtils;
 import io.github.saimjava.api.HeadType;
 import io.github.saimjava.api.LossType;
 import io.github.saimjava.api.Permutation;
@@ -52,12 +51,6 @@ public final class SaimModel implements AutoCloseable {
   private final Layers.@Nullable Linear linearHead;
   private final @Nullable NDArray blurWeight;
   private final Autocast autocast;
-
-  /** Weights and biases of every linear layer {@link #forward} uses, each once. */
-  private final List<NDArray> linearWeights = new ArrayList<>();
-
-  /** The bfloat16 leaves of the last training forward pass, until {@link #raiseGradients()}. */
-  private Autocast.@Nullable Lowered pending;
 
   /**
    * A model with the reference initialisation drawn from {@code seed}, its parameters on {@code
@@ -171,21 +164,6 @@ public final class SaimModel implements AutoCloseable {
     } else {
       blurWeight = null;
     }
-    java.util.Set<NDArray> seen =
-        java.util.Collections.newSetFromMap(new java.util.IdentityHashMap<>());
-    List<NDArray> all = new ArrayList<>();
-    blocks.forEach(b -> b.addLinearWeights(all));
-    queryBlocks.forEach(b -> b.addLinearWeights(all));
-    if (mlpHead != null) {
-      Layers.addWeights(all, mlpHead.fc1, mlpHead.fc2);
-    } else {
-      Layers.addWeights(all, java.util.Objects.requireNonNull(linearHead));
-    }
-    for (NDArray w : all) {
-      if (seen.add(w)) {
-        linearWeights.add(w);
-      }
-    }
   }
 
   /** Stochastic depth rises linearly from 0 to the configured rate over the encoder blocks. */
@@ -270,67 +248,6 @@ public final class SaimModel implements AutoCloseable {
    */
   public Output forward(NDArray images, Permutation permutation, boolean training) {
     checkPermutation(images, permutation);
-    if (!autocast.enabled()) {
-      return streams(images, permutation, training);
-    }
-    dropPending();
-    // every linear layer's weights lowered to bfloat16 in one call, once for the pass; under
-    // autograd as leaves whose bfloat16 gradients raiseGradients() adds into the masters' once
-    boolean grad = JniUtils.isGradMode();
-    Autocast.Lowered lowered =
-        grad
-            ? autocast.lowerLeaves(linearWeights, images.getManager())
-            : autocast.lowerAll(linearWeights, images.getManager());
-    boolean keep = false;
-    try (Autocast.Use use = autocast.use(lowered)) {
-      Output out = streams(images, permutation, training);
-      keep = grad;
-      return out;
-    } finally {
-      if (keep) {
-        pending = lowered;
-      } else {
-        lowered.close();
-      }
-    }
-  }
-
-  /**
-   * After the backward pass of a bfloat16 {@link #forward} run under autograd: adds the bfloat16
-   * gradients that the pass's lowered weights collected into their float32 masters' gradients
-   * (accumulating, as autograd does), in one engine call. Call it once after each such backward
-   * pass, before reading gradients; a no-op in float32 or when no such pass is pending.
-   */
-  public void raiseGradients() {
-    Autocast.Lowered l = pending;
-    pending = null;
-    if (l != null) {
-      l.raiseGradients();
-    }
-  }
-
-  /**
-   * Frees the previous pass's lowered weights.
-   *
-   * @throws IllegalStateException if a backward pass reached them and {@link #raiseGradients()} was
-   *     not called (their gradients would otherwise be lost)
-   */
-  private void dropPending() {
-    Autocast.Lowered l = pending;
-    pending = null;
-    if (l == null) {
-      return;
-    }
-    boolean lost = l.hasGradients();
-    l.close();
-    if (lost) {
-      throw new IllegalStateException(
-          "the previous bfloat16 forward pass's weight gradients were never added to the model's:"
-              + " call raiseGradients() after each backward pass");
-    }
-  }
-
-  private Output streams(NDArray images, Permutation permutation, boolean training) {
     NDArray h = embed(images);
     long n = h.getShape().get(0);
     NDArray g = posEmbed.broadcast(new Shape(n, config.numPatches() + 1, config.width()));
@@ -414,22 +331,6 @@ public final class SaimModel implements AutoCloseable {
       throw new IllegalArgumentException(
           "block count " + count + " is not in 1.." + blocks.size() + " (the encoder's depth)");
     }
-    if (!autocast.enabled() || JniUtils.isGradMode()) {
-      // under autograd (fine-tuning) each weight is cast at its use, its gradient raised by
-      // autograd
-      return encoderStreams(images, count, training);
-    }
-    List<NDArray> ws = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      blocks.get(i).addLinearWeights(ws);
-    }
-    try (Autocast.Lowered lowered = autocast.lowerAll(ws, images.getManager());
-        Autocast.Use use = autocast.use(lowered)) {
-      return encoderStreams(images, count, training);
-    }
-  }
-
-  private List<NDArray> encoderStreams(NDArray images, int count, boolean training) {
     List<NDArray> out = new ArrayList<>(count);
     NDArray h = embed(images);
     h = autocast.lower(h, h);
@@ -606,11 +507,6 @@ public final class SaimModel implements AutoCloseable {
   /** Frees the parameters' native memory. */
   @Override
   public void close() {
-    Autocast.Lowered l = pending;
-    pending = null;
-    if (l != null) {
-      l.close();
-    }
     manager.close();
   }
 }

@@ -137,7 +137,6 @@ final class DataParallel implements AutoCloseable {
           NDArray partLoss = replica.loss(o.prediction(), replica.target(partImages));
           partLosses[i] = partLoss;
           gc.backward(divisor == 1 ? partLoss : Scalars.div(partLoss, divisor));
-          replica.raiseGradients();
         }
       }
       // read after every part is under way: reading a value waits for its device to finish

@@ -183,7 +183,6 @@ public final class ReferenceCheck {
           qs.add(new Quantity("target", rel(target, c.require("out.target"))));
           qs.add(new Quantity("loss", rel(loss.reshape(1), c.require("out.loss"))));
           gc.backward(loss);
-          model.raiseGradients();
         }
       }
       double refSquares = 0;

@@ -162,7 +162,6 @@ class PyTorchRoundTripTest {
             trained.loss(trained.forward(images, perm, true).prediction(), trained.target(images));
         before = loss.getFloat();
         gc.backward(loss);
-        trained.raiseGradients();
       }
       opt.step(trained.parameters().trainable(), 1e-4);
       float freshLoss =

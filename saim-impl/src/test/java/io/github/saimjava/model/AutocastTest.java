@@ -59,104 +59,6 @@ class AutocastTest {
     }
   }
 
-  /**
-   * Weights lowered once per pass as leaves, their gradients raised after backward, give exactly
-   * the gradients that a cast at each use (autograd raising each one) gives when each weight is
-   * used once: the same bfloat16 products, summed into float32 in place instead of through a
-   * float32 copy. Two passes accumulate, as autograd does.
-   */
-  @Test
-  void leavesRaisedAfterBackwardGiveTheCastGradients() {
-    try (NDManager m = NDManager.newBaseManager("PyTorch");
-        Autocast cast = Autocast.of(Precision.BF16, m)) {
-      NDArray[] wbx = linearInputs(m);
-      float[][] perUse = gradients(m, cast, wbx, false, 1);
-      AdamW.zeroGrad(java.util.Map.of("w", wbx[0], "b", wbx[1]));
-      float[][] leaves = gradients(m, cast, wbx, true, 1);
-      assertEquals(java.util.Arrays.toString(perUse[0]), java.util.Arrays.toString(leaves[0]));
-      assertEquals(java.util.Arrays.toString(perUse[1]), java.util.Arrays.toString(leaves[1]));
-      float[] twice = gradients(m, cast, wbx, true, 1)[0];
-      for (int i = 0; i < twice.length; i++) {
-        assertEquals(2 * perUse[0][i], twice[i]);
-      }
-    }
-  }
-
-  /**
-   * A weight used twice in one pass (shared query blocks) sums its two gradients in bfloat16 before
-   * the raise, as torch's autocast does with its cached cast: within bfloat16's rounding (2^-8
-   * relative) of the per-use float32 sum.
-   */
-  @Test
-  void aWeightUsedTwiceSumsItsGradientsInBfloat16() {
-    try (NDManager m = NDManager.newBaseManager("PyTorch");
-        Autocast cast = Autocast.of(Precision.BF16, m)) {
-      NDArray[] wbx = linearInputs(m);
-      float[] perUse = gradients(m, cast, wbx, false, 2)[0];
-      AdamW.zeroGrad(java.util.Map.of("w", wbx[0], "b", wbx[1]));
-      float[] leaves = gradients(m, cast, wbx, true, 2)[0];
-      for (int i = 0; i < perUse.length; i++) {
-        assertEquals(perUse[i], leaves[i], Math.abs(perUse[i]) / 256, "element " + i);
-      }
-    }
-  }
-
-  private static NDArray[] linearInputs(NDManager m) {
-    NDArray w = m.create(new float[] {0.5f, -1.25f, 3.0078125f, 2f, 7f, -0.1f}, new Shape(2, 3));
-    NDArray b = m.create(new float[] {0.25f, -0.75f});
-    NDArray x = m.create(new float[] {1f, 2f, 3f, -4f, 5f, 6f, 0.3f, 0.7f, -0.9f}, new Shape(3, 3));
-    w.setRequiresGradient(true);
-    b.setRequiresGradient(true);
-    return new NDArray[] {w, b, x};
-  }
-
-  /** Gradients of w and b for sum over {@code uses} of sum((x W^T + b)^2 * (u + 1)). */
-  private static float[][] gradients(
-      NDManager m, Autocast cast, NDArray[] wbx, boolean lowerOnce, int uses) {
-    NDArray w = wbx[0];
-    NDArray b = wbx[1];
-    NDArray x = wbx[2];
-    Autocast.Lowered lowered = lowerOnce ? cast.lowerLeaves(java.util.List.of(w, b), m) : null;
-    try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector();
-        Autocast.Use use = lowered == null ? () -> {} : cast.use(lowered)) {
-      NDArray lx = cast.lower(x, x);
-      NDArray loss = m.create(0f);
-      for (int u = 0; u < uses; u++) {
-        NDArray y =
-            ai.djl.nn.core.Linear.linear(lx, cast.lowerWeight(w, lx), cast.lowerWeight(b, lx))
-                .singletonOrThrow();
-        loss = loss.add(cast.upper(y).square().sum().mul(u + 1f));
-      }
-      gc.backward(loss);
-    }
-    if (lowered != null) {
-      lowered.raiseGradients();
-    }
-    assertEquals(DataType.FLOAT32, w.getGradient().getDataType());
-    return new float[][] {w.getGradient().toFloatArray(), b.getGradient().toFloatArray()};
-  }
-
-  /** Forgetting raiseGradients() after a backward pass is an error, not lost gradients. */
-  @Test
-  void anUnraisedBackwardIsReportedAtTheNextForward() {
-    try (NDManager m = NDManager.newBaseManager("PyTorch");
-        SaimModel model = new SaimModel(TINY, m, 7, Precision.BF16)) {
-      PermutationSampler sampler =
-          PermutationSampler.builder(TINY.numPatches()).stochastic(3).build();
-      NDArray images = m.randomNormal(new Shape(2, 3, 32, 32));
-      try (Permutation p = sampler.sample(m, new long[] {0, 1})) {
-        try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-          gc.backward(
-              model.loss(model.forward(images, p, true).prediction(), model.target(images)));
-        }
-        IllegalStateException e =
-            org.junit.jupiter.api.Assertions.assertThrows(
-                IllegalStateException.class, () -> model.forward(images, p, false));
-        assertTrue(e.getMessage().contains("raiseGradients()"), e.getMessage());
-      }
-    }
-  }
-
   @Test
   void fp32AutocastIsTheIdentity() {
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
@@ -250,7 +152,6 @@ class AutocastTest {
             NDArray loss = model.loss(o.prediction(), model.target(images));
             out[step] = loss.getFloat();
             gc.backward(loss);
-            model.raiseGradients();
           }
           opt.step(model.parameters().trainable(), 1e-3);
           AdamW.zeroGrad(model.parameters().trainable());
