@@ -31,7 +31,9 @@ import picocli.CommandLine.Spec;
       "Embeds every JPEG/PNG image under --data (sorted by path) with a SAIM encoder and writes",
       "FILE.safetensors holding one float32 tensor 'embeddings' (N x D) and"
           + " FILE.safetensors.paths.txt",
-      "with the image paths, one per line, in row order."
+      "with the image paths, one per line, in row order. --precision bf16 runs the encoder in",
+      "bfloat16 (vectors still float32); the file's metadata records pooling, layer, precision"
+          + " and source."
     })
 final class EmbedCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -89,9 +91,11 @@ final class EmbedCommand implements Callable<Integer> {
     PrintWriter out = spec.commandLine().getOut();
     float[][] vectors;
     int dimension;
+    String precision;
     try (SaimEncoder encoder = b.build()) {
       encoder.loadNotes().forEach(n -> out.println("note: " + n));
       dimension = encoder.dimension();
+      precision = FeatureOptions.name(encoder.precision());
       vectors = encoder.embedFiles(files);
     }
     float[] flat = new float[vectors.length * dimension];
@@ -105,6 +109,7 @@ final class EmbedCommand implements Callable<Integer> {
     if (features.layer != null) {
       meta.put("layer", String.valueOf(features.layer));
     }
+    meta.put("precision", precision);
     meta.put("source", source.describe(seed));
     StringBuilder paths = new StringBuilder();
     files.forEach(p -> paths.append(p).append('\n'));

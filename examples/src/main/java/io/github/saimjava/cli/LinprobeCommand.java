@@ -32,7 +32,7 @@ import picocli.CommandLine.Spec;
 /**
  * {@code saim linprobe}: the paper's linear probe of an encoder's frozen features, by default the
  * class token after the last block; {@code --layer} and {@code --pooling} read another block or
- * pool.
+ * pool, {@code --precision bf16} computes the features in bfloat16.
  */
 @Command(
     name = "linprobe",
@@ -135,8 +135,10 @@ final class LinprobeCommand implements Callable<Integer> {
     float[][] trainX;
     float[][] valX;
     SaimConfig config;
+    String precision;
     try (SaimEncoder encoder = b.build()) {
       config = encoder.config();
+      precision = FeatureOptions.name(encoder.precision());
       if (saveClassifier != null && features.layer != null && features.layer != config.depth()) {
         throw new IllegalArgumentException(
             "--save-classifier needs the last block's features: --layer "
@@ -172,6 +174,7 @@ final class LinprobeCommand implements Callable<Integer> {
     if (features.layer != null) {
       m.addProperty("layer", features.layer);
     }
+    m.addProperty("precision", precision);
     m.addProperty("epochs", epochs);
     m.addProperty("batch_size", batchSize);
     m.addProperty("blr", blr);

@@ -113,6 +113,52 @@ class EmbedCommandTest {
     assertArrayEquals(cls1, SafeTensors.read(first).require("embeddings").toFloatArray());
   }
 
+  /**
+   * {@code --precision bf16} reaches the encoder: the file says bf16 and the vectors differ from
+   * float32's by a bfloat16 rounding error (measured 4.7e-3 relative; the bounds are
+   * EncoderPrecisionTest's in saim-impl, which justifies them), while a value that is not a
+   * precision names the flag and writes nothing.
+   */
+  @Test
+  void precisionBf16ComputesTheVectorsInBfloat16(@TempDir Path dir) throws Exception {
+    Path data = images(dir);
+    Path fp32 = dir.resolve("fp32.safetensors");
+    Path bf16 = dir.resolve("bf16.safetensors");
+    assertEquals(0, CliTestSupport.run(args(data, fp32, "5")).exitCode());
+    CliTestSupport.Result r =
+        CliTestSupport.run(concat(args(data, bf16, "5"), "--precision", "bf16"));
+    assertEquals(0, r.exitCode(), r.err());
+    var a = SafeTensors.read(fp32);
+    var b = SafeTensors.read(bf16);
+    assertEquals("fp32", a.metadata().get("precision"));
+    assertEquals("bf16", b.metadata().get("precision"));
+    float[] x = a.require("embeddings").toFloatArray();
+    float[] y = b.require("embeddings").toFloatArray();
+    double num = 0;
+    double den = 0;
+    for (int i = 0; i < x.length; i++) {
+      num += Math.pow((double) x[i] - y[i], 2);
+      den += Math.pow(x[i], 2);
+    }
+    double err = Math.sqrt(num / den);
+    System.out.printf(java.util.Locale.ROOT, "saim embed bf16 vs fp32: relative error %.3e%n", err);
+    assertTrue(err > 1e-3 && err < 3e-2, "relative error " + err);
+
+    Path none = dir.resolve("none.safetensors");
+    CliTestSupport.Result bad =
+        CliTestSupport.run(concat(args(data, none, "5"), "--precision", "fp16"));
+    assertEquals(2, bad.exitCode());
+    assertTrue(
+        bad.err().contains("--precision must be one of [fp32, bf16], got 'fp16'"), bad.err());
+    assertTrue(Files.notExists(none));
+  }
+
+  static String[] concat(String[] a, String... b) {
+    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
+    System.arraycopy(b, 0, out, a.length, b.length);
+    return out;
+  }
+
   @Test
   void missingSourceAndEmptyFolderAreErrors(@TempDir Path dir) throws Exception {
     CliTestSupport.Result none =

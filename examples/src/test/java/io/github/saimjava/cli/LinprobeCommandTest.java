@@ -74,6 +74,49 @@ class LinprobeCommandTest {
         JsonParser.parseString(Files.readString(out.resolve("metrics.json"))).getAsJsonObject();
     assertEquals(top1, metrics.get("top1").getAsDouble(), 0.006);
     assertEquals(400, metrics.get("val_images").getAsInt());
+    assertEquals("fp32", metrics.get("precision").getAsString());
+  }
+
+  @Test
+  void precisionBf16ReachesTheEncoderAndTheMetrics(@TempDir Path dir) throws Exception {
+    IdxDataset src = Datasets.embeddedTrain();
+    idxPair(dir, "train", src, 0, 100);
+    idxPair(dir, "t10k", src, 100, 50);
+    Path out = dir.resolve("probe");
+    CliTestSupport.Result r =
+        CliTestSupport.run(
+            "linprobe",
+            "--random-init",
+            "--model",
+            "tiny",
+            "--img-size",
+            "32",
+            "--patch-size",
+            "8",
+            "--dim",
+            "48",
+            "--depth",
+            "2",
+            "--heads",
+            "3",
+            "--data",
+            dir.toString(),
+            "--precision",
+            "bf16",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "50",
+            "--threads",
+            "1",
+            "--output",
+            out.toString());
+    assertEquals(0, r.exitCode(), r.err());
+    JsonObject metrics =
+        JsonParser.parseString(Files.readString(out.resolve("metrics.json"))).getAsJsonObject();
+    // recorded from the built encoder, not echoed from the flag
+    assertEquals("bf16", metrics.get("precision").getAsString());
+    assertEquals(48, metrics.get("feature_dim").getAsInt());
   }
 
   @Test
@@ -160,6 +203,11 @@ class LinprobeCommandTest {
     CliTestSupport.Result pool = CliTestSupport.run(concat(model, "--pooling", "max"));
     assertEquals(2, pool.exitCode(), pool.err());
     assertTrue(pool.err().contains("--pooling") && pool.err().contains("max"), pool.err());
+    CliTestSupport.Result precision = CliTestSupport.run(concat(model, "--precision", "half"));
+    assertEquals(2, precision.exitCode(), precision.err());
+    assertTrue(
+        precision.err().contains("--precision must be one of [fp32, bf16], got 'half'"),
+        precision.err());
   }
 
   private static String[] concat(String[] a, String... b) {

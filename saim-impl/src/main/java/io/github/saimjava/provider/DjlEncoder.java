@@ -70,7 +70,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
     // everything
     this.djlModel = Model.newInstance("saim-encoder", Device.cpu(), "PyTorch");
     this.manager = djlModel.getNDManager().newSubManager();
-    this.model = new SaimModel(config, manager, spec.seed());
+    this.model = new SaimModel(config, manager, spec.seed(), spec.precision());
     this.pooling = spec.pooling();
     if (spec.layer() > config.depth()) {
       djlModel.close();
@@ -345,6 +345,11 @@ final class DjlEncoder implements SaimProvider.Encoder {
   @Override
   public String toString() {
     return String.format(
-        Locale.ROOT, "DjlEncoder[%s, %s, block %d]", model.config(), pooling, layer);
+        Locale.ROOT,
+        "DjlEncoder[%s, %s, block %d, %s]",
+        model.config(),
+        pooling,
+        layer,
+        model.precision());
   }
 }
