@@ -21,8 +21,13 @@
 # Resumable: every stage is a saim finetune folder that resumes from its checkpoint, and a finished
 # stage is not run again. Defaults: SWEEP_BLRS="5e-4 1e-3 2e-3", SWEEP_EPOCHS=10, EPOCHS=30, THREADS=2.
 # Cost: one epoch on 10,000 images plus its 10,000-image evaluation took 6-8 minutes on one engine
-# thread (fmnist-small.md), so the defaults are roughly 3 x 10 + 30 = 60 epoch-lengths per encoder
-# and seed, several hours: run one encoder at a time on an idle machine.
+# thread (fmnist-small.md; its JSON records 356-1410 s for the four earliest of those stages, and
+# 127-164 s for the six made later with a newer build, two of them side by side), so the defaults are
+# roughly 3 x 10 + 30 = 60 epoch-lengths per encoder and seed, hours: run one encoder at a time on an
+# idle machine. That time is the engine's arithmetic (benchmarks/NOTES.md, "where a fine-tuning
+# epoch's time goes"); the one overhead found, glibc handing each step's freed activations back to the
+# kernel and faulting them in again on the next step, is switched off below (GLIBC_TUNABLES; the
+# results are bit-identical either way).
 # For trying the script only (never for results): TRAIN_IMAGES, VAL_IMAGES, SWEEP_EPOCHS, EPOCHS,
 # SWEEP_BLRS, DATA (a folder with the IDX pair) and BUILD=0 (use the built saim.jar).
 set -euo pipefail
@@ -63,6 +68,16 @@ if [ "${BUILD:-1}" = 1 ]; then
   MAVEN_OPTS="${MAVEN_OPTS:--Xmx768m}" mvn -q -B -DskipTests -pl examples -am package
 fi
 mkdir -p "$OUT"
+# glibc's malloc: keep freed memory for the next step instead of returning it to the kernel. By
+# default much of each step's activation memory goes back to the kernel when the step ends and is
+# page-faulted in, zeroed, by the next one. Three settings, all needed: one arena (the
+# JVM's main thread is not the process's first thread, so its memory otherwise comes from a secondary
+# arena of 64 MB heaps that glibc unmaps whenever one is wholly free, whatever the trim threshold),
+# an mmap threshold above the largest activation (17 MB; 32 MiB is the most every glibc accepts), and
+# a trim threshold that is never reached. trim_threshold alone would be far worse: it also fixes the
+# mmap threshold at 128 KiB, so every tensor would be mapped afresh. A GLIBC_TUNABLES given by the
+# caller is kept as it is.
+export GLIBC_TUNABLES="${GLIBC_TUNABLES:-glibc.malloc.arena_max=1:glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296}"
 finetune() { # BLR EPOCHS DIR [more flags]
   local blr="$1" epochs="$2" dir="$3"
   shift 3
