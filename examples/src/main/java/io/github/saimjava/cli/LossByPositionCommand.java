@@ -179,14 +179,7 @@ final class LossByPositionCommand implements Callable<Integer> {
     if (batchSize < 1) {
       throw new IllegalArgumentException("--batch-size must be at least 1, got " + batchSize);
     }
-    PermutationSampler.Kind kind =
-        switch (order) {
-          case "stochastic" -> PermutationSampler.Kind.STOCHASTIC;
-          case "raster" -> PermutationSampler.Kind.RASTER;
-          default ->
-              throw new IllegalArgumentException(
-                  "--order must be stochastic or raster, got '" + order + "'");
-        };
+    PermutationSampler.Kind kind = PredictionOrder.parse(order);
     // the comparison files first: a bad one fails before any work
     List<Result> others = new ArrayList<>();
     for (Path p : with) {
@@ -221,10 +214,7 @@ final class LossByPositionCommand implements Callable<Integer> {
                     + l);
           }
         }
-        PermutationSampler sampler =
-            kind == PermutationSampler.Kind.RASTER
-                ? PermutationSampler.builder(l).raster().build()
-                : PermutationSampler.builder(l).stochastic(seed).build();
+        PermutationSampler sampler = PredictionOrder.sampler(kind, l, seed);
         int size = c.imageSize();
         int per = c.channels() * size * size;
         Sums sums = new Sums(l);

@@ -51,10 +51,10 @@ import picocli.CommandLine.Spec;
       "Writes PNG pictures of a SAIM model to --output:",
       "reconstructions.png (original | target | prediction of each patch from the patches before"
           + " it",
-      "in a sampled order, de-normalised with the target patch's mean and variance), attention.png",
-      "(last encoder block without masks: class token and --patch, per head), order.png (a sampled",
-      "prediction order beside raster order) and, with --metrics, curves.png (loss and learning"
-          + " rate)."
+      "in the --order, de-normalised with the target patch's mean and variance), attention.png",
+      "(last encoder block without masks: class token and --patch, per head), order.png (the",
+      "prediction order: a sampled one beside raster order, or raster order alone) and, with",
+      "--metrics, curves.png (loss and learning rate)."
     })
 final class VisualizeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -78,6 +78,14 @@ final class VisualizeCommand implements Callable<Integer> {
       paramLabel = "N",
       description = "Images in reconstructions.png (default: ${DEFAULT-VALUE}).")
   int images = 8;
+
+  @Option(
+      names = "--order",
+      paramLabel = "stochastic|raster",
+      description =
+          "Prediction order of reconstructions.png and order.png, as pre-training's --order"
+              + " (default: ${DEFAULT-VALUE}).")
+  String order = "stochastic";
 
   @Option(
       names = "--patch",
@@ -107,6 +115,7 @@ final class VisualizeCommand implements Callable<Integer> {
     if (images < 1) {
       throw new IllegalArgumentException("--images must be at least 1, got " + images);
     }
+    PermutationSampler.Kind kind = PredictionOrder.parse(order);
     // read the metrics first: a bad file fails before any work
     @Nullable Curves curves = metrics == null ? null : readMetrics(metrics);
     EngineThreads.pytorch(threads == null ? Runtime.getRuntime().availableProcessors() : threads);
@@ -133,29 +142,22 @@ final class VisualizeCommand implements Callable<Integer> {
               Transforms.centreCrop(d.image(i), size, c.channels()), 0, px, i * per, per);
         }
         NDArray x = manager.create(px, new Shape(n, c.channels(), size, size));
-        PermutationSampler sampler = PermutationSampler.builder(l).stochastic(seed).build();
-        ModelInspector.Reconstruction r;
-        try (Permutation perm = sampler.sample(manager, n)) {
-          r = ModelInspector.reconstruct(model, x, perm);
-        }
+        ModelInspector.Reconstruction r = reconstruct(model, x, kind, seed);
         float[] attention = ModelInspector.lastLayerAttention(model, x.get("0:1")).toFloatArray();
-        write("reconstructions.png", reconstructions(c, r, n, loaded.decoder));
+        write("reconstructions.png", reconstructions(c, r, n, loaded.decoder, kind));
         write("attention.png", attention(c, px, attention, chosen));
-        long[] raster = new long[l];
-        for (int i = 0; i < l; i++) {
-          raster[i] = i;
-        }
-        write("order.png", order(c, r.order()[0], raster));
+        write("order.png", order(c, r.order()[0], kind));
         if (curves != null && metrics != null) {
           write("curves.png", curves(curves, metrics));
         }
         loaded.notes.forEach(s -> out.println("note: " + s));
         out.printf(
             Locale.ROOT,
-            "wrote %s pictures of %s (%d images, patch %d) to %s%n",
+            "wrote %s pictures of %s (%d images, %s order, patch %d) to %s%n",
             curves == null ? "3" : "4",
             source.describe(seed),
             n,
+            order,
             chosen,
             output);
         out.flush();
@@ -229,6 +231,19 @@ final class VisualizeCommand implements Callable<Integer> {
     return new Loaded(model, decoder, notes);
   }
 
+  /**
+   * What the model predicts for the {@code N x C x H x W} images {@code x} in {@code kind} order;
+   * image {@code i} takes order key {@code i} (so a stochastic order is a function of {@code seed}
+   * and {@code i}).
+   */
+  static ModelInspector.Reconstruction reconstruct(
+      SaimModel model, NDArray x, PermutationSampler.Kind kind, long seed) {
+    PermutationSampler sampler = PredictionOrder.sampler(kind, model.config().numPatches(), seed);
+    try (Permutation perm = sampler.sample(x.getManager(), Math.toIntExact(x.getShape().get(0)))) {
+      return ModelInspector.reconstruct(model, x, perm);
+    }
+  }
+
   /** Inverse of the input normalisation, per channel: pixel = v * std + mean. */
   private static float[][] display(SaimConfig c) {
     if (c.channels() == 3) {
@@ -249,12 +264,20 @@ final class VisualizeCommand implements Callable<Integer> {
   }
 
   static BufferedImage reconstructions(
-      SaimConfig c, ModelInspector.Reconstruction r, int n, boolean decoder) {
+      SaimConfig c,
+      ModelInspector.Reconstruction r,
+      int n,
+      boolean decoder,
+      PermutationSampler.Kind kind) {
     int size = c.imageSize();
     int cell = size * Pictures.scale(size);
     int per = c.channels() * size * size;
     List<String> titles = new ArrayList<>(reconstructionTitles(decoder));
     titles.set(1, c.normPixLoss() ? "target, norm-pix" : "target");
+    if (decoder && kind == PermutationSampler.Kind.RASTER) {
+      // the stochastic order keeps its old plain title, so its picture is unchanged
+      titles.set(2, "prediction (raster)");
+    }
     BufferedImage img = Pictures.grid(titles.size(), n, cell, titles);
     float[][] inv = display(c);
     int ch = c.channels();
@@ -364,14 +387,25 @@ final class VisualizeCommand implements Callable<Integer> {
     return g * Math.max(16, 256 / g);
   }
 
-  /** order.png: the prediction step of every patch, a sampled order beside raster order. */
-  static BufferedImage order(SaimConfig c, long[] stochastic, long[] raster) {
+  /**
+   * order.png: the prediction step of every patch in {@code used}, the order of the first image; a
+   * stochastic order is drawn beside raster order, raster order alone.
+   */
+  static BufferedImage order(SaimConfig c, long[] used, PermutationSampler.Kind kind) {
     int g = c.gridSize();
     int cell = orderCell(c);
-    BufferedImage img =
-        Pictures.grid(2, 1, cell, List.of("stochastic order (seeded)", "raster order"));
-    long[][] orders = {stochastic, raster};
-    for (int col = 0; col < 2; col++) {
+    long[] raster = new long[used.length];
+    for (int i = 0; i < raster.length; i++) {
+      raster[i] = i;
+    }
+    long[][] orders =
+        kind == PermutationSampler.Kind.RASTER ? new long[][] {used} : new long[][] {used, raster};
+    List<String> titles =
+        kind == PermutationSampler.Kind.RASTER
+            ? List.of("raster order (every image)")
+            : List.of("stochastic order (seeded)", "raster order");
+    BufferedImage img = Pictures.grid(orders.length, 1, cell, titles);
+    for (int col = 0; col < orders.length; col++) {
       int[] step = Pictures.stepOfPatch(orders[col]);
       double[] v = new double[step.length];
       String[] labels = cell / g >= 16 ? new String[step.length] : null;

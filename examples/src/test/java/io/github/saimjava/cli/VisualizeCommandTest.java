@@ -6,16 +6,58 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import io.github.saimjava.api.PermutationSampler;
+import io.github.saimjava.api.SaimConfig;
+import io.github.saimjava.data.Datasets;
+import io.github.saimjava.data.ImageDataset;
+import io.github.saimjava.data.Transforms;
+import io.github.saimjava.model.ModelInspector;
+import io.github.saimjava.model.SaimModel;
+import io.github.saimjava.train.NoGrad;
 import java.awt.image.BufferedImage;
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
 
 class VisualizeCommandTest {
+  /** A 16 px model of 4 x 4 patches, random init seed 0: a second per run. */
+  private static final String[] TINY = {
+    "--random-init",
+    "--model",
+    "tiny",
+    "--img-size",
+    "16",
+    "--patch-size",
+    "4",
+    "--depth",
+    "2",
+    "--heads",
+    "3",
+    "--dim",
+    "48"
+  };
+
+  private static CliTestSupport.Result runTiny(Path out, String... extra) {
+    List<String> args = new ArrayList<>(List.of("visualize"));
+    args.addAll(List.of(TINY));
+    args.addAll(List.of("--images", "3", "--threads", "1"));
+    args.addAll(List.of(extra));
+    args.addAll(List.of("--output", out.toString()));
+    return CliTestSupport.run(args.toArray(String[]::new));
+  }
+
   private static final String METRICS =
       String.join(
               "\n",
@@ -188,5 +230,146 @@ class VisualizeCommandTest {
             dir.resolve("p").toString());
     assertEquals(Errors.BAD_INPUT, r.exitCode());
     assertTrue(r.err().startsWith("saim: error: " + metrics + ":1: not JSON"), r.err());
+  }
+
+  /** A 16 px model of 4 x 4 patches (random init, seed 0) on {@code n} embedded test images. */
+  private static ModelInspector.Reconstruction[] tinyInBothOrders(int n) {
+    ModelOptions options = new ModelOptions();
+    new CommandLine(options)
+        .parseArgs(List.of(TINY).subList(1, TINY.length).toArray(String[]::new));
+    SaimConfig c = options.builder().build();
+    ImageDataset d = Datasets.embeddedTest();
+    int per = c.channels() * 16 * 16;
+    float[] px = new float[n * per];
+    for (int i = 0; i < n; i++) {
+      System.arraycopy(Transforms.centreCrop(d.image(i), 16, c.channels()), 0, px, i * per, per);
+    }
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        NoGrad ng = NoGrad.enter();
+        SaimModel model = new SaimModel(c, m, 0)) {
+      NDArray x = m.create(px, new Shape(n, c.channels(), 16, 16));
+      return new ModelInspector.Reconstruction[] {
+        VisualizeCommand.reconstruct(model, x, PermutationSampler.Kind.RASTER, 0),
+        VisualizeCommand.reconstruct(model, x, PermutationSampler.Kind.STOCHASTIC, 0)
+      };
+    }
+  }
+
+  @Test
+  void rasterOrderPredictsPatchZeroFirstAndEveryImageInRowMajorOrder() {
+    ModelInspector.Reconstruction raster = tinyInBothOrders(3)[0];
+    long[] rowMajor = new long[16];
+    for (int k = 0; k < 16; k++) {
+      rowMajor[k] = k;
+    }
+    for (long[] o : raster.order()) {
+      assertEquals(0, o[0]);
+      assertArrayEquals(rowMajor, o);
+    }
+  }
+
+  @Test
+  void rasterAndStochasticOrdersPredictDifferentlyFromTheSameInputs() {
+    ModelInspector.Reconstruction[] r = tinyInBothOrders(3);
+    assertArrayEquals(r[0].original(), r[1].original());
+    assertArrayEquals(r[0].target(), r[1].target());
+    assertFalse(java.util.Arrays.equals(r[0].order()[0], r[1].order()[0]));
+    double maxDiff = 0;
+    for (int i = 0; i < r[0].prediction().length; i++) {
+      maxDiff = Math.max(maxDiff, Math.abs(r[0].prediction()[i] - r[1].prediction()[i]));
+    }
+    // a patch sees other patches before it in the two orders: its prediction moves by far more
+    // than rounding
+    assertTrue(maxDiff > 1e-2, "largest difference " + maxDiff);
+  }
+
+  @Test
+  void rasterOrderPictureIsOnePanelFromStepZeroAtTheTopLeft(@TempDir Path dir) throws IOException {
+    Path out = dir.resolve("raster");
+    CliTestSupport.Result r = runTiny(out, "--order", "raster");
+    assertEquals(0, r.exitCode(), r.err());
+    assertTrue(r.lastLine().contains("raster order"), r.out());
+    assertSize(out.resolve("reconstructions.png"), 70 + 3 * 136 + 8, 22 + 3 * 136 + 8);
+    // a 4 x 4 grid at 64 px per patch, one panel from x = 78
+    BufferedImage order = png(out.resolve("order.png"));
+    assertEquals(70 + 264 + 8, order.getWidth());
+    assertEquals(22 + 264 + 8, order.getHeight());
+    assertEquals(Pictures.viridis(0), order.getRGB(78 + 2, 22 + 2) & 0xffffff);
+    assertEquals(Pictures.viridis(1 / 15.0), order.getRGB(78 + 64 + 2, 22 + 2) & 0xffffff);
+    assertEquals(Pictures.viridis(1), order.getRGB(78 + 3 * 64 + 2, 22 + 3 * 64 + 2) & 0xffffff);
+  }
+
+  @Test
+  void unknownOrderIsOneErrorNamingFlagAndValueBeforeAnyFile(@TempDir Path dir) {
+    CliTestSupport.Result r = runTiny(dir.resolve("p"), "--order", "spiral");
+    assertEquals(Errors.BAD_INPUT, r.exitCode());
+    assertEquals(
+        "saim: error: --order must be stochastic or raster, got 'spiral'", r.err().strip());
+    assertFalse(Files.exists(dir.resolve("p")));
+  }
+
+  /**
+   * The default order draws what {@code saim visualize} drew before {@code --order} existed: the
+   * pictures in {@code visualize-default/} were written by that version for {@link #TINY}, three
+   * images. Text is drawn with the machine's fonts, so the panels are compared, to 1/255 for
+   * another CPU's rounding; explicit {@code --order stochastic} is byte-identical to the default.
+   */
+  @Test
+  void defaultOrderDrawsTheSamePicturesAsBeforeTheOption(@TempDir Path dir) throws IOException {
+    Path def = dir.resolve("default");
+    Path stochastic = dir.resolve("stochastic");
+    assertEquals(0, runTiny(def).exitCode());
+    assertEquals(0, runTiny(stochastic, "--order", "stochastic").exitCode());
+    for (String name : List.of("reconstructions.png", "order.png")) {
+      assertArrayEquals(
+          Files.readAllBytes(def.resolve(name)),
+          Files.readAllBytes(stochastic.resolve(name)),
+          name);
+    }
+    // reconstructions: 3 columns x 3 rows of 128 px panels
+    BufferedImage golden = golden("reconstructions.png");
+    BufferedImage got = png(def.resolve("reconstructions.png"));
+    assertEquals(golden.getWidth(), got.getWidth());
+    assertEquals(golden.getHeight(), got.getHeight());
+    for (int col = 0; col < 3; col++) {
+      for (int row = 0; row < 3; row++) {
+        for (int y = 0; y < 128; y++) {
+          for (int x = 0; x < 128; x++) {
+            int px = Pictures.panelX(col, 128) + x;
+            int py = Pictures.panelY(row, 128) + y;
+            assertClose(golden.getRGB(px, py), got.getRGB(px, py), "reconstructions.png", px, py);
+          }
+        }
+      }
+    }
+    // order: two panels of 4 x 4 patches of 64 px; a patch's colour away from its step number
+    golden = golden("order.png");
+    got = png(def.resolve("order.png"));
+    assertEquals(golden.getWidth(), got.getWidth());
+    for (int col = 0; col < 2; col++) {
+      for (int k = 0; k < 16; k++) {
+        int px = Pictures.panelX(col, 256) + (k % 4) * 64 + 3;
+        int py = Pictures.panelY(0, 256) + (k / 4) * 64 + 3;
+        assertEquals(golden.getRGB(px, py), got.getRGB(px, py), "order.png patch " + k);
+      }
+    }
+  }
+
+  private static BufferedImage golden(String name) throws IOException {
+    try (InputStream in =
+        VisualizeCommandTest.class.getResourceAsStream("/visualize-default/" + name)) {
+      return Objects.requireNonNull(ImageIO.read(Objects.requireNonNull(in, name)), name);
+    }
+  }
+
+  private static void assertClose(int want, int got, String file, int x, int y) {
+    for (int shift = 0; shift <= 16; shift += 8) {
+      int a = (want >> shift) & 0xff;
+      int b = (got >> shift) & 0xff;
+      assertTrue(
+          Math.abs(a - b) <= 1,
+          String.format(
+              "%s (%d, %d): %06x, was %06x", file, x, y, want & 0xffffff, got & 0xffffff));
+    }
   }
 }
