@@ -606,6 +606,21 @@ public final class OrderTable implements Callable<Integer> {
    * seeds, error bars the sd where there are several), raw pixels and random init as flat lines.
    */
   static BufferedImage plot(Results r) {
+    return LineChart.draw(
+        WIDTH,
+        HEIGHT,
+        "linear probe top-1 (block 6 class token) against pre-training epochs, 60,000 images",
+        "pre-training epoch",
+        "test top-1 (%)",
+        plotSeries(r));
+  }
+
+  /**
+   * The plot's curves. An order whose seeds were probed at the same epochs gets one curve, the mean
+   * over seeds with their sd as error bars; otherwise a mean would mix seed sets from one epoch to
+   * the next, so each seed gets its own curve ("raster, seed 1").
+   */
+  static List<LineChart.Series> plotSeries(Results r) {
     List<LineChart.Series> series = new ArrayList<>();
     int maxEpoch = Math.max(1, longBudget(r));
     for (Kind k : List.of(Kind.RASTER, Kind.STOCHASTIC)) {
@@ -613,14 +628,24 @@ public final class OrderTable implements Callable<Integer> {
           r.longProbe
               .getOrDefault(k, Map.of())
               .getOrDefault(Readout.LAST_BLOCK_CLS, new TreeMap<>());
+      if (bySeed.isEmpty()) {
+        continue;
+      }
+      boolean sameEpochs = bySeed.values().stream().map(TreeMap::keySet).distinct().count() == 1;
+      if (!sameEpochs) {
+        for (var s : bySeed.entrySet()) {
+          TreeMap<Integer, Double> byEpoch = s.getValue();
+          double[] x = byEpoch.keySet().stream().mapToDouble(Integer::doubleValue).toArray();
+          double[] y = byEpoch.values().stream().mapToDouble(Double::doubleValue).toArray();
+          series.add(new LineChart.Series(k.title + ", seed " + s.getKey(), x, y, null));
+        }
+        continue;
+      }
       TreeMap<Integer, Seeds> byEpoch = new TreeMap<>();
       for (var s : bySeed.entrySet()) {
         for (var e : s.getValue().entrySet()) {
           byEpoch.computeIfAbsent(e.getKey(), x -> new Seeds()).put(s.getKey(), e.getValue());
         }
-      }
-      if (byEpoch.isEmpty()) {
-        continue;
       }
       double[] x = new double[byEpoch.size()];
       double[] y = new double[x.length];
@@ -655,13 +680,7 @@ public final class OrderTable implements Callable<Integer> {
       throw new IllegalArgumentException(
           "nothing to plot: no long run, random init or raw-pixel figure was read");
     }
-    return LineChart.draw(
-        WIDTH,
-        HEIGHT,
-        "linear probe top-1 (block 6 class token) against pre-training epochs, 60,000 images",
-        "pre-training epoch",
-        "test top-1 (%)",
-        series);
+    return series;
   }
 
   private static LineChart.Series flat(String label, double y, int maxEpoch) {

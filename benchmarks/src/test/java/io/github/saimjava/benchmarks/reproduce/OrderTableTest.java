@@ -102,6 +102,29 @@ class OrderTableTest {
   }
 
   @Test
+  void seedsProbedAtDifferentEpochsAreDrawnOneCurveEach() throws Exception {
+    OrderTable.Results r = new OrderTable.Results();
+    OrderTable.readLong(Path.of(res("long-stochastic-seed0.json")), r);
+    OrderTable.readLong(Path.of(res("long-raster-seed0.json")), r);
+    // raster seed 0 probed at epochs 2 and 4: one curve, the order's
+    List<String> one = OrderTable.plotSeries(r).stream().map(LineChart.Series::label).toList();
+    assertEquals(
+        List.of("raster (1 seed)", "stochastic (1 seed)", "random init", "raw pixels"), one);
+    // raster seed 1 probed at epoch 2 only: a mean over seeds would mix seed sets from one epoch to
+    // the next, so each seed gets its own curve with its own points
+    OrderTable.readLong(Path.of(res("long-raster-seed1.json")), r);
+    List<LineChart.Series> two = OrderTable.plotSeries(r);
+    assertEquals(
+        List.of(
+            "raster, seed 0", "raster, seed 1", "stochastic (1 seed)", "random init", "raw pixels"),
+        two.stream().map(LineChart.Series::label).toList());
+    assertEquals(2, two.get(0).x().length);
+    assertEquals(1, two.get(1).x().length);
+    assertEquals(2.0, two.get(1).x()[0]);
+    assertEquals(78.0, two.get(1).y()[0], 1e-9);
+  }
+
+  @Test
   void standardErrorOfATop1IsThatOfABinomialProportion() {
     assertEquals(0.4, OrderTable.standardError(80, 10_000), 1e-12);
     assertEquals(0.5, OrderTable.standardError(50, 10_000), 1e-12);
