@@ -1,6 +1,7 @@
 package io.github.saimjava.cli;
 
 import io.github.saimjava.api.Augmentation;
+import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimFineTuner;
 import io.github.saimjava.data.LabelledData;
@@ -184,6 +185,15 @@ final class FinetuneCommand implements Callable<Integer> {
   Integer threads;
 
   @Option(
+      names = "--precision",
+      paramLabel = "fp32|bf16",
+      description =
+          "The encoder's matrix multiplies in float32 or bfloat16 (faster on CPUs with AVX-512"
+              + " BF16 or AMX; weights, optimiser, head and loss stay float32, and the saved models"
+              + " are float32; default: ${DEFAULT-VALUE}).")
+  String precision = "fp32";
+
+  @Option(
       names = "--loader-threads",
       description = "Threads decoding and augmenting images (default: ${DEFAULT-VALUE}).")
   int loaderThreads = 1;
@@ -265,6 +275,7 @@ final class FinetuneCommand implements Callable<Integer> {
             .augmentation(aug)
             .globalPool(globalPool && !clsToken)
             .seed(seed)
+            .precision(PretrainCommand.parse(Precision.class, precision, "--precision"))
             .loaderThreads(loaderThreads)
             .outputDir(output)
             .resume(resume)

@@ -132,7 +132,8 @@ class FinetuneCommandTest {
           {"--mixup", "0.8", "--batch-size", "15"},
           {"--cutmix-minmax", "0.9", "0.1"},
           {"--drop-path", "1"},
-          {"--aa", "v0"}
+          {"--aa", "v0"},
+          {"--precision", "fp16"}
         }) {
       String[] a = new String[bad.length + 2];
       System.arraycopy(bad, 0, a, 0, bad.length);
@@ -147,7 +148,8 @@ class FinetuneCommandTest {
 
   /**
    * --val-split holds out the last training images for the per-epoch evaluation: the test images
-   * play no part (here a 10-image test file, which would show as val_images 10).
+   * play no part (here a 10-image test file, which would show as val_images 10). The run is in
+   * bfloat16, which config.json records.
    */
   @Test
   void valSplitEvaluatesOnHeldOutTrainingImages(@TempDir Path dir) throws Exception {
@@ -177,6 +179,8 @@ class FinetuneCommandTest {
                     "none",
                     "--reprob",
                     "0",
+                    "--precision",
+                    "bf16",
                     "--threads",
                     "1",
                     "--output",
@@ -192,6 +196,7 @@ class FinetuneCommandTest {
             .getAsJsonObject("finetune");
     assertEquals(64, config.get("train_images").getAsInt());
     assertEquals(32, config.get("val_images").getAsInt());
+    assertEquals("BF16", config.get("precision").getAsString());
     assertTrue(
         config
             .get("data")

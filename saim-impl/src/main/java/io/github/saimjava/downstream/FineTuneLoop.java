@@ -10,6 +10,8 @@ import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import io.github.saimjava.api.EvaluationEvent;
 import io.github.saimjava.api.EvaluationListener;
+import io.github.saimjava.api.Precision;
+import io.github.saimjava.api.SaimClassifier.Head;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.StepEvent;
 import io.github.saimjava.api.StepListener;
@@ -196,11 +198,12 @@ final class FineTuneLoop {
             new VitClassifier(
                 config,
                 k,
-                s.globalPool,
+                s.globalPool ? Head.GLOBAL_POOL : Head.CLASS_TOKEN,
                 s.dropPath,
                 init.weights() != null ? 2e-5 : 0.02,
                 manager,
-                s.seed);
+                s.seed,
+                s.precision);
         AdamW opt =
             new AdamW(
                 manager,
@@ -445,6 +448,10 @@ final class FineTuneLoop {
     t.addProperty("global_pool", s.globalPool);
     t.addProperty("seed", s.seed);
     t.addProperty("threads", s.threads);
+    if (s.precision != Precision.FP32) {
+      // only when not the default, so float32 checkpoints written before the option still resume
+      t.addProperty("precision", s.precision.name());
+    }
     t.addProperty("steps_per_epoch", stepsPerEpoch);
     t.addProperty("train_transform", train.describe());
     t.addProperty("eval_transform", eval.describe());

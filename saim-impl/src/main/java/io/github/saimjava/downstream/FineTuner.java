@@ -3,6 +3,7 @@ package io.github.saimjava.downstream;
 import io.github.saimjava.api.Augmentation;
 import io.github.saimjava.api.EvaluationListener;
 import io.github.saimjava.api.OptimizerSettings;
+import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.StepListener;
 import io.github.saimjava.data.ImageDataset;
@@ -103,6 +104,7 @@ public final class FineTuner {
   final boolean globalPool;
   final long seed;
   final int threads;
+  final Precision precision;
   final int loaderThreads;
   final Path outputDir;
   final @Nullable Path resume;
@@ -141,6 +143,7 @@ public final class FineTuner {
     globalPool = b.globalPool;
     seed = b.seed;
     threads = b.threads;
+    precision = b.precision;
     loaderThreads = b.loaderThreads;
     outputDir = Objects.requireNonNull(b.outputDir);
     resume = b.resume;
@@ -223,6 +226,7 @@ public final class FineTuner {
     private boolean globalPool = true;
     private long seed;
     private int threads = Runtime.getRuntime().availableProcessors();
+    private Precision precision = Precision.FP32;
     private int loaderThreads = 2;
     private @Nullable Path outputDir;
     private @Nullable Path resume;
@@ -435,6 +439,15 @@ public final class FineTuner {
     /** Engine intra-op threads (default: all cores). */
     public Builder threads(int v) {
       threads = v;
+      return this;
+    }
+
+    /**
+     * The number format of the encoder's matrix multiplies (default float32); the weights, the
+     * optimiser, the head and the loss stay float32 either way.
+     */
+    public Builder precision(Precision v) {
+      precision = Objects.requireNonNull(v, "precision");
       return this;
     }
 

@@ -19,6 +19,7 @@ final class Block {
   final Layers.LayerNorm norm2;
   final Layers.Mlp mlp;
   final double dropPath;
+  private final Autocast autocast;
 
   Block(
       ParameterSet ps,
@@ -36,29 +37,32 @@ final class Block {
     norm2 = new Layers.LayerNorm(ps, m, name + ".norm2", width, eps);
     mlp = new Layers.Mlp(ps, m, rng, name + ".mlp", width, mlpHidden, width, autocast);
     this.dropPath = dropPath;
+    this.autocast = autocast;
   }
 
   /** Self-attention: x {@code B x T x D}. */
   NDArray forward(NDArray x, @Nullable NDArray mask, boolean training) {
     NDArray n = norm1.forward(x);
-    NDArray h = x.add(dropPath(attn.forward(n, n, n, mask), dropPath, training));
-    return h.add(dropPath(mlp.forward(norm2.forward(h)), dropPath, training));
+    NDArray h = x.add(dropPath(attn.forward(n, n, n, mask), dropPath, training, autocast));
+    return h.add(dropPath(mlp.forward(norm2.forward(h)), dropPath, training, autocast));
   }
 
   /** Cross-attention from {@code g} (queries) into {@code h} (keys and values). */
   NDArray forward(NDArray g, NDArray h, @Nullable NDArray mask, boolean training) {
     NDArray nh = norm1.forward(h);
-    NDArray x = g.add(dropPath(attn.forward(norm1.forward(g), nh, nh, mask), dropPath, training));
-    return x.add(dropPath(mlp.forward(norm2.forward(x)), dropPath, training));
+    NDArray x =
+        g.add(dropPath(attn.forward(norm1.forward(g), nh, nh, mask), dropPath, training, autocast));
+    return x.add(dropPath(mlp.forward(norm2.forward(x)), dropPath, training, autocast));
   }
 
   /**
    * Stochastic depth: in training, drops the whole residual branch {@code B x ...} of each sample
    * with probability {@code rate} and scales kept ones by {@code 1 / (1 - rate)}; the identity in
    * evaluation. Draws from the engine's generator (seed it for reproducible runs). The keep mask is
-   * float32 (the model's type; a bfloat16 branch is promoted by the product).
+   * drawn in float32 and takes the branch's type (0 and 1 are exact in bfloat16), so a bfloat16
+   * branch stays bfloat16 and so does the residual stream it is added to.
    */
-  static NDArray dropPath(NDArray branch, double rate, boolean training) {
+  static NDArray dropPath(NDArray branch, double rate, boolean training, Autocast autocast) {
     if (!training || rate <= 0) {
       return branch;
     }
@@ -67,6 +71,9 @@ final class Block {
     Shape s = new Shape(b, 1, 1);
     NDArray keepMask =
         branch.getManager().randomUniform(0f, 1f, s).lt(keep).toType(DataType.FLOAT32, false);
+    if (branch.getDataType() == DataType.UNKNOWN) {
+      keepMask = autocast.lower(keepMask, branch);
+    }
     return Scalars.div(branch.mul(keepMask), keep);
   }
 }

@@ -88,6 +88,7 @@ public final class DjlSaimProvider implements SaimProvider {
             .globalPool(spec.globalPool())
             .seed(spec.seed())
             .threads(spec.threads())
+            .precision(spec.precision())
             .loaderThreads(spec.loaderThreads())
             .outputDir(spec.outputDir())
             .resume(spec.resume())

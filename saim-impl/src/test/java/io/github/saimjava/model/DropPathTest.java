@@ -6,7 +6,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import io.github.saimjava.api.Precision;
 import org.junit.jupiter.api.Test;
 
 class DropPathTest {
@@ -14,7 +16,8 @@ class DropPathTest {
   void identityInEvaluation() {
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
       NDArray x = m.randomNormal(new Shape(8, 3, 4));
-      assertArrayEquals(x.toFloatArray(), Block.dropPath(x, 0.5, false).toFloatArray());
+      assertArrayEquals(
+          x.toFloatArray(), Block.dropPath(x, 0.5, false, Autocast.fp32()).toFloatArray());
     }
   }
 
@@ -28,7 +31,7 @@ class DropPathTest {
     try (NDManager m = NDManager.newBaseManager("PyTorch")) {
       m.getEngine().setRandomSeed(11);
       NDArray x = m.ones(new Shape(n, 2, 3));
-      float[] y = Block.dropPath(x, p, true).toFloatArray();
+      float[] y = Block.dropPath(x, p, true, Autocast.fp32()).toFloatArray();
       int kept = 0;
       for (int i = 0; i < n; i++) {
         float first = y[i * 6];
@@ -42,6 +45,34 @@ class DropPathTest {
       }
       double rate = (double) kept / n;
       assertTrue(Math.abs(rate - 0.7) < 0.05, "kept fraction " + rate);
+    }
+  }
+
+  /**
+   * A bfloat16 branch stays bfloat16 (a float32 mask would promote it, and with it the residual
+   * stream), and kept samples are scaled by 1 / (1 - p) rounded to bfloat16.
+   */
+  @Test
+  void aBfloat16BranchStaysBfloat16() {
+    double p = 0.3;
+    int n = 400;
+    try (NDManager m = NDManager.newBaseManager("PyTorch");
+        Autocast cast = Autocast.of(Precision.BF16, m)) {
+      m.getEngine().setRandomSeed(5);
+      NDArray ones = m.ones(new Shape(n, 2, 3));
+      NDArray y = Block.dropPath(cast.lower(ones, ones), p, true, cast);
+      assertEquals(DataType.UNKNOWN, y.getDataType(), "DJL's name for bfloat16");
+      float[] v = cast.upper(y).toFloatArray();
+      int kept = 0;
+      for (float f : v) {
+        if (f != 0f) {
+          // 1 / 0.7 = 1.428571...; the nearest bfloat16 is 1 + 55/128
+          assertEquals(1f + 55f / 128f, f, 0f);
+          kept++;
+        }
+      }
+      double rate = kept / (6.0 * n);
+      assertTrue(Math.abs(rate - 0.7) < 0.08, "kept fraction " + rate);
     }
   }
 }
