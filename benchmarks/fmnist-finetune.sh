@@ -19,12 +19,16 @@
 #   3. OUT_DIR/LABEL-seedSEED/finetune-result.json: the sweep, the chosen blr, the test top-1/top-5 of
 #      the last epoch, the per-epoch curve, wall time and machine (what FinetuneTable reads).
 # Resumable: every stage is a saim finetune folder that resumes from its checkpoint, and a finished
-# stage is not run again. Defaults: SWEEP_BLRS="5e-4 1e-3 2e-3", SWEEP_EPOCHS=10, EPOCHS=30, THREADS=2.
+# stage is not run again. Defaults: SWEEP_BLRS="5e-4 1e-3 2e-3", SWEEP_EPOCHS=10, EPOCHS=30, THREADS=2,
+# PRECISION=bf16 (the encoder's matrix multiplies in bfloat16, as the long pre-training ran; fp32 for
+# float32; recorded in the result; a stage's checkpoint resumes only in its own precision).
 # Cost: one epoch on 10,000 images plus its 10,000-image evaluation took 6-8 minutes on one engine
 # thread (fmnist-small.md; its JSON records 356-1410 s for the four earliest of those stages, and
 # 127-164 s for the six made later with a newer build, two of them side by side), so the defaults are
-# roughly 3 x 10 + 30 = 60 epoch-lengths per encoder and seed, hours: run one encoder at a time on an
-# idle machine. That time is the engine's arithmetic (benchmarks/NOTES.md, "where a fine-tuning
+# roughly 3 x 10 + 30 = 60 epoch-lengths per encoder and seed, hours in float32: run one encoder at a
+# time on an idle machine. bfloat16 (the default) took 2.2-2.3 times less per epoch than float32 on the
+# 2-core AMD EPYC with AVX-512 BF16 (benchmarks/NOTES.md, "bfloat16 fine-tuning"), about an hour per
+# encoder and seed. That time is the engine's arithmetic (benchmarks/NOTES.md, "where a fine-tuning
 # epoch's time goes"); the one overhead found, glibc handing each step's freed activations back to the
 # kernel and faulting them in again on the next step, is switched off below (GLIBC_TUNABLES; the
 # results are bit-identical either way).
@@ -63,6 +67,11 @@ SWEEP_BLRS="${SWEEP_BLRS:-5e-4 1e-3 2e-3}"
 SWEEP_EPOCHS="${SWEEP_EPOCHS:-10}"
 EPOCHS="${EPOCHS:-30}"
 THREADS="${THREADS:-2}"
+PRECISION="${PRECISION:-bf16}"
+case "$PRECISION" in
+  fp32 | bf16) ;;
+  *) echo "$0: PRECISION must be fp32 or bf16, got '$PRECISION'" >&2; exit 2 ;;
+esac
 RECIPE_BLR=1e-3
 if [ "${BUILD:-1}" = 1 ]; then
   MAVEN_OPTS="${MAVEN_OPTS:--Xmx768m}" mvn -q -B -DskipTests -pl examples -am package
@@ -85,7 +94,7 @@ finetune() { # BLR EPOCHS DIR [more flags]
     --train-images "$TRAIN_IMAGES" --epochs "$epochs" --batch-size 128 --blr "$blr" --min-lr 1e-6 \
     --warmup-epochs 0.25 --weight-decay 0.05 --layer-decay 0.75 --drop-path 0.1 --smoothing 0.1 \
     --mixup 0 --cutmix 0 --reprob 0 --aa rand-m9-mstd0.5-inc1 --augment flip --seed "$SEED" \
-    --threads "$THREADS" --loader-threads 1 --log-every 50 --output "$dir" "$@"
+    --threads "$THREADS" --precision "$PRECISION" --loader-threads 1 --log-every 50 --output "$dir" "$@"
 }
 final_top1() { jq -e '.final_top1' "$1/metrics.json"; }
 SWEEP_JSON='[]'
@@ -116,8 +125,9 @@ jq -n --arg name "$LABEL" --arg encoder "$ENCODER" --argjson seed "$SEED" \
   --argjson sweep "$SWEEP_JSON" --argjson blr "$BEST_BLR" --argjson epochs "$EPOCHS" \
   --argjson sweep_epochs "$SWEEP_EPOCHS" --argjson train "$TRAIN_IMAGES" --argjson val "$VAL_IMAGES" \
   --slurpfile summary "$OUT/final/metrics.json" --slurpfile curve <(cat "$OUT/final/metrics.jsonl") \
-  --argjson wall "$WALL" --arg machine "$MACHINE" --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" \
+  --argjson wall "$WALL" --arg machine "$MACHINE" --arg precision "$PRECISION" --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" \
   '{"label": $name, encoder: $encoder, seed: $seed, train_images: $train,
+    precision: $precision,
     sweep: {val_images: $val, epochs: $sweep_epochs, runs: $sweep}, blr: $blr, epochs: $epochs,
     test_images: $summary[0].val_images, test_top1: $summary[0].final_top1,
     test_top5: $summary[0].final_top5,

@@ -522,9 +522,9 @@ public final class OrderTable implements Callable<Integer> {
               + " would be chosen on the test set); the gain over the last quarter of the epochs"
               + " says whether the curve had flattened.\n\n");
       md.append(
-          "| encoder | seed | sweep: blr → validation top-1 | blr | epochs | test top-1, last"
-              + " epoch | gain over the last quarter | time (s) |\n");
-      md.append("|---|---|---|---|---|---|---|---|\n");
+          "| encoder | seed | sweep: blr → validation top-1 | blr | epochs | precision | test"
+              + " top-1, last epoch | gain over the last quarter | time (s) |\n");
+      md.append("|---|---|---|---|---|---|---|---|---|\n");
       for (JsonObject o : r.fineTuneRuns) {
         md.append(fineTuneRow(o)).append('\n');
       }
@@ -583,12 +583,14 @@ public final class OrderTable implements Callable<Integer> {
     }
     return String.format(
         Locale.ROOT,
-        "| %s | %d | %s | %s | %d | %.2f | %+.2f (epochs %d→%d) | %.0f |",
+        "| %s | %d | %s | %s | %d | %s | %.2f | %+.2f (epochs %d→%d) | %.0f |",
         o.get("label").getAsString(),
         o.get("seed").getAsLong(),
         sweep.length() == 0 ? "—" : sweep,
         o.get("blr").getAsBigDecimal().toPlainString(),
         o.get("epochs").getAsInt(),
+        // results written before fmnist-finetune.sh recorded it were float32
+        o.has("precision") ? o.get("precision").getAsString() : "fp32",
         last,
         gain,
         from + 1,

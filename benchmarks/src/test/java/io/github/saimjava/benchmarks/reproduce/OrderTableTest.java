@@ -94,8 +94,10 @@ class OrderTableTest {
     assertTrue(md.contains("4 epochs on 60,000 images"), md);
     // random fine-tune curve 79, 80, 80.5, 80.6 at its end: +0.60 over epochs 6-8
     assertTrue(
-        md.contains("| random | 0 | 0.0005 → 85.00, 0.001 → 86.00 | 0.001 | 8 | 80.60 | +0.60"),
+        md.contains(
+            "| random | 0 | 0.0005 → 85.00, 0.001 → 86.00 | 0.001 | 8 | fp32 | 80.60 | +0.60"),
         md);
+    assertTrue(md.contains("| 0.001 | 8 | bf16 | 89.10 |"), md);
     BufferedImage png = ImageIO.read(dir.resolve("orders.png").toFile());
     assertEquals(OrderTable.WIDTH, png.getWidth());
     assertEquals(OrderTable.HEIGHT, png.getHeight());
