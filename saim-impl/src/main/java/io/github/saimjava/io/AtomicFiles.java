@@ -4,11 +4,14 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFileAttributeView;
 import java.util.Objects;
+import java.util.concurrent.ThreadLocalRandom;
 
 /**
  * Crash-safe file replacement: write to a temporary sibling, force it to disk, rename it over the
@@ -32,9 +35,10 @@ public final class AtomicFiles {
     // an absolute path's parent is null for the root only, which is no file to write
     Path dir = Objects.requireNonNull(abs.getParent(), () -> target + " names no file in a folder");
     Files.createDirectories(dir);
-    Path tmp = Files.createTempFile(dir, "." + abs.getFileName() + ".", ".tmp");
+    Path tmp = createTemporary(dir, abs.getFileName().toString());
     boolean done = false;
     try {
+      keepPermissions(abs, tmp);
       try (FileChannel ch =
           FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
         writer.write(ch);
@@ -51,6 +55,44 @@ public final class AtomicFiles {
       if (!done) {
         Files.deleteIfExists(tmp);
       }
+    }
+  }
+
+  /**
+   * A new empty sibling {@code .NAME.<random>.tmp}, created as any new file is (its permissions
+   * follow the process's umask; {@code Files.createTempFile} would make it readable by its owner
+   * only, and the rename would pass that on to the target).
+   */
+  private static Path createTemporary(Path dir, String name) throws IOException {
+    for (int attempt = 0; ; attempt++) {
+      Path tmp =
+          dir.resolve(
+              "."
+                  + name
+                  + "."
+                  + Long.toUnsignedString(
+                      ThreadLocalRandom.current().nextLong(), Character.MAX_RADIX)
+                  + ".tmp");
+      try {
+        return Files.createFile(tmp);
+      } catch (FileAlreadyExistsException e) {
+        if (attempt == 100) {
+          throw e;
+        }
+      }
+    }
+  }
+
+  /** A replaced file keeps its permissions (where the file system has POSIX permissions). */
+  private static void keepPermissions(Path target, Path tmp) throws IOException {
+    PosixFileAttributeView from = Files.getFileAttributeView(target, PosixFileAttributeView.class);
+    if (from == null || !Files.exists(target)) {
+      return;
+    }
+    try {
+      Files.setPosixFilePermissions(tmp, from.readAttributes().permissions());
+    } catch (UnsupportedOperationException e) {
+      // a file system without POSIX permissions keeps its own rules
     }
   }
 
