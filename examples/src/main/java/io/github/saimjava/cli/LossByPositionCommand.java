@@ -214,7 +214,7 @@ final class LossByPositionCommand implements Callable<Integer> {
                     + l);
           }
         }
-        PermutationSampler sampler = PredictionOrder.sampler(kind, l, seed);
+        PermutationSampler sampler = PermutationSampler.builder(l).order(kind, seed).build();
         int size = c.imageSize();
         int per = c.channels() * size * size;
         Sums sums = new Sums(l);

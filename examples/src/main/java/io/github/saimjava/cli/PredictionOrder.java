@@ -4,9 +4,9 @@ import io.github.saimjava.api.PermutationSampler;
 
 /**
  * The {@code --order stochastic|raster} option of the commands that run a pre-trained model on
- * held-out images: its parsing and the sampler it stands for, the same orders as pre-training's
- * {@code --order} ({@link PermutationSampler.Builder#stochastic(long)}, {@link
- * PermutationSampler.Builder#raster()}: {@code u_k = k / L}).
+ * held-out images: its parsing. The kind's sampler comes from {@link
+ * PermutationSampler.Builder#order}, as pre-training's does, so the orders are pre-training's
+ * (raster: {@code u_k = k / L}).
  */
 final class PredictionOrder {
   private PredictionOrder() {}
@@ -25,15 +25,5 @@ final class PredictionOrder {
           throw new IllegalArgumentException(
               "--order must be stochastic or raster, got '" + value + "'");
     };
-  }
-
-  /**
-   * A sampler of {@code kind} for {@code numPatches} patches; {@code seed} seeds stochastic orders
-   * only.
-   */
-  static PermutationSampler sampler(PermutationSampler.Kind kind, int numPatches, long seed) {
-    return kind == PermutationSampler.Kind.RASTER
-        ? PermutationSampler.builder(numPatches).raster().build()
-        : PermutationSampler.builder(numPatches).stochastic(seed).build();
   }
 }

@@ -238,7 +238,8 @@ final class VisualizeCommand implements Callable<Integer> {
    */
   static ModelInspector.Reconstruction reconstruct(
       SaimModel model, NDArray x, PermutationSampler.Kind kind, long seed) {
-    PermutationSampler sampler = PredictionOrder.sampler(kind, model.config().numPatches(), seed);
+    PermutationSampler sampler =
+        PermutationSampler.builder(model.config().numPatches()).order(kind, seed).build();
     try (Permutation perm = sampler.sample(x.getManager(), Math.toIntExact(x.getShape().get(0)))) {
       return ModelInspector.reconstruct(model, x, perm);
     }

@@ -282,6 +282,22 @@ public final class PermutationSampler {
     }
 
     /**
+     * The order of {@code kind}: {@link #stochastic(long)} with {@code seed}, or {@link #raster()}
+     * (which ignores the seed), as pre-training's {@code order} setting chooses.
+     *
+     * @param kind {@link Kind#STOCHASTIC} or {@link Kind#RASTER}
+     * @param seed the seed of stochastic orders
+     * @return this builder
+     * @throws IllegalArgumentException for {@link Kind#GIVEN}, whose orders only {@link
+     *     #given(int[]...)} can supply
+     */
+    public Builder order(Kind kind, long seed) {
+      Checks.check(
+          kind != Kind.GIVEN, "order %s needs the orders themselves: use given(int[]...)", kind);
+      return kind == Kind.RASTER ? raster() : stochastic(seed);
+    }
+
+    /**
      * Caller-given orders: each a permutation of {@code 0..L-1} listing patches in prediction
      * order.
      *

@@ -121,6 +121,28 @@ class PermutationSamplerTest {
     assertEquals(start + 3L, a.position());
   }
 
+  /** order(kind, seed) is the named builder method: the same noise, kind and seed handling. */
+  @Property(tries = 20)
+  void orderByKindIsStochasticOrRaster(
+      @ForAll long seed, @ForAll long key, @ForAll @IntRange(min = 2, max = 50) int patches) {
+    PermutationSampler s =
+        PermutationSampler.builder(patches).order(PermutationSampler.Kind.STOCHASTIC, seed).build();
+    assertEquals(PermutationSampler.Kind.STOCHASTIC, s.kind());
+    assertArrayEquals(
+        PermutationSampler.builder(patches).stochastic(seed).build().noise(key), s.noise(key));
+    PermutationSampler r =
+        PermutationSampler.builder(patches).order(PermutationSampler.Kind.RASTER, seed).build();
+    assertEquals(PermutationSampler.Kind.RASTER, r.kind());
+    assertArrayEquals(
+        PermutationSampler.builder(patches).raster().build().noise(key), r.noise(key));
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> PermutationSampler.builder(patches).order(PermutationSampler.Kind.GIVEN, seed));
+    assertTrue(
+        e.getMessage().contains("GIVEN") && e.getMessage().contains("given("), e.getMessage());
+  }
+
   @Property(tries = 200)
   void stochasticNoiseNeverTies(@ForAll long seed, @ForAll long key) {
     float[] u = PermutationSampler.builder(196).stochastic(seed).build().noise(key);

@@ -111,9 +111,7 @@ public final class Pretrainer {
     LrSchedule schedule =
         new LrSchedule(o.peakLr(t.effectiveBatchSize()), o.minLr(), o.warmupEpochs(), t.epochs());
     PermutationSampler sampler =
-        t.order() == PermutationSampler.Kind.RASTER
-            ? PermutationSampler.builder(config.numPatches()).raster().build()
-            : PermutationSampler.builder(config.numPatches()).stochastic(t.seed()).build();
+        PermutationSampler.builder(config.numPatches()).order(t.order(), t.seed()).build();
 
     try (Ranks ranks = Ranks.open(t);
         NDManager manager = engine.newBaseManager(devices.get(0));
