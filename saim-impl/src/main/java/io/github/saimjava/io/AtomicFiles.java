@@ -38,12 +38,13 @@ public final class AtomicFiles {
     Path tmp = createTemporary(dir, abs.getFileName().toString());
     boolean done = false;
     try {
-      keepPermissions(abs, tmp);
       try (FileChannel ch =
           FileChannel.open(tmp, StandardOpenOption.WRITE, StandardOpenOption.TRUNCATE_EXISTING)) {
         writer.write(ch);
         ch.force(true);
       }
+      // after the write: a read-only target's permissions would forbid it
+      keepPermissions(abs, tmp);
       try {
         Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
       } catch (AtomicMoveNotSupportedException e) {

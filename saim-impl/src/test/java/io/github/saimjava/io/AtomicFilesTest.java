@@ -52,6 +52,11 @@ class AtomicFilesTest {
     AtomicFiles.write(target, "new".getBytes(StandardCharsets.UTF_8));
     assertEquals("new", Files.readString(target));
     assertEquals("rw-r-----", PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
+    // a read-only file too: its mode is given to the new file once that is written
+    Files.setPosixFilePermissions(target, PosixFilePermissions.fromString("r--r--r--"));
+    AtomicFiles.write(target, "newer".getBytes(StandardCharsets.UTF_8));
+    assertEquals("newer", Files.readString(target));
+    assertEquals("r--r--r--", PosixFilePermissions.toString(Files.getPosixFilePermissions(target)));
   }
 
   @Test
