@@ -188,9 +188,20 @@ public final class OrderTable implements Callable<Integer> {
     }
     BufferedImage png = plot(r);
     AtomicFiles.write(output.resolveSibling(output.getFileName() + ".png"), LineChart.png(png));
+    if (!r.fineTuneRuns.isEmpty()) {
+      AtomicFiles.write(
+          output.resolveSibling(output.getFileName() + FINETUNE_PNG_SUFFIX),
+          LineChart.png(fineTunePlot(r)));
+    }
     AtomicFiles.write(
         output.resolveSibling(output.getFileName() + ".md"), md.getBytes(StandardCharsets.UTF_8));
-    System.out.println("wrote " + output + ".md and " + output + ".png");
+    System.out.println(
+        "wrote "
+            + output
+            + ".md and "
+            + output
+            + ".png"
+            + (r.fineTuneRuns.isEmpty() ? "" : " and " + output + FINETUNE_PNG_SUFFIX));
     return 0;
   }
 
@@ -529,6 +540,9 @@ public final class OrderTable implements Callable<Integer> {
         md.append(fineTuneRow(o)).append('\n');
       }
       md.append('\n');
+      md.append("![fine-tuning test top-1 against epochs](")
+          .append(pngName.replaceFirst("\\.png$", FINETUNE_PNG_SUFFIX))
+          .append(")\n\n");
     }
     md.append("## Sources\n\n");
     for (String s : r.sources) {
@@ -608,13 +622,16 @@ public final class OrderTable implements Callable<Integer> {
    * seeds, error bars the sd where there are several), raw pixels and random init as flat lines.
    */
   static BufferedImage plot(Results r) {
-    return LineChart.draw(
-        WIDTH,
-        HEIGHT,
+    return topOneChart(
         "linear probe top-1 (block 6 class token) against pre-training epochs, 60,000 images",
         "pre-training epoch",
-        "test top-1 (%)",
         plotSeries(r));
+  }
+
+  /** A WIDTH x HEIGHT chart of test top-1 (%) against {@code xLabel}. */
+  private static BufferedImage topOneChart(
+      String title, String xLabel, List<LineChart.Series> series) {
+    return LineChart.draw(WIDTH, HEIGHT, title, xLabel, "test top-1 (%)", series);
   }
 
   /**
@@ -681,6 +698,35 @@ public final class OrderTable implements Callable<Integer> {
     if (series.isEmpty()) {
       throw new IllegalArgumentException(
           "nothing to plot: no long run, random init or raw-pixel figure was read");
+    }
+    return series;
+  }
+
+  /** What the fine-tuning curves' picture adds to the output's base name. */
+  static final String FINETUNE_PNG_SUFFIX = "-finetune.png";
+
+  /** Test top-1 after each fine-tuning epoch, one curve per run: whether each has flattened. */
+  static BufferedImage fineTunePlot(Results r) {
+    return topOneChart(
+        "fine-tuning: test top-1 after each epoch (the last epoch's is the table's figure)",
+        "fine-tuning epoch",
+        fineTuneSeries(r));
+  }
+
+  /** One curve per fine-tuning run, "LABEL, seed S", x the epochs counted from 1. */
+  static List<LineChart.Series> fineTuneSeries(Results r) {
+    List<LineChart.Series> series = new ArrayList<>();
+    for (JsonObject o : r.fineTuneRuns) {
+      JsonArray curve = o.getAsJsonArray("curve");
+      double[] x = new double[curve.size()];
+      double[] y = new double[x.length];
+      for (int i = 0; i < x.length; i++) {
+        x[i] = i + 1;
+        y[i] = curve.get(i).getAsJsonObject().get("test_top1").getAsDouble();
+      }
+      series.add(
+          new LineChart.Series(
+              o.get("label").getAsString() + ", seed " + o.get("seed").getAsLong(), x, y, null));
     }
     return series;
   }

@@ -101,6 +101,26 @@ class OrderTableTest {
     BufferedImage png = ImageIO.read(dir.resolve("orders.png").toFile());
     assertEquals(OrderTable.WIDTH, png.getWidth());
     assertEquals(OrderTable.HEIGHT, png.getHeight());
+    assertTrue(md.contains("![fine-tuning test top-1 against epochs](orders-finetune.png)"), md);
+    BufferedImage curves = ImageIO.read(dir.resolve("orders-finetune.png").toFile());
+    assertEquals(OrderTable.WIDTH, curves.getWidth());
+  }
+
+  @Test
+  void fineTuningCurvesAreOnePerRunFromEpochOne() throws Exception {
+    OrderTable.Results r = new OrderTable.Results();
+    OrderTable.readFineTune(Path.of(res("ft-random-seed0.json")), r);
+    OrderTable.readFineTune(Path.of(res("ft-stochastic60k-seed0.json")), r);
+    List<LineChart.Series> s = OrderTable.fineTuneSeries(r);
+    assertEquals(
+        List.of("random, seed 0", "stochastic60k, seed 0"),
+        s.stream().map(LineChart.Series::label).toList());
+    LineChart.Series random = s.get(0);
+    assertEquals(1.0, random.x()[0]);
+    assertEquals(random.x().length, random.x()[random.x().length - 1]);
+    // the fixture's curve ends 79, 80, 80.5, 80.6
+    assertEquals(80.6, random.y()[random.y().length - 1], 1e-9);
+    assertEquals(80.5, random.y()[random.y().length - 2], 1e-9);
   }
 
   @Test
