@@ -71,20 +71,7 @@ class ClassifyCommandTest {
 
     int k = m.get("nb_classes").getAsInt();
     int n = m.getAsJsonArray("files").size();
-    var ours = SafeTensors.read(out).require("logits");
-    assertArrayEquals(new long[] {n, k}, ours.shape());
-    float[] z = ours.toFloatArray();
-    float[] ref =
-        SafeTensors.read(dir.resolve("expected.safetensors"))
-            .require("out." + kind + ".logits")
-            .toFloatArray();
-    double num = 0;
-    double den = 0;
-    for (int i = 0; i < ref.length; i++) {
-      num += Math.pow((double) z[i] - ref[i], 2);
-      den += Math.pow(ref[i], 2);
-    }
-    double err = Math.sqrt(num / den);
+    double err = relativeError(out, dir, kind, n, k);
     System.out.printf(
         java.util.Locale.ROOT, "saim classify %s/%s: relative error %.3g%n", name, kind, err);
     assertTrue(err <= TOLERANCE, "relative error " + err);
@@ -102,6 +89,52 @@ class ClassifyCommandTest {
       assertEquals(1 + Math.min(5, k), cols.length, lines.get(i));
       assertTrue(cols[1].endsWith(" class " + top1), "image " + file + ": " + lines.get(i));
     }
+  }
+
+  /** ‖ours − ref‖ / ‖ref‖ of the logits in {@code out} against the fixture's, shape checked. */
+  static double relativeError(Path out, Path dir, String kind, int n, int k) throws Exception {
+    var ours = SafeTensors.read(out).require("logits");
+    assertArrayEquals(new long[] {n, k}, ours.shape());
+    float[] z = ours.toFloatArray();
+    float[] ref =
+        SafeTensors.read(dir.resolve("expected.safetensors"))
+            .require("out." + kind + ".logits")
+            .toFloatArray();
+    double num = 0;
+    double den = 0;
+    for (int i = 0; i < ref.length; i++) {
+      num += Math.pow((double) z[i] - ref[i], 2);
+      den += Math.pow(ref[i], 2);
+    }
+    return Math.sqrt(num / den);
+  }
+
+  /** --precision bf16 really lowers the encoder (the logits move) and stays near float32's. */
+  @Test
+  void bf16LogitsStayNearTheReference(@TempDir Path tmp) throws Exception {
+    Path dir = FIXTURES.resolve("tiny");
+    JsonObject m = meta(dir);
+    Path out = tmp.resolve("bf16.safetensors");
+    List<String> a =
+        new ArrayList<>(
+            List.of("classify", "--checkpoint", dir.resolve("finetune.pth").toString()));
+    a.addAll(archFlags(m));
+    a.addAll(
+        List.of(
+            "--precision",
+            "bf16",
+            "--data",
+            dir.resolve("images").toString(),
+            "--logits",
+            out.toString()));
+    CliTestSupport.Result r = CliTestSupport.run(args(a));
+    assertEquals(0, r.exitCode(), r.err());
+    double err =
+        relativeError(
+            out, dir, "finetune", m.getAsJsonArray("files").size(), m.get("nb_classes").getAsInt());
+    System.out.printf(
+        java.util.Locale.ROOT, "saim classify --precision bf16: relative error %.3g%n", err);
+    assertTrue(err > TOLERANCE && err < 3e-2, "bf16 relative error " + err);
   }
 
   @Test
