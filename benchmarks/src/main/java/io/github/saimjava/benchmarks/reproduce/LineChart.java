@@ -133,6 +133,12 @@ public final class LineChart {
     double pad = (ymax - ymin) * 0.06;
     ymin -= pad;
     ymax += pad;
+    double xstep = tickStep(xmax - xmin);
+    double ystep = tickStep(ymax - ymin);
+    xmin = Math.floor(xmin / xstep) * xstep;
+    xmax = Math.ceil(xmax / xstep) * xstep;
+    ymin = Math.floor(ymin / ystep) * ystep;
+    ymax = Math.ceil(ymax / ystep) * ystep;
     Graphics2D g = graphics(img);
     int l = left + 66;
     int r = left + width - 14;
@@ -141,16 +147,20 @@ public final class LineChart {
     g.setColor(Color.BLACK);
     g.drawString(title, l, top + 17);
     g.drawRect(l, t, r - l, b - t);
-    for (int i = 0; i <= 4; i++) {
-      int px = l + (r - l) * i / 4;
-      int py = b - (b - t) * i / 4;
+    for (double xv : ticks(xmin, xmax, xstep)) {
+      int px = (int) Math.round(l + (xv - xmin) / (xmax - xmin) * (r - l));
       g.setColor(new Color(0xe0e0e0));
       g.drawLine(px, t + 1, px, b - 1);
+      g.setColor(Color.BLACK);
+      String xs = format(xv, xstep);
+      g.drawString(xs, px - g.getFontMetrics().stringWidth(xs) / 2, b + 15);
+    }
+    for (double yv : ticks(ymin, ymax, ystep)) {
+      int py = (int) Math.round(b - (yv - ymin) / (ymax - ymin) * (b - t));
+      g.setColor(new Color(0xe0e0e0));
       g.drawLine(l + 1, py, r - 1, py);
       g.setColor(Color.BLACK);
-      String xs = format(xmin + (xmax - xmin) * i / 4);
-      g.drawString(xs, px - g.getFontMetrics().stringWidth(xs) / 2, b + 15);
-      String ys = format(ymin + (ymax - ymin) * i / 4);
+      String ys = format(yv, ystep);
       g.drawString(ys, l - 5 - g.getFontMetrics().stringWidth(ys), py + 4);
     }
     g.drawString(xLabel, (l + r - g.getFontMetrics().stringWidth(xLabel)) / 2, b + 32);
@@ -234,11 +244,47 @@ public final class LineChart {
     return g;
   }
 
-  private static String format(double v) {
+  /**
+   * The distance between axis ticks for a span: 1, 2 or 5 times a power of ten, the smallest such
+   * that the span holds at most eight intervals.
+   *
+   * @throws IllegalArgumentException when the span is not positive and finite
+   */
+  static double tickStep(double span) {
+    if (!(span > 0) || !Double.isFinite(span)) {
+      throw new IllegalArgumentException("an axis span must be positive and finite, got " + span);
+    }
+    double raw = span / 8;
+    double unit = Math.pow(10, Math.floor(Math.log10(raw)));
+    for (double m : new double[] {1, 2, 5, 10}) {
+      if (m * unit >= raw * (1 - 1e-9)) {
+        return m * unit;
+      }
+    }
+    return 10 * unit;
+  }
+
+  /** The multiples of {@code step} from {@code lo} to {@code hi}, both ends included. */
+  static double[] ticks(double lo, double hi, double step) {
+    long first = Math.round(lo / step);
+    long last = Math.round(hi / step);
+    double[] out = new double[(int) (last - first + 1)];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = (first + i) * step;
+    }
+    return out;
+  }
+
+  /** A tick label: as many decimals as the step needs, or scientific notation far from 1. */
+  static String format(double v, double step) {
+    if (Math.abs(v) < step * 1e-6) {
+      return "0";
+    }
     double a = Math.abs(v);
-    if (a != 0 && (a < 1e-2 || a >= 1e5)) {
+    if (a < 1e-2 || a >= 1e5) {
       return String.format(Locale.ROOT, "%.1e", v);
     }
-    return a >= 100 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.3g", v);
+    int decimals = (int) Math.max(0, -Math.floor(Math.log10(step) + 1e-9));
+    return String.format(Locale.ROOT, "%." + decimals + "f", v);
   }
 }

@@ -451,7 +451,9 @@ public final class OrderTable implements Callable<Integer> {
     columns.add(r.smallProbe);
     headers.add(
         "short budget: fine-tune ("
-            + (r.smallFineTuneEpochs > 0 ? r.smallFineTuneEpochs + " epoch(s)" : "none")
+            + (r.smallFineTuneEpochs == 1
+                ? "1 epoch"
+                : r.smallFineTuneEpochs > 0 ? r.smallFineTuneEpochs + " epochs" : "none")
             + ")");
     columns.add(r.smallFineTune);
     for (Readout readout : Readout.values()) {
