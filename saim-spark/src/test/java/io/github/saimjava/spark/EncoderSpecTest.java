@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
 import java.io.ByteArrayInputStream;
@@ -66,6 +67,14 @@ class EncoderSpecTest {
     assertEquals(block1, roundTrip(block1));
     assertNotEquals(
         block1, EncoderSpec.randomInit(CONFIG, 42).pooling(SaimEncoder.Pooling.CLS_MEAN).build());
+    EncoderSpec bf16 = EncoderSpec.randomInit(CONFIG, 42).precision(Precision.BF16).build();
+    assertEquals(Precision.BF16, roundTrip(bf16).precision());
+    assertEquals(bf16, roundTrip(bf16));
+    assertEquals(Precision.FP32, EncoderSpec.randomInit(CONFIG, 42).build().precision());
+    assertNotEquals(bf16, EncoderSpec.randomInit(CONFIG, 42).build());
+    assertEquals(
+        "EncoderSpec[random-init seed 42, pooling cls, 1 thread(s), bf16, ",
+        bf16.toString().substring(0, bf16.toString().indexOf("bf16, ") + 6));
     assertEquals(
         roundTrip(EncoderSpec.zoo("saim_vit_micro_patch4_32_fmnist").build()),
         EncoderSpec.zoo("saim_vit_micro_patch4_32_fmnist").build());
