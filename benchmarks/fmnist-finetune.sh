@@ -37,6 +37,10 @@
 # epoch's time goes"); the one overhead found, glibc handing each step's freed activations back to the
 # kernel and faulting them in again on the next step, is switched off below (GLIBC_TUNABLES; the
 # results are bit-identical either way).
+# BLR_FROM=FILE skips the sweep and takes the blr another run chose: FILE is that run's
+# finetune-result.json (the same encoder kind, another seed, the same precision and training images),
+# recorded in the result as sweep.blr_from. One sweep per encoder kind, its blr reused by the kind's
+# other seeds, halves the cost of a second seed (the final run alone, about 18 minutes in bf16).
 # For trying the script only (never for results): TRAIN_IMAGES, VAL_IMAGES, SWEEP_EPOCHS, EPOCHS,
 # SWEEP_BLRS, DATA (a folder with the IDX pair) and BUILD=0 (use the built saim.jar).
 set -euo pipefail
@@ -78,6 +82,23 @@ case "$PRECISION" in
   *) echo "$0: PRECISION must be fp32 or bf16, got '$PRECISION'" >&2; exit 2 ;;
 esac
 RECIPE_BLR=1e-3
+BLR_FROM_DESC=""
+if [ -n "${BLR_FROM:-}" ]; then
+  if ! [ -f "$BLR_FROM" ]; then
+    echo "$0: BLR_FROM must be a finetune-result.json, got '$BLR_FROM' (no such file)" >&2
+    exit 2
+  fi
+  for key in precision train_images; do
+    theirs="$(jq -r ".$key" "$BLR_FROM")"
+    ours="$([ "$key" = precision ] && echo "$PRECISION" || echo "$TRAIN_IMAGES")"
+    if [ "$theirs" != "$ours" ]; then
+      echo "$0: BLR_FROM $BLR_FROM has $key $theirs, this run $ours: its blr was not chosen for this run" >&2
+      exit 2
+    fi
+  done
+  SWEEP_BLRS=""
+  BLR_FROM_DESC="$(jq -er '"\(.label) seed \(.seed)"' "$BLR_FROM")"
+fi
 if [ "${BUILD:-1}" = 1 ]; then
   MAVEN_OPTS="${MAVEN_OPTS:--Xmx768m}" mvn -q -B -DskipTests -pl examples -am package
 fi
@@ -105,6 +126,11 @@ final_top1() { jq -e '.final_top1' "$1/metrics.json"; }
 SWEEP_JSON='[]'
 BEST_BLR=""
 BEST_TOP1=""
+if [ -n "$BLR_FROM_DESC" ]; then
+  BEST_BLR="$(jq -er '.blr' "$BLR_FROM")"
+  BEST_TOP1=null
+  echo "no sweep: blr $BEST_BLR, chosen by the sweep of $BLR_FROM_DESC ($BLR_FROM)"
+fi
 for blr in $SWEEP_BLRS; do
   dir="$OUT/sweep-blr$blr"
   finetune "$blr" "$SWEEP_EPOCHS" "$dir" --val-split "$VAL_IMAGES"
@@ -119,7 +145,7 @@ for blr in $SWEEP_BLRS; do
     BEST_TOP1="$top1"
   fi
 done
-echo "chosen: blr $BEST_BLR (validation top-1 $BEST_TOP1)"
+if [ -z "$BLR_FROM_DESC" ]; then echo "chosen: blr $BEST_BLR (validation top-1 $BEST_TOP1)"; fi
 START=$(date +%s)
 finetune "$BEST_BLR" "$EPOCHS" "$OUT/final"
 WALL=$(($(date +%s) - START))
@@ -131,9 +157,11 @@ jq -n --arg name "$LABEL" --arg encoder "$ENCODER" --argjson seed "$SEED" \
   --argjson sweep_epochs "$SWEEP_EPOCHS" --argjson train "$TRAIN_IMAGES" --argjson val "$VAL_IMAGES" \
   --slurpfile summary "$OUT/final/metrics.json" --slurpfile curve <(cat "$OUT/final/metrics.jsonl") \
   --argjson wall "$WALL" --arg machine "$MACHINE" --arg precision "$PRECISION" --arg date "$(date -u +%Y-%m-%dT%H:%MZ)" \
+  --arg blr_from "$BLR_FROM_DESC" \
   '{"label": $name, encoder: $encoder, seed: $seed, train_images: $train,
     precision: $precision,
-    sweep: {val_images: $val, epochs: $sweep_epochs, runs: $sweep}, blr: $blr, epochs: $epochs,
+    sweep: ({val_images: $val, epochs: $sweep_epochs, runs: $sweep}
+      + (if $blr_from == "" then {} else {blr_from: $blr_from} end)), blr: $blr, epochs: $epochs,
     test_images: $summary[0].val_images, test_top1: $summary[0].final_top1,
     test_top5: $summary[0].final_top5,
     curve: [$curve[] | {epoch, train_loss, test_top1, test_top5, test_loss, time_s}],

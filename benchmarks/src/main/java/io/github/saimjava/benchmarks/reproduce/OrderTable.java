@@ -531,7 +531,8 @@ public final class OrderTable implements Callable<Integer> {
       md.append("## Fine-tuning runs\n\n");
       md.append(
           "The blr chosen by the final-epoch top-1 on the validation split of the training images"
-              + " (never the test set); top-1 after the last epoch (not the best epoch, which"
+              + " (never the test set), or reused from another seed's sweep of the same encoder"
+              + " kind; top-1 after the last epoch (not the best epoch, which"
               + " would be chosen on the test set); the gain over the last quarter of the epochs"
               + " says whether the curve had flattened.\n\n");
       md.append(
@@ -585,6 +586,12 @@ public final class OrderTable implements Callable<Integer> {
                 "%s → %.2f",
                 run.get("blr").getAsBigDecimal().toPlainString(),
                 run.get("val_top1").getAsDouble()));
+      }
+    }
+    if (sweep.length() == 0 && sw != null && sw.isJsonObject()) {
+      JsonElement from = sw.getAsJsonObject().get("blr_from");
+      if (from != null && from.isJsonPrimitive()) {
+        sweep.append("none: the blr of ").append(from.getAsString()).append("'s sweep");
       }
     }
     JsonArray curve = o.getAsJsonArray("curve");

@@ -97,7 +97,12 @@ class OrderTableTest {
         md.contains(
             "| random | 0 | 0.0005 → 85.00, 0.001 → 86.00 | 0.001 | 8 | fp32 | 80.60 | +0.60"),
         md);
-    assertTrue(md.contains("| 0.001 | 8 | bf16 | 89.10 |"), md);
+    // a second seed that reused the first seed's blr instead of sweeping again
+    assertTrue(
+        md.contains(
+            "| stochastic60k | 0 | none: the blr of stochastic60k seed 1's sweep | 0.001 | 8 | bf16"
+                + " | 89.10 |"),
+        md);
     BufferedImage png = ImageIO.read(dir.resolve("orders.png").toFile());
     assertEquals(OrderTable.WIDTH, png.getWidth());
     assertEquals(OrderTable.HEIGHT, png.getHeight());
