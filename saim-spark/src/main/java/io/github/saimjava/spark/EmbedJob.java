@@ -6,6 +6,8 @@ import io.github.saimjava.api.SaimEncoder;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import org.apache.hadoop.fs.FileStatus;
@@ -290,23 +292,8 @@ public final class EmbedJob implements Callable<Integer> {
   }
 
   private EncoderSpec encoderSpec() {
-    SaimEncoder.Pooling p =
-        switch (pooling.toLowerCase(Locale.ROOT)) {
-          case "cls" -> SaimEncoder.Pooling.CLS;
-          case "mean" -> SaimEncoder.Pooling.MEAN;
-          case "cls_mean" -> SaimEncoder.Pooling.CLS_MEAN;
-          default ->
-              throw new IllegalArgumentException(
-                  "--pooling must be cls, mean or cls_mean, got '" + pooling + "'");
-        };
-    Precision numbers =
-        switch (precision.toLowerCase(Locale.ROOT)) {
-          case "fp32" -> Precision.FP32;
-          case "bf16" -> Precision.BF16;
-          default ->
-              throw new IllegalArgumentException(
-                  "--precision must be fp32 or bf16, got '" + precision + "'");
-        };
+    SaimEncoder.Pooling p = parse(SaimEncoder.Pooling.class, pooling, "--pooling");
+    Precision numbers = parse(Precision.class, precision, "--precision");
     if (layer != null && layer < 1) {
       throw new IllegalArgumentException(
           "--layer must be 1 or more (a block of the encoder), got " + layer);
@@ -339,6 +326,24 @@ public final class EmbedJob implements Callable<Integer> {
         .threads(threads)
         .precision(numbers)
         .build();
+  }
+
+  /**
+   * The constant of {@code type} whose lower-case name is {@code value} (any case); otherwise an
+   * error naming the option and listing the names, e.g. {@code --pooling must be cls, mean or
+   * cls_mean, got 'max'}.
+   */
+  static <E extends Enum<E>> E parse(Class<E> type, String value, String option) {
+    List<String> names = new ArrayList<>();
+    for (E e : type.getEnumConstants()) {
+      if (e.name().equalsIgnoreCase(value)) {
+        return e;
+      }
+      names.add(e.name().toLowerCase(Locale.ROOT));
+    }
+    String last = names.remove(names.size() - 1);
+    throw new IllegalArgumentException(
+        option + " must be " + String.join(", ", names) + " or " + last + ", got '" + value + "'");
   }
 
   /** The preset with the overrides applied. */

@@ -256,7 +256,7 @@ public final class LineChart {
     }
     double raw = span / 8;
     double unit = Math.pow(10, Math.floor(Math.log10(raw)));
-    for (double m : new double[] {1, 2, 5, 10}) {
+    for (double m : new double[] {1, 2, 5}) {
       if (m * unit >= raw * (1 - 1e-9)) {
         return m * unit;
       }
