@@ -12,6 +12,7 @@ import io.github.saimjava.api.PermutationSampler;
 import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.model.Autocast;
+import io.github.saimjava.model.FrozenEncoder;
 import io.github.saimjava.model.SaimModel;
 import io.github.saimjava.train.AdamW;
 import io.github.saimjava.train.EngineThreads;
@@ -84,6 +85,29 @@ final class BenchCommand implements Callable<Integer> {
               + " Profiling slows that step down.")
   @Nullable Path profile;
 
+  @Option(
+      names = "--attention",
+      paramLabel = "fused|explicit",
+      description =
+          "embed: attention as the engine's fused kernel or as explicit products and softmax"
+              + " (default: what encoders use, -D"
+              + FrozenEncoder.ATTENTION_PROPERTY
+              + " or explicit).")
+  @Nullable String attention;
+
+  @Option(
+      names = "--eager",
+      description =
+          "embed: run the encoder operator by operator through DJL, weights cast per use (the"
+              + " path before the one-call frozen encoder), for comparison.")
+  boolean eager;
+
+  @Option(
+      names = "--no-ceiling",
+      description =
+          "train-step and embed: skip measuring the matrix-multiply ceiling after the run.")
+  boolean noCeiling;
+
   private Precision precision = Precision.FP32;
 
   @Override
@@ -92,6 +116,7 @@ final class BenchCommand implements Callable<Integer> {
     precision = PretrainCommand.parse(Precision.class, precisionName, "--precision");
     Engine engine = EngineThreads.pytorch(threads);
     PrintWriter out = spec.commandLine().getOut();
+    out.println(CpuInfo.read().describe());
     switch (what) {
       case "train-step" -> trainStep(engine, c, out);
       case "embed" -> embed(engine, c, out);
@@ -173,20 +198,33 @@ final class BenchCommand implements Callable<Integer> {
       }
     }
     reportMemory(out, rssAfter);
-    report(out, "train-step", c, times, stepFlops(c, batch));
+    report(out, engine, "train-step", c, times, stepFlops(c, batch));
   }
 
   private void embed(Engine engine, SaimConfig c, PrintWriter out) {
     double[] times = new double[steps];
+    boolean fused =
+        attention == null
+            ? FrozenEncoder.fusedAttentionByDefault()
+            : PretrainCommand.parse(Attention.class, attention, "--attention") == Attention.FUSED;
     try (NDManager m = engine.newBaseManager();
-        SaimModel model = new SaimModel(c, m, 0, precision)) {
+        SaimModel model = new SaimModel(c, m, 0, precision);
+        FrozenEncoder frozen = model.freeze(fused)) {
+      out.printf(
+          Locale.ROOT,
+          "encoder: %s%n",
+          eager
+              ? "eager (operator by operator, weights cast per use)"
+              : "frozen (one engine call, " + (fused ? "fused" : "explicit") + " attention)");
       for (int i = 0; i <= steps; i++) {
         boolean profiled = startProfile(i);
         long t0 = System.nanoTime();
         try (NoGrad ng = NoGrad.enter();
             NDScope scope = new NDScope()) {
           NDArray x = m.randomNormal(new Shape(batch, c.channels(), c.imageSize(), c.imageSize()));
-          model.norm(model.encode(x, false)).get(":, 0, :").toFloatArray();
+          NDArray h =
+              eager ? model.encode(x, false) : frozen.encodeBlocks(x, c.depth(), c.depth()).get(0);
+          model.norm(h).get(":, 0, :").toFloatArray();
         }
         double s = (System.nanoTime() - t0) / 1e9;
         stopProfile(profiled, out);
@@ -195,10 +233,24 @@ final class BenchCommand implements Callable<Integer> {
         }
       }
     }
-    report(out, "embed", c, times, encoderFlops(c, batch));
+    report(out, engine, "embed", c, times, encoderFlops(c, batch));
+  }
+
+  /** The attention kernels {@code --attention} names. */
+  enum Attention {
+    FUSED,
+    EXPLICIT
   }
 
   private void gemm(Engine engine, SaimConfig c, PrintWriter out) {
+    out.printf(Locale.ROOT, "gemm_gflops %.1f%n", ceiling(engine, c, out));
+  }
+
+  /**
+   * The engine's best matrix-multiply rate in this run's precision, over the model's three linear
+   * shapes at this batch (median of at least 20 products each), printing each shape's rate.
+   */
+  private double ceiling(Engine engine, SaimConfig c, PrintWriter out) {
     int rows = batch * (c.numPatches() + 1);
     int[][] shapes = {
       {rows, c.width(), c.width()},
@@ -234,7 +286,7 @@ final class BenchCommand implements Callable<Integer> {
             times.length);
       }
     }
-    out.printf(Locale.ROOT, "gemm_gflops %.1f%n", best);
+    return best;
   }
 
   /**
@@ -285,12 +337,18 @@ final class BenchCommand implements Callable<Integer> {
       throw new UncheckedIOException("cannot write the profile " + file + ": " + e.getMessage(), e);
     }
     out.printf(Locale.ROOT, "profile of the last step: %s%n", file);
+    out.printf(
+        Locale.ROOT,
+        "operators: %d engine operator events in the profiled step%n",
+        TraceCount.events(file));
   }
 
-  private void report(PrintWriter out, String name, SaimConfig c, double[] times, double flops) {
+  private void report(
+      PrintWriter out, Engine engine, String name, SaimConfig c, double[] times, double flops) {
     double[] sorted = times.clone();
     Arrays.sort(sorted);
     double median = sorted[sorted.length / 2];
+    double rate = flops / median / 1e9;
     out.printf(
         Locale.ROOT,
         "%s model=%s precision=%s batch=%d threads=%d img=%d: step_s median=%.3f min=%.3f max=%.3f,"
@@ -304,8 +362,17 @@ final class BenchCommand implements Callable<Integer> {
         median,
         sorted[0],
         sorted[sorted.length - 1],
-        flops / median / 1e9,
+        rate,
         flops / 1e9);
+    if (!noCeiling) {
+      double ceiling = ceiling(engine, c, out);
+      out.printf(
+          Locale.ROOT,
+          "ceiling_share %.1f%% of the %s matrix-multiply ceiling, %.1f GFLOP/s%n",
+          100 * rate / ceiling,
+          precisionName,
+          ceiling);
+    }
     out.printf(Locale.ROOT, "images_per_s %.3f%n", batch / median);
   }
 }

@@ -25,6 +25,7 @@ import io.github.saimjava.data.RandAugment;
 import io.github.saimjava.data.RandomErasing;
 import io.github.saimjava.data.Transforms;
 import io.github.saimjava.io.HostTensor;
+import io.github.saimjava.model.Bf16Support;
 import io.github.saimjava.model.LoadReport;
 import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.model.ReferenceConfig;
@@ -193,6 +194,9 @@ final class FineTuneLoop {
     JsonObject runConfig =
         runConfig(config, init.source(), k, stepsPerEpoch, trainTransform, evalTransform);
     Engine engine = EngineThreads.pytorch(s.threads);
+    if (s.precision == Precision.BF16 && !engine.defaultDevice().isGpu()) {
+      Bf16Support.warnIfSlow("fine-tuning");
+    }
     try (NDManager manager = engine.newBaseManager();
         VitClassifier model =
             new VitClassifier(

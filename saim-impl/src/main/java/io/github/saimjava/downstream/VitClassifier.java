@@ -10,6 +10,7 @@ import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimClassifier.Head;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.io.HostTensor;
+import io.github.saimjava.model.FrozenEncoder;
 import io.github.saimjava.model.LoadReport;
 import io.github.saimjava.model.SaimModel;
 import io.github.saimjava.model.Tensors;
@@ -64,6 +65,7 @@ public final class VitClassifier implements AutoCloseable {
   private final NDArray headWeight;
   private final NDArray headBias;
   private final Map<String, NDArray> tensors = new LinkedHashMap<>();
+  private @Nullable FrozenEncoder frozen;
 
   /**
    * A classifier with the encoder initialised from {@code seed} (SAIM's initialisation), {@code
@@ -255,9 +257,24 @@ public final class VitClassifier implements AutoCloseable {
     return Collections.unmodifiableMap(t);
   }
 
+  /**
+   * From now on, evaluation ({@code training} false) runs the encoder as one engine call on a
+   * snapshot of its weights ({@link SaimModel#freeze}): for a classifier that is no longer trained.
+   * Idempotent.
+   */
+  public void freeze() {
+    if (frozen == null) {
+      frozen = encoder.freeze(FrozenEncoder.fusedAttentionByDefault());
+    }
+  }
+
   /** Pooled features {@code N x D} of images {@code N x C x S x S}. */
   public NDArray features(NDArray images, boolean training) {
-    NDArray h = encoder.encode(images, training); // N x (L+1) x D
+    FrozenEncoder f = training ? null : frozen;
+    NDArray h =
+        f != null
+            ? f.encodeBlocks(images, config.depth(), config.depth()).get(0)
+            : encoder.encode(images, training); // N x (L+1) x D
     if (head == Head.GLOBAL_POOL) {
       NDArray mean = h.get(":, 1:, :").mean(new int[] {1});
       return LayerNorm.layerNorm(

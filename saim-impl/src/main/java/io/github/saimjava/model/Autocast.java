@@ -16,7 +16,9 @@ import org.jspecify.annotations.Nullable;
  * (linear layers, attention products, masks, softmax, LayerNorm, GELU, residual sums; the engine's
  * softmax and LayerNorm kernels accumulate in float32 internally); weights are float32 masters
  * rounded to bfloat16 at each use, their gradients come back as float32, and the head's output, the
- * target and the loss are float32. Off ({@link Precision#FP32}), every method is the identity.
+ * target and the loss are float32. Off ({@link Precision#FP32}), every method is the identity. On a
+ * CPU whose engine would multiply bfloat16 matrices in a slow loop, the same roundings are applied
+ * but the arrays stay float32 ({@link #emulated()}).
  *
  * <p>DJL 0.36's PyTorch engine has no bfloat16: its type table stops at complex64, so {@code
  * toType(BFLOAT16)} aborts the process, and its casts run without autograd anyway. The casts (and a
@@ -46,23 +48,48 @@ public final class Autocast implements AutoCloseable {
           "    return torch.softmax(x, -1)",
           "");
 
+  /**
+   * The casts where the CPU has no fast bfloat16 matrix multiply ({@link Bf16Support}): {@code
+   * forward} rounds to bfloat16's values and returns float32, so every operand that the bfloat16
+   * model would lower is rounded the same way, while the arithmetic (and the gradients, rounded to
+   * bfloat16 on their way back through each cast) runs on the engine's float32 kernels.
+   */
+  private static final String EMULATED_SOURCE =
+      SOURCE.replace("    return torch.to(x, 15)", "    return torch.to(torch.to(x, 15), 6)");
+
   private final @Nullable PtSymbolBlock cast;
+  private final boolean emulated;
 
   /** Float32 everywhere: every method returns its argument. */
   public static Autocast fp32() {
-    return new Autocast(null);
+    return new Autocast(null, false);
   }
 
-  /** The casts for {@code precision}, loaded on {@code manager} (which owns them) when needed. */
+  /**
+   * The casts for {@code precision}, loaded on {@code manager} (which owns them) when needed;
+   * emulated in float32 on a CPU without a fast bfloat16 matrix multiply ({@link
+   * Bf16Support#nativeMatmul()}).
+   */
   public static Autocast of(Precision precision, NDManager manager) {
     if (precision == Precision.FP32) {
       return fp32();
     }
-    return new Autocast(ScriptModule.load(manager, "Cast", SOURCE));
+    boolean emulate = !manager.getDevice().isGpu() && !Bf16Support.nativeMatmul();
+    return new Autocast(
+        ScriptModule.load(manager, "Cast", emulate ? EMULATED_SOURCE : SOURCE), emulate);
   }
 
-  private Autocast(@Nullable PtSymbolBlock cast) {
+  private Autocast(@Nullable PtSymbolBlock cast, boolean emulated) {
     this.cast = cast;
+    this.emulated = emulated;
+  }
+
+  /**
+   * Whether bfloat16 is emulated: {@link #lower} rounds to bfloat16's values but keeps float32, so
+   * the engine's float32 kernels do the arithmetic.
+   */
+  public boolean emulated() {
+    return emulated;
   }
 
   /** Whether the matrix multiplies run in bfloat16. */
@@ -71,8 +98,9 @@ public final class Autocast implements AutoCloseable {
   }
 
   /**
-   * {@code x} in bfloat16 when enabled (unchanged if it already is), attached to {@code into}'s
-   * manager; otherwise {@code x}.
+   * {@code x} in bfloat16 when enabled (unchanged if it already is; when {@linkplain #emulated()
+   * emulated}, rounded to bfloat16's values in float32), attached to {@code into}'s manager;
+   * otherwise {@code x}.
    */
   public NDArray lower(NDArray x, NDArray into) {
     if (cast == null || x.getDataType() == DataType.UNKNOWN) {

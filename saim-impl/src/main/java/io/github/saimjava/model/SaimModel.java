@@ -343,6 +343,27 @@ public final class SaimModel implements AutoCloseable {
     return out;
   }
 
+  /**
+   * The encoder without masks as one engine call per batch, for a model whose weights no longer
+   * change (inference after loading): {@link #encodeBlocks}'s computation in this model's
+   * precision. Closed with this model.
+   *
+   * @param fusedAttention attention as the engine's fused scaled-dot-product kernel rather than
+   *     explicit products and softmax
+   */
+  public FrozenEncoder freeze(boolean fusedAttention) {
+    return new FrozenEncoder(
+        config,
+        manager,
+        patchWeight,
+        patchBias,
+        clsToken,
+        posEmbed,
+        blocks,
+        autocast,
+        fusedAttention);
+  }
+
   /** The final LayerNorm ({@code norm}) applied to tokens {@code [..., D]}. */
   public NDArray norm(NDArray tokens) {
     return norm.forward(tokens);

@@ -60,6 +60,8 @@ final class DjlClassifier implements SaimProvider.Classifier {
       djlModel.close();
       throw e;
     }
+    // inference only from here on: the encoder's forward pass becomes one engine call
+    model.freeze();
     SaimConfig c = model.config();
     this.transform = Transforms.evaluation(c.imageSize(), c.channels());
     djlModel.setBlock(new Block(this));

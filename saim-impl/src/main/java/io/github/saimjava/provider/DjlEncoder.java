@@ -18,6 +18,7 @@ import io.github.saimjava.data.DecodedImage;
 import io.github.saimjava.data.ImageFolderDataset;
 import io.github.saimjava.data.Transforms;
 import io.github.saimjava.io.HostTensor;
+import io.github.saimjava.model.FrozenEncoder;
 import io.github.saimjava.model.LoadReport;
 import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.model.SaimModel;
@@ -42,6 +43,7 @@ import org.jspecify.annotations.Nullable;
 final class DjlEncoder implements SaimProvider.Encoder {
   private final NDManager manager;
   private final SaimModel model;
+  private final FrozenEncoder frozen;
   private final SaimEncoder.Pooling pooling;
 
   /** The block whose output is pooled, 1..depth. */
@@ -161,6 +163,8 @@ final class DjlEncoder implements SaimProvider.Encoder {
     }
     this.fcNormWeight = fw;
     this.fcNormBias = fb;
+    // the weights are final from here on: the forward pass becomes one engine call
+    this.frozen = model.freeze(FrozenEncoder.fusedAttentionByDefault());
     this.djlModel.setBlock(new EncoderBlock(this));
   }
 
@@ -210,7 +214,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
   public float[][][] embedEveryLayer(List<RawImage> images) {
     ensureOpen();
     try (NDManager step = manager.newSubManager()) {
-      List<NDArray> perBlock = featuresPerBlock(pixels(step, images), model.config().depth());
+      List<NDArray> perBlock = featuresPerBlock(pixels(step, images), 1, model.config().depth());
       float[][][] out = new float[perBlock.size()][][];
       for (int k = 0; k < out.length; k++) {
         out[k] = rows(perBlock.get(k), images.size());
@@ -260,21 +264,20 @@ final class DjlEncoder implements SaimProvider.Encoder {
    * freed.
    */
   NDArray features(NDArray x) {
-    List<NDArray> perBlock = featuresPerBlock(x, layer);
-    return perBlock.get(perBlock.size() - 1);
+    return featuresPerBlock(x, layer, layer).get(0);
   }
 
   /**
-   * Pooled features after each of blocks 1..{@code count}, from one forward pass, each {@code N x
-   * dimension()} and attached to the images' manager.
+   * Pooled features after each of blocks {@code from..count} (1-based), from one forward pass, each
+   * {@code N x dimension()} and attached to the images' manager.
    */
-  List<NDArray> featuresPerBlock(NDArray x, int count) {
+  List<NDArray> featuresPerBlock(NDArray x, int from, int count) {
     // the scope frees every array of the call, including those that ops on weights attach to the
     // weights' manager; only the results survive it
     try (NoGrad ng = NoGrad.enter();
         NDScope scope = new NDScope()) {
       List<NDArray> out = new ArrayList<>(count);
-      for (NDArray h : model.encodeBlocks(x, count, false)) {
+      for (NDArray h : frozen.encodeBlocks(x, from, count)) {
         NDArray f = pool(h, x.getManager());
         NDScope.unregister(f);
         f.attach(x.getManager());

@@ -21,6 +21,7 @@ import io.github.saimjava.api.StepEvent;
 import io.github.saimjava.api.StepListener;
 import io.github.saimjava.api.TrainingSummary;
 import io.github.saimjava.data.ImageBatches;
+import io.github.saimjava.model.Bf16Support;
 import io.github.saimjava.model.ReferenceConfig;
 import io.github.saimjava.model.SaimModel;
 import java.io.IOException;
@@ -112,6 +113,9 @@ public final class Pretrainer {
         new LrSchedule(o.peakLr(t.effectiveBatchSize()), o.minLr(), o.warmupEpochs(), t.epochs());
     PermutationSampler sampler =
         PermutationSampler.builder(config.numPatches()).order(t.order(), t.seed()).build();
+    if (t.precision() == Precision.BF16 && !devices.get(0).isGpu()) {
+      Bf16Support.warnIfSlow("pre-training");
+    }
 
     try (Ranks ranks = Ranks.open(t);
         NDManager manager = engine.newBaseManager(devices.get(0));

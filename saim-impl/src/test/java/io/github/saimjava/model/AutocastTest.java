@@ -36,14 +36,36 @@ class AutocastTest {
 
   @Test
   void castRoundsToBfloat16AndBackWithGradients() {
+    String before = System.getProperty(Bf16Support.PROPERTY);
+    System.setProperty(Bf16Support.PROPERTY, "native");
+    try {
+      castRounds(false);
+      System.setProperty(Bf16Support.PROPERTY, "emulated");
+      castRounds(true);
+    } finally {
+      if (before == null) {
+        System.clearProperty(Bf16Support.PROPERTY);
+      } else {
+        System.setProperty(Bf16Support.PROPERTY, before);
+      }
+    }
+  }
+
+  /**
+   * bfloat16's values both ways; a bfloat16 array natively, a float32 one when emulated; the
+   * gradient float32 and passed through either way.
+   */
+  private static void castRounds(boolean emulated) {
     try (NDManager m = NDManager.newBaseManager("PyTorch");
         Autocast cast = Autocast.of(Precision.BF16, m)) {
       NDArray x = m.create(new float[] {1f, 1.00390625f, 3.14159265f, -2.5e-3f});
       x.setRequiresGradient(true);
       float[] back;
       try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+        assertEquals(emulated, cast.emulated());
         NDArray low = cast.lower(x, x);
-        assertEquals(DataType.UNKNOWN, low.getDataType()); // DJL's name for bfloat16
+        // UNKNOWN is DJL's name for bfloat16
+        assertEquals(emulated ? DataType.FLOAT32 : DataType.UNKNOWN, low.getDataType());
         NDArray y = cast.upper(low);
         back = y.toFloatArray();
         gc.backward(y.mul(m.create(new float[] {1f, 2f, 3f, 4f})).sum());
