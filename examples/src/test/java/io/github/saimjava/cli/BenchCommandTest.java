@@ -82,6 +82,82 @@ class BenchCommandTest {
   }
 
   @Test
+  void embedRunsTheFrozenEncoderAndReportsCpuOperatorsAndCeiling(@TempDir Path dir) {
+    Path trace = dir.resolve("embed.json");
+    CliTestSupport.Result r =
+        CliTestSupport.run(
+            "bench",
+            "embed",
+            "--model",
+            "tiny",
+            "--batch",
+            "1",
+            "--steps",
+            "1",
+            "--threads",
+            "1",
+            "--profile",
+            trace.toString());
+    assertEquals(0, r.exitCode(), r.err());
+    assertTrue(r.out().startsWith("cpu: "), r.out());
+    assertTrue(r.out().contains("encoder: frozen (one engine call, "), r.out());
+    Matcher ops = Pattern.compile("operators: (\\d+) engine operator events").matcher(r.out());
+    assertTrue(ops.find(), r.out());
+    // the trace holds the operators counted, each one JSON object with a name
+    long names = Pattern.compile("\"name\"").matcher(readString(trace)).results().count();
+    assertEquals(names, Long.parseLong(ops.group(1)));
+    assertTrue(
+        Pattern.compile(
+                "ceiling_share \\d+\\.\\d% of the fp32 matrix-multiply ceiling, [\\d.]+ GFLOP/s")
+            .matcher(r.out())
+            .find(),
+        r.out());
+    assertTrue(r.lastLine().matches("images_per_s \\d+\\.\\d{3}"), r.lastLine());
+  }
+
+  @Test
+  void embedRefusesAnUnknownAttention() {
+    CliTestSupport.Result r =
+        CliTestSupport.run("bench", "embed", "--model", "tiny", "--attention", "flash");
+    assertEquals(2, r.exitCode(), r.err());
+    assertTrue(r.err().contains("--attention"), r.err());
+  }
+
+  @Test
+  void cpuInfoNamesTheModelAndTheMatrixInstructions() {
+    List<String> amd =
+        List.of(
+            "processor\t: 0",
+            "model name\t: AMD EPYC",
+            "flags\t\t: fpu sse avx2 fma",
+            "",
+            "processor\t: 1",
+            "model name\t: AMD EPYC",
+            "flags\t\t: fpu sse avx2 fma");
+    assertEquals(
+        "cpu: AMD EPYC, 2 logical cores; flags: avx2 fma (no amx_bf16, no amx_tile, no"
+            + " avx512_bf16, no avx512f)",
+        CpuInfo.parse(amd).describe());
+    List<String> xeon =
+        List.of(
+            "processor\t: 0",
+            "model name\t: Intel(R) Xeon(R) Platinum 8481C",
+            "flags\t\t: avx2 fma avx512f avx512_bf16 amx_bf16 amx_tile");
+    assertEquals(
+        "cpu: Intel(R) Xeon(R) Platinum 8481C, 1 logical cores; flags: amx_bf16 amx_tile"
+            + " avx512_bf16 avx512f avx2 fma",
+        CpuInfo.parse(xeon).describe());
+  }
+
+  private static String readString(Path p) {
+    try {
+      return Files.readString(p);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
+  }
+
+  @Test
   void processMemoryReadsKernelStatusLines() {
     List<String> status = List.of("Name:\tjava", "VmHWM:\t  2048000 kB", "VmRSS:\t   1024 kB");
     assertEquals(2000.0, ProcessMemory.parse(status, "VmHWM"), 1e-9);
