@@ -117,6 +117,7 @@ final class BenchCommand implements Callable<Integer> {
     Engine engine = EngineThreads.pytorch(threads);
     PrintWriter out = spec.commandLine().getOut();
     out.println(CpuInfo.read().describe());
+    out.println("device: " + engine.defaultDevice());
     switch (what) {
       case "train-step" -> trainStep(engine, c, out);
       case "embed" -> embed(engine, c, out);
