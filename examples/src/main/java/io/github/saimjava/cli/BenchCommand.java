@@ -338,10 +338,12 @@ final class BenchCommand implements Callable<Integer> {
       throw new UncheckedIOException("cannot write the profile " + file + ": " + e.getMessage(), e);
     }
     out.printf(Locale.ROOT, "profile of the last step: %s%n", file);
+    TraceCount count = TraceCount.of(file);
     out.printf(
         Locale.ROOT,
-        "operators: %d engine operator events in the profiled step%n",
-        TraceCount.events(file));
+        "operators: %d engine operator events in the profiled step, %d of them called from Java%n",
+        count.events(),
+        count.outermost());
   }
 
   private void report(

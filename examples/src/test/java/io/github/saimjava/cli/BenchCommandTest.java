@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.google.gson.JsonArray;
+import com.google.gson.JsonParser;
 import io.github.saimjava.api.SaimConfig;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -101,11 +103,15 @@ class BenchCommandTest {
     assertEquals(0, r.exitCode(), r.err());
     assertTrue(r.out().startsWith("cpu: "), r.out());
     assertTrue(r.out().contains("encoder: frozen (one engine call, "), r.out());
-    Matcher ops = Pattern.compile("operators: (\\d+) engine operator events").matcher(r.out());
+    Matcher ops =
+        Pattern.compile("operators: (\\d+) engine operator events in the profiled step, (\\d+) of")
+            .matcher(r.out());
     assertTrue(ops.find(), r.out());
     // the trace holds the operators counted, each one JSON object with a name
     long names = Pattern.compile("\"name\"").matcher(readString(trace)).results().count();
     assertEquals(names, Long.parseLong(ops.group(1)));
+    // the encoder is one call from Java: the input, the script, the pooling's few operators
+    assertTrue(Long.parseLong(ops.group(2)) < 20, ops.group(2));
     assertTrue(
         Pattern.compile(
                 "ceiling_share \\d+\\.\\d% of the fp32 matrix-multiply ceiling, [\\d.]+ GFLOP/s")
@@ -113,6 +119,19 @@ class BenchCommandTest {
             .find(),
         r.out());
     assertTrue(r.lastLine().matches("images_per_s \\d+\\.\\d{3}"), r.lastLine());
+  }
+
+  @Test
+  void traceCountTellsOutermostEventsFromNestedOnes() {
+    // a script call enclosing two operators, one of them enclosing a third; then a lone operator;
+    // and one on another thread at the same time
+    JsonArray trace =
+        JsonParser.parseString(
+                "[{\"ts\":0,\"dur\":10,\"tid\":1},{\"ts\":1,\"dur\":4,\"tid\":1},"
+                    + "{\"ts\":2,\"dur\":1,\"tid\":1},{\"ts\":6,\"dur\":3,\"tid\":1},"
+                    + "{\"ts\":12,\"dur\":1,\"tid\":1},{\"ts\":0,\"dur\":5,\"tid\":2}]")
+            .getAsJsonArray();
+    assertEquals(new TraceCount(6, 3), TraceCount.of(trace));
   }
 
   @Test
