@@ -4,6 +4,7 @@ import io.github.saimjava.api.OptimizerSettings;
 import io.github.saimjava.api.SaimClassifier;
 import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.api.SaimFineTuner;
+import io.github.saimjava.api.SaimKnn;
 import io.github.saimjava.api.SaimLinearProbe;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.api.TrainingSummary;
@@ -13,6 +14,7 @@ import io.github.saimjava.data.Datasets;
 import io.github.saimjava.data.ImageDataset;
 import io.github.saimjava.data.LabelledData;
 import io.github.saimjava.downstream.FineTuner;
+import io.github.saimjava.downstream.Knn;
 import io.github.saimjava.downstream.LinearProbe;
 import io.github.saimjava.train.Pretrainer;
 import java.io.IOException;
@@ -151,5 +153,16 @@ public final class DjlSaimProvider implements SaimProvider {
         r.trainLoss(),
         new SaimLinearProbe.Head(
             h.weight(), h.bias(), h.runningMean(), h.runningVar(), h.batchesTracked()));
+  }
+
+  @Override
+  public SaimKnn.Result knn(
+      SaimKnn.Spec spec,
+      float[][] trainX,
+      int[] trainY,
+      float[][] testX,
+      int[] testY,
+      int classes) {
+    return Knn.run(spec, trainX, trainY, testX, testY, classes);
   }
 }

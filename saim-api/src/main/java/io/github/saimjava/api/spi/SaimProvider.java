@@ -10,6 +10,7 @@ import io.github.saimjava.api.SaimClassifier;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.api.SaimFineTuner;
+import io.github.saimjava.api.SaimKnn;
 import io.github.saimjava.api.SaimLinearProbe;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.api.TrainingSummary;
@@ -59,6 +60,20 @@ public interface SaimProvider {
       float[][] valX,
       int[] valY,
       int classes);
+
+  /**
+   * Runs the k-nearest-neighbour classifier {@code spec} describes on frozen features.
+   *
+   * @param spec the validated settings
+   * @param trainX the training features, one row per image
+   * @param trainY the training labels, in {@code [0, classes)}
+   * @param testX the test features
+   * @param testY the test labels, in {@code [0, classes)}
+   * @param classes the number of classes
+   * @return the accuracies
+   */
+  SaimKnn.Result knn(
+      SaimKnn.Spec spec, float[][] trainX, int[] trainY, float[][] testX, int[] testY, int classes);
 
   /**
    * Builds the encoder {@code spec} describes.
