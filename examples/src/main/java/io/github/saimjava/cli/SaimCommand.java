@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       ClassifyCommand.class,
       EvaluateCommand.class,
       LinprobeCommand.class,
+      KnnCommand.class,
       FinetuneCommand.class,
       BenchCommand.class,
       VisualizeCommand.class,
