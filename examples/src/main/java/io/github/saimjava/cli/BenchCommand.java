@@ -204,6 +204,7 @@ final class BenchCommand implements Callable<Integer> {
 
   private void embed(Engine engine, SaimConfig c, PrintWriter out) {
     double[] times = new double[steps];
+    double[] rssAfter = new double[steps + 1];
     boolean fused =
         attention == null
             ? FrozenEncoder.fusedAttentionByDefault()
@@ -229,11 +230,13 @@ final class BenchCommand implements Callable<Integer> {
         }
         double s = (System.nanoTime() - t0) / 1e9;
         stopProfile(profiled, out);
+        rssAfter[i] = ProcessMemory.residentMb("VmRSS");
         if (i > 0) {
           times[i - 1] = s;
         }
       }
     }
+    reportMemory(out, rssAfter);
     report(out, engine, "embed", c, times, encoderFlops(c, batch));
   }
 

@@ -103,6 +103,11 @@ class BenchCommandTest {
     assertEquals(0, r.exitCode(), r.err());
     assertTrue(r.out().startsWith("cpu: "), r.out());
     assertTrue(r.out().contains("encoder: frozen (one engine call, "), r.out());
+    assertTrue(
+        Pattern.compile("memory: resident MB after each step \\(warm-up first\\) \\d+ \\d+; peak")
+            .matcher(r.out())
+            .find(),
+        r.out());
     Matcher ops =
         Pattern.compile("operators: (\\d+) engine operator events in the profiled step, (\\d+) of")
             .matcher(r.out());
