@@ -32,7 +32,7 @@ public final class Knn {
       float[][] testX,
       int[] testY,
       int classes) {
-    check(trainX, trainY, testX, testY, classes);
+    LabelledFeatures.check("k-NN", trainX, trainY, testX, testY, classes);
     int n = trainX.length;
     int d = trainX[0].length;
     int k = Math.min(spec.k(), n);
@@ -131,40 +131,5 @@ public final class Knn {
       }
     }
     return out;
-  }
-
-  private static void check(
-      float[][] trainX, int[] trainY, float[][] testX, int[] testY, int classes) {
-    if (classes < 2) {
-      throw new IllegalArgumentException("classes (" + classes + ") must be at least 2");
-    }
-    if (trainX.length == 0 || testX.length == 0) {
-      throw new IllegalArgumentException(
-          "k-NN needs training and test features: got "
-              + trainX.length
-              + " training and "
-              + testX.length
-              + " test rows");
-    }
-    rows("trainX", trainX, trainY, "trainY", trainX[0].length, classes);
-    rows("testX", testX, testY, "testY", trainX[0].length, classes);
-  }
-
-  private static void rows(
-      String xName, float[][] x, int[] y, String yName, int width, int classes) {
-    if (x.length != y.length) {
-      throw new IllegalArgumentException(
-          xName + " has " + x.length + " rows but " + yName + " " + y.length + " labels");
-    }
-    for (int i = 0; i < x.length; i++) {
-      if (x[i].length != width) {
-        throw new IllegalArgumentException(
-            xName + "[" + i + "] has " + x[i].length + " values, trainX[0] " + width);
-      }
-      if (y[i] < 0 || y[i] >= classes) {
-        throw new IllegalArgumentException(
-            yName + "[" + i + "] = " + y[i] + " is not in [0, " + classes + ")");
-      }
-    }
   }
 }

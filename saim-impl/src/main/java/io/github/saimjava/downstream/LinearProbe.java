@@ -142,15 +142,8 @@ public final class LinearProbe {
    */
   public static Result run(
       float[][] trainX, int[] trainY, float[][] valX, int[] valY, int classes, Settings s) {
+    LabelledFeatures.check("the probe", trainX, trainY, valX, valY, classes);
     int n = trainX.length;
-    if (n == 0
-        || valX.length == 0
-        || trainY.length != n
-        || valY.length != valX.length
-        || classes < 2) {
-      throw new IllegalArgumentException(
-          "the probe needs labelled training and validation features and at least 2 classes");
-    }
     int d = trainX[0].length;
     int batch = Math.min(s.batchSize(), n);
     int stepsPerEpoch = n / batch;

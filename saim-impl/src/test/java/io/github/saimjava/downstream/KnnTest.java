@@ -128,7 +128,7 @@ class KnnTest {
             IllegalArgumentException.class,
             () ->
                 Knn.run(new SaimKnn.Spec(1, 0.07, 4), x, new int[] {0, 5}, x, new int[] {0, 1}, 2));
-    assertEquals("trainY[1] = 5 is not in [0, 2)", e.getMessage());
+    assertEquals("trainY[1] = 5 is not in [0, 2): a label outside the classes", e.getMessage());
     e =
         assertThrows(
             IllegalArgumentException.class,

@@ -63,4 +63,21 @@ class LinearProbeTest {
     assertEquals(3 - 0.003, p[0][0], 1e-12);
     assertEquals(4 - 0.004, p[0][1], 1e-12);
   }
+
+  @Test
+  void aLabelOutsideTheClassesIsNamedNotAnIndexError() {
+    float[][] x = {{1, 0}, {0, 1}, {1, 1}};
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                LinearProbe.run(
+                    x,
+                    new int[] {0, 1, 0},
+                    x,
+                    new int[] {0, 5, 1},
+                    2,
+                    LinearProbe.Settings.paper(1)));
+    assertEquals("testY[1] = 5 is not in [0, 2): a label outside the classes", e.getMessage());
+  }
 }
