@@ -34,8 +34,8 @@ import org.junit.jupiter.params.provider.ValueSource;
  * Our side of the round trip with the reference's PyTorch code (pre-train there, evaluate or
  * fine-tune here, or the other way round), against {@code reference-checkpoint-tiny.pth}: a
  * checkpoint the reference's training loop wrote ({@code model}, {@code optimizer}, {@code epoch},
- * {@code scaler}, {@code args}) for the configuration below. The Python side is in the README
- * ("Pre-training with PyTorch, evaluating here (and back)").
+ * {@code scaler}, {@code args}) for the configuration below. The Python side is in
+ * docs/converting.md ("Pre-training with PyTorch, evaluating here (and back)").
  */
 class PyTorchRoundTripTest {
   /**

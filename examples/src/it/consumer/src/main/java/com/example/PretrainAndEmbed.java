@@ -12,6 +12,7 @@ import java.util.List;
 /** Pre-trains a small ViT on a folder of images with SAIM, then embeds images with its encoder. */
 public class PretrainAndEmbed {
   public static void main(String[] args) throws Exception {
+    // README:quickstart:start
     // 1. pre-train on a folder of JPEG/PNG images (sub-folders optional: no labels needed)
     TrainingSummary run =
         SaimTrainer.builder()
@@ -45,5 +46,6 @@ public class PretrainAndEmbed {
       System.out.println(
           "vectors of " + fromFiles[0].length + " and " + fromImages[0].length + " numbers");
     }
+    // README:quickstart:end
   }
 }

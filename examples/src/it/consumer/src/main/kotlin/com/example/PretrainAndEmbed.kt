@@ -8,6 +8,7 @@ import java.nio.file.Path
 
 /** Pre-trains a small ViT on a folder of images with SAIM, then embeds an image with its encoder. */
 fun main() {
+    // README:quickstart-kotlin:start
     val run = SaimTrainer.builder()
         .config(
             SaimConfig.vitTiny().toBuilder()
@@ -28,4 +29,5 @@ fun main() {
         val vector: FloatArray = encoder.embedImages(listOf(image)).single()
         println("a vector of ${vector.size} numbers")
     }
+    // README:quickstart-kotlin:end
 }
