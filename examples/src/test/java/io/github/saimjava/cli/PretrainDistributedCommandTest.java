@@ -135,6 +135,55 @@ class PretrainDistributedCommandTest {
         worst);
   }
 
+  @Test
+  void ranksLaunchedWithAnotherSeedBothStopBeforeStepZeroNamingItAndWriteNothing(
+      @TempDir Path dir) throws Exception {
+    assumeTrue(GlooCollective.isAvailable(), GlooCollective.unavailableReason());
+    String rv = "file:" + dir.resolve("rendezvous");
+    Process p1 =
+        saim(
+            args(
+                dir.resolve("out1"),
+                "--world-size",
+                "2",
+                "--rank",
+                "1",
+                "--rendezvous",
+                rv,
+                "--bind",
+                "127.0.0.1",
+                "--seed",
+                "7"));
+    Process p0 =
+        saim(
+            args(
+                dir.resolve("out0"),
+                "--world-size",
+                "2",
+                "--rank",
+                "0",
+                "--rendezvous",
+                rv,
+                "--bind",
+                "127.0.0.1"));
+    String out0 = new String(p0.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String out1 = new String(p1.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p0.waitFor(2, TimeUnit.MINUTES) && p1.waitFor(1, TimeUnit.MINUTES));
+    String want =
+        "saim: error: rank 1 was launched with other settings than rank 0: training.seed is 0 on"
+            + " rank 0 and 7 on rank 1; launch every rank with the same settings (nothing was"
+            + " trained or written)";
+    for (String out : List.of(out0, out1)) {
+      List<String> errors = out.lines().filter(l -> l.startsWith("saim: error")).toList();
+      assertEquals(List.of(want), errors, out);
+      assertTrue(!out.contains("done:"), out);
+    }
+    assertEquals(2, p0.exitValue(), out0);
+    assertEquals(2, p1.exitValue(), out1);
+    assertTrue(!Files.exists(dir.resolve("out0")), "rank 0 wrote its output folder");
+    assertTrue(!Files.exists(dir.resolve("out1")), "rank 1 wrote its output folder");
+  }
+
   /** The largest relative L2 difference per tensor, each asserted to be at most 1e-4. */
   static double largestDifference(Path want, Path got) throws Exception {
     Map<String, HostTensor> a = SafeTensors.read(want).tensors();

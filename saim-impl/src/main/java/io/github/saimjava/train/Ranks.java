@@ -2,6 +2,7 @@ package io.github.saimjava.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
+import com.google.gson.JsonObject;
 import io.github.saimjava.api.Distributed;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.distributed.Collective;
@@ -72,6 +73,40 @@ final class Ranks implements AutoCloseable {
   /** Whether this rank writes the output folder (rank 0). */
   boolean writes() {
     return rank == 0;
+  }
+
+  /**
+   * Checks that every rank was launched with the same {@code settings} ({@link WorldAgreement});
+   * alone, nothing to check.
+   *
+   * @throws IllegalArgumentException on every rank, naming the first differing setting and both
+   *     values
+   */
+  void agree(JsonObject settings) {
+    if (collective != null) {
+      WorldAgreement.check(collective, settings);
+    }
+  }
+
+  /**
+   * The sum of {@code value} over the ranks (a count such as the skipped images), exact for
+   * non-negative values and up to 65,793 ranks: eight 8-bit limbs summed in float32.
+   */
+  long sum(long value) {
+    if (collective == null) {
+      return value;
+    }
+    FloatBuffer limbs =
+        ByteBuffer.allocateDirect(8 * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    for (int i = 0; i < 8; i++) {
+      limbs.put(i, (value >>> (8 * i)) & 0xff);
+    }
+    collective.allReduceSum(limbs);
+    long total = 0;
+    for (int i = 0; i < 8; i++) {
+      total += (long) limbs.get(i) << (8 * i);
+    }
+    return total;
   }
 
   /**
