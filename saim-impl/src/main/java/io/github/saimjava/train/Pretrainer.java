@@ -217,7 +217,9 @@ public final class Pretrainer {
                     epochLossSum / epochSteps,
                     step,
                     (System.nanoTime() - epochStartNanos) / 1e9);
-            RunFolder.writeLine(metrics, epochLine(ee, data.skippedImages()));
+            // every rank reads its own part of the data: the skips of all of them
+            long skipped = ranks.sum(data.skippedImages());
+            RunFolder.writeLine(metrics, epochLine(ee, skipped));
             for (EpochListener l : t.epochListeners()) {
               l.onEpoch(ee);
             }
