@@ -117,7 +117,11 @@ public final class GlooCollective implements Collective {
       Rendezvous.Tcp tcp, int rank, int size, String host, long ms) {
     TcpStore store;
     try {
-      store = rank == 0 ? TcpStore.serve(tcp.port()) : TcpStore.connect(tcp.host(), tcp.port(), ms);
+      byte[] secret = TcpStore.secret(System.getenv());
+      store =
+          rank == 0
+              ? TcpStore.serve(tcp.port(), secret)
+              : TcpStore.connect(tcp.host(), tcp.port(), ms, secret);
     } catch (IOException e) {
       throw new CollectiveException(
           "rank " + rank + " of " + size + ": rendezvous failed: " + e.getMessage(),
