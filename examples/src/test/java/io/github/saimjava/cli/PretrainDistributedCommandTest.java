@@ -136,8 +136,8 @@ class PretrainDistributedCommandTest {
   }
 
   @Test
-  void ranksLaunchedWithAnotherSeedBothStopBeforeStepZeroNamingItAndWriteNothing(
-      @TempDir Path dir) throws Exception {
+  void ranksLaunchedWithAnotherSeedBothStopBeforeStepZeroNamingItAndWriteNothing(@TempDir Path dir)
+      throws Exception {
     assumeTrue(GlooCollective.isAvailable(), GlooCollective.unavailableReason());
     String rv = "file:" + dir.resolve("rendezvous");
     Process p1 =
@@ -182,6 +182,56 @@ class PretrainDistributedCommandTest {
     assertEquals(2, p1.exitValue(), out1);
     assertTrue(!Files.exists(dir.resolve("out0")), "rank 0 wrote its output folder");
     assertTrue(!Files.exists(dir.resolve("out1")), "rank 1 wrote its output folder");
+  }
+
+  @Test
+  void skippedImagesOfEveryRankAreSummedInRankZerosMetrics(@TempDir Path dir) throws Exception {
+    assumeTrue(GlooCollective.isAvailable(), GlooCollective.unavailableReason());
+    // sixteen images, every other one empty: one epoch of two steps loads each once, on one rank
+    // or the other, and each empty one stands aside for the next
+    Path data = Files.createDirectories(dir.resolve("data"));
+    for (int i = 0; i < 16; i++) {
+      Path f = data.resolve(String.format("img%02d.png", i));
+      if (i % 2 == 0) {
+        Files.createFile(f);
+      } else {
+        java.awt.image.BufferedImage img =
+            new java.awt.image.BufferedImage(32, 32, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        img.setRGB(i, i, 0xffffff);
+        javax.imageio.ImageIO.write(img, "png", f.toFile());
+      }
+    }
+    String rv = "file:" + dir.resolve("rendezvous");
+    List<Process> ps = new ArrayList<>();
+    for (int r = 1; r >= 0; r--) {
+      ps.add(
+          saim(
+              PretrainCommandTest.args(
+                  "--data",
+                  data.toString(),
+                  "--skip-bad-images",
+                  "--output",
+                  dir.resolve("out" + r).toString(),
+                  "--world-size",
+                  "2",
+                  "--rank",
+                  Integer.toString(r),
+                  "--rendezvous",
+                  rv,
+                  "--bind",
+                  "127.0.0.1")));
+    }
+    for (Process p : ps) {
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(5, TimeUnit.MINUTES));
+      assertEquals(0, p.exitValue(), out);
+    }
+    String epoch =
+        Files.readAllLines(dir.resolve("out0/metrics.jsonl")).stream()
+            .filter(l -> l.contains("\"type\":\"epoch\""))
+            .findFirst()
+            .orElseThrow();
+    assertTrue(epoch.endsWith("\"skipped_images\":8}"), epoch);
   }
 
   /** The largest relative L2 difference per tensor, each asserted to be at most 1e-4. */
