@@ -1,7 +1,7 @@
 package io.github.saimjava.cli;
 
+import io.github.saimjava.api.ImageFiles;
 import io.github.saimjava.api.SaimClassifier;
-import io.github.saimjava.data.ImageFolderDataset;
 import io.github.saimjava.io.AtomicFiles;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
@@ -16,7 +16,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -37,7 +36,9 @@ import picocli.CommandLine.Spec;
       "follows from the checkpoint's tensor names, the number of classes from the head's shape.",
       "With --logits, also writes FILE.safetensors holding one float32 tensor 'logits' (N x"
           + " classes)",
-      "and FILE.safetensors.paths.txt with the image paths, one per line, in row order."
+      "and FILE.safetensors.paths.txt with the image paths, one per line, in row order.",
+      "Paths are printed and written on one line each: backslash, line feed and carriage return",
+      "in a name as \\\\, \\n and \\r."
     })
 final class ClassifyCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -88,7 +89,7 @@ final class ClassifyCommand implements Callable<Integer> {
       best = c.top(z, top);
     }
     for (int i = 0; i < files.size(); i++) {
-      StringBuilder line = new StringBuilder(files.get(i).toString());
+      StringBuilder line = new StringBuilder(PathLines.escape(files.get(i)));
       for (SaimClassifier.Prediction p : best.get(i)) {
         line.append(String.format(Locale.ROOT, "\t%.4f %s", p.probability(), p.label()));
       }
@@ -104,7 +105,7 @@ final class ClassifyCommand implements Callable<Integer> {
       Map<String, String> meta = new LinkedHashMap<>();
       meta.put("source", source.describe());
       StringBuilder paths = new StringBuilder();
-      files.forEach(p -> paths.append(p).append('\n'));
+      files.forEach(p -> paths.append(PathLines.escape(p)).append('\n'));
       AtomicFiles.write(
           Path.of(logits + ".paths.txt"), paths.toString().getBytes(StandardCharsets.UTF_8));
       SafeTensors.write(logits, t, meta);
@@ -124,17 +125,13 @@ final class ClassifyCommand implements Callable<Integer> {
     List<Path> files = new ArrayList<>();
     for (Path d : data) {
       if (Files.isDirectory(d)) {
-        List<Path> found;
-        try (Stream<Path> s = Files.walk(d)) {
-          found =
-              s.filter(Files::isRegularFile).filter(ImageFolderDataset::hasImageExtension).toList();
-        }
+        List<Path> found = ImageFiles.list(d);
         if (found.isEmpty()) {
           throw new IllegalArgumentException(d + ": no JPEG or PNG images found");
         }
         files.addAll(found);
       } else if (Files.isRegularFile(d)) {
-        if (!ImageFolderDataset.hasImageExtension(d)) {
+        if (!ImageFiles.isImageName(String.valueOf(d.getFileName()))) {
           throw new IllegalArgumentException(d + ": not a .jpg, .jpeg or .png file");
         }
         files.add(d);

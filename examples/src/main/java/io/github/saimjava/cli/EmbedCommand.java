@@ -1,20 +1,18 @@
 package io.github.saimjava.cli;
 
+import io.github.saimjava.api.ImageFiles;
 import io.github.saimjava.api.SaimEncoder;
-import io.github.saimjava.data.ImageFolderDataset;
 import io.github.saimjava.io.AtomicFiles;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -31,7 +29,12 @@ import picocli.CommandLine.Spec;
       "Embeds every JPEG/PNG image under --data (sorted by path) with a SAIM encoder and writes",
       "FILE.safetensors holding one float32 tensor 'embeddings' (N x D) and"
           + " FILE.safetensors.paths.txt",
-      "with the image paths, one per line, in row order. --precision bf16 runs the encoder in",
+      "with the image paths, one per line, in row order (backslash, line feed and carriage return",
+      "in a name written \\\\, \\n"
+          + " and \\r"
+          + "). Which files count: saim's folder rules (links followed,",
+      "a link loop an error, names starting with a dot left out). --precision bf16 runs the encoder"
+          + " in",
       "bfloat16 (vectors still float32); the file's metadata records pooling, layer, precision"
           + " and source."
     })
@@ -72,17 +75,7 @@ final class EmbedCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (!Files.isDirectory(data)) {
-      throw new IllegalArgumentException(data + ": no such folder of images");
-    }
-    List<Path> files;
-    try (Stream<Path> s = Files.walk(data)) {
-      files =
-          s.filter(Files::isRegularFile)
-              .filter(ImageFolderDataset::hasImageExtension)
-              .sorted((a, b) -> a.toString().compareTo(b.toString()))
-              .toList();
-    }
+    List<Path> files = ImageFiles.list(data);
     if (files.isEmpty()) {
       throw new IllegalArgumentException(data + ": no JPEG or PNG images found");
     }
@@ -112,7 +105,7 @@ final class EmbedCommand implements Callable<Integer> {
     meta.put("precision", precision);
     meta.put("source", source.describe(seed));
     StringBuilder paths = new StringBuilder();
-    files.forEach(p -> paths.append(p).append('\n'));
+    files.forEach(p -> paths.append(PathLines.escape(p)).append('\n'));
     AtomicFiles.write(
         Path.of(output + ".paths.txt"), paths.toString().getBytes(StandardCharsets.UTF_8));
     SafeTensors.write(output, t, meta);

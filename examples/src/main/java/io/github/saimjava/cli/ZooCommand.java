@@ -119,10 +119,14 @@ final class ZooCommand implements Runnable {
                 err.println(line);
                 err.flush();
               });
-      SaimZoo.Imported done = from != null ? zoo.pull(a, from) : zoo.pull(a);
-      PrintWriter o = spec.commandLine().getOut();
-      o.println(SaimZoo.digestLines(a, done.entry(), done.notes()));
-      o.flush();
+      // printed with the cache's lock held: no other pull can replace the entry before the path
+      // that is printed
+      try (ArtifactCache.Held lock = zoo.cache().lock()) {
+        SaimZoo.Imported done = from != null ? zoo.pull(a, from) : zoo.pull(a);
+        PrintWriter o = spec.commandLine().getOut();
+        o.println(SaimZoo.digestLines(a, done.entry(), done.notes()));
+        o.flush();
+      }
       return 0;
     }
   }

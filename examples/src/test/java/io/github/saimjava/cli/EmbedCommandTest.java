@@ -81,6 +81,20 @@ class EmbedCommandTest {
   }
 
   @Test
+  void aFileNameWithALineBreakIsWrittenEscapedSoPathsAlignWithRows(@TempDir Path dir)
+      throws Exception {
+    Path data = images(dir);
+    Files.copy(data.resolve("a/img0.png"), data.resolve("a/line\nbreak\\.png"));
+    Path out = dir.resolve("o.safetensors");
+    CliTestSupport.Result r = CliTestSupport.run(args(data, out, "2"));
+    assertEquals(0, r.exitCode(), r.err());
+    List<String> paths = Files.readAllLines(Path.of(out + ".paths.txt"));
+    assertEquals(SafeTensors.read(out).require("embeddings").shape()[0], paths.size());
+    assertEquals(6, paths.size());
+    assertEquals(data.resolve("a") + "/line\\nbreak\\\\.png", paths.get(3));
+  }
+
+  @Test
   void layerAndPoolingChooseTheFeatures(@TempDir Path dir) throws Exception {
     Path data = images(dir);
     Path last = dir.resolve("last.safetensors");

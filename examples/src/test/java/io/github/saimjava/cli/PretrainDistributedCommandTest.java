@@ -135,6 +135,105 @@ class PretrainDistributedCommandTest {
         worst);
   }
 
+  @Test
+  void ranksLaunchedWithAnotherSeedBothStopBeforeStepZeroNamingItAndWriteNothing(@TempDir Path dir)
+      throws Exception {
+    assumeTrue(GlooCollective.isAvailable(), GlooCollective.unavailableReason());
+    String rv = "file:" + dir.resolve("rendezvous");
+    Process p1 =
+        saim(
+            args(
+                dir.resolve("out1"),
+                "--world-size",
+                "2",
+                "--rank",
+                "1",
+                "--rendezvous",
+                rv,
+                "--bind",
+                "127.0.0.1",
+                "--seed",
+                "7"));
+    Process p0 =
+        saim(
+            args(
+                dir.resolve("out0"),
+                "--world-size",
+                "2",
+                "--rank",
+                "0",
+                "--rendezvous",
+                rv,
+                "--bind",
+                "127.0.0.1"));
+    String out0 = new String(p0.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    String out1 = new String(p1.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p0.waitFor(2, TimeUnit.MINUTES) && p1.waitFor(1, TimeUnit.MINUTES));
+    String want =
+        "saim: error: rank 1 was launched with other settings than rank 0: training.seed is 0 on"
+            + " rank 0 and 7 on rank 1; launch every rank with the same settings (nothing was"
+            + " trained or written)";
+    for (String out : List.of(out0, out1)) {
+      List<String> errors = out.lines().filter(l -> l.startsWith("saim: error")).toList();
+      assertEquals(List.of(want), errors, out);
+      assertTrue(!out.contains("done:"), out);
+    }
+    assertEquals(2, p0.exitValue(), out0);
+    assertEquals(2, p1.exitValue(), out1);
+    assertTrue(!Files.exists(dir.resolve("out0")), "rank 0 wrote its output folder");
+    assertTrue(!Files.exists(dir.resolve("out1")), "rank 1 wrote its output folder");
+  }
+
+  @Test
+  void skippedImagesOfEveryRankAreSummedInRankZerosMetrics(@TempDir Path dir) throws Exception {
+    assumeTrue(GlooCollective.isAvailable(), GlooCollective.unavailableReason());
+    // sixteen images, every other one empty: one epoch of two steps loads each once, on one rank
+    // or the other, and each empty one stands aside for the next
+    Path data = Files.createDirectories(dir.resolve("data"));
+    for (int i = 0; i < 16; i++) {
+      Path f = data.resolve(String.format("img%02d.png", i));
+      if (i % 2 == 0) {
+        Files.createFile(f);
+      } else {
+        java.awt.image.BufferedImage img =
+            new java.awt.image.BufferedImage(32, 32, java.awt.image.BufferedImage.TYPE_INT_RGB);
+        img.setRGB(i, i, 0xffffff);
+        javax.imageio.ImageIO.write(img, "png", f.toFile());
+      }
+    }
+    String rv = "file:" + dir.resolve("rendezvous");
+    List<Process> ps = new ArrayList<>();
+    for (int r = 1; r >= 0; r--) {
+      ps.add(
+          saim(
+              PretrainCommandTest.args(
+                  "--data",
+                  data.toString(),
+                  "--skip-bad-images",
+                  "--output",
+                  dir.resolve("out" + r).toString(),
+                  "--world-size",
+                  "2",
+                  "--rank",
+                  Integer.toString(r),
+                  "--rendezvous",
+                  rv,
+                  "--bind",
+                  "127.0.0.1")));
+    }
+    for (Process p : ps) {
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      assertTrue(p.waitFor(5, TimeUnit.MINUTES));
+      assertEquals(0, p.exitValue(), out);
+    }
+    String epoch =
+        Files.readAllLines(dir.resolve("out0/metrics.jsonl")).stream()
+            .filter(l -> l.contains("\"type\":\"epoch\""))
+            .findFirst()
+            .orElseThrow();
+    assertTrue(epoch.endsWith("\"skipped_images\":8}"), epoch);
+  }
+
   /** The largest relative L2 difference per tensor, each asserted to be at most 1e-4. */
   static double largestDifference(Path want, Path got) throws Exception {
     Map<String, HostTensor> a = SafeTensors.read(want).tensors();

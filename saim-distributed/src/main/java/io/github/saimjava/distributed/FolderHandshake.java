@@ -2,7 +2,9 @@ package io.github.saimjava.distributed;
 
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.AccessDeniedException;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
@@ -33,7 +35,7 @@ final class FolderHandshake {
    * @throws CollectiveException when not every rank arrived before the deadline
    */
   static Path agree(Path dir, int rank, int size, long timeoutMs) throws IOException {
-    Files.createDirectories(dir);
+    checkUsable(dir, rank);
     long deadline = System.nanoTime() + timeoutMs * 1_000_000L;
     if (rank == 0) {
       return lead(dir, size, deadline, timeoutMs);
@@ -95,6 +97,50 @@ final class FolderHandshake {
           timeoutMs,
           missing > 0 ? "rank " + missing + " did not join" : "not every rank acknowledged");
     }
+  }
+
+  /**
+   * Fails at once, in one line naming the folder, where the rendezvous could only time out: a file
+   * in the folder's place, or a folder this rank cannot write in (every rank writes there).
+   *
+   * @throws IllegalArgumentException saying what is wrong and what to do
+   */
+  static void checkUsable(Path dir, int rank) {
+    if (Files.exists(dir) && !Files.isDirectory(dir)) {
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT,
+              "rank %d: the rendezvous file:%s is a file, not a folder: give a folder that every"
+                  + " rank sees and may write in (it is created if missing)",
+              rank,
+              dir));
+    }
+    try {
+      Files.createDirectories(dir);
+      Path probe = dir.resolve("probe-" + rank + "." + UUID.randomUUID() + ".tmp");
+      Files.writeString(probe, "", StandardCharsets.UTF_8);
+      Files.delete(probe);
+    } catch (IOException e) {
+      throw new IllegalArgumentException(
+          String.format(
+              Locale.ROOT,
+              "rank %d: cannot write in the rendezvous folder %s (%s): every rank writes its files"
+                  + " there; give a folder every rank may write in",
+              rank,
+              dir,
+              reason(e)),
+          e);
+    }
+  }
+
+  private static String reason(IOException e) {
+    if (e instanceof AccessDeniedException) {
+      return "permission denied";
+    }
+    if (e instanceof FileSystemException f && f.getReason() != null) {
+      return f.getReason();
+    }
+    return e.getClass().getSimpleName() + ": " + e.getMessage();
   }
 
   private static void pause(long deadline, int rank, int size, long timeoutMs, String what) {

@@ -1,7 +1,6 @@
 package io.github.saimjava.distributed;
 
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.Buffer;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -63,7 +62,9 @@ public final class GlooCollective implements Collective {
    * @param host the address (or host name) this rank listens on and the others connect to; empty
    *     for this machine's host name
    * @param timeout how long the rendezvous and each later collective may wait for the others
-   * @throws IllegalArgumentException for a bad rank, size, time-out or rendezvous
+   * @throws IllegalArgumentException for a bad rank, size, time-out or rendezvous, or a rendezvous
+   *     folder that is a file or that this rank cannot write in
+   * @throws IllegalStateException when the rendezvous folder fails otherwise
    * @throws IllegalStateException when the native library is not available (saying why)
    * @throws CollectiveException when the others did not arrive in time
    */
@@ -92,9 +93,9 @@ public final class GlooCollective implements Collective {
       try {
         arg = FolderHandshake.agree(f.dir(), rank, size, ms).toString();
       } catch (IOException e) {
-        throw new UncheckedIOException(
-            "rank " + rank + ": rendezvous folder " + f.dir() + " is not usable: " + e.getMessage(),
-            e);
+        // not an UncheckedIOException, whose handlers report the cause alone (often just a path)
+        throw new IllegalStateException(
+            "rank " + rank + ": rendezvous folder " + f.dir() + " is not usable: " + e, e);
       }
     } else if (r instanceof Rendezvous.Tcp tcp) {
       return connectThroughTcp(tcp, rank, size, host, ms);
@@ -117,7 +118,11 @@ public final class GlooCollective implements Collective {
       Rendezvous.Tcp tcp, int rank, int size, String host, long ms) {
     TcpStore store;
     try {
-      store = rank == 0 ? TcpStore.serve(tcp.port()) : TcpStore.connect(tcp.host(), tcp.port(), ms);
+      byte[] secret = TcpStore.secret(System.getenv());
+      store =
+          rank == 0
+              ? TcpStore.serve(tcp.port(), secret)
+              : TcpStore.connect(tcp.host(), tcp.port(), ms, secret);
     } catch (IOException e) {
       throw new CollectiveException(
           "rank " + rank + " of " + size + ": rendezvous failed: " + e.getMessage(),

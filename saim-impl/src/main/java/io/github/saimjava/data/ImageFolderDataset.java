@@ -1,5 +1,6 @@
 package io.github.saimjava.data;
 
+import io.github.saimjava.api.ImageFiles;
 import java.awt.color.ColorSpace;
 import java.awt.image.BufferedImage;
 import java.awt.image.ColorModel;
@@ -7,7 +8,6 @@ import java.awt.image.IndexColorModel;
 import java.awt.image.Raster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
-import java.nio.file.FileVisitOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -26,8 +26,9 @@ import org.jspecify.annotations.Nullable;
 /**
  * The ImageNet folder layout, as torchvision's {@code ImageFolder} reads it: {@code
  * root/<class>/.../<image>.jpg|jpeg|png}. Classes are the sub-folders sorted by name and labelled
- * by their position; the images of a class are found at any depth (links followed) and sorted by
- * path. Names starting with a dot are ignored, as are files with other extensions.
+ * by their position; the images of a class are those {@link ImageFiles} lists (at any depth, links
+ * followed, loops refused, names starting with a dot ignored, sorted by path), empty files
+ * included: they are bad images when loaded.
  *
  * <p>Images are decoded on demand with javax.imageio: JPEG and PNG; grayscale stays one channel,
  * RGB, RGBA (alpha dropped) and palette images become RGB, 16-bit samples keep their high byte.
@@ -92,14 +93,7 @@ public final class ImageFolderDataset implements ImageDataset {
     int[] counts = new int[classDirs.size()];
     for (int c = 0; c < classDirs.size(); c++) {
       Path dir = classDirs.get(c);
-      List<Path> images;
-      try (Stream<Path> s = Files.walk(dir, FileVisitOption.FOLLOW_LINKS)) {
-        images =
-            s.filter(p -> isImage(dir, p) && Files.isRegularFile(p))
-                .sorted(
-                    (a, b) -> dir.relativize(a).toString().compareTo(dir.relativize(b).toString()))
-                .toList();
-      }
+      List<Path> images = ImageFiles.list(dir);
       if (images.isEmpty()) {
         throw new IllegalArgumentException(
             dir + ": no images found in this class folder (" + expected + ")");
@@ -139,20 +133,13 @@ public final class ImageFolderDataset implements ImageDataset {
     boolean subFolders;
     try (Stream<Path> s = Files.list(root)) {
       List<Path> entries = s.filter(p -> !hidden(p)).toList();
-      imagesAtTop = entries.stream().anyMatch(p -> hasImageExtension(p) && Files.isRegularFile(p));
+      imagesAtTop = entries.stream().anyMatch(p -> hasImageExtension(p) && !Files.isDirectory(p));
       subFolders = entries.stream().anyMatch(Files::isDirectory);
     }
     if (subFolders && !imagesAtTop) {
       return open(root, skipBadImages);
     }
-    List<Path> images;
-    try (Stream<Path> s = Files.walk(root, FileVisitOption.FOLLOW_LINKS)) {
-      images =
-          s.filter(p -> isImage(root, p) && Files.isRegularFile(p))
-              .sorted(
-                  (a, b) -> root.relativize(a).toString().compareTo(root.relativize(b).toString()))
-              .toList();
-    }
+    List<Path> images = ImageFiles.list(root);
     if (images.isEmpty()) {
       throw new IllegalArgumentException(
           root
@@ -170,24 +157,14 @@ public final class ImageFolderDataset implements ImageDataset {
 
   private static boolean hidden(Path p) {
     Path name = p.getFileName();
-    return name != null && name.toString().startsWith(".");
-  }
-
-  private static boolean isImage(Path classDir, Path p) {
-    for (Path part : classDir.relativize(p)) {
-      if (part.toString().startsWith(".")) {
-        return false;
-      }
-    }
-    return hasImageExtension(p);
+    return name != null && ImageFiles.isHidden(name.toString());
   }
 
   /**
    * Whether the file name ends in .jpg, .jpeg or .png (any case): the files this dataset decodes.
    */
   public static boolean hasImageExtension(Path p) {
-    String n = p.getFileName().toString().toLowerCase(Locale.ROOT);
-    return n.endsWith(".jpg") || n.endsWith(".jpeg") || n.endsWith(".png");
+    return ImageFiles.isImageName(p.getFileName().toString());
   }
 
   /** The image files in index order. */

@@ -107,7 +107,7 @@ public final class Pretrainer {
     List<Device> devices = devices(engine);
     RunFolder folder = new RunFolder(t.outputDir());
     Path out = folder.dir();
-    JsonObject runConfig = runConfig(stepsPerEpoch, totalSteps);
+    JsonObject runConfig = runConfig(t, data.size(), stepsPerEpoch, totalSteps);
     OptimizerSettings o = t.optimizer();
     LrSchedule schedule =
         new LrSchedule(o.peakLr(t.effectiveBatchSize()), o.minLr(), o.warmupEpochs(), t.epochs());
@@ -122,6 +122,8 @@ public final class Pretrainer {
         SaimModel model = new SaimModel(config, manager, t.seed(), t.precision());
         AdamW opt = new AdamW(manager, o.beta1(), o.beta2(), 1e-8, o.weightDecay());
         DataParallel parallel = new DataParallel(model, devices, engine)) {
+      // before anything is written: a world launched with mixed settings stops here, every rank
+      ranks.agree(worldSettings(runConfig, t));
       Map<String, NDArray> params = model.parameters().trainable();
       if (ranks.writes()) {
         folder.prepare();
@@ -219,7 +221,9 @@ public final class Pretrainer {
                     epochLossSum / epochSteps,
                     step,
                     (System.nanoTime() - epochStartNanos) / 1e9);
-            RunFolder.writeLine(metrics, epochLine(ee, data.skippedImages()));
+            // every rank reads its own part of the data: the skips of all of them
+            long skipped = ranks.sum(data.skippedImages());
+            RunFolder.writeLine(metrics, epochLine(ee, skipped));
             for (EpochListener l : t.epochListeners()) {
               l.onEpoch(ee);
             }
@@ -340,12 +344,12 @@ public final class Pretrainer {
     }
   }
 
-  private JsonObject runConfig(int stepsPerEpoch, long totalSteps) {
+  static JsonObject runConfig(SaimTrainer t, int datasetSize, int stepsPerEpoch, long totalSteps) {
     JsonObject model = ReferenceConfig.toJson(t.config());
     JsonObject train = new JsonObject();
     train.addProperty(
         "data", t.data().map(Path::toString).orElse("embedded:fashion-mnist-train-10k"));
-    train.addProperty("dataset_size", data.size());
+    train.addProperty("dataset_size", datasetSize);
     train.addProperty("epochs", t.epochs());
     train.addProperty("max_steps", t.maxSteps());
     train.addProperty("batch_size", t.batchSize());
@@ -387,6 +391,23 @@ public final class Pretrainer {
     all.add("model", model);
     all.add("training", train);
     return all;
+  }
+
+  /**
+   * What every rank of a world must share ({@link WorldAgreement}): the run's settings but those
+   * that only shape how one process computes (threads, devices), with the world size, precision and
+   * library version always spelled out.
+   */
+  static JsonObject worldSettings(JsonObject runConfig, SaimTrainer t) {
+    JsonObject key = runConfig.deepCopy();
+    JsonObject train = key.getAsJsonObject("training");
+    train.remove("threads");
+    train.remove("devices");
+    train.addProperty("world_size", t.distributed().map(d -> d.worldSize()).orElse(1));
+    train.addProperty("precision", t.precision().name());
+    String version = Pretrainer.class.getPackage().getImplementationVersion();
+    key.addProperty("library_version", version == null ? "development" : version);
+    return key;
   }
 
   /** What must match for a checkpoint to continue this run (everything but output and limits). */

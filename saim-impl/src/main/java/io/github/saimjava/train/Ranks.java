@@ -2,6 +2,7 @@ package io.github.saimjava.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
+import com.google.gson.JsonObject;
 import io.github.saimjava.api.Distributed;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.distributed.Collective;
@@ -12,11 +13,14 @@ import java.io.OutputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -27,11 +31,20 @@ import org.jspecify.annotations.Nullable;
  * the ranks (one all-reduce of all gradients), so clipping and AdamW see what one process with the
  * whole batch would have computed, and the weights stay identical on all ranks. Rank 0 alone reads
  * the checkpoint to resume from and sends it to the others ({@link #shareCheckpoint}), and alone
- * writes the output folder ({@link #writes()}).
+ * writes the output folder ({@link #writes()}). The copy another rank receives lives in the
+ * temporary folder under a name holding its process id: deleted on close and on exit, and swept by
+ * the next rank that starts there once that process is gone.
  */
 final class Ranks implements AutoCloseable {
   /** Bytes of a checkpoint sent per broadcast. */
   private static final int CHUNK = 64 << 20;
+
+  /** How the names of the checkpoint copies a rank receives start. */
+  static final String RECEIVED_PREFIX = "saim-rank";
+
+  /** A received copy's name: the rank, the receiving process's id, a random part. */
+  private static final Pattern RECEIVED =
+      Pattern.compile("saim-rank[0-9]+-checkpoint-pid([0-9]{1,18})-[0-9]+\\.safetensors");
 
   private final @Nullable Collective collective;
   private final int rank;
@@ -39,7 +52,7 @@ final class Ranks implements AutoCloseable {
   private @Nullable FloatBuffer flat;
   private @Nullable Path received;
 
-  private Ranks(@Nullable Collective collective) {
+  Ranks(@Nullable Collective collective) {
     this.collective = collective;
     this.rank = collective == null ? 0 : collective.rank();
     this.size = collective == null ? 1 : collective.worldSize();
@@ -72,6 +85,40 @@ final class Ranks implements AutoCloseable {
   /** Whether this rank writes the output folder (rank 0). */
   boolean writes() {
     return rank == 0;
+  }
+
+  /**
+   * Checks that every rank was launched with the same {@code settings} ({@link WorldAgreement});
+   * alone, nothing to check.
+   *
+   * @throws IllegalArgumentException on every rank, naming the first differing setting and both
+   *     values
+   */
+  void agree(JsonObject settings) {
+    if (collective != null) {
+      WorldAgreement.check(collective, settings);
+    }
+  }
+
+  /**
+   * The sum of {@code value} over the ranks (a count such as the skipped images), exact for
+   * non-negative values and up to 65,793 ranks: eight 8-bit limbs summed in float32.
+   */
+  long sum(long value) {
+    if (collective == null) {
+      return value;
+    }
+    FloatBuffer limbs =
+        ByteBuffer.allocateDirect(8 * Float.BYTES).order(ByteOrder.nativeOrder()).asFloatBuffer();
+    for (int i = 0; i < 8; i++) {
+      limbs.put(i, (value >>> (8 * i)) & 0xff);
+    }
+    collective.allReduceSum(limbs);
+    long total = 0;
+    for (int i = 0; i < 8; i++) {
+      total += (long) limbs.get(i) << (8 * i);
+    }
+    return total;
   }
 
   /**
@@ -161,7 +208,15 @@ final class Ranks implements AutoCloseable {
       }
       return found;
     }
-    received = Files.createTempFile("saim-rank" + rank + "-checkpoint", ".safetensors");
+    Path folder = Path.of(System.getProperty("java.io.tmpdir"));
+    sweepReceived(folder);
+    received =
+        Files.createTempFile(
+            folder,
+            RECEIVED_PREFIX + rank + "-checkpoint-pid" + ProcessHandle.current().pid() + "-",
+            ".safetensors");
+    // removed on close(), on any exit the JVM survives, and by the next start after a kill
+    received.toFile().deleteOnExit();
     try (OutputStream out = Files.newOutputStream(received)) {
       for (long got = 0; got < n; ) {
         int k = (int) Math.min(bytes.length, n - got);
@@ -173,6 +228,23 @@ final class Ranks implements AutoCloseable {
       }
     }
     return received;
+  }
+
+  /**
+   * Deletes the checkpoint copies in {@code folder} that ranks which are gone received (a rank
+   * killed outright cannot delete its own); returns how many.
+   */
+  static int sweepReceived(Path folder) throws IOException {
+    int n = 0;
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(folder, RECEIVED_PREFIX + "*")) {
+      for (Path p : s) {
+        Matcher m = RECEIVED.matcher(p.getFileName().toString());
+        if (m.matches() && ProcessHandle.of(Long.parseLong(m.group(1))).isEmpty()) {
+          n += Files.deleteIfExists(p) ? 1 : 0;
+        }
+      }
+    }
+    return n;
   }
 
   @Override

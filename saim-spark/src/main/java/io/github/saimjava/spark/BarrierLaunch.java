@@ -13,7 +13,9 @@ import java.net.URL;
 import java.net.URLClassLoader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
+import java.security.SecureRandom;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
@@ -33,9 +35,9 @@ import scala.reflect.ClassTag$;
  * barrier task per rank, all scheduled together (or none). Rank 0's task picks a free port on its
  * executor; {@code BarrierTaskContext.allGather} gives every task rank 0's address; each task then
  * runs its rank as a child JVM of its executor with {@code RANK}, {@code WORLD_SIZE}, {@code
- * MASTER_ADDR} and {@code MASTER_PORT} set, so the rank meets the others through the {@code env}
- * rendezvous ({@code saim pretrain --rendezvous env}, or {@code
- * Distributed.fromEnvironment(System.getenv())} from code).
+ * MASTER_ADDR}, {@code MASTER_PORT} and {@code SAIM_RENDEZVOUS_SECRET} (new for each launch) set,
+ * so the rank meets the others through the {@code env} rendezvous ({@code saim pretrain
+ * --rendezvous env}, or {@code Distributed.fromEnvironment(System.getenv())} from code).
  *
  * <p>A child JVM per rank, not the task's own thread: DJL allows one gradient collector per
  * process, so ranks sharing an executor (and {@code local[N]}) need processes of their own, and a
@@ -83,9 +85,13 @@ public final class BarrierLaunch {
       String address = ctx.getTaskInfos()[0].address();
       String host =
           address.contains(":") ? address.substring(0, address.lastIndexOf(':')) : address;
-      mine = host + ":" + freePort();
+      // the rendezvous store's secret, new for each launch: only this job's ranks may speak to it
+      byte[] secret = new byte[32];
+      new SecureRandom().nextBytes(secret);
+      mine = HexFormat.of().formatHex(secret) + " " + host + ":" + freePort();
     }
-    String master = ctx.allGather(mine)[0];
+    String[] gathered = ctx.allGather(mine)[0].split(" ", 2);
+    String master = gathered[1];
     int colon = master.lastIndexOf(':');
     List<String> cmd =
         new ArrayList<>(
@@ -101,6 +107,7 @@ public final class BarrierLaunch {
     env.put("WORLD_SIZE", Integer.toString(worldSize));
     env.put("MASTER_ADDR", master.substring(0, colon));
     env.put("MASTER_PORT", master.substring(colon + 1));
+    env.put("SAIM_RENDEZVOUS_SECRET", gathered[0]);
     Process p;
     try {
       p = pb.start();

@@ -115,6 +115,24 @@ class BarrierLaunchTest {
     assertTrue(all.contains("rank 1 of 2 exited with code 7: rank 1 gives up"), all);
   }
 
+  @Test
+  void everyRankGetsTheSameNewRendezvousSecretOfEachLaunch() {
+    List<String> first = BarrierLaunch.run(spark, 2, SecretRank.class.getName(), List.of());
+    List<String> second = BarrierLaunch.run(spark, 2, SecretRank.class.getName(), List.of());
+    assertEquals(2, first.size());
+    assertEquals(first.get(0), first.get(1));
+    assertTrue(first.get(0).matches("secret of 64 characters, hash -?[0-9]+"), first.get(0));
+    assertTrue(!first.get(0).equals(second.get(0)), "the secret of a relaunch is not new");
+  }
+
+  /** Prints the length and hash of the rendezvous secret it was given. */
+  public static final class SecretRank {
+    public static void main(String[] args) {
+      String s = System.getenv("SAIM_RENDEZVOUS_SECRET");
+      System.out.println("secret of " + s.length() + " characters, hash " + s.hashCode());
+    }
+  }
+
   /** Rank 1 fails at once; rank 0 succeeds. */
   public static final class FailingRank {
     public static void main(String[] args) {

@@ -318,6 +318,65 @@ class SaimSparkTest {
     assertTrue(maxRelativeError(got, some, reference) < TOLERANCE);
   }
 
+  /**
+   * The job reads a folder by {@code saim embed}'s rules ({@code ImageFiles}, the tests of the
+   * CLI's {@code FolderRulesTest}): a zero-byte image counts, and is a bad image (an error naming
+   * it, or skipped and counted); a link loop is an error naming the link.
+   */
+  @Test
+  void aFolderIsReadByTheCliRulesEmptyImagesCountAndLinkLoopsAreRefused() throws Exception {
+    Path folder = dir.resolve("rules");
+    Path a = Files.createDirectories(folder.resolve("a"));
+    Files.copy(files.get(0), a.resolve("x.png"));
+    Files.copy(files.get(3), Files.createDirectories(folder.resolve("b")).resolve("y.png"));
+    Files.createSymbolicLink(a.resolve("link.png"), Path.of("../b/y.png"));
+    Path empty = Files.createFile(a.resolve("empty.jpg"));
+    String[] common = {
+      "--random-init",
+      "--model",
+      "tiny",
+      "--img-size",
+      "32",
+      "--patch-size",
+      "8",
+      "--dim",
+      "48",
+      "--depth",
+      "2",
+      "--heads",
+      "3",
+      "--input",
+      folder.toString(),
+      "--batch-size",
+      "2",
+      "--model-name",
+      "tiny-test"
+    };
+    Run strict = job(concat(common, "--output", dir.resolve("rules-strict.parquet").toString()));
+    assertEquals(EmbedJob.BAD_INPUT, strict.exitCode(), strict.err());
+    assertEquals(1, strict.err().strip().lines().count(), strict.err());
+    assertTrue(strict.err().contains(empty.toString()), strict.err());
+
+    Path out = dir.resolve("rules.parquet");
+    Run lenient = job(concat(common, "--skip-bad-images", "--output", out.toString()));
+    assertEquals(0, lenient.exitCode(), lenient.err());
+    assertTrue(lenient.out().strip().endsWith("skipped 1 bad image(s)"), lenient.out());
+    assertEquals(
+        List.of(a.resolve("link.png"), a.resolve("x.png"), folder.resolve("b/y.png")),
+        List.copyOf(read(out, "tiny-test").keySet()));
+
+    Files.delete(empty);
+    Path up = Files.createSymbolicLink(a.resolve("up"), Path.of(".."));
+    Run loop = job(concat(common, "--output", dir.resolve("rules-loop.parquet").toString()));
+    assertEquals(EmbedJob.BAD_INPUT, loop.exitCode(), loop.err());
+    assertEquals(
+        "saim-spark: error: "
+            + up
+            + ": a link that leads back to a folder it is in (-> ..), which would list the same"
+            + " images without end; remove the link",
+        loop.err().strip());
+  }
+
   @Test
   void aParquetTableOfPathsEmbedsWithACheckpointGivenAsAFileUri() throws Exception {
     Path weights = ZooResolver.find(ZOO).weights();

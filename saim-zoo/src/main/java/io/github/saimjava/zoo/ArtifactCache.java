@@ -7,7 +7,9 @@ import java.net.URI;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.AtomicMoveNotSupportedException;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
@@ -17,6 +19,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.HexFormat;
 import java.util.Locale;
 import java.util.Properties;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * A folder of verified artifact files, one folder per SHA-256. A file enters the cache only once
@@ -29,10 +33,20 @@ import java.util.Properties;
  * under the digest of the converted file, with a record {@code zoo/<name>.digests} that holds the
  * SHA-256 of what was downloaded and of what it was converted to ({@link Imported}).
  *
+ * <p>Pulls take the cache's {@link #lock()}, so concurrent pulls (threads or processes) run one
+ * after the other, and the first to take it clears the conversions a killed pull left behind.
+ *
  * <p>The folder is {@code $SAIM_CACHE_DIR}, else the system property {@code saim.cache.dir}, else
  * {@code ~/.cache/saim-java}.
  */
 public final class ArtifactCache {
+  /** The lock file in the cache folder: one pull at a time per cache, across processes. */
+  static final String LOCK = ".lock";
+
+  /** The lock of each cache folder among the threads of this JVM (file locks are per process). */
+  private static final ConcurrentHashMap<Path, ReentrantLock> THREAD_LOCKS =
+      new ConcurrentHashMap<>();
+
   private final Path dir;
 
   public ArtifactCache(Path dir) {
@@ -54,6 +68,86 @@ public final class ArtifactCache {
 
   public Path dir() {
     return dir;
+  }
+
+  /**
+   * Takes the cache's lock, waiting while another pull (a thread of this JVM or another process)
+   * holds it; reentrant. Whoever takes it first also deletes what a killed pull left in {@link
+   * #staging()}: only the holder of the lock writes there, so anything found there is debris.
+   *
+   * @throws IOException naming the lock file when it cannot be created or locked
+   */
+  public Held lock() throws IOException {
+    Files.createDirectories(dir);
+    Path file = dir.resolve(LOCK).toAbsolutePath().normalize();
+    ReentrantLock threads = THREAD_LOCKS.computeIfAbsent(file, f -> new ReentrantLock());
+    threads.lock();
+    if (threads.getHoldCount() > 1) {
+      return new Held(threads, null);
+    }
+    FileChannel channel = null;
+    try {
+      channel = FileChannel.open(file, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+      channel.lock();
+      sweepStaging();
+      return new Held(threads, channel);
+    } catch (IOException e) {
+      release(channel, threads);
+      throw new IOException("cannot lock the cache " + file + ": " + e.getMessage(), e);
+    } catch (RuntimeException e) {
+      release(channel, threads);
+      throw e;
+    }
+  }
+
+  private static void release(
+      @org.jspecify.annotations.Nullable FileChannel channel, ReentrantLock threads)
+      throws IOException {
+    try {
+      if (channel != null) {
+        channel.close();
+      }
+    } finally {
+      threads.unlock();
+    }
+  }
+
+  /** The cache's lock, held until closed. */
+  public static final class Held implements AutoCloseable {
+    private final ReentrantLock threads;
+    private final @org.jspecify.annotations.Nullable FileChannel channel;
+
+    private Held(ReentrantLock threads, @org.jspecify.annotations.Nullable FileChannel channel) {
+      this.threads = threads;
+      this.channel = channel;
+    }
+
+    /** Releases the lock (the file lock goes with the channel). */
+    @Override
+    public void close() throws IOException {
+      try {
+        if (channel != null) {
+          channel.close();
+        }
+      } finally {
+        threads.unlock();
+      }
+    }
+  }
+
+  /** Deletes everything in {@link #staging()} (called with the lock held). */
+  private void sweepStaging() throws IOException {
+    Path staging = staging();
+    if (!Files.isDirectory(staging)) {
+      return;
+    }
+    try (DirectoryStream<Path> s = Files.newDirectoryStream(staging)) {
+      for (Path p : s) {
+        if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS) || Files.isSymbolicLink(p)) {
+          Files.deleteIfExists(p);
+        }
+      }
+    }
   }
 
   /** Where the file with this digest lives once cached. */

@@ -319,9 +319,16 @@ public final class SaimZoo implements ZooResolver {
               + a.name()
               + ".url (or SAIM_ZOO_MIRROR)");
     }
-    Imported done = download(a, url);
-    log.accept(digestLines(a, done.entry(), done.notes()));
-    return done.entry().weights();
+    try (ArtifactCache.Held lock = cache.lock()) {
+      // another process may have pulled it while this one waited for the lock
+      ArtifactCache.Imported now = cache.imported(a.name(), a.fileName());
+      if (now != null && pinAllows(a, now)) {
+        return now.weights();
+      }
+      Imported done = download(a, url);
+      log.accept(digestLines(a, done.entry(), done.notes()));
+      return done.entry().weights();
+    }
   }
 
   /**
@@ -339,6 +346,12 @@ public final class SaimZoo implements ZooResolver {
    * verified and cached as they are; their entry's two digests are that digest.
    */
   public Imported pull(ZooArtifact a) throws IOException {
+    try (ArtifactCache.Held lock = cache.lock()) {
+      return pullLocked(a);
+    }
+  }
+
+  private Imported pullLocked(ZooArtifact a) throws IOException {
     if (a.sha256() != null) {
       Path p = weights(a);
       long n = Files.size(p);
@@ -383,6 +396,12 @@ public final class SaimZoo implements ZooResolver {
     if (!Files.isRegularFile(file)) {
       throw new NoSuchFileException(file.toString());
     }
+    try (ArtifactCache.Held lock = cache.lock()) {
+      return pullLocked(a, file);
+    }
+  }
+
+  private Imported pullLocked(ZooArtifact a, Path file) throws IOException {
     String got = ArtifactCache.sha256(file);
     if (a.sha256() != null) {
       if (!got.equals(sha(a))) {

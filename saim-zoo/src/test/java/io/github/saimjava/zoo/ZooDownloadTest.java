@@ -260,12 +260,18 @@ class ZooDownloadTest {
         new Downloader(Duration.ofSeconds(5), Duration.ofMillis(700), log::add, Duration.ZERO));
   }
 
-  /** Every file under the cache, with its bytes' digest: "the cache as it was". */
+  /**
+   * Every file under the cache, with its bytes' digest: "the cache as it was". The empty lock file
+   * that pulls hold ({@link ArtifactCache#lock}) is not part of it.
+   */
   static Map<String, String> snapshot(Path dir) throws IOException {
     Map<String, String> out = new TreeMap<>();
     if (Files.isDirectory(dir)) {
       try (Stream<Path> s = Files.walk(dir)) {
-        for (Path p : s.filter(Files::isRegularFile).toList()) {
+        for (Path p :
+            s.filter(Files::isRegularFile)
+                .filter(p -> !p.equals(dir.resolve(ArtifactCache.LOCK)))
+                .toList()) {
           out.put(dir.relativize(p).toString(), ArtifactCache.sha256(p));
         }
       }
