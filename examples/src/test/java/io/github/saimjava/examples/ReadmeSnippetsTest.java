@@ -43,7 +43,9 @@ class ReadmeSnippetsTest {
                 "examples/src/it/consumer/pom.xml#dependencies",
                 "examples/src/it/consumer/src/main/java/com/example/PretrainAndEmbed.java",
                 "examples/src/it/consumer/src/main/kotlin/com/example/PretrainAndEmbed.kt",
-                "examples/src/it/consumer/src/main/java/com/example/ZooEncoders.java")),
+                "examples/src/it/consumer/src/main/java/com/example/ZooEncoders.java",
+                "examples/src/it/consumer/src/main/java/com/example/OnnxEmbed.java#onnx",
+                "examples/src/it/consumer/src/main/kotlin/com/example/OnnxEmbed.kt#onnx")),
         "checked " + checked);
   }
 
