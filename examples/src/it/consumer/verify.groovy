@@ -6,6 +6,8 @@ assert log =~ /(?m)^epoch 1: mean loss [0-9.]+$/ : 'the Kotlin program pre-train
 assert log.contains('a vector of 192 numbers')
 assert log.contains('zoo: a vector of 128 numbers')
 assert log.contains('Criteria: a vector of 96 numbers')
+assert log.contains('onnx: a vector of 96 numbers') : 'the ONNX export ran in ONNX Runtime (Java)'
+assert log.contains('onnx (Kotlin): 2 vectors of 96 numbers')
 assert !log.contains('No SLF4J providers')
 assert !log.contains('AutoNonVariableTypeMode')
 assert !log.contains('Failed to detect GPU count')

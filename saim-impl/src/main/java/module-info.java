@@ -17,6 +17,8 @@ module io.github.saimjava.impl {
   requires org.slf4j;
   // image decoding (ImageIO) and BufferedImage
   requires java.desktop;
+  // the ONNX model file's messages (package onnx)
+  requires com.google.protobuf;
   requires static org.jspecify;
 
   provides io.github.saimjava.api.spi.SaimProvider with

@@ -108,10 +108,29 @@ final class BenchCommand implements Callable<Integer> {
           "train-step and embed: skip measuring the matrix-multiply ceiling after the run.")
   boolean noCeiling;
 
+  @Option(
+      names = "--engine",
+      paramLabel = "pytorch|onnxruntime",
+      description =
+          "embed: our engine (pytorch) or ONNX Runtime running the --onnx model (default:"
+              + " ${DEFAULT-VALUE}).")
+  String engineName = "pytorch";
+
+  @Option(
+      names = "--onnx",
+      paramLabel = "FILE",
+      description =
+          "embed --engine onnxruntime: any ONNX model with one float32 image input (N x C x H x"
+              + " W), e.g. from saim export.")
+  @Nullable Path onnx;
+
   private Precision precision = Precision.FP32;
 
   @Override
   public Integer call() {
+    if (!engineName.equals("pytorch")) {
+      return OnnxBench.embed(this, spec.commandLine().getOut());
+    }
     SaimConfig c = SaimConfig.preset(model);
     precision = PretrainCommand.parse(Precision.class, precisionName, "--precision");
     Engine engine = EngineThreads.pytorch(threads);

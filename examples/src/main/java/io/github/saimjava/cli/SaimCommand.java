@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       PretrainCommand.class,
       EmbedCommand.class,
       ClassifyCommand.class,
+      ExportCommand.class,
       EvaluateCommand.class,
       LinprobeCommand.class,
       KnnCommand.class,

@@ -45,7 +45,9 @@ class ReadmeSnippetsTest {
                 "examples/src/it/consumer/src/main/kotlin/com/example/PretrainAndEmbed.kt",
                 "examples/src/it/consumer/src/main/kotlin/com/example/PretrainAndEmbed.kt"
                     + "#quickstart-kotlin",
-                "examples/src/it/consumer/src/main/java/com/example/ZooEncoders.java")),
+                "examples/src/it/consumer/src/main/java/com/example/ZooEncoders.java",
+                "examples/src/it/consumer/src/main/java/com/example/OnnxEmbed.java#onnx",
+                "examples/src/it/consumer/src/main/kotlin/com/example/OnnxEmbed.kt#onnx")),
         "checked " + checked);
   }
 

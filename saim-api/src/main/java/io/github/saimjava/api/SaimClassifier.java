@@ -314,6 +314,43 @@ public final class SaimClassifier implements AutoCloseable {
     return guarded(() -> new ZooModel<>(delegate.djlModel(), delegate.translator(labels, topK)));
   }
 
+  /**
+   * Writes this classifier as an ONNX model in {@link SaimEncoder#ONNX_OPSET}: see {@link
+   * #exportOnnx(Path, int)}.
+   *
+   * @param file the {@code .onnx} file to write
+   * @throws IOException naming the file when it cannot be written
+   */
+  public void exportOnnx(Path file) throws IOException {
+    exportOnnx(file, SaimEncoder.ONNX_OPSET);
+  }
+
+  /**
+   * Writes this classifier as an ONNX model that ONNX Runtime (or DJL's OnnxRuntime engine) runs
+   * without PyTorch, computing {@link #logits(List)} in float32: input {@code pixels}, float32
+   * {@code [batch, C, S, S]} after the evaluation transform (see the class comment); output {@code
+   * logits}, {@code [batch, numClasses()]}. The metadata holds the preprocessing constants as
+   * {@link SaimEncoder#exportOnnx(Path, int)} describes, and {@code saim.head}, {@code
+   * saim.num_classes} and {@code saim.labels} (the {@link #labels()}, one a line). Opsets, weights
+   * and the atomic write are as there.
+   *
+   * @param file the {@code .onnx} file to write
+   * @param opset the ONNX opset, 17 to 21
+   * @throws IllegalArgumentException when the opset cannot express the model or is out of range
+   * @throws IOException naming the file when it cannot be written
+   */
+  public void exportOnnx(Path file, int opset) throws IOException {
+    lock.readLock().lock();
+    try {
+      if (closed) {
+        throw new IllegalStateException("this SaimClassifier is closed");
+      }
+      delegate.exportOnnx(file, opset, labels);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
   /** {@return what loading the weights reported, one line each (empty for a clean load)} */
   public List<String> loadNotes() {
     return guarded(delegate::loadNotes);

@@ -256,6 +256,46 @@ public final class SaimEncoder implements AutoCloseable {
   }
 
   /**
+   * Writes this encoder as an ONNX model in {@link #ONNX_OPSET}: see {@link #exportOnnx(Path,
+   * int)}.
+   *
+   * @param file the {@code .onnx} file to write
+   * @throws IOException naming the file when it cannot be written
+   */
+  public void exportOnnx(Path file) throws IOException {
+    exportOnnx(file, ONNX_OPSET);
+  }
+
+  /**
+   * Writes this encoder as an ONNX model that ONNX Runtime (or DJL's OnnxRuntime engine) runs
+   * without PyTorch: the encoder without masks, stopped at the configured block, pooled and
+   * optionally L2-normalised as {@link #embed(List)} computes it, in float32 whatever {@link
+   * #precision()} is. Input {@code pixels}: float32 {@code [batch, C, S, S]}, images already
+   * preprocessed (see the class comment); output {@code embedding}: {@code [batch, dimension()]};
+   * the batch size is free. The model's metadata ({@code metadata_props}) holds what preprocessing
+   * needs: {@code saim.image_size}, {@code saim.channels}, {@code saim.mean}, {@code saim.std},
+   * {@code saim.crop_fraction}, {@code saim.resize}, and {@code saim.pooling}, {@code saim.layer},
+   * {@code saim.l2_normalize}, {@code saim.dimension}, {@code saim.config}.
+   *
+   * <p>LayerNormalization is one ONNX operator, so the opset is 17 or later; from opset 20 GELU is
+   * one operator too (before, it is the erf formula, which ONNX Runtime fuses into one kernel). The
+   * weights are the graph's initializers; models over 2 GB keep them in {@code FILE.data} beside
+   * the model. The file is replaced atomically: it is the old one or the complete new one.
+   *
+   * @param file the {@code .onnx} file to write
+   * @param opset the ONNX opset, 17 to 21
+   * @throws IllegalArgumentException when the opset cannot express the model or is out of range
+   * @throws IOException naming the file when it cannot be written
+   */
+  public void exportOnnx(Path file, int opset) throws IOException {
+    ensureOpen();
+    delegate.exportOnnx(file, opset);
+  }
+
+  /** The opset {@link #exportOnnx(Path)} writes: the first in which the model is expressible. */
+  public static final int ONNX_OPSET = 17;
+
+  /**
    * Frees the weights' native memory; closing twice is harmless. Embedding afterwards is an {@link
    * IllegalStateException}.
    */

@@ -26,6 +26,8 @@ import io.github.saimjava.data.ImageTransform;
 import io.github.saimjava.data.Transforms;
 import io.github.saimjava.downstream.ClassifierCheckpoint;
 import io.github.saimjava.downstream.VitClassifier;
+import io.github.saimjava.onnx.OnnxFile;
+import io.github.saimjava.onnx.VitOnnx;
 import io.github.saimjava.train.EngineThreads;
 import io.github.saimjava.train.NoGrad;
 import java.io.IOException;
@@ -149,6 +151,12 @@ final class DjlClassifier implements SaimProvider.Classifier {
   @Override
   public Translator<Image, Classifications> translator(List<String> labels, int topK) {
     return new ClassifierTranslator(this, labels, topK);
+  }
+
+  @Override
+  public void exportOnnx(Path file, int opset, List<String> labels) throws IOException {
+    OnnxFile.write(
+        VitOnnx.classifier(model.stateDict(), model.config(), model.head(), labels, opset), file);
   }
 
   @Override

@@ -23,6 +23,8 @@ import io.github.saimjava.model.LoadReport;
 import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.model.SaimModel;
 import io.github.saimjava.model.Tensors;
+import io.github.saimjava.onnx.OnnxFile;
+import io.github.saimjava.onnx.VitOnnx;
 import io.github.saimjava.train.EngineThreads;
 import io.github.saimjava.train.NoGrad;
 import java.io.IOException;
@@ -328,6 +330,17 @@ final class DjlEncoder implements SaimProvider.Encoder {
   @Override
   public Translator<Image, float[]> translator() {
     return new EncoderTranslator(this);
+  }
+
+  @Override
+  public void exportOnnx(Path file, int opset) throws IOException {
+    ensureOpen();
+    Map<String, HostTensor> w = model.stateDict();
+    if (fcNormWeight != null && fcNormBias != null) {
+      w.put("fc_norm.weight", Tensors.toHost(fcNormWeight));
+      w.put("fc_norm.bias", Tensors.toHost(fcNormBias));
+    }
+    OnnxFile.write(VitOnnx.encoder(w, model.config(), pooling, layer, l2, opset), file);
   }
 
   @Override

@@ -145,6 +145,19 @@ public interface SaimProvider {
      */
     Translator<Image, Classifications> translator(List<String> labels, int topK);
 
+    /**
+     * Writes the classifier as an ONNX model ({@link SaimClassifier#exportOnnx(Path, int)}).
+     *
+     * @param file the {@code .onnx} file to write
+     * @param opset the ONNX opset
+     * @param labels the class names in class-index order, for the model's metadata
+     * @throws IOException when the file cannot be written
+     * @throws UnsupportedOperationException when this implementation cannot export ONNX
+     */
+    default void exportOnnx(Path file, int opset, List<String> labels) throws IOException {
+      throw new UnsupportedOperationException(getClass().getName() + " cannot export ONNX");
+    }
+
     @Override
     void close();
   }
@@ -193,6 +206,18 @@ public interface SaimProvider {
      * @return its pixels
      */
     RawImage decode(Path file);
+
+    /**
+     * Writes the encoder as an ONNX model ({@link SaimEncoder#exportOnnx(Path, int)}).
+     *
+     * @param file the {@code .onnx} file to write
+     * @param opset the ONNX opset
+     * @throws IOException when the file cannot be written
+     * @throws UnsupportedOperationException when this implementation cannot export ONNX
+     */
+    default void exportOnnx(Path file, int opset) throws IOException {
+      throw new UnsupportedOperationException(getClass().getName() + " cannot export ONNX");
+    }
 
     @Override
     void close();
