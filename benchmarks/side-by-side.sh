@@ -3,7 +3,8 @@
 # bf16 autocast) and saim-java, alternated pair by pair, for encoder inference (ViT-B/16, batch 8) and,
 # with STEP=1, the SAIM training step (batch 4); with ONNX=FILE also ONNX Runtime on that file (the
 # reference's ViT-B exported by ../shared/reference/harness/export_onnx.py); with BASE_JAR=saim.jar
-# also an older build of ours. One line per run, then the medians per configuration.
+# also an older build of ours (float32 only: before the emulation, its bfloat16 ran the engine's slow loop
+# on CPUs without AVX-512). One line per run, then the medians per configuration.
 # Run it on an idle machine only (nothing else on the cores), from a built tree (mvn -DskipTests package).
 #
 # Usage: SAIM_REF=<reference checkout> [PAIRS=3] [STEP=1] [ONNX=vit-b.onnx] [BASE_JAR=old/saim.jar]
@@ -12,6 +13,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 : "${SAIM_REF:?set SAIM_REF to a checkout of the reference implementation}"
 PAIRS="${PAIRS:-3}" THREADS="${THREADS:-2}" PRECISIONS="${PRECISIONS:-fp32 bf16}"
+# Debian's python3 (where python3-torch installs), not a python3 earlier on the PATH
+PY="${PYTHON:-/usr/bin/python3}"
 H=../shared/reference/harness
 JAR=examples/target/saim.jar
 OUT="${1:-$(mktemp)}"
@@ -26,16 +29,16 @@ log "# side-by-side $(date -u +%FT%TZ) on: $(java -jar "$JAR" bench gemm --model
 log "# load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 for pair in $(seq 1 "$PAIRS"); do
   for p in $PRECISIONS; do
-    log "pair $pair embed $p reference $(SAIM_REF="$SAIM_REF" python3 "$H/bench_embed.py" base 8 "$(ref_embed_steps "$p")" "$THREADS" "$p" | ips)"
+    log "pair $pair embed $p reference $(SAIM_REF="$SAIM_REF" "$PY" "$H/bench_embed.py" base 8 "$(ref_embed_steps "$p")" "$THREADS" "$p" | ips)"
     log "pair $pair embed $p saim-java $(java -jar "$JAR" bench embed --model base --batch 8 --steps 5 --threads "$THREADS" --precision "$p" --no-ceiling | ips)"
-    if [[ -n "${BASE_JAR:-}" ]]; then
+    if [[ -n "${BASE_JAR:-}" && "$p" == fp32 ]]; then
       log "pair $pair embed $p saim-java-base $(java -jar "$BASE_JAR" bench embed --model base --batch 8 --steps 5 --threads "$THREADS" --precision "$p" | ips)"
     fi
     if [[ -n "${ONNX:-}" && "$p" == fp32 ]]; then
       log "pair $pair embed $p onnxruntime $(java -jar "$JAR" bench embed --engine onnxruntime --onnx "$ONNX" --batch 8 --steps 5 --threads "$THREADS" | ips)"
     fi
     if [[ -n "${STEP:-}" ]]; then
-      log "pair $pair step $p reference $(SAIM_REF="$SAIM_REF" python3 "$H/bench_step.py" base 4 3 "$THREADS" "$p" | ips)"
+      log "pair $pair step $p reference $(SAIM_REF="$SAIM_REF" "$PY" "$H/bench_step.py" base 4 3 "$THREADS" "$p" | ips)"
       log "pair $pair step $p saim-java $(java -jar "$JAR" bench train-step --model base --batch 4 --steps 3 --threads "$THREADS" --precision "$p" --no-ceiling | ips)"
     fi
   done

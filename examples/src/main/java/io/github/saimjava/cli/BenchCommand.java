@@ -25,6 +25,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Arrays;
 import java.util.Locale;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine.Command;
@@ -96,10 +97,17 @@ final class BenchCommand implements Callable<Integer> {
   @Nullable String attention;
 
   @Option(
-      names = "--eager",
+      names = "--frozen",
       description =
-          "embed: run the encoder operator by operator through DJL, weights cast per use (the"
-              + " path before the one-call frozen encoder), for comparison.")
+          "embed: run the encoder as one engine call with its weights gathered once (the frozen"
+              + " encoder, -D"
+              + FrozenEncoder.PROPERTY
+              + "=true) instead of operator by operator through DJL (default: what encoders use).")
+  @Nullable Boolean frozenOption;
+
+  @Option(
+      names = "--eager",
+      description = "embed: run the encoder operator by operator (the opposite of --frozen).")
   boolean eager;
 
   @Option(
@@ -228,9 +236,11 @@ final class BenchCommand implements Callable<Integer> {
         attention == null
             ? FrozenEncoder.fusedAttentionByDefault()
             : PretrainCommand.parse(Attention.class, attention, "--attention") == Attention.FUSED;
+    boolean eager =
+        this.eager || (frozenOption == null ? !FrozenEncoder.enabledByDefault() : !frozenOption);
     try (NDManager m = engine.newBaseManager();
         SaimModel model = new SaimModel(c, m, 0, precision);
-        FrozenEncoder frozen = model.freeze(fused)) {
+        @Nullable FrozenEncoder frozen = eager ? null : model.freeze(fused)) {
       out.printf(
           Locale.ROOT,
           "encoder: %s%n",
@@ -244,7 +254,9 @@ final class BenchCommand implements Callable<Integer> {
             NDScope scope = new NDScope()) {
           NDArray x = m.randomNormal(new Shape(batch, c.channels(), c.imageSize(), c.imageSize()));
           NDArray h =
-              eager ? model.encode(x, false) : frozen.encodeBlocks(x, c.depth(), c.depth()).get(0);
+              eager
+                  ? model.encode(x, false)
+                  : Objects.requireNonNull(frozen).encodeBlocks(x, c.depth(), c.depth()).get(0);
           model.norm(h).get(":, 0, :").toFloatArray();
         }
         double s = (System.nanoTime() - t0) / 1e9;

@@ -98,6 +98,7 @@ class BenchCommandTest {
             "1",
             "--threads",
             "1",
+            "--frozen",
             "--profile",
             trace.toString());
     assertEquals(0, r.exitCode(), r.err());

@@ -260,10 +260,10 @@ public final class VitClassifier implements AutoCloseable {
   /**
    * From now on, evaluation ({@code training} false) runs the encoder as one engine call on a
    * snapshot of its weights ({@link SaimModel#freeze}): for a classifier that is no longer trained.
-   * Idempotent.
+   * Only with {@link FrozenEncoder#PROPERTY} set (off by default); idempotent.
    */
   public void freeze() {
-    if (frozen == null) {
+    if (frozen == null && FrozenEncoder.enabledByDefault()) {
       frozen = encoder.freeze(FrozenEncoder.fusedAttentionByDefault());
     }
   }

@@ -43,6 +43,20 @@ public final class FrozenEncoder implements AutoCloseable {
    */
   public static final String ATTENTION_PROPERTY = "saim.inference.attention";
 
+  /**
+   * System property that makes the library's encoders and classifiers freeze: {@code true}. Off by
+   * default: on the only CPU it was timed on (AMD EPYC, Zen 3, AVX2), the frozen encoder ran
+   * ViT-B/16 inference 6-8% slower than the operator-by-operator one in float32 and 3-14% slower in
+   * emulated bfloat16 (benchmarks/NOTES.md, 2026-12-07); its saving, the per-call bfloat16 weight
+   * casts, is to be timed on an AMX CPU before it becomes the default there.
+   */
+  public static final String PROPERTY = "saim.inference.frozen";
+
+  /** Whether {@link #PROPERTY} asks encoders and classifiers to freeze. */
+  public static boolean enabledByDefault() {
+    return Boolean.getBoolean(PROPERTY);
+  }
+
   /** Tensors per block in the weight list, in the order the script reads them. */
   private static final int PER_BLOCK = 12;
 

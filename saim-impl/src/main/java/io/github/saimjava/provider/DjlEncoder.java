@@ -45,7 +45,7 @@ import org.jspecify.annotations.Nullable;
 final class DjlEncoder implements SaimProvider.Encoder {
   private final NDManager manager;
   private final SaimModel model;
-  private final FrozenEncoder frozen;
+  private final @Nullable FrozenEncoder frozen;
   private final SaimEncoder.Pooling pooling;
 
   /** The block whose output is pooled, 1..depth. */
@@ -165,8 +165,12 @@ final class DjlEncoder implements SaimProvider.Encoder {
     }
     this.fcNormWeight = fw;
     this.fcNormBias = fb;
-    // the weights are final from here on: the forward pass becomes one engine call
-    this.frozen = model.freeze(FrozenEncoder.fusedAttentionByDefault());
+    // the weights are final from here on: with -Dsaim.inference.frozen=true the forward pass
+    // becomes one engine call (off by default: see FrozenEncoder.PROPERTY)
+    this.frozen =
+        FrozenEncoder.enabledByDefault()
+            ? model.freeze(FrozenEncoder.fusedAttentionByDefault())
+            : null;
     this.djlModel.setBlock(new EncoderBlock(this));
   }
 
@@ -279,7 +283,11 @@ final class DjlEncoder implements SaimProvider.Encoder {
     try (NoGrad ng = NoGrad.enter();
         NDScope scope = new NDScope()) {
       List<NDArray> out = new ArrayList<>(count);
-      for (NDArray h : frozen.encodeBlocks(x, from, count)) {
+      List<NDArray> blocks =
+          frozen != null
+              ? frozen.encodeBlocks(x, from, count)
+              : model.encodeBlocks(x, count, false).subList(from - 1, count);
+      for (NDArray h : blocks) {
         NDArray f = pool(h, x.getManager());
         NDScope.unregister(f);
         f.attach(x.getManager());

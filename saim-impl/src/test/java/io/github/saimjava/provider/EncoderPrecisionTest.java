@@ -93,6 +93,31 @@ class EncoderPrecisionTest {
   }
 
   @Test
+  void theFrozenEncoderGivesTheSameVectorsAsTheDefaultOne() throws Exception {
+    List<RawImage> imgs = SaimEncoderTest.images(6);
+    float[][] eager;
+    float[][][] eagerLayers;
+    try (SaimEncoder e = referenceTiny().pooling(SaimEncoder.Pooling.CLS_MEAN).build()) {
+      eager = e.embed(imgs);
+      eagerLayers = e.embedEveryLayer(imgs);
+    }
+    System.setProperty(io.github.saimjava.model.FrozenEncoder.PROPERTY, "true");
+    try (SaimEncoder f = referenceTiny().pooling(SaimEncoder.Pooling.CLS_MEAN).build()) {
+      // float32 with explicit attention: the same operators, but q, k and v as one product,
+      // whose sums the GEMM may block differently (measured 6e-7 of a vector at most)
+      float[][] frozen = f.embed(imgs);
+      float[][][] frozenLayers = f.embedEveryLayer(imgs);
+      assertTrue(relativeError(eager, frozen) < 1e-5, "embed: " + relativeError(eager, frozen));
+      for (int k = 0; k < eagerLayers.length; k++) {
+        double err = relativeError(eagerLayers[k], frozenLayers[k]);
+        assertTrue(err < 1e-5, "block " + (k + 1) + ": " + err);
+      }
+    } finally {
+      System.clearProperty(io.github.saimjava.model.FrozenEncoder.PROPERTY);
+    }
+  }
+
+  @Test
   void everyLayerAndTheDjlPredictorRunInTheBuiltPrecision() throws Exception {
     List<RawImage> imgs = SaimEncoderTest.images(8);
     try (SaimEncoder fp32 = referenceTiny().build();
