@@ -46,7 +46,7 @@ public final class FrozenEncoder implements AutoCloseable {
   /**
    * System property that makes the library's encoders and classifiers freeze: {@code true}. Off by
    * default: on the only CPU it was timed on (AMD EPYC, Zen 3, AVX2), the frozen encoder ran
-   * ViT-B/16 inference 6-8% slower than the operator-by-operator one in float32 and 3-14% slower in
+   * ViT-B/16 inference 2-9% slower than the operator-by-operator one in float32 and 8-14% slower in
    * emulated bfloat16 (benchmarks/NOTES.md, 2026-12-07); its saving, the per-call bfloat16 weight
    * casts, is to be timed on an AMX CPU before it becomes the default there.
    */
