@@ -54,6 +54,21 @@ class DropPathTest {
    */
   @Test
   void aBfloat16BranchStaysBfloat16() {
+    // the engine's own bfloat16 (on a CPU without AVX-512 Autocast would emulate it in float32)
+    String before = System.getProperty(Bf16Support.PROPERTY);
+    System.setProperty(Bf16Support.PROPERTY, "native");
+    try {
+      bfloat16BranchStaysBfloat16();
+    } finally {
+      if (before == null) {
+        System.clearProperty(Bf16Support.PROPERTY);
+      } else {
+        System.setProperty(Bf16Support.PROPERTY, before);
+      }
+    }
+  }
+
+  private static void bfloat16BranchStaysBfloat16() {
     double p = 0.3;
     int n = 400;
     try (NDManager m = NDManager.newBaseManager("PyTorch");
