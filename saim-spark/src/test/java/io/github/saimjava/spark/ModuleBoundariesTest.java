@@ -54,6 +54,9 @@ class ModuleBoundariesTest {
           Map.entry("downstream", "saim-impl"),
           Map.entry("io", "saim-impl"),
           Map.entry("model", "saim-impl"),
+          // the ONNX export and the classes protoc generates for it
+          Map.entry("onnx", "saim-impl"),
+          Map.entry("onnx/proto", "saim-impl"),
           Map.entry("provider", "saim-impl"),
           Map.entry("train", "saim-impl"),
           Map.entry("zoo", "saim-zoo"),
