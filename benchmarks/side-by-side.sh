@@ -4,10 +4,12 @@
 # with STEP=1, the SAIM training step (batch 4); with ONNX=FILE also ONNX Runtime on that file (the
 # reference's ViT-B exported by ../shared/reference/harness/export_onnx.py); with BASE_JAR=saim.jar
 # also an older build of ours (float32 only: before the emulation, its bfloat16 ran the engine's slow loop
-# on CPUs without AVX-512). One line per run, then the medians per configuration.
+# on CPUs without AVX-512); with BASE_JAVA_OPTS="-Dkey=value ..." also this build run with those JVM options
+# (e.g. -Dsaim.inference.kernels=default for the encoder without its inference kernels). One line per run, then the medians per configuration.
 # Run it on an idle machine only (nothing else on the cores), from a built tree (mvn -DskipTests package).
 #
 # Usage: SAIM_REF=<reference checkout> [PAIRS=3] [STEP=1] [ONNX=vit-b.onnx] [BASE_JAR=old/saim.jar]
+#        [BASE_JAVA_OPTS="-Dsaim.inference.kernels=default"]
 #        [PRECISIONS="fp32 bf16"] [THREADS=2] benchmarks/side-by-side.sh [RESULTS_FILE]
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -33,6 +35,10 @@ for pair in $(seq 1 "$PAIRS"); do
     log "pair $pair embed $p saim-java $(java -jar "$JAR" bench embed --model base --batch 8 --steps 5 --threads "$THREADS" --precision "$p" --no-ceiling | ips)"
     if [[ -n "${BASE_JAR:-}" && "$p" == fp32 ]]; then
       log "pair $pair embed $p saim-java-base $(java -jar "$BASE_JAR" bench embed --model base --batch 8 --steps 5 --threads "$THREADS" --precision "$p" | ips)"
+    fi
+    if [[ -n "${BASE_JAVA_OPTS:-}" ]]; then
+      # shellcheck disable=SC2086 # the options are words
+      log "pair $pair embed $p saim-java-opts $(java $BASE_JAVA_OPTS -jar "$JAR" bench embed --model base --batch 8 --steps 5 --threads "$THREADS" --precision "$p" --no-ceiling | ips)"
     fi
     if [[ -n "${ONNX:-}" && "$p" == fp32 ]]; then
       log "pair $pair embed $p onnxruntime $(java -jar "$JAR" bench embed --engine onnxruntime --onnx "$ONNX" --batch 8 --steps 5 --threads "$THREADS" | ips)"

@@ -13,6 +13,7 @@ import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.model.Autocast;
 import io.github.saimjava.model.FrozenEncoder;
+import io.github.saimjava.model.InferenceKernels;
 import io.github.saimjava.model.SaimModel;
 import io.github.saimjava.train.AdamW;
 import io.github.saimjava.train.EngineThreads;
@@ -245,7 +246,9 @@ final class BenchCommand implements Callable<Integer> {
           Locale.ROOT,
           "encoder: %s%n",
           eager
-              ? "eager (operator by operator, weights cast per use)"
+              ? "eager (operator by operator, weights cast per use; inference kernels: "
+                  + (InferenceKernels.wanted() ? "oneDNN linear, fused attention" : "default")
+                  + ")"
               : "frozen (one engine call, " + (fused ? "fused" : "explicit") + " attention)");
       for (int i = 0; i <= steps; i++) {
         boolean profiled = startProfile(i);
@@ -278,14 +281,16 @@ final class BenchCommand implements Callable<Integer> {
   }
 
   private void gemm(Engine engine, SaimConfig c, PrintWriter out) {
-    out.printf(Locale.ROOT, "gemm_gflops %.1f%n", ceiling(engine, c, out));
+    out.printf(Locale.ROOT, "gemm_gflops %.1f%n", ceiling(engine, c, true, out));
   }
 
   /**
    * The engine's best matrix-multiply rate in this run's precision, over the model's three linear
-   * shapes at this batch (median of at least 20 products each), printing each shape's rate.
+   * shapes at this batch (median of at least 20 products each), printing each shape's rate; for
+   * {@code inference}, also the rate of oneDNN's linear layer where the encoder uses it ({@link
+   * InferenceKernels}).
    */
-  private double ceiling(Engine engine, SaimConfig c, PrintWriter out) {
+  private double ceiling(Engine engine, SaimConfig c, boolean inference, PrintWriter out) {
     int rows = batch * (c.numPatches() + 1);
     int[][] shapes = {
       {rows, c.width(), c.width()},
@@ -296,32 +301,55 @@ final class BenchCommand implements Callable<Integer> {
     try (NDManager m = engine.newBaseManager();
         NoGrad ng = NoGrad.enter();
         Autocast cast = Autocast.of(precision, m)) {
+      // the encoder's own kernel at inference in float32 where it uses oneDNN's linear layer
+      InferenceKernels kernels =
+          inference && precision == Precision.FP32 ? InferenceKernels.load(m) : null;
       for (int[] s : shapes) {
         NDArray a = cast.lower(m.randomNormal(new Shape(s[0], s[1])), m.zeros(new Shape()));
         NDArray b = cast.lower(m.randomNormal(new Shape(s[1], s[2])), m.zeros(new Shape()));
-        double[] times = new double[Math.max(steps, 20)];
-        for (int i = 0; i <= times.length; i++) {
-          long t0 = System.nanoTime();
-          a.matMul(b).close();
-          double sec = (System.nanoTime() - t0) / 1e9;
-          if (i > 0) {
-            times[i - 1] = sec;
-          }
-        }
-        Arrays.sort(times);
-        double gflops = 2.0 * s[0] * s[1] * s[2] / times[times.length / 2] / 1e9;
+        double gflops = 2.0 * s[0] * s[1] * s[2] / medianSeconds(() -> a.matMul(b).close()) / 1e9;
         best = Math.max(best, gflops);
-        out.printf(
-            Locale.ROOT,
-            "gemm %d x %d x %d: %.1f GFLOP/s (median of %d)%n",
-            s[0],
-            s[1],
-            s[2],
-            gflops,
-            times.length);
+        String line =
+            String.format(
+                Locale.ROOT,
+                "gemm %d x %d x %d: %.1f GFLOP/s (median of %d)",
+                s[0],
+                s[1],
+                s[2],
+                gflops,
+                Math.max(steps, 20));
+        if (kernels != null) {
+          NDArray w = b.transpose().duplicate();
+          NDArray bias = m.zeros(new Shape(s[2]));
+          double linear =
+              2.0
+                  * s[0]
+                  * s[1]
+                  * s[2]
+                  / medianSeconds(() -> kernels.linear(a, w, bias).close())
+                  / 1e9;
+          best = Math.max(best, linear);
+          line += String.format(Locale.ROOT, ", oneDNN linear %.1f GFLOP/s", linear);
+        }
+        out.println(line);
       }
     }
     return best;
+  }
+
+  /** The median wall time of {@code max(steps, 20)} calls of {@code op} after one warm-up call. */
+  private double medianSeconds(Runnable op) {
+    double[] times = new double[Math.max(steps, 20)];
+    for (int i = 0; i <= times.length; i++) {
+      long t0 = System.nanoTime();
+      op.run();
+      double sec = (System.nanoTime() - t0) / 1e9;
+      if (i > 0) {
+        times[i - 1] = sec;
+      }
+    }
+    Arrays.sort(times);
+    return times[times.length / 2];
   }
 
   /**
@@ -402,7 +430,7 @@ final class BenchCommand implements Callable<Integer> {
         rate,
         flops / 1e9);
     if (!noCeiling) {
-      double ceiling = ceiling(engine, c, out);
+      double ceiling = ceiling(engine, c, !name.equals("train-step"), out);
       out.printf(
           Locale.ROOT,
           "ceiling_share %.1f%% of the %s matrix-multiply ceiling, %.1f GFLOP/s%n",

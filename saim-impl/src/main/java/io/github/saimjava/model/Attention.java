@@ -20,6 +20,7 @@ final class Attention {
   private final int heads;
   private final float scale;
   private final Autocast autocast;
+  private final @Nullable InferenceKernels kernels;
 
   Attention(
       ParameterSet ps,
@@ -28,13 +29,15 @@ final class Attention {
       String name,
       int width,
       int heads,
-      Autocast autocast) {
-    q = new Layers.Linear(ps, m, rng, name + ".q", width, width, autocast);
-    k = new Layers.Linear(ps, m, rng, name + ".k", width, width, autocast);
-    v = new Layers.Linear(ps, m, rng, name + ".v", width, width, autocast);
-    proj = new Layers.Linear(ps, m, rng, name + ".proj", width, width, autocast);
+      Autocast autocast,
+      @Nullable InferenceKernels kernels) {
+    q = new Layers.Linear(ps, m, rng, name + ".q", width, width, autocast, kernels);
+    k = new Layers.Linear(ps, m, rng, name + ".k", width, width, autocast, kernels);
+    v = new Layers.Linear(ps, m, rng, name + ".v", width, width, autocast, kernels);
+    proj = new Layers.Linear(ps, m, rng, name + ".proj", width, width, autocast, kernels);
     this.heads = heads;
     this.autocast = autocast;
+    this.kernels = kernels;
     this.scale = (float) StrictMath.pow(width / heads, -0.5);
   }
 
@@ -47,6 +50,11 @@ final class Attention {
     NDArray qh = splitHeads(q.forward(lq)); // B x H x T x d
     NDArray kh = splitHeads(k.forward(lk)); // B x H x S x d
     NDArray vh = splitHeads(v.forward(lv)); // B x H x S x d
+    InferenceKernels fused = kernels;
+    if (fused != null && mask == null && !autocast.enabled() && InferenceKernels.appliesTo(qh)) {
+      // inference in float32: the engine's fused kernel, same function (scale (D/H)^-1/2)
+      return merge(proj, fused.attention(qh, kh, vh));
+    }
     // under bfloat16 the whole attention runs in bfloat16 when the model lowered the mask too;
     // the softmax accumulates in float32 inside the engine's kernel either way
     NDArray logits = Scalars.mul(qh.matMul(kh.transpose(0, 1, 3, 2)), scale); // B x H x T x S
@@ -54,6 +62,11 @@ final class Attention {
       logits = logits.add(mask);
     }
     NDArray out = autocast.lower(autocast.softmaxLast(logits), logits).matMul(vh); // B x H x T x d
+    return merge(proj, out);
+  }
+
+  /** B x H x T x d -> {@code proj} of B x T x D. */
+  private static NDArray merge(Layers.Linear proj, NDArray out) {
     long b = out.getShape().get(0);
     long t = out.getShape().get(2);
     return proj.forward(out.transpose(0, 2, 1, 3).reshape(b, t, -1));

@@ -31,11 +31,12 @@ final class Block {
       int mlpHidden,
       double eps,
       double dropPath,
-      Autocast autocast) {
+      Autocast autocast,
+      @Nullable InferenceKernels kernels) {
     norm1 = new Layers.LayerNorm(ps, m, name + ".norm1", width, eps);
-    attn = new Attention(ps, m, rng, name + ".attn", width, heads, autocast);
+    attn = new Attention(ps, m, rng, name + ".attn", width, heads, autocast, kernels);
     norm2 = new Layers.LayerNorm(ps, m, name + ".norm2", width, eps);
-    mlp = new Layers.Mlp(ps, m, rng, name + ".mlp", width, mlpHidden, width, autocast);
+    mlp = new Layers.Mlp(ps, m, rng, name + ".mlp", width, mlpHidden, width, autocast, kernels);
     this.dropPath = dropPath;
     this.autocast = autocast;
   }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import java.nio.ByteBuffer;
 import java.util.SplittableRandom;
+import org.jspecify.annotations.Nullable;
 
 /** The small layers SAIM is built from, as named parameter holders with functional forwards. */
 final class Layers {
@@ -43,6 +44,7 @@ final class Layers {
     final NDArray weight;
     final NDArray bias;
     private final Autocast autocast;
+    private final @Nullable InferenceKernels kernels;
 
     Linear(
         ParameterSet ps,
@@ -51,20 +53,33 @@ final class Layers {
         String name,
         int in,
         int out,
-        Autocast autocast) {
+        Autocast autocast,
+        @Nullable InferenceKernels kernels) {
       weight = ps.add(name + ".weight", xavierUniform(m, rng, out, in, new Shape(out, in)), true);
       bias = ps.add(name + ".bias", m.zeros(new Shape(out)), true);
       this.autocast = autocast;
+      this.kernels = kernels;
     }
 
     /** x: [..., in] -> [..., out]. */
     NDArray forward(NDArray x) {
-      if (autocast.enabled()) {
-        return ai.djl.nn.core.Linear.linear(
-                autocast.lower(x, x), autocast.lower(weight, x), autocast.lower(bias, x))
-            .singletonOrThrow();
+      return forward(x, false);
+    }
+
+    /**
+     * x: [..., in] -> [..., out], followed by the exact (erf) GELU when {@code gelu}; at inference
+     * in float32 one engine call ({@link InferenceKernels}).
+     */
+    NDArray forward(NDArray x, boolean gelu) {
+      NDArray lx = autocast.lower(x, x);
+      NDArray w = autocast.enabled() ? autocast.lower(weight, x) : weight;
+      NDArray b = autocast.enabled() ? autocast.lower(bias, x) : bias;
+      InferenceKernels k = kernels;
+      if (k != null && InferenceKernels.appliesTo(lx)) {
+        return gelu ? k.linearGelu(lx, w, b) : k.linear(lx, w, b);
       }
-      return ai.djl.nn.core.Linear.linear(x, weight, bias).singletonOrThrow();
+      NDArray y = ai.djl.nn.core.Linear.linear(lx, w, b).singletonOrThrow();
+      return gelu ? Activation.gelu(y) : y;
     }
   }
 
@@ -101,13 +116,14 @@ final class Layers {
         int in,
         int hidden,
         int out,
-        Autocast autocast) {
-      fc1 = new Linear(ps, m, rng, name + ".fc1", in, hidden, autocast);
-      fc2 = new Linear(ps, m, rng, name + ".fc2", hidden, out, autocast);
+        Autocast autocast,
+        @Nullable InferenceKernels kernels) {
+      fc1 = new Linear(ps, m, rng, name + ".fc1", in, hidden, autocast, kernels);
+      fc2 = new Linear(ps, m, rng, name + ".fc2", hidden, out, autocast, kernels);
     }
 
     NDArray forward(NDArray x) {
-      return fc2.forward(Activation.gelu(fc1.forward(x)));
+      return fc2.forward(fc1.forward(x, true));
     }
   }
 }

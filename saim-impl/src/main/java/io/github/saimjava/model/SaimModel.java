@@ -51,6 +51,7 @@ public final class SaimModel implements AutoCloseable {
   private final Layers.@Nullable Linear linearHead;
   private final @Nullable NDArray blurWeight;
   private final Autocast autocast;
+  private final @Nullable InferenceKernels kernels;
 
   /**
    * A model with the reference initialisation drawn from {@code seed}, its parameters on {@code
@@ -69,6 +70,7 @@ public final class SaimModel implements AutoCloseable {
     this.config = config;
     this.manager = parent.newSubManager();
     this.autocast = Autocast.of(precision, manager);
+    this.kernels = InferenceKernels.load(manager);
     SplittableRandom rng = new SplittableRandom(seed);
     int d = config.width();
     int c = config.channels();
@@ -107,7 +109,8 @@ public final class SaimModel implements AutoCloseable {
               config.mlpHidden(),
               config.layerNormEps(),
               dpr[i],
-              autocast));
+              autocast,
+              kernels));
     }
     if (config.shareWeight()) {
       for (int j = 0; j < config.queryDepth(); j++) {
@@ -132,7 +135,8 @@ public final class SaimModel implements AutoCloseable {
                 config.mlpHidden(),
                 config.layerNormEps(),
                 dpr[j],
-                autocast));
+                autocast,
+                kernels));
       }
     }
     norm = new Layers.LayerNorm(params, m, "norm", d, config.layerNormEps());
@@ -146,11 +150,13 @@ public final class SaimModel implements AutoCloseable {
               d,
               config.mlpHidden(),
               config.patchDim(),
-              autocast);
+              autocast,
+              kernels);
       linearHead = null;
     } else {
       linearHead =
-          new Layers.Linear(params, m, rng, "prediction_head", d, config.patchDim(), autocast);
+          new Layers.Linear(
+              params, m, rng, "prediction_head", d, config.patchDim(), autocast, kernels);
       mlpHead = null;
     }
     if (config.blurred()) {
