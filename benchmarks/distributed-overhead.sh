@@ -4,14 +4,19 @@
 # for the fmnist-small model and for ViT-B/16, both in bfloat16. Prints seconds per optimiser step
 # (median of the steps after the warm-up ones, from metrics.jsonl) and the ratio. Run it on an idle
 # machine only; it takes about 5 minutes on 2 cores. Usage: benchmarks/distributed-overhead.sh [WORK_DIR]
+# COLLECTIVE=java (default: plain Java, nothing native) or COLLECTIVE=gloo picks the ranks' collective
+# (-Dsaim.collective).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK="${1:-$(mktemp -d)}"
 mkdir -p "$WORK"
 JAR=examples/target/saim.jar
 [[ -f "$JAR" ]] || mvn -q -B -DskipTests package
-[[ -f saim-distributed/target/classes/native/linux-x86_64/libsaim_gloo.so ]] \
-  || { echo "saim-distributed's native library is not built (needs g++ and libgloo-dev)" >&2; exit 2; }
+COLLECTIVE="${COLLECTIVE:-java}"
+[[ $COLLECTIVE == java || $COLLECTIVE == gloo ]] \
+  || { echo "COLLECTIVE is '$COLLECTIVE': use java or gloo" >&2; exit 2; }
+[[ $COLLECTIVE == java || -f saim-distributed/target/classes/native/linux-x86_64/libsaim_gloo.so ]] \
+  || { echo "COLLECTIVE=gloo: saim-distributed's native library is not built (needs g++ and libgloo-dev)" >&2; exit 2; }
 
 SMALL=(--img-size 32 --patch-size 4 --dim 128 --depth 6 --heads 4 --query-depth 6 --blur-kernel 3 --augment flip
   --batch-size 64 --max-steps 40 --precision bf16 --log-every 1)
@@ -37,16 +42,16 @@ run_one() { # NAME SKIP ARGS...: one process, 2 threads
 run_two() { # NAME SKIP ARGS...: 2 ranks of 1 thread
   local name=$1 skip=$2; shift 2
   local rdv="file:$WORK/$name-rendezvous"
-  java -Xmx6g -jar "$JAR" pretrain "$@" --threads 1 --world-size 2 --rank 1 --rendezvous "$rdv" \
+  java -Xmx6g -Dsaim.collective="$COLLECTIVE" -jar "$JAR" pretrain "$@" --threads 1 --world-size 2 --rank 1 --rendezvous "$rdv" \
     --output "$WORK/$name-2x1-rank1" >"$WORK/$name-2x1-rank1.log" 2>&1 &
   local other=$!
-  java -Xmx6g -jar "$JAR" pretrain "$@" --threads 1 --world-size 2 --rank 0 --rendezvous "$rdv" \
+  java -Xmx6g -Dsaim.collective="$COLLECTIVE" -jar "$JAR" pretrain "$@" --threads 1 --world-size 2 --rank 0 --rendezvous "$rdv" \
     --output "$WORK/$name-2x1" >"$WORK/$name-2x1.log" 2>&1
   wait "$other"
   per_step "$WORK/$name-2x1/metrics.jsonl" "$skip"
 }
 
-echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "machine: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs), $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg); collective $COLLECTIVE"
 for model in small base; do
   if [[ $model == small ]]; then args=("${SMALL[@]}"); skip=5; else args=("${BASE[@]}"); skip=1; fi
   one=$(run_one "$model" "$skip" "${args[@]}")

@@ -2,9 +2,7 @@ package io.github.saimjava.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import io.github.saimjava.distributed.GlooCollective;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
 import java.nio.charset.StandardCharsets;
@@ -36,6 +34,11 @@ class PretrainDistributedCommandTest {
   }
 
   static Process saim(Map<String, String> env, String... args) throws Exception {
+    return saim(List.of(), env, args);
+  }
+
+  static Process saim(List<String> jvmArgs, Map<String, String> env, String... args)
+      throws Exception {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -44,7 +47,11 @@ class PretrainDistributedCommandTest {
                 System.getProperty("java.class.path"),
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
                 "-Dai.djl.offline=true",
-                SaimCommand.class.getName()));
+                // no Gloo could load, and the collective is left to its default (plain Java)
+                "-Djava.library.path=",
+                "-Dsaim.gloo.native.dir=/nonexistent/saim-gloo"));
+    cmd.addAll(jvmArgs);
+    cmd.add(SaimCommand.class.getName());
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("PYTORCH_FLAVOR", "cpu");
@@ -54,7 +61,6 @@ class PretrainDistributedCommandTest {
 
   @Test
   void twoRanksWriteTheOneProcessWeightsInRankZerosOutput(@TempDir Path dir) throws Exception {
-    assumeTrue(GlooCollective.isAvailable(), GlooCollective.unavailableReason());
     CliTestSupport.Result single = CliTestSupport.run(args(dir.resolve("single")));
     assertEquals(0, single.exitCode(), single.err());
     String rv = "file:" + dir.resolve("rendezvous");
@@ -102,7 +108,6 @@ class PretrainDistributedCommandTest {
   @Test
   void ranksLaunchedWithTheEnvironmentOfTorchrunOrKubeflowMeetAtMasterAddrAndPort(@TempDir Path dir)
       throws Exception {
-    assumeTrue(GlooCollective.isAvailable(), GlooCollective.unavailableReason());
     CliTestSupport.Result single = CliTestSupport.run(args(dir.resolve("single")));
     assertEquals(0, single.exitCode(), single.err());
     int port;
@@ -138,7 +143,6 @@ class PretrainDistributedCommandTest {
   @Test
   void ranksLaunchedWithAnotherSeedBothStopBeforeStepZeroNamingItAndWriteNothing(@TempDir Path dir)
       throws Exception {
-    assumeTrue(GlooCollective.isAvailable(), GlooCollective.unavailableReason());
     String rv = "file:" + dir.resolve("rendezvous");
     Process p1 =
         saim(
@@ -186,7 +190,6 @@ class PretrainDistributedCommandTest {
 
   @Test
   void skippedImagesOfEveryRankAreSummedInRankZerosMetrics(@TempDir Path dir) throws Exception {
-    assumeTrue(GlooCollective.isAvailable(), GlooCollective.unavailableReason());
     // sixteen images, every other one empty: one epoch of two steps loads each once, on one rank
     // or the other, and each empty one stands aside for the next
     Path data = Files.createDirectories(dir.resolve("data"));
@@ -283,5 +286,37 @@ class PretrainDistributedCommandTest {
         "saim: error: batch size (8) must be a multiple of world size x devices (3 x 1) to split"
             + " evenly",
         odd.err().strip());
+  }
+
+  @Test
+  void glooAskedForWhereItCannotLoadIsAOneLineError(@TempDir Path dir) throws Exception {
+    Process p =
+        saim(
+            List.of("-Dsaim.collective=gloo"),
+            Map.of(),
+            args(
+                dir.resolve("o"),
+                "--world-size",
+                "2",
+                "--rank",
+                "0",
+                "--rendezvous",
+                "file:" + dir.resolve("rendezvous")));
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(2, TimeUnit.MINUTES), out);
+    assertEquals(2, p.exitValue(), out);
+    // the run's preamble, then one line of error and no stack trace
+    List<String> errors = out.lines().filter(l -> l.startsWith("saim: error: ")).toList();
+    assertEquals(1, errors.size(), out);
+    assertEquals(errors.get(0), out.strip().lines().reduce((a, b) -> b).orElse(""), out);
+    assertTrue(out.lines().noneMatch(l -> l.startsWith("\tat ")), out);
+    assertTrue(
+        errors
+            .get(0)
+            .startsWith(
+                "saim: error: -Dsaim.collective=gloo asks for Gloo, which is not available: the"
+                    + " native Gloo library could not be loaded: "),
+        out);
+    assertTrue(!Files.exists(dir.resolve("o")), "wrote " + dir.resolve("o"));
   }
 }

@@ -4,10 +4,11 @@ import java.nio.file.Path;
 import java.util.Locale;
 
 /**
- * Where the ranks of a run find each other before they connect: Gloo's key-value store on a folder
- * all ranks see ({@code file:DIR}) or on a Redis server ({@code redis://HOST:PORT/RUN}), or our own
+ * Where the ranks of a run find each other before they connect: a key-value store on a folder all
+ * ranks see ({@code file:DIR}) or on a Redis server ({@code redis://HOST:PORT/RUN}), or our own
  * small store served by rank 0 ({@code tcp://HOST:PORT}, as {@code MASTER_ADDR} and {@code
- * MASTER_PORT} name it), since Debian's Gloo has no store over TCP.
+ * MASTER_PORT} name it), since Debian's Gloo has no store over TCP. {@link GlooCollective} uses
+ * Gloo's file and Redis stores, {@link RingCollective} its own clients of the same three.
  */
 public sealed interface Rendezvous permits Rendezvous.Folder, Rendezvous.Redis, Rendezvous.Tcp {
   /**

@@ -15,7 +15,8 @@ import java.time.Duration;
  * all-reduce float32 and bfloat16, broadcast and barrier, checking every value; prints "ok". MODE
  * "wait": connects, prints "connected", then all-reduces until it fails and prints the error's
  * message as "error: ..." (exit 3). With "torch", PyTorch's engine is loaded and used before the
- * collective, so libtorch_cpu.so and its Gloo are in the process first.
+ * collective, so libtorch_cpu.so and its Gloo are in the process first. The collective is the one
+ * the system property saim.collective picks ({@link Collectives}).
  */
 public final class CollectiveChild {
   static final int N = 1 << 20;
@@ -32,8 +33,16 @@ public final class CollectiveChild {
         System.out.println("torch " + a.sum().getFloat());
       }
     }
-    try (Collective c =
-        GlooCollective.connect(rendezvous, rank, size, "127.0.0.1", Duration.ofMillis(timeoutMs))) {
+    Collective connected;
+    try {
+      connected =
+          Collectives.connect(rendezvous, rank, size, "127.0.0.1", Duration.ofMillis(timeoutMs));
+    } catch (IllegalStateException e) {
+      System.out.println("error: " + e.getMessage());
+      System.exit(2);
+      return;
+    }
+    try (Collective c = connected) {
       System.out.println("connected " + c.rank() + "/" + c.worldSize());
       System.out.flush();
       if (mode.equals("wait")) {

@@ -51,6 +51,24 @@ class GlooCollectiveTest {
       boolean torch,
       Map<String, String> env)
       throws Exception {
+    return child("gloo", List.of(), rendezvous, rank, size, timeoutMs, mode, torch, env);
+  }
+
+  /**
+   * A rank of {@code collective} ({@code java} or {@code gloo}) in its own JVM, started with {@code
+   * jvmArgs}.
+   */
+  static Process child(
+      String collective,
+      List<String> jvmArgs,
+      String rendezvous,
+      int rank,
+      int size,
+      long timeoutMs,
+      String mode,
+      boolean torch,
+      Map<String, String> env)
+      throws Exception {
     List<String> cmd =
         new ArrayList<>(
             List.of(
@@ -59,12 +77,16 @@ class GlooCollectiveTest {
                 System.getProperty("java.class.path"),
                 "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
                 "-Dai.djl.offline=true",
-                CollectiveChild.class.getName(),
-                rendezvous,
-                Integer.toString(rank),
-                Integer.toString(size),
-                Long.toString(timeoutMs),
-                mode));
+                "-D" + Collectives.PROPERTY + "=" + collective));
+    cmd.addAll(jvmArgs);
+    cmd.addAll(
+        List.of(
+            CollectiveChild.class.getName(),
+            rendezvous,
+            Integer.toString(rank),
+            Integer.toString(size),
+            Long.toString(timeoutMs),
+            mode));
     if (torch) {
       cmd.add("torch");
     }

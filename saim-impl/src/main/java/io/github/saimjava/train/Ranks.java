@@ -6,7 +6,7 @@ import com.google.gson.JsonObject;
 import io.github.saimjava.api.Distributed;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.distributed.Collective;
-import io.github.saimjava.distributed.GlooCollective;
+import io.github.saimjava.distributed.Collectives;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
@@ -61,7 +61,8 @@ final class Ranks implements AutoCloseable {
   /**
    * Connects to the other ranks of {@code t}, or stands alone.
    *
-   * @throws IllegalStateException when the native collective library is not available (why)
+   * @throws IllegalStateException when Gloo is asked for ({@code -Dsaim.collective=gloo}) but does
+   *     not load (why)
    * @throws io.github.saimjava.distributed.CollectiveException when the others do not arrive in
    *     time
    */
@@ -71,7 +72,7 @@ final class Ranks implements AutoCloseable {
     }
     Distributed d = t.distributed().get();
     return new Ranks(
-        GlooCollective.connect(d.rendezvous(), d.rank(), d.worldSize(), d.host(), d.timeout()));
+        Collectives.connect(d.rendezvous(), d.rank(), d.worldSize(), d.host(), d.timeout()));
   }
 
   int rank() {

@@ -52,7 +52,6 @@ class DistributedTrainingTest {
   /** The run every test compares with: one process, the whole global batch of 12. */
   @BeforeAll
   static void singleProcessRun(@TempDir Path dir) throws Exception {
-    assumeTrue(GlooCollective.isAvailable(), GlooCollective.unavailableReason());
     single = dir;
     trainer(dir, STEPS).build().fit();
   }
@@ -73,16 +72,43 @@ class DistributedTrainingTest {
         .logEvery(1);
   }
 
+  /**
+   * A JVM where Gloo's native library cannot load (no library path, its folder missing) and the
+   * collective is left to its default: what a node with nothing but a JRE has.
+   */
+  static final List<String> NO_GLOO =
+      List.of("-Djava.library.path=", "-Dsaim.gloo.native.dir=/nonexistent/saim-gloo");
+
+  /** The Gloo collective, asked for. */
+  static final List<String> GLOO = List.of("-Dsaim.collective=gloo");
+
   static Process rank(
       Path out, int rank, int size, Path rendezvous, long steps, long every, long timeoutMs)
       throws Exception {
+    return rank(out, rank, size, rendezvous, steps, every, timeoutMs, NO_GLOO);
+  }
+
+  static Process rank(
+      Path out,
+      int rank,
+      int size,
+      Path rendezvous,
+      long steps,
+      long every,
+      long timeoutMs,
+      List<String> jvmArgs)
+      throws Exception {
     List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-cp",
+                System.getProperty("java.class.path"),
+                "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
+                "-Dai.djl.offline=true"));
+    cmd.addAll(jvmArgs);
+    cmd.addAll(
         List.of(
-            Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-            "-cp",
-            System.getProperty("java.class.path"),
-            "-Dorg.slf4j.simpleLogger.defaultLogLevel=error",
-            "-Dai.djl.offline=true",
             DistributedTrainChild.class.getName(),
             out.toString(),
             Integer.toString(rank),
@@ -90,7 +116,7 @@ class DistributedTrainingTest {
             "file:" + rendezvous,
             Long.toString(steps),
             Long.toString(every),
-            Long.toString(timeoutMs));
+            Long.toString(timeoutMs)));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().put("PYTORCH_FLAVOR", "cpu");
     return pb.start();
@@ -103,11 +129,30 @@ class DistributedTrainingTest {
     return out;
   }
 
-  /** Runs {@code size} ranks to the end; returns what rank 0 printed. */
+  /**
+   * Runs {@code size} ranks to the end, each with no Gloo it could load; returns what rank 0
+   * printed.
+   */
   static String runRanks(Path dir, int size, long steps) throws Exception {
+    String out = runRanks(dir, size, steps, NO_GLOO);
+    assertTrue(out.contains("collective java, gloo loadable false"), out);
+    return out;
+  }
+
+  /** Runs {@code size} ranks to the end, started with {@code jvmArgs}; returns rank 0's output. */
+  static String runRanks(Path dir, int size, long steps, List<String> jvmArgs) throws Exception {
     List<Process> ps = new ArrayList<>();
     for (int r = 0; r < size; r++) {
-      ps.add(rank(dir.resolve("out" + r), r, size, dir.resolve("rendezvous"), steps, 5, 60_000));
+      ps.add(
+          rank(
+              dir.resolve("out" + r),
+              r,
+              size,
+              dir.resolve("rendezvous"),
+              steps,
+              5,
+              60_000,
+              jvmArgs));
     }
     List<String> outs = new ArrayList<>();
     for (Process p : ps) {
@@ -159,8 +204,13 @@ class DistributedTrainingTest {
     return worst;
   }
 
+  /**
+   * The run a node with only a JRE can do: in each rank Gloo's native library cannot load, and the
+   * collective is the default plain-Java one.
+   */
   @Test
-  void twoRanksEndWithTheWeightsOfOneProcess(@TempDir Path dir) throws Exception {
+  void twoRanksWhereGlooCannotLoadEndWithTheWeightsOfOneProcess(@TempDir Path dir)
+      throws Exception {
     runRanks(dir, 2, STEPS);
     Path out0 = dir.resolve("out0");
     assertSameWeights(single.resolve(Pretrainer.FINAL), out0.resolve(Pretrainer.FINAL));
@@ -170,6 +220,15 @@ class DistributedTrainingTest {
     assertEquals(
         Files.readAllLines(single.resolve(Pretrainer.METRICS)).size(),
         Files.readAllLines(out0.resolve(Pretrainer.METRICS)).size());
+  }
+
+  @Test
+  void twoRanksOnGlooEndWithTheWeightsOfOneProcess(@TempDir Path dir) throws Exception {
+    assumeTrue(GlooCollective.isAvailable(), GlooCollective.unavailableReason());
+    String out = runRanks(dir, 2, STEPS, GLOO);
+    assertTrue(out.contains("collective gloo, gloo loadable true"), out);
+    assertSameWeights(
+        single.resolve(Pretrainer.FINAL), dir.resolve("out0").resolve(Pretrainer.FINAL));
   }
 
   @Test

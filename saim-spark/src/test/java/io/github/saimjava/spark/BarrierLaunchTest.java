@@ -3,12 +3,10 @@ package io.github.saimjava.spark;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.github.saimjava.api.Augmentation;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimTrainer;
-import io.github.saimjava.distributed.GlooCollective;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
 import java.nio.file.Files;
@@ -54,7 +52,6 @@ class BarrierLaunchTest {
 
   @BeforeAll
   void start() {
-    assumeTrue(GlooCollective.isAvailable(), GlooCollective.unavailableReason());
     spark =
         SparkSession.builder()
             .master("local[2]")
