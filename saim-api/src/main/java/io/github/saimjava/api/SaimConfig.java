@@ -400,6 +400,17 @@ public final class SaimConfig {
     }
 
     /**
+     * Sets {@link SaimConfig#mlpRatio()} from a whole number, so that {@code mlpRatio(4)} reads the
+     * same from Kotlin, which does not widen an {@code Int} to a {@code Double}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
+    public Builder mlpRatio(int v) {
+      return mlpRatio((double) v);
+    }
+
+    /**
      * Sets {@link SaimConfig#queryDepth()}.
      *
      * @param v the value, checked by {@link #build()}
@@ -465,6 +476,18 @@ public final class SaimConfig {
       blurKernel = kernel;
       blurSigma = sigma;
       return this;
+    }
+
+    /**
+     * {@link #blur(int, double)} with a whole-number sigma, so that {@code blur(9, 1)} compiles
+     * from Kotlin, which does not widen an {@code Int} to a {@code Double}.
+     *
+     * @param kernel the kernel size, or 0 for no blur
+     * @param sigma the standard deviation in pixels (positive when the kernel is)
+     * @return this builder
+     */
+    public Builder blur(int kernel, int sigma) {
+      return blur(kernel, (double) sigma);
     }
 
     /**

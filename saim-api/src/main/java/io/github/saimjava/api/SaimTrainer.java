@@ -490,6 +490,17 @@ public final class SaimTrainer {
     }
 
     /**
+     * {@link #warmupEpochs(double)} from a whole number of epochs (for Kotlin, which does not widen
+     * an {@code Int} to a {@code Double}).
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
+    public Builder warmupEpochs(int v) {
+      return warmupEpochs((double) v);
+    }
+
+    /**
      * Sets {@link SaimTrainer#minLr()}.
      *
      * @param v the value, checked by {@link #build()}

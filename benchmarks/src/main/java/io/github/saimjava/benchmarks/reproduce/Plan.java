@@ -44,10 +44,10 @@ public record Plan(
     int threads) {
 
   /**
-   * The short fine-tune of every encoder (the paper's protocol, shortened: {@code FineTuner} with
-   * global pooling, AdamW, layer-wise lr decay, drop-path, label smoothing, a linear warm-up then
-   * cosine; no mixup, CutMix or random erasing at this length), on the same training images, flips
-   * only.
+   * The short fine-tune of every encoder (the paper's protocol, shortened: {@code SaimFineTuner}'s
+   * settings with global pooling, AdamW, layer-wise lr decay, drop-path, label smoothing, a linear
+   * warm-up then cosine; no mixup, CutMix or random erasing at this length), on the same training
+   * images, flips only.
    *
    * @param epochs fine-tuning epochs, 0 for no fine-tune column
    * @param batchSize images per step
