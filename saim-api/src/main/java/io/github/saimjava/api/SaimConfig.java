@@ -77,6 +77,24 @@ public final class SaimConfig {
   }
 
   /**
+   * {@return the small model of the Fashion-MNIST reproduction ("fmnist-small"): 32 px, 3 channels,
+   * patch 4, width 128, depth 6, 4 heads, query depth 6, blur kernel 3 with sigma 1; the zoo's
+   * {@code saim_vit_mini_patch4_32_fmnist} and {@code saim reproduce}'s model}
+   */
+  public static SaimConfig fmnistSmall() {
+    return builder()
+        .imageSize(32)
+        .channels(3)
+        .patchSize(4)
+        .width(128)
+        .depth(6)
+        .heads(4)
+        .queryDepth(6)
+        .blur(3, 1)
+        .build();
+  }
+
+  /**
    * The preset called {@code name}: {@code tiny}, {@code small}, {@code base} or {@code large}.
    *
    * @param name the preset's name, any case ({@code vit-tiny} and {@code vit_tiny} also work)

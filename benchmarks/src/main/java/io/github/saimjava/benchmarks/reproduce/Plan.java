@@ -147,17 +147,7 @@ public record Plan(
    * test images.
    */
   public static Plan fmnistSmall() {
-    SaimConfig c =
-        SaimConfig.builder()
-            .imageSize(32)
-            .channels(3)
-            .patchSize(4)
-            .width(128)
-            .depth(6)
-            .heads(4)
-            .queryDepth(6)
-            .blur(3, 1.0)
-            .build();
+    SaimConfig c = SaimConfig.fmnistSmall();
     return new Plan(
         "fmnist-small",
         c,
