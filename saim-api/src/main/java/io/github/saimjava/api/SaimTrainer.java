@@ -206,7 +206,7 @@ public final class SaimTrainer {
    * 256}}
    */
   public double peakLr() {
-    return lr != null ? lr : blr * effectiveBatchSize() / 256.0;
+    return optimizer.peakLr(effectiveBatchSize());
   }
 
   /** {@return the epochs of linear learning-rate warm-up} */
