@@ -111,40 +111,27 @@ class FineTunerTest {
     assertEquals(r.bestTop5(), ev.bestTop5(), 1e-9);
   }
 
+  /** The tiny run for 2 epochs with every random draw on. */
+  static SaimFineTuner.Builder everyDrawOn(Path out) {
+    return tiny(out)
+        .autoAugment("rand-m9-mstd0.5-inc1")
+        .epochs(2)
+        .dropPath(0.2)
+        .mixup(0.8)
+        .cutmix(1.0)
+        .reprob(0.5);
+  }
+
   @Test
   void aResumedRunEndsWithTheUninterruptedRunsWeights(@TempDir Path dir) throws Exception {
     // drop-path, mixup, cutmix, RandAugment and random erasing on: every random draw must repeat on
     // resume
     Path a = dir.resolve("a");
     Path b = dir.resolve("b");
-    run(
-        tiny(a)
-            .autoAugment("rand-m9-mstd0.5-inc1")
-            .epochs(2)
-            .dropPath(0.2)
-            .mixup(0.8)
-            .cutmix(1.0)
-            .reprob(0.5));
-    SaimFineTuner.Result first =
-        run(
-            tiny(b)
-                .autoAugment("rand-m9-mstd0.5-inc1")
-                .epochs(2)
-                .dropPath(0.2)
-                .mixup(0.8)
-                .cutmix(1.0)
-                .reprob(0.5)
-                .stopAfterEpochs(1));
+    run(everyDrawOn(a));
+    SaimFineTuner.Result first = run(everyDrawOn(b).stopAfterEpochs(1));
     assertEquals(1, first.epochs());
-    SaimFineTuner.Result resumed =
-        run(
-            tiny(b)
-                .autoAugment("rand-m9-mstd0.5-inc1")
-                .epochs(2)
-                .dropPath(0.2)
-                .mixup(0.8)
-                .cutmix(1.0)
-                .reprob(0.5));
+    SaimFineTuner.Result resumed = run(everyDrawOn(b));
     assertEquals(1, resumed.resumedFromEpoch());
     Map<String, HostTensor> wa = SafeTensors.read(a.resolve(SaimFineTuner.CHECKPOINT)).tensors();
     Map<String, HostTensor> wb = SafeTensors.read(b.resolve(SaimFineTuner.CHECKPOINT)).tensors();
