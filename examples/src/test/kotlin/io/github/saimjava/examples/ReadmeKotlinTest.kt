@@ -15,6 +15,7 @@ class ReadmeKotlinTest {
         val config = SaimConfig.vitSmall().toBuilder()
             .imageSize(32).patchSize(4)
             .headType(HeadType.MLP)
+            .blur(9, 1).mlpRatio(4) // whole numbers where the setting is a Double
             .build()
         val sampler = PermutationSampler.builder(config.numPatches()).stochastic(42).build()
         NDManager.newBaseManager().use { manager ->

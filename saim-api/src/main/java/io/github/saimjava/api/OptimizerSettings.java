@@ -8,7 +8,7 @@ import org.jspecify.annotations.Nullable;
  * and fine-tuning share: the peak rate {@code blr * effective batch / 256} (or an absolute {@code
  * lr}), a linear warm-up over {@code warmupEpochs}, a half-cycle cosine down to {@code minLr},
  * decoupled weight decay, the moment decay rates and optional clipping of the gradients' global
- * norm.
+ * norm. The peak-rate rule is written here only: {@link #peakLr(int)}.
  *
  * @param blr base learning rate, per 256 images
  * @param lr absolute peak learning rate instead of the blr rule, or null for the rule
@@ -29,7 +29,9 @@ public record OptimizerSettings(
     double beta2,
     @Nullable Double clipGrad) {
   /**
-   * Checks the values; each message names the setting and its value.
+   * Checks the values; each message names the setting and its value. {@code minLr} and {@code
+   * warmupEpochs} are checked by the run they schedule, against its peak rate and its epochs, with
+   * that run's wording.
    *
    * @param blr base learning rate, per 256 images
    * @param lr absolute peak learning rate, or null for the blr rule
@@ -43,8 +45,6 @@ public record OptimizerSettings(
   public OptimizerSettings {
     Checks.check(blr > 0 && Double.isFinite(blr), "blr (%s) must be positive", blr);
     Checks.check(lr == null || (lr > 0 && Double.isFinite(lr)), "lr (%s) must be positive", lr);
-    Checks.check(minLr >= 0, "minLr (%s) must be non-negative", minLr);
-    Checks.check(warmupEpochs >= 0, "warmupEpochs (%s) must be non-negative", warmupEpochs);
     Checks.check(weightDecay >= 0, "weightDecay (%s) must be non-negative", weightDecay);
     Checks.check(
         beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1,

@@ -77,6 +77,24 @@ public final class SaimConfig {
   }
 
   /**
+   * {@return the small model of the Fashion-MNIST reproduction ("fmnist-small"): 32 px, 3 channels,
+   * patch 4, width 128, depth 6, 4 heads, query depth 6, blur kernel 3 with sigma 1; the zoo's
+   * {@code saim_vit_mini_patch4_32_fmnist} and {@code saim reproduce}'s model}
+   */
+  public static SaimConfig fmnistSmall() {
+    return builder()
+        .imageSize(32)
+        .channels(3)
+        .patchSize(4)
+        .width(128)
+        .depth(6)
+        .heads(4)
+        .queryDepth(6)
+        .blur(3, 1)
+        .build();
+  }
+
+  /**
    * The preset called {@code name}: {@code tiny}, {@code small}, {@code base} or {@code large}.
    *
    * @param name the preset's name, any case ({@code vit-tiny} and {@code vit_tiny} also work)
@@ -400,6 +418,17 @@ public final class SaimConfig {
     }
 
     /**
+     * Sets {@link SaimConfig#mlpRatio()} from a whole number, so that {@code mlpRatio(4)} reads the
+     * same from Kotlin, which does not widen an {@code Int} to a {@code Double}.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
+    public Builder mlpRatio(int v) {
+      return mlpRatio((double) v);
+    }
+
+    /**
      * Sets {@link SaimConfig#queryDepth()}.
      *
      * @param v the value, checked by {@link #build()}
@@ -465,6 +494,18 @@ public final class SaimConfig {
       blurKernel = kernel;
       blurSigma = sigma;
       return this;
+    }
+
+    /**
+     * {@link #blur(int, double)} with a whole-number sigma, so that {@code blur(9, 1)} compiles
+     * from Kotlin, which does not widen an {@code Int} to a {@code Double}.
+     *
+     * @param kernel the kernel size, or 0 for no blur
+     * @param sigma the standard deviation in pixels (positive when the kernel is)
+     * @return this builder
+     */
+    public Builder blur(int kernel, int sigma) {
+      return blur(kernel, (double) sigma);
     }
 
     /**

@@ -1,5 +1,6 @@
 package io.github.saimjava.api;
 
+import ai.djl.Device;
 import ai.djl.inference.Predictor;
 import ai.djl.modality.cv.Image;
 import ai.djl.repository.zoo.ZooModel;
@@ -56,6 +57,7 @@ public final class SaimEncoder implements AutoCloseable {
    * @param l2Normalize whether each vector is scaled to unit length
    * @param precision the number format of the encoder's matrix multiplies
    * @param threads the number of engine (intra-op) threads
+   * @param device where the encoder computes; null for the CPU
    */
   public record Spec(
       @Nullable SaimConfig config,
@@ -65,7 +67,8 @@ public final class SaimEncoder implements AutoCloseable {
       int layer,
       boolean l2Normalize,
       Precision precision,
-      int threads) {
+      int threads,
+      @Nullable Device device) {
     /**
      * Checks the values.
      *
@@ -77,6 +80,7 @@ public final class SaimEncoder implements AutoCloseable {
      * @param l2Normalize whether each vector is scaled to unit length
      * @param precision the number format of the encoder's matrix multiplies
      * @param threads the number of engine (intra-op) threads
+     * @param device where the encoder computes; null for the CPU
      */
     public Spec {
       Objects.requireNonNull(pooling, "pooling");
@@ -344,6 +348,7 @@ public final class SaimEncoder implements AutoCloseable {
     private Precision precision = Precision.FP32;
     private int batchSize = 32;
     private int threads = Runtime.getRuntime().availableProcessors();
+    private @Nullable Device device;
 
     private Builder() {}
 
@@ -472,6 +477,19 @@ public final class SaimEncoder implements AutoCloseable {
       return this;
     }
 
+    /**
+     * Where the encoder computes, as {@code Device.cpu()} or {@code Device.gpu(0)}; null (the
+     * default) for the CPU. A device the engine does not have is refused, naming it, when the
+     * encoder is built.
+     *
+     * @param v the device, or null
+     * @return this builder
+     */
+    public Builder device(@Nullable Device v) {
+      device = v;
+      return this;
+    }
+
     /** {@return the architecture, when given} */
     public Optional<SaimConfig> config() {
       return Optional.ofNullable(config);
@@ -540,7 +558,8 @@ public final class SaimEncoder implements AutoCloseable {
         weights = r.weights();
         arch = r.config();
       }
-      Spec spec = new Spec(arch, weights, seed, pooling, layer, l2Normalize, precision, threads);
+      Spec spec =
+          new Spec(arch, weights, seed, pooling, layer, l2Normalize, precision, threads, device);
       return new SaimEncoder(SaimProvider.load().newEncoder(spec), batchSize, precision);
     }
   }

@@ -1,5 +1,6 @@
 package io.github.saimjava.api;
 
+import ai.djl.Device;
 import io.github.saimjava.api.spi.SaimProvider;
 import java.io.IOException;
 import java.nio.file.Path;
@@ -58,6 +59,60 @@ public final class SaimFineTuner {
   /** {@return a builder with the reference script's defaults} */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * A builder holding these settings, to vary some of them; this fine-tuner is not changed. Every
+   * value is set, the warm-up included: a shorter run from it needs a shorter warm-up too.
+   *
+   * @return a new builder with every setting and listener of this fine-tuner
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    Spec s = spec;
+    OptimizerSettings o = s.optimizer();
+    b.checkpoint = s.checkpoint();
+    b.zoo = s.zoo();
+    b.config = s.config();
+    b.data = s.data();
+    b.trainImages = s.trainImages();
+    b.validationSplit = s.validationSplit();
+    b.dataName = s.dataName();
+    b.numClasses = s.numClasses();
+    b.epochs = s.epochs();
+    b.batchSize = s.batchSize();
+    b.accumIter = s.accumIter();
+    b.blr = o.blr();
+    b.lr = o.lr();
+    b.minLr = o.minLr();
+    b.warmupEpochs = o.warmupEpochs();
+    b.weightDecay = o.weightDecay();
+    b.clipGrad = o.clipGrad();
+    b.layerDecay = s.layerDecay();
+    b.dropPath = s.dropPath();
+    b.smoothing = s.smoothing();
+    b.mixup = s.mixup();
+    b.cutmix = s.cutmix();
+    b.mixupProb = s.mixupProb();
+    b.mixupSwitchProb = s.mixupSwitchProb();
+    b.cutmixMinMax = s.cutmixMinMax().isEmpty() ? null : s.cutmixMinMax();
+    b.autoAugment = s.autoAugment();
+    b.reprob = s.reprob();
+    b.augmentation = s.augmentation();
+    b.globalPool = s.globalPool();
+    b.seed = s.seed();
+    b.threads = s.threads();
+    b.device = s.device();
+    b.precision = s.precision();
+    b.loaderThreads = s.loaderThreads();
+    b.outputDir = s.outputDir();
+    b.resume = s.resume();
+    b.autoResume = s.autoResume();
+    b.evalOnly = s.evalOnly();
+    b.stopAfterEpochs = s.stopAfterEpochs();
+    b.stepListeners.addAll(s.stepListeners());
+    b.evaluationListeners.addAll(s.evaluationListeners());
+    return b;
   }
 
   /** {@return the validated settings, as the implementation receives them} */
@@ -124,20 +179,20 @@ public final class SaimFineTuner {
     /**
      * Copies the notes.
      *
-     * @param bestTop1 the best epoch's top-1 accuracy in percent
-     * @param bestTop5 that epoch's top-5 accuracy in percent
-     * @param bestEpoch the best epoch (0-based), -1 when no epoch ran (evaluation only)
-     * @param finalTop1 the last epoch's top-1 accuracy in percent
-     * @param finalTop5 the last epoch's top-5 accuracy in percent
-     * @param finalTrainLoss the last epoch's mean training loss; empty when no epoch ran
-     * @param epochs epochs done in total (including those before a resume)
-     * @param steps optimiser steps done in total
-     * @param resumedFromEpoch the epoch this invocation started at (0 for a fresh run)
-     * @param bestWeights the best epoch's weights; empty when evaluating only
-     * @param seconds wall-clock seconds of this invocation
-     * @param notes how the initial weights were loaded
-     * @param trainImages the number of training images
-     * @param valImages the number of validation images
+     * @param bestTop1 see {@link #bestTop1()}
+     * @param bestTop5 see {@link #bestTop5()}
+     * @param bestEpoch see {@link #bestEpoch()}
+     * @param finalTop1 see {@link #finalTop1()}
+     * @param finalTop5 see {@link #finalTop5()}
+     * @param finalTrainLoss see {@link #finalTrainLoss()}
+     * @param epochs see {@link #epochs()}
+     * @param steps see {@link #steps()}
+     * @param resumedFromEpoch see {@link #resumedFromEpoch()}
+     * @param bestWeights see {@link #bestWeights()}
+     * @param seconds see {@link #seconds()}
+     * @param notes see {@link #notes()}
+     * @param trainImages see {@link #trainImages()}
+     * @param valImages see {@link #valImages()}
      */
     public Result {
       notes = List.copyOf(notes);
@@ -193,6 +248,8 @@ public final class SaimFineTuner {
    * @param seed the seed of everything random: data order, augmentation, mixup, stochastic depth,
    *     the head and a random initialisation
    * @param threads the number of engine (intra-op) threads
+   * @param device the device the model and its arrays live on; null for the engine's default (a GPU
+   *     when the engine has one)
    * @param precision the number format of the encoder's matrix multiplies (weights, optimiser, head
    *     and loss are float32 either way)
    * @param loaderThreads the number of background threads decoding and augmenting images; 0 decodes
@@ -236,6 +293,7 @@ public final class SaimFineTuner {
       boolean globalPool,
       long seed,
       int threads,
+      @Nullable Device device,
       Precision precision,
       int loaderThreads,
       Path outputDir,
@@ -248,65 +306,42 @@ public final class SaimFineTuner {
     /**
      * Checks the values; each message names the setting and its value.
      *
-     * @param checkpoint the initial weights: our {@code final.safetensors} or a checkpoint of ours,
-     *     or a reference {@code .pth} (its {@code model} entry); null for a zoo model or a random
-     *     initialisation
-     * @param zoo the initial weights from the model zoo by name (needs saim-zoo at run time); null
-     *     for none
-     * @param config the architecture: needed for a random initialisation and for a reference {@code
-     *     .pth}; our checkpoints carry their own, and a zoo model brings its own (giving both is
-     *     refused); null to take the checkpoint's
-     * @param data the labelled images: a folder holding {@code train/} and {@code val/} image
-     *     folders (one sub-folder per class), or a folder holding an IDX pair ({@code
-     *     train-images-idx3-ubyte[.gz]}, {@code t10k-images-idx3-ubyte[.gz]} and their labels);
-     *     null for the embedded Fashion-MNIST subset
-     * @param trainImages how many of the training images to use, the first ones; 0 for all
-     * @param validationSplit how many of those training images, the last ones, to evaluate on in
-     *     place of the validation images; 0 for none
-     * @param dataName what the data is called in {@code config.json}; null for the data's own
-     *     description
-     * @param numClasses the number of classes; 0 for the larger of the two datasets' class counts
-     * @param epochs the number of epochs (reference: 100)
-     * @param batchSize the number of images per micro-batch (reference: 64 per GPU)
-     * @param accumIter the number of micro-batches accumulated per optimiser step
-     * @param optimizer the AdamW settings and schedule (betas 0.9 and 0.999, as the reference's
-     *     fine-tuning)
-     * @param layerDecay the layer-wise learning-rate decay factor (reference: 0.75; the paper's
-     *     ViT-B: 0.65); 1 disables it
-     * @param dropPath the stochastic-depth rate of the last block (reference: 0.1)
-     * @param smoothing the label smoothing (reference: 0.1)
-     * @param mixup the mixup alpha, 0 to disable (reference: 0; the paper: 0.8)
-     * @param cutmix the CutMix alpha, 0 to disable (reference: 0; the paper: 1.0)
-     * @param mixupProb the probability of mixing a batch when mixup or CutMix is on (reference: 1)
-     * @param mixupSwitchProb the probability of CutMix instead of mixup when both are on
-     *     (reference: 0.5)
-     * @param cutmixMinMax CutMix's box side fractions {@code [min, max]}, overriding its alpha;
-     *     empty for none
-     * @param autoAugment the RandAugment policy {@code rand-m<M>[-n<N>][-mstd<S>][-inc<0|1>]}, or
-     *     {@code none} (reference: rand-m9-mstd0.5-inc1)
-     * @param reprob the random-erasing probability (reference: 0.25)
-     * @param augmentation the geometric augmentation: RandomResizedCrop with timm's scale (0.08, 1)
-     *     and a flip (the reference), or, for small images, centred padding and a flip
-     * @param globalPool whether the head reads the mean of the patch tokens and {@code fc_norm}
-     *     (true, the reference's default) or the class token and {@code norm}
-     * @param seed the seed of everything random: data order, augmentation, mixup, stochastic depth,
-     *     the head and a random initialisation
-     * @param threads the number of engine (intra-op) threads
-     * @param precision the number format of the encoder's matrix multiplies (weights, optimiser,
-     *     head and loss are float32 either way)
-     * @param loaderThreads the number of background threads decoding and augmenting images; 0
-     *     decodes on the training thread
-     * @param outputDir the folder the run writes its files to
-     * @param resume a checkpoint (or a folder holding one) to resume from; null: see {@code
-     *     autoResume}
-     * @param autoResume whether a checkpoint found in the output folder is resumed
-     * @param evalOnly whether to only evaluate {@code checkpoint}, a fine-tuned model with its
-     *     head, on the validation images
-     * @param stopAfterEpochs stop (with a checkpoint) once this many epochs are done, as if killed
-     *     there; 0 for no limit. Not part of the run's identity: a later run with the limit lifted
-     *     resumes and finishes it
-     * @param stepListeners the listeners called after every optimiser step
-     * @param evaluationListeners the listeners called after every epoch's evaluation
+     * @param checkpoint see {@link #checkpoint()}
+     * @param zoo see {@link #zoo()}
+     * @param config see {@link #config()}
+     * @param data see {@link #data()}
+     * @param trainImages see {@link #trainImages()}
+     * @param validationSplit see {@link #validationSplit()}
+     * @param dataName see {@link #dataName()}
+     * @param numClasses see {@link #numClasses()}
+     * @param epochs see {@link #epochs()}
+     * @param batchSize see {@link #batchSize()}
+     * @param accumIter see {@link #accumIter()}
+     * @param optimizer see {@link #optimizer()}
+     * @param layerDecay see {@link #layerDecay()}
+     * @param dropPath see {@link #dropPath()}
+     * @param smoothing see {@link #smoothing()}
+     * @param mixup see {@link #mixup()}
+     * @param cutmix see {@link #cutmix()}
+     * @param mixupProb see {@link #mixupProb()}
+     * @param mixupSwitchProb see {@link #mixupSwitchProb()}
+     * @param cutmixMinMax see {@link #cutmixMinMax()}
+     * @param autoAugment see {@link #autoAugment()}
+     * @param reprob see {@link #reprob()}
+     * @param augmentation see {@link #augmentation()}
+     * @param globalPool see {@link #globalPool()}
+     * @param seed see {@link #seed()}
+     * @param threads see {@link #threads()}
+     * @param device see {@link #device()}
+     * @param precision see {@link #precision()}
+     * @param loaderThreads see {@link #loaderThreads()}
+     * @param outputDir see {@link #outputDir()}
+     * @param resume see {@link #resume()}
+     * @param autoResume see {@link #autoResume()}
+     * @param evalOnly see {@link #evalOnly()}
+     * @param stopAfterEpochs see {@link #stopAfterEpochs()}
+     * @param stepListeners see {@link #stepListeners()}
+     * @param evaluationListeners see {@link #evaluationListeners()}
      */
     public Spec {
       Objects.requireNonNull(optimizer, "optimizer");
@@ -340,14 +375,15 @@ public final class SaimFineTuner {
       Checks.check(epochs > 0, "epochs (%s) must be positive", epochs);
       Checks.check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
       Checks.check(accumIter > 0, "accumIter (%s) must be positive", accumIter);
+      // the schedule's two run-relative settings are checked here, with their whole range
       double peak = optimizer.peakLr(batchSize * accumIter);
       Checks.check(
-          optimizer.minLr() <= peak,
+          optimizer.minLr() >= 0 && optimizer.minLr() <= peak,
           "minLr (%s) must be in [0, peak lr (%s)]",
           optimizer.minLr(),
           peak);
       Checks.check(
-          optimizer.warmupEpochs() <= epochs,
+          optimizer.warmupEpochs() >= 0 && optimizer.warmupEpochs() <= epochs,
           "warmupEpochs (%s) must be in [0, epochs (%s)]",
           optimizer.warmupEpochs(),
           epochs);
@@ -368,6 +404,9 @@ public final class SaimFineTuner {
 
   /** Settings of a fine-tuning run; validation happens in {@link #build()}. */
   public static final class Builder {
+    /** The reference's warm-up epochs, shortened to the run when that is shorter. */
+    private static final double DEFAULT_WARMUP = 5;
+
     private @Nullable Path checkpoint;
     private @Nullable String zoo;
     private @Nullable SaimConfig config;
@@ -392,6 +431,7 @@ public final class SaimFineTuner {
     private boolean globalPool = true;
     private long seed;
     private int threads = Runtime.getRuntime().availableProcessors();
+    private @Nullable Device device;
     private Precision precision = Precision.FP32;
     private int loaderThreads = 2;
     private Path outputDir = Path.of("finetune-output");
@@ -402,7 +442,7 @@ public final class SaimFineTuner {
     private double blr = 1e-3;
     private @Nullable Double lr;
     private double minLr = 1e-6;
-    private double warmupEpochs = 5;
+    private @Nullable Double warmupEpochs;
     private double weightDecay = 0.05;
     private @Nullable Double clipGrad;
     private boolean blrSet;
@@ -702,6 +742,20 @@ public final class SaimFineTuner {
     }
 
     /**
+     * The device the model and its arrays live on, as {@code Device.cpu()} or {@code
+     * Device.gpu(0)}; null (the default) for the engine's default device, a GPU when the engine has
+     * one. A device the engine does not have is refused when the run starts. Not part of the run's
+     * identity: a checkpoint resumes on any device.
+     *
+     * @param v the device, or null
+     * @return this builder
+     */
+    public Builder device(@Nullable Device v) {
+      device = v;
+      return this;
+    }
+
+    /**
      * The number format of the encoder's matrix multiplies: {@link Precision#FP32} (the default) or
      * {@link Precision#BF16}, which runs the encoder's activations in bfloat16 as pre-training's
      * bf16 does, for speed on CPUs with fast bfloat16 arithmetic. Weights, optimiser state, head
@@ -822,7 +876,9 @@ public final class SaimFineTuner {
     }
 
     /**
-     * The epochs of linear learning-rate warm-up (reference: 5; the paper's ViT-B: 20).
+     * The epochs of linear learning-rate warm-up (reference: 5; the paper's ViT-B: 20). Unset, it
+     * is the reference's 5 epochs or the whole run when that is shorter, so the defaults hold for
+     * any number of epochs.
      *
      * @param v the value
      * @return this builder
@@ -830,6 +886,17 @@ public final class SaimFineTuner {
     public Builder warmupEpochs(double v) {
       warmupEpochs = v;
       return this;
+    }
+
+    /**
+     * {@link #warmupEpochs(double)} from a whole number of epochs (for Kotlin, which does not widen
+     * an {@code Int} to a {@code Double}).
+     *
+     * @param v the value
+     * @return this builder
+     */
+    public Builder warmupEpochs(int v) {
+      return warmupEpochs((double) v);
     }
 
     /**
@@ -883,40 +950,15 @@ public final class SaimFineTuner {
      * @throws IllegalArgumentException naming the first invalid value
      */
     public SaimFineTuner build() {
-      // the fine-tuner's order and wording (saim finetune's messages), before OptimizerSettings
-      // checks the same values with the wording it shares with pre-training
-      Checks.check(
-          zoo == null || checkpoint == null,
-          "zoo (%s) and checkpoint (%s): give one of them, not both",
-          zoo,
-          checkpoint);
-      Checks.check(zoo == null || config == null, SaimEncoder.ZOO_WITH_CONFIG, zoo);
-      Checks.check(
-          zoo != null || checkpoint != null || config != null,
-          "fine-tuning needs a checkpoint, a zoo name or a config (for random initialisation)");
-      Checks.check(
-          !evalOnly || checkpoint != null,
-          "evalOnly needs a fine-tuned checkpoint (with its head)");
-      Checks.check(epochs > 0, "epochs (%s) must be positive", epochs);
-      Checks.check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
-      Checks.check(accumIter > 0, "accumIter (%s) must be positive", accumIter);
-      Checks.check(blr > 0 && Double.isFinite(blr), "blr (%s) must be positive", blr);
-      Checks.check(lr == null || (lr > 0 && Double.isFinite(lr)), "lr (%s) must be positive", lr);
+      // the Spec and OptimizerSettings check every value; only the pair blr / lr is the builder's
       Checks.check(
           !blrSet || lr == null,
           "blr (%s) and lr (%s) are both set: give one of them (lr replaces the blr rule)",
           blr,
           lr);
-      double peak = lr != null ? lr : blr * batchSize * accumIter / 256.0;
-      Checks.check(
-          minLr >= 0 && minLr <= peak, "minLr (%s) must be in [0, peak lr (%s)]", minLr, peak);
-      Checks.check(
-          warmupEpochs >= 0 && warmupEpochs <= epochs,
-          "warmupEpochs (%s) must be in [0, epochs (%s)]",
-          warmupEpochs,
-          epochs);
+      double warmup = warmupEpochs != null ? warmupEpochs : Math.min(DEFAULT_WARMUP, epochs);
       OptimizerSettings optimizer =
-          new OptimizerSettings(blr, lr, minLr, warmupEpochs, weightDecay, 0.9, 0.999, clipGrad);
+          new OptimizerSettings(blr, lr, minLr, warmup, weightDecay, 0.9, 0.999, clipGrad);
       return new SaimFineTuner(
           new Spec(
               checkpoint,
@@ -945,6 +987,7 @@ public final class SaimFineTuner {
               globalPool,
               seed,
               threads,
+              device,
               precision,
               loaderThreads,
               outputDir,

@@ -206,7 +206,7 @@ public final class SaimTrainer {
    * 256}}
    */
   public double peakLr() {
-    return lr != null ? lr : blr * effectiveBatchSize() / 256.0;
+    return optimizer.peakLr(effectiveBatchSize());
   }
 
   /** {@return the epochs of linear learning-rate warm-up} */
@@ -487,6 +487,17 @@ public final class SaimTrainer {
     public Builder warmupEpochs(double v) {
       warmupEpochs = v;
       return this;
+    }
+
+    /**
+     * {@link #warmupEpochs(double)} from a whole number of epochs (for Kotlin, which does not widen
+     * an {@code Int} to a {@code Double}).
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
+    public Builder warmupEpochs(int v) {
+      return warmupEpochs((double) v);
     }
 
     /**

@@ -70,7 +70,9 @@ class DownstreamBuilderTest {
             .getMessage());
     assertEquals(
         "warmupEpochs (5.0) must be in [0, epochs (2)]",
-        assertThrows(IllegalArgumentException.class, () -> fromCheckpoint().epochs(2).build())
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> fromCheckpoint().epochs(2).warmupEpochs(5).build())
             .getMessage());
     // saim finetune's wording for the schedule's ranges, as the fine-tuner had it
     assertEquals(
@@ -88,6 +90,36 @@ class DownstreamBuilderTest {
                 IllegalArgumentException.class,
                 () -> SaimFineTuner.builder().zoo("z").evalOnly(true).build())
             .getMessage());
+  }
+
+  @Test
+  void fineTunerDefaultWarmUpIsTheReferencesFiveEpochsOrTheWholeShorterRun() {
+    assertEquals(5.0, fromCheckpoint().epochs(6).build().spec().optimizer().warmupEpochs(), 0);
+    assertEquals(1.0, fromCheckpoint().epochs(1).build().spec().optimizer().warmupEpochs(), 0);
+    assertEquals(3.0, fromCheckpoint().epochs(3).build().spec().optimizer().warmupEpochs(), 0);
+    // a warm-up given explicitly is kept, and checked against the epochs
+    assertEquals(
+        0.5,
+        fromCheckpoint().epochs(1).warmupEpochs(0.5).build().spec().optimizer().warmupEpochs(),
+        0);
+  }
+
+  @Test
+  void fineTunerToBuilderRebuildsAnEqualSpecAndLeavesTheOriginal() {
+    SaimFineTuner ft =
+        fromCheckpoint()
+            .epochs(3)
+            .lr(2e-3)
+            .cutmixMinMax(0.2, 0.8)
+            .device(ai.djl.Device.cpu())
+            .onStep(e -> {})
+            .build();
+    SaimFineTuner.Spec again = ft.toBuilder().build().spec();
+    assertEquals(ft.spec(), again);
+    SaimFineTuner.Spec varied = ft.toBuilder().epochs(4).build().spec();
+    assertEquals(4, varied.epochs());
+    assertEquals(3, ft.spec().epochs());
+    assertEquals(ai.djl.Device.cpu(), varied.device());
   }
 
   @Test

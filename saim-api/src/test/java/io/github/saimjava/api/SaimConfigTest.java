@@ -8,6 +8,23 @@ import org.junit.jupiter.api.Test;
 
 class SaimConfigTest {
   @Test
+  void theFmnistSmallPresetIsTheReproductionsModel() {
+    SaimConfig c = SaimConfig.fmnistSmall();
+    assertEquals(32, c.imageSize());
+    assertEquals(4, c.patchSize());
+    assertEquals(64, c.numPatches());
+    assertEquals(128, c.width());
+    assertEquals(6, c.depth());
+    assertEquals(4, c.heads());
+    assertEquals(6, c.queryDepth());
+    assertEquals(3, c.blurKernel());
+    assertEquals(1.0, c.blurSigma(), 0);
+    // the Kotlin-friendly overloads give the same values as the double forms
+    assertEquals(c, c.toBuilder().blur(3, 1.0).mlpRatio(4.0).build());
+    assertEquals(c, c.toBuilder().blur(3, 1).mlpRatio(4).build());
+  }
+
+  @Test
   void vitBaseIsThePapersRecipe() {
     SaimConfig c = SaimConfig.vitBase();
     assertEquals(224, c.imageSize());

@@ -1,6 +1,7 @@
 package io.github.saimjava.data;
 
 import io.github.saimjava.api.Augmentation;
+import io.github.saimjava.api.Normalization;
 import java.util.List;
 import java.util.Locale;
 import java.util.SplittableRandom;
@@ -25,10 +26,10 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Transforms {
   /** ImageNet channel means (R, G, B) of the reference's {@code Normalize}. */
-  public static final List<Float> IMAGENET_MEAN = List.of(0.485f, 0.456f, 0.406f);
+  public static final List<Float> IMAGENET_MEAN = Normalization.IMAGENET_MEAN;
 
   /** ImageNet channel standard deviations (R, G, B) of the reference's {@code Normalize}. */
-  public static final List<Float> IMAGENET_STD = List.of(0.229f, 0.224f, 0.225f);
+  public static final List<Float> IMAGENET_STD = Normalization.IMAGENET_STD;
 
   /** Mean used when the output has one channel: the average of the three ImageNet means. */
   public static final float GRAY_MEAN = 0.449f;

@@ -1,5 +1,6 @@
 package io.github.saimjava.downstream;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -13,6 +14,7 @@ import io.github.saimjava.api.EvaluationListener;
 import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimClassifier.Head;
 import io.github.saimjava.api.SaimConfig;
+import io.github.saimjava.api.SaimFineTuner;
 import io.github.saimjava.api.StepEvent;
 import io.github.saimjava.api.StepListener;
 import io.github.saimjava.api.spi.ZooResolver;
@@ -31,6 +33,7 @@ import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.model.ReferenceConfig;
 import io.github.saimjava.model.Scalars;
 import io.github.saimjava.train.AdamW;
+import io.github.saimjava.train.Devices;
 import io.github.saimjava.train.EngineThreads;
 import io.github.saimjava.train.LrSchedule;
 import io.github.saimjava.train.Pretrainer;
@@ -46,20 +49,39 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.OptionalDouble;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The fine-tuning loop of {@link FineTuner}: the initial weights, the data pipeline, then for each
- * epoch the optimiser steps (mixup / CutMix, soft-target loss, {@code accumIter} micro-batches,
- * optional clipping, one AdamW step with layer-wise decay), the evaluation, the best weights and
- * the checkpoint ({@link FineTuneCheckpoint}). The metrics log gets one line per epoch.
+ * The fine-tuning loop of {@link FineTuner}, reading the API's validated {@link
+ * SaimFineTuner.Spec}: the initial weights, the data pipeline, then for each epoch the optimiser
+ * steps (mixup / CutMix, soft-target loss, {@code accumIter} micro-batches, optional clipping, one
+ * AdamW step with layer-wise decay), the evaluation, the best weights and the checkpoint ({@link
+ * FineTuneCheckpoint}). The metrics log gets one line per epoch.
  */
 final class FineTuneLoop {
-  private final FineTuner s;
+  private final SaimFineTuner.Spec s;
+  private final ImageDataset train;
+  private final ImageDataset val;
 
-  FineTuneLoop(FineTuner settings) {
-    this.s = settings;
+  /** The number of classes: the spec's, else the larger of the datasets' counts. */
+  private final int numClasses;
+
+  /** The peak learning rate: the spec's lr when given, else blr * effective batch / 256. */
+  private final double peakLr;
+
+  FineTuneLoop(SaimFineTuner.Spec spec, ImageDataset train, ImageDataset val, int numClasses) {
+    this.s = spec;
+    this.train = train;
+    this.val = val;
+    this.numClasses = numClasses;
+    this.peakLr = spec.optimizer().peakLr(effectiveBatchSize());
+  }
+
+  /** The effective batch: batch size x accumulation. */
+  private int effectiveBatchSize() {
+    return s.batchSize() * s.accumIter();
   }
 
   /** The initial weights and architecture. */
@@ -67,18 +89,18 @@ final class FineTuneLoop {
       @Nullable Map<String, HostTensor> weights, SaimConfig config, String source) {}
 
   private Init init() throws IOException {
-    Path ckpt = s.checkpoint;
-    SaimConfig config = s.config;
+    Path ckpt = s.checkpoint();
+    SaimConfig config = s.config();
     String source;
-    if (s.zoo != null) {
-      ZooResolver.Resolved r = ZooResolver.find(s.zoo);
+    if (s.zoo() != null) {
+      ZooResolver.Resolved r = ZooResolver.find(s.zoo());
       ckpt = r.weights();
       config = r.config();
-      source = "zoo:" + s.zoo;
+      source = "zoo:" + s.zoo();
     } else if (ckpt != null) {
       source = ckpt.toString();
     } else {
-      return new Init(null, Objects.requireNonNull(config), "random-init seed " + s.seed);
+      return new Init(null, Objects.requireNonNull(config), "random-init seed " + s.seed());
     }
     ModelCheckpoint read = ModelCheckpoint.read(ckpt);
     return new Init(read.weights(), read.configOr(config), source);
@@ -140,86 +162,85 @@ final class FineTuneLoop {
   }
 
   /**
-   * Runs (or resumes) fine-tuning to the end, or only evaluates when {@link
-   * FineTuner.Builder#evalOnly} is set.
+   * Runs (or resumes) fine-tuning to the end, or only evaluates when the spec's {@code evalOnly} is
+   * set.
    *
    * @throws IllegalArgumentException for weights that do not fit, a checkpoint of another run, or
    *     images that cannot be decoded
    * @throws TrainingDivergedException when the loss stops being finite
    * @throws IOException when a file cannot be read or written
    */
-  FineTuner.Result run() throws IOException {
+  SaimFineTuner.Result run() throws IOException {
     long start = System.nanoTime();
     Init init = init();
     SaimConfig config = init.config();
-    ImageDataset train = s.train;
-    ImageDataset val = s.val;
-    int k = s.numClasses;
+    int k = numClasses;
     int c = config.channels();
     int size = config.imageSize();
-    RunFolder folder = new RunFolder(s.outputDir);
+    RunFolder folder = new RunFolder(s.outputDir());
     Path out = folder.dir();
     folder.prepare();
     ImageTransform trainTransform =
         RandomErasing.after(
-            Transforms.fineTuneTrain(s.augmentation, size, c, RandAugment.parse(s.autoAugment)),
-            s.reprob);
-    ImageTransform evalTransform = Transforms.evaluationFor(s.augmentation, size, c);
+            Transforms.fineTuneTrain(s.augmentation(), size, c, RandAugment.parse(s.autoAugment())),
+            s.reprob());
+    ImageTransform evalTransform = Transforms.evaluationFor(s.augmentation(), size, c);
     BatchLoader trainLoader =
         BatchLoader.builder(train, trainTransform)
-            .batchSize(s.batchSize)
-            .seed(s.seed)
-            .threads(s.loaderThreads)
+            .batchSize(s.batchSize())
+            .seed(s.seed())
+            .threads(s.loaderThreads())
             .dropLast(true)
             .build();
     BatchLoader valLoader =
         BatchLoader.builder(val, evalTransform)
-            .batchSize(s.batchSize)
-            .seed(s.seed)
-            .threads(s.loaderThreads)
+            .batchSize(s.batchSize())
+            .seed(s.seed())
+            .threads(s.loaderThreads())
             .dropLast(false)
             .build();
-    int stepsPerEpoch = Pretrainer.stepsPerEpoch(train.size(), s.batchSize, s.accumIter);
-    if (stepsPerEpoch == 0 && !s.evalOnly) {
+    int stepsPerEpoch = Pretrainer.stepsPerEpoch(train.size(), s.batchSize(), s.accumIter());
+    if (stepsPerEpoch == 0 && !s.evalOnly()) {
       throw new IllegalArgumentException(
           String.format(
               Locale.ROOT,
               "batchSize (%d) x accumIter (%d) is larger than the training set (%d images in %s):"
                   + " use a smaller batch size",
-              s.batchSize,
-              s.accumIter,
+              s.batchSize(),
+              s.accumIter(),
               train.size(),
               train.describe()));
     }
     JsonObject runConfig =
         runConfig(config, init.source(), k, stepsPerEpoch, trainTransform, evalTransform);
-    Engine engine = EngineThreads.pytorch(s.threads);
-    if (s.precision == Precision.BF16 && !engine.defaultDevice().isGpu()) {
+    Engine engine = EngineThreads.pytorch(s.threads());
+    Device device = Devices.resolve(engine, s.device());
+    if (s.precision() == Precision.BF16 && !device.isGpu()) {
       Bf16Support.warnIfSlow("fine-tuning");
     }
-    try (NDManager manager = engine.newBaseManager();
+    try (NDManager manager = engine.newBaseManager(device);
         VitClassifier model =
             new VitClassifier(
                 config,
                 k,
-                s.globalPool ? Head.GLOBAL_POOL : Head.CLASS_TOKEN,
-                s.dropPath,
+                s.globalPool() ? Head.GLOBAL_POOL : Head.CLASS_TOKEN,
+                s.dropPath(),
                 init.weights() != null ? 2e-5 : 0.02,
                 manager,
-                s.seed,
-                s.precision);
+                s.seed(),
+                s.precision());
         AdamW opt =
             new AdamW(
                 manager,
-                s.optimizer.beta1(),
-                s.optimizer.beta2(),
+                s.optimizer().beta1(),
+                s.optimizer().beta2(),
                 1e-8,
-                s.optimizer.weightDecay())) {
+                s.optimizer().weightDecay())) {
       List<String> notes =
           init.weights() != null
-              ? loadInit(model, init.weights(), init.source(), s.evalOnly)
-              : List.of("random initialisation, seed " + s.seed);
-      if (s.evalOnly) {
+              ? loadInit(model, init.weights(), init.source(), s.evalOnly())
+              : List.of("random initialisation, seed " + s.seed());
+      if (s.evalOnly()) {
         Evaluation e = Evaluation.of(model, valLoader, manager, config);
         writeSummary(
             folder,
@@ -232,7 +253,7 @@ final class FineTuneLoop {
             0,
             init.source(),
             k);
-        return new FineTuner.Result(
+        return new SaimFineTuner.Result(
             e.top1(),
             e.top5(),
             -1,
@@ -242,13 +263,16 @@ final class FineTuneLoop {
             0,
             0,
             0,
-            null,
+            Optional.empty(),
             (System.nanoTime() - start) / 1e9,
-            notes);
+            notes,
+            train.size(),
+            val.size());
       }
       Map<String, NDArray> params = model.trainable();
-      LayerDecay groups = new LayerDecay(config.depth(), s.layerDecay);
-      Path resume = TrainingCheckpoint.toResume(s.resume, s.autoResume, out, FineTuner.CHECKPOINT);
+      LayerDecay groups = new LayerDecay(config.depth(), s.layerDecay());
+      Path resume =
+          TrainingCheckpoint.toResume(s.resume(), s.autoResume(), out, SaimFineTuner.CHECKPOINT);
       FineTuneCheckpoint st =
           resume == null
               ? new FineTuneCheckpoint()
@@ -259,13 +283,14 @@ final class FineTuneLoop {
       folder.trimMetrics(o -> o.get("epoch").getAsInt() < epochsDone);
       int resumedFrom = st.epochs;
       LrSchedule schedule =
-          new LrSchedule(s.peakLr, s.optimizer.minLr(), s.optimizer.warmupEpochs(), s.epochs);
-      Mixup mixup = s.mixupOf();
-      long totalSteps = (long) stepsPerEpoch * s.epochs;
+          new LrSchedule(peakLr, s.optimizer().minLr(), s.optimizer().warmupEpochs(), s.epochs());
+      Mixup mixup = FineTuner.mixupOf(s, k);
+      long totalSteps = (long) stepsPerEpoch * s.epochs();
       long imagesThisRun = 0;
-      int imagesPerStep = s.effectiveBatchSize();
+      int imagesPerStep = effectiveBatchSize();
       try (Writer metrics = folder.appendMetrics()) {
-        int lastEpoch = s.stopAfterEpochs > 0 ? Math.min(s.epochs, s.stopAfterEpochs) : s.epochs;
+        int lastEpoch =
+            s.stopAfterEpochs() > 0 ? Math.min(s.epochs(), s.stopAfterEpochs()) : s.epochs();
         for (int epoch = st.epochs; epoch < lastEpoch; epoch++) {
           long epochStart = System.nanoTime();
           double lossSum = 0;
@@ -275,10 +300,10 @@ final class FineTuneLoop {
               lr = schedule.at(epoch + (double) step / stepsPerEpoch);
               // stochastic depth draws from the engine's generator: seeded per step for exact
               // resumes
-              engine.setRandomSeed((int) (s.seed * 1_000_003L + st.steps));
+              engine.setRandomSeed((int) (s.seed() * 1_000_003L + st.steps));
               double stepLoss = 0;
               try (NDScope scope = new NDScope()) {
-                for (int micro = 0; micro < s.accumIter; micro++) {
+                for (int micro = 0; micro < s.accumIter(); micro++) {
                   ImageBatches.Batch b = batches.next();
                   float[] pixels = b.pixels();
                   int n = b.count();
@@ -291,7 +316,8 @@ final class FineTuneLoop {
                                   c,
                                   size,
                                   size,
-                                  Mixup.random(s.seed, epoch, (long) step * s.accumIter + micro))
+                                  Mixup.random(
+                                      s.seed(), epoch, (long) step * s.accumIter() + micro))
                               .targets()
                           : mixup.targets(b.labels(), 1.0);
                   NDArray x = manager.create(pixels, new Shape(n, c, size, size));
@@ -304,19 +330,19 @@ final class FineTuneLoop {
                           v,
                           st.steps,
                           epoch + (double) step / stepsPerEpoch,
-                          out.resolve(FineTuner.CHECKPOINT));
+                          out.resolve(SaimFineTuner.CHECKPOINT));
                     }
                     stepLoss += v;
-                    gc.backward(s.accumIter == 1 ? loss : Scalars.div(loss, s.accumIter));
+                    gc.backward(s.accumIter() == 1 ? loss : Scalars.div(loss, s.accumIter()));
                   }
                 }
-                if (s.optimizer.clipGrad() != null) {
-                  Pretrainer.clipGradients(params, s.optimizer.clipGrad());
+                if (s.optimizer().clipGrad() != null) {
+                  Pretrainer.clipGradients(params, s.optimizer().clipGrad());
                 }
                 opt.step(params, lr, groups);
                 AdamW.zeroGrad(params);
               }
-              stepLoss /= s.accumIter;
+              stepLoss /= s.accumIter();
               lossSum += stepLoss;
               st.steps++;
               imagesThisRun += imagesPerStep;
@@ -331,7 +357,7 @@ final class FineTuneLoop {
                       lr,
                       ips,
                       (totalSteps - st.steps) * imagesPerStep / Math.max(ips, 1e-9));
-              for (StepListener l : s.stepListeners) {
+              for (StepListener l : s.stepListeners()) {
                 l.onStep(ev);
               }
             }
@@ -340,7 +366,8 @@ final class FineTuneLoop {
           Evaluation e = Evaluation.of(model, valLoader, manager, config);
           boolean best = st.epochDone(epoch, trainLoss, e);
           if (best) {
-            FineTuneCheckpoint.writeBest(out.resolve(FineTuner.BEST), model, runConfig, epoch, e);
+            FineTuneCheckpoint.writeBest(
+                out.resolve(SaimFineTuner.BEST), model, runConfig, epoch, e);
           }
           double secs = (System.nanoTime() - epochStart) / 1e9;
           RunFolder.writeLine(
@@ -359,10 +386,10 @@ final class FineTuneLoop {
                   st.steps,
                   secs,
                   trainLoader.skippedImages()));
-          st.write(out.resolve(FineTuner.CHECKPOINT), model, opt, runConfig);
+          st.write(out.resolve(SaimFineTuner.CHECKPOINT), model, opt, runConfig);
           EvaluationEvent report =
               new EvaluationEvent(epoch, trainLoss, lr, e.top1(), e.top5(), e.loss(), secs, best);
-          for (EvaluationListener l : s.evaluationListeners) {
+          for (EvaluationListener l : s.evaluationListeners()) {
             l.onEvaluation(report);
           }
         }
@@ -382,7 +409,7 @@ final class FineTuneLoop {
           st.epochs,
           init.source(),
           k);
-      return new FineTuner.Result(
+      return new SaimFineTuner.Result(
           st.bestTop1,
           st.bestTop5,
           st.bestEpoch,
@@ -392,9 +419,11 @@ final class FineTuneLoop {
           st.epochs,
           st.steps,
           resumedFrom,
-          out.resolve(FineTuner.BEST),
+          Optional.of(out.resolve(SaimFineTuner.BEST)),
           (System.nanoTime() - start) / 1e9,
-          notes);
+          notes,
+          train.size(),
+          val.size());
     }
   }
 
@@ -415,46 +444,46 @@ final class FineTuneLoop {
       ImageTransform eval) {
     JsonObject t = new JsonObject();
     t.addProperty("init", source);
-    ImageDataset tr = s.train;
-    ImageDataset va = s.val;
-    t.addProperty("data", s.dataName != null ? s.dataName : tr.name() + " | " + va.name());
+    ImageDataset tr = this.train;
+    ImageDataset va = this.val;
+    t.addProperty("data", s.dataName() != null ? s.dataName() : tr.name() + " | " + va.name());
     t.addProperty("train_images", tr.size());
     t.addProperty("val_images", va.size());
     t.addProperty("nb_classes", k);
-    t.addProperty("epochs", s.epochs);
-    t.addProperty("batch_size", s.batchSize);
-    t.addProperty("accum_iter", s.accumIter);
-    t.addProperty("effective_batch_size", s.effectiveBatchSize());
-    t.addProperty("blr", s.optimizer.blr());
-    t.addProperty("lr", s.peakLr);
-    t.addProperty("min_lr", s.optimizer.minLr());
-    t.addProperty("warmup_epochs", s.optimizer.warmupEpochs());
-    t.addProperty("weight_decay", s.optimizer.weightDecay());
-    t.addProperty("layer_decay", s.layerDecay);
-    t.addProperty("drop_path", s.dropPath);
-    if (s.optimizer.clipGrad() != null) {
-      t.addProperty("clip_grad", s.optimizer.clipGrad());
+    t.addProperty("epochs", s.epochs());
+    t.addProperty("batch_size", s.batchSize());
+    t.addProperty("accum_iter", s.accumIter());
+    t.addProperty("effective_batch_size", effectiveBatchSize());
+    t.addProperty("blr", s.optimizer().blr());
+    t.addProperty("lr", peakLr);
+    t.addProperty("min_lr", s.optimizer().minLr());
+    t.addProperty("warmup_epochs", s.optimizer().warmupEpochs());
+    t.addProperty("weight_decay", s.optimizer().weightDecay());
+    t.addProperty("layer_decay", s.layerDecay());
+    t.addProperty("drop_path", s.dropPath());
+    if (s.optimizer().clipGrad() != null) {
+      t.addProperty("clip_grad", s.optimizer().clipGrad());
     } else {
       t.add("clip_grad", JsonNull.INSTANCE);
     }
-    t.addProperty("smoothing", s.smoothing);
-    t.addProperty("mixup", s.mixup);
-    t.addProperty("cutmix", s.cutmix);
-    if (s.cutmixMinMax == null) {
+    t.addProperty("smoothing", s.smoothing());
+    t.addProperty("mixup", s.mixup());
+    t.addProperty("cutmix", s.cutmix());
+    if (s.cutmixMinMax().isEmpty()) {
       t.add("cutmix_minmax", JsonNull.INSTANCE);
     } else {
-      t.addProperty("cutmix_minmax", s.cutmixMinMax[0] + "," + s.cutmixMinMax[1]);
+      t.addProperty("cutmix_minmax", s.cutmixMinMax().get(0) + "," + s.cutmixMinMax().get(1));
     }
-    t.addProperty("mixup_prob", s.mixupProb);
-    t.addProperty("mixup_switch_prob", s.mixupSwitchProb);
-    t.addProperty("aa", s.autoAugment);
-    t.addProperty("reprob", s.reprob);
-    t.addProperty("global_pool", s.globalPool);
-    t.addProperty("seed", s.seed);
-    t.addProperty("threads", s.threads);
-    if (s.precision != Precision.FP32) {
+    t.addProperty("mixup_prob", s.mixupProb());
+    t.addProperty("mixup_switch_prob", s.mixupSwitchProb());
+    t.addProperty("aa", s.autoAugment());
+    t.addProperty("reprob", s.reprob());
+    t.addProperty("global_pool", s.globalPool());
+    t.addProperty("seed", s.seed());
+    t.addProperty("threads", s.threads());
+    if (s.precision() != Precision.FP32) {
       // only when not the default, so float32 checkpoints written before the option still resume
-      t.addProperty("precision", s.precision.name());
+      t.addProperty("precision", s.precision().name());
     }
     t.addProperty("steps_per_epoch", stepsPerEpoch);
     t.addProperty("train_transform", train.describe());
@@ -489,11 +518,11 @@ final class FineTuneLoop {
       m.add("final_train_loss", JsonNull.INSTANCE);
     }
     m.addProperty("epochs", epochs);
-    m.addProperty("eval_only", s.evalOnly);
-    m.addProperty("train_images", s.train.size());
-    m.addProperty("val_images", s.val.size());
+    m.addProperty("eval_only", s.evalOnly());
+    m.addProperty("train_images", train.size());
+    m.addProperty("val_images", val.size());
     m.addProperty("nb_classes", k);
     m.addProperty("init", source);
-    folder.writeJson(FineTuner.SUMMARY, m);
+    folder.writeJson(SaimFineTuner.SUMMARY, m);
   }
 }

@@ -43,10 +43,10 @@ public final class ModelInspector {
       SaimModel model, NDArray images, Permutation permutation) {
     SaimConfig c = model.config();
     try (NDScope scope = new NDScope()) {
-      NDArray pred =
-          model.forward(images, permutation, false).prediction().get(":, 1:, :"); // N x L x P
+      SaimModel.LossPass pass = model.forwardLoss(images, permutation, false);
+      NDArray pred = pass.output().prediction().get(":, 1:, :"); // N x L x P
       NDArray blurred = model.blurredPatches(images); // N x L x P
-      NDArray target = model.target(images);
+      NDArray target = pass.target();
       NDArray mean;
       NDArray var;
       NDArray denorm;

@@ -205,6 +205,41 @@ public final class SaimModel implements AutoCloseable {
   public record Output(NDArray contentLastBlock, NDArray queryLastBlock, NDArray prediction) {}
 
   /**
+   * One pre-training pass: the forward pass, its target and its loss.
+   *
+   * @param output the streams' last blocks and the prediction, N x (L+1) x P
+   * @param target the pixel target, N x L x P
+   * @param loss the scalar loss of {@link #loss}
+   */
+  public record LossPass(Output output, NDArray target, NDArray loss) {}
+
+  /**
+   * The forward pass of pre-training with its target and loss, as MAE's {@code forward}: what
+   * training, the parity check against the reference and the pictures all run.
+   *
+   * @param images N x C x H x W
+   * @param order each image's permutation and the masks it implies
+   * @return the output, the target and the loss
+   */
+  public LossPass forwardLoss(NDArray images, Permutation order) {
+    return forwardLoss(images, order, true);
+  }
+
+  /**
+   * {@link #forwardLoss(NDArray, Permutation)} with stochastic depth on ({@code training}) or off.
+   *
+   * @param images N x C x H x W
+   * @param order each image's permutation and the masks it implies
+   * @param training whether stochastic depth is applied
+   * @return the output, the target and the loss
+   */
+  public LossPass forwardLoss(NDArray images, Permutation order, boolean training) {
+    Output out = forward(images, order, training);
+    NDArray target = target(images);
+    return new LossPass(out, target, loss(out.prediction(), target));
+  }
+
+  /**
    * Checks that {@code images} is {@code N x C x H x W} with this model's channels and size.
    *
    * @throws IllegalArgumentException naming the shape and what was expected

@@ -28,6 +28,7 @@ import io.github.saimjava.downstream.ClassifierCheckpoint;
 import io.github.saimjava.downstream.VitClassifier;
 import io.github.saimjava.onnx.OnnxFile;
 import io.github.saimjava.onnx.VitOnnx;
+import io.github.saimjava.train.Devices;
 import io.github.saimjava.train.EngineThreads;
 import io.github.saimjava.train.NoGrad;
 import java.io.IOException;
@@ -48,10 +49,9 @@ final class DjlClassifier implements SaimProvider.Classifier {
   private final ImageTransform transform;
 
   DjlClassifier(SaimClassifier.Spec spec) throws IOException {
-    EngineThreads.pytorch(spec.threads());
+    Engine engine = EngineThreads.pytorch(spec.threads());
     ClassifierCheckpoint ckpt = ClassifierCheckpoint.read(spec.checkpoint());
-    Device device =
-        spec.device() != null ? spec.device() : Engine.getEngine("PyTorch").defaultDevice();
+    Device device = Devices.resolve(engine, spec.device());
     // the DJL model owns all native memory, so closing it (directly or through a ZooModel) frees
     // everything
     this.djlModel = Model.newInstance("saim-classifier", device, "PyTorch");

@@ -2,6 +2,7 @@ package io.github.saimjava.provider;
 
 import ai.djl.Device;
 import ai.djl.Model;
+import ai.djl.engine.Engine;
 import ai.djl.inference.Predictor;
 import ai.djl.modality.cv.Image;
 import ai.djl.ndarray.NDArray;
@@ -25,6 +26,7 @@ import io.github.saimjava.model.SaimModel;
 import io.github.saimjava.model.Tensors;
 import io.github.saimjava.onnx.OnnxFile;
 import io.github.saimjava.onnx.VitOnnx;
+import io.github.saimjava.train.Devices;
 import io.github.saimjava.train.EngineThreads;
 import io.github.saimjava.train.NoGrad;
 import java.io.IOException;
@@ -58,7 +60,9 @@ final class DjlEncoder implements SaimProvider.Encoder {
   private final Model djlModel;
 
   DjlEncoder(SaimEncoder.Spec spec) throws IOException {
-    EngineThreads.pytorch(spec.threads());
+    Engine engine = EngineThreads.pytorch(spec.threads());
+    // the CPU unless a device is asked for (checked against the GPUs the engine sees)
+    Device device = spec.device() == null ? Device.cpu() : Devices.resolve(engine, spec.device());
     Map<String, HostTensor> weights = null;
     SaimConfig config = spec.config();
     Path file = spec.checkpoint();
@@ -72,7 +76,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
     }
     // the DJL model owns all native memory, so closing it (directly or through a ZooModel) frees
     // everything
-    this.djlModel = Model.newInstance("saim-encoder", Device.cpu(), "PyTorch");
+    this.djlModel = Model.newInstance("saim-encoder", device, "PyTorch");
     this.manager = djlModel.getNDManager().newSubManager();
     this.model = new SaimModel(config, manager, spec.seed(), spec.precision());
     this.pooling = spec.pooling();

@@ -1,6 +1,5 @@
 package io.github.saimjava.provider;
 
-import io.github.saimjava.api.OptimizerSettings;
 import io.github.saimjava.api.SaimClassifier;
 import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.api.SaimFineTuner;
@@ -12,13 +11,11 @@ import io.github.saimjava.api.spi.SaimProvider;
 import io.github.saimjava.data.BatchLoader;
 import io.github.saimjava.data.Datasets;
 import io.github.saimjava.data.ImageDataset;
-import io.github.saimjava.data.LabelledData;
 import io.github.saimjava.downstream.FineTuner;
 import io.github.saimjava.downstream.Knn;
 import io.github.saimjava.downstream.LinearProbe;
 import io.github.saimjava.train.Pretrainer;
 import java.io.IOException;
-import java.util.Optional;
 
 /** Found by {@link java.util.ServiceLoader}: the API on DJL's PyTorch engine. */
 public final class DjlSaimProvider implements SaimProvider {
@@ -55,73 +52,7 @@ public final class DjlSaimProvider implements SaimProvider {
 
   @Override
   public SaimFineTuner.Result fineTune(SaimFineTuner.Spec spec) throws IOException {
-    LabelledData d =
-        LabelledData.open(spec.data()).select(spec.trainImages(), spec.validationSplit());
-    OptimizerSettings o = spec.optimizer();
-    FineTuner.Builder b =
-        FineTuner.builder()
-            .checkpoint(spec.checkpoint())
-            .zoo(spec.zoo())
-            .config(spec.config())
-            .data(d.train(), d.val())
-            .dataName(spec.dataName())
-            .numClasses(spec.numClasses())
-            .epochs(spec.epochs())
-            .batchSize(spec.batchSize())
-            .accumIter(spec.accumIter())
-            .minLr(o.minLr())
-            .warmupEpochs(o.warmupEpochs())
-            .weightDecay(o.weightDecay())
-            .clipGrad(o.clipGrad())
-            .layerDecay(spec.layerDecay())
-            .dropPath(spec.dropPath())
-            .smoothing(spec.smoothing())
-            .mixup(spec.mixup())
-            .cutmix(spec.cutmix())
-            .cutmixMinMax(
-                spec.cutmixMinMax().isEmpty()
-                    ? null
-                    : new double[] {spec.cutmixMinMax().get(0), spec.cutmixMinMax().get(1)})
-            .mixupProb(spec.mixupProb())
-            .mixupSwitchProb(spec.mixupSwitchProb())
-            .autoAugment(spec.autoAugment())
-            .reprob(spec.reprob())
-            .augmentation(spec.augmentation())
-            .globalPool(spec.globalPool())
-            .seed(spec.seed())
-            .threads(spec.threads())
-            .precision(spec.precision())
-            .loaderThreads(spec.loaderThreads())
-            .outputDir(spec.outputDir())
-            .resume(spec.resume())
-            .autoResume(spec.autoResume())
-            .evalOnly(spec.evalOnly())
-            .stopAfterEpochs(spec.stopAfterEpochs());
-    // the fine-tuner takes one of the two, as the API's builder does
-    Double lr = o.lr();
-    if (lr != null) {
-      b.lr(lr);
-    } else {
-      b.blr(o.blr());
-    }
-    spec.stepListeners().forEach(b::onStep);
-    spec.evaluationListeners().forEach(b::onEvaluation);
-    FineTuner.Result r = b.build().run();
-    return new SaimFineTuner.Result(
-        r.bestTop1(),
-        r.bestTop5(),
-        r.bestEpoch(),
-        r.finalTop1(),
-        r.finalTop5(),
-        r.finalTrainLoss(),
-        r.epochs(),
-        r.steps(),
-        r.resumedFromEpoch(),
-        Optional.ofNullable(r.bestWeights()),
-        r.seconds(),
-        r.notes(),
-        d.train().size(),
-        d.val().size());
+    return FineTuner.run(spec);
   }
 
   @Override

@@ -133,8 +133,7 @@ final class DataParallel implements AutoCloseable {
         double divisor = (double) n / partKeys.length * accumIter;
         try (Permutation perm = sampler.sample(part.getManager(), partKeys);
             GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-          SaimModel.Output o = replica.forward(partImages, perm, true);
-          NDArray partLoss = replica.loss(o.prediction(), replica.target(partImages));
+          NDArray partLoss = replica.forwardLoss(partImages, perm).loss();
           partLosses[i] = partLoss;
           gc.backward(divisor == 1 ? partLoss : Scalars.div(partLoss, divisor));
         }

@@ -299,18 +299,7 @@ public final class Pretrainer {
    * @throws IllegalArgumentException naming a GPU the engine does not see
    */
   private List<Device> devices(Engine engine) {
-    if (t.devices().isEmpty()) {
-      return List.of(engine.defaultDevice());
-    }
-    int gpus = engine.getGpuCount();
-    for (Device d : t.devices()) {
-      if (d.isGpu() && d.getDeviceId() >= gpus) {
-        throw new IllegalArgumentException(
-            String.format(
-                Locale.ROOT, "device %s is not there: the engine sees %d GPU(s)", d, gpus));
-      }
-    }
-    return t.devices();
+    return Devices.resolve(engine, t.devices());
   }
 
   private TrainingDivergedException diverged(float value, long step, double epoch) {

@@ -168,9 +168,10 @@ public final class ReferenceCheck {
         qs.add(
             new Quantity("mask_query", maskError(perm.queryMask(), c.require("out.mask_query"))));
         try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
-          SaimModel.Output out = model.forward(images, perm, true);
-          NDArray target = model.target(images);
-          NDArray loss = model.loss(out.prediction(), target);
+          SaimModel.LossPass pass = model.forwardLoss(images, perm);
+          SaimModel.Output out = pass.output();
+          NDArray target = pass.target();
+          NDArray loss = pass.loss();
           qs.add(
               new Quantity(
                   "content_last_block",

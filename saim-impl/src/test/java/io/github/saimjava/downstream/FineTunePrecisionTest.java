@@ -8,8 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.saimjava.api.Precision;
+import io.github.saimjava.api.SaimFineTuner;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
+import io.github.saimjava.train.RunFolder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -25,12 +27,12 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class FineTunePrecisionTest {
   /** The tiny run with stochastic depth on, so the bfloat16 drop-path runs too. */
-  static FineTuner.Builder tiny(Path out, Precision precision) {
+  static SaimFineTuner.Builder tiny(Path out, Precision precision) {
     return FineTunerTest.tiny(out).dropPath(0.2).precision(precision);
   }
 
   static double[] trainLosses(Path dir) throws Exception {
-    List<String> lines = Files.readAllLines(dir.resolve(FineTuner.METRICS), StandardCharsets.UTF_8);
+    List<String> lines = Files.readAllLines(dir.resolve(RunFolder.METRICS), StandardCharsets.UTF_8);
     double[] out = new double[lines.size()];
     for (int i = 0; i < out.length; i++) {
       out[i] =
@@ -44,8 +46,8 @@ class FineTunePrecisionTest {
     Path fp32 = dir.resolve("fp32");
     Path bf16 = dir.resolve("bf16");
     Path resumed = dir.resolve("resumed");
-    tiny(fp32, Precision.FP32).build().run();
-    tiny(bf16, Precision.BF16).build().run();
+    FineTunerTest.run(tiny(fp32, Precision.FP32));
+    FineTunerTest.run(tiny(bf16, Precision.BF16));
     double[] a = trainLosses(fp32);
     double[] b = trainLosses(bf16);
     assertEquals(3, b.length);
@@ -68,11 +70,12 @@ class FineTunePrecisionTest {
             .has("precision"),
         "float32 runs record no precision, as before the option");
 
-    tiny(resumed, Precision.BF16).stopAfterEpochs(1).build().run();
-    FineTuner.Result r = tiny(resumed, Precision.BF16).build().run();
+    FineTunerTest.run(tiny(resumed, Precision.BF16).stopAfterEpochs(1));
+    SaimFineTuner.Result r = FineTunerTest.run(tiny(resumed, Precision.BF16));
     assertEquals(1, r.resumedFromEpoch());
-    Map<String, HostTensor> wa = SafeTensors.read(bf16.resolve(FineTuner.CHECKPOINT)).tensors();
-    Map<String, HostTensor> wb = SafeTensors.read(resumed.resolve(FineTuner.CHECKPOINT)).tensors();
+    Map<String, HostTensor> wa = SafeTensors.read(bf16.resolve(SaimFineTuner.CHECKPOINT)).tensors();
+    Map<String, HostTensor> wb =
+        SafeTensors.read(resumed.resolve(SaimFineTuner.CHECKPOINT)).tensors();
     assertEquals(wa.keySet(), wb.keySet());
     for (String k : wa.keySet()) {
       assertArrayEquals(wa.get(k).toFloatArray(), wb.get(k).toFloatArray(), 0f, k);
@@ -81,12 +84,12 @@ class FineTunePrecisionTest {
 
   @Test
   void aFloat32CheckpointDoesNotResumeInBfloat16(@TempDir Path dir) throws Exception {
-    tiny(dir, Precision.FP32).epochs(2).stopAfterEpochs(1).build().run();
+    FineTunerTest.run(tiny(dir, Precision.FP32).epochs(2).stopAfterEpochs(1));
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
-            () -> tiny(dir, Precision.BF16).epochs(2).build().run());
+            () -> FineTunerTest.run(tiny(dir, Precision.BF16).epochs(2)));
     assertTrue(e.getMessage().contains("precision"), e.getMessage());
-    assertTrue(e.getMessage().contains(FineTuner.CHECKPOINT), e.getMessage());
+    assertTrue(e.getMessage().contains(SaimFineTuner.CHECKPOINT), e.getMessage());
   }
 }

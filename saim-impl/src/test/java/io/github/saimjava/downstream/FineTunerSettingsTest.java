@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import io.github.saimjava.api.EvaluationEvent;
+import io.github.saimjava.api.SaimFineTuner;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -12,8 +14,8 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * The fine-tuner's builder: settings named as the builder names them, the zoo rule of every
- * builder.
+ * The fine-tuner's settings, from the API's spec: named as the builder names them, the zoo rule of
+ * every builder, the checks that need the data, the device.
  */
 class FineTunerSettingsTest {
   @Test
@@ -25,7 +27,7 @@ class FineTunerSettingsTest {
     IllegalArgumentException odd =
         assertThrows(
             IllegalArgumentException.class,
-            () -> FineTunerTest.tiny(dir).mixup(0.8).batchSize(15).build());
+            () -> FineTunerTest.run(FineTunerTest.tiny(dir).mixup(0.8).batchSize(15)));
     assertEquals("mixup and cutmix need an even batchSize, got 15", odd.getMessage());
     IllegalArgumentException both =
         assertThrows(
@@ -46,18 +48,28 @@ class FineTunerSettingsTest {
   }
 
   @Test
+  void aDeviceTheEngineDoesNotHaveIsRefusedNamingIt(@TempDir Path dir) {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> FineTunerTest.run(FineTunerTest.tiny(dir).device(Device.gpu(64))));
+    assertTrue(
+        e.getMessage().startsWith("device gpu(64) is not there: the engine sees "), e.getMessage());
+  }
+
+  @Test
   void everyEpochsEvaluationReachesTheApisListenerAndTheResultHasNoNaN(@TempDir Path dir)
       throws Exception {
     List<EvaluationEvent> events = new ArrayList<>();
-    FineTuner.Result r =
-        FineTunerTest.tiny(dir)
-            .epochs(1)
-            .lr(null)
-            .blr(0.1)
-            .clipGrad(1.0)
-            .onEvaluation(events::add)
-            .build()
-            .run();
+    SaimFineTuner.Result r =
+        FineTunerTest.run(
+            FineTunerTest.tiny(dir)
+                .epochs(1)
+                .lr(null)
+                .blr(0.1)
+                .clipGrad(1.0)
+                .device(Device.cpu())
+                .onEvaluation(events::add));
     assertEquals(1, events.size());
     EvaluationEvent e = events.get(0);
     assertEquals(0, e.epoch());

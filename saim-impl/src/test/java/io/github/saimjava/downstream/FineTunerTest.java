@@ -8,8 +8,11 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import io.github.saimjava.api.Augmentation;
 import io.github.saimjava.api.SaimConfig;
+import io.github.saimjava.api.SaimFineTuner;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
+import io.github.saimjava.train.RunFolder;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -30,10 +33,10 @@ class FineTunerTest {
           .queryDepth(2)
           .build();
 
-  static FineTuner.Builder tiny(Path out) {
-    return FineTuner.builder()
+  /** The tiny run's settings; {@link #run} gives it its tiny labelled images. */
+  static SaimFineTuner.Builder tiny(Path out) {
+    return SaimFineTuner.builder()
         .config(TINY)
-        .data(new TinyImages(128, 1), new TinyImages(32, 2))
         .epochs(3)
         .batchSize(16)
         .lr(5e-3)
@@ -52,11 +55,16 @@ class FineTunerTest {
         .outputDir(out);
   }
 
+  /** Builds the spec as the API does and runs it on 128 training and 32 validation images. */
+  static SaimFineTuner.Result run(SaimFineTuner.Builder b) throws IOException {
+    return FineTuner.run(b.build().spec(), new TinyImages(128, 1), new TinyImages(32, 2));
+  }
+
   @Test
   void fineTuningATinyRandomInitModelLowersTheLossAndKeepsTheBestEpoch(@TempDir Path dir)
       throws Exception {
-    FineTuner.Result r = tiny(dir).build().run();
-    List<String> lines = Files.readAllLines(dir.resolve(FineTuner.METRICS), StandardCharsets.UTF_8);
+    SaimFineTuner.Result r = run(tiny(dir));
+    List<String> lines = Files.readAllLines(dir.resolve(RunFolder.METRICS), StandardCharsets.UTF_8);
     assertEquals(3, lines.size());
     double first =
         JsonParser.parseString(lines.get(0)).getAsJsonObject().get("train_loss").getAsDouble();
@@ -79,7 +87,7 @@ class FineTunerTest {
     assertEquals(bestEpoch, r.bestEpoch());
     assertEquals(3, r.epochs());
     assertEquals(24, r.steps());
-    SafeTensors.Contents bestFile = SafeTensors.read(dir.resolve(FineTuner.BEST));
+    SafeTensors.Contents bestFile = SafeTensors.read(dir.resolve(SaimFineTuner.BEST));
     assertEquals(Integer.toString(bestEpoch), bestFile.metadata().get("epoch"));
     assertTrue(
         bestFile.tensors().containsKey("head.weight")
@@ -88,19 +96,30 @@ class FineTunerTest {
         !bestFile.tensors().containsKey("norm.weight"),
         "global pool drops the final norm, as the reference");
     JsonObject summary =
-        JsonParser.parseString(Files.readString(dir.resolve(FineTuner.SUMMARY))).getAsJsonObject();
+        JsonParser.parseString(Files.readString(dir.resolve(SaimFineTuner.SUMMARY)))
+            .getAsJsonObject();
     assertEquals(r.bestTop1(), summary.get("best_top1").getAsDouble(), 0);
     assertEquals(r.finalTop1(), summary.get("final_top1").getAsDouble(), 0);
     // evaluation only, from the best weights, reproduces the best epoch's accuracy
-    FineTuner.Result ev =
-        tiny(dir.resolve("eval"))
-            .config(null)
-            .checkpoint(dir.resolve(FineTuner.BEST))
-            .evalOnly(true)
-            .build()
-            .run();
+    SaimFineTuner.Result ev =
+        run(
+            tiny(dir.resolve("eval"))
+                .config(null)
+                .checkpoint(dir.resolve(SaimFineTuner.BEST))
+                .evalOnly(true));
     assertEquals(r.bestTop1(), ev.bestTop1(), 1e-9);
     assertEquals(r.bestTop5(), ev.bestTop5(), 1e-9);
+  }
+
+  /** The tiny run for 2 epochs with every random draw on. */
+  static SaimFineTuner.Builder everyDrawOn(Path out) {
+    return tiny(out)
+        .autoAugment("rand-m9-mstd0.5-inc1")
+        .epochs(2)
+        .dropPath(0.2)
+        .mixup(0.8)
+        .cutmix(1.0)
+        .reprob(0.5);
   }
 
   @Test
@@ -109,46 +128,19 @@ class FineTunerTest {
     // resume
     Path a = dir.resolve("a");
     Path b = dir.resolve("b");
-    tiny(a)
-        .autoAugment("rand-m9-mstd0.5-inc1")
-        .epochs(2)
-        .dropPath(0.2)
-        .mixup(0.8)
-        .cutmix(1.0)
-        .reprob(0.5)
-        .build()
-        .run();
-    FineTuner.Result first =
-        tiny(b)
-            .autoAugment("rand-m9-mstd0.5-inc1")
-            .epochs(2)
-            .dropPath(0.2)
-            .mixup(0.8)
-            .cutmix(1.0)
-            .reprob(0.5)
-            .stopAfterEpochs(1)
-            .build()
-            .run();
+    run(everyDrawOn(a));
+    SaimFineTuner.Result first = run(everyDrawOn(b).stopAfterEpochs(1));
     assertEquals(1, first.epochs());
-    FineTuner.Result resumed =
-        tiny(b)
-            .autoAugment("rand-m9-mstd0.5-inc1")
-            .epochs(2)
-            .dropPath(0.2)
-            .mixup(0.8)
-            .cutmix(1.0)
-            .reprob(0.5)
-            .build()
-            .run();
+    SaimFineTuner.Result resumed = run(everyDrawOn(b));
     assertEquals(1, resumed.resumedFromEpoch());
-    Map<String, HostTensor> wa = SafeTensors.read(a.resolve(FineTuner.CHECKPOINT)).tensors();
-    Map<String, HostTensor> wb = SafeTensors.read(b.resolve(FineTuner.CHECKPOINT)).tensors();
+    Map<String, HostTensor> wa = SafeTensors.read(a.resolve(SaimFineTuner.CHECKPOINT)).tensors();
+    Map<String, HostTensor> wb = SafeTensors.read(b.resolve(SaimFineTuner.CHECKPOINT)).tensors();
     assertEquals(wa.keySet(), wb.keySet());
     for (String k : wa.keySet()) {
       assertArrayEquals(wa.get(k).toFloatArray(), wb.get(k).toFloatArray(), 0f, k);
     }
     assertEquals(
-        Files.readAllLines(a.resolve(FineTuner.METRICS)).size(),
-        Files.readAllLines(b.resolve(FineTuner.METRICS)).size());
+        Files.readAllLines(a.resolve(RunFolder.METRICS)).size(),
+        Files.readAllLines(b.resolve(RunFolder.METRICS)).size());
   }
 }

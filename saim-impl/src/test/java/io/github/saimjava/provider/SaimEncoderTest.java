@@ -50,6 +50,26 @@ class SaimEncoderTest {
   }
 
   @Test
+  void theDeviceSettingComputesOnTheCpuAndRefusesAGpuTheEngineDoesNotSee() throws Exception {
+    List<RawImage> imgs = images(2);
+    try (SaimEncoder plain = SaimEncoder.builder().config(TINY).seed(3).build();
+        SaimEncoder cpu =
+            SaimEncoder.builder().config(TINY).seed(3).device(ai.djl.Device.cpu()).build()) {
+      float[][] a = plain.embed(imgs);
+      float[][] b = cpu.embed(imgs);
+      for (int i = 0; i < a.length; i++) {
+        assertArrayEquals(a[i], b[i], 0f, "image " + i);
+      }
+    }
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> SaimEncoder.builder().config(TINY).device(ai.djl.Device.gpu(64)).build());
+    assertTrue(
+        e.getMessage().startsWith("device gpu(64) is not there: the engine sees "), e.getMessage());
+  }
+
+  @Test
   void embeddingsDoNotDependOnBatchSizeOrThreads() throws Exception {
     List<RawImage> imgs = images(12);
     try (SaimEncoder one = SaimEncoder.builder().config(TINY).seed(3).batchSize(1).build();

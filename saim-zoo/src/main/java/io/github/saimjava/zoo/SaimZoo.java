@@ -1,5 +1,6 @@
 package io.github.saimjava.zoo;
 
+import io.github.saimjava.api.Normalization;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.spi.CheckpointImporter;
 import io.github.saimjava.api.spi.ZooResolver;
@@ -48,8 +49,8 @@ public final class SaimZoo implements ZooResolver {
   /** The DJL group id of the zoo. */
   public static final String GROUP_ID = "io.github.saimjava";
 
-  private static final float[] IMAGENET_MEAN = {0.485f, 0.456f, 0.406f};
-  private static final float[] IMAGENET_STD = {0.229f, 0.224f, 0.225f};
+  private static final float[] IMAGENET_MEAN = floats(Normalization.IMAGENET_MEAN);
+  private static final float[] IMAGENET_STD = floats(Normalization.IMAGENET_STD);
 
   private static final Map<String, ZooArtifact> ARTIFACTS = new LinkedHashMap<>();
 
@@ -83,15 +84,7 @@ public final class SaimZoo implements ZooResolver {
             "SAIM ViT (width 128, depth 6, 4 heads) at 32 px, patch 4, pre-trained 12 epochs on the"
                 + " 60,000 Fashion-MNIST training images; full pre-training weights (encoder, query"
                 + " stream and prediction head)",
-            SaimConfig.builder()
-                .imageSize(32)
-                .patchSize(4)
-                .width(128)
-                .depth(6)
-                .heads(4)
-                .queryDepth(6)
-                .blur(3, 1)
-                .build(),
+            SaimConfig.fmnistSmall(),
             IMAGENET_MEAN,
             IMAGENET_STD,
             "this project: fmnist-small's architecture and recipe with the longer budget of"
@@ -639,5 +632,13 @@ public final class SaimZoo implements ZooResolver {
       return URI.create(mirror.endsWith("/") ? mirror + a.fileName() : mirror + "/" + a.fileName());
     }
     return a.url();
+  }
+
+  private static float[] floats(List<Float> v) {
+    float[] out = new float[v.size()];
+    for (int i = 0; i < out.length; i++) {
+      out[i] = v.get(i);
+    }
+    return out;
   }
 }

@@ -44,10 +44,10 @@ public record Plan(
     int threads) {
 
   /**
-   * The short fine-tune of every encoder (the paper's protocol, shortened: {@code FineTuner} with
-   * global pooling, AdamW, layer-wise lr decay, drop-path, label smoothing, a linear warm-up then
-   * cosine; no mixup, CutMix or random erasing at this length), on the same training images, flips
-   * only.
+   * The short fine-tune of every encoder (the paper's protocol, shortened: {@code SaimFineTuner}'s
+   * settings with global pooling, AdamW, layer-wise lr decay, drop-path, label smoothing, a linear
+   * warm-up then cosine; no mixup, CutMix or random erasing at this length), on the same training
+   * images, flips only.
    *
    * @param epochs fine-tuning epochs, 0 for no fine-tune column
    * @param batchSize images per step
@@ -147,17 +147,7 @@ public record Plan(
    * test images.
    */
   public static Plan fmnistSmall() {
-    SaimConfig c =
-        SaimConfig.builder()
-            .imageSize(32)
-            .channels(3)
-            .patchSize(4)
-            .width(128)
-            .depth(6)
-            .heads(4)
-            .queryDepth(6)
-            .blur(3, 1.0)
-            .build();
+    SaimConfig c = SaimConfig.fmnistSmall();
     return new Plan(
         "fmnist-small",
         c,

@@ -8,6 +8,7 @@ import com.google.gson.JsonParser;
 import io.github.saimjava.api.Augmentation;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
+import io.github.saimjava.api.SaimFineTuner;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.data.BatchLoader;
 import io.github.saimjava.data.Datasets;
@@ -21,6 +22,7 @@ import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
 import io.github.saimjava.model.ReferenceConfig;
 import io.github.saimjava.train.Pretrainer;
+import io.github.saimjava.train.RunFolder;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.charset.StandardCharsets;
@@ -386,11 +388,10 @@ public final class Reproduction {
         "%s: fine-tuning for %d epoch(s)%s%n",
         w.name(),
         ft.epochs(),
-        Files.isRegularFile(dir.resolve(FineTuner.CHECKPOINT)) ? " (resuming)" : "");
+        Files.isRegularFile(dir.resolve(SaimFineTuner.CHECKPOINT)) ? " (resuming)" : "");
     log.flush();
-    FineTuner.Builder b =
-        FineTuner.builder()
-            .data(train, test)
+    SaimFineTuner.Builder b =
+        SaimFineTuner.builder()
             .epochs(ft.epochs())
             .batchSize(ft.batchSize())
             .blr(ft.blr())
@@ -422,7 +423,8 @@ public final class Reproduction {
     } else {
       b.config(w.variant().config(plan.config()));
     }
-    b.build().run();
+    // the API's settings, run on the reproduction's own images (already open, and its test split)
+    FineTuner.run(b.build().spec(), train, test);
     Report.FineTune r = readFineTune(w);
     if (r == null) {
       throw new IllegalStateException(dir + ": fine-tuning ended without its summary");
@@ -435,17 +437,18 @@ public final class Reproduction {
   /** The finished fine-tune's result from its files; null when none finished. */
   private Report.@Nullable FineTune readFineTune(Work w) throws IOException {
     Path dir = fineTuneDir(w);
-    Path summary = dir.resolve(FineTuner.SUMMARY);
+    Path summary = dir.resolve(SaimFineTuner.SUMMARY);
     if (!plan.fineTune().enabled() || !Files.isRegularFile(summary)) {
       return null;
     }
     JsonObject m = parse(summary);
     int epochs = m.get("epochs").getAsInt();
     if (epochs != plan.fineTune().epochs()) {
-      return null; // unfinished, or of another length (resuming it would be refused by FineTuner)
+      return null; // unfinished, or of another length (resuming it would be refused by the
+      // fine-tuner)
     }
     double seconds = 0;
-    Path metrics = dir.resolve(FineTuner.METRICS);
+    Path metrics = dir.resolve(RunFolder.METRICS);
     if (Files.isRegularFile(metrics)) {
       for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
         try {
