@@ -25,21 +25,26 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
 
   /** The library's advice (exact phrases of saim-impl's messages) and the same advice in flags. */
   private static final Map<String, String> FLAGS =
-      Map.of(
-          "use a smaller batch size", "use a smaller --batch-size",
-          "or a new output folder", "or a new --output folder",
-          "choose another output folder", "choose another --output",
-          "Lower the base learning rate (blr) or clip the gradients (clipGrad).",
-              "Lower --blr or enable --clip-grad.",
-          "give the architecture (a SaimConfig)",
-              "give the architecture (--model, --img-size, ...)",
-          "use mean pooling (Pooling.MEAN)", "use mean pooling (--pooling mean)",
-          "evalOnly needs a fine-tuned checkpoint",
-              "evaluation only needs a fine-tuned --checkpoint",
-          "need an even batchSize", "need an even --batch-size",
-          "check globalPool)", "check --global-pool/--cls-token)",
-          "brings its own architecture: give no config",
-              "brings its own architecture: give no --model, --img-size, ...");
+      Map.ofEntries(
+          Map.entry("use a smaller batch size", "use a smaller --batch-size"),
+          Map.entry("or a new output folder", "or a new --output folder"),
+          Map.entry("choose another output folder", "choose another --output"),
+          Map.entry(
+              "Lower the base learning rate (blr) or clip the gradients (clipGrad).",
+              "Lower --blr or enable --clip-grad."),
+          Map.entry(
+              "give the architecture (a SaimConfig)",
+              "give the architecture (--model, --img-size, ...)"),
+          Map.entry("use mean pooling (Pooling.MEAN)", "use mean pooling (--pooling mean)"),
+          Map.entry(
+              "evalOnly needs a fine-tuned checkpoint",
+              "evaluation only needs a fine-tuned --checkpoint"),
+          Map.entry("need an even batchSize", "need an even --batch-size"),
+          Map.entry("check globalPool)", "check --global-pool/--cls-token)"),
+          Map.entry(
+              "brings its own architecture: give no config",
+              "brings its own architecture: give no --model, --img-size, ..."),
+          Map.entry("set skipBadImages(true)", "add --skip-bad-images"));
 
   /**
    * The library's names of settings that this program's messages have always spelled out in words,
@@ -53,7 +58,21 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
           Map.entry(Pattern.compile("batchSize \\("), "batch size ("),
           Map.entry(Pattern.compile("^trainImages must"), "--train-images must"),
           Map.entry(Pattern.compile("^validationSplit must"), "--val-split must"),
-          Map.entry(Pattern.compile("worldSize x devices"), "world size x devices"));
+          Map.entry(Pattern.compile("worldSize x devices"), "world size x devices"),
+          // the zoo's Java routes for a checkpoint downloaded by hand (SaimZoo.importAdvice)
+          Map.entry(
+              Pattern.compile(
+                  Pattern.quote("in Java import it with new SaimZoo().pull(SaimZoo.artifact(\"")
+                      + "([^\"]+)"
+                      + Pattern.quote("\"), FILE), or set -Dsaim.zoo.")
+                      + "[^ ]+"
+                      + Pattern.quote(
+                          ".file=FILE, or give the builder checkpoint(FILE) and config(")
+                      + "[^ ]+"
+                      + Pattern.quote(".config()) instead of zoo(\"")
+                      + "[^\"]+"
+                      + Pattern.quote("\")")),
+              "import it with `saim zoo pull $1 --from FILE`"));
 
   @Override
   public int handleExecutionException(Exception ex, CommandLine cl, CommandLine.ParseResult pr) {
@@ -64,7 +83,11 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
       return PEER_FAILED;
     }
     if (e instanceof NoSuchFileException n) {
-      cl.getErr().println("saim: error: no such file: " + n.getFile());
+      // a reason says what the file was to be ("FILE: no such checkpoint file")
+      cl.getErr()
+          .println(
+              "saim: error: "
+                  + (n.getReason() != null ? n.getMessage() : "no such file: " + n.getFile()));
       return BAD_INPUT;
     }
     if (e instanceof IllegalArgumentException

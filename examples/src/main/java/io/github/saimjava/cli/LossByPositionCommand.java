@@ -48,10 +48,10 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Writes the model's loss per prediction position and per patch, on --images images, to",
-      "--output: loss-by-position.json, loss-by-position.md and, with --plot,"
-          + " loss-by-position.png",
-      "(every --with result drawn on the same axes, e.g. the other order)."
+      "Measures the model's loss per prediction position and per patch.",
+      "Writes, for --images images, loss-by-position.json, loss-by-position.md and, with --plot,"
+          + " loss-by-position.png (every --with result drawn on the same axes, e.g. the other"
+          + " order) to --output."
     })
 final class LossByPositionCommand implements Callable<Integer> {
   static final String JSON = "loss-by-position.json";
@@ -78,8 +78,8 @@ final class LossByPositionCommand implements Callable<Integer> {
       names = "--data",
       paramLabel = "PATH",
       description =
-          "Images: an IDX file or image folder, e.g. t10k-images-idx3-ubyte.gz (default: the"
-              + " embedded test subset).")
+          "Image folder (JPEG/PNG at any depth; class sub-folders optional) or IDX images file,"
+              + " e.g. t10k-images-idx3-ubyte.gz (default: the embedded test subset).")
   @Nullable Path data;
 
   @Option(
@@ -187,7 +187,7 @@ final class LossByPositionCommand implements Callable<Integer> {
     }
     EngineThreads.pytorch(threads == null ? Runtime.getRuntime().availableProcessors() : threads);
     PrintWriter out = spec.commandLine().getOut();
-    ImageDataset d = data == null ? Datasets.embeddedTest() : Datasets.open(data);
+    ImageDataset d = data == null ? Datasets.embeddedTest() : Datasets.openUnlabelled(data);
     int n = Math.min(images, d.size());
     Result result;
     SaimConfig c;

@@ -10,7 +10,6 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Locale;
 import javax.imageio.ImageIO;
 
 /**
@@ -139,6 +138,46 @@ final class Pictures {
     0x440154, 0x472d7b, 0x3b528b, 0x2c728e, 0x21918c, 0x28ae80, 0x5ec962, 0xaddc30, 0xfde725
   };
 
+  /** Width of the colour scale right of a grid: bar, tick labels and a margin, pixels. */
+  static final int SCALE = 64;
+
+  /** Width of the colour scale's bar, pixels. */
+  static final int SCALE_BAR = 14;
+
+  /**
+   * {@code grid} (of {@code rows} rows of {@code cell} pixel panels) widened by {@link #SCALE}
+   * pixels holding a colour scale: a {@link #viridis} bar from {@code 0} at the bottom of the last
+   * row to {@code 1} at the top of the first, with labels at 0, 0.5 and 1 and a title.
+   */
+  static BufferedImage withColourScale(
+      BufferedImage grid, int rows, int cell, String title, String[] labels) {
+    BufferedImage img =
+        new BufferedImage(grid.getWidth() + SCALE, grid.getHeight(), BufferedImage.TYPE_INT_RGB);
+    Graphics2D g = graphics(img);
+    g.setColor(Color.WHITE);
+    g.fillRect(0, 0, img.getWidth(), img.getHeight());
+    g.drawImage(grid, 0, 0, null);
+    int x0 = grid.getWidth();
+    int y0 = panelY(0, cell);
+    int y1 = panelY(rows - 1, cell) + cell - 1;
+    for (int y = y0; y <= y1; y++) {
+      int rgb = viridis((y1 - y) / (double) (y1 - y0));
+      for (int x = x0; x < x0 + SCALE_BAR; x++) {
+        img.setRGB(x, y, rgb);
+      }
+    }
+    g.setColor(Color.BLACK);
+    g.drawRect(x0, y0, SCALE_BAR - 1, y1 - y0);
+    g.drawString(title, x0 - 8, HEADER - 7);
+    for (int i = 0; i < labels.length; i++) {
+      int y = y1 - (int) Math.round((y1 - y0) * i / (double) (labels.length - 1));
+      g.drawLine(x0 + SCALE_BAR, y, x0 + SCALE_BAR + 3, y);
+      g.drawString(labels[i], x0 + SCALE_BAR + 6, y + 4);
+    }
+    g.dispose();
+    return img;
+  }
+
   /** Blends {@code over} onto {@code under} with weight {@code alpha}. */
   static int blend(int under, int over, double alpha) {
     int rgb = 0;
@@ -220,37 +259,30 @@ final class Pictures {
     int r = left + width - 12;
     int t = top + 26;
     int b = top + height - 38;
-    double xmin = min(x);
-    double xmax = max(x);
-    double ymin = min(y);
-    double ymax = max(y);
-    if (xmax == xmin) {
-      xmax = xmin + 1;
-    }
-    if (ymax == ymin) {
-      ymax = ymin + Math.max(1e-12, Math.abs(ymin) * 0.1);
-    }
-    double pad = (ymax - ymin) * 0.05;
-    // a non-negative series (a learning rate) keeps a non-negative axis
-    ymin = ymin >= 0 ? Math.max(0, ymin - pad) : ymin - pad;
-    ymax += pad;
+    // round ticks (1, 2 or 5 times a power of ten); the axes run from the first tick to the last
+    AxisTicks xt = AxisTicks.of(min(x), max(x), true);
+    AxisTicks yt = AxisTicks.of(min(y), max(y), false);
+    double xmin = xt.lo();
+    double xmax = xt.hi();
+    double ymin = yt.lo();
+    double ymax = yt.hi();
     g.setColor(Color.BLACK);
     g.drawString(title, l, top + 16);
     g.drawRect(l, t, r - l, b - t);
-    for (int i = 0; i <= 4; i++) {
-      double xv = xmin + (xmax - xmin) * i / 4;
-      int px = l + (r - l) * i / 4;
+    for (int i = 0; i < xt.count(); i++) {
+      int px = (int) Math.round(l + (xt.value(i) - xmin) / (xmax - xmin) * (r - l));
       g.setColor(new Color(0xe0e0e0));
       g.drawLine(px, t + 1, px, b - 1);
       g.setColor(Color.BLACK);
-      String s = format(xv);
+      String s = xt.label(i);
       g.drawString(s, px - g.getFontMetrics().stringWidth(s) / 2, b + 14);
-      double yv = ymin + (ymax - ymin) * i / 4;
-      int py = b - (b - t) * i / 4;
+    }
+    for (int i = 0; i < yt.count(); i++) {
+      int py = (int) Math.round(b - (yt.value(i) - ymin) / (ymax - ymin) * (b - t));
       g.setColor(new Color(0xe0e0e0));
       g.drawLine(l + 1, py, r - 1, py);
       g.setColor(Color.BLACK);
-      String ys = format(yv);
+      String ys = yt.label(i);
       g.drawString(ys, l - 4 - g.getFontMetrics().stringWidth(ys), py + 4);
     }
     g.drawString(xLabel, (l + r - g.getFontMetrics().stringWidth(xLabel)) / 2, b + 30);
@@ -264,14 +296,6 @@ final class Pictures {
     }
     g.drawPolyline(px, py, x.length);
     g.dispose();
-  }
-
-  private static String format(double v) {
-    double a = Math.abs(v);
-    if (a != 0 && (a < 1e-2 || a >= 1e5)) {
-      return String.format(Locale.ROOT, "%.1e", v);
-    }
-    return a >= 100 ? String.format(Locale.ROOT, "%.0f", v) : String.format(Locale.ROOT, "%.3g", v);
   }
 
   private static double min(double[] v) {

@@ -48,13 +48,13 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Writes PNG pictures of a SAIM model to --output:",
-      "reconstructions.png (original | target | prediction of each patch from the patches before"
-          + " it",
-      "in the --order, de-normalised with the target patch's mean and variance), attention.png",
-      "(last encoder block without masks: class token and --patch, per head), order.png (the",
-      "prediction order: a sampled one beside raster order, or raster order alone) and, with",
-      "--metrics, curves.png (loss and learning rate)."
+      "Writes PNG pictures of what a SAIM model predicts and attends to.",
+      "Writes to --output: reconstructions.png (original | target | prediction of each patch from"
+          + " the patches before it in the --order, de-normalised with the target patch's mean and"
+          + " variance), attention.png (last encoder block without masks: class token and --patch,"
+          + " per head, with a colour scale), order.png (the prediction order: a sampled one beside"
+          + " raster order, or raster order alone) and, with --metrics, curves.png (loss and"
+          + " learning rate, on round axis ticks)."
     })
 final class VisualizeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -64,7 +64,9 @@ final class VisualizeCommand implements Callable<Integer> {
   @Option(
       names = "--data",
       paramLabel = "PATH",
-      description = "Image folder or IDX file (default: the embedded test subset).")
+      description =
+          "Image folder (JPEG/PNG at any depth; class sub-folders optional) or IDX images file"
+              + " (default: the embedded test subset).")
   @Nullable Path data;
 
   @Option(
@@ -132,7 +134,7 @@ final class VisualizeCommand implements Callable<Integer> {
         if (chosen < 0 || chosen >= l) {
           throw new IllegalArgumentException("--patch " + chosen + " is outside 0.." + (l - 1));
         }
-        ImageDataset d = data == null ? Datasets.embeddedTest() : Datasets.open(data);
+        ImageDataset d = data == null ? Datasets.embeddedTest() : Datasets.openUnlabelled(data);
         int n = Math.min(images, d.size());
         int size = c.imageSize();
         int per = c.channels() * size * size;
@@ -305,7 +307,8 @@ final class VisualizeCommand implements Callable<Integer> {
   }
 
   /**
-   * attention.png: rows class token and the chosen patch; columns the image, then one map per head.
+   * attention.png: rows class token and the chosen patch; columns the image, then one map per head
+   * (each head's weights on the patches divided by their largest), and a colour scale.
    */
   static BufferedImage attention(SaimConfig c, float[] pixels, float[] probs, int chosen) {
     int size = c.imageSize();
@@ -366,8 +369,12 @@ final class VisualizeCommand implements Callable<Integer> {
         Pictures.panel(img, h + 1, row, cell, map);
       }
     }
-    return img;
+    // each map is scaled to its own largest weight: the scale reads as a share of it
+    return Pictures.withColourScale(img, 2, cell, "of max", ATTENTION_SCALE);
   }
+
+  /** The colour scale's labels of attention.png, bottom to top. */
+  static final String[] ATTENTION_SCALE = {"0", "0.5", "1"};
 
   private static int gray(int rgb) {
     int v = (((rgb >> 16) & 0xff) + ((rgb >> 8) & 0xff) + (rgb & 0xff)) / 3;

@@ -43,7 +43,8 @@ final class ZooCommand implements Runnable {
       name = "list",
       mixinStandardHelpOptions = true,
       description = {
-        "Lists every model: its name, what it is, whether it is cached, and its digests when known",
+        "Lists every model of the zoo and whether it is cached.",
+        "Each model's name, what it is, whether it is cached, and its digests when known",
         "(downloaded: the file as it came; converted: the safetensors file in the cache)."
       })
   static final class List implements Callable<Integer> {
@@ -88,6 +89,7 @@ final class ZooCommand implements Runnable {
       name = "pull",
       mixinStandardHelpOptions = true,
       description = {
+        "Downloads a model into the cache, or imports a file downloaded by hand.",
         "Downloads a model into the cache (or imports a file downloaded by hand with --from),"
             + " converts it",
         "with the safe checkpoint reader (nothing in the file is executed), checks its layout, and"

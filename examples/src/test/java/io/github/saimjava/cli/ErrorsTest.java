@@ -122,4 +122,44 @@ class ErrorsTest {
     assertEquals(2, r.exitCode(), r.err());
     assertTrue(r.err().strip().endsWith("use a smaller --batch-size"), r.err());
   }
+
+  /**
+   * Offline, the zoo tells a library user the Java routes and this program's user {@code saim zoo
+   * pull}: the same failure through the command line.
+   */
+  @Test
+  void theZoosOfflineAdviceIsSaimZooPullOnTheCommandLine(@TempDir Path dir) throws Exception {
+    int port;
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+      port = s.getLocalPort();
+    }
+    String name = "saim_vit_base_patch16_224";
+    System.setProperty("saim.cache.dir", dir.resolve("cache").toString());
+    System.setProperty("saim.zoo." + name + ".url", "http://127.0.0.1:" + port + "/x");
+    try {
+      CliTestSupport.Result r =
+          CliTestSupport.run(
+              "embed",
+              "--zoo",
+              name,
+              "--data",
+              FolderRulesTest.TINY.resolve("images").toString(),
+              "--output",
+              dir.resolve("e.safetensors").toString());
+      assertEquals(2, r.exitCode(), r.out() + r.err());
+      String line = r.err().strip();
+      assertTrue(line.startsWith("saim: error: cannot download " + name + " ("), line);
+      assertTrue(
+          line.endsWith(
+              "by hand (a browser works), then import it with `saim zoo pull "
+                  + name
+                  + " --from FILE`"),
+          line);
+      assertTrue(!line.contains("SaimZoo") && !line.contains("-Dsaim"), line);
+    } finally {
+      System.clearProperty("saim.cache.dir");
+      System.clearProperty("saim.zoo." + name + ".url");
+    }
+  }
 }

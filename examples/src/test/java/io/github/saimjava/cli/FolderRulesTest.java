@@ -138,4 +138,101 @@ class FolderRulesTest {
     }
     assertEquals(want, Files.readAllLines(dir.resolve("e.safetensors.paths.txt")));
   }
+
+  /**
+   * A plain folder of images (no class sub-folders) is read by the commands that use no labels, as
+   * {@code pretrain} and {@code embed} read it.
+   */
+  @ParameterizedTest
+  @ValueSource(strings = {"visualize", "loss-by-position", "embed", "pretrain"})
+  void aPlainFolderOfImagesIsReadWithoutClassSubFolders(String command, @TempDir Path dir)
+      throws Exception {
+    Path data = Files.createDirectories(dir.resolve("plain"));
+    for (int i = 0; i < 12; i++) {
+      Files.copy(TINY.resolve("images/img0_40x48_RGB.png"), data.resolve("img" + i + ".png"));
+    }
+    List<String> args =
+        switch (command) {
+          case "visualize", "loss-by-position" ->
+              new ArrayList<>(
+                  List.of(
+                      command,
+                      "--random-init",
+                      "--model",
+                      "tiny",
+                      "--img-size",
+                      "16",
+                      "--patch-size",
+                      "4",
+                      "--depth",
+                      "2",
+                      "--heads",
+                      "3",
+                      "--dim",
+                      "48",
+                      "--images",
+                      "4",
+                      "--threads",
+                      "1",
+                      "--data",
+                      data.toString(),
+                      "--output",
+                      dir.resolve("out").toString()));
+          default -> command(command, data, dir);
+        };
+    CliTestSupport.Result r = run(args);
+    assertEquals(0, r.exitCode(), r.out() + r.err());
+  }
+
+  @ParameterizedTest
+  @ValueSource(strings = {"visualize", "loss-by-position", "pretrain"})
+  void aMissingFolderOfUnlabelledImagesAsksForNoClassSubFolders(String command, @TempDir Path dir)
+      throws Exception {
+    Path missing = dir.resolve("nope");
+    List<String> args =
+        command.equals("pretrain")
+            ? command(command, missing, dir)
+            : List.of(
+                command,
+                "--random-init",
+                "--model",
+                "tiny",
+                "--img-size",
+                "16",
+                "--patch-size",
+                "4",
+                "--depth",
+                "2",
+                "--heads",
+                "3",
+                "--dim",
+                "48",
+                "--data",
+                missing.toString(),
+                "--output",
+                dir.resolve("out").toString());
+    CliTestSupport.Result r = run(args);
+    assertEquals(2, r.exitCode(), r.out() + r.err());
+    assertEquals(
+        "saim: error: "
+            + missing
+            + ": no such file or folder (expected a folder of .jpg, .jpeg or .png images, at any"
+            + " depth, or an IDX images file such as train-images-idx3-ubyte.gz)",
+        r.err().strip());
+  }
+
+  /** A bad image that stops pre-training names the way out: the option that skips it. */
+  @Test
+  void aBadImageStoppingPretrainingNamesSkipBadImages(@TempDir Path dir) throws Exception {
+    Path data = folder(dir);
+    CliTestSupport.Result r = run(command("pretrain", data, dir));
+    assertEquals(2, r.exitCode(), r.out() + r.err());
+    String line = r.err().strip();
+    assertTrue(line.contains(data.resolve("c0/empty.jpg").toString()), line);
+    assertTrue(
+        line.endsWith(
+            "; to skip undecodable images and go on (each is counted in metrics.jsonl), add"
+                + " --skip-bad-images"),
+        line);
+  }
 }

@@ -118,8 +118,18 @@ class VisualizeCommandTest {
     assertSize(out.resolve("reconstructions.png"), 70 + 3 * 136 + 8, 22 + 3 * 136 + 8);
     assertSize(
         out.resolve("attention.png"),
-        70 + 4 * 136 + 8,
-        22 + 2 * 136 + 8); // image + 3 heads, cls + patch
+        70 + 4 * 136 + 8 + Pictures.SCALE,
+        22 + 2 * 136 + 8); // image + 3 heads and the colour scale, cls + patch
+    // the colour scale: yellow (the largest weight) at the top, dark purple (none) at the bottom
+    BufferedImage attention = png(out.resolve("attention.png"));
+    int bar = 70 + 4 * 136 + 8 + Pictures.SCALE_BAR / 2;
+    int top = Pictures.panelY(0, 128);
+    int bottom = Pictures.panelY(1, 128) + 127;
+    double span = bottom - top;
+    assertEquals(
+        Pictures.viridis((span - 3) / span), attention.getRGB(bar, top + 3) & 0xffffff, "top");
+    assertEquals(
+        Pictures.viridis(3 / span), attention.getRGB(bar, bottom - 3) & 0xffffff, "bottom");
     // a 4 x 4 grid drawn at 64 px per patch
     assertSize(out.resolve("order.png"), 70 + 2 * 264 + 8, 22 + 264 + 8);
     assertSize(out.resolve("curves.png"), 960, 320);
@@ -145,7 +155,7 @@ class VisualizeCommandTest {
     assertTrue(r.out().contains("holds the encoder only"), r.out());
     // 32 px upscaled x4 = 128 px cells; two columns without a decoder
     assertSize(out.resolve("reconstructions.png"), 70 + 2 * 136 + 8, 22 + 2 * 136 + 8);
-    assertSize(out.resolve("attention.png"), 70 + 4 * 136 + 8, 22 + 2 * 136 + 8);
+    assertSize(out.resolve("attention.png"), 70 + 4 * 136 + 8 + Pictures.SCALE, 22 + 2 * 136 + 8);
     BufferedImage order = png(out.resolve("order.png"));
     assertEquals(70 + 2 * 264 + 8, order.getWidth());
     assertEquals(22 + 264 + 8, order.getHeight());
@@ -175,7 +185,7 @@ class VisualizeCommandTest {
     assertFalse(r.out().contains("holds the encoder only"), r.out());
     // three columns (original | target | prediction); attention: the image and 4 heads
     assertSize(out.resolve("reconstructions.png"), 70 + 3 * 136 + 8, 22 + 2 * 136 + 8);
-    assertSize(out.resolve("attention.png"), 70 + 5 * 136 + 8, 22 + 2 * 136 + 8);
+    assertSize(out.resolve("attention.png"), 70 + 5 * 136 + 8 + Pictures.SCALE, 22 + 2 * 136 + 8);
   }
 
   @Test

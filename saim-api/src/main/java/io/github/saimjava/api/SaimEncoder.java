@@ -237,6 +237,48 @@ public final class SaimEncoder implements AutoCloseable {
   }
 
   /**
+   * An image file and its vector, as {@link #embedFolder} gives them.
+   *
+   * @param file the image file
+   * @param vector its vector of {@link #dimension()} floats
+   */
+  public record Embedded(Path file, float[] vector) {
+    /**
+     * Checks the values.
+     *
+     * @param file the image file
+     * @param vector its vector
+     */
+    public Embedded {
+      Objects.requireNonNull(file, "file");
+      Objects.requireNonNull(vector, "vector");
+    }
+  }
+
+  /**
+   * Embeds every image of a folder, by the rules every entry point reads a folder by ({@link
+   * ImageFiles}: {@code .jpg}, {@code .jpeg} and {@code .png} at any depth, names starting with a
+   * dot left out, sorted by path), batched as {@link #embedFiles}.
+   *
+   * @param folder the folder
+   * @return each image file with its vector, in the order of {@link ImageFiles#list}
+   * @throws IllegalArgumentException naming the folder when it is missing or holds no images, or
+   *     naming a file that cannot be decoded
+   * @throws IOException when the folder cannot be listed
+   */
+  public List<Embedded> embedFolder(Path folder) throws IOException {
+    ensureOpen();
+    List<Path> files = ImageFiles.list(folder);
+    Checks.check(!files.isEmpty(), "%s: no JPEG or PNG images found", folder);
+    float[][] vectors = embedFiles(files);
+    List<Embedded> out = new ArrayList<>(files.size());
+    for (int i = 0; i < vectors.length; i++) {
+      out.add(new Embedded(files.get(i), vectors[i]));
+    }
+    return List.copyOf(out);
+  }
+
+  /**
    * A DJL {@link ai.djl.inference.Predictor} from {@link Image} to feature vector, for code written
    * against DJL's inference API. Predictors are not thread-safe: use one per thread (or a pool);
    * close each, and close them before this encoder.

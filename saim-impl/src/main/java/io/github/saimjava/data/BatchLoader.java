@@ -40,6 +40,9 @@ public final class BatchLoader implements ImageBatches {
 
   private final int shards;
 
+  /** Appended to an image's decoding error ({@link #SKIP_BAD_IMAGES_ADVICE}, or empty). */
+  private final String badImageAdvice;
+
   /**
    * A loader of the pre-training recipe (the compatibility constructor of the training entry
    * point): full batches only, up to 3 batches prepared ahead.
@@ -69,8 +72,16 @@ public final class BatchLoader implements ImageBatches {
         3,
         true,
         0,
-        1);
+        1,
+        skipBadImages ? "" : SKIP_BAD_IMAGES_ADVICE);
   }
+
+  /**
+   * What a pre-training loader that fails on an undecodable image adds to the error: the way out.
+   */
+  public static final String SKIP_BAD_IMAGES_ADVICE =
+      "; to skip undecodable images and go on (each is counted in metrics.jsonl), set"
+          + " skipBadImages(true)";
 
   private BatchLoader(
       ImageDataset dataset,
@@ -81,7 +92,8 @@ public final class BatchLoader implements ImageBatches {
       int prefetch,
       boolean dropLast,
       int shard,
-      int shards) {
+      int shards,
+      String badImageAdvice) {
     if (batchSize <= 0) {
       throw new IllegalArgumentException("batch size must be positive, got " + batchSize);
     }
@@ -100,6 +112,7 @@ public final class BatchLoader implements ImageBatches {
     this.dropLast = dropLast;
     this.shard = shard;
     this.shards = shards;
+    this.badImageAdvice = badImageAdvice;
   }
 
   /**
@@ -125,7 +138,16 @@ public final class BatchLoader implements ImageBatches {
               dropLast ? "" : " (the last partial batch is kept)"));
     }
     return new BatchLoader(
-        dataset, transform, batchSize, seed, threads, prefetch, dropLast, index, count);
+        dataset,
+        transform,
+        batchSize,
+        seed,
+        threads,
+        prefetch,
+        dropLast,
+        index,
+        count,
+        badImageAdvice);
   }
 
   /** A builder of a loader over {@code dataset} whose images go through {@code transform}. */
@@ -211,7 +233,8 @@ public final class BatchLoader implements ImageBatches {
           prefetch,
           dropLast,
           0,
-          1);
+          1,
+          "");
     }
   }
 
@@ -418,7 +441,7 @@ public final class BatchLoader implements ImageBatches {
               index,
               e.getMessage());
       if (e instanceof IllegalArgumentException) {
-        return new IllegalArgumentException(where, e);
+        return new IllegalArgumentException(where + badImageAdvice, e);
       }
       if (e instanceof UncheckedIOException u) {
         return new UncheckedIOException(where, u.getCause());

@@ -58,8 +58,19 @@ public final class Datasets {
     if (path != null && Files.isDirectory(path)) {
       return ImageFolderDataset.openUnlabelled(path, false);
     }
+    if (path != null && !Files.isRegularFile(path)) {
+      throw new IllegalArgumentException(path + ": " + NO_SUCH_UNLABELLED);
+    }
     return open(path, false);
   }
+
+  /**
+   * What a missing path of unlabelled images is told: a folder of images needs no class
+   * sub-folders.
+   */
+  static final String NO_SUCH_UNLABELLED =
+      "no such file or folder (expected a folder of .jpg, .jpeg or .png images, at any depth,"
+          + " or an IDX images file such as train-images-idx3-ubyte.gz)";
 
   /** The first 10,000 Fashion-MNIST training images with labels, embedded in this jar. */
   public static IdxDataset embeddedTrain() {

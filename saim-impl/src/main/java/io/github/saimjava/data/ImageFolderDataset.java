@@ -127,7 +127,7 @@ public final class ImageFolderDataset implements ImageDataset {
   public static ImageFolderDataset openUnlabelled(Path root, boolean skipBadImages)
       throws IOException {
     if (!Files.isDirectory(root)) {
-      return open(root, skipBadImages);
+      throw new IllegalArgumentException(root + ": " + Datasets.NO_SUCH_UNLABELLED);
     }
     boolean imagesAtTop;
     boolean subFolders;

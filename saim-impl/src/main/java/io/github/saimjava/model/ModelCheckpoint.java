@@ -7,6 +7,8 @@ import io.github.saimjava.io.SafeTensors;
 import io.github.saimjava.io.StateDictNames;
 import io.github.saimjava.io.TorchCheckpoint;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -29,8 +31,22 @@ public record ModelCheckpoint(
   /**
    * Reads {@code file} (safetensors by its extension, else a PyTorch checkpoint's {@code model}
    * entry).
+   *
+   * @throws NoSuchFileException naming the file in its message ({@code FILE: no such checkpoint
+   *     file}) when there is none
+   * @throws IllegalArgumentException naming the folder when {@code file} is one
    */
   public static ModelCheckpoint read(Path file) throws IOException {
+    if (Files.isDirectory(file)) {
+      Path inside = file.resolve("final.safetensors");
+      throw new IllegalArgumentException(
+          file
+              + ": a folder, not a checkpoint file"
+              + (Files.isRegularFile(inside) ? " (did you mean " + inside + "?)" : ""));
+    }
+    if (!Files.isRegularFile(file)) {
+      throw new NoSuchFileException(file.toString(), null, "no such checkpoint file");
+    }
     Map<String, HostTensor> weights;
     SaimConfig config = null;
     if (file.getFileName().toString().endsWith(".safetensors")) {

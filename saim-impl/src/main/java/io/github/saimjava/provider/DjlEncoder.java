@@ -38,6 +38,8 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The encoder on DJL: a {@link SaimModel} whose content stream runs without masks, loaded
@@ -56,6 +58,8 @@ final class DjlEncoder implements SaimProvider.Encoder {
   private final boolean l2;
   private final @Nullable NDArray fcNormWeight;
   private final @Nullable NDArray fcNormBias;
+  private static final Logger LOG = LoggerFactory.getLogger(DjlEncoder.class);
+
   private final List<String> notes = new ArrayList<>();
   private final Model djlModel;
 
@@ -152,7 +156,8 @@ final class DjlEncoder implements SaimProvider.Encoder {
                 + summarise(otherDecoder));
       }
       if (!ignored.isEmpty()) {
-        notes.add("not in the checkpoint, unused by the encoder: " + summarise(ignored));
+        // an encoder-only checkpoint (every zoo encoder) lacks these by design: not worth a note
+        LOG.debug("{}: not in the checkpoint, unused by the encoder: {}", file, summarise(ignored));
       }
       if (!r.unexpected().isEmpty()) {
         notes.add("ignored (not part of the encoder): " + summarise(r.unexpected()));

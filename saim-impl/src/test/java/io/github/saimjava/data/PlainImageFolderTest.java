@@ -94,4 +94,88 @@ class PlainImageFolderTest {
     assertTrue(Double.isFinite(s.finalLoss()), "loss " + s.finalLoss());
     assertTrue(Files.readString(out.resolve("config.json")).contains("\"dataset_size\": 8"));
   }
+
+  /** A folder of images needs no class sub-folders, so a wrong path does not ask for them. */
+  @Test
+  void aMissingPathOfUnlabelledImagesAsksForNoClassSubFolders(@TempDir Path dir) {
+    Path missing = dir.resolve("nope");
+    String want =
+        missing
+            + ": no such file or folder (expected a folder of .jpg, .jpeg or .png images, at any"
+            + " depth, or an IDX images file such as train-images-idx3-ubyte.gz)";
+    assertEquals(
+        want,
+        assertThrows(IllegalArgumentException.class, () -> Datasets.openUnlabelled(missing))
+            .getMessage());
+    assertEquals(
+        want,
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> ImageFolderDataset.openUnlabelled(missing, false))
+            .getMessage());
+    SaimConfig tiny =
+        SaimConfig.builder()
+            .imageSize(16)
+            .patchSize(8)
+            .width(32)
+            .depth(2)
+            .heads(2)
+            .queryDepth(2)
+            .blur(3, 1)
+            .build();
+    assertEquals(
+        want,
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    SaimTrainer.builder()
+                        .config(tiny)
+                        .data(missing)
+                        .epochs(1)
+                        .threads(1)
+                        .outputDir(dir.resolve("run"))
+                        .build()
+                        .fit())
+            .getMessage());
+  }
+
+  /** A bad image that stops pre-training names the builder setting that skips it. */
+  @Test
+  void aBadImageStoppingPretrainingNamesSkipBadImages(@TempDir Path dir, @TempDir Path out)
+      throws Exception {
+    for (int i = 0; i < 8; i++) {
+      write(rgbPattern(16, 16), "png", dir.resolve("img" + i + ".png"));
+    }
+    Path bad = Files.writeString(dir.resolve("img3.png"), "not a picture");
+    SaimConfig tiny =
+        SaimConfig.builder()
+            .imageSize(16)
+            .patchSize(8)
+            .width(32)
+            .depth(2)
+            .heads(2)
+            .queryDepth(2)
+            .blur(3, 1)
+            .build();
+    String m =
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    SaimTrainer.builder()
+                        .config(tiny)
+                        .data(dir)
+                        .batchSize(8)
+                        .epochs(1)
+                        .threads(1)
+                        .outputDir(out)
+                        .build()
+                        .fit())
+            .getMessage();
+    assertTrue(m.contains(bad.toString()), m);
+    assertTrue(
+        m.endsWith(
+            "; to skip undecodable images and go on (each is counted in metrics.jsonl), set"
+                + " skipBadImages(true)"),
+        m);
+  }
 }

@@ -37,9 +37,9 @@ import org.jspecify.annotations.Nullable;
  *       one line naming its title or first text.
  *   <li>Progress goes to a line consumer: bytes, rate and time left, at most every {@code
  *       progressEvery}.
- *   <li>A host that cannot be reached gives one line saying how to download by hand and import the
- *       file with {@code saim zoo pull NAME --from FILE}; a time-out or a dropped connection gives
- *       one line and keeps the part.
+ *   <li>A host that cannot be reached gives one line saying how to download by hand and bring the
+ *       file in (the Java routes; the {@code saim} program names {@code saim zoo pull NAME --from
+ *       FILE}); a time-out or a dropped connection gives one line and keeps the part.
  * </ul>
  */
 final class Downloader {
@@ -293,10 +293,8 @@ final class Downloader {
         + why
         + "): download "
         + url
-        + " by hand (a browser works) and import "
-        + "it with `saim zoo pull "
-        + name
-        + " --from FILE`";
+        + " by hand (a browser works), then "
+        + SaimZoo.importAdvice(name);
   }
 
   private void copy(

@@ -302,13 +302,10 @@ public final class SaimZoo implements ZooResolver {
     if (url == null) {
       throw new IOException(
           a.name()
-              + " is not bundled and has no known URL: import the published checkpoint with "
-              + "`saim zoo pull "
-              + a.name()
-              + " --from FILE`, or pass -Dsaim.zoo."
-              + a.name()
-              + ".file=<a .safetensors"
-              + " made with saim convert>, or set saim.zoo."
+              + " is not bundled and has no known URL: download the published checkpoint by hand,"
+              + " then "
+              + importAdvice(a.name())
+              + "; or set saim.zoo."
               + a.name()
               + ".url (or SAIM_ZOO_MIRROR)");
     }
@@ -366,10 +363,8 @@ public final class SaimZoo implements ZooResolver {
     if (url == null) {
       throw new IOException(
           a.name()
-              + " has no known URL: download the published checkpoint by hand and import it "
-              + "with `saim zoo pull "
-              + a.name()
-              + " --from FILE`");
+              + " has no known URL: download the published checkpoint by hand, then "
+              + importAdvice(a.name()));
     }
     return download(a, url);
   }
@@ -593,6 +588,25 @@ public final class SaimZoo implements ZooResolver {
         .append(".sha256=")
         .append(e.downloadedSha256());
     return b.toString();
+  }
+
+  /**
+   * How a checkpoint downloaded by hand reaches the zoo, in a library user's terms (the Java
+   * routes: {@link #pull(ZooArtifact, Path)}, the system property, the builder's {@code
+   * checkpoint}); the {@code saim} program words it as its own {@code saim zoo pull NAME --from
+   * FILE}.
+   */
+  static String importAdvice(String name) {
+    String artifact = "SaimZoo.artifact(\"" + name + "\")";
+    return "in Java import it with new SaimZoo().pull("
+        + artifact
+        + ", FILE), or set -Dsaim.zoo."
+        + name
+        + ".file=FILE, or give the builder checkpoint(FILE) and config("
+        + artifact
+        + ".config()) instead of zoo(\""
+        + name
+        + "\")";
   }
 
   private static @Nullable Path userFile(ZooArtifact a) {

@@ -2,6 +2,7 @@ package io.github.saimjava.zoo;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -154,12 +155,18 @@ class SaimZooTest {
           assertThrows(
               java.io.IOException.class,
               () -> SaimEncoder.builder().zoo("saim_vit_base_patch16_224").build());
+      // a library user has no saim program: the Java routes are named, not `saim zoo pull`
       assertTrue(
           e.getMessage()
               .endsWith(
-                  "by hand (a browser works) and import it with "
-                      + "`saim zoo pull saim_vit_base_patch16_224 --from FILE`"),
+                  "by hand (a browser works), then in Java import it with new"
+                      + " SaimZoo().pull(SaimZoo.artifact(\"saim_vit_base_patch16_224\"), FILE), or"
+                      + " set -Dsaim.zoo.saim_vit_base_patch16_224.file=FILE, or give the builder"
+                      + " checkpoint(FILE) and"
+                      + " config(SaimZoo.artifact(\"saim_vit_base_patch16_224\").config()) instead"
+                      + " of zoo(\"saim_vit_base_patch16_224\")"),
           e.getMessage());
+      assertFalse(e.getMessage().contains("saim zoo pull"), e.getMessage());
     } finally {
       System.clearProperty("saim.cache.dir");
       System.clearProperty("saim.zoo.saim_vit_base_patch16_224.url");

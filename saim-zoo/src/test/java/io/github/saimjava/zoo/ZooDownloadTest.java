@@ -511,8 +511,8 @@ class ZooDownloadTest {
             .endsWith(
                 "): download "
                     + url
-                    + " by hand (a browser works) and import it with "
-                    + "`saim zoo pull test_pre --from FILE`"),
+                    + " by hand (a browser works), then "
+                    + SaimZoo.importAdvice("test_pre")),
         e.getMessage());
     assertFalse(e.getMessage().contains("\n"));
     assertEquals(Map.of(), snapshot(dir));

@@ -30,17 +30,14 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Pre-trains random-init / raster-order / stochastic-order (SAIM) encoders under one budget"
-          + " on",
-      "Fashion-MNIST (optionally the ablations noblur and shared), evaluates each with the paper's"
-          + " linear",
-      "probe against a raw-pixel floor and by a short fine-tune, and writes RESULTS/<name>.md and"
-          + " .json with the command, machine,",
-      "date and times. Every stage is cached in the run folder (--output): a rerun reuses finished"
-          + " stages",
-      "and resumes an interrupted pre-training. The full fmnist-small table takes hours on 2"
-          + " cores;",
-      "--quick takes a minute and only checks that everything runs."
+      "Reproduces the paper's comparison of prediction orders on Fashion-MNIST.",
+      "Pre-trains random-init / raster-order / stochastic-order (SAIM) encoders under one budget on"
+          + " Fashion-MNIST (optionally the ablations noblur and shared), evaluates each with the"
+          + " paper's linear probe against a raw-pixel floor and by a short fine-tune, and writes"
+          + " RESULTS/<name>.md and .json with the command, machine, date and times. Every stage"
+          + " is cached in the run folder (--output): a rerun reuses finished stages and resumes"
+          + " an interrupted pre-training. The full fmnist-small table takes hours on 2 cores;"
+          + " --quick takes a minute and only checks that everything runs."
     })
 public final class ReproduceCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
