@@ -58,6 +58,12 @@ final class Errors implements CommandLine.IExecutionExceptionHandler {
           Map.entry(Pattern.compile("batchSize \\("), "batch size ("),
           Map.entry(Pattern.compile("^trainImages must"), "--train-images must"),
           Map.entry(Pattern.compile("^validationSplit must"), "--val-split must"),
+          Map.entry(Pattern.compile("^heldOutFraction \\("), "--held-out ("),
+          Map.entry(Pattern.compile("^knnEvery \\("), "--knn-every ("),
+          Map.entry(Pattern.compile("^queries \\("), "--queries ("),
+          Map.entry(
+              Pattern.compile("^knnData is set but knnEvery is 0"),
+              "--knn-data is given but not --knn-every"),
           Map.entry(Pattern.compile("worldSize x devices"), "world size x devices"),
           // the zoo's Java routes for a checkpoint downloaded by hand (SaimZoo.importAdvice)
           Map.entry(

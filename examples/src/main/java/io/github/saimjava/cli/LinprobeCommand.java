@@ -1,6 +1,7 @@
 package io.github.saimjava.cli;
 
 import com.google.gson.GsonBuilder;
+import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
@@ -77,9 +78,21 @@ final class LinprobeCommand implements Callable<Integer> {
 
   @Option(
       names = "--blr",
+      paramLabel = "B[,B...]",
+      description = {
+        "Base learning rate, lr = blr * batch / 256 (default: ${DEFAULT-VALUE}, the paper's).",
+        "A comma list trains one head per rate in one pass and selects the rate on training"
+            + " images held out (--held-out), never on the validation set."
+      })
+  String blr = "0.1";
+
+  @Option(
+      names = "--held-out",
+      paramLabel = "FRACTION",
       description =
-          "Base learning rate, lr = blr * batch / 256 (default: ${DEFAULT-VALUE}, the paper's).")
-  double blr = 0.1;
+          "With several --blr: the share of the training images held out to select the rate"
+              + " (default: ${DEFAULT-VALUE}).")
+  double heldOut = 0.1;
 
   @Option(names = "--weight-decay", description = "LARS weight decay (default: ${DEFAULT-VALUE}).")
   double weightDecay = 0;
@@ -110,6 +123,17 @@ final class LinprobeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // the settings first, so that a bad value is refused before features are computed
+    SaimLinearProbe probe =
+        SaimLinearProbe.builder()
+            .epochs(epochs)
+            .batchSize(batchSize)
+            .blrs(parseRates(blr))
+            .weightDecay(weightDecay)
+            .warmupEpochs(warmupEpochs)
+            .seed(seed)
+            .heldOutFraction(heldOut)
+            .build();
     if (saveClassifier != null) {
       if (source.weights.randomInit) {
         throw new IllegalArgumentException(
@@ -153,15 +177,6 @@ final class LinprobeCommand implements Callable<Integer> {
       valX = encoder.embed(val.rawImages());
     }
     int classes = Math.max(train.numClasses(), val.numClasses());
-    SaimLinearProbe probe =
-        SaimLinearProbe.builder()
-            .epochs(epochs)
-            .batchSize(batchSize)
-            .blr(blr)
-            .weightDecay(weightDecay)
-            .warmupEpochs(warmupEpochs)
-            .seed(seed)
-            .build();
     SaimLinearProbe.Result r = probe.fit(trainX, train.labels(), valX, val.labels(), classes);
     JsonObject m = new JsonObject();
     m.addProperty("top1", r.top1());
@@ -177,13 +192,45 @@ final class LinprobeCommand implements Callable<Integer> {
     m.addProperty("precision", precision);
     m.addProperty("epochs", epochs);
     m.addProperty("batch_size", batchSize);
-    m.addProperty("blr", blr);
+    m.addProperty("blr", r.blr());
+    if (!r.sweep().isEmpty()) {
+      JsonArray rates = new JsonArray();
+      for (SaimLinearProbe.Rate rate : r.sweep()) {
+        JsonObject o = new JsonObject();
+        o.addProperty("blr", rate.blr());
+        o.addProperty("held_out_top1", rate.heldOutTop1());
+        o.addProperty("held_out_top5", rate.heldOutTop5());
+        o.addProperty("top1", rate.top1());
+        o.addProperty("top5", rate.top5());
+        o.addProperty("train_loss", rate.trainLoss());
+        rates.add(o);
+      }
+      m.add("blr_sweep", rates);
+      m.addProperty("held_out_images", r.heldOutImages());
+    }
     m.addProperty("source", source.describe(seed));
     Files.createDirectories(output);
     AtomicFiles.write(
         output.resolve("metrics.json"),
         (new GsonBuilder().setPrettyPrinting().create().toJson(m) + "\n")
             .getBytes(StandardCharsets.UTF_8));
+    for (SaimLinearProbe.Rate rate : r.sweep()) {
+      out.printf(
+          Locale.ROOT,
+          "blr %s: held-out top-1 %.2f, top-1 %.2f top-5 %.2f, train loss %.4f%n",
+          rate.blr(),
+          rate.heldOutTop1(),
+          rate.top1(),
+          rate.top5(),
+          rate.trainLoss());
+    }
+    if (!r.sweep().isEmpty()) {
+      out.printf(
+          Locale.ROOT,
+          "selected blr %s: best top-1 on the %d held-out training images%n",
+          r.blr(),
+          r.heldOutImages());
+    }
     out.printf(
         Locale.ROOT,
         "train loss %.4f, metrics in %s%n",
@@ -203,6 +250,9 @@ final class LinprobeCommand implements Callable<Integer> {
       meta.put("source", source.describe(seed));
       meta.put("top1", Double.toString(r.top1()));
       meta.put("top5", Double.toString(r.top5()));
+      if (!r.sweep().isEmpty()) {
+        meta.put("blr", Double.toString(r.blr()));
+      }
       SafeTensors.write(saveClassifier, state, meta);
       out.printf(
           Locale.ROOT, "linear-probe classifier (%d classes) in %s%n", classes, saveClassifier);
@@ -210,6 +260,36 @@ final class LinprobeCommand implements Callable<Integer> {
     out.printf(Locale.ROOT, "top-1 %.2f top-5 %.2f%n", r.top1(), r.top5());
     out.flush();
     return 0;
+  }
+
+  /**
+   * The rates of {@code --blr}: a number, or a comma list of different positive numbers.
+   *
+   * @throws IllegalArgumentException naming the value at fault
+   */
+  static double[] parseRates(String list) {
+    String[] parts = list.split(",", -1);
+    double[] out = new double[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      String p = parts[i].strip();
+      double v;
+      try {
+        v = Double.parseDouble(p);
+      } catch (NumberFormatException e) {
+        v = Double.NaN;
+      }
+      if (!(v > 0 && Double.isFinite(v))) {
+        throw new IllegalArgumentException(
+            "--blr " + list + ": '" + p + "' is not a positive number");
+      }
+      for (int j = 0; j < i; j++) {
+        if (out[j] == v) {
+          throw new IllegalArgumentException("--blr " + list + ": " + p + " is listed twice");
+        }
+      }
+      out[i] = v;
+    }
+    return out;
   }
 
   private static LinearProbe.Head head(SaimLinearProbe.Head h) {

@@ -235,6 +235,23 @@ final class PretrainCommand implements Callable<Integer> {
   long keepWeightsEvery = 0;
 
   @Option(
+      names = "--knn-every",
+      paramLabel = "STEPS",
+      description =
+          "Evaluate the encoder by k-NN (saim knn's defaults) on --knn-data every STEPS steps,"
+              + " logged in metrics.jsonl with the seconds it took; training is unchanged (default:"
+              + " ${DEFAULT-VALUE}, never).")
+  long knnEvery = 0;
+
+  @Option(
+      names = "--knn-data",
+      paramLabel = "DIR",
+      description =
+          "Labelled data of the k-NN monitor: train/ + val/ folders or an IDX pair (default:"
+              + " the embedded Fashion-MNIST subset).")
+  Path knnData;
+
+  @Option(
       names = "--resume",
       paramLabel = "PATH",
       description = "Resume from this checkpoint (default: DIR's own, if any).")
@@ -297,6 +314,8 @@ final class PretrainCommand implements Callable<Integer> {
             .outputDir(output)
             .checkpointEvery(checkpointEvery)
             .keepWeightsEvery(keepWeightsEvery)
+            .knnEvery(knnEvery)
+            .knnData(knnData)
             .resume(resume)
             .autoResume(!noAutoResume)
             .loaderThreads(loaderThreads)

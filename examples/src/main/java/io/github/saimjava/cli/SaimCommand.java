@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       EvaluateCommand.class,
       LinprobeCommand.class,
       KnnCommand.class,
+      AttnprobeCommand.class,
       FinetuneCommand.class,
       BenchCommand.class,
       VisualizeCommand.class,

@@ -54,7 +54,7 @@ import picocli.CommandLine.Spec;
           + " variance), attention.png (last encoder block without masks: class token and --patch,"
           + " per head, with a colour scale), order.png (the prediction order: a sampled one beside"
           + " raster order, or raster order alone) and, with --metrics, curves.png (loss and"
-          + " learning rate, on round axis ticks)."
+          + " learning rate, on round axis ticks; k-NN top-1 when the run was monitored)."
     })
 final class VisualizeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -429,17 +429,21 @@ final class VisualizeCommand implements Callable<Integer> {
     return img;
   }
 
-  /** Step-wise loss and learning rate from a metrics.jsonl. */
-  record Curves(double[] step, double[] loss, double[] lr) {}
+  /**
+   * Step-wise loss and learning rate from a metrics.jsonl, and the k-NN monitor's top-1 at its
+   * steps (empty arrays when the run had no monitor).
+   */
+  record Curves(double[] step, double[] loss, double[] lr, double[] knnStep, double[] knnTop1) {}
 
   /**
-   * Reads the step lines of a {@code metrics.jsonl} (other line types are skipped).
+   * Reads the step and k-NN lines of a {@code metrics.jsonl} (other line types are skipped).
    *
    * @throws IllegalArgumentException naming the file and line of the first bad line
    */
   static Curves readMetrics(Path file) throws IOException {
     List<String> lines = Files.readAllLines(file, StandardCharsets.UTF_8);
     List<double[]> rows = new ArrayList<>();
+    List<double[]> knn = new ArrayList<>();
     for (int i = 0; i < lines.size(); i++) {
       String line = lines.get(i);
       if (line.isBlank()) {
@@ -457,6 +461,10 @@ final class VisualizeCommand implements Callable<Integer> {
         throw new IllegalArgumentException(where + "not JSON: " + e.getMessage());
       }
       JsonElement type = o.get("type");
+      if (type != null && type.isJsonPrimitive() && "knn".equals(type.getAsString())) {
+        knn.add(new double[] {number(o, "step", where), number(o, "top1", where)});
+        continue;
+      }
       if (type == null || !type.isJsonPrimitive() || !"step".equals(type.getAsString())) {
         continue;
       }
@@ -475,7 +483,12 @@ final class VisualizeCommand implements Callable<Integer> {
         cols[k][i] = rows.get(i)[k];
       }
     }
-    return new Curves(cols[0], cols[1], cols[2]);
+    double[][] k = new double[2][knn.size()];
+    for (int i = 0; i < knn.size(); i++) {
+      k[0][i] = knn.get(i)[0];
+      k[1][i] = knn.get(i)[1];
+    }
+    return new Curves(cols[0], cols[1], cols[2], k[0], k[1]);
   }
 
   private static double number(JsonObject o, String key, String where) {
@@ -501,7 +514,8 @@ final class VisualizeCommand implements Callable<Integer> {
     g.setColor(Color.WHITE);
     g.fillRect(0, 0, CURVES_WIDTH, CURVES_HEIGHT);
     g.dispose();
-    int half = CURVES_WIDTH / 2;
+    // a third panel when the run was monitored by k-NN
+    int half = c.knnStep().length == 0 ? CURVES_WIDTH / 2 : CURVES_WIDTH / 3;
     Pictures.lineChart(
         img,
         0,
@@ -524,6 +538,19 @@ final class VisualizeCommand implements Callable<Integer> {
         c.step(),
         c.lr(),
         new Color(0xd62728));
+    if (c.knnStep().length > 0) {
+      Pictures.lineChart(
+          img,
+          2 * half,
+          0,
+          CURVES_WIDTH - 2 * half,
+          CURVES_HEIGHT,
+          "k-NN top-1 (%)",
+          "step",
+          c.knnStep(),
+          c.knnTop1(),
+          new Color(0x2ca02c));
+    }
     return img;
   }
 }

@@ -223,4 +223,94 @@ class LinprobeCommandTest {
     assertEquals(2, r.exitCode());
     assertTrue(r.err().contains("expected train/ and val/ image folders"), r.err());
   }
+
+  private static String[] tinyProbe(Path data, Path out, String blr, String... more) {
+    java.util.List<String> a =
+        new java.util.ArrayList<>(
+            java.util.List.of(
+                "linprobe",
+                "--random-init",
+                "--model",
+                "tiny",
+                "--img-size",
+                "32",
+                "--patch-size",
+                "8",
+                "--dim",
+                "48",
+                "--depth",
+                "2",
+                "--heads",
+                "3",
+                "--data",
+                data.toString(),
+                "--epochs",
+                "3",
+                "--batch-size",
+                "50",
+                "--blr",
+                blr,
+                "--threads",
+                "1",
+                "--output",
+                out.toString()));
+    a.addAll(java.util.List.of(more));
+    return a.toArray(String[]::new);
+  }
+
+  @Test
+  void aListOfRatesReportsEveryHeadAndTheOneSelectedOnHeldOutTrainingImages(@TempDir Path dir)
+      throws Exception {
+    IdxDataset src = Datasets.embeddedTrain();
+    idxPair(dir, "train", src, 0, 300);
+    idxPair(dir, "t10k", src, 300, 100);
+    Path out = dir.resolve("probe");
+    CliTestSupport.Result r =
+        CliTestSupport.run(tinyProbe(dir, out, "0.1, 6.4,25", "--held-out", "0.2"));
+    assertEquals(0, r.exitCode(), r.err());
+    JsonObject metrics =
+        JsonParser.parseString(Files.readString(out.resolve("metrics.json"))).getAsJsonObject();
+    var sweep = metrics.getAsJsonArray("blr_sweep");
+    assertEquals(3, sweep.size());
+    assertEquals(60, metrics.get("held_out_images").getAsInt());
+    double bestHeldOut = -1;
+    double selected = Double.NaN;
+    double selectedTop1 = Double.NaN;
+    for (var e : sweep) {
+      JsonObject o = e.getAsJsonObject();
+      assertTrue(r.out().contains("blr " + o.get("blr").getAsDouble() + ": held-out top-1 "));
+      if (o.get("held_out_top1").getAsDouble() > bestHeldOut) {
+        bestHeldOut = o.get("held_out_top1").getAsDouble();
+        selected = o.get("blr").getAsDouble();
+        selectedTop1 = o.get("top1").getAsDouble();
+      }
+    }
+    assertEquals(selected, metrics.get("blr").getAsDouble());
+    assertEquals(selectedTop1, metrics.get("top1").getAsDouble(), 1e-12);
+    assertTrue(r.out().contains("selected blr " + selected + ": best top-1 on the 60 held-out"));
+    assertTrue(
+        Pattern.compile("top-1 \\d+\\.\\d\\d top-5 \\d+\\.\\d\\d").matcher(r.lastLine()).matches(),
+        r.lastLine());
+  }
+
+  @Test
+  void aBadRateInTheListIsOneLineNamingIt(@TempDir Path dir) {
+    Path out = dir.resolve("probe");
+    CliTestSupport.Result word = CliTestSupport.run(tinyProbe(dir, out, "0.1,fast,1.6"));
+    assertEquals(2, word.exitCode(), word.err());
+    assertEquals(
+        "saim: error: --blr 0.1,fast,1.6: 'fast' is not a positive number", word.err().strip());
+    CliTestSupport.Result negative = CliTestSupport.run(tinyProbe(dir, out, "0.1,-2"));
+    assertEquals(2, negative.exitCode(), negative.err());
+    assertEquals(
+        "saim: error: --blr 0.1,-2: '-2' is not a positive number", negative.err().strip());
+    CliTestSupport.Result empty = CliTestSupport.run(tinyProbe(dir, out, "0.1,,1.6"));
+    assertEquals("saim: error: --blr 0.1,,1.6: '' is not a positive number", empty.err().strip());
+    CliTestSupport.Result twice = CliTestSupport.run(tinyProbe(dir, out, "0.4,1.6,0.40"));
+    assertEquals("saim: error: --blr 0.4,1.6,0.40: 0.40 is listed twice", twice.err().strip());
+    CliTestSupport.Result held =
+        CliTestSupport.run(tinyProbe(dir, out, "0.1,1", "--held-out", "1.5"));
+    assertEquals("saim: error: --held-out (1.5) must be in (0, 1)", held.err().strip());
+    assertTrue(!Files.exists(out), "no output folder after a refused option");
+  }
 }

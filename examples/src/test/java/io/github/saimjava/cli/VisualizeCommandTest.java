@@ -382,4 +382,36 @@ class VisualizeCommandTest {
               "%s (%d, %d): %06x, was %06x", file, x, y, want & 0xffffff, got & 0xffffff));
     }
   }
+
+  @Test
+  void theKnnMonitorsLinesBecomeAThirdCurve(@TempDir Path dir) throws Exception {
+    Path m = dir.resolve("metrics.jsonl");
+    Files.writeString(
+        m,
+        String.join(
+            "\n",
+            "{\"type\":\"step\",\"step\":1,\"loss\":0.9,\"lr\":1e-4}",
+            "{\"type\":\"step\",\"step\":2,\"loss\":0.8,\"lr\":2e-4}",
+            "{\"type\":\"knn\",\"step\":2,\"top1\":41.5,\"top5\":80.0,\"knn_s\":1.2}",
+            "{\"type\":\"step\",\"step\":3,\"loss\":0.7,\"lr\":3e-4}",
+            "{\"type\":\"knn\",\"step\":3,\"top1\":45.0,\"top5\":82.0,\"knn_s\":1.1}"));
+    VisualizeCommand.Curves c = VisualizeCommand.readMetrics(m);
+    assertArrayEquals(new double[] {1, 2, 3}, c.step());
+    assertArrayEquals(new double[] {2, 3}, c.knnStep());
+    assertArrayEquals(new double[] {41.5, 45.0}, c.knnTop1());
+    BufferedImage img = VisualizeCommand.curves(c, m);
+    assertEquals(VisualizeCommand.CURVES_WIDTH, img.getWidth());
+    // the third panel's series is drawn in green (0x2ca02c, anti-aliased) right of two thirds
+    boolean green = false;
+    for (int x = 2 * img.getWidth() / 3; x < img.getWidth() && !green; x++) {
+      for (int y = 0; y < img.getHeight() && !green; y++) {
+        int rgb = img.getRGB(x, y);
+        int r = (rgb >> 16) & 0xff;
+        int g = (rgb >> 8) & 0xff;
+        int b = rgb & 0xff;
+        green = g - r > 40 && g - b > 40;
+      }
+    }
+    assertTrue(green, "no k-NN curve in the third panel");
+  }
 }

@@ -182,6 +182,35 @@ public final class SaimEncoder implements AutoCloseable {
   }
 
   /**
+   * The patch tokens of the encoder's last block, or the average of the outputs of its last {@code
+   * lastBlocks} blocks, as AIM's attentive probe reads them ({@link SaimAttentiveProbe}): for each
+   * image in order, one row of the width per patch (the class token left out), before the final
+   * norm and not L2-normalised. The configured layer and pooling do not matter here. The tokens of
+   * N images take N x patches x width floats.
+   *
+   * @param images the images
+   * @param lastBlocks how many of the last blocks' outputs to average, 1 to the depth
+   * @return the tokens, indexed by image, patch and dimension
+   * @throws IllegalArgumentException when {@code lastBlocks} is not in 1..depth
+   */
+  public float[][][] patchTokens(List<RawImage> images, int lastBlocks) {
+    ensureOpen();
+    int depth = delegate.config().depth();
+    Checks.check(
+        lastBlocks >= 1 && lastBlocks <= depth,
+        "lastBlocks (%s) must be in 1..%s (the encoder's depth)",
+        lastBlocks,
+        depth);
+    float[][][] out = new float[images.size()][][];
+    for (int i = 0; i < images.size(); i += batchSize) {
+      List<RawImage> chunk = images.subList(i, Math.min(images.size(), i + batchSize));
+      float[][][] v = delegate.patchTokens(chunk, lastBlocks);
+      System.arraycopy(v, 0, out, i, v.length);
+    }
+    return out;
+  }
+
+  /**
    * Embeds one image.
    *
    * @param image the image

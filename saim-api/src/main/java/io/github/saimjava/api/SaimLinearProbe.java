@@ -1,6 +1,10 @@
 package io.github.saimjava.api;
 
 import io.github.saimjava.api.spi.SaimProvider;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
 
 /**
  * The paper's linear probe on frozen features: BatchNorm without affine parameters (eps 1e-6, batch
@@ -9,6 +13,12 @@ import io.github.saimjava.api.spi.SaimProvider;
  * 0.001, no trust ratio for the bias), learning rate {@code blr * batch / 256} with a linear
  * warm-up and a half-cycle cosine to 0 per iteration. The features are held in memory, so the probe
  * runs on the host; {@link SaimEncoder#embed} gives them.
+ *
+ * <p>Several base learning rates ({@link Builder#blrs}) are swept in one pass, as DINOv2 does: one
+ * head per rate, all trained over the same batches of the same features. A share of the training
+ * features ({@link Builder#heldOutFraction}, drawn with the seed) is then held out from training,
+ * and the rate whose head classifies it best is selected; the evaluation features select nothing.
+ * With one rate nothing is held out.
  *
  * <pre>{@code
  * float[][] trainX = encoder.embed(trainImages);
@@ -36,7 +46,9 @@ public final class SaimLinearProbe {
   }
 
   /**
-   * Trains the probe on the training features and evaluates it on the validation features.
+   * Trains the probe on the training features and evaluates it on the validation features. With
+   * several rates, each head is also evaluated on the validation features, but the selected one is
+   * chosen on the split held out from the training features.
    *
    * @param trainX the training features, one row of equal length per image
    * @param trainY the training labels, in {@code [0, classes)}
@@ -55,41 +67,103 @@ public final class SaimLinearProbe {
    *
    * @param epochs training epochs (the paper: 90)
    * @param batchSize images per step (fewer when the training set is smaller)
-   * @param blr base learning rate, per 256 images (the paper: 0.1)
+   * @param blrs base learning rates, per 256 images (the paper: one, 0.1); several are swept
    * @param weightDecay LARS weight decay (the paper: 0)
    * @param warmupEpochs epochs of linear warm-up (SAIM.md: none)
-   * @param seed the seed of the shuffling and the head's initialisation
+   * @param seed the seed of the shuffling, the heads' initialisation and the validation split
+   * @param heldOutFraction the share of the training features held out to select a rate when there
+   *     are several
    */
   public record Spec(
-      int epochs, int batchSize, double blr, double weightDecay, double warmupEpochs, long seed) {
+      int epochs,
+      int batchSize,
+      List<Double> blrs,
+      double weightDecay,
+      double warmupEpochs,
+      long seed,
+      double heldOutFraction) {
     /**
      * Checks the values; each message names the setting and its value.
      *
      * @param epochs training epochs
      * @param batchSize images per step
-     * @param blr base learning rate, per 256 images
+     * @param blrs base learning rates, per 256 images, none repeated
      * @param weightDecay LARS weight decay
      * @param warmupEpochs epochs of linear warm-up
-     * @param seed the seed of the shuffling and the head's initialisation
+     * @param seed the seed of the shuffling, the heads' initialisation and the validation split
+     * @param heldOutFraction the share of the training features held out, in (0, 1)
      */
     public Spec {
       Checks.check(epochs > 0, "epochs (%s) must be positive", epochs);
       Checks.check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
-      Checks.check(blr > 0 && Double.isFinite(blr), "blr (%s) must be positive", blr);
+      blrs = List.copyOf(blrs);
+      Checks.check(!blrs.isEmpty(), "blrs must hold at least one base learning rate");
+      Set<Double> seen = new HashSet<>();
+      for (double blr : blrs) {
+        Checks.check(blr > 0 && Double.isFinite(blr), "blr (%s) must be positive", blr);
+        Checks.check(seen.add(blr), "blr (%s) is listed twice", blr);
+      }
+      Checks.check(
+          heldOutFraction > 0 && heldOutFraction < 1,
+          "heldOutFraction (%s) must be in (0, 1)",
+          heldOutFraction);
       Checks.check(weightDecay >= 0, "weightDecay (%s) must be non-negative", weightDecay);
       Checks.check(warmupEpochs >= 0, "warmupEpochs (%s) must be non-negative", warmupEpochs);
     }
   }
 
   /**
-   * What the probe achieved.
+   * What the probe achieved; with several rates, what the selected one did.
    *
    * @param top1 validation top-1 accuracy in percent
    * @param top5 validation top-5 accuracy in percent
    * @param trainLoss mean cross-entropy of the last epoch
    * @param head the trained BatchNorm statistics and linear layer
+   * @param blr the base learning rate of {@code head} (with several, the selected one)
+   * @param sweep with several rates, each one in the order given; empty with one
+   * @param heldOutImages the training images held out to select the rate (0 with one rate)
    */
-  public record Result(double top1, double top5, double trainLoss, Head head) {}
+  public record Result(
+      double top1,
+      double top5,
+      double trainLoss,
+      Head head,
+      double blr,
+      List<Rate> sweep,
+      int heldOutImages) {
+    /**
+     * Copies the sweep.
+     *
+     * @param top1 validation top-1 accuracy in percent
+     * @param top5 validation top-5 accuracy in percent
+     * @param trainLoss mean cross-entropy of the last epoch
+     * @param head the trained BatchNorm statistics and linear layer
+     * @param blr the base learning rate of {@code head}
+     * @param sweep each rate of a sweep, or empty
+     * @param heldOutImages the training images held out to select the rate
+     */
+    public Result {
+      sweep = List.copyOf(sweep);
+    }
+  }
+
+  /**
+   * One rate of a sweep.
+   *
+   * @param blr the base learning rate
+   * @param heldOutTop1 top-1 in percent on the training images held out, which selects the rate
+   * @param heldOutTop5 top-5 in percent on the training images held out
+   * @param top1 validation top-1 in percent (reported; selects nothing)
+   * @param top5 validation top-5 in percent
+   * @param trainLoss mean cross-entropy of the last epoch
+   */
+  public record Rate(
+      double blr,
+      double heldOutTop1,
+      double heldOutTop5,
+      double top1,
+      double top5,
+      double trainLoss) {}
 
   /**
    * The trained probe as the reference's linear-probe model holds it: {@code head.0}, a {@code
@@ -114,10 +188,11 @@ public final class SaimLinearProbe {
   public static final class Builder {
     private int epochs = 90;
     private int batchSize = 256;
-    private double blr = 0.1;
+    private List<Double> blrs = List.of(0.1);
     private double weightDecay;
     private double warmupEpochs;
     private long seed;
+    private double heldOutFraction = 0.1;
 
     private Builder() {}
 
@@ -150,7 +225,35 @@ public final class SaimLinearProbe {
      * @return this builder
      */
     public Builder blr(double v) {
-      blr = v;
+      blrs = List.of(v);
+      return this;
+    }
+
+    /**
+     * Several base learning rates, swept in one pass ({@link SaimLinearProbe}); replaces {@link
+     * #blr}. DINOv2 sweeps 13, from 1e-5 to 0.1 at its batch.
+     *
+     * @param v the values, checked by {@link #build()}
+     * @return this builder
+     */
+    public Builder blrs(double... v) {
+      List<Double> l = new ArrayList<>();
+      for (double x : v) {
+        l.add(x);
+      }
+      blrs = l;
+      return this;
+    }
+
+    /**
+     * The share of the training features held out to select a rate when several are swept (default
+     * 0.1); with one rate nothing is held out.
+     *
+     * @param v the value, checked by {@link #build()}
+     * @return this builder
+     */
+    public Builder heldOutFraction(double v) {
+      heldOutFraction = v;
       return this;
     }
 
@@ -177,7 +280,7 @@ public final class SaimLinearProbe {
     }
 
     /**
-     * The seed of the shuffling and the head's initialisation.
+     * The seed of the shuffling, the heads' initialisation and the validation split.
      *
      * @param v the value
      * @return this builder
@@ -194,7 +297,8 @@ public final class SaimLinearProbe {
      * @throws IllegalArgumentException naming the first invalid value
      */
     public SaimLinearProbe build() {
-      return new SaimLinearProbe(new Spec(epochs, batchSize, blr, weightDecay, warmupEpochs, seed));
+      return new SaimLinearProbe(
+          new Spec(epochs, batchSize, blrs, weightDecay, warmupEpochs, seed, heldOutFraction));
     }
   }
 }

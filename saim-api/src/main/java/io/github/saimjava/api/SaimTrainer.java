@@ -54,6 +54,8 @@ public final class SaimTrainer {
   private final Path outputDir;
   private final long checkpointEvery;
   private final long keepWeightsEvery;
+  private final long knnEvery;
+  private final @Nullable Path knnData;
   private final @Nullable Path resume;
   private final boolean autoResume;
   private final int threads;
@@ -90,6 +92,8 @@ public final class SaimTrainer {
     outputDir = b.outputDir;
     checkpointEvery = b.checkpointEvery;
     keepWeightsEvery = b.keepWeightsEvery;
+    knnEvery = b.knnEvery;
+    knnData = b.knnData;
     resume = b.resume;
     autoResume = b.autoResume;
     threads = b.threads;
@@ -136,6 +140,8 @@ public final class SaimTrainer {
     b.outputDir = outputDir;
     b.checkpointEvery = checkpointEvery;
     b.keepWeightsEvery = keepWeightsEvery;
+    b.knnEvery = knnEvery;
+    b.knnData = knnData;
     b.resume = resume;
     b.autoResume = autoResume;
     b.threads = threads;
@@ -281,6 +287,22 @@ public final class SaimTrainer {
     return keepWeightsEvery;
   }
 
+  /**
+   * {@return the number of optimiser steps between k-NN evaluations of the encoder on {@link
+   * #knnData()} (logged in {@code metrics.jsonl}); 0 evaluates none}
+   */
+  public long knnEvery() {
+    return knnEvery;
+  }
+
+  /**
+   * {@return the labelled data of the k-NN monitor ({@code train/} + {@code val/} folders or an IDX
+   * pair); empty for the embedded Fashion-MNIST subset}
+   */
+  public Optional<Path> knnData() {
+    return Optional.ofNullable(knnData);
+  }
+
   /** {@return an explicit checkpoint to resume from} */
   public Optional<Path> resume() {
     return Optional.ofNullable(resume);
@@ -368,6 +390,8 @@ public final class SaimTrainer {
     private Path outputDir = Path.of("saim-output");
     private long checkpointEvery = 1000;
     private long keepWeightsEvery;
+    private long knnEvery;
+    private @Nullable Path knnData;
     private @Nullable Path resume;
     private boolean autoResume = true;
     private int threads = Runtime.getRuntime().availableProcessors();
@@ -617,6 +641,33 @@ public final class SaimTrainer {
     }
 
     /**
+     * Evaluate the encoder every {@code v} optimiser steps with the k-NN classifier of {@link
+     * SaimKnn} (its defaults; class token of the last block) on {@link #knnData}, as solo-learn
+     * monitors pre-training; 0 (the default) evaluates none. Each evaluation is a line of {@code
+     * metrics.jsonl} with its top-1, top-5 and the seconds it took, and does not change training.
+     *
+     * @param v the value
+     * @return this builder
+     */
+    public Builder knnEvery(long v) {
+      knnEvery = v;
+      return this;
+    }
+
+    /**
+     * The labelled data of the k-NN monitor: {@code train/} and {@code val/} image folders or an
+     * IDX pair, as for the probes (the training half is the neighbours, the other half is
+     * classified); {@code null} (the default) for the embedded Fashion-MNIST subset.
+     *
+     * @param v the folder, or {@code null}
+     * @return this builder
+     */
+    public Builder knnData(@Nullable Path v) {
+      knnData = v;
+      return this;
+    }
+
+    /**
      * Resume from this checkpoint file (or a folder holding {@code checkpoint.safetensors}).
      *
      * @param v the value
@@ -796,6 +847,10 @@ public final class SaimTrainer {
           keepWeightsEvery >= 0,
           "keepWeightsEvery (%s) must be 0 (none) or positive",
           keepWeightsEvery);
+      Checks.check(knnEvery >= 0, "knnEvery (%s) must be 0 (none) or positive", knnEvery);
+      Checks.check(
+          knnData == null || knnEvery > 0,
+          "knnData is set but knnEvery is 0: the monitor would never run");
       Checks.check(threads > 0, "threads (%s) must be positive", threads);
       Checks.check(
           devices.isEmpty() || batchSize % devices.size() == 0,

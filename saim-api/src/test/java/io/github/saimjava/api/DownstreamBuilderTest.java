@@ -156,7 +156,40 @@ class DownstreamBuilderTest {
   @Test
   void linearProbeDefaultsAreThePapersButTheBatch() {
     assertEquals(
-        new SaimLinearProbe.Spec(90, 256, 0.1, 0, 0, 0), SaimLinearProbe.builder().build().spec());
+        new SaimLinearProbe.Spec(90, 256, List.of(0.1), 0, 0, 0, 0.1),
+        SaimLinearProbe.builder().build().spec());
+  }
+
+  @Test
+  void linearProbeSweepMessagesNameTheRateAtFault() {
+    assertEquals(
+        "blr (NaN) must be positive",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> SaimLinearProbe.builder().blrs(0.1, Double.NaN).build())
+            .getMessage());
+    assertEquals(
+        "blr (0.4) is listed twice",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> SaimLinearProbe.builder().blrs(0.4, 1.6, 0.4).build())
+            .getMessage());
+    assertEquals(
+        "blrs must hold at least one base learning rate",
+        assertThrows(IllegalArgumentException.class, () -> SaimLinearProbe.builder().blrs().build())
+            .getMessage());
+    assertEquals(
+        "heldOutFraction (1.0) must be in (0, 1)",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> SaimLinearProbe.builder().heldOutFraction(1).build())
+            .getMessage());
+  }
+
+  @Test
+  void linearProbeBlrReplacesASweep() {
+    assertEquals(
+        List.of(0.4), SaimLinearProbe.builder().blrs(0.1, 1.6).blr(0.4).build().spec().blrs());
   }
 
   @Test

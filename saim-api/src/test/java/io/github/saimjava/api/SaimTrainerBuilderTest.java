@@ -67,6 +67,25 @@ class SaimTrainerBuilderTest {
   }
 
   @Test
+  void theKnnMonitorIsOffByDefaultAndItsSettingsAreChecked() {
+    assertEquals(0, SaimTrainer.builder().build().knnEvery());
+    SaimTrainer t = SaimTrainer.builder().knnEvery(50).knnData(Path.of("labelled")).build();
+    assertEquals(50, t.toBuilder().build().knnEvery());
+    assertEquals(Path.of("labelled"), t.toBuilder().build().knnData().orElseThrow());
+    assertEquals(
+        "knnEvery (-1) must be 0 (none) or positive",
+        assertThrows(
+                IllegalArgumentException.class, () -> SaimTrainer.builder().knnEvery(-1).build())
+            .getMessage());
+    assertEquals(
+        "knnData is set but knnEvery is 0: the monitor would never run",
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> SaimTrainer.builder().knnData(Path.of("labelled")).build())
+            .getMessage());
+  }
+
+  @Test
   void theOptimiserSettingsAreOneValue() {
     SaimTrainer t =
         SaimTrainer.builder()

@@ -238,6 +238,34 @@ final class DjlEncoder implements SaimProvider.Encoder {
     }
   }
 
+  @Override
+  public float[][][] patchTokens(List<RawImage> images, int lastBlocks) {
+    ensureOpen();
+    SaimConfig c = model.config();
+    int depth = c.depth();
+    int patches = c.numPatches();
+    int d = c.width();
+    float[] flat;
+    try (NDManager step = manager.newSubManager();
+        NoGrad ng = NoGrad.enter();
+        NDScope scope = new NDScope()) {
+      NDArray x = pixels(step, images);
+      List<NDArray> blocks = model.encodeBlocks(x, depth, false);
+      NDArray sum = blocks.get(depth - lastBlocks);
+      for (int k = depth - lastBlocks + 1; k < depth; k++) {
+        sum = sum.add(blocks.get(k));
+      }
+      flat = sum.div(lastBlocks).get(":, 1:, :").toFloatArray();
+    }
+    float[][][] out = new float[images.size()][patches][d];
+    for (int i = 0; i < out.length; i++) {
+      for (int t = 0; t < patches; t++) {
+        System.arraycopy(flat, (i * patches + t) * d, out[i][t], 0, d);
+      }
+    }
+    return out;
+  }
+
   /** The images preprocessed for the model, N x C x S x S, on {@code step}. */
   private NDArray pixels(NDManager step, List<RawImage> images) {
     SaimConfig c = model.config();

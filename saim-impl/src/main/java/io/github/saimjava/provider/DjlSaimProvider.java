@@ -1,5 +1,6 @@
 package io.github.saimjava.provider;
 
+import io.github.saimjava.api.SaimAttentiveProbe;
 import io.github.saimjava.api.SaimClassifier;
 import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.api.SaimFineTuner;
@@ -11,11 +12,14 @@ import io.github.saimjava.api.spi.SaimProvider;
 import io.github.saimjava.data.BatchLoader;
 import io.github.saimjava.data.Datasets;
 import io.github.saimjava.data.ImageDataset;
+import io.github.saimjava.downstream.AttentiveProbe;
 import io.github.saimjava.downstream.FineTuner;
 import io.github.saimjava.downstream.Knn;
 import io.github.saimjava.downstream.LinearProbe;
 import io.github.saimjava.train.Pretrainer;
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 
 /** Found by {@link java.util.ServiceLoader}: the API on DJL's PyTorch engine. */
 public final class DjlSaimProvider implements SaimProvider {
@@ -63,27 +67,43 @@ public final class DjlSaimProvider implements SaimProvider {
       float[][] valX,
       int[] valY,
       int classes) {
-    LinearProbe.Result r =
-        LinearProbe.run(
-            trainX,
-            trainY,
-            valX,
-            valY,
-            classes,
-            new LinearProbe.Settings(
-                spec.epochs(),
-                spec.batchSize(),
-                spec.blr(),
-                spec.weightDecay(),
-                spec.warmupEpochs(),
-                spec.seed()));
+    LinearProbe.Settings settings =
+        new LinearProbe.Settings(
+            spec.epochs(),
+            spec.batchSize(),
+            spec.blrs().get(0),
+            spec.weightDecay(),
+            spec.warmupEpochs(),
+            spec.seed());
+    if (spec.blrs().size() == 1) {
+      LinearProbe.Result r = LinearProbe.run(trainX, trainY, valX, valY, classes, settings);
+      return probeResult(r, settings.blr(), List.of(), 0);
+    }
+    double[] blrs = spec.blrs().stream().mapToDouble(Double::doubleValue).toArray();
+    LinearProbe.Sweep sw =
+        LinearProbe.sweep(
+            trainX, trainY, valX, valY, classes, settings, blrs, spec.heldOutFraction());
+    List<SaimLinearProbe.Rate> rates = new ArrayList<>();
+    for (LinearProbe.Rate r : sw.rates()) {
+      rates.add(
+          new SaimLinearProbe.Rate(
+              r.blr(), r.validationTop1(), r.validationTop5(), r.top1(), r.top5(), r.trainLoss()));
+    }
+    return probeResult(sw.result(), blrs[sw.selected()], rates, sw.validationImages());
+  }
+
+  private static SaimLinearProbe.Result probeResult(
+      LinearProbe.Result r, double blr, List<SaimLinearProbe.Rate> sweep, int heldOut) {
     LinearProbe.Head h = r.head();
     return new SaimLinearProbe.Result(
         r.top1(),
         r.top5(),
         r.trainLoss(),
         new SaimLinearProbe.Head(
-            h.weight(), h.bias(), h.runningMean(), h.runningVar(), h.batchesTracked()));
+            h.weight(), h.bias(), h.runningMean(), h.runningVar(), h.batchesTracked()),
+        blr,
+        sweep,
+        heldOut);
   }
 
   @Override
@@ -95,5 +115,48 @@ public final class DjlSaimProvider implements SaimProvider {
       int[] testY,
       int classes) {
     return Knn.run(spec, trainX, trainY, testX, testY, classes);
+  }
+
+  @Override
+  public SaimAttentiveProbe.Result attentiveProbe(
+      SaimAttentiveProbe.Spec spec,
+      float[][][] trainX,
+      int[] trainY,
+      float[][][] valX,
+      int[] valY,
+      int classes) {
+    AttentiveProbe.Result r =
+        AttentiveProbe.run(
+            trainX,
+            trainY,
+            valX,
+            valY,
+            classes,
+            new AttentiveProbe.Settings(
+                spec.epochs(),
+                spec.batchSize(),
+                spec.blr(),
+                spec.weightDecay(),
+                spec.warmupEpochs(),
+                spec.minLr(),
+                spec.queries(),
+                spec.heads(),
+                spec.seed()));
+    AttentiveProbe.Head h = r.head();
+    return new SaimAttentiveProbe.Result(
+        r.top1(),
+        r.top5(),
+        r.trainLoss(),
+        new SaimAttentiveProbe.Head(
+            h.runningMean(),
+            h.runningVar(),
+            h.batchesTracked(),
+            h.queries(),
+            h.wq(),
+            h.wk(),
+            h.wv(),
+            h.weight(),
+            h.bias(),
+            h.heads()));
   }
 }

@@ -116,6 +116,8 @@ public final class Pretrainer {
     if (t.precision() == Precision.BF16 && !devices.get(0).isGpu()) {
       Bf16Support.warnIfSlow("pre-training");
     }
+    // decoded before anything is written, so that bad monitor data leaves no files behind
+    KnnMonitor monitor = t.knnEvery() > 0 ? KnnMonitor.open(t.knnData().orElse(null)) : null;
 
     try (Ranks ranks = Ranks.open(t);
         NDManager manager = engine.newBaseManager(devices.get(0));
@@ -198,6 +200,9 @@ public final class Pretrainer {
               StepEvent ev = new StepEvent(step, totalSteps, epochAfter, stepLoss, lr, ips, eta);
               if (step % t.logEvery() == 0 || step == totalSteps) {
                 RunFolder.writeLine(metrics, stepLine(ev, seconds));
+              }
+              if (monitor != null && ranks.writes() && step % t.knnEvery() == 0) {
+                RunFolder.writeLine(metrics, monitor.evaluate(model).line(step));
               }
               for (StepListener l : t.stepListeners()) {
                 l.onStep(ev);

@@ -80,4 +80,124 @@ class LinearProbeTest {
                     LinearProbe.Settings.paper(1)));
     assertEquals("testY[1] = 5 is not in [0, 2): a label outside the classes", e.getMessage());
   }
+
+  private static float[][] rows(float[][] x, int[] rows) {
+    float[][] out = new float[rows.length][];
+    for (int i = 0; i < rows.length; i++) {
+      out[i] = x[rows[i]];
+    }
+    return out;
+  }
+
+  private static int[] rows(int[] y, int[] rows) {
+    int[] out = new int[rows.length];
+    for (int i = 0; i < rows.length; i++) {
+      out[i] = y[rows[i]];
+    }
+    return out;
+  }
+
+  private static double maxRelativeError(float[][] a, float[][] b) {
+    double num = 0;
+    double den = 0;
+    for (int k = 0; k < a.length; k++) {
+      for (int j = 0; j < a[k].length; j++) {
+        num = Math.max(num, Math.abs(a[k][j] - b[k][j]));
+        den = Math.max(den, Math.abs(b[k][j]));
+      }
+    }
+    return num / den;
+  }
+
+  @Test
+  void eachHeadOfASweepIsTheHeadTrainedAloneAtItsRate() {
+    int[] ty = new int[600];
+    int[] vy = new int[200];
+    float[][] tx = blobs(600, ty, 5, true);
+    float[][] vx = blobs(200, vy, 6, true);
+    double[] blrs = {0.1, 1.6, 25};
+    LinearProbe.Settings s = new LinearProbe.Settings(4, 64, 999, 0.001, 1, 11);
+    LinearProbe.Sweep sweep = LinearProbe.sweep(tx, ty, vx, vy, 10, s, blrs, 0.2);
+    int[][] split = LinearProbe.split(600, 0.2, 11);
+    assertEquals(120, sweep.validationImages());
+    assertEquals(480, sweep.fitImages());
+    float[][] fitX = rows(tx, split[0]);
+    int[] fitY = rows(ty, split[0]);
+    for (int h = 0; h < blrs.length; h++) {
+      LinearProbe.Result alone =
+          LinearProbe.run(
+              fitX, fitY, vx, vy, 10, new LinearProbe.Settings(4, 64, blrs[h], 0.001, 1, 11));
+      LinearProbe.Rate rate = sweep.rates().get(h);
+      assertEquals(blrs[h], rate.blr());
+      assertEquals(alone.top1(), rate.top1(), 1e-9);
+      assertEquals(alone.top5(), rate.top5(), 1e-9);
+      assertEquals(alone.trainLoss(), rate.trainLoss(), 1e-12 * alone.trainLoss());
+      LinearProbe.Result held =
+          LinearProbe.run(
+              fitX,
+              fitY,
+              rows(tx, split[1]),
+              rows(ty, split[1]),
+              10,
+              new LinearProbe.Settings(4, 64, blrs[h], 0.001, 1, 11));
+      assertEquals(held.top1(), rate.validationTop1(), 1e-9);
+      if (h == sweep.selected()) {
+        assertTrue(maxRelativeError(sweep.result().head().weight(), alone.head().weight()) < 1e-6);
+        assertEquals(alone.top1(), sweep.result().top1(), 1e-9);
+      }
+    }
+  }
+
+  @Test
+  void theRateIsSelectedOnTheHeldOutTrainingImagesNotTheTestSet() {
+    int[] ty = new int[1000];
+    int[] vy = new int[300];
+    float[][] tx = blobs(1000, ty, 7, true);
+    float[][] vx = blobs(300, vy, 8, true);
+    // a test set whose labels are shifted by one: a head that learnt the classes scores ~0 there,
+    // one that barely moved from its initialisation scores ~chance, so the test set would pick it
+    for (int i = 0; i < vy.length; i++) {
+      vy[i] = (vy[i] + 1) % 10;
+    }
+    double[] blrs = {1e-4, 10};
+    LinearProbe.Sweep sweep =
+        LinearProbe.sweep(
+            tx, ty, vx, vy, 10, new LinearProbe.Settings(10, 100, 0.1, 0, 0, 3), blrs, 0.1);
+    LinearProbe.Rate slow = sweep.rates().get(0);
+    LinearProbe.Rate fast = sweep.rates().get(1);
+    assertTrue(fast.validationTop1() > 95, "held-out top-1 " + fast.validationTop1());
+    assertTrue(slow.top1() > fast.top1(), slow + " " + fast);
+    assertEquals(1, sweep.selected());
+    assertEquals(fast.top1(), sweep.result().top1(), 1e-12);
+  }
+
+  @Test
+  void theHeldOutSplitIsSeededDisjointAndComplete() {
+    int[][] a = LinearProbe.split(101, 0.1, 42);
+    int[][] b = LinearProbe.split(101, 0.1, 42);
+    int[][] c = LinearProbe.split(101, 0.1, 43);
+    assertEquals(java.util.Arrays.deepToString(a), java.util.Arrays.deepToString(b));
+    assertTrue(!java.util.Arrays.equals(a[1], c[1]));
+    assertEquals(10, a[1].length);
+    boolean[] seen = new boolean[101];
+    for (int[] side : a) {
+      for (int i : side) {
+        assertTrue(!seen[i], "row " + i + " on both sides");
+        seen[i] = true;
+      }
+    }
+    for (boolean v : seen) {
+      assertTrue(v);
+    }
+  }
+
+  @Test
+  void aHeldOutFractionThatLeavesNothingToTrainOnIsNamed() {
+    IllegalArgumentException e =
+        org.junit.jupiter.api.Assertions.assertThrows(
+            IllegalArgumentException.class, () -> LinearProbe.split(3, 0.9, 0));
+    assertEquals(
+        "a validation fraction of 0.9 of 3 training images leaves none to train on",
+        e.getMessage());
+  }
 }

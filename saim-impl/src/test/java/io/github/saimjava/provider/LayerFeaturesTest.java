@@ -197,6 +197,35 @@ class LayerFeaturesTest {
   }
 
   @Test
+  void patchTokensAreTheLastBlocksRawTokensOrTheAverageOfTheLastK() throws Exception {
+    List<RawImage> imgs = SaimEncoderTest.images(3);
+    float[][][] last;
+    float[][][] lastTwo;
+    try (SaimEncoder e = SaimEncoder.builder().config(CFG).seed(3).layer(1).batchSize(2).build()) {
+      last = e.patchTokens(imgs, 1);
+      lastTwo = e.patchTokens(imgs, 2);
+      assertEquals(
+          "lastBlocks (4) must be in 1..3 (the encoder's depth)",
+          assertThrows(IllegalArgumentException.class, () -> e.patchTokens(imgs, 4)).getMessage());
+    }
+    float[][][] block3 = (float[][][]) handRun(3, imgs)[1];
+    float[][][] block2 = (float[][][]) handRun(2, imgs)[1];
+    assertEquals(3, last.length);
+    for (int i = 0; i < imgs.size(); i++) {
+      assertEquals(L, last[i].length);
+      for (int t = 0; t < L; t++) {
+        String at = "image " + i + ", patch " + t;
+        assertClose(block3[i][t], last[i][t], "last block, " + at);
+        float[] avg = new float[D];
+        for (int j = 0; j < D; j++) {
+          avg[j] = (block2[i][t][j] + block3[i][t][j]) / 2;
+        }
+        assertClose(avg, lastTwo[i][t], "average of the last two, " + at);
+      }
+    }
+  }
+
+  @Test
   void theDefaultLayerIsTheLastBlock() throws Exception {
     List<RawImage> imgs = SaimEncoderTest.images(3);
     try (SaimEncoder def = SaimEncoder.builder().config(CFG).seed(5).build();

@@ -6,6 +6,7 @@ import ai.djl.modality.Classifications;
 import ai.djl.modality.cv.Image;
 import ai.djl.translate.Translator;
 import io.github.saimjava.api.RawImage;
+import io.github.saimjava.api.SaimAttentiveProbe;
 import io.github.saimjava.api.SaimClassifier;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
@@ -58,6 +59,25 @@ public interface SaimProvider {
       float[][] trainX,
       int[] trainY,
       float[][] valX,
+      int[] valY,
+      int classes);
+
+  /**
+   * Trains and evaluates the attentive probe {@code spec} describes on frozen patch tokens.
+   *
+   * @param spec the validated settings
+   * @param trainX the training tokens, {@code [image][token][feature]}
+   * @param trainY the training labels, in {@code [0, classes)}
+   * @param valX the validation tokens
+   * @param valY the validation labels, in {@code [0, classes)}
+   * @param classes the number of classes
+   * @return the accuracies and the trained probe
+   */
+  SaimAttentiveProbe.Result attentiveProbe(
+      SaimAttentiveProbe.Spec spec,
+      float[][][] trainX,
+      int[] trainY,
+      float[][][] valX,
       int[] valY,
       int classes);
 
@@ -189,6 +209,19 @@ public interface SaimProvider {
      * @return the vectors, indexed by block (from 0 for block 1), image and dimension
      */
     float[][][] embedEveryLayer(List<RawImage> images);
+
+    /**
+     * The patch tokens of the last block, or the average of the last {@code lastBlocks} blocks'
+     * outputs ({@link SaimEncoder#patchTokens}). Thread-safe as {@link #embed}.
+     *
+     * @param images the images
+     * @param lastBlocks how many of the last blocks to average, 1 to the depth (checked)
+     * @return the tokens, {@code [image][patch][dimension]}
+     * @throws UnsupportedOperationException when this implementation cannot give them
+     */
+    default float[][][] patchTokens(List<RawImage> images, int lastBlocks) {
+      throw new UnsupportedOperationException(getClass().getName() + " cannot give patch tokens");
+    }
 
     /** {@return a DJL predictor from images to vectors; one per thread} */
     Predictor<Image, float[]> newPredictor();

@@ -1,0 +1,121 @@
+package io.github.saimjava.train;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.Shape;
+import io.github.saimjava.api.RawImage;
+import io.github.saimjava.api.SaimConfig;
+import io.github.saimjava.api.SaimKnn;
+import io.github.saimjava.data.DecodedImage;
+import io.github.saimjava.data.ImageDataset;
+import io.github.saimjava.data.LabelledData;
+import io.github.saimjava.data.Transforms;
+import io.github.saimjava.downstream.Knn;
+import io.github.saimjava.model.SaimModel;
+import java.io.IOException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Locale;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The k-NN monitor of pre-training ({@code SaimTrainer.Builder#knnEvery}): the model's class token
+ * after the final norm of the last block, the features {@code SaimEncoder} gives by default, for a
+ * labelled set's training and validation images, classified by {@link Knn} with {@link SaimKnn}'s
+ * defaults. It runs the encoder without masks, drop path or autograd and draws no random number, so
+ * training goes on exactly as without it.
+ */
+final class KnnMonitor {
+  /** Images per forward pass. */
+  private static final int BATCH = 256;
+
+  private final List<RawImage> trainImages;
+  private final int[] trainLabels;
+  private final List<RawImage> valImages;
+  private final int[] valLabels;
+  private final int classes;
+  private final SaimKnn.Spec spec = SaimKnn.builder().build().spec();
+
+  /**
+   * One evaluation.
+   *
+   * @param top1 top-1 accuracy in percent
+   * @param top5 top-5 accuracy in percent
+   * @param seconds what the evaluation took, features included
+   */
+  record Evaluation(double top1, double top5, double seconds) {
+    /** {@return the evaluation as a line of {@code metrics.jsonl}} */
+    String line(long step) {
+      return String.format(
+          Locale.ROOT,
+          "{\"type\":\"knn\",\"step\":%d,\"top1\":%s,\"top5\":%s,\"knn_s\":%.3f}",
+          step,
+          top1,
+          top5,
+          seconds);
+    }
+  }
+
+  private KnnMonitor(ImageDataset train, ImageDataset val) {
+    trainImages = train.rawImages();
+    trainLabels = train.labels();
+    valImages = val.rawImages();
+    valLabels = val.labels();
+    classes = Math.max(train.numClasses(), val.numClasses());
+  }
+
+  /**
+   * Decodes the labelled set once.
+   *
+   * @param data {@code train/} + {@code val/} folders or an IDX pair; null for the embedded subset
+   * @throws IOException when the data cannot be read
+   */
+  static KnnMonitor open(@Nullable Path data) throws IOException {
+    LabelledData d = LabelledData.open(data);
+    return new KnnMonitor(d.train(), d.val());
+  }
+
+  /** Classifies the validation images by their nearest training images in {@code model}'s eyes. */
+  Evaluation evaluate(SaimModel model) {
+    long start = System.nanoTime();
+    float[][] trainX = features(model, trainImages);
+    float[][] valX = features(model, valImages);
+    SaimKnn.Result r = Knn.run(spec, trainX, trainLabels, valX, valLabels, classes);
+    return new Evaluation(r.top1(), r.top5(), (System.nanoTime() - start) / 1e9);
+  }
+
+  /** The class token after the final norm, one row per image. */
+  static float[][] features(SaimModel model, List<RawImage> images) {
+    SaimConfig c = model.config();
+    int s = c.imageSize();
+    int per = c.channels() * s * s;
+    int d = c.width();
+    float[][] out = new float[images.size()][];
+    NDManager parent = model.manager();
+    for (int from = 0; from < images.size(); from += BATCH) {
+      int n = Math.min(BATCH, images.size() - from);
+      float[] px = new float[n * per];
+      for (int i = 0; i < n; i++) {
+        System.arraycopy(
+            Transforms.centreCrop(DecodedImage.of(images.get(from + i)), s, c.channels()),
+            0,
+            px,
+            i * per,
+            per);
+      }
+      float[] flat;
+      try (NDManager step = parent.newSubManager();
+          NoGrad ng = NoGrad.enter();
+          NDScope scope = new NDScope()) {
+        NDArray x = step.create(px, new Shape(n, c.channels(), s, s));
+        flat = model.norm(model.encode(x, false)).get(":, 0, :").toFloatArray();
+      }
+      for (int i = 0; i < n; i++) {
+        out[from + i] = new float[d];
+        System.arraycopy(flat, i * d, out[from + i], 0, d);
+      }
+    }
+    return out;
+  }
+}
