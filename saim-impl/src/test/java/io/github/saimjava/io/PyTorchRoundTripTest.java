@@ -164,10 +164,15 @@ class PyTorchRoundTripTest {
         gc.backward(loss);
       }
       opt.step(trained.parameters().trainable(), 1e-4);
-      float freshLoss =
-          fresh
-              .loss(fresh.forward(images, perm, false).prediction(), fresh.target(images))
-              .getFloat();
+      float freshLoss;
+      // recorded like the trained model's loss, so both run the same kernels (inference without
+      // gradients may use others, equal up to rounding)
+      try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+        freshLoss =
+            fresh
+                .loss(fresh.forward(images, perm, false).prediction(), fresh.target(images))
+                .getFloat();
+      }
       float after =
           trained
               .loss(trained.forward(images, perm, false).prediction(), trained.target(images))
