@@ -94,7 +94,7 @@ final class BenchCommand implements Callable<Integer> {
           "embed: attention as the engine's fused kernel or as explicit products and softmax"
               + " (default: what encoders use, -D"
               + FrozenEncoder.ATTENTION_PROPERTY
-              + " or explicit).")
+              + ", else fused on x86-64 without AVX-512 and explicit elsewhere).")
   @Nullable String attention;
 
   @Option(
@@ -103,7 +103,8 @@ final class BenchCommand implements Callable<Integer> {
           "embed: run the encoder as one engine call with its weights gathered once (the frozen"
               + " encoder, -D"
               + FrozenEncoder.PROPERTY
-              + "=true) instead of operator by operator through DJL (default: what encoders use).")
+              + "=true) instead of operator by operator through DJL (default: what encoders use:"
+              + " frozen on x86-64 without AVX-512, else eager).")
   @Nullable Boolean frozenOption;
 
   @Option(
@@ -237,11 +238,10 @@ final class BenchCommand implements Callable<Integer> {
         attention == null
             ? FrozenEncoder.fusedAttentionByDefault()
             : PretrainCommand.parse(Attention.class, attention, "--attention") == Attention.FUSED;
-    boolean eager =
-        this.eager || (frozenOption == null ? !FrozenEncoder.enabledByDefault() : !frozenOption);
     try (NDManager m = engine.newBaseManager();
         SaimModel model = new SaimModel(c, m, 0, precision);
-        @Nullable FrozenEncoder frozen = eager ? null : model.freeze(fused)) {
+        @Nullable FrozenEncoder frozen = eagerHere(m) ? null : model.freeze(fused)) {
+      boolean eager = frozen == null;
       out.printf(
           Locale.ROOT,
           "encoder: %s%n",
@@ -249,7 +249,10 @@ final class BenchCommand implements Callable<Integer> {
               ? "eager (operator by operator, weights cast per use; inference kernels: "
                   + (InferenceKernels.wanted() ? "oneDNN linear, fused attention" : "default")
                   + ")"
-              : "frozen (one engine call, " + (fused ? "fused" : "explicit") + " attention)");
+              : "frozen (one engine call, "
+                  + (Objects.requireNonNull(frozen).onednnLinear() ? "oneDNN linear, " : "")
+                  + (fused ? "fused" : "explicit")
+                  + " attention)");
       for (int i = 0; i <= steps; i++) {
         boolean profiled = startProfile(i);
         long t0 = System.nanoTime();
@@ -272,6 +275,11 @@ final class BenchCommand implements Callable<Integer> {
     }
     reportMemory(out, rssAfter);
     report(out, engine, "embed", c, times, encoderFlops(c, batch));
+  }
+
+  /** Whether embed runs operator by operator: {@code --eager}, else what encoders do here. */
+  private boolean eagerHere(NDManager m) {
+    return eager || (frozenOption == null ? !FrozenEncoder.wanted(m) : !frozenOption);
   }
 
   /** The attention kernels {@code --attention} names. */

@@ -260,10 +260,10 @@ public final class VitClassifier implements AutoCloseable {
   /**
    * From now on, evaluation ({@code training} false) runs the encoder as one engine call on a
    * snapshot of its weights ({@link SaimModel#freeze}): for a classifier that is no longer trained.
-   * Only with {@link FrozenEncoder#PROPERTY} set (off by default); idempotent.
+   * Only where {@link FrozenEncoder#wanted} says so; idempotent.
    */
   public void freeze() {
-    if (frozen == null && FrozenEncoder.enabledByDefault()) {
+    if (frozen == null && FrozenEncoder.wanted(encoder.manager())) {
       frozen = encoder.freeze(FrozenEncoder.fusedAttentionByDefault());
     }
   }

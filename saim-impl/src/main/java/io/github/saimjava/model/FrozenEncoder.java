@@ -13,6 +13,8 @@ import ai.djl.pytorch.jni.JniUtils;
 import io.github.saimjava.api.SaimConfig;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The encoder without masks for inference: {@link SaimModel#encodeBlocks}'s computation, with the
@@ -36,6 +38,8 @@ import java.util.List;
  * arrays. Owns what it copied (freed by {@link #close()} or with the model's manager).
  */
 public final class FrozenEncoder implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(FrozenEncoder.class);
+
   /**
    * System property choosing the attention of frozen encoders: {@code fused} (the engine's
    * scaled-dot-product kernel) or {@code explicit}; unset, {@link #fusedAttentionByDefault()}
@@ -44,17 +48,36 @@ public final class FrozenEncoder implements AutoCloseable {
   public static final String ATTENTION_PROPERTY = "saim.inference.attention";
 
   /**
-   * System property that makes the library's encoders and classifiers freeze: {@code true}. Off by
-   * default: on the only CPU it was timed on (AMD EPYC, Zen 3, AVX2), the frozen encoder ran
-   * ViT-B/16 inference 2-9% slower than the operator-by-operator one in float32 and 8-14% slower in
-   * emulated bfloat16 (benchmarks/NOTES.md, 2026-12-07); its saving, the per-call bfloat16 weight
-   * casts, is to be timed on an AMX CPU before it becomes the default there.
+   * System property choosing whether the library's encoders and classifiers freeze for inference:
+   * {@code true} or {@code false}. Unset, {@link #wanted(NDManager)} decides by CPU kind: on by
+   * default where the engine's oneDNN inference kernels are ({@link InferenceKernels#wanted()}:
+   * x86-64 without AVX-512), where the frozen encoder with those kernels ran ViT-B/16 inference
+   * 1.02-1.26x faster than the operator-by-operator one in float32 (7 alternated pairs, peak memory
+   * equal) and 1.06-1.30x in emulated bfloat16 (6 pairs, peak memory 11% higher: the rounded weight
+   * copies) on an AMD EPYC, Zen 3 (benchmarks/NOTES.md, 2026-12-07, third sitting). Elsewhere
+   * (AVX-512 and AMX CPUs, GPUs) off until timed there.
    */
   public static final String PROPERTY = "saim.inference.frozen";
 
-  /** Whether {@link #PROPERTY} asks encoders and classifiers to freeze. */
-  public static boolean enabledByDefault() {
-    return Boolean.getBoolean(PROPERTY);
+  /**
+   * Whether encoders and classifiers on {@code manager}'s device freeze for inference: {@link
+   * #PROPERTY} when set, else on a CPU where {@link InferenceKernels} are wanted.
+   *
+   * @throws IllegalArgumentException when {@link #PROPERTY} is neither {@code true} nor {@code
+   *     false}
+   */
+  public static boolean wanted(NDManager manager) {
+    String v = System.getProperty(PROPERTY);
+    if (v != null) {
+      return switch (v) {
+        case "true" -> true;
+        case "false" -> false;
+        default ->
+            throw new IllegalArgumentException(
+                "-D" + PROPERTY + "=" + v + " is neither 'true' nor 'false'");
+      };
+    }
+    return !manager.getDevice().isGpu() && InferenceKernels.wanted();
   }
 
   /** Tensors per block in the weight list, in the order the script reads them. */
@@ -79,6 +102,11 @@ public final class FrozenEncoder implements AutoCloseable {
           "    if emulate:",
           "      return torch.to(torch.to(x, 15), 6)",
           "    return x",
+          "  def lin(self: __torch__.FrozenEncoder, x: Tensor, w: Tensor, b: Tensor) -> Tensor:",
+          "    return torch.linear(x, w, b)",
+          "  def lin_gelu(self: __torch__.FrozenEncoder, x: Tensor, w: Tensor, b: Tensor) ->"
+              + " Tensor:",
+          "    return torch.gelu(torch.linear(x, w, b))",
           "  def forward(self: __torch__.FrozenEncoder,",
           "    x: Tensor, patch_w: Tensor, patch_b: Tensor, cls_pos: Tensor, patch_pos: Tensor,",
           "    w: List[Tensor], heads: int, count: int, keep_from: int, eps: float,",
@@ -97,7 +125,7 @@ public final class FrozenEncoder implements AutoCloseable {
           "    for i in range(count):",
           "      j = i * " + PER_BLOCK,
           "      a = self.r(torch.layer_norm(h, [d], w[j], w[j + 1], eps), emulate)",
-          "      qkv = self.r(torch.linear(a, w[j + 2], w[j + 3]), emulate)",
+          "      qkv = self.r(self.lin(a, w[j + 2], w[j + 3]), emulate)",
           "      qkv = torch.permute(torch.reshape(qkv, [n, t, 3, heads, -1]), [2, 0, 3, 1, 4])",
           "      q = torch.select(qkv, 0, 0)",
           "      k = torch.select(qkv, 0, 1)",
@@ -108,10 +136,10 @@ public final class FrozenEncoder implements AutoCloseable {
           "        s = torch.mul(torch.matmul(q, torch.transpose(k, 2, 3)), scale)",
           "        a = torch.matmul(self.r(torch.softmax(s, -1), emulate), v)",
           "      a = self.r(torch.reshape(torch.transpose(a, 1, 2), [n, t, d]), emulate)",
-          "      h = torch.add(h, torch.linear(a, w[j + 4], w[j + 5]))",
+          "      h = torch.add(h, self.lin(a, w[j + 4], w[j + 5]))",
           "      a = self.r(torch.layer_norm(h, [d], w[j + 6], w[j + 7], eps), emulate)",
-          "      a = self.r(torch.gelu(torch.linear(a, w[j + 8], w[j + 9])), emulate)",
-          "      h = torch.add(h, torch.linear(a, w[j + 10], w[j + 11]))",
+          "      a = self.r(self.lin_gelu(a, w[j + 8], w[j + 9]), emulate)",
+          "      h = torch.add(h, self.lin(a, w[j + 10], w[j + 11]))",
           "      if i >= keep_from:",
           "        if bf16:",
           "          _0 = torch.append(out, torch.to(h, 6))",
@@ -119,6 +147,23 @@ public final class FrozenEncoder implements AutoCloseable {
           "          _0 = torch.append(out, h)",
           "    return out",
           "");
+
+  /**
+   * {@link #SOURCE} with oneDNN's linear layer ({@link InferenceKernels}) for every linear layer
+   * and the exact GELU inside the MLP's first one.
+   */
+  private static final String ONEDNN_SOURCE =
+      SOURCE
+          .replace(
+              "    return torch.linear(x, w, b)",
+              "    return ops.mkldnn._linear_pointwise(x, w, b, \"none\", "
+                  + InferenceKernels.NO_SCALARS
+                  + ", \"\")")
+          .replace(
+              "    return torch.gelu(torch.linear(x, w, b))",
+              "    return ops.mkldnn._linear_pointwise(x, w, b, \"gelu\", "
+                  + InferenceKernels.NO_SCALARS
+                  + ", \"none\")");
 
   private final SaimConfig config;
   private final NDManager manager;
@@ -131,6 +176,7 @@ public final class FrozenEncoder implements AutoCloseable {
   private final boolean bf16;
   private final boolean emulate;
   private final boolean fused;
+  private final boolean onednn;
 
   /**
    * Freezes {@code blocks} of a model: copies what the script reads onto a sub-manager of {@code
@@ -151,7 +197,17 @@ public final class FrozenEncoder implements AutoCloseable {
     this.emulate = autocast.emulated();
     this.bf16 = autocast.enabled() && !emulate;
     this.fused = fused;
-    this.script = ScriptModule.load(manager, "FrozenEncoder", SOURCE);
+    PtSymbolBlock withOnednn = null;
+    if (!bf16 && !parent.getDevice().isGpu() && InferenceKernels.wanted()) {
+      try {
+        withOnednn = ScriptModule.load(manager, "FrozenEncoder", ONEDNN_SOURCE);
+      } catch (IllegalStateException e) {
+        LOG.debug("oneDNN's linear unavailable, frozen encoder uses linear: {}", e.getMessage());
+      }
+    }
+    this.onednn = withOnednn != null;
+    this.script =
+        withOnednn != null ? withOnednn : ScriptModule.load(manager, "FrozenEncoder", SOURCE);
     boolean grad = JniUtils.isGradMode();
     JniUtils.setGradMode(false);
     // every temporary (slices, the float32 concatenations, the copies before lowering) is freed
@@ -211,13 +267,17 @@ public final class FrozenEncoder implements AutoCloseable {
 
   /**
    * The attention the library's encoders and classifiers freeze with: {@link #ATTENTION_PROPERTY}
-   * when set, else the explicit product and softmax.
+   * when set, else the fused kernel where the engine's oneDNN inference kernels are wanted (the
+   * operator-by-operator encoder uses it there too) and the explicit product and softmax elsewhere.
    *
    * @throws IllegalArgumentException when the property has another value
    */
   public static boolean fusedAttentionByDefault() {
     String v = System.getProperty(ATTENTION_PROPERTY);
-    if (v == null || v.equals("explicit")) {
+    if (v == null) {
+      return InferenceKernels.wanted();
+    }
+    if (v.equals("explicit")) {
       return false;
     }
     if (v.equals("fused")) {
@@ -233,6 +293,14 @@ public final class FrozenEncoder implements AutoCloseable {
    */
   public boolean emulatesBf16() {
     return emulate;
+  }
+
+  /**
+   * Whether the linear layers run on oneDNN's inference kernel ({@link InferenceKernels}): where
+   * those kernels are wanted, in float32 and emulated bfloat16.
+   */
+  public boolean onednnLinear() {
+    return onednn;
   }
 
   /** Whether attention runs as the engine's fused kernel. */

@@ -29,7 +29,7 @@ public final class InferenceKernels {
 
   private static final Logger LOG = LoggerFactory.getLogger(InferenceKernels.class);
 
-  private static final String NO_SCALARS = "annotate(List[Optional[number]], [])";
+  static final String NO_SCALARS = "annotate(List[Optional[number]], [])";
 
   /** TorchScript source; the forward is the plain linear layer. */
   private static final String SOURCE =

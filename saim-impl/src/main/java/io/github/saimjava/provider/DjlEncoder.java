@@ -174,10 +174,10 @@ final class DjlEncoder implements SaimProvider.Encoder {
     }
     this.fcNormWeight = fw;
     this.fcNormBias = fb;
-    // the weights are final from here on: with -Dsaim.inference.frozen=true the forward pass
-    // becomes one engine call (off by default: see FrozenEncoder.PROPERTY)
+    // the weights are final from here on: where wanted (FrozenEncoder.PROPERTY, else the CPU kind)
+    // the forward pass becomes one engine call
     this.frozen =
-        FrozenEncoder.enabledByDefault()
+        FrozenEncoder.wanted(model.manager())
             ? model.freeze(FrozenEncoder.fusedAttentionByDefault())
             : null;
     this.djlModel.setBlock(new EncoderBlock(this));

@@ -181,6 +181,87 @@ class FrozenEncoderTest {
                     .getMessage()));
   }
 
+  /**
+   * Runs {@code body} with {@link InferenceKernels#PROPERTY} set to {@code value}, then restores
+   * it.
+   */
+  private static void withKernels(String value, Runnable body) {
+    String before = System.getProperty(InferenceKernels.PROPERTY);
+    System.setProperty(InferenceKernels.PROPERTY, value);
+    try {
+      body.run();
+    } finally {
+      if (before == null) {
+        System.clearProperty(InferenceKernels.PROPERTY);
+      } else {
+        System.setProperty(InferenceKernels.PROPERTY, before);
+      }
+    }
+  }
+
+  @Test
+  void oneDnnLinearFollowsTheInferenceKernelsChoice() {
+    try (NDManager m = manager.newSubManager();
+        NoGrad ng = NoGrad.enter()) {
+      NDArray x = images(3);
+      withKernels(
+          "default",
+          () -> {
+            try (SaimModel model = new SaimModel(TINY, m, 3);
+                FrozenEncoder frozen = model.freeze(false)) {
+              assertFalse(frozen.onednnLinear());
+              List<NDArray> want = model.encodeBlocks(x, 4, false);
+              List<NDArray> got = frozen.encodeBlocks(x, 1, 4);
+              for (int k = 0; k < 4; k++) {
+                // the same default kernels, explicit attention: the same numbers
+                assertEquals(0, relativeError(want.get(k), got.get(k)), "block " + (k + 1));
+              }
+            }
+          });
+      withKernels(
+          "onednn",
+          () -> {
+            try (SaimModel model = new SaimModel(TINY, m, 3);
+                FrozenEncoder frozen = model.freeze(true)) {
+              assertTrue(frozen.onednnLinear());
+              List<NDArray> want = model.encodeBlocks(x, 4, false);
+              List<NDArray> got = frozen.encodeBlocks(x, 1, 4);
+              for (int k = 0; k < 4; k++) {
+                double err = relativeError(want.get(k), got.get(k));
+                assertTrue(err < FP32_BOUND, "block " + (k + 1) + ": " + err);
+              }
+            }
+          });
+    }
+  }
+
+  @Test
+  void freezingIsTheDefaultWhereTheOneDnnKernelsAreAndThePropertyDecidesOtherwise() {
+    String before = System.getProperty(FrozenEncoder.PROPERTY);
+    try {
+      System.clearProperty(FrozenEncoder.PROPERTY);
+      assertEquals(InferenceKernels.wanted(), FrozenEncoder.wanted(manager));
+      assertEquals(InferenceKernels.wanted(), FrozenEncoder.fusedAttentionByDefault());
+      withKernels("default", () -> assertFalse(FrozenEncoder.wanted(manager)));
+      withKernels("onednn", () -> assertTrue(FrozenEncoder.wanted(manager)));
+      System.setProperty(FrozenEncoder.PROPERTY, "false");
+      withKernels("onednn", () -> assertFalse(FrozenEncoder.wanted(manager)));
+      System.setProperty(FrozenEncoder.PROPERTY, "true");
+      withKernels("default", () -> assertTrue(FrozenEncoder.wanted(manager)));
+      System.setProperty(FrozenEncoder.PROPERTY, "yes");
+      assertEquals(
+          "-Dsaim.inference.frozen=yes is neither 'true' nor 'false'",
+          assertThrows(IllegalArgumentException.class, () -> FrozenEncoder.wanted(manager))
+              .getMessage());
+    } finally {
+      if (before == null) {
+        System.clearProperty(FrozenEncoder.PROPERTY);
+      } else {
+        System.setProperty(FrozenEncoder.PROPERTY, before);
+      }
+    }
+  }
+
   @Test
   void aRangeOfBlocksIsTheTailOfTheFullPass() {
     try (NDManager m = manager.newSubManager();

@@ -97,9 +97,12 @@ class EncoderPrecisionTest {
     List<RawImage> imgs = SaimEncoderTest.images(6);
     float[][] eager;
     float[][][] eagerLayers;
+    System.setProperty(io.github.saimjava.model.FrozenEncoder.PROPERTY, "false");
     try (SaimEncoder e = referenceTiny().pooling(SaimEncoder.Pooling.CLS_MEAN).build()) {
       eager = e.embed(imgs);
       eagerLayers = e.embedEveryLayer(imgs);
+    } finally {
+      System.clearProperty(io.github.saimjava.model.FrozenEncoder.PROPERTY);
     }
     System.setProperty(io.github.saimjava.model.FrozenEncoder.PROPERTY, "true");
     try (SaimEncoder f = referenceTiny().pooling(SaimEncoder.Pooling.CLS_MEAN).build()) {
