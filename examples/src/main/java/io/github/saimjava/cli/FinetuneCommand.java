@@ -93,8 +93,8 @@ final class FinetuneCommand implements Callable<Integer> {
 
   @Option(
       names = "--warmup-epochs",
-      description = "Linear warm-up epochs (default: ${DEFAULT-VALUE}).")
-  double warmupEpochs = 5;
+      description = "Linear warm-up epochs (default: 5, or --epochs when fewer).")
+  Double warmupEpochs;
 
   @Option(names = "--weight-decay", description = "AdamW weight decay (default: ${DEFAULT-VALUE}).")
   double weightDecay = 0.05;
@@ -260,7 +260,6 @@ final class FinetuneCommand implements Callable<Integer> {
             .batchSize(batchSize)
             .accumIter(accumIter)
             .minLr(minLr)
-            .warmupEpochs(warmupEpochs)
             .weightDecay(weightDecay)
             .layerDecay(layerDecay)
             .dropPath(dropPath)
@@ -307,6 +306,10 @@ final class FinetuneCommand implements Callable<Integer> {
     }
     if (threads != null) {
       b.threads(threads);
+    }
+    // unset, the API's default holds for any epoch count: 5 epochs, or all of them when fewer
+    if (warmupEpochs != null) {
+      b.warmupEpochs(warmupEpochs.doubleValue());
     }
     if (cutmixMinMax != null) {
       b.cutmixMinMax(cutmixMinMax.get(0), cutmixMinMax.get(1));

@@ -243,7 +243,7 @@ final class LinprobeCommand implements Callable<Integer> {
               // with --save-classifier, no zoo name means a checkpoint (checked first)
               : Objects.requireNonNull(source.weights.checkpoint);
       Map<String, HostTensor> state =
-          LinearProbe.classifierState(ModelCheckpoint.read(weights).weights(), head(r.head()));
+          LinearProbe.classifierState(ModelCheckpoint.read(weights).weights(), r.head());
       Map<String, String> meta = new LinkedHashMap<>();
       meta.put("format", "saim-java-linprobe-classifier-1");
       meta.put("config", ReferenceConfig.toJson(config).toString());
@@ -290,10 +290,5 @@ final class LinprobeCommand implements Callable<Integer> {
       out[i] = v;
     }
     return out;
-  }
-
-  private static LinearProbe.Head head(SaimLinearProbe.Head h) {
-    return new LinearProbe.Head(
-        h.weight(), h.bias(), h.runningMean(), h.runningVar(), h.batchesTracked());
   }
 }

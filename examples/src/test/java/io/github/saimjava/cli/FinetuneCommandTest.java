@@ -116,6 +116,45 @@ class FinetuneCommandTest {
     assertTrue(cls.err().contains("use mean pooling"), cls.err());
   }
 
+  /**
+   * One epoch with no --warmup-epochs: the default warm-up (5 epochs) is capped by the epochs, as
+   * the API caps it, instead of failing on its own default.
+   */
+  @Test
+  void oneEpochRunsOnTheDefaultWarmupCappedByTheEpochs(@TempDir Path dir) throws Exception {
+    LinprobeCommandTest.idxPair(dir, "train", Datasets.embeddedTrain(), 0, 64);
+    LinprobeCommandTest.idxPair(dir, "t10k", Datasets.embeddedTrain(), 64, 16);
+    Path out = dir.resolve("ft");
+    CliTestSupport.Result r =
+        CliTestSupport.run(
+            prepend(
+                "finetune",
+                args(
+                    "--data",
+                    dir.toString(),
+                    "--epochs",
+                    "1",
+                    "--batch-size",
+                    "32",
+                    "--augment",
+                    "flip",
+                    "--aa",
+                    "none",
+                    "--reprob",
+                    "0",
+                    "--threads",
+                    "1",
+                    "--output",
+                    out.toString())));
+    assertEquals(0, r.exitCode(), r.err());
+    assertEquals(1, Files.readAllLines(out.resolve("metrics.jsonl")).size());
+    JsonObject config =
+        JsonParser.parseString(Files.readString(out.resolve("config.json")))
+            .getAsJsonObject()
+            .getAsJsonObject("finetune");
+    assertEquals(1.0, config.get("warmup_epochs").getAsDouble(), 0);
+  }
+
   static String[] prepend(String first, String[] rest) {
     String[] all = new String[rest.length + 1];
     all[0] = first;

@@ -1,6 +1,8 @@
 package io.github.saimjava.api;
 
+import ai.djl.Device;
 import io.github.saimjava.api.spi.SaimProvider;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The attentive probe of AIM (Apple's autoregressive image models) on frozen patch tokens, which
@@ -66,6 +68,7 @@ public final class SaimAttentiveProbe {
    * @param queries learned queries
    * @param heads attention heads, dividing the token width
    * @param seed the seed of the shuffling and the initialisation
+   * @param device where the probe computes; null for the engine's default device
    */
   public record Spec(
       int epochs,
@@ -76,7 +79,8 @@ public final class SaimAttentiveProbe {
       double minLr,
       int queries,
       int heads,
-      long seed) {
+      long seed,
+      @Nullable Device device) {
     /**
      * Checks the values; each message names the setting and its value.
      *
@@ -89,6 +93,7 @@ public final class SaimAttentiveProbe {
      * @param queries learned queries
      * @param heads attention heads
      * @param seed the seed of the shuffling and the initialisation
+     * @param device where the probe computes, or null
      */
     public Spec {
       Checks.check(epochs > 0, "epochs (%s) must be positive", epochs);
@@ -150,6 +155,7 @@ public final class SaimAttentiveProbe {
     private int queries = 1;
     private int heads = 8;
     private long seed;
+    private @Nullable Device device;
 
     private Builder() {}
 
@@ -253,6 +259,20 @@ public final class SaimAttentiveProbe {
     }
 
     /**
+     * Where the probe computes, as {@code Device.cpu()} or {@code Device.gpu(0)}; null (the
+     * default) for the engine's default device, a GPU when the engine has one. The tokens stay on
+     * the host; each batch is copied to the device. A device the engine does not have is refused
+     * when the probe runs, naming it.
+     *
+     * @param v the device, or null
+     * @return this builder
+     */
+    public Builder device(@Nullable Device v) {
+      device = v;
+      return this;
+    }
+
+    /**
      * Validates and builds; the builder is left as it was.
      *
      * @return the probe
@@ -260,7 +280,17 @@ public final class SaimAttentiveProbe {
      */
     public SaimAttentiveProbe build() {
       return new SaimAttentiveProbe(
-          new Spec(epochs, batchSize, blr, weightDecay, warmupEpochs, minLr, queries, heads, seed));
+          new Spec(
+              epochs,
+              batchSize,
+              blr,
+              weightDecay,
+              warmupEpochs,
+              minLr,
+              queries,
+              heads,
+              seed,
+              device));
     }
   }
 }

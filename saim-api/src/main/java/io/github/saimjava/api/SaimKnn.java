@@ -1,6 +1,8 @@
 package io.github.saimjava.api;
 
+import ai.djl.Device;
 import io.github.saimjava.api.spi.SaimProvider;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The weighted k-nearest-neighbour classifier on frozen features, as DINO evaluates self-supervised
@@ -59,14 +61,16 @@ public final class SaimKnn {
    * @param temperature T of the vote weights {@code exp(similarity / T)} (DINO: 0.07)
    * @param batchSize test vectors compared with the whole training set at once (memory: {@code
    *     batchSize x training size} similarities)
+   * @param device where the similarities are computed; null for the engine's default device
    */
-  public record Spec(int k, double temperature, int batchSize) {
+  public record Spec(int k, double temperature, int batchSize, @Nullable Device device) {
     /**
      * Checks the values; each message names the setting and its value.
      *
      * @param k the number of neighbours
      * @param temperature the vote temperature
      * @param batchSize test vectors per batch
+     * @param device where the similarities are computed, or null
      */
     public Spec {
       Checks.check(k > 0, "k (%s) must be positive", k);
@@ -92,6 +96,7 @@ public final class SaimKnn {
     private int k = 20;
     private double temperature = 0.07;
     private int batchSize = 256;
+    private @Nullable Device device;
 
     private Builder() {}
 
@@ -130,13 +135,27 @@ public final class SaimKnn {
     }
 
     /**
+     * Where the classifier computes, as {@code Device.cpu()} or {@code Device.gpu(0)}; null (the
+     * default) for the engine's default device, a GPU when the engine has one. The features stay on
+     * the host; each batch is copied to the device. A device the engine does not have is refused
+     * when the classifier runs, naming it.
+     *
+     * @param v the device, or null
+     * @return this builder
+     */
+    public Builder device(@Nullable Device v) {
+      device = v;
+      return this;
+    }
+
+    /**
      * Validates and builds; the builder is left as it was.
      *
      * @return the classifier
      * @throws IllegalArgumentException naming the first invalid value
      */
     public SaimKnn build() {
-      return new SaimKnn(new Spec(k, temperature, batchSize));
+      return new SaimKnn(new Spec(k, temperature, batchSize, device));
     }
   }
 }

@@ -1,18 +1,21 @@
 package io.github.saimjava.api;
 
+import ai.djl.Device;
 import io.github.saimjava.api.spi.SaimProvider;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The paper's linear probe on frozen features: BatchNorm without affine parameters (eps 1e-6, batch
  * statistics in training, running statistics for evaluation), then a linear head (weights drawn
  * from N(0, 0.01), bias 0) trained with cross-entropy and LARS (momentum 0.9, trust coefficient
  * 0.001, no trust ratio for the bias), learning rate {@code blr * batch / 256} with a linear
- * warm-up and a half-cycle cosine to 0 per iteration. The features are held in memory, so the probe
- * runs on the host; {@link SaimEncoder#embed} gives them.
+ * warm-up and a half-cycle cosine to 0 per iteration. The features are held in memory and the probe
+ * computes on the host, in double precision ({@link Builder#device}: the CPU only); {@link
+ * SaimEncoder#embed} gives the features, on whichever device the encoder was given.
  *
  * <p>Several base learning rates ({@link Builder#blrs}) are swept in one pass, as DINOv2 does: one
  * head per rate, all trained over the same batches of the same features. A share of the training
@@ -46,6 +49,25 @@ public final class SaimLinearProbe {
   }
 
   /**
+   * A builder holding these settings, to vary some of them (a seed, say); this probe is not
+   * changed.
+   *
+   * @return a new builder with every setting of this probe
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.epochs = spec.epochs();
+    b.batchSize = spec.batchSize();
+    b.blrs = spec.blrs();
+    b.weightDecay = spec.weightDecay();
+    b.warmupEpochs = spec.warmupEpochs();
+    b.seed = spec.seed();
+    b.heldOutFraction = spec.heldOutFraction();
+    b.device = spec.device();
+    return b;
+  }
+
+  /**
    * Trains the probe on the training features and evaluates it on the validation features. With
    * several rates, each head is also evaluated on the validation features, but the selected one is
    * chosen on the split held out from the training features.
@@ -73,6 +95,7 @@ public final class SaimLinearProbe {
    * @param seed the seed of the shuffling, the heads' initialisation and the validation split
    * @param heldOutFraction the share of the training features held out to select a rate when there
    *     are several
+   * @param device where the probe computes: null or the CPU, as the probe computes on the host
    */
   public record Spec(
       int epochs,
@@ -81,7 +104,8 @@ public final class SaimLinearProbe {
       double weightDecay,
       double warmupEpochs,
       long seed,
-      double heldOutFraction) {
+      double heldOutFraction,
+      @Nullable Device device) {
     /**
      * Checks the values; each message names the setting and its value.
      *
@@ -92,6 +116,7 @@ public final class SaimLinearProbe {
      * @param warmupEpochs epochs of linear warm-up
      * @param seed the seed of the shuffling, the heads' initialisation and the validation split
      * @param heldOutFraction the share of the training features held out, in (0, 1)
+     * @param device null or the CPU
      */
     public Spec {
       Checks.check(epochs > 0, "epochs (%s) must be positive", epochs);
@@ -109,6 +134,11 @@ public final class SaimLinearProbe {
           heldOutFraction);
       Checks.check(weightDecay >= 0, "weightDecay (%s) must be non-negative", weightDecay);
       Checks.check(warmupEpochs >= 0, "warmupEpochs (%s) must be non-negative", warmupEpochs);
+      Checks.check(
+          device == null || Device.Type.CPU.equals(device.getDeviceType()),
+          "device (%s) must be the CPU: the linear probe computes on the host (give the GPU to"
+              + " the encoder that extracts the features)",
+          device);
     }
   }
 
@@ -193,6 +223,7 @@ public final class SaimLinearProbe {
     private double warmupEpochs;
     private long seed;
     private double heldOutFraction = 0.1;
+    private @Nullable Device device;
 
     private Builder() {}
 
@@ -291,6 +322,20 @@ public final class SaimLinearProbe {
     }
 
     /**
+     * Where the probe computes, as {@code Device.cpu()}; null (the default) for the CPU too. The
+     * probe is double-precision Java over features held in memory, so it computes on the host; any
+     * other device is refused by {@link #build()}, naming it. Put the encoder on a GPU instead
+     * ({@link SaimEncoder.Builder#device}): extracting the features is the costly part.
+     *
+     * @param v the device, or null
+     * @return this builder
+     */
+    public Builder device(@Nullable Device v) {
+      device = v;
+      return this;
+    }
+
+    /**
      * Validates and builds; the builder is left as it was.
      *
      * @return the probe
@@ -298,7 +343,8 @@ public final class SaimLinearProbe {
      */
     public SaimLinearProbe build() {
       return new SaimLinearProbe(
-          new Spec(epochs, batchSize, blrs, weightDecay, warmupEpochs, seed, heldOutFraction));
+          new Spec(
+              epochs, batchSize, blrs, weightDecay, warmupEpochs, seed, heldOutFraction, device));
     }
   }
 }

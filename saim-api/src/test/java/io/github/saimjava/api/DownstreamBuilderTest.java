@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -156,7 +157,7 @@ class DownstreamBuilderTest {
   @Test
   void linearProbeDefaultsAreThePapersButTheBatch() {
     assertEquals(
-        new SaimLinearProbe.Spec(90, 256, List.of(0.1), 0, 0, 0, 0.1),
+        new SaimLinearProbe.Spec(90, 256, List.of(0.1), 0, 0, 0, 0.1, null),
         SaimLinearProbe.builder().build().spec());
   }
 
@@ -204,5 +205,45 @@ class DownstreamBuilderTest {
         assertThrows(
                 IllegalArgumentException.class, () -> SaimLinearProbe.builder().epochs(0).build())
             .getMessage());
+  }
+
+  @Test
+  void linearProbeToBuilderRebuildsAnEqualSpecWithItsDevice() {
+    SaimLinearProbe p =
+        SaimLinearProbe.builder()
+            .epochs(7)
+            .blrs(0.1, 1.6)
+            .heldOutFraction(0.25)
+            .seed(5)
+            .device(Device.cpu())
+            .build();
+    assertEquals(Device.cpu(), p.spec().device());
+    assertEquals(p.spec(), p.toBuilder().build().spec());
+    SaimLinearProbe.Spec varied = p.toBuilder().seed(6).build().spec();
+    assertEquals(6, varied.seed());
+    assertEquals(5, p.spec().seed());
+    assertEquals(List.of(0.1, 1.6), varied.blrs());
+    assertEquals(Device.cpu(), varied.device());
+  }
+
+  @Test
+  void linearProbeRefusesAGpuInOneLineNamingIt() {
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () -> SaimLinearProbe.builder().device(Device.gpu(0)).build());
+    assertEquals(
+        "device (gpu(0)) must be the CPU: the linear probe computes on the host (give the GPU to"
+            + " the encoder that extracts the features)",
+        e.getMessage());
+  }
+
+  @Test
+  void attentiveProbeAndKnnSpecsCarryTheirDeviceAndDefaultToNone() {
+    assertEquals(null, SaimAttentiveProbe.builder().build().spec().device());
+    assertEquals(
+        Device.gpu(1), SaimAttentiveProbe.builder().device(Device.gpu(1)).build().spec().device());
+    assertEquals(null, SaimKnn.builder().build().spec().device());
+    assertEquals(Device.gpu(2), SaimKnn.builder().device(Device.gpu(2)).build().spec().device());
   }
 }

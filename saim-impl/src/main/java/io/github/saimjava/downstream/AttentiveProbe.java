@@ -6,13 +6,14 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import io.github.saimjava.api.SaimAttentiveProbe;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.train.AdamW;
+import io.github.saimjava.train.Devices;
 import io.github.saimjava.train.LrSchedule;
 import io.github.saimjava.train.NoGrad;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -32,8 +33,9 @@ import java.util.SplittableRandom;
  *
  * Trained with cross-entropy and the project's {@link AdamW} (the reference's no-decay rule) at
  * {@code blr * batch / 256}, warm-up and a half-cycle cosine per iteration ({@link LrSchedule}).
- * The tokens are held on the host; each batch runs on the engine's CPU device. Internal: programs
- * use the API's {@code SaimAttentiveProbe}.
+ * The tokens are held on the host; each batch runs on the spec's device (the engine's default when
+ * none is given). Internal: programs use the API's {@code SaimAttentiveProbe}, whose {@link
+ * SaimAttentiveProbe.Spec} this class takes as built.
  */
 public final class AttentiveProbe {
   private AttentiveProbe() {}
@@ -79,47 +81,6 @@ public final class AttentiveProbe {
           m.create(wv, new Shape(d, d)),
           m.create(weight, new Shape(bias.length, d)),
           m.create(bias, new Shape(bias.length)));
-    }
-  }
-
-  /**
-   * Probe settings.
-   *
-   * @param epochs training epochs
-   * @param batchSize images per step
-   * @param blr base learning rate, per 256 images
-   * @param weightDecay AdamW weight decay (not on 1-D parameters)
-   * @param warmupEpochs linear warm-up
-   * @param minLr the cosine's floor
-   * @param queries learned queries
-   * @param heads attention heads; must divide the token width
-   * @param seed shuffling and initialisation
-   */
-  public record Settings(
-      int epochs,
-      int batchSize,
-      double blr,
-      double weightDecay,
-      double warmupEpochs,
-      double minLr,
-      int queries,
-      int heads,
-      long seed) {
-    public Settings {
-      check(epochs > 0, "epochs (%s) must be positive", epochs);
-      check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
-      check(blr > 0 && Double.isFinite(blr), "blr (%s) must be positive", blr);
-      check(weightDecay >= 0, "weightDecay (%s) must be non-negative", weightDecay);
-      check(warmupEpochs >= 0, "warmupEpochs (%s) must be non-negative", warmupEpochs);
-      check(minLr >= 0, "minLr (%s) must be non-negative", minLr);
-      check(queries > 0, "queries (%s) must be positive", queries);
-      check(heads > 0, "heads (%s) must be positive", heads);
-    }
-
-    private static void check(boolean ok, String template, Object value) {
-      if (!ok) {
-        throw new IllegalArgumentException(String.format(Locale.ROOT, template, value));
-      }
     }
   }
 
@@ -191,12 +152,19 @@ public final class AttentiveProbe {
   /**
    * Trains on {@code (trainX, trainY)} and evaluates on {@code (valX, valY)}: tokens {@code
    * [image][token][feature]}, every image with the same number of tokens L and width D; labels in
-   * {@code [0, classes)}.
+   * {@code [0, classes)}; with the settings {@code s} holds, validated when it was built. The
+   * tokens stay on the host; each batch is copied to the spec's device.
    *
-   * @throws IllegalArgumentException naming the row, label or setting at fault
+   * @throws IllegalArgumentException naming the row, label or setting at fault, or a GPU the engine
+   *     does not see
    */
   public static Result run(
-      float[][][] trainX, int[] trainY, float[][][] valX, int[] valY, int classes, Settings s) {
+      SaimAttentiveProbe.Spec s,
+      float[][][] trainX,
+      int[] trainY,
+      float[][][] valX,
+      int[] valY,
+      int classes) {
     int tokens = check(trainX, valX);
     LabelledFeatures.check("the probe", flat(trainX), trainY, flat(valX), valY, classes);
     int d = trainX[0][0].length;
@@ -212,7 +180,7 @@ public final class AttentiveProbe {
     SplittableRandom rng = new SplittableRandom(s.seed());
     float[][] init = init(d, classes, s.queries(), rng);
     Engine engine = Engine.getEngine("PyTorch");
-    try (NDManager manager = engine.newBaseManager();
+    try (NDManager manager = engine.newBaseManager(Devices.resolve(engine, s.device()));
         AdamW opt = new AdamW(manager, 0.9, 0.999, 1e-8, s.weightDecay())) {
       Params p =
           Params.create(manager, init[0], init[1], init[2], init[3], init[4], new float[classes]);

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import io.github.saimjava.api.SaimKnn;
+import io.github.saimjava.train.Devices;
 import io.github.saimjava.train.NoGrad;
 import java.util.Arrays;
 import java.util.PriorityQueue;
@@ -12,9 +13,9 @@ import java.util.PriorityQueue;
 /**
  * The weighted k-nearest-neighbour classifier of {@link SaimKnn} on host features: cosine
  * similarities of a batch of test vectors to all training vectors as one engine matrix multiply
- * ({@code B x D} times {@code D x N}), then, on the host, each row's k best neighbours and their
- * votes {@code exp(s / T)} per class. Ties are broken as {@link SaimKnn} states: the earlier
- * training vector, the lower class.
+ * ({@code B x D} times {@code D x N}, on the spec's device), then, on the host, each row's k best
+ * neighbours and their votes {@code exp(s / T)} per class. Ties are broken as {@link SaimKnn}
+ * states: the earlier training vector, the lower class.
  */
 public final class Knn {
   private Knn() {}
@@ -23,7 +24,7 @@ public final class Knn {
    * Classifies {@code testX} by its neighbours in {@code trainX}.
    *
    * @throws IllegalArgumentException when the inputs are empty or inconsistent, naming the row or
-   *     label at fault
+   *     label at fault, or when the spec's device is a GPU the engine does not see
    */
   public static SaimKnn.Result run(
       SaimKnn.Spec spec,
@@ -40,7 +41,8 @@ public final class Knn {
     long correct1 = 0;
     long correct5 = 0;
     int top = Math.min(5, classes);
-    try (NDManager m = Engine.getEngine("PyTorch").newBaseManager();
+    Engine engine = Engine.getEngine("PyTorch");
+    try (NDManager m = engine.newBaseManager(Devices.resolve(engine, spec.device()));
         NoGrad ng = NoGrad.enter()) {
       NDArray trainT = m.create(train, new Shape(n, d)).transpose(); // D x N
       for (int start = 0; start < testX.length; start += spec.batchSize()) {

@@ -1,11 +1,11 @@
 package io.github.saimjava.downstream;
 
+import io.github.saimjava.api.SaimLinearProbe;
 import io.github.saimjava.io.HostTensor;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.SplittableRandom;
 
@@ -14,89 +14,37 @@ import java.util.SplittableRandom;
  * statistics in training, running statistics for evaluation), then a linear head (weights drawn
  * from N(0, 0.01), bias 0) trained with cross-entropy and LARS (momentum 0.9, trust coefficient
  * 0.001, no trust ratio for the bias), learning rate {@code blr * batch / 256} with warm-up and a
- * half-cycle cosine to 0 per iteration. Features are cached, so this runs on the host. Internal:
- * programs use the API's {@code SaimLinearProbe}, which the provider runs through this class.
+ * half-cycle cosine to 0 per iteration. Features are cached, so this runs on the host. It takes the
+ * API's {@link SaimLinearProbe.Spec} as built (and checked) by the façade and returns the API's
+ * result. Internal: programs use {@code SaimLinearProbe}, which the provider runs through this
+ * class.
  */
 public final class LinearProbe {
   private LinearProbe() {}
 
   /**
-   * Probe settings; the defaults are the paper's except the batch (2048 in the paper).
-   *
-   * @param epochs training epochs (paper: 90)
-   * @param batchSize images per step
-   * @param blr base learning rate (paper: 0.1)
-   * @param weightDecay LARS weight decay (paper: 0)
-   * @param warmupEpochs linear warm-up (SAIM.md: none)
-   * @param seed shuffling and head initialisation
-   */
-  public record Settings(
-      int epochs, int batchSize, double blr, double weightDecay, double warmupEpochs, long seed) {
-    public Settings {
-      check(epochs > 0, "epochs (%s) must be positive", epochs);
-      check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
-      check(blr > 0 && Double.isFinite(blr), "blr (%s) must be positive", blr);
-      check(weightDecay >= 0, "weightDecay (%s) must be non-negative", weightDecay);
-      check(warmupEpochs >= 0, "warmupEpochs (%s) must be non-negative", warmupEpochs);
-    }
-
-    private static void check(boolean ok, String template, Object value) {
-      if (!ok) {
-        throw new IllegalArgumentException(String.format(Locale.ROOT, template, value));
-      }
-    }
-
-    /** The paper's settings with a batch of 256 and {@code epochs} epochs. */
-    public static Settings paper(int epochs) {
-      return new Settings(epochs, 256, 0.1, 0, 0, 0);
-    }
-  }
-
-  /**
-   * What the probe achieved.
-   *
-   * @param top1 validation top-1 accuracy in percent
-   * @param top5 validation top-5 accuracy in percent
-   * @param trainLoss mean cross-entropy of the last epoch
-   * @param head the trained BatchNorm statistics and linear layer
-   */
-  public record Result(double top1, double top5, double trainLoss, Head head) {}
-
-  /**
-   * The trained probe as the reference's linear-probe model holds it: {@code head.0}, a {@code
+   * The trained head's tensors with the reference's names: {@code head.0.*}, a {@code
    * BatchNorm1d(affine=False, eps=1e-6)} (running statistics, momentum 0.1, unbiased variance, as
-   * PyTorch keeps them), and {@code head.1}, the linear layer.
-   *
-   * @param weight K x D
-   * @param bias K
-   * @param runningMean D
-   * @param runningVar D
-   * @param batchesTracked training steps taken ({@code num_batches_tracked})
+   * PyTorch keeps them), and {@code head.1.*}, the linear layer ({@code weight} K x D, {@code bias}
+   * K).
    */
-  public record Head(
-      float[][] weight,
-      float[] bias,
-      float[] runningMean,
-      float[] runningVar,
-      long batchesTracked) {
-    /** The head's tensors with the reference's names ({@code head.0.*}, {@code head.1.*}). */
-    public Map<String, HostTensor> stateDict() {
-      int k = weight.length;
-      int d = runningMean.length;
-      float[] w = new float[k * d];
-      for (int i = 0; i < k; i++) {
-        System.arraycopy(weight[i], 0, w, i * d, d);
-      }
-      Map<String, HostTensor> out = new LinkedHashMap<>();
-      out.put("head.0.running_mean", HostTensor.ofFloats(new long[] {d}, runningMean.clone()));
-      out.put("head.0.running_var", HostTensor.ofFloats(new long[] {d}, runningVar.clone()));
-      out.put(
-          "head.0.num_batches_tracked",
-          HostTensor.ofLongs(new long[0], new long[] {batchesTracked}));
-      out.put("head.1.weight", HostTensor.ofFloats(new long[] {k, d}, w));
-      out.put("head.1.bias", HostTensor.ofFloats(new long[] {k}, bias.clone()));
-      return out;
+  public static Map<String, HostTensor> stateDict(SaimLinearProbe.Head head) {
+    float[][] weight = head.weight();
+    int k = weight.length;
+    int d = head.runningMean().length;
+    float[] w = new float[k * d];
+    for (int i = 0; i < k; i++) {
+      System.arraycopy(weight[i], 0, w, i * d, d);
     }
+    Map<String, HostTensor> out = new LinkedHashMap<>();
+    out.put("head.0.running_mean", HostTensor.ofFloats(new long[] {d}, head.runningMean().clone()));
+    out.put("head.0.running_var", HostTensor.ofFloats(new long[] {d}, head.runningVar().clone()));
+    out.put(
+        "head.0.num_batches_tracked",
+        HostTensor.ofLongs(new long[0], new long[] {head.batchesTracked()}));
+    out.put("head.1.weight", HostTensor.ofFloats(new long[] {k, d}, w));
+    out.put("head.1.bias", HostTensor.ofFloats(new long[] {k}, head.bias().clone()));
+    return out;
   }
 
   /**
@@ -109,7 +57,7 @@ public final class LinearProbe {
    * @throws IllegalArgumentException naming the first encoder tensor missing from {@code encoder}
    */
   public static Map<String, HostTensor> classifierState(
-      Map<String, HostTensor> encoder, Head head) {
+      Map<String, HostTensor> encoder, SaimLinearProbe.Head head) {
     Map<String, HostTensor> out = new LinkedHashMap<>();
     for (String k :
         List.of("cls_token", "pos_embed", "patch_embed.proj.weight", "patch_embed.proj.bias")) {
@@ -133,111 +81,64 @@ public final class LinearProbe {
       }
       out.put(k, t);
     }
-    out.putAll(head.stateDict());
+    out.putAll(stateDict(head));
     return out;
   }
 
   /**
-   * Trains on {@code (trainX, trainY)} and evaluates on {@code (valX, valY)}; labels in {@code [0,
-   * classes)}.
-   */
-  public static Result run(
-      float[][] trainX, int[] trainY, float[][] valX, int[] valY, int classes, Settings s) {
-    LabelledFeatures.check("the probe", trainX, trainY, valX, valY, classes);
-    Trained t = train(trainX, trainY, identity(trainX.length), classes, s, new double[] {s.blr()});
-    return t.result(0, valX, valY, identity(valX.length));
-  }
-
-  /**
-   * One rate of a sweep.
+   * Trains on {@code (trainX, trainY)} and evaluates on {@code (valX, valY)}, labels in {@code [0,
+   * classes)}, with the settings {@code spec} holds (validated when it was built; the device is the
+   * host's).
    *
-   * @param blr the base learning rate
-   * @param validationTop1 top-1 on the validation split carved from the training features
-   * @param validationTop5 top-5 on that split
-   * @param top1 top-1 on the evaluation features (reported, never used to select)
-   * @param top5 top-5 on the evaluation features
-   * @param trainLoss mean cross-entropy of the last epoch
-   */
-  public record Rate(
-      double blr,
-      double validationTop1,
-      double validationTop5,
-      double top1,
-      double top5,
-      double trainLoss) {}
-
-  /**
-   * What a sweep achieved.
+   * <p>With one base rate, one head is trained on every training row. With several, one head per
+   * rate is trained over the same batches of the training rows less a held-out share ({@code
+   * spec.heldOutFraction()}, drawn with the seed); the rate whose head has the best top-1 on the
+   * held-out rows is selected (ties to the earliest listed), and every head is evaluated on {@code
+   * (valX, valY)}, which selects nothing. Each head is the one a probe with its rate alone trains
+   * on the same rows.
    *
-   * @param rates every rate, in the order given
-   * @param selected the index in {@code rates} of the rate with the best validation top-1 (ties to
-   *     the earliest)
-   * @param result the selected head, evaluated on the evaluation features
-   * @param fitImages the training images the heads were trained on
-   * @param validationImages the training images held out to select the rate
+   * @throws IllegalArgumentException naming the row or label at fault, or a held-out share that
+   *     leaves no row to train on
    */
-  public record Sweep(
-      List<Rate> rates, int selected, Result result, int fitImages, int validationImages) {}
-
-  /**
-   * Trains one head per base rate in {@code blrs} over the same batches of the training features
-   * less a validation split ({@code validationFraction} of them, drawn with {@code s.seed()}),
-   * selects the rate whose head has the best top-1 on that split (ties to the earliest listed) and
-   * evaluates every head on {@code (valX, valY)}, which selects nothing. {@code s.blr()} is not
-   * read. Each head is the one {@link #run} trains at its rate on the same training rows.
-   */
-  public static Sweep sweep(
+  public static SaimLinearProbe.Result run(
+      SaimLinearProbe.Spec spec,
       float[][] trainX,
       int[] trainY,
       float[][] valX,
       int[] valY,
-      int classes,
-      Settings s,
-      double[] blrs,
-      double validationFraction) {
+      int classes) {
     LabelledFeatures.check("the probe", trainX, trainY, valX, valY, classes);
-    if (blrs.length == 0) {
-      throw new IllegalArgumentException("the sweep needs at least one base learning rate");
+    double[] blrs = spec.blrs().stream().mapToDouble(Double::doubleValue).toArray();
+    int[] all = identity(valX.length);
+    if (blrs.length == 1) {
+      Trained t = train(trainX, trainY, identity(trainX.length), classes, spec, blrs);
+      return t.result(0, valX, valY, all, List.of(), 0);
     }
-    for (int i = 0; i < blrs.length; i++) {
-      if (!(blrs[i] > 0 && Double.isFinite(blrs[i]))) {
-        throw new IllegalArgumentException("blr " + blrs[i] + " must be positive");
-      }
-    }
-    int[][] split = split(trainX.length, validationFraction, s.seed());
-    Trained t = train(trainX, trainY, split[0], classes, s, blrs);
-    List<Rate> rates = new ArrayList<>();
+    int[][] split = split(trainX.length, spec.heldOutFraction(), spec.seed());
+    Trained t = train(trainX, trainY, split[0], classes, spec, blrs);
+    List<SaimLinearProbe.Rate> rates = new ArrayList<>();
     int best = 0;
     double bestTop1 = -1;
     for (int h = 0; h < blrs.length; h++) {
       double[] v = t.accuracy(h, trainX, trainY, split[1]);
-      double[] e = t.accuracy(h, valX, valY, identity(valX.length));
-      rates.add(new Rate(blrs[h], v[0], v[1], e[0], e[1], t.loss[h]));
+      double[] e = t.accuracy(h, valX, valY, all);
+      rates.add(new SaimLinearProbe.Rate(blrs[h], v[0], v[1], e[0], e[1], t.loss[h]));
       if (v[0] > bestTop1) {
         bestTop1 = v[0];
         best = h;
       }
     }
-    return new Sweep(
-        List.copyOf(rates),
-        best,
-        t.result(best, valX, valY, identity(valX.length)),
-        split[0].length,
-        split[1].length);
+    return t.result(best, valX, valY, all, rates, split[1].length);
   }
 
   /**
    * The rows of {@code n} training features kept for training ({@code [0]}) and held out for
    * validation ({@code [1]}), each in increasing order: {@code round(n * fraction)} rows (at least
-   * one) drawn with {@code seed}.
+   * one) drawn with {@code seed}; the fraction, in (0, 1), was checked by the spec.
    *
-   * @throws IllegalArgumentException when the fraction is not in (0, 1) or leaves no row on a side
+   * @throws IllegalArgumentException when the fraction leaves no row to train on
    */
   static int[][] split(int n, double fraction, long seed) {
-    if (!(fraction > 0 && fraction < 1)) {
-      throw new IllegalArgumentException(
-          "the validation fraction (" + fraction + ") must be in (0, 1)");
-    }
     int held = Math.max(1, (int) Math.round(n * fraction));
     if (held >= n) {
       throw new IllegalArgumentException(
@@ -272,14 +173,17 @@ public final class LinearProbe {
     final double[] runMean;
     final double[] runVar;
     final long steps;
+    final double[] blrs;
 
     Trained(
+        double[] blrs,
         double[][][] w,
         double[][] b,
         double[] loss,
         double[] runMean,
         double[] runVar,
         long steps) {
+      this.blrs = blrs;
       this.w = w;
       this.b = b;
       this.loss = loss;
@@ -315,7 +219,12 @@ public final class LinearProbe {
       return new double[] {100.0 * top1 / rows.length, 100.0 * top5 / rows.length};
     }
 
-    Result result(int h, float[][] x, int[] y, int[] rows) {
+    /**
+     * {@return head {@code h} evaluated on {@code x[rows]}, with the sweep's rates (empty for one
+     * rate) and the number of training rows held out to select it}
+     */
+    SaimLinearProbe.Result result(
+        int h, float[][] x, int[] y, int[] rows, List<SaimLinearProbe.Rate> sweep, int heldOut) {
       double[] acc = accuracy(h, x, y, rows);
       int classes = b[h].length;
       int d = runMean.length;
@@ -333,7 +242,14 @@ public final class LinearProbe {
         mf[j] = (float) runMean[j];
         vf[j] = (float) runVar[j];
       }
-      return new Result(acc[0], acc[1], loss[h], new Head(wf, bf, mf, vf, steps));
+      return new SaimLinearProbe.Result(
+          acc[0],
+          acc[1],
+          loss[h],
+          new SaimLinearProbe.Head(wf, bf, mf, vf, steps),
+          blrs[h],
+          sweep,
+          heldOut);
     }
   }
 
@@ -343,7 +259,7 @@ public final class LinearProbe {
    * gives.
    */
   private static Trained train(
-      float[][] x, int[] y, int[] rows, int classes, Settings s, double[] blrs) {
+      float[][] x, int[] y, int[] rows, int classes, SaimLinearProbe.Spec s, double[] blrs) {
     int n = rows.length;
     int d = x[0].length;
     int heads = blrs.length;
@@ -430,7 +346,7 @@ public final class LinearProbe {
         lastLoss[h] = lossSum[h] / ((double) stepsPerEpoch * batch);
       }
     }
-    return new Trained(w, b, lastLoss, runMean, runVar, (long) s.epochs() * stepsPerEpoch);
+    return new Trained(blrs, w, b, lastLoss, runMean, runVar, (long) s.epochs() * stepsPerEpoch);
   }
 
   /**

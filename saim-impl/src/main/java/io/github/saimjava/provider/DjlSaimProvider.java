@@ -18,8 +18,6 @@ import io.github.saimjava.downstream.Knn;
 import io.github.saimjava.downstream.LinearProbe;
 import io.github.saimjava.train.Pretrainer;
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.List;
 
 /** Found by {@link java.util.ServiceLoader}: the API on DJL's PyTorch engine. */
 public final class DjlSaimProvider implements SaimProvider {
@@ -67,43 +65,7 @@ public final class DjlSaimProvider implements SaimProvider {
       float[][] valX,
       int[] valY,
       int classes) {
-    LinearProbe.Settings settings =
-        new LinearProbe.Settings(
-            spec.epochs(),
-            spec.batchSize(),
-            spec.blrs().get(0),
-            spec.weightDecay(),
-            spec.warmupEpochs(),
-            spec.seed());
-    if (spec.blrs().size() == 1) {
-      LinearProbe.Result r = LinearProbe.run(trainX, trainY, valX, valY, classes, settings);
-      return probeResult(r, settings.blr(), List.of(), 0);
-    }
-    double[] blrs = spec.blrs().stream().mapToDouble(Double::doubleValue).toArray();
-    LinearProbe.Sweep sw =
-        LinearProbe.sweep(
-            trainX, trainY, valX, valY, classes, settings, blrs, spec.heldOutFraction());
-    List<SaimLinearProbe.Rate> rates = new ArrayList<>();
-    for (LinearProbe.Rate r : sw.rates()) {
-      rates.add(
-          new SaimLinearProbe.Rate(
-              r.blr(), r.validationTop1(), r.validationTop5(), r.top1(), r.top5(), r.trainLoss()));
-    }
-    return probeResult(sw.result(), blrs[sw.selected()], rates, sw.validationImages());
-  }
-
-  private static SaimLinearProbe.Result probeResult(
-      LinearProbe.Result r, double blr, List<SaimLinearProbe.Rate> sweep, int heldOut) {
-    LinearProbe.Head h = r.head();
-    return new SaimLinearProbe.Result(
-        r.top1(),
-        r.top5(),
-        r.trainLoss(),
-        new SaimLinearProbe.Head(
-            h.weight(), h.bias(), h.runningMean(), h.runningVar(), h.batchesTracked()),
-        blr,
-        sweep,
-        heldOut);
+    return LinearProbe.run(spec, trainX, trainY, valX, valY, classes);
   }
 
   @Override
@@ -125,23 +87,7 @@ public final class DjlSaimProvider implements SaimProvider {
       float[][][] valX,
       int[] valY,
       int classes) {
-    AttentiveProbe.Result r =
-        AttentiveProbe.run(
-            trainX,
-            trainY,
-            valX,
-            valY,
-            classes,
-            new AttentiveProbe.Settings(
-                spec.epochs(),
-                spec.batchSize(),
-                spec.blr(),
-                spec.weightDecay(),
-                spec.warmupEpochs(),
-                spec.minLr(),
-                spec.queries(),
-                spec.heads(),
-                spec.seed()));
+    AttentiveProbe.Result r = AttentiveProbe.run(spec, trainX, trainY, valX, valY, classes);
     AttentiveProbe.Head h = r.head();
     return new SaimAttentiveProbe.Result(
         r.top1(),

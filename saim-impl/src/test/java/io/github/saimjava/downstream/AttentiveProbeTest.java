@@ -5,10 +5,12 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
+import io.github.saimjava.api.SaimAttentiveProbe;
 import io.github.saimjava.io.HostTensor;
 import java.util.Map;
 import java.util.SplittableRandom;
@@ -43,12 +45,12 @@ class AttentiveProbeTest {
     return x;
   }
 
-  private static AttentiveProbe.Settings settings(long seed) {
-    return new AttentiveProbe.Settings(12, 64, 0.02, 0.05, 1, 0, 2, 4, seed);
+  private static SaimAttentiveProbe.Spec settings(long seed) {
+    return new SaimAttentiveProbe.Spec(12, 64, 0.02, 0.05, 1, 0, 2, 4, seed, null);
   }
 
-  private static AttentiveProbe.Settings shortRun(long seed) {
-    return new AttentiveProbe.Settings(2, 64, 0.02, 0.05, 1, 0, 2, 4, seed);
+  private static SaimAttentiveProbe.Spec shortRun(long seed) {
+    return new SaimAttentiveProbe.Spec(2, 64, 0.02, 0.05, 1, 0, 2, 4, seed, null);
   }
 
   @Test
@@ -69,12 +71,12 @@ class AttentiveProbeTest {
     int[] vy = new int[16];
     AttentiveProbe.Result r =
         AttentiveProbe.run(
+            new SaimAttentiveProbe.Spec(1, 32, 0.01, 0, 0, 0, 3, 2, 0, null),
             tokens(64, ty, 1),
             ty,
             tokens(16, vy, 2),
             vy,
-            CLASSES,
-            new AttentiveProbe.Settings(1, 32, 0.01, 0, 0, 0, 3, 2, 0));
+            CLASSES);
     Map<String, HostTensor> state = r.head().stateDict();
     assertArrayEquals(new long[] {1, 3, 16}, state.get("head.cls_token").shape());
     assertArrayEquals(new long[] {16, 16}, state.get("head.q.weight").shape());
@@ -89,7 +91,7 @@ class AttentiveProbeTest {
     int[] ty = new int[1024];
     int[] vy = new int[256];
     AttentiveProbe.Result r =
-        AttentiveProbe.run(tokens(1024, ty, 3), ty, tokens(256, vy, 4), vy, CLASSES, settings(0));
+        AttentiveProbe.run(settings(0), tokens(1024, ty, 3), ty, tokens(256, vy, 4), vy, CLASSES);
     // four classes: chance is 25%
     assertTrue(r.top1() > 70, "top-1 " + r.top1());
     assertTrue(r.trainLoss() < 1.0, "train loss " + r.trainLoss());
@@ -101,9 +103,9 @@ class AttentiveProbeTest {
     int[] vy = new int[64];
     float[][][] tx = tokens(256, ty, 5);
     float[][][] vx = tokens(64, vy, 6);
-    AttentiveProbe.Result a = AttentiveProbe.run(tx, ty, vx, vy, CLASSES, shortRun(9));
-    AttentiveProbe.Result b = AttentiveProbe.run(tx, ty, vx, vy, CLASSES, shortRun(9));
-    AttentiveProbe.Result c = AttentiveProbe.run(tx, ty, vx, vy, CLASSES, shortRun(10));
+    AttentiveProbe.Result a = AttentiveProbe.run(shortRun(9), tx, ty, vx, vy, CLASSES);
+    AttentiveProbe.Result b = AttentiveProbe.run(shortRun(9), tx, ty, vx, vy, CLASSES);
+    AttentiveProbe.Result c = AttentiveProbe.run(shortRun(10), tx, ty, vx, vy, CLASSES);
     assertArrayEquals(a.head().weight(), b.head().weight());
     assertArrayEquals(a.head().queries(), b.head().queries());
     assertEquals(a.trainLoss(), b.trainLoss());
@@ -117,7 +119,7 @@ class AttentiveProbeTest {
         "queries (0) must be positive",
         assertThrows(
                 IllegalArgumentException.class,
-                () -> new AttentiveProbe.Settings(1, 8, 0.1, 0, 0, 0, 0, 1, 0))
+                () -> new SaimAttentiveProbe.Spec(1, 8, 0.1, 0, 0, 0, 0, 1, 0, null))
             .getMessage());
     int[] ty = new int[16];
     int[] vy = new int[4];
@@ -129,19 +131,36 @@ class AttentiveProbeTest {
                 IllegalArgumentException.class,
                 () ->
                     AttentiveProbe.run(
+                        new SaimAttentiveProbe.Spec(1, 8, 0.1, 0, 0, 0, 1, 3, 0, null),
                         tx,
                         ty,
                         vx,
                         vy,
-                        CLASSES,
-                        new AttentiveProbe.Settings(1, 8, 0.1, 0, 0, 0, 1, 3, 0)))
+                        CLASSES))
             .getMessage());
     vx[2] = new float[5][16];
     assertEquals(
         "testX[2] has 5 tokens, trainX[0] 8",
         assertThrows(
                 IllegalArgumentException.class,
-                () -> AttentiveProbe.run(tx, ty, vx, vy, CLASSES, settings(0)))
+                () -> AttentiveProbe.run(settings(0), tx, ty, vx, vy, CLASSES))
             .getMessage());
+  }
+
+  @Test
+  void aGpuTheEngineDoesNotSeeIsRefusedInOneLineNamingIt() {
+    int[] ty = new int[16];
+    int[] vy = new int[4];
+    float[][][] tx = tokens(16, ty, 1);
+    float[][][] vx = tokens(4, vy, 2);
+    SaimAttentiveProbe.Spec s =
+        SaimAttentiveProbe.builder().epochs(1).heads(4).device(Device.gpu(64)).build().spec();
+    String m =
+        assertThrows(
+                IllegalArgumentException.class,
+                () -> AttentiveProbe.run(s, tx, ty, vx, vy, CLASSES))
+            .getMessage();
+    assertTrue(m.startsWith("device gpu(64) is not there: the engine sees "), m);
+    assertEquals(1, m.lines().count(), m);
   }
 }

@@ -3,7 +3,9 @@ package io.github.saimjava.downstream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.Device;
 import io.github.saimjava.api.SaimKnn;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -94,7 +96,7 @@ class KnnTest {
         double[] want = bruteForce(train, trainY, test, testY, classes, k, t);
         // batches of 8: the batching must not change anything
         SaimKnn.Result got =
-            Knn.run(new SaimKnn.Spec(k, t, 8), train, trainY, test, testY, classes);
+            Knn.run(new SaimKnn.Spec(k, t, 8, null), train, trainY, test, testY, classes);
         assertEquals(want[0], got.top1(), 1e-9, "k " + k + " T " + t);
         assertEquals(want[1], got.top5(), 1e-9, "k " + k + " T " + t);
         assertEquals(Math.min(k, 300), got.k());
@@ -116,7 +118,12 @@ class KnnTest {
     assertArrayEquals(new int[] {1, 3, 0, 2}, ranked);
     SaimKnn.Result r =
         Knn.run(
-            new SaimKnn.Spec(2, 0.07, 4), train, trainY, new float[][] {{5, 0}}, new int[] {1}, 4);
+            new SaimKnn.Spec(2, 0.07, 4, null),
+            train,
+            trainY,
+            new float[][] {{5, 0}},
+            new int[] {1},
+            4);
     assertEquals(100.0, r.top1());
   }
 
@@ -127,22 +134,45 @@ class KnnTest {
         assertThrows(
             IllegalArgumentException.class,
             () ->
-                Knn.run(new SaimKnn.Spec(1, 0.07, 4), x, new int[] {0, 5}, x, new int[] {0, 1}, 2));
+                Knn.run(
+                    new SaimKnn.Spec(1, 0.07, 4, null),
+                    x,
+                    new int[] {0, 5},
+                    x,
+                    new int[] {0, 1},
+                    2));
     assertEquals("trainY[1] = 5 is not in [0, 2): a label outside the classes", e.getMessage());
     e =
         assertThrows(
             IllegalArgumentException.class,
             () ->
                 Knn.run(
-                    new SaimKnn.Spec(1, 0.07, 4),
+                    new SaimKnn.Spec(1, 0.07, 4, null),
                     x,
                     new int[] {0, 1},
                     new float[][] {{1, 0, 0}},
                     new int[] {0},
                     2));
     assertEquals("testX[0] has 3 values, trainX[0] 2", e.getMessage());
-    e = assertThrows(IllegalArgumentException.class, () -> new SaimKnn.Spec(0, 0.07, 4));
+    e = assertThrows(IllegalArgumentException.class, () -> new SaimKnn.Spec(0, 0.07, 4, null));
     assertEquals("k (0) must be positive", e.getMessage());
+  }
+
+  @Test
+  void theSpecsDeviceIsUsedAndAGpuTheEngineDoesNotSeeIsNamed() {
+    float[][] x = {{1, 0}, {0, 1}};
+    int[] y = {0, 1};
+    SaimKnn.Result cpu =
+        Knn.run(SaimKnn.builder().k(1).device(Device.cpu()).build().spec(), x, y, x, y, 2);
+    assertEquals(100.0, cpu.top1(), 0);
+    String m =
+        assertThrows(
+                IllegalArgumentException.class,
+                () ->
+                    Knn.run(SaimKnn.builder().device(Device.gpu(64)).build().spec(), x, y, x, y, 2))
+            .getMessage();
+    assertTrue(m.startsWith("device gpu(64) is not there: the engine sees "), m);
+    assertEquals(1, m.lines().count(), m);
   }
 
   private static float[] flatten(float[][] rows) {

@@ -3,10 +3,25 @@ package io.github.saimjava.downstream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.github.saimjava.api.SaimLinearProbe;
 import java.util.SplittableRandom;
 import org.junit.jupiter.api.Test;
 
+/** The linear probe, run through the API's façade (and so the provider) or from its spec. */
 class LinearProbeTest {
+  /** A one-rate probe: epochs, batch, base rate, weight decay, warm-up epochs, seed. */
+  static SaimLinearProbe probe(
+      int epochs, int batch, double blr, double weightDecay, double warmup, long seed) {
+    return SaimLinearProbe.builder()
+        .epochs(epochs)
+        .batchSize(batch)
+        .blr(blr)
+        .weightDecay(weightDecay)
+        .warmupEpochs(warmup)
+        .seed(seed)
+        .build();
+  }
+
   /** Class k is a Gaussian blob around its own random centre, in 32 dimensions. */
   static float[][] blobs(int n, int[] labels, long seed, boolean separable) {
     SplittableRandom centres = new SplittableRandom(99);
@@ -35,8 +50,7 @@ class LinearProbeTest {
     int[] vy = new int[500];
     float[][] tx = blobs(2000, ty, 1, true);
     float[][] vx = blobs(500, vy, 2, true);
-    LinearProbe.Result r =
-        LinearProbe.run(tx, ty, vx, vy, 10, new LinearProbe.Settings(20, 128, 10, 0, 0, 0));
+    SaimLinearProbe.Result r = probe(20, 128, 10, 0, 0, 0).fit(tx, ty, vx, vy, 10);
     assertTrue(r.top1() > 98, "top-1 " + r.top1());
     assertEquals(100.0, r.top5(), 0.5);
   }
@@ -47,8 +61,7 @@ class LinearProbeTest {
     int[] vy = new int[1000];
     float[][] tx = blobs(2000, ty, 3, false);
     float[][] vx = blobs(1000, vy, 4, false);
-    LinearProbe.Result r =
-        LinearProbe.run(tx, ty, vx, vy, 10, new LinearProbe.Settings(20, 128, 10, 0, 0, 0));
+    SaimLinearProbe.Result r = probe(20, 128, 10, 0, 0, 0).fit(tx, ty, vx, vy, 10);
     assertTrue(r.top1() > 5 && r.top1() < 16, "top-1 " + r.top1());
     assertTrue(r.top5() > 40 && r.top5() < 60, "top-5 " + r.top5());
   }
@@ -71,13 +84,10 @@ class LinearProbeTest {
         org.junit.jupiter.api.Assertions.assertThrows(
             IllegalArgumentException.class,
             () ->
-                LinearProbe.run(
-                    x,
-                    new int[] {0, 1, 0},
-                    x,
-                    new int[] {0, 5, 1},
-                    2,
-                    LinearProbe.Settings.paper(1)));
+                SaimLinearProbe.builder()
+                    .epochs(1)
+                    .build()
+                    .fit(x, new int[] {0, 1, 0}, x, new int[] {0, 5, 1}, 2));
     assertEquals("testY[1] = 5 is not in [0, 2): a label outside the classes", e.getMessage());
   }
 
@@ -116,36 +126,35 @@ class LinearProbeTest {
     float[][] tx = blobs(600, ty, 5, true);
     float[][] vx = blobs(200, vy, 6, true);
     double[] blrs = {0.1, 1.6, 25};
-    LinearProbe.Settings s = new LinearProbe.Settings(4, 64, 999, 0.001, 1, 11);
-    LinearProbe.Sweep sweep = LinearProbe.sweep(tx, ty, vx, vy, 10, s, blrs, 0.2);
+    SaimLinearProbe.Spec s =
+        probe(4, 64, 0.1, 0.001, 1, 11).toBuilder().blrs(blrs).heldOutFraction(0.2).build().spec();
+    SaimLinearProbe.Result sweep = LinearProbe.run(s, tx, ty, vx, vy, 10);
     int[][] split = LinearProbe.split(600, 0.2, 11);
-    assertEquals(120, sweep.validationImages());
-    assertEquals(480, sweep.fitImages());
+    assertEquals(120, sweep.heldOutImages());
+    assertEquals(480, split[0].length);
+    assertEquals(blrs.length, sweep.sweep().size());
     float[][] fitX = rows(tx, split[0]);
     int[] fitY = rows(ty, split[0]);
+    boolean selectedSeen = false;
     for (int h = 0; h < blrs.length; h++) {
-      LinearProbe.Result alone =
-          LinearProbe.run(
-              fitX, fitY, vx, vy, 10, new LinearProbe.Settings(4, 64, blrs[h], 0.001, 1, 11));
-      LinearProbe.Rate rate = sweep.rates().get(h);
+      SaimLinearProbe.Result alone =
+          probe(4, 64, blrs[h], 0.001, 1, 11).fit(fitX, fitY, vx, vy, 10);
+      SaimLinearProbe.Rate rate = sweep.sweep().get(h);
       assertEquals(blrs[h], rate.blr());
       assertEquals(alone.top1(), rate.top1(), 1e-9);
       assertEquals(alone.top5(), rate.top5(), 1e-9);
       assertEquals(alone.trainLoss(), rate.trainLoss(), 1e-12 * alone.trainLoss());
-      LinearProbe.Result held =
-          LinearProbe.run(
-              fitX,
-              fitY,
-              rows(tx, split[1]),
-              rows(ty, split[1]),
-              10,
-              new LinearProbe.Settings(4, 64, blrs[h], 0.001, 1, 11));
-      assertEquals(held.top1(), rate.validationTop1(), 1e-9);
-      if (h == sweep.selected()) {
-        assertTrue(maxRelativeError(sweep.result().head().weight(), alone.head().weight()) < 1e-6);
-        assertEquals(alone.top1(), sweep.result().top1(), 1e-9);
+      SaimLinearProbe.Result held =
+          probe(4, 64, blrs[h], 0.001, 1, 11)
+              .fit(fitX, fitY, rows(tx, split[1]), rows(ty, split[1]), 10);
+      assertEquals(held.top1(), rate.heldOutTop1(), 1e-9);
+      if (blrs[h] == sweep.blr()) {
+        selectedSeen = true;
+        assertTrue(maxRelativeError(sweep.head().weight(), alone.head().weight()) < 1e-6);
+        assertEquals(alone.top1(), sweep.top1(), 1e-9);
       }
     }
+    assertTrue(selectedSeen, "selected blr " + sweep.blr());
   }
 
   @Test
@@ -159,16 +168,48 @@ class LinearProbeTest {
     for (int i = 0; i < vy.length; i++) {
       vy[i] = (vy[i] + 1) % 10;
     }
-    double[] blrs = {1e-4, 10};
-    LinearProbe.Sweep sweep =
-        LinearProbe.sweep(
-            tx, ty, vx, vy, 10, new LinearProbe.Settings(10, 100, 0.1, 0, 0, 3), blrs, 0.1);
-    LinearProbe.Rate slow = sweep.rates().get(0);
-    LinearProbe.Rate fast = sweep.rates().get(1);
-    assertTrue(fast.validationTop1() > 95, "held-out top-1 " + fast.validationTop1());
+    SaimLinearProbe.Result sweep =
+        SaimLinearProbe.builder()
+            .epochs(10)
+            .batchSize(100)
+            .blrs(1e-4, 10)
+            .heldOutFraction(0.1)
+            .seed(3)
+            .build()
+            .fit(tx, ty, vx, vy, 10);
+    SaimLinearProbe.Rate slow = sweep.sweep().get(0);
+    SaimLinearProbe.Rate fast = sweep.sweep().get(1);
+    assertTrue(fast.heldOutTop1() > 95, "held-out top-1 " + fast.heldOutTop1());
     assertTrue(slow.top1() > fast.top1(), slow + " " + fast);
-    assertEquals(1, sweep.selected());
-    assertEquals(fast.top1(), sweep.result().top1(), 1e-12);
+    assertEquals(10, sweep.blr());
+    assertEquals(fast.top1(), sweep.top1(), 1e-12);
+  }
+
+  @Test
+  void oneRateHoldsNothingOutAndReportsNoSweep() {
+    int[] ty = new int[200];
+    int[] vy = new int[50];
+    float[][] tx = blobs(200, ty, 9, true);
+    float[][] vx = blobs(50, vy, 10, true);
+    SaimLinearProbe.Result r = probe(2, 50, 0.4, 0, 0, 0).fit(tx, ty, vx, vy, 10);
+    assertEquals(0.4, r.blr());
+    assertEquals(0, r.heldOutImages());
+    assertTrue(r.sweep().isEmpty());
+    // 200 images at batch 50, two epochs
+    assertEquals(8, r.head().batchesTracked());
+  }
+
+  @Test
+  void theSpecsCpuDeviceRunsAsNoDevice() {
+    int[] ty = new int[100];
+    int[] vy = new int[20];
+    float[][] tx = blobs(100, ty, 11, true);
+    float[][] vx = blobs(20, vy, 12, true);
+    SaimLinearProbe none = probe(2, 25, 1, 0, 0, 4);
+    SaimLinearProbe cpu = none.toBuilder().device(ai.djl.Device.cpu()).build();
+    assertEquals(ai.djl.Device.cpu(), cpu.spec().device());
+    assertEquals(
+        none.fit(tx, ty, vx, vy, 10).trainLoss(), cpu.fit(tx, ty, vx, vy, 10).trainLoss(), 0);
   }
 
   @Test

@@ -6,10 +6,10 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
+import io.github.saimjava.api.SaimLinearProbe;
 import io.github.saimjava.data.Datasets;
 import io.github.saimjava.data.IdxDataset;
 import io.github.saimjava.data.ImageDataset;
-import io.github.saimjava.downstream.LinearProbe;
 import io.github.saimjava.io.AtomicFiles;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
@@ -178,7 +178,7 @@ public final class LayerProbe implements Callable<Integer> {
     }
     PrintWriter out = spec.commandLine().getOut();
     Plan plan = Plan.fmnistSmall();
-    LinearProbe.Settings base = plan.probe();
+    SaimLinearProbe.Spec base = plan.probe();
     ImageDataset train = FirstImages.of(Datasets.embeddedTrain(), plan.trainImages());
     ImageDataset test = IdxDataset.open(Reproduction.testImages(data));
     if (trainImages < 2 || trainImages >= train.size() - 1) {
@@ -207,14 +207,14 @@ public final class LayerProbe implements Callable<Integer> {
       // the floor on the same split, for scale, and on the test set with each probe seed
       float[][] px = Reproduction.pixels(train);
       long t = System.nanoTime();
-      LinearProbe.Result r =
-          LinearProbe.run(
-              Arrays.copyOfRange(px, 0, trainImages),
-              yFit,
-              Arrays.copyOfRange(px, trainImages, px.length),
-              yVal,
-              classes,
-              settings(base, gridSeed));
+      SaimLinearProbe.Result r =
+          settings(base, gridSeed)
+              .fit(
+                  Arrays.copyOfRange(px, 0, trainImages),
+                  yFit,
+                  Arrays.copyOfRange(px, trainImages, px.length),
+                  yVal,
+                  classes);
       pixelRows.add(
           new Cell(
               "pixels", 0, "pixels", gridSeed, r.top1(), r.top5(), (System.nanoTime() - t) / 1e9));
@@ -222,7 +222,7 @@ public final class LayerProbe implements Callable<Integer> {
       float[][] pxTest = Reproduction.pixels(test);
       for (long seed : probeSeeds) {
         t = System.nanoTime();
-        r = LinearProbe.run(px, yTrain, pxTest, yTest, classes, settings(base, seed));
+        r = settings(base, seed).fit(px, yTrain, pxTest, yTest, classes);
         pixelTest.add(
             new Cell(
                 "pixels", 0, "pixels", seed, r.top1(), r.top5(), (System.nanoTime() - t) / 1e9));
@@ -241,14 +241,14 @@ public final class LayerProbe implements Callable<Integer> {
         for (int p = 0; p < POOLS.length; p++) {
           float[][] x = half(f[0][k - 1], p, width);
           long t = System.nanoTime();
-          LinearProbe.Result r =
-              LinearProbe.run(
-                  Arrays.copyOfRange(x, 0, trainImages),
-                  yFit,
-                  Arrays.copyOfRange(x, trainImages, x.length),
-                  yVal,
-                  classes,
-                  settings(base, gridSeed));
+          SaimLinearProbe.Result r =
+              settings(base, gridSeed)
+                  .fit(
+                      Arrays.copyOfRange(x, 0, trainImages),
+                      yFit,
+                      Arrays.copyOfRange(x, trainImages, x.length),
+                      yVal,
+                      classes);
           Cell c =
               new Cell(
                   name, k, POOLS[p], gridSeed, r.top1(), r.top5(), (System.nanoTime() - t) / 1e9);
@@ -293,22 +293,22 @@ public final class LayerProbe implements Callable<Integer> {
       float[][] allTrain = everyBlock(f[0]);
       float[][] allTest = everyBlock(f[1]);
       long t = System.nanoTime();
-      LinearProbe.Result v =
-          LinearProbe.run(
-              Arrays.copyOfRange(allTrain, 0, trainImages),
-              yFit,
-              Arrays.copyOfRange(allTrain, trainImages, allTrain.length),
-              yVal,
-              classes,
-              settings(base, gridSeed));
+      SaimLinearProbe.Result v =
+          settings(base, gridSeed)
+              .fit(
+                  Arrays.copyOfRange(allTrain, 0, trainImages),
+                  yFit,
+                  Arrays.copyOfRange(allTrain, trainImages, allTrain.length),
+                  yVal,
+                  classes);
       concatenated.add(
           new Cell(
               name, 0, "validation", gridSeed, v.top1(), v.top5(), (System.nanoTime() - t) / 1e9));
       out.printf(Locale.ROOT, "%s every block cls_mean: validation top-1 %.2f%n", name, v.top1());
       for (long seed : probeSeeds) {
         t = System.nanoTime();
-        LinearProbe.Result r =
-            LinearProbe.run(allTrain, yTrain, allTest, yTest, classes, settings(base, seed));
+        SaimLinearProbe.Result r =
+            settings(base, seed).fit(allTrain, yTrain, allTest, yTest, classes);
         concatenated.add(
             new Cell(name, 0, "test", seed, r.top1(), r.top5(), (System.nanoTime() - t) / 1e9));
         out.printf(
@@ -337,7 +337,7 @@ public final class LayerProbe implements Callable<Integer> {
     json.addProperty("fit_images", trainImages);
     json.addProperty("validation_images", train.size() - trainImages);
     json.addProperty("test_images", test.size());
-    json.add("probe", GSON.toJsonTree(base));
+    json.add("probe", Plan.probeJson(base));
     json.add("pixels_validation", GSON.toJsonTree(pixelRows));
     json.add("pixels_test", GSON.toJsonTree(pixelTest));
     json.add("grid", GSON.toJsonTree(grid));
@@ -359,9 +359,8 @@ public final class LayerProbe implements Callable<Integer> {
     return 0;
   }
 
-  private static LinearProbe.Settings settings(LinearProbe.Settings s, long seed) {
-    return new LinearProbe.Settings(
-        s.epochs(), s.batchSize(), s.blr(), s.weightDecay(), s.warmupEpochs(), seed);
+  private static SaimLinearProbe settings(SaimLinearProbe.Spec s, long seed) {
+    return Plan.probe(s, seed);
   }
 
   private static Cell testProbe(
@@ -372,28 +371,28 @@ public final class LayerProbe implements Callable<Integer> {
       int[] yTrain,
       int[] yTest,
       int classes,
-      LinearProbe.Settings s,
+      SaimLinearProbe s,
       int width,
       PrintWriter out) {
     int p = Arrays.asList(POOLS).indexOf(pool);
     long t = System.nanoTime();
-    LinearProbe.Result r =
-        LinearProbe.run(
+    SaimLinearProbe.Result r =
+        s.fit(
             half(f[0][layer - 1], p, width),
             yTrain,
             half(f[1][layer - 1], p, width),
             yTest,
-            classes,
-            s);
+            classes);
     Cell c =
-        new Cell(name, layer, pool, s.seed(), r.top1(), r.top5(), (System.nanoTime() - t) / 1e9);
+        new Cell(
+            name, layer, pool, s.spec().seed(), r.top1(), r.top5(), (System.nanoTime() - t) / 1e9);
     out.printf(
         Locale.ROOT,
         "%s block %d %s, probe seed %d: test top-1 %.2f top-5 %.2f%n",
         name,
         layer,
         pool,
-        s.seed(),
+        s.spec().seed(),
         c.top1(),
         c.top5());
     out.flush();

@@ -1,7 +1,8 @@
 package io.github.saimjava.benchmarks.reproduce;
 
+import com.google.gson.JsonObject;
 import io.github.saimjava.api.SaimConfig;
-import io.github.saimjava.downstream.LinearProbe;
+import io.github.saimjava.api.SaimLinearProbe;
 import java.util.List;
 import java.util.Locale;
 
@@ -39,7 +40,7 @@ public record Plan(
     double weightDecay,
     List<Long> seeds,
     List<Variant> variants,
-    LinearProbe.Settings probe,
+    SaimLinearProbe.Spec probe,
     FineTune fineTune,
     int threads) {
 
@@ -204,8 +205,36 @@ public record Plan(
    * weight decay) with base learning rate 6.4, the value the project's zoo card uses for these
    * small features (the paper's 0.1 is for a batch of 16,384 ImageNet images).
    */
-  static LinearProbe.Settings probeSettings(int epochs, int batch) {
-    return new LinearProbe.Settings(epochs, batch, 6.4, 0, 0, 0);
+  static SaimLinearProbe.Spec probeSettings(int epochs, int batch) {
+    return SaimLinearProbe.builder().epochs(epochs).batchSize(batch).blr(6.4).build().spec();
+  }
+
+  /** {@return the probe with another seed} */
+  static SaimLinearProbe probe(SaimLinearProbe.Spec probe, long seed) {
+    return SaimLinearProbe.builder()
+        .epochs(probe.epochs())
+        .batchSize(probe.batchSize())
+        .blrs(probe.blrs().stream().mapToDouble(Double::doubleValue).toArray())
+        .weightDecay(probe.weightDecay())
+        .warmupEpochs(probe.warmupEpochs())
+        .heldOutFraction(probe.heldOutFraction())
+        .seed(seed)
+        .build();
+  }
+
+  /**
+   * The probe's settings as the reports and the result caches have always recorded them (one base
+   * rate; the keys and their order are those of the probe settings before the API's spec).
+   */
+  static JsonObject probeJson(SaimLinearProbe.Spec probe) {
+    JsonObject o = new JsonObject();
+    o.addProperty("epochs", probe.epochs());
+    o.addProperty("batchSize", probe.batchSize());
+    o.addProperty("blr", probe.blrs().get(0));
+    o.addProperty("weightDecay", probe.weightDecay());
+    o.addProperty("warmupEpochs", probe.warmupEpochs());
+    o.addProperty("seed", probe.seed());
+    return o;
   }
 
   /** This plan with another number of pre-training epochs (the warm-up is capped by it). */

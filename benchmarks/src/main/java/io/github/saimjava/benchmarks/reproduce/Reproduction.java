@@ -9,6 +9,7 @@ import io.github.saimjava.api.Augmentation;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.api.SaimFineTuner;
+import io.github.saimjava.api.SaimLinearProbe;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.data.BatchLoader;
 import io.github.saimjava.data.Datasets;
@@ -16,7 +17,6 @@ import io.github.saimjava.data.DecodedImage;
 import io.github.saimjava.data.IdxDataset;
 import io.github.saimjava.data.ImageDataset;
 import io.github.saimjava.downstream.FineTuner;
-import io.github.saimjava.downstream.LinearProbe;
 import io.github.saimjava.io.AtomicFiles;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
@@ -476,7 +476,7 @@ public final class Reproduction {
     Features f = features(w);
     JsonObject key = new JsonObject();
     key.add("features", f.key());
-    key.add("probe", GSON.toJsonTree(probeSettings(w.seed())));
+    key.add("probe", Plan.probeJson(probeSettings(w.seed()).spec()));
     return probe(w.name(), key, f.train(), f.test(), w.seed(), start);
   }
 
@@ -486,7 +486,7 @@ public final class Reproduction {
     key.addProperty("features", "raw pixels / 255, flattened");
     key.addProperty("train", train.describe());
     key.addProperty("test", test.describe());
-    key.add("probe", GSON.toJsonTree(probeSettings(seed)));
+    key.add("probe", Plan.probeJson(probeSettings(seed).spec()));
     String name = "pixels-seed" + seed;
     Report.Probe cached = cachedProbe(name, key);
     if (cached != null) {
@@ -497,10 +497,8 @@ public final class Reproduction {
     return probe(name, key, pixels(train), pixels(test), seed, start);
   }
 
-  private LinearProbe.Settings probeSettings(long seed) {
-    LinearProbe.Settings s = plan.probe();
-    return new LinearProbe.Settings(
-        s.epochs(), s.batchSize(), s.blr(), s.weightDecay(), s.warmupEpochs(), seed);
+  private SaimLinearProbe probeSettings(long seed) {
+    return Plan.probe(plan.probe(), seed);
   }
 
   private Report.Probe probe(
@@ -511,8 +509,8 @@ public final class Reproduction {
       return cached;
     }
     int classes = Math.max(train.numClasses(), test.numClasses());
-    LinearProbe.Result r =
-        LinearProbe.run(trainX, train.labels(), testX, test.labels(), classes, probeSettings(seed));
+    SaimLinearProbe.Result r =
+        probeSettings(seed).fit(trainX, train.labels(), testX, test.labels(), classes);
     Report.Probe p =
         new Report.Probe(
             seed, r.top1(), r.top5(), r.trainLoss(), (System.nanoTime() - start) / 1e9);

@@ -109,7 +109,7 @@ public record ResultTable(
                 + " the same probe%n",
             plan.probe().epochs(),
             plan.probe().batchSize(),
-            plan.probe().blr()));
+            plan.probe().blrs().get(0)));
     Plan.FineTune ft = plan.fineTune();
     md.append(
         ft.enabled()
@@ -284,7 +284,7 @@ public record ResultTable(
     JsonObject probe = new JsonObject();
     probe.addProperty("epochs", plan.probe().epochs());
     probe.addProperty("batch_size", plan.probe().batchSize());
-    probe.addProperty("blr", plan.probe().blr());
+    probe.addProperty("blr", plan.probe().blrs().get(0));
     o.add("linear_probe", probe);
     o.add("pixels", probes(report.pixels()));
     JsonArray encoders = new JsonArray();

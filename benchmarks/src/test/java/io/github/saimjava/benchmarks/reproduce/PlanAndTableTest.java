@@ -32,6 +32,19 @@ class PlanAndTableTest {
     assertEquals(List.of(0L, 1L), p.seeds());
   }
 
+  /** Result caches and reports written before the probe took the API's spec still match. */
+  @Test
+  void theProbeIsRecordedUnderItsFormerKeys() {
+    Plan p = Plan.fmnistSmall();
+    assertEquals(
+        "{\"epochs\":90,\"batchSize\":256,\"blr\":6.4,\"weightDecay\":0.0,"
+            + "\"warmupEpochs\":0.0,\"seed\":0}",
+        new com.google.gson.Gson().toJson(Plan.probeJson(p.probe())));
+    assertEquals(7L, Plan.probe(p.probe(), 7).spec().seed());
+    assertEquals(
+        p.probe(), Plan.probe(p.probe(), 7).toBuilder().seed(p.probe().seed()).build().spec());
+  }
+
   @Test
   void ablationsChangeOnlyTheirPart() {
     var base = Plan.fmnistSmall().config();

@@ -13,7 +13,7 @@ fun main() {
         .config(
             SaimConfig.vitTiny().toBuilder()
                 .imageSize(32).patchSize(8).depth(2).queryDepth(2)
-                .blur(3, 1.0) // kernel, sigma: a Double, so 1.0 (Kotlin does not widen 1)
+                .blur(3, 1.0) // kernel, sigma (whole numbers too: .blur(3, 1))
                 .build()
         )
         .data(Path.of("images"))
