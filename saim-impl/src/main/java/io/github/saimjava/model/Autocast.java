@@ -1,11 +1,9 @@
 package io.github.saimjava.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtSymbolBlock;
-import ai.djl.pytorch.jni.IValueUtils;
 import io.github.saimjava.api.Precision;
 import java.util.Objects;
 import org.jspecify.annotations.Nullable;
@@ -130,21 +128,7 @@ public final class Autocast implements AutoCloseable {
   }
 
   private NDArray call(String method, NDArray x, NDArray into) {
-    // DJL passes a named array whose name holds a '.' as a dictionary (parameter names do), and
-    // attaches the result to the manager of the first array; the selector comes first and names
-    // the method, so the result lives with the activations, not with the parameters
-    NDArray in = x.getName() == null ? x : x.reshape(x.getShape());
-    NDArray selector = into.getManager().create(0f);
-    selector.setName("module_method:" + method);
-    try {
-      return IValueUtils.forward(Objects.requireNonNull(cast), new NDList(selector, in), true)
-          .singletonOrThrow();
-    } finally {
-      selector.close();
-      if (in != x) {
-        in.close();
-      }
-    }
+    return ScriptModule.call(Objects.requireNonNull(cast), method, into, x);
   }
 
   /** Frees the loaded casts (also freed with the manager they were loaded on). */

@@ -1,11 +1,9 @@
 package io.github.saimjava.model;
 
 import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtSymbolBlock;
-import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.Locale;
 import org.jspecify.annotations.Nullable;
@@ -117,28 +115,6 @@ public final class InferenceKernels {
   }
 
   private NDArray call(String method, NDArray into, NDArray... args) {
-    // the selector comes first and names the method; the result is attached to its manager (the
-    // activations'); named arrays (parameters) go in as unnamed views, since DJL passes an array
-    // whose name holds a '.' as a dictionary
-    NDArray selector = into.getManager().create(0f);
-    selector.setName("module_method:" + method);
-    NDList in = new NDList(args.length + 1);
-    in.add(selector);
-    NDList views = new NDList();
-    for (NDArray a : args) {
-      if (a.getName() == null) {
-        in.add(a);
-      } else {
-        NDArray view = a.reshape(a.getShape());
-        views.add(view);
-        in.add(view);
-      }
-    }
-    try {
-      return IValueUtils.forward(module, in, true).singletonOrThrow();
-    } finally {
-      selector.close();
-      views.close();
-    }
+    return ScriptModule.call(module, method, into, args);
   }
 }

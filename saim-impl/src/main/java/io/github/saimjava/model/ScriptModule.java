@@ -1,8 +1,11 @@
 package io.github.saimjava.model;
 
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.pytorch.engine.PtNDManager;
 import ai.djl.pytorch.engine.PtSymbolBlock;
+import ai.djl.pytorch.jni.IValueUtils;
 import ai.djl.pytorch.jni.JniUtils;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
@@ -39,6 +42,38 @@ public final class ScriptModule {
     } catch (RuntimeException e) {
       throw new IllegalStateException(
           "the engine cannot load the TorchScript module " + className + ": " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Runs {@code method} of {@code module} on {@code args} with autograd on, the result attached to
+   * {@code into}'s manager.
+   *
+   * <p>DJL selects the method through a first argument named {@code module_method:<name>} and
+   * attaches the result to the manager of that first array, so the selector is created on {@code
+   * into}'s manager (the activations', not the parameters'). DJL passes an array whose name holds a
+   * '.' as a dictionary, so named arrays (parameters) go in as unnamed views.
+   */
+  static NDArray call(PtSymbolBlock module, String method, NDArray into, NDArray... args) {
+    NDArray selector = into.getManager().create(0f);
+    selector.setName("module_method:" + method);
+    NDList in = new NDList(args.length + 1);
+    in.add(selector);
+    NDList views = new NDList();
+    for (NDArray a : args) {
+      if (a.getName() == null) {
+        in.add(a);
+      } else {
+        NDArray view = a.reshape(a.getShape());
+        views.add(view);
+        in.add(view);
+      }
+    }
+    try {
+      return IValueUtils.forward(module, in, true).singletonOrThrow();
+    } finally {
+      selector.close();
+      views.close();
     }
   }
 
