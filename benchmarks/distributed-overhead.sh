@@ -5,7 +5,7 @@
 # (median of the steps after the warm-up ones, from metrics.jsonl) and the ratio. Run it on an idle
 # machine only; it takes about 5 minutes on 2 cores. Usage: benchmarks/distributed-overhead.sh [WORK_DIR]
 # COLLECTIVE=java (default: plain Java, nothing native) or COLLECTIVE=gloo picks the ranks' collective
-# (-Dsaim.collective).
+# (saim pretrain --collective). Rank 0's metrics.jsonl splits each step's all-reduce (allreduce_*_s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 WORK="${1:-$(mktemp -d)}"
@@ -42,10 +42,10 @@ run_one() { # NAME SKIP ARGS...: one process, 2 threads
 run_two() { # NAME SKIP ARGS...: 2 ranks of 1 thread
   local name=$1 skip=$2; shift 2
   local rdv="file:$WORK/$name-rendezvous"
-  java -Xmx6g -Dsaim.collective="$COLLECTIVE" -jar "$JAR" pretrain "$@" --threads 1 --world-size 2 --rank 1 --rendezvous "$rdv" \
+  java -Xmx6g -jar "$JAR" pretrain "$@" --collective "$COLLECTIVE" --threads 1 --world-size 2 --rank 1 --rendezvous "$rdv" \
     --output "$WORK/$name-2x1-rank1" >"$WORK/$name-2x1-rank1.log" 2>&1 &
   local other=$!
-  java -Xmx6g -Dsaim.collective="$COLLECTIVE" -jar "$JAR" pretrain "$@" --threads 1 --world-size 2 --rank 0 --rendezvous "$rdv" \
+  java -Xmx6g -jar "$JAR" pretrain "$@" --collective "$COLLECTIVE" --threads 1 --world-size 2 --rank 0 --rendezvous "$rdv" \
     --output "$WORK/$name-2x1" >"$WORK/$name-2x1.log" 2>&1
   wait "$other"
   per_step "$WORK/$name-2x1/metrics.jsonl" "$skip"

@@ -11,6 +11,7 @@ import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimTrainer;
 import io.github.saimjava.api.TrainingSummary;
+import io.github.saimjava.distributed.Collectives;
 import io.github.saimjava.train.EngineThreads;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -202,6 +203,17 @@ final class PretrainCommand implements Callable<Integer> {
   long rankTimeout = Distributed.DEFAULT_TIMEOUT.toSeconds();
 
   @Option(
+      names = "--collective",
+      paramLabel = "java|gloo",
+      description =
+          "How the ranks all-reduce: java (plain Java, nothing to install) or gloo (Gloo through"
+              + " JNI; needs libgloo0 on every node); every rank must use the same (default: java,"
+              + " or what -D"
+              + Collectives.PROPERTY
+              + " says).")
+  String collective;
+
+  @Option(
       names = "--loader-threads",
       description = "Threads decoding and augmenting images (default: ${DEFAULT-VALUE}).")
   int loaderThreads = 1;
@@ -273,6 +285,9 @@ final class PretrainCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (collective != null) {
+      Collectives.choose(collective, "--collective");
+    }
     SaimConfig.Builder cb = modelOptions.builder();
     if (channels != null) {
       cb.channels(channels);

@@ -75,7 +75,9 @@ class PretrainDistributedCommandTest {
                 "--rendezvous",
                 rv,
                 "--bind",
-                "127.0.0.1"));
+                "127.0.0.1",
+                "--collective",
+                "java"));
     Process p0 =
         saim(
             args(
@@ -87,7 +89,9 @@ class PretrainDistributedCommandTest {
                 "--rendezvous",
                 rv,
                 "--bind",
-                "127.0.0.1"));
+                "127.0.0.1",
+                "--collective",
+                "java"));
     String out0 = new String(p0.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     String out1 = new String(p1.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p0.waitFor(5, TimeUnit.MINUTES) && p1.waitFor(1, TimeUnit.MINUTES));
@@ -317,6 +321,49 @@ class PretrainDistributedCommandTest {
                 "saim: error: -Dsaim.collective=gloo asks for Gloo, which is not available: the"
                     + " native Gloo library could not be loaded: "),
         out);
+    assertTrue(!Files.exists(dir.resolve("o")), "wrote " + dir.resolve("o"));
+  }
+
+  @Test
+  void glooAskedForByTheOptionWhereItCannotLoadIsAOneLineErrorNamingTheOption(@TempDir Path dir)
+      throws Exception {
+    Process p =
+        saim(
+            args(
+                dir.resolve("o"),
+                "--world-size",
+                "2",
+                "--rank",
+                "0",
+                "--rendezvous",
+                "file:" + dir.resolve("rendezvous"),
+                "--collective",
+                "gloo"));
+    String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+    assertTrue(p.waitFor(2, TimeUnit.MINUTES), out);
+    assertEquals(2, p.exitValue(), out);
+    List<String> errors = out.lines().filter(l -> l.startsWith("saim: error: ")).toList();
+    assertEquals(1, errors.size(), out);
+    assertTrue(out.lines().noneMatch(l -> l.startsWith("\tat ")), out);
+    String e = errors.get(0);
+    assertTrue(
+        e.startsWith(
+            "saim: error: --collective gloo asks for Gloo, which is not available: the native Gloo"
+                + " library could not be loaded: "),
+        out);
+    assertTrue(
+        e.endsWith("; use --collective java (the default), which needs nothing installed"), e);
+    assertTrue(!Files.exists(dir.resolve("o")), "wrote " + dir.resolve("o"));
+  }
+
+  @Test
+  void anUnknownCollectiveIsAOneLineErrorBeforeAnythingIsWritten(@TempDir Path dir) {
+    CliTestSupport.Result r = CliTestSupport.run(args(dir.resolve("o"), "--collective", "nccl"));
+    assertEquals(2, r.exitCode(), r.err());
+    assertEquals(
+        "saim: error: --collective is 'nccl': use java (the default, nothing to install) or gloo"
+            + " (needs libgloo0)",
+        r.err().strip());
     assertTrue(!Files.exists(dir.resolve("o")), "wrote " + dir.resolve("o"));
   }
 }

@@ -73,8 +73,9 @@ public final class RingCollective implements Collective {
   private final @Nullable AutoCloseable store;
   private final ByteBuffer header = ByteBuffer.allocateDirect(24).order(ByteOrder.BIG_ENDIAN);
   private final ByteBuffer peerHeader = ByteBuffer.allocateDirect(24).order(ByteOrder.BIG_ENDIAN);
-  private ByteBuffer sendStage = ByteBuffer.allocateDirect(0);
   private ByteBuffer recvStage = ByteBuffer.allocateDirect(0);
+  private ByteBuffer scratch = ByteBuffer.allocateDirect(0);
+  private long reduceNanos;
   private int sequence;
   private boolean closed;
   private @Nullable String broken;
@@ -295,13 +296,41 @@ public final class RingCollective implements Collective {
   @Override
   public synchronized void allReduceSum(FloatBuffer buf) {
     FloatBuffer b = direct(buf).slice();
-    allReduce(new F32(b), OP_F32, b.remaining());
+    int n = b.remaining();
+    ByteBuffer whole = scratch(n * Float.BYTES);
+    whole.asFloatBuffer().put(0, b, 0, n);
+    allReduce(whole, F32, n);
+    b.put(0, whole.asFloatBuffer(), 0, n);
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Here the ring sends, receives and sums in {@code buf}'s own memory: no copy of it is made.
+   */
+  @Override
+  public synchronized void allReduceSumFloats(ByteBuffer buf) {
+    ByteBuffer b = direct(buf).slice().order(ByteOrder.nativeOrder());
+    if (b.remaining() % Float.BYTES != 0) {
+      throw new IllegalArgumentException(
+          "the buffer holds " + b.remaining() + " bytes, not a whole number of floats");
+    }
+    allReduce(b, F32, b.remaining() / Float.BYTES);
   }
 
   @Override
   public synchronized void allReduceSumBf16(ShortBuffer buf) {
     ShortBuffer b = direct(buf).slice();
-    allReduce(new Bf16(b), OP_BF16, b.remaining());
+    int n = b.remaining();
+    ByteBuffer whole = scratch(n * Short.BYTES);
+    whole.asShortBuffer().put(0, b, 0, n);
+    allReduce(whole, BF16, n);
+    b.put(0, whole.asShortBuffer(), 0, n);
+  }
+
+  @Override
+  public synchronized long reduceNanos() {
+    return reduceNanos;
   }
 
   @Override
@@ -360,69 +389,47 @@ public final class RingCollective implements Collective {
     }
   }
 
-  /** The elements of the caller's buffer, as bytes to send and as the target of received ones. */
-  private interface Elements {
+  /** How the all-reduce adds a received run of values into this rank's own. */
+  private interface Adder {
     int bytes();
 
-    /** Copies elements {@code [from, to)} of the buffer into {@code stage} (at 0). */
-    void copyOut(int from, int to, ByteBuffer stage);
-
-    /** Copies {@code stage}'s elements {@code [i, j)} to the buffer at {@code from + i}. */
-    void copyIn(ByteBuffer stage, int from, int i, int j);
-
-    /** {@code stage[i] = stage[i] + buf[from + i]} for {@code i} in {@code [i, j)}. */
-    void addInto(ByteBuffer stage, int from, int i, int j);
+    /** {@code own[at + k] = received[k] + own[at + k]} for {@code k} in {@code [i, j)}. */
+    void add(ByteBuffer received, ByteBuffer own, int at, int i, int j);
   }
 
-  private record F32(FloatBuffer buf) implements Elements {
-    @Override
-    public int bytes() {
-      return Float.BYTES;
-    }
+  private static final Adder F32 =
+      new Adder() {
+        @Override
+        public int bytes() {
+          return Float.BYTES;
+        }
 
-    @Override
-    public void copyOut(int from, int to, ByteBuffer stage) {
-      stage.asFloatBuffer().put(0, buf, from, to - from);
-    }
+        @Override
+        public void add(ByteBuffer received, ByteBuffer own, int at, int i, int j) {
+          FloatBuffer r = received.asFloatBuffer();
+          FloatBuffer o = own.asFloatBuffer();
+          for (int k = i; k < j; k++) {
+            o.put(at + k, r.get(k) + o.get(at + k));
+          }
+        }
+      };
 
-    @Override
-    public void copyIn(ByteBuffer stage, int from, int i, int j) {
-      buf.put(from + i, stage.asFloatBuffer(), i, j - i);
-    }
+  private static final Adder BF16 =
+      new Adder() {
+        @Override
+        public int bytes() {
+          return Short.BYTES;
+        }
 
-    @Override
-    public void addInto(ByteBuffer stage, int from, int i, int j) {
-      FloatBuffer s = stage.asFloatBuffer();
-      for (int k = i; k < j; k++) {
-        s.put(k, s.get(k) + buf.get(from + k));
-      }
-    }
-  }
-
-  private record Bf16(ShortBuffer buf) implements Elements {
-    @Override
-    public int bytes() {
-      return Short.BYTES;
-    }
-
-    @Override
-    public void copyOut(int from, int to, ByteBuffer stage) {
-      stage.asShortBuffer().put(0, buf, from, to - from);
-    }
-
-    @Override
-    public void copyIn(ByteBuffer stage, int from, int i, int j) {
-      buf.put(from + i, stage.asShortBuffer(), i, j - i);
-    }
-
-    @Override
-    public void addInto(ByteBuffer stage, int from, int i, int j) {
-      ShortBuffer s = stage.asShortBuffer();
-      for (int k = i; k < j; k++) {
-        s.put(k, bf16Sum(s.get(k), buf.get(from + k)));
-      }
-    }
-  }
+        @Override
+        public void add(ByteBuffer received, ByteBuffer own, int at, int i, int j) {
+          ShortBuffer r = received.asShortBuffer();
+          ShortBuffer o = own.asShortBuffer();
+          for (int k = i; k < j; k++) {
+            o.put(at + k, bf16Sum(r.get(k), o.get(at + k)));
+          }
+        }
+      };
 
   /** {@code a + b} of two bfloat16 values, added in float32 and rounded to nearest even. */
   static short bf16Sum(short a, short b) {
@@ -443,7 +450,29 @@ public final class RingCollective implements Collective {
     return (int) ((long) c * n / size);
   }
 
-  private void allReduce(Elements e, int op, int n) {
+  /** A direct buffer of this collective's of at least {@code bytes}, in native order. */
+  private ByteBuffer scratch(int bytes) {
+    if (scratch.capacity() < bytes) {
+      scratch = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
+    }
+    return scratch.duplicate().clear().limit(bytes).order(ByteOrder.nativeOrder());
+  }
+
+  /** Bytes {@code [lo(c) w, lo(c + 1) w)} of {@code b}: chunk {@code c}'s elements. */
+  private ByteBuffer chunk(ByteBuffer b, int c, int n, int w) {
+    return b.duplicate().limit(lo(c + 1, n, size) * w).position(lo(c, n, size) * w);
+  }
+
+  /**
+   * The ring all-reduce of the {@code n} elements in {@code b} (native order, from 0), in place:
+   * each step sends a chunk straight from {@code b}, receives the predecessor's partial sum of
+   * another chunk into one chunk-sized stage and adds {@code b}'s values to it where they lie, so
+   * that the sum is finished in {@code b}; the all-gather receives the finished chunks straight
+   * into {@code b}. Sending chunk {@code c} while changing chunk {@code c - 1} touches distinct
+   * bytes.
+   */
+  private void allReduce(ByteBuffer b, Adder adder, int n) {
+    int op = adder == F32 ? OP_F32 : OP_BF16;
     String what =
         op == OP_F32 ? "all-reduce of " + n + " floats" : "all-reduce of " + n + " bfloat16 values";
     usable();
@@ -451,57 +480,45 @@ public final class RingCollective implements Collective {
       return;
     }
     agree(op, n, 0, what);
-    int w = e.bytes();
+    int w = adder.bytes();
     int largest = 0;
     for (int c = 0; c < size; c++) {
       largest = Math.max(largest, lo(c + 1, n, size) - lo(c, n, size));
     }
-    if (sendStage.capacity() < largest * w) {
-      sendStage = ByteBuffer.allocateDirect(largest * w).order(ByteOrder.nativeOrder());
+    if (recvStage.capacity() < largest * w) {
       recvStage = ByteBuffer.allocateDirect(largest * w).order(ByteOrder.nativeOrder());
     }
-    // reduce-scatter: in step s rank r sends chunk r - s and receives chunk r - s - 1, to which it
-    // adds its own values; the chunk it sends in step s + 1 is the one it summed in step s
-    int first = rank;
-    e.copyOut(lo(first, n, size), lo(first + 1, n, size), sendStage);
-    int sendLen = lo(first + 1, n, size) - lo(first, n, size);
+    ByteBuffer stage = recvStage;
+    // reduce-scatter: in step s rank r sends chunk r - s (its own values at s = 0, then the chunk
+    // it
+    // summed in step s - 1) and receives chunk r - s - 1, to which it adds its own values
     for (int s = 0; s < size - 1; s++) {
       int c = Math.floorMod(rank - s - 1, size);
       int from = lo(c, n, size);
       int len = lo(c + 1, n, size) - from;
       move(
-          sendStage.duplicate().position(0).limit(sendLen * w),
-          recvStage.duplicate().position(0).limit(len * w),
+          chunk(b, Math.floorMod(rank - s, size), n, w),
+          stage.duplicate().position(0).limit(len * w),
           w,
-          (i, j) -> e.addInto(recvStage, from, i, j),
+          (i, j) -> {
+            long t = System.nanoTime();
+            adder.add(stage, b, from, i, j);
+            reduceNanos += System.nanoTime() - t;
+          },
           false,
           what);
-      swapStages();
-      sendLen = len;
     }
-    // rank r now holds the whole sum of chunk r + 1; all-gather: pass the finished chunks round
-    int own = (rank + 1) % size;
-    e.copyIn(sendStage, lo(own, n, size), 0, sendLen);
+    // rank r now holds the whole sum of chunk r + 1; all-gather: in step s it sends chunk r + 1 - s
+    // and receives the finished chunk r - s in its place
     for (int s = 0; s < size - 1; s++) {
-      int c = Math.floorMod(rank - s, size);
-      int from = lo(c, n, size);
-      int len = lo(c + 1, n, size) - from;
       move(
-          sendStage.duplicate().position(0).limit(sendLen * w),
-          recvStage.duplicate().position(0).limit(len * w),
+          chunk(b, Math.floorMod(rank + 1 - s, size), n, w),
+          chunk(b, Math.floorMod(rank - s, size), n, w),
           w,
-          (i, j) -> e.copyIn(recvStage, from, i, j),
+          null,
           false,
           what);
-      swapStages();
-      sendLen = len;
     }
-  }
-
-  private void swapStages() {
-    ByteBuffer t = sendStage;
-    sendStage = recvStage;
-    recvStage = t;
   }
 
   /**

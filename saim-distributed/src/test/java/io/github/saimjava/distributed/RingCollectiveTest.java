@@ -171,6 +171,73 @@ class RingCollectiveTest {
     }
   }
 
+  /**
+   * The in-place all-reduce of floats held in bytes: the window from position to limit of a larger
+   * buffer ends with the bits of the documented sum, and the bytes around it are not touched.
+   */
+  @Property(tries = 30)
+  void allReduceSumFloatsSumsTheWindowInPlaceAndLeavesTheRest(
+      @ForAll @IntRange(min = 1, max = 4) int size,
+      @ForAll @IntRange(min = 0, max = 3000) int n,
+      @ForAll @IntRange(min = 0, max = 7) int before,
+      @ForAll long seed)
+      throws Exception {
+    float[][] x = values(size, n, seed);
+    int guard = 5;
+    List<float[]> got =
+        onAll(
+            world(size),
+            c -> {
+              ByteBuffer b =
+                  ByteBuffer.allocateDirect(4 * (before + n + guard))
+                      .order(ByteOrder.nativeOrder());
+              for (int i = 0; i < before + n + guard; i++) {
+                b.putFloat(4 * i, -1.5f);
+              }
+              b.position(4 * before);
+              b.asFloatBuffer().put(x[c.rank()]);
+              long reduce = c.reduceNanos();
+              c.allReduceSumFloats(b.duplicate().limit(4 * (before + n)));
+              assertTrue(c.reduceNanos() >= reduce, "reduceNanos went down");
+              float[] out = new float[before + n + guard];
+              for (int i = 0; i < out.length; i++) {
+                out[i] = b.getFloat(4 * i);
+              }
+              return out;
+            });
+    for (int r = 0; r < size; r++) {
+      float[] all = got.get(r);
+      for (int i = 0; i < n; i++) {
+        int c = chunkOf(i, n, size);
+        float acc = x[c][i];
+        for (int k = 1; k < size; k++) {
+          acc += x[(c + k) % size][i];
+        }
+        assertEquals(
+            Float.floatToRawIntBits(acc),
+            Float.floatToRawIntBits(all[before + i]),
+            "rank " + r + " of " + size + ", element " + i + " of " + n);
+      }
+      for (int i = 0; i < before; i++) {
+        assertEquals(-1.5f, all[i], "byte before the window changed, rank " + r);
+      }
+      for (int i = before + n; i < all.length; i++) {
+        assertEquals(-1.5f, all[i], "byte after the window changed, rank " + r);
+      }
+    }
+  }
+
+  @Example
+  void aWindowThatIsNotWholeFloatsIsRefused() throws Exception {
+    Collective c = world(1).get(0);
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                c.allReduceSumFloats(ByteBuffer.allocateDirect(6).order(ByteOrder.nativeOrder())));
+    assertEquals("the buffer holds 6 bytes, not a whole number of floats", e.getMessage());
+  }
+
   @Property(tries = 30)
   void bf16AllReduceRoundsEachPartialSumToNearestEven(
       @ForAll @IntRange(min = 1, max = 4) int size,

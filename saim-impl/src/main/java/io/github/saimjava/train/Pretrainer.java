@@ -199,7 +199,7 @@ public final class Pretrainer {
               double epochAfter = epoch + (double) (stepInEpoch + 1) / stepsPerEpoch;
               StepEvent ev = new StepEvent(step, totalSteps, epochAfter, stepLoss, lr, ips, eta);
               if (step % t.logEvery() == 0 || step == totalSteps) {
-                RunFolder.writeLine(metrics, stepLine(ev, seconds));
+                RunFolder.writeLine(metrics, stepLine(ev, seconds, ranks.profile().take()));
               }
               if (monitor != null && ranks.writes() && step % t.knnEvery() == 0) {
                 RunFolder.writeLine(metrics, monitor.evaluate(model).line(step));
@@ -459,17 +459,19 @@ public final class Pretrainer {
         file, FORMAT, model.stateDict(), opt.state(), step, Map.of(), runConfig);
   }
 
-  private static String stepLine(StepEvent e, double seconds) {
+  /** A step's line; {@code allReduce}: the {@link AllReduceProfile} members, empty alone. */
+  private static String stepLine(StepEvent e, double seconds, String allReduce) {
     return String.format(
         Locale.ROOT,
         "{\"type\":\"step\",\"step\":%d,\"epoch\":%.6f,\"loss\":%s,\"lr\":%s,"
-            + "\"images_per_s\":%.3f,\"time_s\":%.3f}",
+            + "\"images_per_s\":%.3f,\"time_s\":%.3f%s}",
         e.step(),
         e.epoch(),
         e.loss(),
         e.lr(),
         e.imagesPerSecond(),
-        seconds);
+        seconds,
+        allReduce);
   }
 
   private static String epochLine(EpochEvent e, long skippedImages) {

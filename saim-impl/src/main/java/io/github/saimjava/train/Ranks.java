@@ -2,6 +2,7 @@ package io.github.saimjava.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
 import com.google.gson.JsonObject;
 import io.github.saimjava.api.Distributed;
 import io.github.saimjava.api.SaimTrainer;
@@ -49,7 +50,8 @@ final class Ranks implements AutoCloseable {
   private final @Nullable Collective collective;
   private final int rank;
   private final int size;
-  private @Nullable FloatBuffer flat;
+  private @Nullable ByteBuffer flat;
+  private final AllReduceProfile profile = new AllReduceProfile();
   private @Nullable Path received;
 
   Ranks(@Nullable Collective collective) {
@@ -125,55 +127,128 @@ final class Ranks implements AutoCloseable {
   /**
    * Replaces every gradient by its mean over the ranks, and returns the mean of {@code loss}.
    * Gradients are taken in the map's order (the same on every rank: the same model).
+   *
+   * <p>The exchange, timed part by part into {@link #profile()}: each gradient is copied from the
+   * engine's memory straight into one direct buffer reused from step to step (<em>copy out</em>); a
+   * barrier waits for the slowest rank (<em>wait</em>); the collective sums the buffer in place
+   * (<em>wire</em>: sending and receiving, and <em>reduce</em>: the additions, where the collective
+   * can tell them apart); each sum is copied straight back into the gradient's memory and divided
+   * there by the number of ranks (<em>copy in</em>). A gradient whose memory cannot be written
+   * through a buffer (not contiguous, not float32, not in host memory) is copied through an array
+   * instead.
    */
   double averageGradients(Map<String, NDArray> params, double loss) {
     if (collective == null) {
       return loss;
     }
+    long start = System.nanoTime();
     try (NoGrad ng = NoGrad.enter()) {
-      List<NDArray> grads = new ArrayList<>();
+      List<Grad> grads = new ArrayList<>();
       long total = 1;
       for (NDArray p : params.values()) {
         if (p.hasGradient()) {
           NDArray g = p.getGradient();
-          grads.add(g);
+          grads.add(new Grad(g, total - 1));
           total += g.size();
         }
       }
-      if (total > Integer.MAX_VALUE) {
+      if (total > Integer.MAX_VALUE / Float.BYTES) {
         throw new IllegalStateException(total + " gradient values do not fit one buffer");
       }
-      FloatBuffer buf = flat;
-      if (buf == null || buf.capacity() < total) {
-        buf =
-            ByteBuffer.allocateDirect((int) total * Float.BYTES)
-                .order(ByteOrder.nativeOrder())
-                .asFloatBuffer();
+      int bytes = (int) total * Float.BYTES;
+      ByteBuffer buf = flat;
+      if (buf == null || buf.capacity() < bytes) {
+        buf = ByteBuffer.allocateDirect(bytes).order(ByteOrder.nativeOrder());
         flat = buf;
       }
-      buf.clear();
-      for (NDArray g : grads) {
-        buf.put(g.toFloatArray());
+      for (Grad g : grads) {
+        g.copyOut(buf);
       }
-      buf.put((float) loss);
-      buf.flip();
-      collective.allReduceSum(buf);
+      buf.putFloat(bytes - Float.BYTES, (float) loss);
+      long copied = System.nanoTime();
+      collective.barrier();
+      long met = System.nanoTime();
+      long reduceBefore = collective.reduceNanos();
+      collective.allReduceSumFloats(buf.duplicate().position(0).limit(bytes));
+      long summed = System.nanoTime();
+      long reduce = Math.max(0, collective.reduceNanos() - reduceBefore);
       float inv = 1f / size;
-      int at = 0;
-      for (NDArray g : grads) {
-        float[] v = new float[(int) g.size()];
-        buf.get(at, v);
-        at += v.length;
+      for (Grad g : grads) {
+        g.copyIn(buf, inv);
+      }
+      long end = System.nanoTime();
+      profile.add(
+          end - start, copied - start, met - copied, summed - met - reduce, reduce, end - summed);
+      return buf.getFloat(bytes - Float.BYTES) / size;
+    }
+  }
+
+  /**
+   * The all-reduce's time per step, split by part, since the last {@link AllReduceProfile#take()};
+   * empty with one rank.
+   */
+  AllReduceProfile profile() {
+    return profile;
+  }
+
+  /** One gradient of the exchange, and where its values lie in the buffer. */
+  private static final class Grad {
+    private final NDArray grad;
+    private final int at;
+    private final int count;
+    private @Nullable ByteBuffer memory;
+
+    Grad(NDArray grad, long at) {
+      this.grad = grad;
+      this.at = (int) at * Float.BYTES;
+      this.count = (int) grad.size();
+    }
+
+    /** Copies the gradient's values to {@code buf} at {@link #at}. */
+    void copyOut(ByteBuffer buf) {
+      if (grad.getDataType() == DataType.FLOAT32) {
+        ByteBuffer view = grad.toByteBuffer(true).order(ByteOrder.nativeOrder());
+        buf.put(at, view, 0, count * Float.BYTES);
+        memory = writesThrough(grad, view) ? view : null;
+      } else {
+        buf.asFloatBuffer()
+            .put(at / Float.BYTES, grad.toType(DataType.FLOAT32, false).toFloatArray());
+      }
+    }
+
+    /** Writes {@code buf}'s sum at {@link #at}, times {@code inv}, into the gradient. */
+    void copyIn(ByteBuffer buf, float inv) {
+      ByteBuffer m = memory;
+      if (m != null) {
+        m.put(0, buf, at, count * Float.BYTES);
+        grad.muli(inv);
+      } else {
+        float[] v = new float[count];
+        buf.asFloatBuffer().get(at / Float.BYTES, v);
         for (int i = 0; i < v.length; i++) {
           v[i] *= inv;
         }
-        try (NDArray mean = g.getManager().create(v, g.getShape())) {
-          g.set(new NDIndex("..."), mean);
+        try (NDArray mean = grad.getManager().create(v, grad.getShape())) {
+          grad.set(new NDIndex("..."), mean.toType(grad.getDataType(), false));
         }
-        g.close();
       }
-      return buf.get(at) / size;
+      grad.close();
     }
+  }
+
+  /**
+   * Whether {@code view} (from {@link NDArray#toByteBuffer(boolean)}) is the array's own memory
+   * rather than a contiguous copy of it: a bit flipped through it must show in a second view.
+   */
+  static boolean writesThrough(NDArray a, ByteBuffer view) {
+    if (view.capacity() < Integer.BYTES) {
+      return view.capacity() == 0;
+    }
+    int bits = view.getInt(0);
+    view.putInt(0, bits ^ 1);
+    boolean shared = a.toByteBuffer(true).order(ByteOrder.nativeOrder()).getInt(0) == (bits ^ 1);
+    view.putInt(0, bits);
+    return shared;
   }
 
   /**

@@ -4,6 +4,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
 import io.github.saimjava.api.Augmentation;
 import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimTrainer;
@@ -220,6 +222,49 @@ class DistributedTrainingTest {
     assertEquals(
         Files.readAllLines(single.resolve(Pretrainer.METRICS)).size(),
         Files.readAllLines(out0.resolve(Pretrainer.METRICS)).size());
+    assertAllReduceProfiled(out0.resolve(Pretrainer.METRICS));
+  }
+
+  static final List<String> PROFILE_PARTS =
+      List.of(
+          "allreduce_copy_out_s",
+          "allreduce_wait_s",
+          "allreduce_wire_s",
+          "allreduce_reduce_s",
+          "allreduce_copy_in_s");
+
+  /**
+   * Every step line of a run of several ranks splits its all-reduce: the parts are there, not
+   * negative, and add up to {@code allreduce_s} (each is rounded to a microsecond); the ring spends
+   * time on the wire. One process has no all-reduce and no such fields.
+   */
+  static void assertAllReduceProfiled(Path metrics) throws Exception {
+    List<JsonObject> steps = stepLines(metrics);
+    assertEquals(STEPS, steps.size());
+    double wire = 0;
+    for (JsonObject o : steps) {
+      double total = o.get("allreduce_s").getAsDouble();
+      double sum = 0;
+      for (String part : PROFILE_PARTS) {
+        assertTrue(o.has(part), part + " missing: " + o);
+        double v = o.get(part).getAsDouble();
+        assertTrue(v >= 0, part + " negative: " + o);
+        sum += v;
+      }
+      assertEquals(total, sum, 6e-6, "the parts do not add up to allreduce_s: " + o);
+      wire += o.get("allreduce_wire_s").getAsDouble();
+    }
+    assertTrue(wire > 0, "no time on the wire in " + STEPS + " steps");
+    for (JsonObject o : stepLines(single.resolve(Pretrainer.METRICS))) {
+      assertTrue(!o.has("allreduce_s"), "one process has no all-reduce: " + o);
+    }
+  }
+
+  static List<JsonObject> stepLines(Path metrics) throws Exception {
+    return Files.readAllLines(metrics).stream()
+        .map(l -> JsonParser.parseString(l).getAsJsonObject())
+        .filter(o -> o.get("type").getAsString().equals("step"))
+        .toList();
   }
 
   @Test

@@ -5,9 +5,17 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.training.GradientCollector;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -71,5 +79,79 @@ class RanksTest {
     assertEquals(1, Ranks.sweepReceived(dir));
     assertFalse(Files.exists(stale));
     assertTrue(Files.exists(live) && Files.exists(other));
+  }
+
+  /**
+   * Three ranks' gradients of a weight and a bias become their mean on every rank, written into the
+   * gradients' own memory; the loss is averaged; one barrier and one all-reduce go over the world;
+   * the step's profile is there and not negative.
+   */
+  @Test
+  void gradientsBecomeTheirMeanOverTheRanks() throws Exception {
+    int size = 3;
+    float[][] coef = {{1, -2, 3, 0.5f, 7, -1}, {4, 4, -8, 0.25f, 0, 2}, {-3, 1, 1, 1, 1e-3f, 5}};
+    float[][] bias = {{0.5f, -1, 2}, {1, 1, 1}, {-2, 0.25f, 3}};
+    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+      List<Map<String, NDArray>> params = new ArrayList<>();
+      try (GradientCollector gc = Engine.getEngine("PyTorch").newGradientCollector()) {
+        NDArray total = null;
+        for (int r = 0; r < size; r++) {
+          NDArray w = m.create(new float[] {1, 2, 3, 4, 5, 6}, new Shape(2, 3));
+          NDArray b = m.create(bias[r], new Shape(3));
+          w.setRequiresGradient(true);
+          b.setRequiresGradient(true);
+          // d/dw = coef, d/db = 2 b
+          NDArray loss = w.mul(m.create(coef[r], new Shape(2, 3))).sum().add(b.mul(b).sum());
+          total = total == null ? loss : total.add(loss);
+          Map<String, NDArray> p = new LinkedHashMap<>();
+          p.put("w", w);
+          p.put("b", b);
+          params.add(p);
+        }
+        gc.backward(total);
+      }
+      ThreadWorld world = new ThreadWorld(size);
+      List<Object> got =
+          world.run(
+              c -> {
+                Ranks ranks = new Ranks(c);
+                double loss = ranks.averageGradients(params.get(c.rank()), 1.5 * (c.rank() + 1));
+                return List.of(loss, ranks.profile().take());
+              });
+      assertEquals(2, world.collectives.get(), "one barrier and one all-reduce");
+      for (int r = 0; r < size; r++) {
+        List<?> out = (List<?>) got.get(r);
+        assertEquals(3.0, (Double) out.get(0), 1e-6, "the mean loss, rank " + r);
+        String fields = (String) out.get(1);
+        assertTrue(fields.contains("\"allreduce_copy_out_s\":"), fields);
+        assertTrue(!fields.contains(":-"), "a negative part: " + fields);
+        float[] w = params.get(r).get("w").getGradient().toFloatArray();
+        float[] b = params.get(r).get("b").getGradient().toFloatArray();
+        for (int i = 0; i < 6; i++) {
+          float want = (coef[0][i] + coef[1][i] + coef[2][i]) * (1f / size);
+          assertEquals(want, w[i], Math.abs(want) * 1e-6 + 1e-7, "w[" + i + "], rank " + r);
+        }
+        for (int i = 0; i < 3; i++) {
+          float want = 2 * (bias[0][i] + bias[1][i] + bias[2][i]) * (1f / size);
+          assertEquals(want, b[i], Math.abs(want) * 1e-6 + 1e-7, "b[" + i + "], rank " + r);
+        }
+      }
+    }
+  }
+
+  /**
+   * The exchange writes into a gradient through its buffer only when the buffer is the array's own
+   * memory: a contiguous array's is, a transposed view's (a contiguous copy) is not.
+   */
+  @Test
+  void onlyAnArraysOwnMemoryIsWrittenThrough() {
+    try (NDManager m = NDManager.newBaseManager("PyTorch")) {
+      NDArray a = m.create(new float[] {1, 2, 3, 4, 5, 6}, new Shape(2, 3));
+      assertTrue(Ranks.writesThrough(a, a.toByteBuffer(true)));
+      assertArrayEquals(new float[] {1, 2, 3, 4, 5, 6}, a.toFloatArray(), "the probe left a trace");
+      NDArray t = a.transpose();
+      assertFalse(Ranks.writesThrough(t, t.toByteBuffer(true)));
+      assertArrayEquals(new float[] {1, 4, 2, 5, 3, 6}, t.toFloatArray());
+    }
   }
 }
