@@ -20,7 +20,8 @@ class FinishedRunTest {
   @Test
   void aRerunWithNothingLeftReturnsTheFinishedRunsFigures(@TempDir Path out) throws Exception {
     TrainingSummary first =
-        new Pretrainer(PretrainerTest.trainer(out).build(), new SyntheticBatches(48, 3, 16, 8, 2))
+        new Pretrainer(
+                PretrainerTest.trainer(out).build().spec(), new SyntheticBatches(48, 3, 16, 8, 2))
             .run();
     assertFalse(first.alreadyFinished());
     byte[] weights = Files.readAllBytes(out.resolve("final.safetensors"));
@@ -29,7 +30,7 @@ class FinishedRunTest {
 
     TrainingSummary again =
         new Pretrainer(
-                PretrainerTest.trainer(out).onStep(e -> stepsSeen.add(e.step())).build(),
+                PretrainerTest.trainer(out).onStep(e -> stepsSeen.add(e.step())).build().spec(),
                 new SyntheticBatches(48, 3, 16, 8, 2))
             .run();
 
@@ -56,12 +57,14 @@ class FinishedRunTest {
 
   @Test
   void aFinishedRunWhoseFinalWeightsAreGoneGetsThemBack(@TempDir Path out) throws Exception {
-    new Pretrainer(PretrainerTest.trainer(out).build(), new SyntheticBatches(48, 3, 16, 8, 2))
+    new Pretrainer(
+            PretrainerTest.trainer(out).build().spec(), new SyntheticBatches(48, 3, 16, 8, 2))
         .run();
     byte[] weights = Files.readAllBytes(out.resolve("final.safetensors"));
     Files.delete(out.resolve("final.safetensors"));
     TrainingSummary again =
-        new Pretrainer(PretrainerTest.trainer(out).build(), new SyntheticBatches(48, 3, 16, 8, 2))
+        new Pretrainer(
+                PretrainerTest.trainer(out).build().spec(), new SyntheticBatches(48, 3, 16, 8, 2))
             .run();
     assertTrue(again.alreadyFinished());
     assertArrayEquals(weights, Files.readAllBytes(out.resolve("final.safetensors")));
