@@ -34,6 +34,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalDouble;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -246,9 +247,10 @@ public final class Pretrainer {
       return new TrainingSummary(
           step,
           step * imagesPerStep,
-          lastLoss,
-          seconds,
-          imagesThisRun / Math.max(seconds, 1e-9),
+          // a run that gets here took a step (a finished one returned above)
+          Double.isNaN(lastLoss) ? OptionalDouble.empty() : OptionalDouble.of(lastLoss),
+          OptionalDouble.of(seconds),
+          OptionalDouble.of(imagesThisRun / Math.max(seconds, 1e-9)),
           finalWeights,
           resumedFrom);
     }
@@ -256,8 +258,8 @@ public final class Pretrainer {
 
   /**
    * A run that the checkpoint shows finished (its step count reached): nothing is trained, and the
-   * summary holds the figures of the session that finished it, read from the metrics log (NaN when
-   * the log is gone). The final weights are written only if they are missing.
+   * summary holds the figures of the session that finished it, read from the metrics log (empty
+   * when the log is gone). The final weights are written only if they are missing.
    */
   private TrainingSummary alreadyFinished(
       SaimModel model, long step, JsonObject runConfig, Ranks ranks) throws IOException {
@@ -266,9 +268,9 @@ public final class Pretrainer {
     if (ranks.writes() && !Files.isRegularFile(finalWeights)) {
       writeWeights(finalWeights, model, step, runConfig);
     }
-    double loss = Double.NaN;
-    double seconds = Double.NaN;
-    double imagesPerSecond = Double.NaN;
+    OptionalDouble loss = OptionalDouble.empty();
+    OptionalDouble seconds = OptionalDouble.empty();
+    OptionalDouble imagesPerSecond = OptionalDouble.empty();
     Path metrics = out.resolve(METRICS);
     if (Files.isRegularFile(metrics)) {
       long best = -1;
@@ -279,9 +281,9 @@ public final class Pretrainer {
             long s = o.get("step").getAsLong();
             if (s <= step && s > best) {
               best = s;
-              loss = o.get("loss").getAsDouble();
-              seconds = o.get("time_s").getAsDouble();
-              imagesPerSecond = o.get("images_per_s").getAsDouble();
+              loss = OptionalDouble.of(o.get("loss").getAsDouble());
+              seconds = OptionalDouble.of(o.get("time_s").getAsDouble());
+              imagesPerSecond = OptionalDouble.of(o.get("images_per_s").getAsDouble());
             }
           }
         } catch (RuntimeException e) {
@@ -294,7 +296,7 @@ public final class Pretrainer {
             + "to train again, use another output folder or turn auto-resume off",
         out,
         step,
-        loss);
+        loss.isPresent() ? loss.getAsDouble() : "unknown");
     return new TrainingSummary(
         step, step * t.effectiveBatchSize(), loss, seconds, imagesPerSecond, finalWeights, step);
   }
