@@ -52,36 +52,32 @@ public final class SaimTrainer {
     OptimizerSettings o = s.optimizer();
     b.config = s.config();
     b.data = s.data();
-    b.epochs = s.epochs();
     b.maxSteps = s.maxSteps();
-    b.batchSize = s.batchSize();
-    b.accumIter = s.accumIter();
-    b.blr = o.blr();
-    b.lr = o.lr();
-    b.warmupEpochs = o.warmupEpochs();
-    b.minLr = o.minLr();
-    b.weightDecay = o.weightDecay();
+    b.copy(
+        o,
+        s.epochs(),
+        s.batchSize(),
+        s.accumIter(),
+        s.seed(),
+        s.threads(),
+        s.precision(),
+        s.loaderThreads(),
+        s.outputDir(),
+        s.resume(),
+        s.autoResume(),
+        s.stepListeners());
     b.beta1 = o.beta1();
     b.beta2 = o.beta2();
-    b.clipGrad = o.clipGrad();
-    b.seed = s.seed();
     b.order = s.order();
     b.augmentation = s.augmentation();
-    b.outputDir = s.outputDir();
     b.checkpointEvery = s.checkpointEvery();
     b.keepWeightsEvery = s.keepWeightsEvery();
     b.knnEvery = s.knnEvery();
     b.knnData = s.knnData();
-    b.resume = s.resume();
-    b.autoResume = s.autoResume();
-    b.threads = s.threads();
     b.devices = s.devices();
     b.distributed = s.distributed();
-    b.loaderThreads = s.loaderThreads();
-    b.precision = s.precision();
     b.skipBadImages = s.skipBadImages();
     b.logEvery = s.logEvery();
-    b.stepListeners.addAll(s.stepListeners());
     b.epochListeners.addAll(s.epochListeners());
     return b;
   }
@@ -272,43 +268,32 @@ public final class SaimTrainer {
   }
 
   /** Builds a {@link SaimTrainer}; validation happens in {@link #build()}. */
-  public static final class Builder {
+  public static final class Builder extends TrainingBuilder<Builder> {
     private SaimConfig config = SaimConfig.vitBase();
     private @Nullable Path data;
-    private int epochs = 1;
     private long maxSteps;
-    private int batchSize = 64;
-    private int accumIter = 1;
-    private double blr = 2e-4;
-    private boolean blrSet;
-    private @Nullable Double lr;
-    private double warmupEpochs = 0;
-    private double minLr = 0;
-    private double weightDecay = 0.05;
     private double beta1 = 0.9;
     private double beta2 = 0.95;
-    private @Nullable Double clipGrad;
-    private long seed;
     private PermutationSampler.Kind order = PermutationSampler.Kind.STOCHASTIC;
     private Augmentation augmentation = Augmentation.RANDOM_RESIZED_CROP;
-    private Path outputDir = Path.of("saim-output");
     private long checkpointEvery = 1000;
     private long keepWeightsEvery;
     private long knnEvery;
     private @Nullable Path knnData;
-    private @Nullable Path resume;
-    private boolean autoResume = true;
-    private int threads = Runtime.getRuntime().availableProcessors();
     private List<Device> devices = List.of();
     private @Nullable Distributed distributed;
-    private int loaderThreads = 1;
-    private Precision precision = Precision.FP32;
     private boolean skipBadImages;
     private int logEvery = 1;
-    private final List<StepListener> stepListeners = new ArrayList<>();
     private final List<EpochListener> epochListeners = new ArrayList<>();
 
-    private Builder() {}
+    private Builder() {
+      super(1, 2e-4, 0, 1, Path.of("saim-output"));
+    }
+
+    @Override
+    Builder self() {
+      return this;
+    }
 
     /**
      * Sets {@link Spec#config()}.
@@ -335,17 +320,6 @@ public final class SaimTrainer {
     }
 
     /**
-     * Sets {@link Spec#epochs()}.
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder epochs(int v) {
-      epochs = v;
-      return this;
-    }
-
-    /**
      * Stop after this many optimiser steps (0: run all epochs). The learning-rate schedule is still
      * laid out over all {@link #epochs}, so the run stops wherever the schedule is (a smoke test, a
      * budget cut); for a shorter training, lower the epochs instead.
@@ -359,98 +333,6 @@ public final class SaimTrainer {
     }
 
     /**
-     * Images per micro-batch, over all {@link #devices} (and {@link #distributed} ranks) together.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder batchSize(int v) {
-      batchSize = v;
-      return this;
-    }
-
-    /**
-     * Micro-batches whose gradients add up to one optimiser step (effective batch = batch size x
-     * accum iter).
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder accumIter(int v) {
-      accumIter = v;
-      return this;
-    }
-
-    /**
-     * Base learning rate; the peak is {@code blr * effective batch / 256}. Give this or {@link
-     * #lr}, not both.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder blr(double v) {
-      blr = v;
-      blrSet = true;
-      return this;
-    }
-
-    /**
-     * An absolute peak learning rate instead of the blr rule; null for the rule. Give this or
-     * {@link #blr}, not both.
-     *
-     * @param v the value, or null
-     * @return this builder
-     */
-    public Builder lr(@Nullable Double v) {
-      lr = v;
-      return this;
-    }
-
-    /**
-     * Sets {@link OptimizerSettings#warmupEpochs()}.
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder warmupEpochs(double v) {
-      warmupEpochs = v;
-      return this;
-    }
-
-    /**
-     * {@link #warmupEpochs(double)} from a whole number of epochs (for Kotlin, which does not widen
-     * an {@code Int} to a {@code Double}).
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder warmupEpochs(int v) {
-      return warmupEpochs((double) v);
-    }
-
-    /**
-     * Sets {@link OptimizerSettings#minLr()}.
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder minLr(double v) {
-      minLr = v;
-      return this;
-    }
-
-    /**
-     * Sets {@link OptimizerSettings#weightDecay()}.
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder weightDecay(double v) {
-      weightDecay = v;
-      return this;
-    }
-
-    /**
      * AdamW's moment decay rates (default the paper's 0.9 and 0.95).
      *
      * @param b1 the first moment's rate, {@link OptimizerSettings#beta1()}
@@ -460,28 +342,6 @@ public final class SaimTrainer {
     public Builder betas(double b1, double b2) {
       beta1 = b1;
       beta2 = b2;
-      return this;
-    }
-
-    /**
-     * Clip the global gradient norm to {@code v}; null disables clipping.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder clipGrad(@Nullable Double v) {
-      clipGrad = v;
-      return this;
-    }
-
-    /**
-     * Sets {@link Spec#seed()}.
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder seed(long v) {
-      seed = v;
       return this;
     }
 
@@ -505,17 +365,6 @@ public final class SaimTrainer {
      */
     public Builder augmentation(Augmentation v) {
       augmentation = Objects.requireNonNull(v, "augmentation");
-      return this;
-    }
-
-    /**
-     * Sets {@link Spec#outputDir()}.
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder outputDir(Path v) {
-      outputDir = Objects.requireNonNull(v, "outputDir");
       return this;
     }
 
@@ -572,39 +421,6 @@ public final class SaimTrainer {
     }
 
     /**
-     * Resume from this checkpoint file (or a folder holding {@code checkpoint.safetensors}).
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder resume(@Nullable Path v) {
-      resume = v;
-      return this;
-    }
-
-    /**
-     * Resume automatically from the output folder's checkpoint (default true).
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder autoResume(boolean v) {
-      autoResume = v;
-      return this;
-    }
-
-    /**
-     * Sets {@link Spec#threads()}.
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder threads(int v) {
-      threads = v;
-      return this;
-    }
-
-    /**
      * Data-parallel training over these devices: each micro-batch of {@link #batchSize} images is
      * split evenly over them (the batch size must be a multiple of their number), every device
      * computes the gradient of its part on its own copy of the weights, the gradients are summed on
@@ -646,28 +462,6 @@ public final class SaimTrainer {
     }
 
     /**
-     * Sets {@link Spec#loaderThreads()}.
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder loaderThreads(int v) {
-      loaderThreads = v;
-      return this;
-    }
-
-    /**
-     * The format of the model's matrix multiplies (default {@link Precision#FP32}).
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder precision(Precision v) {
-      precision = Objects.requireNonNull(v, "precision");
-      return this;
-    }
-
-    /**
      * Skip undecodable images (counted in the log) instead of failing.
      *
      * @param v the value
@@ -690,17 +484,6 @@ public final class SaimTrainer {
     }
 
     /**
-     * Adds a listener called after every optimiser step, on the training thread.
-     *
-     * @param l the listener
-     * @return this builder
-     */
-    public Builder onStep(StepListener l) {
-      stepListeners.add(Objects.requireNonNull(l, "listener"));
-      return this;
-    }
-
-    /**
      * Adds a listener called at the end of every epoch, on the training thread.
      *
      * @param l the listener
@@ -718,14 +501,9 @@ public final class SaimTrainer {
      * @throws IllegalArgumentException naming the first invalid value
      */
     public SaimTrainer build() {
-      // the Spec and OptimizerSettings check every value; only the pair blr / lr is the builder's
-      Checks.check(
-          !blrSet || lr == null,
-          "blr (%s) and lr (%s) are both set: give one of them (lr replaces the blr rule)",
-          blr,
-          lr);
+      // the Spec and OptimizerSettings check every value, TrainingBuilder the pair blr / lr
       OptimizerSettings optimizer =
-          new OptimizerSettings(blr, lr, minLr, warmupEpochs, weightDecay, beta1, beta2, clipGrad);
+          optimizer(warmupEpochs == null ? 0 : warmupEpochs, beta1, beta2);
       return new SaimTrainer(
           new Spec(
               config,
