@@ -403,9 +403,10 @@ final class PretrainCommand implements Callable<Integer> {
         "done: %d steps, %d images, final loss %.4f, %.1f s, %.2f images/s%s%n",
         s.steps(),
         s.images(),
-        s.finalLoss(),
-        s.seconds(),
-        s.imagesPerSecond(),
+        // NaN only for a finished run whose metrics log is gone, as the command always printed it
+        s.finalLoss().orElse(Double.NaN),
+        s.seconds().orElse(Double.NaN),
+        s.imagesPerSecond().orElse(Double.NaN),
         s.resumedFromStep() > 0 ? " (resumed from step " + s.resumedFromStep() + ")" : "");
     if (writes) {
       out.printf(Locale.ROOT, "final weights %s%n", s.finalWeights());

@@ -56,7 +56,7 @@ fun pretrainThenEmbed(images: Path, output: Path, out: PrintStream): PretrainRes
     if (summary.alreadyFinished()) {
         out.println("nothing left to do: $output already holds this run, finished at step ${summary.steps()}")
     }
-    out.println("${summary.steps()} steps, final loss ${"%.4f".format(summary.finalLoss())}, weights ${summary.finalWeights()}")
+    out.println("${summary.steps()} steps, final loss ${"%.4f".format(summary.finalLoss().orElse(Double.NaN))}, weights ${summary.finalWeights()}")
 
     val files = ImageSearch.imagesIn(images)
     val nearest = SaimEncoder.builder()

@@ -8,8 +8,8 @@ import java.util.Objects;
  * Data-parallel training across processes (on one machine or many): this process is rank {@code
  * rank} of {@code worldSize}, and the ranks find each other through {@code rendezvous}.
  *
- * <p>Every rank runs the same training with the same settings; {@link SaimTrainer#batchSize()} is
- * the global micro-batch, split evenly over the ranks (each reads only its own part of every
+ * <p>Every rank runs the same training with the same settings; {@link SaimTrainer.Spec#batchSize()}
+ * is the global micro-batch, split evenly over the ranks (each reads only its own part of every
  * batch), the gradients are averaged over the ranks before clipping and the optimiser step, and
  * rank 0 alone writes the output folder. A run resumes on any world size: rank 0 reads the
  * checkpoint and sends it to the others.

@@ -4,11 +4,12 @@ import java.util.Locale;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The AdamW settings and learning-rate schedule that pre-training ({@link SaimTrainer#optimizer()})
- * and fine-tuning share: the peak rate {@code blr * effective batch / 256} (or an absolute {@code
- * lr}), a linear warm-up over {@code warmupEpochs}, a half-cycle cosine down to {@code minLr},
- * decoupled weight decay, the moment decay rates and optional clipping of the gradients' global
- * norm. The peak-rate rule is written here only: {@link #peakLr(int)}.
+ * The AdamW settings and learning-rate schedule that pre-training ({@link
+ * SaimTrainer.Spec#optimizer()}) and fine-tuning share: the peak rate {@code blr * effective batch
+ * / 256} (or an absolute {@code lr}), a linear warm-up over {@code warmupEpochs}, a half-cycle
+ * cosine down to {@code minLr}, decoupled weight decay, the moment decay rates and optional
+ * clipping of the gradients' global norm. The peak-rate rule is written here only: {@link
+ * #peakLr(int)}.
  *
  * @param blr base learning rate, per 256 images
  * @param lr absolute peak learning rate instead of the blr rule, or null for the rule

@@ -104,6 +104,9 @@ public final class SaimClassifier implements AutoCloseable {
   }
 
   private final SaimProvider.Classifier delegate;
+  private final Spec spec;
+  private final @Nullable String zoo;
+  private final @Nullable List<String> givenLabels;
   private final int batchSize;
   private final int topK;
   private final List<String> labels;
@@ -111,16 +114,54 @@ public final class SaimClassifier implements AutoCloseable {
   private boolean closed;
 
   private SaimClassifier(
-      SaimProvider.Classifier delegate, int batchSize, int topK, List<String> labels) {
+      SaimProvider.Classifier delegate, Builder b, Spec spec, List<String> labels) {
     this.delegate = delegate;
-    this.batchSize = batchSize;
-    this.topK = topK;
+    this.spec = spec;
+    this.zoo = b.zoo;
+    this.givenLabels = b.labels;
+    this.batchSize = b.batchSize;
+    this.topK = b.topK;
     this.labels = labels;
   }
 
   /** {@return a new builder: give it {@link Builder#zoo} or {@link Builder#checkpoint}} */
   public static Builder builder() {
     return new Builder();
+  }
+
+  /**
+   * A builder holding this classifier's settings, to build another like it or vary some of them;
+   * this classifier is not changed. A classifier built from a zoo name gives a builder with that
+   * name (not the file it was resolved to); labels are those given, or none when they were the
+   * default ones.
+   *
+   * @return a new builder with every setting of this classifier
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    if (zoo != null) {
+      b.zoo = zoo;
+    } else {
+      b.checkpoint = spec.checkpoint();
+      b.config = spec.config();
+    }
+    b.device = spec.device();
+    b.precision = spec.precision();
+    b.batchSize = batchSize;
+    b.topK = topK;
+    b.labels = givenLabels;
+    b.threads = spec.threads();
+    return b;
+  }
+
+  /** {@return the validated settings, as the implementation received them} */
+  public Spec spec() {
+    return spec;
+  }
+
+  /** {@return the number of images per forward pass} */
+  public int batchSize() {
+    return batchSize;
   }
 
   /** {@return the encoder's architecture} */
@@ -554,7 +595,7 @@ public final class SaimClassifier implements AutoCloseable {
           }
           names = List.copyOf(n);
         }
-        return new SaimClassifier(c, batchSize, topK, names);
+        return new SaimClassifier(c, this, spec, names);
       } catch (RuntimeException e) {
         c.close();
         throw e;

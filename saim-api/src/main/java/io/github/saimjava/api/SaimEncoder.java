@@ -85,26 +85,29 @@ public final class SaimEncoder implements AutoCloseable {
     public Spec {
       Objects.requireNonNull(pooling, "pooling");
       Objects.requireNonNull(precision, "precision");
-      Checks.check(
-          config != null || checkpoint != null,
-          "an encoder needs a checkpoint, a zoo name or a config (for random initialisation)");
       Checks.check(threads > 0, "threads (%s) must be positive", threads);
       Checks.check(
           layer >= 0,
           "layer (%s) must be 1 to the encoder's depth, or 0 for the last block",
           layer);
+      Checks.check(
+          config != null || checkpoint != null,
+          "an encoder needs a checkpoint, a zoo name or a config (for random initialisation)");
     }
   }
 
   private final SaimProvider.Encoder delegate;
+  private final Spec spec;
+  private final @Nullable String zoo;
   private final int batchSize;
-  private final Precision precision;
   private volatile boolean closed;
 
-  private SaimEncoder(SaimProvider.Encoder delegate, int batchSize, Precision precision) {
+  private SaimEncoder(
+      SaimProvider.Encoder delegate, Spec spec, @Nullable String zoo, int batchSize) {
     this.delegate = delegate;
+    this.spec = spec;
+    this.zoo = zoo;
     this.batchSize = batchSize;
-    this.precision = precision;
   }
 
   /**
@@ -119,6 +122,42 @@ public final class SaimEncoder implements AutoCloseable {
     return new Builder();
   }
 
+  /**
+   * A builder holding this encoder's settings, to build another like it or vary some of them; this
+   * encoder is not changed. An encoder built from a zoo name gives a builder with that name (not
+   * the file it was resolved to), so that the name is resolved again.
+   *
+   * @return a new builder with every setting of this encoder
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    if (zoo != null) {
+      b.zoo = zoo;
+    } else {
+      b.config = spec.config();
+      b.checkpoint = spec.checkpoint();
+    }
+    b.seed = spec.seed();
+    b.pooling = spec.pooling();
+    b.layer = spec.layer();
+    b.l2Normalize = spec.l2Normalize();
+    b.precision = spec.precision();
+    b.batchSize = batchSize;
+    b.threads = spec.threads();
+    b.device = spec.device();
+    return b;
+  }
+
+  /** {@return the validated settings, as the implementation received them} */
+  public Spec spec() {
+    return spec;
+  }
+
+  /** {@return the number of images per forward pass} */
+  public int batchSize() {
+    return batchSize;
+  }
+
   /** {@return the model's configuration} */
   public SaimConfig config() {
     return delegate.config();
@@ -128,7 +167,7 @@ public final class SaimEncoder implements AutoCloseable {
    * {@return the number format of the encoder's matrix multiplies (see {@link Builder#precision})}
    */
   public Precision precision() {
-    return precision;
+    return spec.precision();
   }
 
   /** {@return the length of the vectors} */
@@ -610,12 +649,9 @@ public final class SaimEncoder implements AutoCloseable {
      * @throws IOException when the checkpoint cannot be read
      */
     public SaimEncoder build() throws IOException {
+      // the Spec checks the threads and the layer; the batch size and the zoo pairs are the
+      // builder's, checked before a zoo name is looked up
       Checks.check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
-      Checks.check(threads > 0, "threads (%s) must be positive", threads);
-      Checks.check(
-          layer >= 0,
-          "layer (%s) must be 1 to the encoder's depth, or 0 for the last block",
-          layer);
       SaimConfig arch = config;
       Path weights = checkpoint;
       if (zoo != null) {
@@ -631,7 +667,7 @@ public final class SaimEncoder implements AutoCloseable {
       }
       Spec spec =
           new Spec(arch, weights, seed, pooling, layer, l2Normalize, precision, threads, device);
-      return new SaimEncoder(SaimProvider.load().newEncoder(spec), batchSize, precision);
+      return new SaimEncoder(SaimProvider.load().newEncoder(spec), spec, zoo, batchSize);
     }
   }
 }

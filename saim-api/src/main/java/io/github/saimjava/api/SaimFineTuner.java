@@ -79,15 +79,19 @@ public final class SaimFineTuner {
     b.validationSplit = s.validationSplit();
     b.dataName = s.dataName();
     b.numClasses = s.numClasses();
-    b.epochs = s.epochs();
-    b.batchSize = s.batchSize();
-    b.accumIter = s.accumIter();
-    b.blr = o.blr();
-    b.lr = o.lr();
-    b.minLr = o.minLr();
-    b.warmupEpochs = o.warmupEpochs();
-    b.weightDecay = o.weightDecay();
-    b.clipGrad = o.clipGrad();
+    b.copy(
+        o,
+        s.epochs(),
+        s.batchSize(),
+        s.accumIter(),
+        s.seed(),
+        s.threads(),
+        s.precision(),
+        s.loaderThreads(),
+        s.outputDir(),
+        s.resume(),
+        s.autoResume(),
+        s.stepListeners());
     b.layerDecay = s.layerDecay();
     b.dropPath = s.dropPath();
     b.smoothing = s.smoothing();
@@ -100,17 +104,9 @@ public final class SaimFineTuner {
     b.reprob = s.reprob();
     b.augmentation = s.augmentation();
     b.globalPool = s.globalPool();
-    b.seed = s.seed();
-    b.threads = s.threads();
     b.device = s.device();
-    b.precision = s.precision();
-    b.loaderThreads = s.loaderThreads();
-    b.outputDir = s.outputDir();
-    b.resume = s.resume();
-    b.autoResume = s.autoResume();
     b.evalOnly = s.evalOnly();
     b.stopAfterEpochs = s.stopAfterEpochs();
-    b.stepListeners.addAll(s.stepListeners());
     b.evaluationListeners.addAll(s.evaluationListeners());
     return b;
   }
@@ -403,7 +399,7 @@ public final class SaimFineTuner {
   }
 
   /** Settings of a fine-tuning run; validation happens in {@link #build()}. */
-  public static final class Builder {
+  public static final class Builder extends TrainingBuilder<Builder> {
     /** The reference's warm-up epochs, shortened to the run when that is shorter. */
     private static final double DEFAULT_WARMUP = 5;
 
@@ -415,9 +411,6 @@ public final class SaimFineTuner {
     private int validationSplit;
     private @Nullable String dataName;
     private int numClasses;
-    private int epochs = 100;
-    private int batchSize = 64;
-    private int accumIter = 1;
     private double layerDecay = 0.75;
     private double dropPath = 0.1;
     private double smoothing = 0.1;
@@ -429,28 +422,20 @@ public final class SaimFineTuner {
     private double reprob = 0.25;
     private Augmentation augmentation = Augmentation.RANDOM_RESIZED_CROP;
     private boolean globalPool = true;
-    private long seed;
-    private int threads = Runtime.getRuntime().availableProcessors();
     private @Nullable Device device;
-    private Precision precision = Precision.FP32;
-    private int loaderThreads = 2;
-    private Path outputDir = Path.of("finetune-output");
-    private @Nullable Path resume;
-    private boolean autoResume = true;
     private boolean evalOnly;
     private int stopAfterEpochs;
-    private double blr = 1e-3;
-    private @Nullable Double lr;
-    private double minLr = 1e-6;
-    private @Nullable Double warmupEpochs;
-    private double weightDecay = 0.05;
-    private @Nullable Double clipGrad;
-    private boolean blrSet;
     private @Nullable List<Double> cutmixMinMax;
-    private final List<StepListener> stepListeners = new ArrayList<>();
     private final List<EvaluationListener> evaluationListeners = new ArrayList<>();
 
-    private Builder() {}
+    private Builder() {
+      super(100, 1e-3, 1e-6, 2, Path.of("finetune-output"));
+    }
+
+    @Override
+    Builder self() {
+      return this;
+    }
 
     /**
      * The initial weights: our {@code final.safetensors} or a checkpoint of ours, or a reference
@@ -545,39 +530,6 @@ public final class SaimFineTuner {
      */
     public Builder numClasses(int v) {
       numClasses = v;
-      return this;
-    }
-
-    /**
-     * The number of epochs (reference: 100).
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder epochs(int v) {
-      epochs = v;
-      return this;
-    }
-
-    /**
-     * The number of images per micro-batch (reference: 64 per GPU).
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder batchSize(int v) {
-      batchSize = v;
-      return this;
-    }
-
-    /**
-     * The number of micro-batches accumulated per optimiser step.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder accumIter(int v) {
-      accumIter = v;
       return this;
     }
 
@@ -719,29 +671,6 @@ public final class SaimFineTuner {
     }
 
     /**
-     * The seed of everything random: data order, augmentation, mixup, stochastic depth, the head
-     * and a random initialisation.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder seed(long v) {
-      seed = v;
-      return this;
-    }
-
-    /**
-     * The number of engine (intra-op) threads.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder threads(int v) {
-      threads = v;
-      return this;
-    }
-
-    /**
      * The device the model and its arrays live on, as {@code Device.cpu()} or {@code
      * Device.gpu(0)}; null (the default) for the engine's default device, a GPU when the engine has
      * one. A device the engine does not have is refused when the run starts. Not part of the run's
@@ -752,66 +681,6 @@ public final class SaimFineTuner {
      */
     public Builder device(@Nullable Device v) {
       device = v;
-      return this;
-    }
-
-    /**
-     * The number format of the encoder's matrix multiplies: {@link Precision#FP32} (the default) or
-     * {@link Precision#BF16}, which runs the encoder's activations in bfloat16 as pre-training's
-     * bf16 does, for speed on CPUs with fast bfloat16 arithmetic. Weights, optimiser state, head
-     * and loss stay float32, so the saved models are float32 either way. Part of the run's
-     * identity: a checkpoint resumes only in its own precision.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder precision(Precision v) {
-      precision = Objects.requireNonNull(v, "precision");
-      return this;
-    }
-
-    /**
-     * The number of background threads decoding and augmenting images; 0 decodes on the training
-     * thread.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder loaderThreads(int v) {
-      loaderThreads = v;
-      return this;
-    }
-
-    /**
-     * The folder the run writes its files to.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder outputDir(Path v) {
-      outputDir = Objects.requireNonNull(v, "outputDir");
-      return this;
-    }
-
-    /**
-     * A checkpoint (or a folder holding one) to resume from; null: see {@code autoResume}.
-     *
-     * @param v the value, or null
-     * @return this builder
-     */
-    public Builder resume(@Nullable Path v) {
-      resume = v;
-      return this;
-    }
-
-    /**
-     * Whether a checkpoint found in the output folder is resumed.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder autoResume(boolean v) {
-      autoResume = v;
       return this;
     }
 
@@ -840,99 +709,6 @@ public final class SaimFineTuner {
     }
 
     /**
-     * The base learning rate: the peak is {@code blr * effective batch / 256} (reference: 1e-3; the
-     * paper's ViT-B: 5e-4). Give this or {@code lr}, not both.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder blr(double v) {
-      blr = v;
-      blrSet = true;
-      return this;
-    }
-
-    /**
-     * An absolute peak learning rate instead of the blr rule; null for the rule. Give this or
-     * {@code blr}, not both.
-     *
-     * @param v the value, or null
-     * @return this builder
-     */
-    public Builder lr(@Nullable Double v) {
-      lr = v;
-      return this;
-    }
-
-    /**
-     * The learning rate the cosine ends at (reference: 1e-6).
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder minLr(double v) {
-      minLr = v;
-      return this;
-    }
-
-    /**
-     * The epochs of linear learning-rate warm-up (reference: 5; the paper's ViT-B: 20). Unset, it
-     * is the reference's 5 epochs or the whole run when that is shorter, so the defaults hold for
-     * any number of epochs.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder warmupEpochs(double v) {
-      warmupEpochs = v;
-      return this;
-    }
-
-    /**
-     * {@link #warmupEpochs(double)} from a whole number of epochs (for Kotlin, which does not widen
-     * an {@code Int} to a {@code Double}).
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder warmupEpochs(int v) {
-      return warmupEpochs((double) v);
-    }
-
-    /**
-     * AdamW's weight decay (reference: 0.05).
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder weightDecay(double v) {
-      weightDecay = v;
-      return this;
-    }
-
-    /**
-     * The maximum global gradient norm; null for no clipping (the reference's default).
-     *
-     * @param v the value, or null
-     * @return this builder
-     */
-    public Builder clipGrad(@Nullable Double v) {
-      clipGrad = v;
-      return this;
-    }
-
-    /**
-     * Adds a listener called after every optimiser step, on the training thread.
-     *
-     * @param l the listener
-     * @return this builder
-     */
-    public Builder onStep(StepListener l) {
-      stepListeners.add(Objects.requireNonNull(l, "listener"));
-      return this;
-    }
-
-    /**
      * Adds a listener called after every epoch's evaluation, on the training thread.
      *
      * @param l the listener
@@ -950,15 +726,9 @@ public final class SaimFineTuner {
      * @throws IllegalArgumentException naming the first invalid value
      */
     public SaimFineTuner build() {
-      // the Spec and OptimizerSettings check every value; only the pair blr / lr is the builder's
-      Checks.check(
-          !blrSet || lr == null,
-          "blr (%s) and lr (%s) are both set: give one of them (lr replaces the blr rule)",
-          blr,
-          lr);
+      // the Spec and OptimizerSettings check every value, TrainingBuilder the pair blr / lr
       double warmup = warmupEpochs != null ? warmupEpochs : Math.min(DEFAULT_WARMUP, epochs);
-      OptimizerSettings optimizer =
-          new OptimizerSettings(blr, lr, minLr, warmup, weightDecay, 0.9, 0.999, clipGrad);
+      OptimizerSettings optimizer = optimizer(warmup, 0.9, 0.999);
       return new SaimFineTuner(
           new Spec(
               checkpoint,

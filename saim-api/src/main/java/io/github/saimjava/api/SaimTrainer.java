@@ -7,8 +7,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
-import java.util.OptionalDouble;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -32,79 +30,10 @@ import org.jspecify.annotations.Nullable;
  * }</pre>
  */
 public final class SaimTrainer {
-  private final SaimConfig config;
-  private final @Nullable Path data;
-  private final int epochs;
-  private final long maxSteps;
-  private final int batchSize;
-  private final int accumIter;
-  private final double blr;
-  private final boolean blrSet;
-  private final @Nullable Double lr;
-  private final double warmupEpochs;
-  private final double minLr;
-  private final double weightDecay;
-  private final double beta1;
-  private final double beta2;
-  private final @Nullable Double clipGrad;
-  private final OptimizerSettings optimizer;
-  private final long seed;
-  private final PermutationSampler.Kind order;
-  private final Augmentation augmentation;
-  private final Path outputDir;
-  private final long checkpointEvery;
-  private final long keepWeightsEvery;
-  private final long knnEvery;
-  private final @Nullable Path knnData;
-  private final @Nullable Path resume;
-  private final boolean autoResume;
-  private final int threads;
-  private final List<Device> devices;
-  private final @Nullable Distributed distributed;
-  private final int loaderThreads;
-  private final Precision precision;
-  private final boolean skipBadImages;
-  private final int logEvery;
-  private final List<StepListener> stepListeners;
-  private final List<EpochListener> epochListeners;
+  private final Spec spec;
 
-  private SaimTrainer(Builder b) {
-    config = b.config;
-    data = b.data;
-    epochs = b.epochs;
-    maxSteps = b.maxSteps;
-    batchSize = b.batchSize;
-    accumIter = b.accumIter;
-    blr = b.blr;
-    blrSet = b.blrSet;
-    lr = b.lr;
-    warmupEpochs = b.warmupEpochs;
-    minLr = b.minLr;
-    weightDecay = b.weightDecay;
-    beta1 = b.beta1;
-    beta2 = b.beta2;
-    clipGrad = b.clipGrad;
-    optimizer =
-        new OptimizerSettings(blr, lr, minLr, warmupEpochs, weightDecay, beta1, beta2, clipGrad);
-    seed = b.seed;
-    order = b.order;
-    augmentation = b.augmentation;
-    outputDir = b.outputDir;
-    checkpointEvery = b.checkpointEvery;
-    keepWeightsEvery = b.keepWeightsEvery;
-    knnEvery = b.knnEvery;
-    knnData = b.knnData;
-    resume = b.resume;
-    autoResume = b.autoResume;
-    threads = b.threads;
-    devices = List.copyOf(b.devices);
-    distributed = b.distributed;
-    loaderThreads = b.loaderThreads;
-    precision = b.precision;
-    skipBadImages = b.skipBadImages;
-    logEvery = b.logEvery;
-    stepListeners = List.copyOf(b.stepListeners);
-    epochListeners = List.copyOf(b.epochListeners);
+  private SaimTrainer(Spec spec) {
+    this.spec = spec;
   }
 
   /** {@return a builder with the paper's recipe for everything but the model and data size} */
@@ -119,41 +48,51 @@ public final class SaimTrainer {
    */
   public Builder toBuilder() {
     Builder b = new Builder();
-    b.config = config;
-    b.data = data;
-    b.epochs = epochs;
-    b.maxSteps = maxSteps;
-    b.batchSize = batchSize;
-    b.accumIter = accumIter;
-    b.blr = blr;
-    b.blrSet = blrSet;
-    b.lr = lr;
-    b.warmupEpochs = warmupEpochs;
-    b.minLr = minLr;
-    b.weightDecay = weightDecay;
-    b.beta1 = beta1;
-    b.beta2 = beta2;
-    b.clipGrad = clipGrad;
-    b.seed = seed;
-    b.order = order;
-    b.augmentation = augmentation;
-    b.outputDir = outputDir;
-    b.checkpointEvery = checkpointEvery;
-    b.keepWeightsEvery = keepWeightsEvery;
-    b.knnEvery = knnEvery;
-    b.knnData = knnData;
-    b.resume = resume;
-    b.autoResume = autoResume;
-    b.threads = threads;
-    b.devices = devices;
-    b.distributed = distributed;
-    b.loaderThreads = loaderThreads;
-    b.precision = precision;
-    b.skipBadImages = skipBadImages;
-    b.logEvery = logEvery;
-    b.stepListeners.addAll(stepListeners);
-    b.epochListeners.addAll(epochListeners);
+    Spec s = spec;
+    OptimizerSettings o = s.optimizer();
+    b.config = s.config();
+    b.data = s.data();
+    b.maxSteps = s.maxSteps();
+    b.copy(
+        o,
+        s.epochs(),
+        s.batchSize(),
+        s.accumIter(),
+        s.seed(),
+        s.threads(),
+        s.precision(),
+        s.loaderThreads(),
+        s.outputDir(),
+        s.resume(),
+        s.autoResume(),
+        s.stepListeners());
+    b.beta1 = o.beta1();
+    b.beta2 = o.beta2();
+    b.order = s.order();
+    b.augmentation = s.augmentation();
+    b.checkpointEvery = s.checkpointEvery();
+    b.keepWeightsEvery = s.keepWeightsEvery();
+    b.knnEvery = s.knnEvery();
+    b.knnData = s.knnData();
+    b.devices = s.devices();
+    b.distributed = s.distributed();
+    b.skipBadImages = s.skipBadImages();
+    b.logEvery = s.logEvery();
+    b.epochListeners.addAll(s.epochListeners());
     return b;
+  }
+
+  /** {@return the validated settings, as the implementation receives them} */
+  public Spec spec() {
+    return spec;
+  }
+
+  /**
+   * {@return the peak learning rate: the absolute one if set, else {@code blr * effectiveBatch /
+   * 256}}
+   */
+  public double peakLr() {
+    return spec.peakLr();
   }
 
   /**
@@ -164,250 +103,200 @@ public final class SaimTrainer {
    * @throws IOException when the output cannot be written
    */
   public TrainingSummary fit() throws IOException {
-    return SaimProvider.load().fit(this);
-  }
-
-  /** {@return the model's architecture and target settings} */
-  public SaimConfig config() {
-    return config;
-  }
-
-  /** {@return the image folder or IDX file; empty for the embedded Fashion-MNIST subset} */
-  public Optional<Path> data() {
-    return Optional.ofNullable(data);
-  }
-
-  /** {@return the number of epochs of the schedule} */
-  public int epochs() {
-    return epochs;
-  }
-
-  /** {@return the number of optimiser steps after which training stops early; 0 for no limit} */
-  public long maxSteps() {
-    return maxSteps;
-  }
-
-  /** {@return the number of images per micro-batch} */
-  public int batchSize() {
-    return batchSize;
-  }
-
-  /** {@return the number of micro-batches accumulated per optimiser step} */
-  public int accumIter() {
-    return accumIter;
-  }
-
-  /** {@return the number of images per optimiser step: batchSize * accumIter} */
-  public int effectiveBatchSize() {
-    return batchSize * accumIter;
-  }
-
-  /** {@return the base learning rate (per 256 images)} */
-  public double blr() {
-    return blr;
+    return SaimProvider.load().fit(spec);
   }
 
   /**
-   * {@return the peak learning rate: the absolute one if set, else {@code blr * effectiveBatch /
-   * 256}}
-   */
-  public double peakLr() {
-    return optimizer.peakLr(effectiveBatchSize());
-  }
-
-  /** {@return the epochs of linear learning-rate warm-up} */
-  public double warmupEpochs() {
-    return warmupEpochs;
-  }
-
-  /** {@return the learning rate the cosine schedule ends at} */
-  public double minLr() {
-    return minLr;
-  }
-
-  /** {@return AdamW's weight decay} */
-  public double weightDecay() {
-    return weightDecay;
-  }
-
-  /** {@return AdamW's first-moment decay rate} */
-  public double beta1() {
-    return beta1;
-  }
-
-  /** {@return AdamW's second-moment decay rate} */
-  public double beta2() {
-    return beta2;
-  }
-
-  /** {@return the optimiser's settings as one value, the type fine-tuning uses too} */
-  public OptimizerSettings optimizer() {
-    return optimizer;
-  }
-
-  /** {@return the maximum gradient norm, if clipping} */
-  public OptionalDouble clipGrad() {
-    return clipGrad == null ? OptionalDouble.empty() : OptionalDouble.of(clipGrad);
-  }
-
-  /**
-   * {@return the seed of the initialisation, the data order, the augmentation and the permutations}
-   */
-  public long seed() {
-    return seed;
-  }
-
-  /** {@return the prediction order: stochastic (the paper) or raster} */
-  public PermutationSampler.Kind order() {
-    return order;
-  }
-
-  /** {@return the augmentation of the training images} */
-  public Augmentation augmentation() {
-    return augmentation;
-  }
-
-  /** {@return the folder the run writes its checkpoint, weights and metrics to} */
-  public Path outputDir() {
-    return outputDir;
-  }
-
-  /**
-   * {@return the number of optimiser steps between checkpoints (one is always written at the end)}
-   */
-  public long checkpointEvery() {
-    return checkpointEvery;
-  }
-
-  /**
-   * {@return the number of optimiser steps between kept weight files ({@code
-   * weights-step<N>.safetensors}); 0 keeps none}
-   */
-  public long keepWeightsEvery() {
-    return keepWeightsEvery;
-  }
-
-  /**
-   * {@return the number of optimiser steps between k-NN evaluations of the encoder on {@link
-   * #knnData()} (logged in {@code metrics.jsonl}); 0 evaluates none}
-   */
-  public long knnEvery() {
-    return knnEvery;
-  }
-
-  /**
-   * {@return the labelled data of the k-NN monitor ({@code train/} + {@code val/} folders or an IDX
-   * pair); empty for the embedded Fashion-MNIST subset}
-   */
-  public Optional<Path> knnData() {
-    return Optional.ofNullable(knnData);
-  }
-
-  /** {@return an explicit checkpoint to resume from} */
-  public Optional<Path> resume() {
-    return Optional.ofNullable(resume);
-  }
-
-  /** {@return whether a checkpoint found in the output folder is resumed automatically} */
-  public boolean autoResume() {
-    return autoResume;
-  }
-
-  /** {@return the number of engine (intra-op) threads} */
-  public int threads() {
-    return threads;
-  }
-
-  /**
-   * The devices each micro-batch is split over (data-parallel), the first holding the master
-   * weights and the optimiser; empty (the default) means one device, the engine's default.
+   * What {@link Builder#build()} hands to the implementation: the builder's settings, validated and
+   * immutable.
    *
-   * @return the devices, in order
+   * @param config the model's architecture and target settings
+   * @param data the image folder or IDX file; null for the embedded Fashion-MNIST subset
+   * @param epochs the number of epochs of the schedule
+   * @param maxSteps the number of optimiser steps after which training stops early; 0 for no limit
+   * @param batchSize the number of images per micro-batch, over all devices and ranks together
+   * @param accumIter the number of micro-batches accumulated per optimiser step
+   * @param optimizer the AdamW settings and schedule, the type fine-tuning uses too
+   * @param seed the seed of the initialisation, the data order, the augmentation and the
+   *     permutations
+   * @param order the prediction order: stochastic (the paper) or raster
+   * @param augmentation the augmentation of the training images
+   * @param outputDir the folder the run writes its checkpoint, weights and metrics to
+   * @param checkpointEvery the number of optimiser steps between checkpoints (one is always written
+   *     at the end)
+   * @param keepWeightsEvery the number of optimiser steps between kept weight files ({@code
+   *     weights-step<N>.safetensors}); 0 keeps none
+   * @param knnEvery the number of optimiser steps between k-NN evaluations of the encoder on {@code
+   *     knnData} (logged in {@code metrics.jsonl}); 0 evaluates none
+   * @param knnData the labelled data of the k-NN monitor ({@code train/} + {@code val/} folders or
+   *     an IDX pair); null for the embedded Fashion-MNIST subset
+   * @param resume an explicit checkpoint to resume from; null for none
+   * @param autoResume whether a checkpoint found in the output folder is resumed automatically
+   * @param threads the number of engine (intra-op) threads
+   * @param devices the devices each micro-batch is split over (data-parallel), the first holding
+   *     the master weights and the optimiser; empty means one device, the engine's default
+   * @param distributed the ranks' settings when this process is one rank of several; null when it
+   *     trains alone
+   * @param loaderThreads the number of threads decoding and augmenting images ahead of the step
+   * @param precision the format of the model's matrix multiplies; float32 master weights either way
+   * @param skipBadImages whether undecodable images are skipped (and counted) instead of failing
+   *     the run
+   * @param logEvery the number of steps between metrics-log lines
+   * @param stepListeners the listeners called after every optimiser step
+   * @param epochListeners the listeners called at the end of every epoch
    */
-  public List<Device> devices() {
-    return devices;
-  }
+  public record Spec(
+      SaimConfig config,
+      @Nullable Path data,
+      int epochs,
+      long maxSteps,
+      int batchSize,
+      int accumIter,
+      OptimizerSettings optimizer,
+      long seed,
+      PermutationSampler.Kind order,
+      Augmentation augmentation,
+      Path outputDir,
+      long checkpointEvery,
+      long keepWeightsEvery,
+      long knnEvery,
+      @Nullable Path knnData,
+      @Nullable Path resume,
+      boolean autoResume,
+      int threads,
+      List<Device> devices,
+      @Nullable Distributed distributed,
+      int loaderThreads,
+      Precision precision,
+      boolean skipBadImages,
+      int logEvery,
+      List<StepListener> stepListeners,
+      List<EpochListener> epochListeners) {
+    /**
+     * Checks the values; each message names the setting and its value.
+     *
+     * @param config see {@link #config()}
+     * @param data see {@link #data()}
+     * @param epochs see {@link #epochs()}
+     * @param maxSteps see {@link #maxSteps()}
+     * @param batchSize see {@link #batchSize()}
+     * @param accumIter see {@link #accumIter()}
+     * @param optimizer see {@link #optimizer()}
+     * @param seed see {@link #seed()}
+     * @param order see {@link #order()}
+     * @param augmentation see {@link #augmentation()}
+     * @param outputDir see {@link #outputDir()}
+     * @param checkpointEvery see {@link #checkpointEvery()}
+     * @param keepWeightsEvery see {@link #keepWeightsEvery()}
+     * @param knnEvery see {@link #knnEvery()}
+     * @param knnData see {@link #knnData()}
+     * @param resume see {@link #resume()}
+     * @param autoResume see {@link #autoResume()}
+     * @param threads see {@link #threads()}
+     * @param devices see {@link #devices()}
+     * @param distributed see {@link #distributed()}
+     * @param loaderThreads see {@link #loaderThreads()}
+     * @param precision see {@link #precision()}
+     * @param skipBadImages see {@link #skipBadImages()}
+     * @param logEvery see {@link #logEvery()}
+     * @param stepListeners see {@link #stepListeners()}
+     * @param epochListeners see {@link #epochListeners()}
+     */
+    public Spec {
+      Objects.requireNonNull(config, "config");
+      Objects.requireNonNull(optimizer, "optimizer");
+      Objects.requireNonNull(order, "order");
+      Objects.requireNonNull(augmentation, "augmentation");
+      Objects.requireNonNull(outputDir, "outputDir");
+      Objects.requireNonNull(precision, "precision");
+      devices = List.copyOf(devices);
+      stepListeners = List.copyOf(stepListeners);
+      epochListeners = List.copyOf(epochListeners);
+      Checks.check(epochs > 0, "epochs (%s) must be positive", epochs);
+      Checks.check(maxSteps >= 0, "maxSteps (%s) must be 0 (no limit) or positive", maxSteps);
+      Checks.check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
+      Checks.check(accumIter > 0, "accumIter (%s) must be positive", accumIter);
+      // the schedule's two run-relative settings are checked here, the rest by OptimizerSettings
+      Checks.check(
+          optimizer.warmupEpochs() >= 0 && optimizer.warmupEpochs() <= epochs,
+          "warmupEpochs (%s) must be in [0, epochs (%s)]",
+          optimizer.warmupEpochs(),
+          epochs);
+      Checks.check(optimizer.minLr() >= 0, "minLr (%s) must be non-negative", optimizer.minLr());
+      Checks.check(
+          order != PermutationSampler.Kind.GIVEN,
+          "order (%s) must be STOCHASTIC or RASTER for training",
+          order);
+      Checks.check(checkpointEvery > 0, "checkpointEvery (%s) must be positive", checkpointEvery);
+      Checks.check(
+          keepWeightsEvery >= 0,
+          "keepWeightsEvery (%s) must be 0 (none) or positive",
+          keepWeightsEvery);
+      Checks.check(knnEvery >= 0, "knnEvery (%s) must be 0 (none) or positive", knnEvery);
+      Checks.check(
+          knnData == null || knnEvery > 0,
+          "knnData is set but knnEvery is 0: the monitor would never run");
+      Checks.check(threads > 0, "threads (%s) must be positive", threads);
+      Checks.check(
+          devices.isEmpty() || batchSize % devices.size() == 0,
+          "batchSize (%s) must be a multiple of the number of devices (%s) to split evenly",
+          batchSize,
+          devices.size());
+      int ranks = distributed == null ? 1 : distributed.worldSize();
+      Checks.check(
+          ranks == 1 || batchSize % (ranks * Math.max(1, devices.size())) == 0,
+          "batchSize (%s) must be a multiple of worldSize x devices (%s x %s) to split evenly",
+          batchSize,
+          ranks,
+          Math.max(1, devices.size()));
+      Checks.check(loaderThreads > 0, "loaderThreads (%s) must be positive", loaderThreads);
+      Checks.check(logEvery > 0, "logEvery (%s) must be positive", logEvery);
+    }
 
-  /**
-   * Data-parallel training across processes, when this process is one rank of several.
-   *
-   * @return the ranks' settings, empty when this process trains alone
-   */
-  public Optional<Distributed> distributed() {
-    return Optional.ofNullable(distributed);
-  }
+    /** {@return the number of images per optimiser step: batchSize * accumIter} */
+    public int effectiveBatchSize() {
+      return batchSize * accumIter;
+    }
 
-  /** {@return the number of threads decoding and augmenting images ahead of the step} */
-  public int loaderThreads() {
-    return loaderThreads;
-  }
-
-  /** {@return the format of the model's matrix multiplies; float32 master weights either way} */
-  public Precision precision() {
-    return precision;
-  }
-
-  /** {@return whether undecodable images are skipped (and counted) instead of failing the run} */
-  public boolean skipBadImages() {
-    return skipBadImages;
-  }
-
-  /** {@return the number of steps between metrics-log lines} */
-  public int logEvery() {
-    return logEvery;
-  }
-
-  /** {@return the listeners called after every optimiser step} */
-  public List<StepListener> stepListeners() {
-    return stepListeners;
-  }
-
-  /** {@return the listeners called at the end of every epoch} */
-  public List<EpochListener> epochListeners() {
-    return epochListeners;
+    /**
+     * {@return the peak learning rate: the absolute one if set, else {@code blr * effectiveBatch /
+     * 256}}
+     */
+    public double peakLr() {
+      return optimizer.peakLr(effectiveBatchSize());
+    }
   }
 
   /** Builds a {@link SaimTrainer}; validation happens in {@link #build()}. */
-  public static final class Builder {
+  public static final class Builder extends TrainingBuilder<Builder> {
     private SaimConfig config = SaimConfig.vitBase();
     private @Nullable Path data;
-    private int epochs = 1;
     private long maxSteps;
-    private int batchSize = 64;
-    private int accumIter = 1;
-    private double blr = 2e-4;
-    private boolean blrSet;
-    private @Nullable Double lr;
-    private double warmupEpochs = 0;
-    private double minLr = 0;
-    private double weightDecay = 0.05;
     private double beta1 = 0.9;
     private double beta2 = 0.95;
-    private @Nullable Double clipGrad;
-    private long seed;
     private PermutationSampler.Kind order = PermutationSampler.Kind.STOCHASTIC;
     private Augmentation augmentation = Augmentation.RANDOM_RESIZED_CROP;
-    private Path outputDir = Path.of("saim-output");
     private long checkpointEvery = 1000;
     private long keepWeightsEvery;
     private long knnEvery;
     private @Nullable Path knnData;
-    private @Nullable Path resume;
-    private boolean autoResume = true;
-    private int threads = Runtime.getRuntime().availableProcessors();
     private List<Device> devices = List.of();
     private @Nullable Distributed distributed;
-    private int loaderThreads = 1;
-    private Precision precision = Precision.FP32;
     private boolean skipBadImages;
     private int logEvery = 1;
-    private final List<StepListener> stepListeners = new ArrayList<>();
     private final List<EpochListener> epochListeners = new ArrayList<>();
 
-    private Builder() {}
+    private Builder() {
+      super(1, 2e-4, 0, 1, Path.of("saim-output"));
+    }
+
+    @Override
+    Builder self() {
+      return this;
+    }
 
     /**
-     * Sets {@link SaimTrainer#config()}.
+     * Sets {@link Spec#config()}.
      *
      * @param v the value, checked by {@link #build()}
      * @return this builder
@@ -431,17 +320,6 @@ public final class SaimTrainer {
     }
 
     /**
-     * Sets {@link SaimTrainer#epochs()}.
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder epochs(int v) {
-      epochs = v;
-      return this;
-    }
-
-    /**
      * Stop after this many optimiser steps (0: run all epochs). The learning-rate schedule is still
      * laid out over all {@link #epochs}, so the run stops wherever the schedule is (a smoke test, a
      * budget cut); for a shorter training, lower the epochs instead.
@@ -455,129 +333,15 @@ public final class SaimTrainer {
     }
 
     /**
-     * Images per micro-batch, over all {@link #devices} (and {@link #distributed} ranks) together.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder batchSize(int v) {
-      batchSize = v;
-      return this;
-    }
-
-    /**
-     * Micro-batches whose gradients add up to one optimiser step (effective batch = batch size x
-     * accum iter).
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder accumIter(int v) {
-      accumIter = v;
-      return this;
-    }
-
-    /**
-     * Base learning rate; the peak is {@code blr * effective batch / 256}. Give this or {@link
-     * #lr}, not both.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder blr(double v) {
-      blr = v;
-      blrSet = true;
-      return this;
-    }
-
-    /**
-     * An absolute peak learning rate instead of the blr rule; null for the rule. Give this or
-     * {@link #blr}, not both.
-     *
-     * @param v the value, or null
-     * @return this builder
-     */
-    public Builder lr(@Nullable Double v) {
-      lr = v;
-      return this;
-    }
-
-    /**
-     * Sets {@link SaimTrainer#warmupEpochs()}.
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder warmupEpochs(double v) {
-      warmupEpochs = v;
-      return this;
-    }
-
-    /**
-     * {@link #warmupEpochs(double)} from a whole number of epochs (for Kotlin, which does not widen
-     * an {@code Int} to a {@code Double}).
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder warmupEpochs(int v) {
-      return warmupEpochs((double) v);
-    }
-
-    /**
-     * Sets {@link SaimTrainer#minLr()}.
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder minLr(double v) {
-      minLr = v;
-      return this;
-    }
-
-    /**
-     * Sets {@link SaimTrainer#weightDecay()}.
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder weightDecay(double v) {
-      weightDecay = v;
-      return this;
-    }
-
-    /**
      * AdamW's moment decay rates (default the paper's 0.9 and 0.95).
      *
-     * @param b1 the first moment's rate, {@link SaimTrainer#beta1()}
-     * @param b2 the second moment's rate, {@link SaimTrainer#beta2()}
+     * @param b1 the first moment's rate, {@link OptimizerSettings#beta1()}
+     * @param b2 the second moment's rate, {@link OptimizerSettings#beta2()}
      * @return this builder
      */
     public Builder betas(double b1, double b2) {
       beta1 = b1;
       beta2 = b2;
-      return this;
-    }
-
-    /**
-     * Clip the global gradient norm to {@code v}; null disables clipping.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder clipGrad(@Nullable Double v) {
-      clipGrad = v;
-      return this;
-    }
-
-    /**
-     * Sets {@link SaimTrainer#seed()}.
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder seed(long v) {
-      seed = v;
       return this;
     }
 
@@ -594,7 +358,7 @@ public final class SaimTrainer {
     }
 
     /**
-     * Sets {@link SaimTrainer#augmentation()}.
+     * Sets {@link Spec#augmentation()}.
      *
      * @param v the value, checked by {@link #build()}
      * @return this builder
@@ -605,18 +369,7 @@ public final class SaimTrainer {
     }
 
     /**
-     * Sets {@link SaimTrainer#outputDir()}.
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder outputDir(Path v) {
-      outputDir = Objects.requireNonNull(v, "outputDir");
-      return this;
-    }
-
-    /**
-     * Sets {@link SaimTrainer#checkpointEvery()}.
+     * Sets {@link Spec#checkpointEvery()}.
      *
      * @param v the value, checked by {@link #build()}
      * @return this builder
@@ -668,39 +421,6 @@ public final class SaimTrainer {
     }
 
     /**
-     * Resume from this checkpoint file (or a folder holding {@code checkpoint.safetensors}).
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder resume(@Nullable Path v) {
-      resume = v;
-      return this;
-    }
-
-    /**
-     * Resume automatically from the output folder's checkpoint (default true).
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder autoResume(boolean v) {
-      autoResume = v;
-      return this;
-    }
-
-    /**
-     * Sets {@link SaimTrainer#threads()}.
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder threads(int v) {
-      threads = v;
-      return this;
-    }
-
-    /**
      * Data-parallel training over these devices: each micro-batch of {@link #batchSize} images is
      * split evenly over them (the batch size must be a multiple of their number), every device
      * computes the gradient of its part on its own copy of the weights, the gradients are summed on
@@ -742,28 +462,6 @@ public final class SaimTrainer {
     }
 
     /**
-     * Sets {@link SaimTrainer#loaderThreads()}.
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder loaderThreads(int v) {
-      loaderThreads = v;
-      return this;
-    }
-
-    /**
-     * The format of the model's matrix multiplies (default {@link Precision#FP32}).
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder precision(Precision v) {
-      precision = Objects.requireNonNull(v, "precision");
-      return this;
-    }
-
-    /**
      * Skip undecodable images (counted in the log) instead of failing.
      *
      * @param v the value
@@ -775,24 +473,13 @@ public final class SaimTrainer {
     }
 
     /**
-     * Sets {@link SaimTrainer#logEvery()}.
+     * Sets {@link Spec#logEvery()}.
      *
      * @param v the value, checked by {@link #build()}
      * @return this builder
      */
     public Builder logEvery(int v) {
       logEvery = v;
-      return this;
-    }
-
-    /**
-     * Adds a listener called after every optimiser step, on the training thread.
-     *
-     * @param l the listener
-     * @return this builder
-     */
-    public Builder onStep(StepListener l) {
-      stepListeners.add(Objects.requireNonNull(l, "listener"));
       return this;
     }
 
@@ -808,65 +495,43 @@ public final class SaimTrainer {
     }
 
     /**
-     * Validates and builds.
+     * Validates and builds; the builder is left as it was.
      *
      * @return the trainer
      * @throws IllegalArgumentException naming the first invalid value
      */
     public SaimTrainer build() {
-      Checks.check(epochs > 0, "epochs (%s) must be positive", epochs);
-      Checks.check(maxSteps >= 0, "maxSteps (%s) must be 0 (no limit) or positive", maxSteps);
-      Checks.check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
-      Checks.check(accumIter > 0, "accumIter (%s) must be positive", accumIter);
-      Checks.check(blr > 0 && Double.isFinite(blr), "blr (%s) must be positive", blr);
-      Checks.check(lr == null || (lr > 0 && Double.isFinite(lr)), "lr (%s) must be positive", lr);
-      Checks.check(
-          !blrSet || lr == null,
-          "blr (%s) and lr (%s) are both set: give one of them (lr replaces the blr rule)",
-          blr,
-          lr);
-      Checks.check(
-          warmupEpochs >= 0 && warmupEpochs <= epochs,
-          "warmupEpochs (%s) must be in [0, epochs (%s)]",
-          warmupEpochs,
-          epochs);
-      Checks.check(minLr >= 0, "minLr (%s) must be non-negative", minLr);
-      Checks.check(weightDecay >= 0, "weightDecay (%s) must be non-negative", weightDecay);
-      Checks.check(
-          beta1 >= 0 && beta1 < 1 && beta2 >= 0 && beta2 < 1,
-          "beta1 (%s) and beta2 (%s) must be in [0, 1)",
-          beta1,
-          beta2);
-      Checks.check(clipGrad == null || clipGrad > 0, "clipGrad (%s) must be positive", clipGrad);
-      Checks.check(
-          order != PermutationSampler.Kind.GIVEN,
-          "order (%s) must be STOCHASTIC or RASTER for training",
-          order);
-      Checks.check(checkpointEvery > 0, "checkpointEvery (%s) must be positive", checkpointEvery);
-      Checks.check(
-          keepWeightsEvery >= 0,
-          "keepWeightsEvery (%s) must be 0 (none) or positive",
-          keepWeightsEvery);
-      Checks.check(knnEvery >= 0, "knnEvery (%s) must be 0 (none) or positive", knnEvery);
-      Checks.check(
-          knnData == null || knnEvery > 0,
-          "knnData is set but knnEvery is 0: the monitor would never run");
-      Checks.check(threads > 0, "threads (%s) must be positive", threads);
-      Checks.check(
-          devices.isEmpty() || batchSize % devices.size() == 0,
-          "batchSize (%s) must be a multiple of the number of devices (%s) to split evenly",
-          batchSize,
-          devices.size());
-      int ranks = distributed == null ? 1 : distributed.worldSize();
-      Checks.check(
-          ranks == 1 || batchSize % (ranks * Math.max(1, devices.size())) == 0,
-          "batchSize (%s) must be a multiple of worldSize x devices (%s x %s) to split evenly",
-          batchSize,
-          ranks,
-          Math.max(1, devices.size()));
-      Checks.check(loaderThreads > 0, "loaderThreads (%s) must be positive", loaderThreads);
-      Checks.check(logEvery > 0, "logEvery (%s) must be positive", logEvery);
-      return new SaimTrainer(this);
+      // the Spec and OptimizerSettings check every value, TrainingBuilder the pair blr / lr
+      OptimizerSettings optimizer =
+          optimizer(warmupEpochs == null ? 0 : warmupEpochs, beta1, beta2);
+      return new SaimTrainer(
+          new Spec(
+              config,
+              data,
+              epochs,
+              maxSteps,
+              batchSize,
+              accumIter,
+              optimizer,
+              seed,
+              order,
+              augmentation,
+              outputDir,
+              checkpointEvery,
+              keepWeightsEvery,
+              knnEvery,
+              knnData,
+              resume,
+              autoResume,
+              threads,
+              devices,
+              distributed,
+              loaderThreads,
+              precision,
+              skipBadImages,
+              logEvery,
+              stepListeners,
+              epochListeners));
     }
   }
 }

@@ -3,6 +3,7 @@ package io.github.saimjava.api;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import ai.djl.Device;
 import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
 
@@ -43,19 +44,76 @@ class SaimTrainerBuilderTest {
             .onStep(e -> {})
             .build();
     SaimTrainer b = a.toBuilder().epochs(5).outputDir(Path.of("runs/b")).build();
-    assertEquals(3, a.epochs());
-    assertEquals(Path.of("runs/a"), a.outputDir());
-    assertEquals(5, b.epochs());
-    assertEquals(Path.of("runs/b"), b.outputDir());
-    assertEquals(a.batchSize(), b.batchSize());
-    assertEquals(a.effectiveBatchSize(), b.effectiveBatchSize());
+    assertEquals(3, a.spec().epochs());
+    assertEquals(Path.of("runs/a"), a.spec().outputDir());
+    assertEquals(5, b.spec().epochs());
+    assertEquals(Path.of("runs/b"), b.spec().outputDir());
+    assertEquals(a.spec().batchSize(), b.spec().batchSize());
+    assertEquals(a.spec().effectiveBatchSize(), b.spec().effectiveBatchSize());
     assertEquals(a.peakLr(), b.peakLr(), 0);
-    assertEquals(a.clipGrad(), b.clipGrad());
-    assertEquals(a.seed(), b.seed());
-    assertEquals(1, b.stepListeners().size());
+    assertEquals(a.spec().optimizer().clipGrad(), b.spec().optimizer().clipGrad());
+    assertEquals(a.spec().seed(), b.spec().seed());
+    assertEquals(1, b.spec().stepListeners().size());
     // the copy keeps the absolute lr, so adding a blr to it is the same conflict
     assertThrows(IllegalArgumentException.class, () -> a.toBuilder().blr(1e-3).build());
     assertEquals(1e-3 * 64 / 256, a.toBuilder().lr(null).blr(1e-3).build().peakLr(), 0);
+  }
+
+  @Test
+  void theSpecRoundTripsThroughToBuilderAndCannotBeChanged() {
+    SaimTrainer a =
+        SaimTrainer.builder()
+            .epochs(4)
+            .warmupEpochs(1)
+            .batchSize(8)
+            .blr(1e-3)
+            .minLr(1e-6)
+            .betas(0.8, 0.9)
+            .clipGrad(3.0)
+            .data(Path.of("images"))
+            .resume(Path.of("runs/old"))
+            .devices(Device.cpu(), Device.cpu())
+            .precision(Precision.BF16)
+            .onEpoch(e -> {})
+            .build();
+    assertEquals(a.spec(), a.toBuilder().build().spec());
+    assertEquals(a.spec().hashCode(), a.toBuilder().build().spec().hashCode());
+    assertThrows(UnsupportedOperationException.class, () -> a.spec().devices().add(Device.cpu()));
+    assertThrows(UnsupportedOperationException.class, () -> a.spec().epochListeners().add(e -> {}));
+    // a Spec built directly is checked as the builder's is
+    SaimTrainer.Spec s = a.spec();
+    IllegalArgumentException e =
+        assertThrows(
+            IllegalArgumentException.class,
+            () ->
+                new SaimTrainer.Spec(
+                    s.config(),
+                    s.data(),
+                    0,
+                    s.maxSteps(),
+                    s.batchSize(),
+                    s.accumIter(),
+                    s.optimizer(),
+                    s.seed(),
+                    s.order(),
+                    s.augmentation(),
+                    s.outputDir(),
+                    s.checkpointEvery(),
+                    s.keepWeightsEvery(),
+                    s.knnEvery(),
+                    s.knnData(),
+                    s.resume(),
+                    s.autoResume(),
+                    s.threads(),
+                    s.devices(),
+                    s.distributed(),
+                    s.loaderThreads(),
+                    s.precision(),
+                    s.skipBadImages(),
+                    s.logEvery(),
+                    s.stepListeners(),
+                    s.epochListeners()));
+    assertEquals("epochs (0) must be positive", e.getMessage());
   }
 
   @Test
@@ -68,10 +126,10 @@ class SaimTrainerBuilderTest {
 
   @Test
   void theKnnMonitorIsOffByDefaultAndItsSettingsAreChecked() {
-    assertEquals(0, SaimTrainer.builder().build().knnEvery());
+    assertEquals(0, SaimTrainer.builder().build().spec().knnEvery());
     SaimTrainer t = SaimTrainer.builder().knnEvery(50).knnData(Path.of("labelled")).build();
-    assertEquals(50, t.toBuilder().build().knnEvery());
-    assertEquals(Path.of("labelled"), t.toBuilder().build().knnData().orElseThrow());
+    assertEquals(50, t.toBuilder().build().spec().knnEvery());
+    assertEquals(Path.of("labelled"), t.toBuilder().build().spec().knnData());
     assertEquals(
         "knnEvery (-1) must be 0 (none) or positive",
         assertThrows(
@@ -96,8 +154,9 @@ class SaimTrainerBuilderTest {
             .clipGrad(2.0)
             .epochs(2)
             .build();
-    assertEquals(new OptimizerSettings(1e-3, null, 1e-6, 0.5, 0.05, 0.9, 0.95, 2.0), t.optimizer());
-    assertEquals(t.peakLr(), t.optimizer().peakLr(t.effectiveBatchSize()), 0);
+    assertEquals(
+        new OptimizerSettings(1e-3, null, 1e-6, 0.5, 0.05, 0.9, 0.95, 2.0), t.spec().optimizer());
+    assertEquals(t.peakLr(), t.spec().optimizer().peakLr(t.spec().effectiveBatchSize()), 0);
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,

@@ -1,5 +1,6 @@
 package io.github.saimjava.provider;
 
+import io.github.saimjava.api.Distributed;
 import io.github.saimjava.api.SaimAttentiveProbe;
 import io.github.saimjava.api.SaimClassifier;
 import io.github.saimjava.api.SaimEncoder;
@@ -22,8 +23,8 @@ import java.io.IOException;
 /** Found by {@link java.util.ServiceLoader}: the API on DJL's PyTorch engine. */
 public final class DjlSaimProvider implements SaimProvider {
   @Override
-  public TrainingSummary fit(SaimTrainer trainer) throws IOException {
-    ImageDataset data = Datasets.openUnlabelled(trainer.data().orElse(null));
+  public TrainingSummary fit(SaimTrainer.Spec trainer) throws IOException {
+    ImageDataset data = Datasets.openUnlabelled(trainer.data());
     BatchLoader loader =
         new BatchLoader(
             data,
@@ -34,10 +35,10 @@ public final class DjlSaimProvider implements SaimProvider {
             trainer.seed(),
             trainer.loaderThreads(),
             trainer.skipBadImages());
-    if (trainer.distributed().isPresent()) {
+    Distributed ranks = trainer.distributed();
+    if (ranks != null) {
       // each rank decodes only its part of every global batch
-      loader =
-          loader.shard(trainer.distributed().get().rank(), trainer.distributed().get().worldSize());
+      loader = loader.shard(ranks.rank(), ranks.worldSize());
     }
     return new Pretrainer(trainer, loader).run();
   }

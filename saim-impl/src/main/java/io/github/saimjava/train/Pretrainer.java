@@ -10,6 +10,7 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonNull;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.github.saimjava.api.Distributed;
 import io.github.saimjava.api.EpochEvent;
 import io.github.saimjava.api.EpochListener;
 import io.github.saimjava.api.OptimizerSettings;
@@ -33,6 +34,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.OptionalDouble;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,9 +45,9 @@ import org.slf4j.LoggerFactory;
  * scheduled learning rate and clear the gradients. Native memory of a step lives in an {@link
  * NDScope} closed at its end, so long runs stay flat.
  *
- * <p>With several {@linkplain SaimTrainer#devices() devices}, {@link DataParallel} splits each
+ * <p>With several {@linkplain SaimTrainer.Spec#devices() devices}, {@link DataParallel} splits each
  * micro-batch over them and combines the gradients on the first device before the one step. With
- * several {@linkplain SaimTrainer#distributed() processes}, each reads its part of every
+ * several {@linkplain SaimTrainer.Spec#distributed() processes}, each reads its part of every
  * micro-batch and {@link Ranks} averages the gradients over them before the step; rank 0 alone
  * writes the output folder.
  *
@@ -71,10 +73,10 @@ public final class Pretrainer {
 
   private static final Logger LOG = LoggerFactory.getLogger(Pretrainer.class);
 
-  private final SaimTrainer t;
+  private final SaimTrainer.Spec t;
   private final ImageBatches data;
 
-  public Pretrainer(SaimTrainer trainer, ImageBatches data) {
+  public Pretrainer(SaimTrainer.Spec trainer, ImageBatches data) {
     this.t = trainer;
     this.data = data;
   }
@@ -117,7 +119,7 @@ public final class Pretrainer {
       Bf16Support.warnIfSlow("pre-training");
     }
     // decoded before anything is written, so that bad monitor data leaves no files behind
-    KnnMonitor monitor = t.knnEvery() > 0 ? KnnMonitor.open(t.knnData().orElse(null)) : null;
+    KnnMonitor monitor = t.knnEvery() > 0 ? KnnMonitor.open(t.knnData()) : null;
 
     try (Ranks ranks = Ranks.open(t);
         NDManager manager = engine.newBaseManager(devices.get(0));
@@ -245,9 +247,10 @@ public final class Pretrainer {
       return new TrainingSummary(
           step,
           step * imagesPerStep,
-          lastLoss,
-          seconds,
-          imagesThisRun / Math.max(seconds, 1e-9),
+          // a run that gets here took a step (a finished one returned above)
+          Double.isNaN(lastLoss) ? OptionalDouble.empty() : OptionalDouble.of(lastLoss),
+          OptionalDouble.of(seconds),
+          OptionalDouble.of(imagesThisRun / Math.max(seconds, 1e-9)),
           finalWeights,
           resumedFrom);
     }
@@ -255,8 +258,8 @@ public final class Pretrainer {
 
   /**
    * A run that the checkpoint shows finished (its step count reached): nothing is trained, and the
-   * summary holds the figures of the session that finished it, read from the metrics log (NaN when
-   * the log is gone). The final weights are written only if they are missing.
+   * summary holds the figures of the session that finished it, read from the metrics log (empty
+   * when the log is gone). The final weights are written only if they are missing.
    */
   private TrainingSummary alreadyFinished(
       SaimModel model, long step, JsonObject runConfig, Ranks ranks) throws IOException {
@@ -265,9 +268,9 @@ public final class Pretrainer {
     if (ranks.writes() && !Files.isRegularFile(finalWeights)) {
       writeWeights(finalWeights, model, step, runConfig);
     }
-    double loss = Double.NaN;
-    double seconds = Double.NaN;
-    double imagesPerSecond = Double.NaN;
+    OptionalDouble loss = OptionalDouble.empty();
+    OptionalDouble seconds = OptionalDouble.empty();
+    OptionalDouble imagesPerSecond = OptionalDouble.empty();
     Path metrics = out.resolve(METRICS);
     if (Files.isRegularFile(metrics)) {
       long best = -1;
@@ -278,9 +281,9 @@ public final class Pretrainer {
             long s = o.get("step").getAsLong();
             if (s <= step && s > best) {
               best = s;
-              loss = o.get("loss").getAsDouble();
-              seconds = o.get("time_s").getAsDouble();
-              imagesPerSecond = o.get("images_per_s").getAsDouble();
+              loss = OptionalDouble.of(o.get("loss").getAsDouble());
+              seconds = OptionalDouble.of(o.get("time_s").getAsDouble());
+              imagesPerSecond = OptionalDouble.of(o.get("images_per_s").getAsDouble());
             }
           }
         } catch (RuntimeException e) {
@@ -293,7 +296,7 @@ public final class Pretrainer {
             + "to train again, use another output folder or turn auto-resume off",
         out,
         step,
-        loss);
+        loss.isPresent() ? loss.getAsDouble() : "unknown");
     return new TrainingSummary(
         step, step * t.effectiveBatchSize(), loss, seconds, imagesPerSecond, finalWeights, step);
   }
@@ -338,26 +341,28 @@ public final class Pretrainer {
     }
   }
 
-  static JsonObject runConfig(SaimTrainer t, int datasetSize, int stepsPerEpoch, long totalSteps) {
+  static JsonObject runConfig(
+      SaimTrainer.Spec t, int datasetSize, int stepsPerEpoch, long totalSteps) {
     JsonObject model = ReferenceConfig.toJson(t.config());
     JsonObject train = new JsonObject();
     train.addProperty(
-        "data", t.data().map(Path::toString).orElse("embedded:fashion-mnist-train-10k"));
+        "data", t.data() == null ? "embedded:fashion-mnist-train-10k" : t.data().toString());
     train.addProperty("dataset_size", datasetSize);
     train.addProperty("epochs", t.epochs());
     train.addProperty("max_steps", t.maxSteps());
     train.addProperty("batch_size", t.batchSize());
     train.addProperty("accum_iter", t.accumIter());
     train.addProperty("effective_batch_size", t.effectiveBatchSize());
-    train.addProperty("blr", t.blr());
+    train.addProperty("blr", t.optimizer().blr());
     train.addProperty("lr", t.peakLr());
-    train.addProperty("warmup_epochs", t.warmupEpochs());
-    train.addProperty("min_lr", t.minLr());
-    train.addProperty("weight_decay", t.weightDecay());
-    train.addProperty("beta1", t.beta1());
-    train.addProperty("beta2", t.beta2());
-    if (t.clipGrad().isPresent()) {
-      train.addProperty("clip_grad", t.clipGrad().getAsDouble());
+    train.addProperty("warmup_epochs", t.optimizer().warmupEpochs());
+    train.addProperty("min_lr", t.optimizer().minLr());
+    train.addProperty("weight_decay", t.optimizer().weightDecay());
+    train.addProperty("beta1", t.optimizer().beta1());
+    train.addProperty("beta2", t.optimizer().beta2());
+    Double clipGrad = t.optimizer().clipGrad();
+    if (clipGrad != null) {
+      train.addProperty("clip_grad", clipGrad);
     } else {
       train.add("clip_grad", JsonNull.INSTANCE);
     }
@@ -370,7 +375,7 @@ public final class Pretrainer {
       devs.add(d.toString());
     }
     train.add("devices", devs);
-    int worldSize = t.distributed().map(d -> d.worldSize()).orElse(1);
+    int worldSize = worldSize(t);
     if (worldSize > 1) {
       // only when distributed, so checkpoints written before the option still resume
       train.addProperty("world_size", worldSize);
@@ -387,17 +392,23 @@ public final class Pretrainer {
     return all;
   }
 
+  /** {@return the number of processes training together: 1 when this one trains alone} */
+  static int worldSize(SaimTrainer.Spec t) {
+    Distributed d = t.distributed();
+    return d == null ? 1 : d.worldSize();
+  }
+
   /**
    * What every rank of a world must share ({@link WorldAgreement}): the run's settings but those
    * that only shape how one process computes (threads, devices), with the world size, precision and
    * library version always spelled out.
    */
-  static JsonObject worldSettings(JsonObject runConfig, SaimTrainer t) {
+  static JsonObject worldSettings(JsonObject runConfig, SaimTrainer.Spec t) {
     JsonObject key = runConfig.deepCopy();
     JsonObject train = key.getAsJsonObject("training");
     train.remove("threads");
     train.remove("devices");
-    train.addProperty("world_size", t.distributed().map(d -> d.worldSize()).orElse(1));
+    train.addProperty("world_size", worldSize(t));
     train.addProperty("precision", t.precision().name());
     String version = Pretrainer.class.getPackage().getImplementationVersion();
     key.addProperty("library_version", version == null ? "development" : version);
@@ -424,8 +435,7 @@ public final class Pretrainer {
     // rank 0 finds the checkpoint and sends it
     Path ckpt =
         ranks.writes()
-            ? TrainingCheckpoint.toResume(
-                t.resume().orElse(null), t.autoResume(), t.outputDir(), CHECKPOINT)
+            ? TrainingCheckpoint.toResume(t.resume(), t.autoResume(), t.outputDir(), CHECKPOINT)
             : null;
     ckpt = ranks.shareCheckpoint(ckpt);
     if (ckpt == null) {

@@ -25,14 +25,14 @@ import java.util.regex.Pattern;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The processes of a data-parallel run ({@link SaimTrainer#distributed()}), seen from the training
- * loop: one rank alone does nothing here. With several, every rank trains the same model on its
- * part of each global micro-batch; after the local {@link DataParallel} step has combined the
- * gradients of this process's devices, {@link #averageGradients} replaces them by their mean over
- * the ranks (one all-reduce of all gradients), so clipping and AdamW see what one process with the
- * whole batch would have computed, and the weights stay identical on all ranks. Rank 0 alone reads
- * the checkpoint to resume from and sends it to the others ({@link #shareCheckpoint}), and alone
- * writes the output folder ({@link #writes()}). The copy another rank receives lives in the
+ * The processes of a data-parallel run ({@link SaimTrainer.Spec#distributed()}), seen from the
+ * training loop: one rank alone does nothing here. With several, every rank trains the same model
+ * on its part of each global micro-batch; after the local {@link DataParallel} step has combined
+ * the gradients of this process's devices, {@link #averageGradients} replaces them by their mean
+ * over the ranks (one all-reduce of all gradients), so clipping and AdamW see what one process with
+ * the whole batch would have computed, and the weights stay identical on all ranks. Rank 0 alone
+ * reads the checkpoint to resume from and sends it to the others ({@link #shareCheckpoint}), and
+ * alone writes the output folder ({@link #writes()}). The copy another rank receives lives in the
  * temporary folder under a name holding its process id: deleted on close and on exit, and swept by
  * the next rank that starts there once that process is gone.
  */
@@ -68,11 +68,11 @@ final class Ranks implements AutoCloseable {
    * @throws io.github.saimjava.distributed.CollectiveException when the others do not arrive in
    *     time
    */
-  static Ranks open(SaimTrainer t) {
-    if (t.distributed().isEmpty() || t.distributed().get().worldSize() == 1) {
+  static Ranks open(SaimTrainer.Spec t) {
+    Distributed d = t.distributed();
+    if (d == null || d.worldSize() == 1) {
       return new Ranks(null);
     }
-    Distributed d = t.distributed().get();
     return new Ranks(
         Collectives.connect(d.rendezvous(), d.rank(), d.worldSize(), d.host(), d.timeout()));
   }

@@ -91,7 +91,7 @@ class PlainImageFolderTest {
             .build()
             .fit();
     assertEquals(2, s.steps());
-    assertTrue(Double.isFinite(s.finalLoss()), "loss " + s.finalLoss());
+    assertTrue(Double.isFinite(s.finalLoss().orElseThrow()), "loss " + s.finalLoss());
     assertTrue(Files.readString(out.resolve("config.json")).contains("\"dataset_size\": 8"));
   }
 

@@ -208,7 +208,7 @@ class DataParallelTest {
             IllegalArgumentException.class,
             () ->
                 new Pretrainer(
-                        trainer(out, 1).devices(missing).build(),
+                        trainer(out, 1).devices(missing).build().spec(),
                         new SyntheticBatches(16, 3, 32, N, 4))
                     .run());
     assertEquals(
@@ -245,17 +245,17 @@ class DataParallelTest {
       throws Exception {
     List<StepEvent> whole = new ArrayList<>();
     new Pretrainer(
-            trainer(single, 1).maxSteps(3).onStep(whole::add).build(),
+            trainer(single, 1).maxSteps(3).onStep(whole::add).build().spec(),
             new SyntheticBatches(32, 3, 32, N, 4))
         .run();
     List<StepEvent> first = new ArrayList<>();
     new Pretrainer(
-            trainer(split, 2).maxSteps(2).onStep(first::add).build(),
+            trainer(split, 2).maxSteps(2).onStep(first::add).build().spec(),
             new SyntheticBatches(32, 3, 32, N, 4))
         .run();
     List<StepEvent> resumed = new ArrayList<>();
     new Pretrainer(
-            trainer(split, 1).maxSteps(3).onStep(resumed::add).build(),
+            trainer(split, 1).maxSteps(3).onStep(resumed::add).build().spec(),
             new SyntheticBatches(32, 3, 32, N, 4))
         .run();
     assertEquals(1, resumed.size());

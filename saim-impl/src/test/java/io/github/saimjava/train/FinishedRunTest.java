@@ -12,6 +12,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalDouble;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -20,7 +21,8 @@ class FinishedRunTest {
   @Test
   void aRerunWithNothingLeftReturnsTheFinishedRunsFigures(@TempDir Path out) throws Exception {
     TrainingSummary first =
-        new Pretrainer(PretrainerTest.trainer(out).build(), new SyntheticBatches(48, 3, 16, 8, 2))
+        new Pretrainer(
+                PretrainerTest.trainer(out).build().spec(), new SyntheticBatches(48, 3, 16, 8, 2))
             .run();
     assertFalse(first.alreadyFinished());
     byte[] weights = Files.readAllBytes(out.resolve("final.safetensors"));
@@ -29,7 +31,7 @@ class FinishedRunTest {
 
     TrainingSummary again =
         new Pretrainer(
-                PretrainerTest.trainer(out).onStep(e -> stepsSeen.add(e.step())).build(),
+                PretrainerTest.trainer(out).onStep(e -> stepsSeen.add(e.step())).build().spec(),
                 new SyntheticBatches(48, 3, 16, 8, 2))
             .run();
 
@@ -38,7 +40,7 @@ class FinishedRunTest {
     assertEquals(18, again.steps());
     assertEquals(18, again.resumedFromStep());
     assertEquals(first.images(), again.images());
-    assertEquals(first.finalLoss(), again.finalLoss(), 0.0);
+    assertEquals(first.finalLoss(), again.finalLoss());
     // speed and time as the finished run logged them at its last step (before its final writes)
     String lastStep =
         metrics.stream()
@@ -47,23 +49,45 @@ class FinishedRunTest {
             .orElseThrow();
     JsonObject last = JsonParser.parseString(lastStep).getAsJsonObject();
     assertEquals(18, last.get("step").getAsLong());
-    assertEquals(last.get("images_per_s").getAsDouble(), again.imagesPerSecond(), 0.0);
-    assertEquals(last.get("time_s").getAsDouble(), again.seconds(), 0.0);
-    assertTrue(again.imagesPerSecond() > 0 && again.seconds() <= first.seconds() + 1e-3);
+    assertEquals(
+        last.get("images_per_s").getAsDouble(), again.imagesPerSecond().orElseThrow(), 0.0);
+    assertEquals(last.get("time_s").getAsDouble(), again.seconds().orElseThrow(), 0.0);
+    assertTrue(
+        again.imagesPerSecond().orElseThrow() > 0
+            && again.seconds().orElseThrow() <= first.seconds().orElseThrow() + 1e-3);
     assertArrayEquals(weights, Files.readAllBytes(out.resolve("final.safetensors")));
     assertEquals(metrics, Files.readAllLines(out.resolve("metrics.jsonl")));
   }
 
   @Test
   void aFinishedRunWhoseFinalWeightsAreGoneGetsThemBack(@TempDir Path out) throws Exception {
-    new Pretrainer(PretrainerTest.trainer(out).build(), new SyntheticBatches(48, 3, 16, 8, 2))
+    new Pretrainer(
+            PretrainerTest.trainer(out).build().spec(), new SyntheticBatches(48, 3, 16, 8, 2))
         .run();
     byte[] weights = Files.readAllBytes(out.resolve("final.safetensors"));
     Files.delete(out.resolve("final.safetensors"));
     TrainingSummary again =
-        new Pretrainer(PretrainerTest.trainer(out).build(), new SyntheticBatches(48, 3, 16, 8, 2))
+        new Pretrainer(
+                PretrainerTest.trainer(out).build().spec(), new SyntheticBatches(48, 3, 16, 8, 2))
             .run();
     assertTrue(again.alreadyFinished());
     assertArrayEquals(weights, Files.readAllBytes(out.resolve("final.safetensors")));
+  }
+
+  @Test
+  void aFinishedRunWhoseLogIsGoneHasNoFiguresRatherThanNaN(@TempDir Path out) throws Exception {
+    new Pretrainer(
+            PretrainerTest.trainer(out).build().spec(), new SyntheticBatches(48, 3, 16, 8, 2))
+        .run();
+    Files.delete(out.resolve("metrics.jsonl"));
+    TrainingSummary again =
+        new Pretrainer(
+                PretrainerTest.trainer(out).build().spec(), new SyntheticBatches(48, 3, 16, 8, 2))
+            .run();
+    assertTrue(again.alreadyFinished());
+    assertEquals(18, again.steps());
+    assertEquals(OptionalDouble.empty(), again.finalLoss());
+    assertEquals(OptionalDouble.empty(), again.seconds());
+    assertEquals(OptionalDouble.empty(), again.imagesPerSecond());
   }
 }

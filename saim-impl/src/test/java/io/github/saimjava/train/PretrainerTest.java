@@ -46,7 +46,7 @@ class PretrainerTest {
     List<StepEvent> events = new ArrayList<>();
     TrainingSummary s =
         new Pretrainer(
-                trainer(out).epochs(6).onStep(events::add).build(),
+                trainer(out).epochs(6).onStep(events::add).build().spec(),
                 new SyntheticBatches(64, 3, 16, 8, 1))
             .run();
     assertEquals(48, s.steps());
@@ -74,12 +74,13 @@ class PretrainerTest {
 
   @Test
   void resumedRunEndsWithIdenticalWeights(@TempDir Path a, @TempDir Path b) throws Exception {
-    new Pretrainer(trainer(a).build(), new SyntheticBatches(48, 3, 16, 8, 2)).run();
+    new Pretrainer(trainer(a).build().spec(), new SyntheticBatches(48, 3, 16, 8, 2)).run();
     TrainingSummary first =
-        new Pretrainer(trainer(b).maxSteps(7).build(), new SyntheticBatches(48, 3, 16, 8, 2)).run();
+        new Pretrainer(trainer(b).maxSteps(7).build().spec(), new SyntheticBatches(48, 3, 16, 8, 2))
+            .run();
     assertEquals(7, first.steps());
     TrainingSummary second =
-        new Pretrainer(trainer(b).build(), new SyntheticBatches(48, 3, 16, 8, 2)).run();
+        new Pretrainer(trainer(b).build().spec(), new SyntheticBatches(48, 3, 16, 8, 2)).run();
     assertEquals(7, second.resumedFromStep());
     assertEquals(18, second.steps());
     assertArrayEquals(
@@ -93,7 +94,8 @@ class PretrainerTest {
   @Test
   void keptWeightsAreTheWeightsARunStoppedAtThatStepWouldEndWith(@TempDir Path a, @TempDir Path b)
       throws Exception {
-    new Pretrainer(trainer(a).keepWeightsEvery(6).build(), new SyntheticBatches(48, 3, 16, 8, 2))
+    new Pretrainer(
+            trainer(a).keepWeightsEvery(6).build().spec(), new SyntheticBatches(48, 3, 16, 8, 2))
         .run();
     // 18 steps: kept at 6 and 12; step 18 is final.safetensors
     assertTrue(Files.exists(a.resolve("weights-step6.safetensors")));
@@ -105,7 +107,8 @@ class PretrainerTest {
     }
     // the same schedule stopped after 6 steps ends with exactly the kept file (tensors and
     // metadata)
-    new Pretrainer(trainer(b).maxSteps(6).build(), new SyntheticBatches(48, 3, 16, 8, 2)).run();
+    new Pretrainer(trainer(b).maxSteps(6).build().spec(), new SyntheticBatches(48, 3, 16, 8, 2))
+        .run();
     assertArrayEquals(
         Files.readAllBytes(b.resolve("final.safetensors")),
         Files.readAllBytes(a.resolve(Pretrainer.keptWeights(6))));
@@ -118,13 +121,13 @@ class PretrainerTest {
   @Test
   void nonFiniteLossStopsWithTheCheckpointIntact(@TempDir Path out) throws Exception {
     SyntheticBatches data = new SyntheticBatches(48, 3, 16, 8, 3);
-    new Pretrainer(trainer(out).maxSteps(4).build(), data).run();
+    new Pretrainer(trainer(out).maxSteps(4).build().spec(), data).run();
     byte[] before = Files.readAllBytes(out.resolve("checkpoint.safetensors"));
     data.nanAtIndex = 7;
     TrainingDivergedException e =
         assertThrows(
             TrainingDivergedException.class,
-            () -> new Pretrainer(trainer(out).checkpointEvery(1000).build(), data).run());
+            () -> new Pretrainer(trainer(out).checkpointEvery(1000).build().spec(), data).run());
     assertTrue(e.getMessage().contains("loss is NaN"), e.getMessage());
     assertTrue(e.getMessage().contains("checkpoint.safetensors is intact"), e.getMessage());
     assertArrayEquals(before, Files.readAllBytes(out.resolve("checkpoint.safetensors")));
@@ -137,13 +140,15 @@ class PretrainerTest {
 
   @Test
   void resumingAnotherConfigurationIsRefusedByName(@TempDir Path out) throws Exception {
-    new Pretrainer(trainer(out).maxSteps(4).build(), new SyntheticBatches(48, 3, 16, 8, 2)).run();
+    new Pretrainer(trainer(out).maxSteps(4).build().spec(), new SyntheticBatches(48, 3, 16, 8, 2))
+        .run();
     IllegalArgumentException e =
         assertThrows(
             IllegalArgumentException.class,
             () ->
                 new Pretrainer(
-                        trainer(out).batchSize(4).build(), new SyntheticBatches(48, 3, 16, 4, 2))
+                        trainer(out).batchSize(4).build().spec(),
+                        new SyntheticBatches(48, 3, 16, 4, 2))
                     .run());
     assertTrue(e.getMessage().contains("training.batch_size: checkpoint 8, now 4"), e.getMessage());
   }
@@ -155,7 +160,8 @@ class PretrainerTest {
             IllegalArgumentException.class,
             () ->
                 new Pretrainer(
-                        trainer(out).batchSize(64).build(), new SyntheticBatches(48, 3, 16, 64, 2))
+                        trainer(out).batchSize(64).build().spec(),
+                        new SyntheticBatches(48, 3, 16, 64, 2))
                     .run());
     assertTrue(
         e.getMessage()
@@ -169,8 +175,9 @@ class PretrainerTest {
     // the same images in one batch of 8 or two micro-batches of 4 give the same first update
     SyntheticBatches full = new SyntheticBatches(8, 3, 16, 8, 4);
     SyntheticBatches halves = new SyntheticBatches(8, 3, 16, 4, 4);
-    new Pretrainer(trainer(a).epochs(1).warmupEpochs(0).build(), full).run();
-    new Pretrainer(trainer(b).epochs(1).warmupEpochs(0).batchSize(4).accumIter(2).build(), halves)
+    new Pretrainer(trainer(a).epochs(1).warmupEpochs(0).build().spec(), full).run();
+    new Pretrainer(
+            trainer(b).epochs(1).warmupEpochs(0).batchSize(4).accumIter(2).build().spec(), halves)
         .run();
     var wa = io.github.saimjava.io.SafeTensors.read(a.resolve("final.safetensors")).tensors();
     var wb = io.github.saimjava.io.SafeTensors.read(b.resolve("final.safetensors")).tensors();

@@ -43,7 +43,7 @@ class SaimTrainerEndToEndTest {
             .fit();
     assertEquals(3, s.steps());
     assertEquals(24, s.images());
-    assertTrue(Double.isFinite(s.finalLoss()) && s.finalLoss() > 0);
+    assertTrue(s.finalLoss().orElseThrow() > 0 && Double.isFinite(s.finalLoss().orElseThrow()));
     SafeTensors.Contents w = SafeTensors.read(out.resolve("final.safetensors"));
     assertTrue(w.tensors().containsKey("blocks.1.attn.q.weight"));
     assertTrue(w.tensors().containsKey("query_blocks.0.mlp.fc2.bias"));

@@ -34,7 +34,7 @@ public final class TrainChild {
             System.out.flush();
           });
     }
-    new Pretrainer(b.build(), new SyntheticBatches(48, 3, 16, 8, 9)).run();
+    new Pretrainer(b.build().spec(), new SyntheticBatches(48, 3, 16, 8, 9)).run();
     System.out.println("finished");
   }
 

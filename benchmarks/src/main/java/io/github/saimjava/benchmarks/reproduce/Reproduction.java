@@ -278,7 +278,7 @@ public final class Reproduction {
             1,
             false);
     // a finished run resumes at its last step: nothing is trained, but its configuration is checked
-    new Pretrainer(trainer, loader).run();
+    new Pretrainer(trainer.spec(), loader).run();
     Report.Pretraining after = pretrainingOf(w);
     if (after == null || !after.finished()) {
       throw new IllegalStateException(dir + ": pre-training ended without finishing its budget");

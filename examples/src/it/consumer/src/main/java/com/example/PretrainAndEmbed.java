@@ -34,8 +34,8 @@ public class PretrainAndEmbed {
     System.out.printf(
         "%d steps in %.1f s, final loss %.4f%s%n",
         run.steps(),
-        run.seconds(),
-        run.finalLoss(),
+        run.seconds().orElse(0),
+        run.finalLoss().orElse(Double.NaN),
         run.alreadyFinished() ? " (finished before)" : "");
 
     // 2. embed image files, or DJL Images (ImageFactory reads files, URLs, streams, BufferedImages)

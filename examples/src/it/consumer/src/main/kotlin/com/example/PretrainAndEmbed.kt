@@ -22,7 +22,7 @@ fun main() {
         .onEpoch { e -> println("epoch ${e.epoch()}: mean loss ${"%.4f".format(e.meanLoss())}") }
         .build()
         .fit()
-    println("${run.steps()} steps in ${"%.1f".format(run.seconds())} s, final loss ${"%.4f".format(run.finalLoss())}")
+    println("${run.steps()} steps in ${"%.1f".format(run.seconds().orElse(0.0))} s, final loss ${"%.4f".format(run.finalLoss().orElse(Double.NaN))}")
 
     SaimEncoder.builder().checkpoint(run.finalWeights()).build().use { encoder ->
         val image = ImageFactory.getInstance().fromFile(Path.of("images/0001-t-shirt.png"))

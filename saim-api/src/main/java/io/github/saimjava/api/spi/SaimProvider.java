@@ -26,13 +26,13 @@ import java.util.ServiceLoader;
  */
 public interface SaimProvider {
   /**
-   * Runs the pre-training {@code trainer} describes.
+   * Runs the pre-training {@code spec} describes.
    *
-   * @param trainer the validated settings
+   * @param spec the validated settings
    * @return the run's figures
    * @throws IOException when the data or the output folder cannot be read or written
    */
-  TrainingSummary fit(SaimTrainer trainer) throws IOException;
+  TrainingSummary fit(SaimTrainer.Spec spec) throws IOException;
 
   /**
    * Runs (or resumes) the fine-tuning {@code spec} describes, or only its evaluation.

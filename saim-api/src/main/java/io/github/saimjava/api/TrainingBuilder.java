@@ -1,0 +1,330 @@
+package io.github.saimjava.api;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The settings pre-training ({@link SaimTrainer.Builder}) and fine-tuning ({@link
+ * SaimFineTuner.Builder}) share, set the same way on both: the schedule's length and batch, the
+ * optimiser's settings (checked by {@link OptimizerSettings}, the blr / lr pair here), the seed,
+ * the threads, the number format, the output folder, resumption and the step listeners. The
+ * defaults are each builder's own, given with each setter.
+ *
+ * @param <B> the builder, which every setter returns
+ */
+public abstract class TrainingBuilder<B extends TrainingBuilder<B>> {
+  int epochs;
+  int batchSize = 64;
+  int accumIter = 1;
+  double blr;
+  boolean blrSet;
+  @Nullable Double lr;
+  double minLr;
+  @Nullable Double warmupEpochs;
+  double weightDecay = 0.05;
+  @Nullable Double clipGrad;
+  long seed;
+  int threads = Runtime.getRuntime().availableProcessors();
+  Precision precision = Precision.FP32;
+  int loaderThreads;
+  Path outputDir;
+  @Nullable Path resume;
+  boolean autoResume = true;
+  final List<StepListener> stepListeners = new ArrayList<>();
+
+  TrainingBuilder(int epochs, double blr, double minLr, int loaderThreads, Path outputDir) {
+    this.epochs = epochs;
+    this.blr = blr;
+    this.minLr = minLr;
+    this.loaderThreads = loaderThreads;
+    this.outputDir = outputDir;
+  }
+
+  /** {@return this builder, as its own type} */
+  abstract B self();
+
+  /**
+   * The number of epochs the learning-rate schedule is laid out over (pre-training's default 1;
+   * fine-tuning's the reference's 100).
+   *
+   * @param v the value, checked by {@code build()}
+   * @return this builder
+   */
+  public B epochs(int v) {
+    epochs = v;
+    return self();
+  }
+
+  /**
+   * Images per micro-batch (default 64; fine-tuning's reference: 64 per GPU). Pre-training splits
+   * them over all its devices and ranks together, so the batch must be a multiple of their number.
+   *
+   * @param v the value, checked by {@code build()}
+   * @return this builder
+   */
+  public B batchSize(int v) {
+    batchSize = v;
+    return self();
+  }
+
+  /**
+   * Micro-batches whose gradients add up to one optimiser step (default 1): the effective batch is
+   * the batch size times this.
+   *
+   * @param v the value, checked by {@code build()}
+   * @return this builder
+   */
+  public B accumIter(int v) {
+    accumIter = v;
+    return self();
+  }
+
+  /**
+   * The base learning rate: the peak is {@code blr * effective batch / 256} ({@link
+   * OptimizerSettings#peakLr}). Default: 2e-4 for pre-training; for fine-tuning the reference's
+   * 1e-3 (the paper's ViT-B: 5e-4). Give this or {@link #lr}, not both.
+   *
+   * @param v the value, checked by {@code build()}
+   * @return this builder
+   */
+  public B blr(double v) {
+    blr = v;
+    blrSet = true;
+    return self();
+  }
+
+  /**
+   * An absolute peak learning rate instead of the blr rule; null (the default) for the rule. Give
+   * this or {@link #blr}, not both.
+   *
+   * @param v the value, or null
+   * @return this builder
+   */
+  public B lr(@Nullable Double v) {
+    lr = v;
+    return self();
+  }
+
+  /**
+   * The learning rate the half-cycle cosine ends at (pre-training's default 0; fine-tuning's the
+   * reference's 1e-6, and at most the peak).
+   *
+   * @param v the value, checked by {@code build()}
+   * @return this builder
+   */
+  public B minLr(double v) {
+    minLr = v;
+    return self();
+  }
+
+  /**
+   * The epochs of linear learning-rate warm-up, at most {@link #epochs}. Unset, it is 0 for
+   * pre-training, and for fine-tuning the reference's 5 epochs or the whole run when that is
+   * shorter (the paper's ViT-B: 20), so the defaults hold for any number of epochs.
+   *
+   * @param v the value, checked by {@code build()}
+   * @return this builder
+   */
+  public B warmupEpochs(double v) {
+    warmupEpochs = v;
+    return self();
+  }
+
+  /**
+   * {@link #warmupEpochs(double)} from a whole number of epochs (for Kotlin, which does not widen
+   * an {@code Int} to a {@code Double}).
+   *
+   * @param v the value, checked by {@code build()}
+   * @return this builder
+   */
+  public B warmupEpochs(int v) {
+    return warmupEpochs((double) v);
+  }
+
+  /**
+   * AdamW's decoupled weight decay (default 0.05, the reference's for both).
+   *
+   * @param v the value, checked by {@code build()}
+   * @return this builder
+   */
+  public B weightDecay(double v) {
+    weightDecay = v;
+    return self();
+  }
+
+  /**
+   * Clip the global gradient norm to {@code v}; null (the default, the reference's) disables
+   * clipping.
+   *
+   * @param v the value, or null
+   * @return this builder
+   */
+  public B clipGrad(@Nullable Double v) {
+    clipGrad = v;
+    return self();
+  }
+
+  /**
+   * The seed of everything random: the initialisation, the data order and the augmentation; for
+   * pre-training the permutations too, for fine-tuning mixup, stochastic depth and the head.
+   *
+   * @param v the value
+   * @return this builder
+   */
+  public B seed(long v) {
+    seed = v;
+    return self();
+  }
+
+  /**
+   * The number of engine (intra-op) threads (default: all cores).
+   *
+   * @param v the value, checked by {@code build()}
+   * @return this builder
+   */
+  public B threads(int v) {
+    threads = v;
+    return self();
+  }
+
+  /**
+   * The number format of the model's matrix multiplies: {@link Precision#FP32} (the default) or
+   * {@link Precision#BF16}, which runs the activations in bfloat16, for speed on GPUs and CPUs with
+   * fast bfloat16 arithmetic. Master weights and optimiser state (and fine-tuning's head and loss)
+   * stay float32, so the saved models are float32 either way. Part of the run's identity: a
+   * fine-tuning checkpoint resumes only in its own precision.
+   *
+   * @param v the value
+   * @return this builder
+   */
+  public B precision(Precision v) {
+    precision = Objects.requireNonNull(v, "precision");
+    return self();
+  }
+
+  /**
+   * The number of background threads decoding and augmenting images ahead of the step:
+   * pre-training's default 1 (at least 1); fine-tuning's 2, where 0 decodes on the training thread.
+   *
+   * @param v the value, checked by {@code build()}
+   * @return this builder
+   */
+  public B loaderThreads(int v) {
+    loaderThreads = v;
+    return self();
+  }
+
+  /**
+   * The folder the run writes its configuration, metrics, checkpoint and weights to.
+   *
+   * @param v the folder
+   * @return this builder
+   */
+  public B outputDir(Path v) {
+    outputDir = Objects.requireNonNull(v, "outputDir");
+    return self();
+  }
+
+  /**
+   * Resume from this checkpoint file (or a folder holding one); null (the default): see {@link
+   * #autoResume}.
+   *
+   * @param v the checkpoint, or null
+   * @return this builder
+   */
+  public B resume(@Nullable Path v) {
+    resume = v;
+    return self();
+  }
+
+  /**
+   * Whether a checkpoint found in the output folder is resumed automatically (default true).
+   *
+   * @param v the value
+   * @return this builder
+   */
+  public B autoResume(boolean v) {
+    autoResume = v;
+    return self();
+  }
+
+  /**
+   * Adds a listener called after every optimiser step, on the training thread.
+   *
+   * @param l the listener
+   * @return this builder
+   */
+  public B onStep(StepListener l) {
+    stepListeners.add(Objects.requireNonNull(l, "listener"));
+    return self();
+  }
+
+  /**
+   * The optimiser's settings, the one place the blr / lr pair is checked; {@link OptimizerSettings}
+   * checks the rest.
+   *
+   * @param warmup the warm-up epochs, defaults resolved
+   * @param beta1 AdamW's first-moment decay rate
+   * @param beta2 AdamW's second-moment decay rate
+   * @return the settings
+   */
+  OptimizerSettings optimizer(double warmup, double beta1, double beta2) {
+    Checks.check(
+        !blrSet || lr == null,
+        "blr (%s) and lr (%s) are both set: give one of them (lr replaces the blr rule)",
+        blr,
+        lr);
+    return new OptimizerSettings(blr, lr, minLr, warmup, weightDecay, beta1, beta2, clipGrad);
+  }
+
+  /**
+   * Takes over what {@code toBuilder()} copies of the shared settings.
+   *
+   * @param o the optimiser's settings
+   * @param epochs the epochs
+   * @param batchSize the micro-batch
+   * @param accumIter the micro-batches per step
+   * @param seed the seed
+   * @param threads the engine threads
+   * @param precision the number format
+   * @param loaderThreads the loader threads
+   * @param outputDir the output folder
+   * @param resume the checkpoint to resume from, or null
+   * @param autoResume whether to resume automatically
+   * @param stepListeners the step listeners
+   */
+  void copy(
+      OptimizerSettings o,
+      int epochs,
+      int batchSize,
+      int accumIter,
+      long seed,
+      int threads,
+      Precision precision,
+      int loaderThreads,
+      Path outputDir,
+      @Nullable Path resume,
+      boolean autoResume,
+      List<StepListener> stepListeners) {
+    this.blr = o.blr();
+    this.lr = o.lr();
+    this.minLr = o.minLr();
+    this.warmupEpochs = o.warmupEpochs();
+    this.weightDecay = o.weightDecay();
+    this.clipGrad = o.clipGrad();
+    this.epochs = epochs;
+    this.batchSize = batchSize;
+    this.accumIter = accumIter;
+    this.seed = seed;
+    this.threads = threads;
+    this.precision = precision;
+    this.loaderThreads = loaderThreads;
+    this.outputDir = outputDir;
+    this.resume = resume;
+    this.autoResume = autoResume;
+    this.stepListeners.addAll(stepListeners);
+  }
+}
