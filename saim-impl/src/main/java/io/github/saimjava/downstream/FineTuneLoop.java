@@ -33,10 +33,11 @@ import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.model.ReferenceConfig;
 import io.github.saimjava.model.Scalars;
 import io.github.saimjava.train.AdamW;
+import io.github.saimjava.train.EpochSteps;
+import io.github.saimjava.train.GradientClipping;
 import io.github.saimjava.train.Devices;
 import io.github.saimjava.train.EngineThreads;
 import io.github.saimjava.train.LrSchedule;
-import io.github.saimjava.train.Pretrainer;
 import io.github.saimjava.train.RunFolder;
 import io.github.saimjava.train.TrainingCheckpoint;
 import io.github.saimjava.train.TrainingDivergedException;
@@ -199,18 +200,11 @@ final class FineTuneLoop {
             .threads(s.loaderThreads())
             .dropLast(false)
             .build();
-    int stepsPerEpoch = Pretrainer.stepsPerEpoch(train.size(), s.batchSize(), s.accumIter());
-    if (stepsPerEpoch == 0 && !s.evalOnly()) {
-      throw new IllegalArgumentException(
-          String.format(
-              Locale.ROOT,
-              "batchSize (%d) x accumIter (%d) is larger than the training set (%d images in %s):"
-                  + " use a smaller batch size",
-              s.batchSize(),
-              s.accumIter(),
-              train.size(),
-              train.describe()));
-    }
+    int stepsPerEpoch =
+        s.evalOnly()
+            ? EpochSteps.count(train.size(), s.batchSize(), s.accumIter())
+            : EpochSteps.atLeastOne(
+                train.size(), s.batchSize(), s.accumIter(), "training set", train::describe);
     JsonObject runConfig =
         runConfig(config, init.source(), k, stepsPerEpoch, trainTransform, evalTransform);
     Engine engine = EngineThreads.pytorch(s.threads());
@@ -337,7 +331,7 @@ final class FineTuneLoop {
                   }
                 }
                 if (s.optimizer().clipGrad() != null) {
-                  Pretrainer.clipGradients(params, s.optimizer().clipGrad());
+                  GradientClipping.clip(params, s.optimizer().clipGrad());
                 }
                 opt.step(params, lr, groups);
                 AdamW.zeroGrad(params);

@@ -79,26 +79,12 @@ public final class Pretrainer {
     this.data = data;
   }
 
-  /** Optimiser steps in one epoch: whole steps of {@code accumIter} full micro-batches. */
-  public static int stepsPerEpoch(int datasetSize, int batchSize, int accumIter) {
-    return datasetSize / batchSize / accumIter;
-  }
-
   /** Runs (or resumes) training to the end. */
   public TrainingSummary run() throws IOException {
     SaimConfig config = t.config();
-    int stepsPerEpoch = stepsPerEpoch(data.size(), t.batchSize(), t.accumIter());
-    if (stepsPerEpoch == 0) {
-      throw new IllegalArgumentException(
-          String.format(
-              Locale.ROOT,
-              "batchSize (%d) x accumIter (%d) is larger than the dataset (%d images in %s): use a"
-                  + " smaller batch size",
-              t.batchSize(),
-              t.accumIter(),
-              data.size(),
-              data.describe()));
-    }
+    int stepsPerEpoch =
+        EpochSteps.atLeastOne(
+            data.size(), t.batchSize(), t.accumIter(), "dataset", data::describe);
     long totalSteps = (long) stepsPerEpoch * t.epochs();
     if (t.maxSteps() > 0) {
       totalSteps = Math.min(totalSteps, t.maxSteps());
@@ -181,7 +167,7 @@ public final class Pretrainer {
                 parallel.combineGradients();
                 stepLoss = ranks.averageGradients(params, stepLoss);
                 if (o.clipGrad() != null) {
-                  clipGradients(params, o.clipGrad());
+                  GradientClipping.clip(params, o.clipGrad());
                 }
                 opt.step(params, lr);
                 AdamW.zeroGrad(params);
@@ -309,33 +295,6 @@ public final class Pretrainer {
 
   private TrainingDivergedException diverged(float value, long step, double epoch) {
     return TrainingCheckpoint.diverged(value, step, epoch, t.outputDir().resolve(CHECKPOINT));
-  }
-
-  /**
-   * Scales all gradients by max/(norm + 1e-6) when their global L2 norm exceeds {@code max}, as
-   * PyTorch's clip_grad_norm_.
-   */
-  public static double clipGradients(Map<String, NDArray> params, double max) {
-    double sq = 0;
-    List<NDArray> grads = new ArrayList<>();
-    try (NoGrad ng = NoGrad.enter()) {
-      for (NDArray p : params.values()) {
-        if (p.hasGradient()) {
-          NDArray g = p.getGradient();
-          grads.add(g);
-          double n = g.norm().getFloat();
-          sq += n * n;
-        }
-      }
-      double total = Math.sqrt(sq);
-      double coef = max / (total + 1e-6);
-      if (coef < 1) {
-        for (NDArray g : grads) {
-          g.muli(coef);
-        }
-      }
-      return total;
-    }
   }
 
   static JsonObject runConfig(SaimTrainer t, int datasetSize, int stepsPerEpoch, long totalSteps) {

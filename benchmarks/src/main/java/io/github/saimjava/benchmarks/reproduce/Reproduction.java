@@ -21,6 +21,7 @@ import io.github.saimjava.io.AtomicFiles;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
 import io.github.saimjava.model.ReferenceConfig;
+import io.github.saimjava.train.EpochSteps;
 import io.github.saimjava.train.Pretrainer;
 import io.github.saimjava.train.RunFolder;
 import java.io.IOException;
@@ -226,7 +227,7 @@ public final class Reproduction {
   private Report.Pretraining pretrain(Work w) throws IOException {
     Path dir = pretrainDir(w);
     SaimConfig config = w.variant().config(plan.config());
-    int stepsPerEpoch = Pretrainer.stepsPerEpoch(train.size(), plan.batchSize(), 1);
+    int stepsPerEpoch = EpochSteps.count(train.size(), plan.batchSize(), 1);
     SaimTrainer trainer =
         SaimTrainer.builder()
             .config(config)
