@@ -33,10 +33,10 @@ import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.model.ReferenceConfig;
 import io.github.saimjava.model.Scalars;
 import io.github.saimjava.train.AdamW;
-import io.github.saimjava.train.EpochSteps;
-import io.github.saimjava.train.GradientClipping;
 import io.github.saimjava.train.Devices;
 import io.github.saimjava.train.EngineThreads;
+import io.github.saimjava.train.EpochSteps;
+import io.github.saimjava.train.GradientClipping;
 import io.github.saimjava.train.LrSchedule;
 import io.github.saimjava.train.RunFolder;
 import io.github.saimjava.train.TrainingCheckpoint;
@@ -266,7 +266,7 @@ final class FineTuneLoop {
       Map<String, NDArray> params = model.trainable();
       LayerDecay groups = new LayerDecay(config.depth(), s.layerDecay());
       Path resume =
-          TrainingCheckpoint.toResume(s.resume(), s.autoResume(), out, SaimFineTuner.CHECKPOINT);
+          TrainingCheckpoint.toResume(s.resume(), s.autoResume(), out, RunFolder.CHECKPOINT);
       FineTuneCheckpoint st =
           resume == null
               ? new FineTuneCheckpoint()
@@ -324,7 +324,7 @@ final class FineTuneLoop {
                           v,
                           st.steps,
                           epoch + (double) step / stepsPerEpoch,
-                          out.resolve(SaimFineTuner.CHECKPOINT));
+                          out.resolve(RunFolder.CHECKPOINT));
                     }
                     stepLoss += v;
                     gc.backward(s.accumIter() == 1 ? loss : Scalars.div(loss, s.accumIter()));
@@ -360,8 +360,7 @@ final class FineTuneLoop {
           Evaluation e = Evaluation.of(model, valLoader, manager, config);
           boolean best = st.epochDone(epoch, trainLoss, e);
           if (best) {
-            FineTuneCheckpoint.writeBest(
-                out.resolve(SaimFineTuner.BEST), model, runConfig, epoch, e);
+            FineTuneCheckpoint.writeBest(out.resolve(RunFolder.BEST), model, runConfig, epoch, e);
           }
           double secs = (System.nanoTime() - epochStart) / 1e9;
           RunFolder.writeLine(
@@ -380,7 +379,7 @@ final class FineTuneLoop {
                   st.steps,
                   secs,
                   trainLoader.skippedImages()));
-          st.write(out.resolve(SaimFineTuner.CHECKPOINT), model, opt, runConfig);
+          st.write(out.resolve(RunFolder.CHECKPOINT), model, opt, runConfig);
           EvaluationEvent report =
               new EvaluationEvent(epoch, trainLoss, lr, e.top1(), e.top5(), e.loss(), secs, best);
           for (EvaluationListener l : s.evaluationListeners()) {
@@ -413,7 +412,7 @@ final class FineTuneLoop {
           st.epochs,
           st.steps,
           resumedFrom,
-          Optional.of(out.resolve(SaimFineTuner.BEST)),
+          Optional.of(out.resolve(RunFolder.BEST)),
           (System.nanoTime() - start) / 1e9,
           notes,
           train.size(),
@@ -517,6 +516,6 @@ final class FineTuneLoop {
     m.addProperty("val_images", val.size());
     m.addProperty("nb_classes", k);
     m.addProperty("init", source);
-    folder.writeJson(SaimFineTuner.SUMMARY, m);
+    folder.writeJson(RunFolder.SUMMARY, m);
   }
 }

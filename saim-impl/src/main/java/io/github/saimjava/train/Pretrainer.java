@@ -29,7 +29,6 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -55,18 +54,6 @@ import org.slf4j.LoggerFactory;
  * exactly what the uninterrupted one would have done.
  */
 public final class Pretrainer {
-  /** Name of the checkpoint file in the output folder. */
-  public static final String CHECKPOINT = "checkpoint.safetensors";
-
-  /** Name of the final weights file. */
-  public static final String FINAL = "final.safetensors";
-
-  /** Name of the metrics log. */
-  public static final String METRICS = RunFolder.METRICS;
-
-  /** Name of the written configuration. */
-  public static final String CONFIG = RunFolder.CONFIG;
-
   static final String FORMAT = TrainingCheckpoint.PRETRAINING;
 
   private static final Logger LOG = LoggerFactory.getLogger(Pretrainer.class);
@@ -83,8 +70,7 @@ public final class Pretrainer {
   public TrainingSummary run() throws IOException {
     SaimConfig config = t.config();
     int stepsPerEpoch =
-        EpochSteps.atLeastOne(
-            data.size(), t.batchSize(), t.accumIter(), "dataset", data::describe);
+        EpochSteps.atLeastOne(data.size(), t.batchSize(), t.accumIter(), "dataset", data::describe);
     long totalSteps = (long) stepsPerEpoch * t.epochs();
     if (t.maxSteps() > 0) {
       totalSteps = Math.min(totalSteps, t.maxSteps());
@@ -195,13 +181,13 @@ public final class Pretrainer {
               }
               if (ranks.writes() && step % t.checkpointEvery() == 0 && step < totalSteps) {
                 metrics.flush();
-                writeCheckpoint(out.resolve(CHECKPOINT), model, opt, step, runConfig);
+                writeCheckpoint(out.resolve(RunFolder.CHECKPOINT), model, opt, step, runConfig);
               }
               if (ranks.writes()
                   && t.keepWeightsEvery() > 0
                   && step % t.keepWeightsEvery() == 0
                   && step < totalSteps) {
-                writeWeights(out.resolve(keptWeights(step)), model, step, runConfig);
+                writeWeights(out.resolve(RunFolder.keptWeights(step)), model, step, runConfig);
               }
             }
           }
@@ -222,9 +208,9 @@ public final class Pretrainer {
         }
         metrics.flush();
       }
-      Path finalWeights = out.resolve(FINAL);
+      Path finalWeights = out.resolve(RunFolder.FINAL);
       if (ranks.writes()) {
-        writeCheckpoint(out.resolve(CHECKPOINT), model, opt, step, runConfig);
+        writeCheckpoint(out.resolve(RunFolder.CHECKPOINT), model, opt, step, runConfig);
         writeWeights(finalWeights, model, step, runConfig);
       }
       double seconds = (System.nanoTime() - startNanos) / 1e9;
@@ -247,14 +233,14 @@ public final class Pretrainer {
   private TrainingSummary alreadyFinished(
       SaimModel model, long step, JsonObject runConfig, Ranks ranks) throws IOException {
     Path out = t.outputDir();
-    Path finalWeights = out.resolve(FINAL);
+    Path finalWeights = out.resolve(RunFolder.FINAL);
     if (ranks.writes() && !Files.isRegularFile(finalWeights)) {
       writeWeights(finalWeights, model, step, runConfig);
     }
     double loss = Double.NaN;
     double seconds = Double.NaN;
     double imagesPerSecond = Double.NaN;
-    Path metrics = out.resolve(METRICS);
+    Path metrics = out.resolve(RunFolder.METRICS);
     if (Files.isRegularFile(metrics)) {
       long best = -1;
       for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
@@ -294,7 +280,8 @@ public final class Pretrainer {
   }
 
   private TrainingDivergedException diverged(float value, long step, double epoch) {
-    return TrainingCheckpoint.diverged(value, step, epoch, t.outputDir().resolve(CHECKPOINT));
+    return TrainingCheckpoint.diverged(
+        value, step, epoch, t.outputDir().resolve(RunFolder.CHECKPOINT));
   }
 
   static JsonObject runConfig(SaimTrainer t, int datasetSize, int stepsPerEpoch, long totalSteps) {
@@ -384,7 +371,7 @@ public final class Pretrainer {
     Path ckpt =
         ranks.writes()
             ? TrainingCheckpoint.toResume(
-                t.resume().orElse(null), t.autoResume(), t.outputDir(), CHECKPOINT)
+                t.resume().orElse(null), t.autoResume(), t.outputDir(), RunFolder.CHECKPOINT)
             : null;
     ckpt = ranks.shareCheckpoint(ckpt);
     if (ckpt == null) {
@@ -396,13 +383,6 @@ public final class Pretrainer {
     long step = c.step();
     opt.restore(c.optimizer(), step, params);
     return step;
-  }
-
-  /**
-   * The name of the weights kept at {@code step} ({@link SaimTrainer.Builder#keepWeightsEvery}).
-   */
-  public static String keptWeights(long step) {
-    return "weights-step" + step + ".safetensors";
   }
 
   /** Weights only, with the reference's names: {@code final.safetensors} and the kept ones. */
