@@ -111,7 +111,7 @@ final class AttnprobeCommand implements Callable<Integer> {
     if (lastBlocks < 1) {
       throw new IllegalArgumentException("--last-blocks must be 1 or more, got " + lastBlocks);
     }
-    Precision p = PretrainCommand.parse(Precision.class, precision, "--precision");
+    Precision p = EnumOption.parse(Precision.class, precision, "--precision");
     LabelledData d = data.open();
     PrintWriter out = spec.commandLine().getOut();
     FrozenFeatures<float[][][]> f =

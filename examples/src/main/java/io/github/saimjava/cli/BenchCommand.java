@@ -141,7 +141,7 @@ final class BenchCommand implements Callable<Integer> {
       return OnnxBench.embed(this, spec.commandLine().getOut());
     }
     SaimConfig c = SaimConfig.preset(model);
-    precision = PretrainCommand.parse(Precision.class, precisionName, "--precision");
+    precision = EnumOption.parse(Precision.class, precisionName, "--precision");
     Engine engine = EngineThreads.pytorch(threads);
     PrintWriter out = spec.commandLine().getOut();
     out.println(CpuInfo.read().describe());
@@ -236,7 +236,7 @@ final class BenchCommand implements Callable<Integer> {
     boolean fused =
         attention == null
             ? FrozenEncoder.fusedAttentionByDefault()
-            : PretrainCommand.parse(Attention.class, attention, "--attention") == Attention.FUSED;
+            : EnumOption.parse(Attention.class, attention, "--attention") == Attention.FUSED;
     boolean eager =
         this.eager || (frozenOption == null ? !FrozenEncoder.enabledByDefault() : !frozenOption);
     try (NDManager m = engine.newBaseManager();

@@ -82,7 +82,7 @@ final class ClassifierSource {
             .zoo(weights.zoo)
             .config(model.given() ? model.builder().build() : null)
             .batchSize(batchSize)
-            .precision(PretrainCommand.parse(Precision.class, precision, "--precision"))
+            .precision(EnumOption.parse(Precision.class, precision, "--precision"))
             .topK(topK);
     if (labels != null) {
       List<String> names =

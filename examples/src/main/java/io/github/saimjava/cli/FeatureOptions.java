@@ -39,12 +39,12 @@ final class FeatureOptions {
 
   /** The parsed pooling; names the flag and the value when it is not one. */
   SaimEncoder.Pooling pooling() {
-    return PretrainCommand.parse(SaimEncoder.Pooling.class, pooling, "--pooling");
+    return EnumOption.parse(SaimEncoder.Pooling.class, pooling, "--pooling");
   }
 
   /** The parsed precision; names the flag and the value when it is not one. */
   Precision precision() {
-    return PretrainCommand.parse(Precision.class, precision, "--precision");
+    return EnumOption.parse(Precision.class, precision, "--precision");
   }
 
   /** Sets the builder's layer, pooling and precision, after checking {@code --layer}. */

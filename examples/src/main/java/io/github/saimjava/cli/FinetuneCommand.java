@@ -270,7 +270,7 @@ final class FinetuneCommand implements Callable<Integer> {
             .augmentation(aug)
             .globalPool(globalPool && !clsToken)
             .seed(seed)
-            .precision(PretrainCommand.parse(Precision.class, precision, "--precision"))
+            .precision(EnumOption.parse(Precision.class, precision, "--precision"))
             .loaderThreads(loaderThreads)
             .outputDir(output)
             .resume(resume)
