@@ -236,7 +236,7 @@ final class BenchCommand implements Callable<Integer> {
     boolean fused =
         attention == null
             ? FrozenEncoder.fusedAttentionByDefault()
-            : EnumOption.parse(Attention.class, attention, "--attention") == Attention.FUSED;
+            : FrozenEncoder.fusedAttention(attention, "--attention " + attention);
     boolean eager =
         this.eager || (frozenOption == null ? !FrozenEncoder.enabledByDefault() : !frozenOption);
     try (NDManager m = engine.newBaseManager();
@@ -272,12 +272,6 @@ final class BenchCommand implements Callable<Integer> {
     }
     reportMemory(out, rssAfter);
     report(out, engine, "embed", c, times, encoderFlops(c, batch));
-  }
-
-  /** The attention kernels {@code --attention} names. */
-  enum Attention {
-    FUSED,
-    EXPLICIT
   }
 
   private void gemm(Engine engine, SaimConfig c, PrintWriter out) {
