@@ -1,17 +1,11 @@
 package io.github.saimjava.cli;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimAttentiveProbe;
 import io.github.saimjava.api.SaimEncoder;
-import io.github.saimjava.data.ImageDataset;
 import io.github.saimjava.data.LabelledData;
-import io.github.saimjava.io.AtomicFiles;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -43,11 +37,7 @@ final class AttnprobeCommand implements Callable<Integer> {
 
   @Mixin EncoderSource source = new EncoderSource();
 
-  @Option(
-      names = "--data",
-      paramLabel = "DIR",
-      description = "Labelled data (see above); default: embedded.")
-  Path data;
+  @Mixin LabelledDataOption data = new LabelledDataOption();
 
   @Option(
       names = "--last-blocks",
@@ -99,14 +89,9 @@ final class AttnprobeCommand implements Callable<Integer> {
       description = "Seed of random init, shuffling and probe (default: ${DEFAULT-VALUE}).")
   long seed = 0;
 
-  @Option(names = "--threads", description = "Engine threads (default: all cores).")
-  Integer threads;
+  @Mixin ThreadsOption threads = new ThreadsOption();
 
-  @Option(
-      names = "--output",
-      paramLabel = "DIR",
-      description = "Where metrics.json goes (default: ${DEFAULT-VALUE}).")
-  Path output = Path.of("attnprobe-output");
+  @Mixin MetricsOutput output = new MetricsOutput("attnprobe-output");
 
   @Override
   public Integer call() throws Exception {
@@ -126,65 +111,54 @@ final class AttnprobeCommand implements Callable<Integer> {
     if (lastBlocks < 1) {
       throw new IllegalArgumentException("--last-blocks must be 1 or more, got " + lastBlocks);
     }
-    Precision p = PretrainCommand.parse(Precision.class, precision, "--precision");
-    LabelledData d = LabelledData.open(data);
-    ImageDataset train = d.train();
-    ImageDataset val = d.val();
+    Precision p = EnumOption.parse(Precision.class, precision, "--precision");
+    LabelledData d = data.open();
     PrintWriter out = spec.commandLine().getOut();
-    float[][][] trainX;
-    float[][][] valX;
-    String precisionName;
-    try (SaimEncoder encoder = source.builder(seed, threads).precision(p).build()) {
-      int depth = encoder.config().depth();
-      if (lastBlocks > depth) {
-        throw new IllegalArgumentException(
-            "--last-blocks " + lastBlocks + " is more than the encoder's " + depth + " blocks");
-      }
-      if (encoder.config().width() % heads != 0) {
-        throw new IllegalArgumentException(
-            "--probe-heads "
-                + heads
-                + " does not divide the encoder's width "
-                + encoder.config().width());
-      }
-      precisionName = FeatureOptions.name(encoder.precision());
-      encoder.loadNotes().forEach(n -> out.println("note: " + n));
-      out.printf(Locale.ROOT, "extracting tokens: %s, %s%n", train.describe(), val.describe());
-      out.flush();
-      trainX = encoder.patchTokens(train.rawImages(), lastBlocks);
-      valX = encoder.patchTokens(val.rawImages(), lastBlocks);
-    }
-    int classes = Math.max(train.numClasses(), val.numClasses());
-    SaimAttentiveProbe.Result r = probe.fit(trainX, train.labels(), valX, val.labels(), classes);
+    FrozenFeatures<float[][][]> f =
+        FrozenFeatures.extract(
+            source.builder(seed, threads.count).precision(p),
+            d,
+            "tokens",
+            this::checkEncoder,
+            (encoder, images) -> encoder.patchTokens(images, lastBlocks),
+            out);
+    SaimAttentiveProbe.Result r =
+        probe.fit(f.trainX(), f.train().labels(), f.valX(), f.val().labels(), f.classes());
     JsonObject m = new JsonObject();
     m.addProperty("top1", r.top1());
     m.addProperty("top5", r.top5());
     m.addProperty("train_loss", r.trainLoss());
-    m.addProperty("train_images", train.size());
-    m.addProperty("val_images", val.size());
-    m.addProperty("tokens", trainX[0].length);
-    m.addProperty("feature_dim", trainX[0][0].length);
+    f.addSizes(m);
+    m.addProperty("tokens", f.trainX()[0].length);
+    m.addProperty("feature_dim", f.trainX()[0][0].length);
     m.addProperty("last_blocks", lastBlocks);
     m.addProperty("queries", queries);
     m.addProperty("heads", heads);
-    m.addProperty("precision", precisionName);
+    m.addProperty("precision", f.precision());
     m.addProperty("epochs", epochs);
     m.addProperty("batch_size", batchSize);
     m.addProperty("blr", blr);
     m.addProperty("weight_decay", weightDecay);
     m.addProperty("source", source.describe(seed));
-    Files.createDirectories(output);
-    AtomicFiles.write(
-        output.resolve("metrics.json"),
-        (new GsonBuilder().setPrettyPrinting().create().toJson(m) + "\n")
-            .getBytes(StandardCharsets.UTF_8));
-    out.printf(
-        Locale.ROOT,
-        "train loss %.4f, metrics in %s%n",
-        r.trainLoss(),
-        output.resolve("metrics.json"));
+    out.printf(Locale.ROOT, "train loss %.4f, metrics in %s%n", r.trainLoss(), output.write(m));
     out.printf(Locale.ROOT, "top-1 %.2f top-5 %.2f%n", r.top1(), r.top5());
     out.flush();
     return 0;
+  }
+
+  /** Refuses a {@code --last-blocks} or {@code --probe-heads} that the encoder cannot serve. */
+  private void checkEncoder(SaimEncoder encoder) {
+    int depth = encoder.config().depth();
+    if (lastBlocks > depth) {
+      throw new IllegalArgumentException(
+          "--last-blocks " + lastBlocks + " is more than the encoder's " + depth + " blocks");
+    }
+    if (encoder.config().width() % heads != 0) {
+      throw new IllegalArgumentException(
+          "--probe-heads "
+              + heads
+              + " does not divide the encoder's width "
+              + encoder.config().width());
+    }
   }
 }

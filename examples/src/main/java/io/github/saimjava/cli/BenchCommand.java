@@ -142,7 +142,7 @@ final class BenchCommand implements Callable<Integer> {
       return OnnxBench.embed(this, spec.commandLine().getOut());
     }
     SaimConfig c = SaimConfig.preset(model);
-    precision = PretrainCommand.parse(Precision.class, precisionName, "--precision");
+    precision = EnumOption.parse(Precision.class, precisionName, "--precision");
     Engine engine = EngineThreads.pytorch(threads);
     PrintWriter out = spec.commandLine().getOut();
     out.println(CpuInfo.read().describe());
@@ -237,7 +237,7 @@ final class BenchCommand implements Callable<Integer> {
     boolean fused =
         attention == null
             ? FrozenEncoder.fusedAttentionByDefault()
-            : PretrainCommand.parse(Attention.class, attention, "--attention") == Attention.FUSED;
+            : FrozenEncoder.fusedAttention(attention, "--attention " + attention);
     try (NDManager m = engine.newBaseManager();
         SaimModel model = new SaimModel(c, m, 0, precision);
         @Nullable FrozenEncoder frozen = eagerHere(m) ? null : model.freeze(fused)) {
@@ -280,12 +280,6 @@ final class BenchCommand implements Callable<Integer> {
   /** Whether embed runs operator by operator: {@code --eager}, else what encoders do here. */
   private boolean eagerHere(NDManager m) {
     return eager || (frozenOption == null ? !FrozenEncoder.wanted(m) : !frozenOption);
-  }
-
-  /** The attention kernels {@code --attention} names. */
-  enum Attention {
-    FUSED,
-    EXPLICIT
   }
 
   private void gemm(Engine engine, SaimConfig c, PrintWriter out) {

@@ -52,8 +52,7 @@ final class ClassifierSource {
       description = "Images per forward pass (default: ${DEFAULT-VALUE}).")
   int batchSize = 32;
 
-  @Option(names = "--threads", description = "Engine threads (default: all cores).")
-  @Nullable Integer threads;
+  @Mixin ThreadsOption threads = new ThreadsOption();
 
   @Option(
       names = "--precision",
@@ -83,7 +82,7 @@ final class ClassifierSource {
             .zoo(weights.zoo)
             .config(model.given() ? model.builder().build() : null)
             .batchSize(batchSize)
-            .precision(PretrainCommand.parse(Precision.class, precision, "--precision"))
+            .precision(EnumOption.parse(Precision.class, precision, "--precision"))
             .topK(topK);
     if (labels != null) {
       List<String> names =
@@ -93,8 +92,8 @@ final class ClassifierSource {
               .toList();
       b.labels(names);
     }
-    if (threads != null) {
-      b.threads(threads);
+    if (threads.count != null) {
+      b.threads(threads.count);
     }
     return b;
   }

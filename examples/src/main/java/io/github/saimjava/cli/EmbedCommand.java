@@ -63,8 +63,7 @@ final class EmbedCommand implements Callable<Integer> {
   @Option(names = "--l2", description = "Scale each vector to unit length.")
   boolean l2;
 
-  @Option(names = "--threads", description = "Engine threads (default: all cores).")
-  Integer threads;
+  @Mixin ThreadsOption threads = new ThreadsOption();
 
   @Option(
       names = "--output",
@@ -80,7 +79,7 @@ final class EmbedCommand implements Callable<Integer> {
       throw new IllegalArgumentException(data + ": no JPEG or PNG images found");
     }
     SaimEncoder.Builder b =
-        features.apply(source.builder(seed, threads)).l2Normalize(l2).batchSize(batchSize);
+        features.apply(source.builder(seed, threads.count)).l2Normalize(l2).batchSize(batchSize);
     PrintWriter out = spec.commandLine().getOut();
     float[][] vectors;
     int dimension;

@@ -139,7 +139,7 @@ final class ExportCommand implements Callable<Integer> {
     } else {
       SaimEncoder.Builder b = source.builder(seed, 1).l2Normalize(l2);
       if (pooling != null) {
-        b.pooling(PretrainCommand.parse(SaimEncoder.Pooling.class, pooling, "--pooling"));
+        b.pooling(EnumOption.parse(SaimEncoder.Pooling.class, pooling, "--pooling"));
       }
       if (layer != null) {
         if (layer < 1) {

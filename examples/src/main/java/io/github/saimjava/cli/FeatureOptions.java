@@ -1,5 +1,6 @@
 package io.github.saimjava.cli;
 
+import com.google.gson.JsonObject;
 import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimEncoder;
 import java.util.Locale;
@@ -38,12 +39,12 @@ final class FeatureOptions {
 
   /** The parsed pooling; names the flag and the value when it is not one. */
   SaimEncoder.Pooling pooling() {
-    return PretrainCommand.parse(SaimEncoder.Pooling.class, pooling, "--pooling");
+    return EnumOption.parse(SaimEncoder.Pooling.class, pooling, "--pooling");
   }
 
   /** The parsed precision; names the flag and the value when it is not one. */
   Precision precision() {
-    return PretrainCommand.parse(Precision.class, precision, "--precision");
+    return EnumOption.parse(Precision.class, precision, "--precision");
   }
 
   /** Sets the builder's layer, pooling and precision, after checking {@code --layer}. */
@@ -58,6 +59,14 @@ final class FeatureOptions {
   /** The pooling as the output files name it. */
   String poolingName() {
     return pooling().name().toLowerCase(Locale.ROOT);
+  }
+
+  /** Adds the pooling, and the layer when one is given, to a result file. */
+  void addTo(JsonObject m) {
+    m.addProperty("pooling", poolingName());
+    if (layer != null) {
+      m.addProperty("layer", layer);
+    }
   }
 
   /** An encoder's precision as the output files and {@code --precision} name it. */

@@ -39,11 +39,7 @@ final class FinetuneCommand implements Callable<Integer> {
 
   @Mixin EncoderSource source = new EncoderSource();
 
-  @Option(
-      names = "--data",
-      paramLabel = "DIR",
-      description = "Labelled data (see above); default: embedded.")
-  Path data;
+  @Mixin LabelledDataOption data = new LabelledDataOption();
 
   @Option(
       names = "--train-images",
@@ -181,8 +177,7 @@ final class FinetuneCommand implements Callable<Integer> {
   @Option(names = "--seed", description = "Seed of everything random (default: ${DEFAULT-VALUE}).")
   long seed = 0;
 
-  @Option(names = "--threads", description = "Engine threads (default: all cores).")
-  Integer threads;
+  @Mixin ThreadsOption threads = new ThreadsOption();
 
   @Option(
       names = "--precision",
@@ -226,7 +221,7 @@ final class FinetuneCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    LabelledData d = LabelledData.open(data).select(trainImages, valSplit);
+    LabelledData d = data.open().select(trainImages, valSplit);
     String evalSet = valSplit > 0 ? "val" : "test";
     PrintWriter out = spec.commandLine().getOut();
     EncoderSource.Weights w = source.weights;
@@ -246,11 +241,11 @@ final class FinetuneCommand implements Callable<Integer> {
             .checkpoint(w.checkpoint)
             .zoo(w.zoo)
             .config(config)
-            .data(data)
+            .data(data.dir)
             .trainImages(trainImages)
             .validationSplit(valSplit)
             .dataName(
-                (data == null ? "embedded:fashion-mnist" : data.toString())
+                (data.dir == null ? "embedded:fashion-mnist" : data.dir.toString())
                     + (trainImages > 0 ? ", first " + trainImages + " training images" : "")
                     + (valSplit > 0
                         ? ", evaluated on the last " + valSplit + " of them (validation)"
@@ -274,7 +269,7 @@ final class FinetuneCommand implements Callable<Integer> {
             .augmentation(aug)
             .globalPool(globalPool && !clsToken)
             .seed(seed)
-            .precision(PretrainCommand.parse(Precision.class, precision, "--precision"))
+            .precision(EnumOption.parse(Precision.class, precision, "--precision"))
             .loaderThreads(loaderThreads)
             .outputDir(output)
             .resume(resume)
@@ -304,8 +299,8 @@ final class FinetuneCommand implements Callable<Integer> {
     } else {
       b.blr(blr);
     }
-    if (threads != null) {
-      b.threads(threads);
+    if (threads.count != null) {
+      b.threads(threads.count);
     }
     // unset, the API's default holds for any epoch count: 5 epochs, or all of them when fewer
     if (warmupEpochs != null) {

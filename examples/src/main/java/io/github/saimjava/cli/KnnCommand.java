@@ -1,16 +1,10 @@
 package io.github.saimjava.cli;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonObject;
 import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.api.SaimKnn;
-import io.github.saimjava.data.ImageDataset;
 import io.github.saimjava.data.LabelledData;
-import io.github.saimjava.io.AtomicFiles;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
@@ -41,11 +35,7 @@ final class KnnCommand implements Callable<Integer> {
 
   @Mixin EncoderSource source = new EncoderSource();
 
-  @Option(
-      names = "--data",
-      paramLabel = "DIR",
-      description = "Labelled data (see above); default: embedded.")
-  Path data;
+  @Mixin LabelledDataOption data = new LabelledDataOption();
 
   @Mixin FeatureOptions features = new FeatureOptions();
 
@@ -70,56 +60,37 @@ final class KnnCommand implements Callable<Integer> {
       description = "Seed of a random-init encoder (default: ${DEFAULT-VALUE}).")
   long seed = 0;
 
-  @Option(names = "--threads", description = "Engine threads (default: all cores).")
-  Integer threads;
+  @Mixin ThreadsOption threads = new ThreadsOption();
 
-  @Option(
-      names = "--output",
-      paramLabel = "DIR",
-      description = "Where metrics.json goes (default: ${DEFAULT-VALUE}).")
-  Path output = Path.of("knn-output");
+  @Mixin MetricsOutput output = new MetricsOutput("knn-output");
 
   @Override
   public Integer call() throws Exception {
     // the settings first, so that a bad value is refused before features are computed
     SaimKnn knn = SaimKnn.builder().k(k).temperature(temperature).batchSize(batchSize).build();
-    LabelledData d = LabelledData.open(data);
-    ImageDataset train = d.train();
-    ImageDataset val = d.val();
+    LabelledData d = data.open();
     PrintWriter out = spec.commandLine().getOut();
-    float[][] trainX;
-    float[][] valX;
-    String precision;
-    try (SaimEncoder encoder = features.apply(source.builder(seed, threads)).build()) {
-      precision = FeatureOptions.name(encoder.precision());
-      encoder.loadNotes().forEach(n -> out.println("note: " + n));
-      out.printf(Locale.ROOT, "extracting features: %s, %s%n", train.describe(), val.describe());
-      out.flush();
-      trainX = encoder.embed(train.rawImages());
-      valX = encoder.embed(val.rawImages());
-    }
-    int classes = Math.max(train.numClasses(), val.numClasses());
-    SaimKnn.Result r = knn.evaluate(trainX, train.labels(), valX, val.labels(), classes);
+    FrozenFeatures<float[][]> f =
+        FrozenFeatures.extract(
+            features.apply(source.builder(seed, threads.count)),
+            d,
+            "features",
+            encoder -> {},
+            SaimEncoder::embed,
+            out);
+    SaimKnn.Result r =
+        knn.evaluate(f.trainX(), f.train().labels(), f.valX(), f.val().labels(), f.classes());
     JsonObject m = new JsonObject();
     m.addProperty("top1", r.top1());
     m.addProperty("top5", r.top5());
     m.addProperty("k", r.k());
     m.addProperty("temperature", temperature);
-    m.addProperty("train_images", train.size());
-    m.addProperty("val_images", val.size());
-    m.addProperty("feature_dim", trainX[0].length);
-    m.addProperty("pooling", features.poolingName());
-    if (features.layer != null) {
-      m.addProperty("layer", features.layer);
-    }
-    m.addProperty("precision", precision);
+    f.addSizes(m);
+    m.addProperty("feature_dim", f.trainX()[0].length);
+    features.addTo(m);
+    m.addProperty("precision", f.precision());
     m.addProperty("source", source.describe(seed));
-    Files.createDirectories(output);
-    AtomicFiles.write(
-        output.resolve("metrics.json"),
-        (new GsonBuilder().setPrettyPrinting().create().toJson(m) + "\n")
-            .getBytes(StandardCharsets.UTF_8));
-    out.printf(Locale.ROOT, "metrics in %s%n", output.resolve("metrics.json"));
+    out.printf(Locale.ROOT, "metrics in %s%n", output.write(m));
     out.printf(Locale.ROOT, "top-1 %.2f top-5 %.2f%n", r.top1(), r.top5());
     out.flush();
     return 0;

@@ -1,22 +1,17 @@
 package io.github.saimjava.cli;
 
-import com.google.gson.GsonBuilder;
 import com.google.gson.JsonArray;
 import com.google.gson.JsonObject;
-import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.api.SaimLinearProbe;
 import io.github.saimjava.api.spi.ZooResolver;
-import io.github.saimjava.data.ImageDataset;
 import io.github.saimjava.data.LabelledData;
 import io.github.saimjava.downstream.LinearProbe;
-import io.github.saimjava.io.AtomicFiles;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
 import io.github.saimjava.model.ModelCheckpoint;
 import io.github.saimjava.model.ReferenceConfig;
 import java.io.PrintWriter;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -60,11 +55,7 @@ final class LinprobeCommand implements Callable<Integer> {
 
   @Mixin EncoderSource source = new EncoderSource();
 
-  @Option(
-      names = "--data",
-      paramLabel = "DIR",
-      description = "Labelled data (see above); default: embedded.")
-  Path data;
+  @Mixin LabelledDataOption data = new LabelledDataOption();
 
   @Mixin FeatureOptions features = new FeatureOptions();
 
@@ -105,14 +96,9 @@ final class LinprobeCommand implements Callable<Integer> {
       description = "Seed of random init, shuffling and head (default: ${DEFAULT-VALUE}).")
   long seed = 0;
 
-  @Option(names = "--threads", description = "Engine threads (default: all cores).")
-  Integer threads;
+  @Mixin ThreadsOption threads = new ThreadsOption();
 
-  @Option(
-      names = "--output",
-      paramLabel = "DIR",
-      description = "Where metrics.json goes (default: ${DEFAULT-VALUE}).")
-  Path output = Path.of("linprobe-output");
+  @Mixin MetricsOutput output = new MetricsOutput("linprobe-output");
 
   @Option(
       names = "--save-classifier",
@@ -151,45 +137,26 @@ final class LinprobeCommand implements Callable<Integer> {
             "--save-classifier " + saveClassifier + ": the folder " + parent + " does not exist");
       }
     }
-    LabelledData d = LabelledData.open(data);
-    ImageDataset train = d.train();
-    ImageDataset val = d.val();
+    LabelledData d = data.open();
     PrintWriter out = spec.commandLine().getOut();
-    SaimEncoder.Builder b = features.apply(source.builder(seed, threads));
-    float[][] trainX;
-    float[][] valX;
-    SaimConfig config;
-    String precision;
-    try (SaimEncoder encoder = b.build()) {
-      config = encoder.config();
-      precision = FeatureOptions.name(encoder.precision());
-      if (saveClassifier != null && features.layer != null && features.layer != config.depth()) {
-        throw new IllegalArgumentException(
-            "--save-classifier needs the last block's features: --layer "
-                + features.layer
-                + " is not the depth "
-                + config.depth());
-      }
-      encoder.loadNotes().forEach(n -> out.println("note: " + n));
-      out.printf(Locale.ROOT, "extracting features: %s, %s%n", train.describe(), val.describe());
-      out.flush();
-      trainX = encoder.embed(train.rawImages());
-      valX = encoder.embed(val.rawImages());
-    }
-    int classes = Math.max(train.numClasses(), val.numClasses());
-    SaimLinearProbe.Result r = probe.fit(trainX, train.labels(), valX, val.labels(), classes);
+    FrozenFeatures<float[][]> f =
+        FrozenFeatures.extract(
+            features.apply(source.builder(seed, threads.count)),
+            d,
+            "features",
+            this::checkLayer,
+            SaimEncoder::embed,
+            out);
+    SaimLinearProbe.Result r =
+        probe.fit(f.trainX(), f.train().labels(), f.valX(), f.val().labels(), f.classes());
     JsonObject m = new JsonObject();
     m.addProperty("top1", r.top1());
     m.addProperty("top5", r.top5());
     m.addProperty("train_loss", r.trainLoss());
-    m.addProperty("train_images", train.size());
-    m.addProperty("val_images", val.size());
-    m.addProperty("feature_dim", trainX[0].length);
-    m.addProperty("pooling", features.poolingName());
-    if (features.layer != null) {
-      m.addProperty("layer", features.layer);
-    }
-    m.addProperty("precision", precision);
+    f.addSizes(m);
+    m.addProperty("feature_dim", f.trainX()[0].length);
+    features.addTo(m);
+    m.addProperty("precision", f.precision());
     m.addProperty("epochs", epochs);
     m.addProperty("batch_size", batchSize);
     m.addProperty("blr", r.blr());
@@ -209,11 +176,7 @@ final class LinprobeCommand implements Callable<Integer> {
       m.addProperty("held_out_images", r.heldOutImages());
     }
     m.addProperty("source", source.describe(seed));
-    Files.createDirectories(output);
-    AtomicFiles.write(
-        output.resolve("metrics.json"),
-        (new GsonBuilder().setPrettyPrinting().create().toJson(m) + "\n")
-            .getBytes(StandardCharsets.UTF_8));
+    Path metrics = output.write(m);
     for (SaimLinearProbe.Rate rate : r.sweep()) {
       out.printf(
           Locale.ROOT,
@@ -231,11 +194,7 @@ final class LinprobeCommand implements Callable<Integer> {
           r.blr(),
           r.heldOutImages());
     }
-    out.printf(
-        Locale.ROOT,
-        "train loss %.4f, metrics in %s%n",
-        r.trainLoss(),
-        output.resolve("metrics.json"));
+    out.printf(Locale.ROOT, "train loss %.4f, metrics in %s%n", r.trainLoss(), metrics);
     if (saveClassifier != null) {
       Path weights =
           source.weights.zoo != null
@@ -246,7 +205,7 @@ final class LinprobeCommand implements Callable<Integer> {
           LinearProbe.classifierState(ModelCheckpoint.read(weights).weights(), r.head());
       Map<String, String> meta = new LinkedHashMap<>();
       meta.put("format", "saim-java-linprobe-classifier-1");
-      meta.put("config", ReferenceConfig.toJson(config).toString());
+      meta.put("config", ReferenceConfig.toJson(f.config()).toString());
       meta.put("source", source.describe(seed));
       meta.put("top1", Double.toString(r.top1()));
       meta.put("top5", Double.toString(r.top5()));
@@ -255,11 +214,23 @@ final class LinprobeCommand implements Callable<Integer> {
       }
       SafeTensors.write(saveClassifier, state, meta);
       out.printf(
-          Locale.ROOT, "linear-probe classifier (%d classes) in %s%n", classes, saveClassifier);
+          Locale.ROOT, "linear-probe classifier (%d classes) in %s%n", f.classes(), saveClassifier);
     }
     out.printf(Locale.ROOT, "top-1 %.2f top-5 %.2f%n", r.top1(), r.top5());
     out.flush();
     return 0;
+  }
+
+  /** With {@code --save-classifier}: refuses a {@code --layer} that is not the encoder's last. */
+  private void checkLayer(SaimEncoder encoder) {
+    int depth = encoder.config().depth();
+    if (saveClassifier != null && features.layer != null && features.layer != depth) {
+      throw new IllegalArgumentException(
+          "--save-classifier needs the last block's features: --layer "
+              + features.layer
+              + " is not the depth "
+              + depth);
+    }
   }
 
   /**

@@ -109,8 +109,7 @@ final class LossByPositionCommand implements Callable<Integer> {
   @Option(names = "--plot", description = "Also write loss-by-position.png.")
   boolean plot;
 
-  @Option(names = "--threads", description = "Engine threads (default: all cores).")
-  @Nullable Integer threads;
+  @Mixin ThreadsOption threads = new ThreadsOption();
 
   @Option(
       names = "--output",
@@ -185,7 +184,8 @@ final class LossByPositionCommand implements Callable<Integer> {
     for (Path p : with) {
       others.add(read(p));
     }
-    EngineThreads.pytorch(threads == null ? Runtime.getRuntime().availableProcessors() : threads);
+    EngineThreads.pytorch(
+        threads.count == null ? Runtime.getRuntime().availableProcessors() : threads.count);
     PrintWriter out = spec.commandLine().getOut();
     ImageDataset d = data == null ? Datasets.embeddedTest() : Datasets.openUnlabelled(data);
     int n = Math.min(images, d.size());

@@ -16,7 +16,6 @@ import io.github.saimjava.train.EngineThreads;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.concurrent.Callable;
@@ -299,8 +298,8 @@ final class PretrainCommand implements Callable<Integer> {
     int kernel = blurKernel != null ? blurKernel : base.blurKernel();
     double sigma = blurSigma != null ? blurSigma : base.blurSigma();
     cb.shareWeight(shareWeight)
-        .headType(parse(HeadType.class, head, "--head"))
-        .loss(parse(LossType.class, loss, "--loss"))
+        .headType(EnumOption.parse(HeadType.class, head, "--head"))
+        .loss(EnumOption.parse(LossType.class, loss, "--loss"))
         .normPixLoss(normPixLoss);
     if (kernel == 0) {
       cb.noBlur();
@@ -323,7 +322,7 @@ final class PretrainCommand implements Callable<Integer> {
             .weightDecay(weightDecay)
             .clipGrad(clipGrad)
             .seed(seed)
-            .order(parse(PermutationSampler.Kind.class, order, "--order"))
+            .order(EnumOption.parse(PermutationSampler.Kind.class, order, "--order"))
             .augmentation(
                 augment.equalsIgnoreCase("flip") ? Augmentation.FLIP_ONLY : parseAugment(augment))
             .outputDir(output)
@@ -334,7 +333,7 @@ final class PretrainCommand implements Callable<Integer> {
             .resume(resume)
             .autoResume(!noAutoResume)
             .loaderThreads(loaderThreads)
-            .precision(parse(Precision.class, precision, "--precision"))
+            .precision(EnumOption.parse(Precision.class, precision, "--precision"))
             .skipBadImages(skipBadImages)
             .onStep(bar::onStep)
             .onEpoch(bar::onEpoch);
@@ -463,20 +462,5 @@ final class PretrainCommand implements Callable<Integer> {
       return Augmentation.RANDOM_RESIZED_CROP;
     }
     throw new IllegalArgumentException("--augment must be rrc or flip, got '" + v + "'");
-  }
-
-  static <E extends Enum<E>> E parse(Class<E> type, String value, String option) {
-    for (E e : type.getEnumConstants()) {
-      if (e.name().equalsIgnoreCase(value)) {
-        return e;
-      }
-    }
-    throw new IllegalArgumentException(
-        option
-            + " must be one of "
-            + Arrays.toString(type.getEnumConstants()).toLowerCase(Locale.ROOT)
-            + ", got '"
-            + value
-            + "'");
   }
 }

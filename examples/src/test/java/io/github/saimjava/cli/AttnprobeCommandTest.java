@@ -10,8 +10,6 @@ import io.github.saimjava.data.Datasets;
 import io.github.saimjava.data.IdxDataset;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
@@ -19,31 +17,16 @@ import org.junit.jupiter.api.io.TempDir;
 
 class AttnprobeCommandTest {
   private static String[] args(Path data, Path out, String... more) {
-    List<String> a =
-        new ArrayList<>(
-            List.of(
-                "attnprobe",
-                "--random-init",
-                "--model",
-                "tiny",
-                "--img-size",
-                "32",
-                "--patch-size",
-                "8",
-                "--dim",
-                "48",
-                "--depth",
-                "2",
-                "--heads",
-                "3",
-                "--data",
-                data.toString(),
-                "--threads",
-                "1",
-                "--output",
-                out.toString()));
-    a.addAll(List.of(more));
-    return a.toArray(String[]::new);
+    return CliTestSupport.args(
+        "attnprobe",
+        CliTestSupport.RANDOM_TINY,
+        "--data",
+        data.toString(),
+        "--threads",
+        "1",
+        "--output",
+        out.toString(),
+        more);
   }
 
   @Test

@@ -31,30 +31,17 @@ class EmbedCommandTest {
   }
 
   static String[] args(Path data, Path out, String batch) {
-    return new String[] {
-      "embed",
-      "--random-init",
-      "--model",
-      "tiny",
-      "--img-size",
-      "32",
-      "--patch-size",
-      "8",
-      "--dim",
-      "48",
-      "--depth",
-      "2",
-      "--heads",
-      "3",
-      "--data",
-      data.toString(),
-      "--batch-size",
-      batch,
-      "--threads",
-      "1",
-      "--output",
-      out.toString()
-    };
+    return CliTestSupport.args(
+        "embed",
+        CliTestSupport.RANDOM_TINY,
+        "--data",
+        data.toString(),
+        "--batch-size",
+        batch,
+        "--threads",
+        "1",
+        "--output",
+        out.toString());
   }
 
   @Test

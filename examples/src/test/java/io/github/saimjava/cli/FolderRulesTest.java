@@ -156,28 +156,17 @@ class FolderRulesTest {
           case "visualize", "loss-by-position" ->
               new ArrayList<>(
                   List.of(
-                      command,
-                      "--random-init",
-                      "--model",
-                      "tiny",
-                      "--img-size",
-                      "16",
-                      "--patch-size",
-                      "4",
-                      "--depth",
-                      "2",
-                      "--heads",
-                      "3",
-                      "--dim",
-                      "48",
-                      "--images",
-                      "4",
-                      "--threads",
-                      "1",
-                      "--data",
-                      data.toString(),
-                      "--output",
-                      dir.resolve("out").toString()));
+                      CliTestSupport.args(
+                          command,
+                          CliTestSupport.RANDOM_TINY_16,
+                          "--images",
+                          "4",
+                          "--threads",
+                          "1",
+                          "--data",
+                          data.toString(),
+                          "--output",
+                          dir.resolve("out").toString())));
           default -> command(command, data, dir);
         };
     CliTestSupport.Result r = run(args);
@@ -193,24 +182,13 @@ class FolderRulesTest {
         command.equals("pretrain")
             ? command(command, missing, dir)
             : List.of(
-                command,
-                "--random-init",
-                "--model",
-                "tiny",
-                "--img-size",
-                "16",
-                "--patch-size",
-                "4",
-                "--depth",
-                "2",
-                "--heads",
-                "3",
-                "--dim",
-                "48",
-                "--data",
-                missing.toString(),
-                "--output",
-                dir.resolve("out").toString());
+                CliTestSupport.args(
+                    command,
+                    CliTestSupport.RANDOM_TINY_16,
+                    "--data",
+                    missing.toString(),
+                    "--output",
+                    dir.resolve("out").toString()));
     CliTestSupport.Result r = run(args);
     assertEquals(2, r.exitCode(), r.out() + r.err());
     assertEquals(

@@ -15,30 +15,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class KnnCommandTest {
-  static final String[] TINY_MODEL = {
-    "--random-init",
-    "--model",
-    "tiny",
-    "--img-size",
-    "32",
-    "--patch-size",
-    "8",
-    "--dim",
-    "48",
-    "--depth",
-    "2",
-    "--heads",
-    "3",
-    "--threads",
-    "1"
-  };
-
-  static String[] args(String[] head, String... tail) {
-    String[] all = new String[head.length + tail.length + 1];
-    all[0] = "knn";
-    System.arraycopy(head, 0, all, 1, head.length);
-    System.arraycopy(tail, 0, all, 1 + head.length, tail.length);
-    return all;
+  /** A knn command line on a random-init tiny encoder, one thread, then {@code tail}. */
+  static String[] args(String... tail) {
+    return CliTestSupport.args("knn", CliTestSupport.RANDOM_TINY, "--threads", "1", tail);
   }
 
   @Test
@@ -48,8 +27,7 @@ class KnnCommandTest {
     LinprobeCommandTest.idxPair(dir, "t10k", src, 1000, 300);
     Path out = dir.resolve("knn");
     CliTestSupport.Result r =
-        CliTestSupport.run(
-            args(TINY_MODEL, "--data", dir.toString(), "--k", "10", "--output", out.toString()));
+        CliTestSupport.run(args("--data", dir.toString(), "--k", "10", "--output", out.toString()));
     assertEquals(0, r.exitCode(), r.err());
     Matcher m =
         Pattern.compile("top-1 (\\d+\\.\\d\\d) top-5 (\\d+\\.\\d\\d)").matcher(r.lastLine());
@@ -69,7 +47,7 @@ class KnnCommandTest {
 
   @Test
   void aBadSettingIsOneLineBeforeAnyFeatureIsComputed(@TempDir Path dir) {
-    CliTestSupport.Result r = CliTestSupport.run(args(TINY_MODEL, "--k", "0"));
+    CliTestSupport.Result r = CliTestSupport.run(args("--k", "0"));
     assertEquals(2, r.exitCode(), r.err());
     assertTrue(r.err().strip().endsWith("k (0) must be positive"), r.err());
     assertEquals(1, r.err().strip().lines().count(), r.err());

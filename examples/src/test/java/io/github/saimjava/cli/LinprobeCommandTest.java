@@ -37,32 +37,21 @@ class LinprobeCommandTest {
     Path out = dir.resolve("probe");
     CliTestSupport.Result r =
         CliTestSupport.run(
-            "linprobe",
-            "--random-init",
-            "--model",
-            "tiny",
-            "--img-size",
-            "32",
-            "--patch-size",
-            "8",
-            "--dim",
-            "48",
-            "--depth",
-            "2",
-            "--heads",
-            "3",
-            "--data",
-            dir.toString(),
-            "--epochs",
-            "15",
-            "--batch-size",
-            "100",
-            "--blr",
-            "25",
-            "--threads",
-            "1",
-            "--output",
-            out.toString());
+            CliTestSupport.args(
+                "linprobe",
+                CliTestSupport.RANDOM_TINY,
+                "--data",
+                dir.toString(),
+                "--epochs",
+                "15",
+                "--batch-size",
+                "100",
+                "--blr",
+                "25",
+                "--threads",
+                "1",
+                "--output",
+                out.toString()));
     assertEquals(0, r.exitCode(), r.err());
     Matcher m =
         Pattern.compile("top-1 (\\d+\\.\\d\\d) top-5 (\\d+\\.\\d\\d)").matcher(r.lastLine());
@@ -85,32 +74,21 @@ class LinprobeCommandTest {
     Path out = dir.resolve("probe");
     CliTestSupport.Result r =
         CliTestSupport.run(
-            "linprobe",
-            "--random-init",
-            "--model",
-            "tiny",
-            "--img-size",
-            "32",
-            "--patch-size",
-            "8",
-            "--dim",
-            "48",
-            "--depth",
-            "2",
-            "--heads",
-            "3",
-            "--data",
-            dir.toString(),
-            "--precision",
-            "bf16",
-            "--epochs",
-            "1",
-            "--batch-size",
-            "50",
-            "--threads",
-            "1",
-            "--output",
-            out.toString());
+            CliTestSupport.args(
+                "linprobe",
+                CliTestSupport.RANDOM_TINY,
+                "--data",
+                dir.toString(),
+                "--precision",
+                "bf16",
+                "--epochs",
+                "1",
+                "--batch-size",
+                "50",
+                "--threads",
+                "1",
+                "--output",
+                out.toString()));
     assertEquals(0, r.exitCode(), r.err());
     JsonObject metrics =
         JsonParser.parseString(Files.readString(out.resolve("metrics.json"))).getAsJsonObject();
@@ -128,36 +106,25 @@ class LinprobeCommandTest {
     Path out = dir.resolve("probe");
     CliTestSupport.Result r =
         CliTestSupport.run(
-            "linprobe",
-            "--random-init",
-            "--model",
-            "tiny",
-            "--img-size",
-            "32",
-            "--patch-size",
-            "8",
-            "--dim",
-            "48",
-            "--depth",
-            "2",
-            "--heads",
-            "3",
-            "--data",
-            dir.toString(),
-            "--layer",
-            "1",
-            "--pooling",
-            "cls_mean",
-            "--epochs",
-            "15",
-            "--batch-size",
-            "100",
-            "--blr",
-            "25",
-            "--threads",
-            "1",
-            "--output",
-            out.toString());
+            CliTestSupport.args(
+                "linprobe",
+                CliTestSupport.RANDOM_TINY,
+                "--data",
+                dir.toString(),
+                "--layer",
+                "1",
+                "--pooling",
+                "cls_mean",
+                "--epochs",
+                "15",
+                "--batch-size",
+                "100",
+                "--blr",
+                "25",
+                "--threads",
+                "1",
+                "--output",
+                out.toString()));
     assertEquals(0, r.exitCode(), r.err());
     JsonObject metrics =
         JsonParser.parseString(Files.readString(out.resolve("metrics.json"))).getAsJsonObject();
@@ -172,48 +139,31 @@ class LinprobeCommandTest {
     IdxDataset src = Datasets.embeddedTrain();
     idxPair(dir, "train", src, 0, 20);
     idxPair(dir, "t10k", src, 20, 10);
-    String[] model = {
-      "linprobe",
-      "--random-init",
-      "--model",
-      "tiny",
-      "--img-size",
-      "32",
-      "--patch-size",
-      "8",
-      "--dim",
-      "48",
-      "--depth",
-      "2",
-      "--heads",
-      "3",
-      "--data",
-      dir.toString(),
-      "--threads",
-      "1",
-      "--output",
-      dir.resolve("probe").toString()
-    };
-    CliTestSupport.Result deep = CliTestSupport.run(concat(model, "--layer", "3"));
+    String[] model =
+        CliTestSupport.args(
+            "linprobe",
+            CliTestSupport.RANDOM_TINY,
+            "--data",
+            dir.toString(),
+            "--threads",
+            "1",
+            "--output",
+            dir.resolve("probe").toString());
+    CliTestSupport.Result deep = CliTestSupport.run(CliTestSupport.args(model, "--layer", "3"));
     assertEquals(2, deep.exitCode(), deep.err());
     assertTrue(deep.err().contains("layer 3") && deep.err().contains("1..2"), deep.err());
-    CliTestSupport.Result zero = CliTestSupport.run(concat(model, "--layer", "0"));
+    CliTestSupport.Result zero = CliTestSupport.run(CliTestSupport.args(model, "--layer", "0"));
     assertEquals(2, zero.exitCode(), zero.err());
     assertTrue(zero.err().contains("--layer"), zero.err());
-    CliTestSupport.Result pool = CliTestSupport.run(concat(model, "--pooling", "max"));
+    CliTestSupport.Result pool = CliTestSupport.run(CliTestSupport.args(model, "--pooling", "max"));
     assertEquals(2, pool.exitCode(), pool.err());
     assertTrue(pool.err().contains("--pooling") && pool.err().contains("max"), pool.err());
-    CliTestSupport.Result precision = CliTestSupport.run(concat(model, "--precision", "half"));
+    CliTestSupport.Result precision =
+        CliTestSupport.run(CliTestSupport.args(model, "--precision", "half"));
     assertEquals(2, precision.exitCode(), precision.err());
     assertTrue(
         precision.err().contains("--precision must be one of [fp32, bf16], got 'half'"),
         precision.err());
-  }
-
-  private static String[] concat(String[] a, String... b) {
-    String[] out = java.util.Arrays.copyOf(a, a.length + b.length);
-    System.arraycopy(b, 0, out, a.length, b.length);
-    return out;
   }
 
   @Test
@@ -225,37 +175,22 @@ class LinprobeCommandTest {
   }
 
   private static String[] tinyProbe(Path data, Path out, String blr, String... more) {
-    java.util.List<String> a =
-        new java.util.ArrayList<>(
-            java.util.List.of(
-                "linprobe",
-                "--random-init",
-                "--model",
-                "tiny",
-                "--img-size",
-                "32",
-                "--patch-size",
-                "8",
-                "--dim",
-                "48",
-                "--depth",
-                "2",
-                "--heads",
-                "3",
-                "--data",
-                data.toString(),
-                "--epochs",
-                "3",
-                "--batch-size",
-                "50",
-                "--blr",
-                blr,
-                "--threads",
-                "1",
-                "--output",
-                out.toString()));
-    a.addAll(java.util.List.of(more));
-    return a.toArray(String[]::new);
+    return CliTestSupport.args(
+        "linprobe",
+        CliTestSupport.RANDOM_TINY,
+        "--data",
+        data.toString(),
+        "--epochs",
+        "3",
+        "--batch-size",
+        "50",
+        "--blr",
+        blr,
+        "--threads",
+        "1",
+        "--output",
+        out.toString(),
+        more);
   }
 
   @Test

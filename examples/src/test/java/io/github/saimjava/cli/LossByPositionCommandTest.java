@@ -28,26 +28,9 @@ import org.junit.jupiter.api.io.TempDir;
 import picocli.CommandLine;
 
 class LossByPositionCommandTest {
-  /** A 16 px model of 4 x 4 patches, random init: a second per run. */
-  private static final String[] MODEL = {
-    "--random-init",
-    "--model",
-    "tiny",
-    "--img-size",
-    "16",
-    "--patch-size",
-    "4",
-    "--depth",
-    "2",
-    "--heads",
-    "3",
-    "--dim",
-    "48"
-  };
-
   private static CliTestSupport.Result run(Path out, String... extra) {
     List<String> args = new ArrayList<>(List.of("loss-by-position"));
-    args.addAll(List.of(MODEL));
+    args.addAll(CliTestSupport.RANDOM_TINY_16);
     args.addAll(List.of("--images", "24", "--batch-size", "10", "--threads", "1"));
     args.addAll(List.of(extra));
     args.addAll(List.of("--output", out.toString()));
@@ -80,18 +63,9 @@ class LossByPositionCommandTest {
     ModelOptions mo = new ModelOptions();
     new CommandLine(mo)
         .parseArgs(
-            "--model",
-            "tiny",
-            "--img-size",
-            "16",
-            "--patch-size",
-            "4",
-            "--depth",
-            "2",
-            "--heads",
-            "3",
-            "--dim",
-            "48");
+            CliTestSupport.RANDOM_TINY_16
+                .subList(1, CliTestSupport.RANDOM_TINY_16.size())
+                .toArray(String[]::new));
     SaimConfig c = mo.builder().build();
     ImageDataset d = Datasets.embeddedTest();
     int per = c.channels() * 16 * 16;

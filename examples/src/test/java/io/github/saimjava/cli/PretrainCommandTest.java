@@ -11,29 +11,18 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class PretrainCommandTest {
-  static final String[] TINY = {
-    "pretrain",
-    "--model",
-    "tiny",
-    "--img-size",
-    "32",
-    "--patch-size",
-    "8",
-    "--dim",
-    "48",
-    "--depth",
-    "2",
-    "--heads",
-    "3",
-    "--blur-kernel",
-    "3",
-    "--augment",
-    "flip",
-    "--batch-size",
-    "8",
-    "--threads",
-    "1"
-  };
+  static final String[] TINY =
+      CliTestSupport.args(
+          "pretrain",
+          CliTestSupport.TINY,
+          "--blur-kernel",
+          "3",
+          "--augment",
+          "flip",
+          "--batch-size",
+          "8",
+          "--threads",
+          "1");
 
   static String[] args(String... extra) {
     String[] all = new String[TINY.length + extra.length];

@@ -33,25 +33,11 @@ import picocli.CommandLine;
 
 class VisualizeCommandTest {
   /** A 16 px model of 4 x 4 patches, random init seed 0: a second per run. */
-  private static final String[] TINY = {
-    "--random-init",
-    "--model",
-    "tiny",
-    "--img-size",
-    "16",
-    "--patch-size",
-    "4",
-    "--depth",
-    "2",
-    "--heads",
-    "3",
-    "--dim",
-    "48"
-  };
+  private static final List<String> TINY = CliTestSupport.RANDOM_TINY_16;
 
   private static CliTestSupport.Result runTiny(Path out, String... extra) {
     List<String> args = new ArrayList<>(List.of("visualize"));
-    args.addAll(List.of(TINY));
+    args.addAll(TINY);
     args.addAll(List.of("--images", "3", "--threads", "1"));
     args.addAll(List.of(extra));
     args.addAll(List.of("--output", out.toString()));
@@ -91,28 +77,17 @@ class VisualizeCommandTest {
     Path out = dir.resolve("pictures");
     CliTestSupport.Result r =
         CliTestSupport.run(
-            "visualize",
-            "--random-init",
-            "--model",
-            "tiny",
-            "--img-size",
-            "16",
-            "--patch-size",
-            "4",
-            "--depth",
-            "2",
-            "--heads",
-            "3",
-            "--dim",
-            "48",
-            "--images",
-            "3",
-            "--metrics",
-            metrics.toString(),
-            "--threads",
-            "1",
-            "--output",
-            out.toString());
+            CliTestSupport.args(
+                "visualize",
+                CliTestSupport.RANDOM_TINY_16,
+                "--images",
+                "3",
+                "--metrics",
+                metrics.toString(),
+                "--threads",
+                "1",
+                "--output",
+                out.toString()));
     assertEquals(0, r.exitCode(), r.err());
     // 16 px upscaled x8 = 128 px cells, 8 px gaps, 70 px row labels, 22 px titles
     assertSize(out.resolve("reconstructions.png"), 70 + 3 * 136 + 8, 22 + 3 * 136 + 8);
@@ -245,8 +220,7 @@ class VisualizeCommandTest {
   /** A 16 px model of 4 x 4 patches (random init, seed 0) on {@code n} embedded test images. */
   private static ModelInspector.Reconstruction[] tinyInBothOrders(int n) {
     ModelOptions options = new ModelOptions();
-    new CommandLine(options)
-        .parseArgs(List.of(TINY).subList(1, TINY.length).toArray(String[]::new));
+    new CommandLine(options).parseArgs(TINY.subList(1, TINY.size()).toArray(String[]::new));
     SaimConfig c = options.builder().build();
     ImageDataset d = Datasets.embeddedTest();
     int per = c.channels() * 16 * 16;

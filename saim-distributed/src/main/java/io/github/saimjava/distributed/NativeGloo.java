@@ -47,7 +47,8 @@ final class NativeGloo {
         return "the native Gloo library is not on the class path ("
             + RESOURCES
             + JNI
-            + "): it is built only where g++ and libgloo-dev are installed (see the README)";
+            + "): it is built only where g++ and libgloo-dev are installed (see"
+            + " docs/scaling-out.md, \"Several machines\")";
       }
       System.load(dir.resolve(JNI).toAbsolutePath().toString());
       return open(dir.resolve(IMPL).toAbsolutePath().toString());

@@ -35,8 +35,9 @@ import io.github.saimjava.model.Scalars;
 import io.github.saimjava.train.AdamW;
 import io.github.saimjava.train.Devices;
 import io.github.saimjava.train.EngineThreads;
+import io.github.saimjava.train.EpochSteps;
+import io.github.saimjava.train.GradientClipping;
 import io.github.saimjava.train.LrSchedule;
-import io.github.saimjava.train.Pretrainer;
 import io.github.saimjava.train.RunFolder;
 import io.github.saimjava.train.TrainingCheckpoint;
 import io.github.saimjava.train.TrainingDivergedException;
@@ -199,18 +200,11 @@ final class FineTuneLoop {
             .threads(s.loaderThreads())
             .dropLast(false)
             .build();
-    int stepsPerEpoch = Pretrainer.stepsPerEpoch(train.size(), s.batchSize(), s.accumIter());
-    if (stepsPerEpoch == 0 && !s.evalOnly()) {
-      throw new IllegalArgumentException(
-          String.format(
-              Locale.ROOT,
-              "batchSize (%d) x accumIter (%d) is larger than the training set (%d images in %s):"
-                  + " use a smaller batch size",
-              s.batchSize(),
-              s.accumIter(),
-              train.size(),
-              train.describe()));
-    }
+    int stepsPerEpoch =
+        s.evalOnly()
+            ? EpochSteps.count(train.size(), s.batchSize(), s.accumIter())
+            : EpochSteps.atLeastOne(
+                train.size(), s.batchSize(), s.accumIter(), "training set", train::describe);
     JsonObject runConfig =
         runConfig(config, init.source(), k, stepsPerEpoch, trainTransform, evalTransform);
     Engine engine = EngineThreads.pytorch(s.threads());
@@ -272,7 +266,7 @@ final class FineTuneLoop {
       Map<String, NDArray> params = model.trainable();
       LayerDecay groups = new LayerDecay(config.depth(), s.layerDecay());
       Path resume =
-          TrainingCheckpoint.toResume(s.resume(), s.autoResume(), out, SaimFineTuner.CHECKPOINT);
+          TrainingCheckpoint.toResume(s.resume(), s.autoResume(), out, RunFolder.CHECKPOINT);
       FineTuneCheckpoint st =
           resume == null
               ? new FineTuneCheckpoint()
@@ -330,14 +324,14 @@ final class FineTuneLoop {
                           v,
                           st.steps,
                           epoch + (double) step / stepsPerEpoch,
-                          out.resolve(SaimFineTuner.CHECKPOINT));
+                          out.resolve(RunFolder.CHECKPOINT));
                     }
                     stepLoss += v;
                     gc.backward(s.accumIter() == 1 ? loss : Scalars.div(loss, s.accumIter()));
                   }
                 }
                 if (s.optimizer().clipGrad() != null) {
-                  Pretrainer.clipGradients(params, s.optimizer().clipGrad());
+                  GradientClipping.clip(params, s.optimizer().clipGrad());
                 }
                 opt.step(params, lr, groups);
                 AdamW.zeroGrad(params);
@@ -366,8 +360,7 @@ final class FineTuneLoop {
           Evaluation e = Evaluation.of(model, valLoader, manager, config);
           boolean best = st.epochDone(epoch, trainLoss, e);
           if (best) {
-            FineTuneCheckpoint.writeBest(
-                out.resolve(SaimFineTuner.BEST), model, runConfig, epoch, e);
+            FineTuneCheckpoint.writeBest(out.resolve(RunFolder.BEST), model, runConfig, epoch, e);
           }
           double secs = (System.nanoTime() - epochStart) / 1e9;
           RunFolder.writeLine(
@@ -386,7 +379,7 @@ final class FineTuneLoop {
                   st.steps,
                   secs,
                   trainLoader.skippedImages()));
-          st.write(out.resolve(SaimFineTuner.CHECKPOINT), model, opt, runConfig);
+          st.write(out.resolve(RunFolder.CHECKPOINT), model, opt, runConfig);
           EvaluationEvent report =
               new EvaluationEvent(epoch, trainLoss, lr, e.top1(), e.top5(), e.loss(), secs, best);
           for (EvaluationListener l : s.evaluationListeners()) {
@@ -419,7 +412,7 @@ final class FineTuneLoop {
           st.epochs,
           st.steps,
           resumedFrom,
-          Optional.of(out.resolve(SaimFineTuner.BEST)),
+          Optional.of(out.resolve(RunFolder.BEST)),
           (System.nanoTime() - start) / 1e9,
           notes,
           train.size(),
@@ -523,6 +516,6 @@ final class FineTuneLoop {
     m.addProperty("val_images", val.size());
     m.addProperty("nb_classes", k);
     m.addProperty("init", source);
-    folder.writeJson(SaimFineTuner.SUMMARY, m);
+    folder.writeJson(RunFolder.SUMMARY, m);
   }
 }

@@ -123,14 +123,8 @@ public final class Knn {
     int d = x[0].length;
     float[] out = new float[x.length * d];
     for (int i = 0; i < x.length; i++) {
-      double sq = 0;
-      for (float v : x[i]) {
-        sq += (double) v * v;
-      }
-      double inv = 1 / Math.max(Math.sqrt(sq), 1e-12);
-      for (int j = 0; j < d; j++) {
-        out[i * d + j] = (float) (x[i][j] * inv);
-      }
+      System.arraycopy(x[i], 0, out, i * d, d);
+      FeatureRows.normalise(out, i * d, d);
     }
     return out;
   }

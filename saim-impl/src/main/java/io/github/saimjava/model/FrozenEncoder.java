@@ -277,14 +277,25 @@ public final class FrozenEncoder implements AutoCloseable {
     if (v == null) {
       return InferenceKernels.wanted();
     }
-    if (v.equals("explicit")) {
+    return fusedAttention(v, "-D" + ATTENTION_PROPERTY + "=" + v);
+  }
+
+  /**
+   * The one reading of an attention setting, whatever its case: {@code fused} (the engine's fused
+   * kernel: true) or {@code explicit} (the product and softmax: false).
+   *
+   * @param setting how the user gave the value ({@code -Dname=value}, {@code --attention value}),
+   *     for the message
+   * @throws IllegalArgumentException {@code SETTING is neither 'fused' nor 'explicit'}
+   */
+  public static boolean fusedAttention(String value, String setting) {
+    if (value.equalsIgnoreCase("explicit")) {
       return false;
     }
-    if (v.equals("fused")) {
+    if (value.equalsIgnoreCase("fused")) {
       return true;
     }
-    throw new IllegalArgumentException(
-        "-D" + ATTENTION_PROPERTY + "=" + v + " is neither 'fused' nor 'explicit'");
+    throw new IllegalArgumentException(setting + " is neither 'fused' nor 'explicit'");
   }
 
   /**

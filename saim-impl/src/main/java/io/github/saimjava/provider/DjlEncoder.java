@@ -18,6 +18,7 @@ import io.github.saimjava.api.spi.SaimProvider;
 import io.github.saimjava.data.DecodedImage;
 import io.github.saimjava.data.ImageFolderDataset;
 import io.github.saimjava.data.Transforms;
+import io.github.saimjava.downstream.FeatureRows;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.model.FrozenEncoder;
 import io.github.saimjava.model.LoadReport;
@@ -288,14 +289,7 @@ final class DjlEncoder implements SaimProvider.Encoder {
     for (int i = 0; i < n; i++) {
       System.arraycopy(flat, i * d, out[i], 0, d);
       if (l2) {
-        double norm = 0;
-        for (float v : out[i]) {
-          norm += (double) v * v;
-        }
-        float inv = (float) (1 / Math.max(Math.sqrt(norm), 1e-12));
-        for (int k = 0; k < d; k++) {
-          out[i][k] *= inv;
-        }
+        FeatureRows.normalise(out[i], 0, d);
       }
     }
     return out;

@@ -30,7 +30,6 @@ import java.io.Writer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -57,18 +56,6 @@ import org.slf4j.LoggerFactory;
  * exactly what the uninterrupted one would have done.
  */
 public final class Pretrainer {
-  /** Name of the checkpoint file in the output folder. */
-  public static final String CHECKPOINT = "checkpoint.safetensors";
-
-  /** Name of the final weights file. */
-  public static final String FINAL = "final.safetensors";
-
-  /** Name of the metrics log. */
-  public static final String METRICS = RunFolder.METRICS;
-
-  /** Name of the written configuration. */
-  public static final String CONFIG = RunFolder.CONFIG;
-
   static final String FORMAT = TrainingCheckpoint.PRETRAINING;
 
   private static final Logger LOG = LoggerFactory.getLogger(Pretrainer.class);
@@ -81,26 +68,11 @@ public final class Pretrainer {
     this.data = data;
   }
 
-  /** Optimiser steps in one epoch: whole steps of {@code accumIter} full micro-batches. */
-  public static int stepsPerEpoch(int datasetSize, int batchSize, int accumIter) {
-    return datasetSize / batchSize / accumIter;
-  }
-
   /** Runs (or resumes) training to the end. */
   public TrainingSummary run() throws IOException {
     SaimConfig config = t.config();
-    int stepsPerEpoch = stepsPerEpoch(data.size(), t.batchSize(), t.accumIter());
-    if (stepsPerEpoch == 0) {
-      throw new IllegalArgumentException(
-          String.format(
-              Locale.ROOT,
-              "batchSize (%d) x accumIter (%d) is larger than the dataset (%d images in %s): use a"
-                  + " smaller batch size",
-              t.batchSize(),
-              t.accumIter(),
-              data.size(),
-              data.describe()));
-    }
+    int stepsPerEpoch =
+        EpochSteps.atLeastOne(data.size(), t.batchSize(), t.accumIter(), "dataset", data::describe);
     long totalSteps = (long) stepsPerEpoch * t.epochs();
     if (t.maxSteps() > 0) {
       totalSteps = Math.min(totalSteps, t.maxSteps());
@@ -183,7 +155,7 @@ public final class Pretrainer {
                 parallel.combineGradients();
                 stepLoss = ranks.averageGradients(params, stepLoss);
                 if (o.clipGrad() != null) {
-                  clipGradients(params, o.clipGrad());
+                  GradientClipping.clip(params, o.clipGrad());
                 }
                 opt.step(params, lr);
                 AdamW.zeroGrad(params);
@@ -211,13 +183,13 @@ public final class Pretrainer {
               }
               if (ranks.writes() && step % t.checkpointEvery() == 0 && step < totalSteps) {
                 metrics.flush();
-                writeCheckpoint(out.resolve(CHECKPOINT), model, opt, step, runConfig);
+                writeCheckpoint(out.resolve(RunFolder.CHECKPOINT), model, opt, step, runConfig);
               }
               if (ranks.writes()
                   && t.keepWeightsEvery() > 0
                   && step % t.keepWeightsEvery() == 0
                   && step < totalSteps) {
-                writeWeights(out.resolve(keptWeights(step)), model, step, runConfig);
+                writeWeights(out.resolve(RunFolder.keptWeights(step)), model, step, runConfig);
               }
             }
           }
@@ -238,9 +210,9 @@ public final class Pretrainer {
         }
         metrics.flush();
       }
-      Path finalWeights = out.resolve(FINAL);
+      Path finalWeights = out.resolve(RunFolder.FINAL);
       if (ranks.writes()) {
-        writeCheckpoint(out.resolve(CHECKPOINT), model, opt, step, runConfig);
+        writeCheckpoint(out.resolve(RunFolder.CHECKPOINT), model, opt, step, runConfig);
         writeWeights(finalWeights, model, step, runConfig);
       }
       double seconds = (System.nanoTime() - startNanos) / 1e9;
@@ -264,14 +236,14 @@ public final class Pretrainer {
   private TrainingSummary alreadyFinished(
       SaimModel model, long step, JsonObject runConfig, Ranks ranks) throws IOException {
     Path out = t.outputDir();
-    Path finalWeights = out.resolve(FINAL);
+    Path finalWeights = out.resolve(RunFolder.FINAL);
     if (ranks.writes() && !Files.isRegularFile(finalWeights)) {
       writeWeights(finalWeights, model, step, runConfig);
     }
     OptionalDouble loss = OptionalDouble.empty();
     OptionalDouble seconds = OptionalDouble.empty();
     OptionalDouble imagesPerSecond = OptionalDouble.empty();
-    Path metrics = out.resolve(METRICS);
+    Path metrics = out.resolve(RunFolder.METRICS);
     if (Files.isRegularFile(metrics)) {
       long best = -1;
       for (String line : Files.readAllLines(metrics, StandardCharsets.UTF_8)) {
@@ -311,34 +283,8 @@ public final class Pretrainer {
   }
 
   private TrainingDivergedException diverged(float value, long step, double epoch) {
-    return TrainingCheckpoint.diverged(value, step, epoch, t.outputDir().resolve(CHECKPOINT));
-  }
-
-  /**
-   * Scales all gradients by max/(norm + 1e-6) when their global L2 norm exceeds {@code max}, as
-   * PyTorch's clip_grad_norm_.
-   */
-  public static double clipGradients(Map<String, NDArray> params, double max) {
-    double sq = 0;
-    List<NDArray> grads = new ArrayList<>();
-    try (NoGrad ng = NoGrad.enter()) {
-      for (NDArray p : params.values()) {
-        if (p.hasGradient()) {
-          NDArray g = p.getGradient();
-          grads.add(g);
-          double n = g.norm().getFloat();
-          sq += n * n;
-        }
-      }
-      double total = Math.sqrt(sq);
-      double coef = max / (total + 1e-6);
-      if (coef < 1) {
-        for (NDArray g : grads) {
-          g.muli(coef);
-        }
-      }
-      return total;
-    }
+    return TrainingCheckpoint.diverged(
+        value, step, epoch, t.outputDir().resolve(RunFolder.CHECKPOINT));
   }
 
   static JsonObject runConfig(
@@ -435,7 +381,7 @@ public final class Pretrainer {
     // rank 0 finds the checkpoint and sends it
     Path ckpt =
         ranks.writes()
-            ? TrainingCheckpoint.toResume(t.resume(), t.autoResume(), t.outputDir(), CHECKPOINT)
+            ? TrainingCheckpoint.toResume(t.resume(), t.autoResume(), t.outputDir(), RunFolder.CHECKPOINT)
             : null;
     ckpt = ranks.shareCheckpoint(ckpt);
     if (ckpt == null) {
@@ -447,13 +393,6 @@ public final class Pretrainer {
     long step = c.step();
     opt.restore(c.optimizer(), step, params);
     return step;
-  }
-
-  /**
-   * The name of the weights kept at {@code step} ({@link SaimTrainer.Builder#keepWeightsEvery}).
-   */
-  public static String keptWeights(long step) {
-    return "weights-step" + step + ".safetensors";
   }
 
   /** Weights only, with the reference's names: {@code final.safetensors} and the kept ones. */

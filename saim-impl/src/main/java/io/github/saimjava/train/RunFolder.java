@@ -17,10 +17,13 @@ import java.util.function.Predicate;
 
 /**
  * The output folder of a training run, laid out the same way by pre-training and fine-tuning: the
- * run's settings in {@value #CONFIG}, and the metrics log {@value #METRICS}, one JSON object a
- * line, appended as the run goes. Before a resume repeats what came after its checkpoint, the log
- * is trimmed back to the checkpoint's position, so a resumed run's log reads as an uninterrupted
- * one. Whole files are written atomically: a good file is never replaced by a partial one.
+ * run's settings in {@value #CONFIG}, the metrics log {@value #METRICS}, one JSON object a line,
+ * appended as the run goes, and the resumable checkpoint {@value #CHECKPOINT}; pre-training ends
+ * with {@value #FINAL} (and keeps {@link #keptWeights the weights of some steps}), fine-tuning with
+ * {@value #BEST} and {@value #SUMMARY}. This class is the one home of these names. Before a resume
+ * repeats what came after its checkpoint, the log is trimmed back to the checkpoint's position, so
+ * a resumed run's log reads as an uninterrupted one. Whole files are written atomically: a good
+ * file is never replaced by a partial one.
  */
 public final class RunFolder {
   /** The run's settings: the model's configuration and the training settings. */
@@ -29,6 +32,18 @@ public final class RunFolder {
   /** The metrics log, one JSON line per step or epoch. */
   public static final String METRICS = "metrics.jsonl";
 
+  /** The resumable checkpoint: weights, optimiser state and position. */
+  public static final String CHECKPOINT = "checkpoint.safetensors";
+
+  /** Pre-training's final weights, with the reference's names. */
+  public static final String FINAL = "final.safetensors";
+
+  /** Fine-tuning's weights of the best epoch. */
+  public static final String BEST = "best.safetensors";
+
+  /** Fine-tuning's best and final accuracies. */
+  public static final String SUMMARY = "metrics.json";
+
   private static final Gson PRETTY =
       new GsonBuilder().disableHtmlEscaping().serializeNulls().setPrettyPrinting().create();
 
@@ -36,6 +51,11 @@ public final class RunFolder {
 
   public RunFolder(Path dir) {
     this.dir = dir;
+  }
+
+  /** The name of the weights pre-training keeps at {@code step}. */
+  public static String keptWeights(long step) {
+    return "weights-step" + step + ".safetensors";
   }
 
   /** The folder. */

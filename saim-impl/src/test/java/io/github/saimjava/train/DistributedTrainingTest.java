@@ -215,14 +215,14 @@ class DistributedTrainingTest {
       throws Exception {
     runRanks(dir, 2, STEPS);
     Path out0 = dir.resolve("out0");
-    assertSameWeights(single.resolve(Pretrainer.FINAL), out0.resolve(Pretrainer.FINAL));
+    assertSameWeights(single.resolve(RunFolder.FINAL), out0.resolve(RunFolder.FINAL));
     // rank 0 alone writes
-    assertTrue(Files.exists(out0.resolve(Pretrainer.METRICS)));
+    assertTrue(Files.exists(out0.resolve(RunFolder.METRICS)));
     assertTrue(!Files.exists(dir.resolve("out1")), "rank 1 wrote its output folder");
     assertEquals(
-        Files.readAllLines(single.resolve(Pretrainer.METRICS)).size(),
-        Files.readAllLines(out0.resolve(Pretrainer.METRICS)).size());
-    assertAllReduceProfiled(out0.resolve(Pretrainer.METRICS));
+        Files.readAllLines(single.resolve(RunFolder.METRICS)).size(),
+        Files.readAllLines(out0.resolve(RunFolder.METRICS)).size());
+    assertAllReduceProfiled(out0.resolve(RunFolder.METRICS));
   }
 
   static final List<String> PROFILE_PARTS =
@@ -255,7 +255,7 @@ class DistributedTrainingTest {
       wire += o.get("allreduce_wire_s").getAsDouble();
     }
     assertTrue(wire > 0, "no time on the wire in " + STEPS + " steps");
-    for (JsonObject o : stepLines(single.resolve(Pretrainer.METRICS))) {
+    for (JsonObject o : stepLines(single.resolve(RunFolder.METRICS))) {
       assertTrue(!o.has("allreduce_s"), "one process has no all-reduce: " + o);
     }
   }
@@ -273,14 +273,14 @@ class DistributedTrainingTest {
     String out = runRanks(dir, 2, STEPS, GLOO);
     assertTrue(out.contains("collective gloo, gloo loadable true"), out);
     assertSameWeights(
-        single.resolve(Pretrainer.FINAL), dir.resolve("out0").resolve(Pretrainer.FINAL));
+        single.resolve(RunFolder.FINAL), dir.resolve("out0").resolve(RunFolder.FINAL));
   }
 
   @Test
   void threeRanksEndWithTheWeightsOfOneProcess(@TempDir Path dir) throws Exception {
     runRanks(dir, 3, STEPS);
     Path out0 = dir.resolve("out0");
-    assertSameWeights(single.resolve(Pretrainer.FINAL), out0.resolve(Pretrainer.FINAL));
+    assertSameWeights(single.resolve(RunFolder.FINAL), out0.resolve(RunFolder.FINAL));
   }
 
   @Test
@@ -311,7 +311,7 @@ class DistributedTrainingTest {
         errors.get(0));
     assertTrue(seconds < timeoutMs / 1000.0, "took " + seconds + " s");
     // the last checkpoint is whole: the one of step 5 (or 10, if rank 0 got that far)
-    Path ckpt = dir.resolve("out0").resolve(Pretrainer.CHECKPOINT);
+    Path ckpt = dir.resolve("out0").resolve(RunFolder.CHECKPOINT);
     long at = Long.parseLong(SafeTensors.read(ckpt).metadata().get("step"));
     assertTrue(at == 5 || at == 10, "checkpoint of step " + at);
     // all ranks restarted: they resume from rank 0's checkpoint and end where one process ends
@@ -321,8 +321,8 @@ class DistributedTrainingTest {
         printed.lines().filter(l -> l.startsWith("step ")).findFirst().orElse(""),
         printed);
     Path out0 = dir.resolve("out0");
-    assertSameWeights(single.resolve(Pretrainer.FINAL), out0.resolve(Pretrainer.FINAL));
-    String metrics = Files.readString(out0.resolve(Pretrainer.METRICS));
+    assertSameWeights(single.resolve(RunFolder.FINAL), out0.resolve(RunFolder.FINAL));
+    String metrics = Files.readString(out0.resolve(RunFolder.METRICS));
     assertEquals(STEPS, metrics.lines().count(), metrics);
   }
 }

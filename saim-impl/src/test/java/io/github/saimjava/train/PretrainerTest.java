@@ -111,7 +111,7 @@ class PretrainerTest {
         .run();
     assertArrayEquals(
         Files.readAllBytes(b.resolve("final.safetensors")),
-        Files.readAllBytes(a.resolve(Pretrainer.keptWeights(6))));
+        Files.readAllBytes(a.resolve(RunFolder.keptWeights(6))));
     assertEquals(
         "keepWeightsEvery (-1) must be 0 (none) or positive",
         assertThrows(IllegalArgumentException.class, () -> trainer(a).keepWeightsEvery(-1).build())

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import io.github.saimjava.api.SaimFineTuner;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
 import java.nio.charset.StandardCharsets;
@@ -36,6 +37,16 @@ class RunPlumbingTest {
         k.getAsJsonObject("training").remove("threads");
         return k;
       };
+
+  @Test
+  void theApiNamesTheFineTuningFilesAsTheRunFolderWritesThem() {
+    // SaimFineTuner (saim-api, which cannot see RunFolder) publishes the names for its users
+    assertEquals("checkpoint.safetensors", RunFolder.CHECKPOINT);
+    assertEquals(RunFolder.CHECKPOINT, SaimFineTuner.CHECKPOINT);
+    assertEquals(RunFolder.BEST, SaimFineTuner.BEST);
+    assertEquals(RunFolder.SUMMARY, SaimFineTuner.SUMMARY);
+    assertEquals("weights-step12.safetensors", RunFolder.keptWeights(12));
+  }
 
   @Test
   void aCheckpointKeepsWeightsOptimiserStateStepAndRunApart(@TempDir Path dir) throws Exception {

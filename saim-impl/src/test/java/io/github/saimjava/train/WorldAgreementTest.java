@@ -31,7 +31,7 @@ class WorldAgreementTest {
   /** The settings rank {@code rank} of a world of {@code size} sends, with its builder changed. */
   static JsonObject settings(SaimTrainer trainer, int datasetSize) {
     SaimTrainer.Spec t = trainer.spec();
-    int perEpoch = Pretrainer.stepsPerEpoch(datasetSize, t.batchSize(), t.accumIter());
+    int perEpoch = EpochSteps.count(datasetSize, t.batchSize(), t.accumIter());
     long total =
         Math.min((long) perEpoch * t.epochs(), t.maxSteps() > 0 ? t.maxSteps() : Long.MAX_VALUE);
     return Pretrainer.worldSettings(Pretrainer.runConfig(t, datasetSize, perEpoch, total), t);

@@ -30,7 +30,8 @@ import picocli.CommandLine.Spec;
 /**
  * The {@code spark-submit} job: embeds every image of a folder (or of a table of paths) with a SAIM
  * encoder and writes Parquet rows (path, vector, model). Run {@code --help} for the options; the
- * README's "Scale out" section has the full command.
+ * documentation's "Scaling out" page ({@code docs/scaling-out.md}, section "Spark") has the full
+ * command.
  */
 @Command(
     name = "saim-spark-embed",

@@ -21,6 +21,7 @@ import io.github.saimjava.io.AtomicFiles;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.io.SafeTensors;
 import io.github.saimjava.model.ReferenceConfig;
+import io.github.saimjava.train.EpochSteps;
 import io.github.saimjava.train.Pretrainer;
 import io.github.saimjava.train.RunFolder;
 import java.io.IOException;
@@ -226,7 +227,7 @@ public final class Reproduction {
   private Report.Pretraining pretrain(Work w) throws IOException {
     Path dir = pretrainDir(w);
     SaimConfig config = w.variant().config(plan.config());
-    int stepsPerEpoch = Pretrainer.stepsPerEpoch(train.size(), plan.batchSize(), 1);
+    int stepsPerEpoch = EpochSteps.count(train.size(), plan.batchSize(), 1);
     SaimTrainer trainer =
         SaimTrainer.builder()
             .config(config)
@@ -292,8 +293,8 @@ public final class Reproduction {
       return null;
     }
     Path dir = pretrainDir(w);
-    Path metrics = dir.resolve(Pretrainer.METRICS);
-    Path config = dir.resolve(Pretrainer.CONFIG);
+    Path metrics = dir.resolve(RunFolder.METRICS);
+    Path config = dir.resolve(RunFolder.CONFIG);
     if (!Files.isRegularFile(metrics) || !Files.isRegularFile(config)) {
       return null;
     }
@@ -317,7 +318,7 @@ public final class Reproduction {
         seconds += o.get("time_s").getAsDouble();
       }
     }
-    boolean done = Files.isRegularFile(dir.resolve(Pretrainer.FINAL)) && steps >= total;
+    boolean done = Files.isRegularFile(dir.resolve(RunFolder.FINAL)) && steps >= total;
     return new Report.Pretraining(done ? total : Math.min(steps, total - 1), total, loss, seconds);
   }
 
@@ -419,7 +420,7 @@ public final class Reproduction {
                   log.flush();
                 });
     if (w.variant().pretrained()) {
-      b.checkpoint(pretrainDir(w).resolve(Pretrainer.FINAL));
+      b.checkpoint(pretrainDir(w).resolve(RunFolder.FINAL));
     } else {
       b.config(w.variant().config(plan.config()));
     }
@@ -567,8 +568,8 @@ public final class Reproduction {
     key.addProperty("test", test.describe());
     Path weights = null;
     if (w.variant().pretrained()) {
-      weights = pretrainDir(w).resolve(Pretrainer.FINAL);
-      JsonObject run = parse(pretrainDir(w).resolve(Pretrainer.CONFIG));
+      weights = pretrainDir(w).resolve(RunFolder.FINAL);
+      JsonObject run = parse(pretrainDir(w).resolve(RunFolder.CONFIG));
       // the engine threads of whichever process last touched the run do not change its weights
       run.getAsJsonObject("training").remove("threads");
       key.add("pretraining", run);
