@@ -381,7 +381,8 @@ public final class Pretrainer {
     // rank 0 finds the checkpoint and sends it
     Path ckpt =
         ranks.writes()
-            ? TrainingCheckpoint.toResume(t.resume(), t.autoResume(), t.outputDir(), RunFolder.CHECKPOINT)
+            ? TrainingCheckpoint.toResume(
+                t.resume(), t.autoResume(), t.outputDir(), RunFolder.CHECKPOINT)
             : null;
     ckpt = ranks.shareCheckpoint(ckpt);
     if (ckpt == null) {
