@@ -263,6 +263,17 @@ final class PretrainCommand implements Callable<Integer> {
   Path knnData;
 
   @Option(
+      names = "--knn-images",
+      paramLabel = "N",
+      description =
+          "Labelled images each k-NN evaluation embeds: four fifths neighbours, one fifth"
+              + " classified, a fixed seeded choice; 0 for all (default: "
+              + SaimTrainer.DEFAULT_KNN_IMAGES
+              + "; all 12,000 of the embedded subset cost 37% of the quick-start run at"
+              + " --knn-every 50).")
+  int knnImages = SaimTrainer.DEFAULT_KNN_IMAGES;
+
+  @Option(
       names = "--resume",
       paramLabel = "PATH",
       description = "Resume from this checkpoint (default: DIR's own, if any).")
@@ -330,6 +341,7 @@ final class PretrainCommand implements Callable<Integer> {
             .keepWeightsEvery(keepWeightsEvery)
             .knnEvery(knnEvery)
             .knnData(knnData)
+            .knnImages(knnImages)
             .resume(resume)
             .autoResume(!noAutoResume)
             .loaderThreads(loaderThreads)

@@ -102,6 +102,7 @@ class SaimTrainerBuilderTest {
                     s.keepWeightsEvery(),
                     s.knnEvery(),
                     s.knnData(),
+                    s.knnImages(),
                     s.resume(),
                     s.autoResume(),
                     s.threads(),
@@ -140,6 +141,18 @@ class SaimTrainerBuilderTest {
         assertThrows(
                 IllegalArgumentException.class,
                 () -> SaimTrainer.builder().knnData(Path.of("labelled")).build())
+            .getMessage());
+    assertEquals(SaimTrainer.DEFAULT_KNN_IMAGES, t.spec().knnImages());
+    assertEquals(300, t.toBuilder().knnImages(300).build().spec().knnImages());
+    assertEquals(SaimTrainer.DEFAULT_KNN_IMAGES, t.spec().knnImages(), "the original changed");
+    assertEquals(
+        "knnImages (-5) must be 0 (all) or positive",
+        assertThrows(IllegalArgumentException.class, () -> t.toBuilder().knnImages(-5).build())
+            .getMessage());
+    assertEquals(
+        "knnImages is set but knnEvery is 0: the monitor would never run",
+        assertThrows(
+                IllegalArgumentException.class, () -> SaimTrainer.builder().knnImages(0).build())
             .getMessage());
   }
 

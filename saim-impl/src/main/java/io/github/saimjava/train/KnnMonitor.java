@@ -15,8 +15,11 @@ import io.github.saimjava.downstream.Knn;
 import io.github.saimjava.model.SaimModel;
 import java.io.IOException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
+import java.util.SplittableRandom;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -57,23 +60,74 @@ final class KnnMonitor {
     }
   }
 
-  private KnnMonitor(ImageDataset train, ImageDataset val) {
-    trainImages = train.rawImages();
-    trainLabels = train.labels();
-    valImages = val.rawImages();
-    valLabels = val.labels();
+  /** The seed of the monitor's fixed choice of images. */
+  private static final long SEED = 0;
+
+  private KnnMonitor(ImageDataset train, ImageDataset val, int images) {
+    int valCount = images == 0 ? val.size() : Math.min(val.size(), Math.max(1, images / 5));
+    int trainCount = images == 0 ? train.size() : Math.min(train.size(), images - images / 5);
+    int[] ti = choose(train.size(), trainCount, SEED);
+    int[] vi = choose(val.size(), valCount, SEED + 1);
+    List<RawImage> tAll = train.rawImages();
+    int[] tLab = train.labels();
+    List<RawImage> vAll = val.rawImages();
+    int[] vLab = val.labels();
+    trainImages = new ArrayList<>(ti.length);
+    trainLabels = new int[ti.length];
+    for (int i = 0; i < ti.length; i++) {
+      trainImages.add(tAll.get(ti[i]));
+      trainLabels[i] = tLab[ti[i]];
+    }
+    valImages = new ArrayList<>(vi.length);
+    valLabels = new int[vi.length];
+    for (int i = 0; i < vi.length; i++) {
+      valImages.add(vAll.get(vi[i]));
+      valLabels[i] = vLab[vi[i]];
+    }
     classes = Math.max(train.numClasses(), val.numClasses());
+  }
+
+  /**
+   * {@code k} distinct indices of {@code 0..n-1} in increasing order, the same for the same
+   * arguments: all of them when {@code k >= n}, else the first {@code k} of a shuffle seeded by
+   * {@code seed}. Draws from its own generator, never the engine's.
+   */
+  static int[] choose(int n, int k, long seed) {
+    int[] idx = new int[n];
+    for (int i = 0; i < n; i++) {
+      idx[i] = i;
+    }
+    if (k >= n) {
+      return idx;
+    }
+    SplittableRandom rng = new SplittableRandom(seed);
+    for (int i = 0; i < k; i++) {
+      int j = i + rng.nextInt(n - i);
+      int t = idx[i];
+      idx[i] = idx[j];
+      idx[j] = t;
+    }
+    int[] out = Arrays.copyOf(idx, k);
+    Arrays.sort(out);
+    return out;
+  }
+
+  /** The number of neighbours and of classified images, for tests. */
+  int[] sizes() {
+    return new int[] {trainImages.size(), valImages.size()};
   }
 
   /**
    * Decodes the labelled set once.
    *
    * @param data {@code train/} + {@code val/} folders or an IDX pair; null for the embedded subset
+   * @param images how many images each evaluation embeds (four fifths neighbours, one fifth
+   *     classified, a fixed seeded choice); 0 for all
    * @throws IOException when the data cannot be read
    */
-  static KnnMonitor open(@Nullable Path data) throws IOException {
+  static KnnMonitor open(@Nullable Path data, int images) throws IOException {
     LabelledData d = LabelledData.open(data);
-    return new KnnMonitor(d.train(), d.val());
+    return new KnnMonitor(d.train(), d.val(), images);
   }
 
   /** Classifies the validation images by their nearest training images in {@code model}'s eyes. */

@@ -91,7 +91,7 @@ public final class Pretrainer {
       Bf16Support.warnIfSlow("pre-training");
     }
     // decoded before anything is written, so that bad monitor data leaves no files behind
-    KnnMonitor monitor = t.knnEvery() > 0 ? KnnMonitor.open(t.knnData()) : null;
+    KnnMonitor monitor = t.knnEvery() > 0 ? KnnMonitor.open(t.knnData(), t.knnImages()) : null;
 
     try (Ranks ranks = Ranks.open(t);
         NDManager manager = engine.newBaseManager(devices.get(0));

@@ -1,5 +1,6 @@
 package io.github.saimjava.train;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -19,6 +20,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -128,6 +130,40 @@ class KnnMonitorTest {
     }
     assertEquals(expected.top1(), last.get("top1").getAsDouble(), 1e-9);
     assertEquals(expected.top5(), last.get("top5").getAsDouble(), 1e-9);
+  }
+
+  @Test
+  void theChoiceOfImagesIsFixedDistinctSortedAndOfTheAskedSize() {
+    for (int[] nk : new int[][] {{10, 3}, {100, 100}, {100, 250}, {12000, 800}, {7, 0}}) {
+      int n = nk[0];
+      int k = nk[1];
+      int[] a = KnnMonitor.choose(n, k, 5);
+      assertEquals(Math.min(n, k), a.length);
+      assertArrayEquals(a, KnnMonitor.choose(n, k, 5), "not the same for the same seed");
+      for (int i = 0; i < a.length; i++) {
+        assertTrue(a[i] >= 0 && a[i] < n, "out of range: " + a[i]);
+        assertTrue(i == 0 || a[i] > a[i - 1], "not increasing and distinct at " + i);
+      }
+    }
+    assertFalse(
+        Arrays.equals(KnnMonitor.choose(1000, 50, 1), KnnMonitor.choose(1000, 50, 2)),
+        "the seed changes nothing");
+  }
+
+  @Test
+  void aBoundedMonitorEmbedsFourFifthsNeighboursAndOneFifthClassified(@TempDir Path dir)
+      throws Exception {
+    Path data = Files.createDirectories(dir.resolve("knn"));
+    idxPair(data, "train", 0, 150);
+    idxPair(data, "t10k", 150, 60);
+    assertArrayEquals(new int[] {40, 10}, KnnMonitor.open(data, 50).sizes());
+    assertArrayEquals(new int[] {150, 60}, KnnMonitor.open(data, 0).sizes());
+    assertArrayEquals(new int[] {150, 60}, KnnMonitor.open(data, 1000).sizes());
+    Path out = dir.resolve("run");
+    run(out).knnEvery(4).knnData(data).knnImages(50).build().fit();
+    double top1 = lines(out, "knn").get(0).get("top1").getAsDouble();
+    // ten classified images: top-1 moves in steps of ten per cent
+    assertEquals(0, Math.IEEEremainder(top1, 10), 1e-9, "top1 " + top1);
   }
 
   @Test
