@@ -68,21 +68,18 @@ final class KnnMonitor {
     int trainCount = images == 0 ? train.size() : Math.min(train.size(), images - images / 5);
     int[] ti = choose(train.size(), trainCount, SEED);
     int[] vi = choose(val.size(), valCount, SEED + 1);
-    List<RawImage> tAll = train.rawImages();
-    int[] tLab = train.labels();
-    List<RawImage> vAll = val.rawImages();
-    int[] vLab = val.labels();
+    // only the chosen images are converted, not the whole set
     trainImages = new ArrayList<>(ti.length);
     trainLabels = new int[ti.length];
     for (int i = 0; i < ti.length; i++) {
-      trainImages.add(tAll.get(ti[i]));
-      trainLabels[i] = tLab[ti[i]];
+      trainImages.add(train.image(ti[i]).toRawImage());
+      trainLabels[i] = train.label(ti[i]);
     }
     valImages = new ArrayList<>(vi.length);
     valLabels = new int[vi.length];
     for (int i = 0; i < vi.length; i++) {
-      valImages.add(vAll.get(vi[i]));
-      valLabels[i] = vLab[vi[i]];
+      valImages.add(val.image(vi[i]).toRawImage());
+      valLabels[i] = val.label(vi[i]);
     }
     classes = Math.max(train.numClasses(), val.numClasses());
   }
