@@ -36,7 +36,7 @@ public final class SaimTrainer {
    * The k-NN monitor's default number of labelled images per evaluation ({@link
    * Builder#knnImages}).
    */
-  public static final int DEFAULT_KNN_IMAGES = 1000;
+  public static final int DEFAULT_KNN_IMAGES = 800;
 
   private SaimTrainer(Spec spec) {
     this.spec = spec;

@@ -60,6 +60,17 @@ final class KnnMonitor {
     }
   }
 
+  /**
+   * {@return the line of {@code metrics.jsonl} that records what opening the monitor took (reading
+   * the labelled set and converting the chosen images), so that the monitor's whole cost is in the
+   * log: this plus every evaluation's {@code knn_s}}
+   *
+   * @param seconds the seconds {@link #open} took
+   */
+  static String openLine(double seconds) {
+    return String.format(Locale.ROOT, "{\"type\":\"knn_open\",\"knn_open_s\":%.3f}", seconds);
+  }
+
   /** The seed of the monitor's fixed choice of images. */
   private static final long SEED = 0;
 

@@ -91,7 +91,9 @@ public final class Pretrainer {
       Bf16Support.warnIfSlow("pre-training");
     }
     // decoded before anything is written, so that bad monitor data leaves no files behind
+    long monitorOpenNanos = System.nanoTime();
     KnnMonitor monitor = t.knnEvery() > 0 ? KnnMonitor.open(t.knnData(), t.knnImages()) : null;
+    double monitorOpenSeconds = (System.nanoTime() - monitorOpenNanos) / 1e9;
 
     try (Ranks ranks = Ranks.open(t);
         NDManager manager = engine.newBaseManager(devices.get(0));
@@ -126,6 +128,9 @@ public final class Pretrainer {
       int c = config.channels();
       int s = config.imageSize();
       try (Writer metrics = ranks.writes() ? folder.appendMetrics() : Writer.nullWriter()) {
+        if (monitor != null) {
+          RunFolder.writeLine(metrics, KnnMonitor.openLine(monitorOpenSeconds));
+        }
         while (step < totalSteps) {
           int epoch = (int) (step / stepsPerEpoch);
           int stepInEpoch = (int) (step % stepsPerEpoch);

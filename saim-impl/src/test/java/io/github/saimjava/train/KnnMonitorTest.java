@@ -162,6 +162,10 @@ class KnnMonitorTest {
     Path out = dir.resolve("run");
     run(out).knnEvery(4).knnData(data).knnImages(50).build().fit();
     double top1 = lines(out, "knn").get(0).get("top1").getAsDouble();
+    // the opening is logged once, so the monitor's whole cost is in the log
+    List<JsonObject> opened = lines(out, "knn_open");
+    assertEquals(1, opened.size(), "knn_open lines");
+    assertTrue(opened.get(0).get("knn_open_s").getAsDouble() >= 0, opened.get(0).toString());
     // ten classified images: top-1 moves in steps of ten per cent
     assertEquals(0, Math.IEEEremainder(top1, 10), 1e-9, "top1 " + top1);
   }
