@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  * CutMix, RandAugment and random erasing; evaluation (top-1 / top-5) after every epoch, the best
  * epoch's weights kept.
  *
- * <p>Build one with {@link #builder()}, then call {@link #run()}. The defaults are the reference
+ * <p>Build one with {@link #builder()}, then call {@link #fit()}. The defaults are the reference
  * script's. The output folder receives {@code config.json}; {@code metrics.jsonl}, one line per
  * epoch; {@code checkpoint.safetensors} (weights, AdamW moments and the run's state after the last
  * finished epoch: the run resumes from it); {@code best.safetensors} (the weights of the epoch with
@@ -36,7 +36,7 @@ import org.jspecify.annotations.Nullable;
  *     .outputDir(Path.of("runs/finetune"))
  *     .onEvaluation(e -> System.out.println(e.epoch() + " " + e.top1()))
  *     .build()
- *     .run();
+ *     .fit();
  * System.out.println(r.bestTop1());
  * }</pre>
  */
@@ -134,8 +134,21 @@ public final class SaimFineTuner {
    * @throws IllegalStateException when the loss stops being finite (the run diverged)
    * @throws IOException when a file cannot be read or written
    */
-  public Result run() throws IOException {
+  public Result fit() throws IOException {
     return SaimProvider.load().fineTune(spec);
+  }
+
+  /**
+   * Runs (or resumes) fine-tuning: the former name of {@link #fit()}, which the trainer and the
+   * probes share.
+   *
+   * @return what the run achieved
+   * @throws IOException when a file cannot be read or written
+   * @deprecated use {@link #fit()}; this method will be removed
+   */
+  @Deprecated(forRemoval = true)
+  public Result run() throws IOException {
+    return fit();
   }
 
   /**
