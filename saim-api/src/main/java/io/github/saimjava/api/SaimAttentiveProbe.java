@@ -40,6 +40,27 @@ public final class SaimAttentiveProbe {
   }
 
   /**
+   * A builder holding these settings, to vary some of them (a seed, say); this probe is not
+   * changed.
+   *
+   * @return a new builder with every setting of this probe
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.epochs = spec.epochs();
+    b.batchSize = spec.batchSize();
+    b.blr = spec.blr();
+    b.weightDecay = spec.weightDecay();
+    b.warmupEpochs = spec.warmupEpochs();
+    b.minLr = spec.minLr();
+    b.queries = spec.queries();
+    b.heads = spec.heads();
+    b.seed = spec.seed();
+    b.device = spec.device();
+    return b;
+  }
+
+  /**
    * Trains the probe on the training tokens and evaluates it on the validation tokens.
    *
    * @param trainX the training tokens, {@code [image][token][feature]}, every image with the same
