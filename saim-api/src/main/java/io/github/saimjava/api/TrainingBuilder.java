@@ -8,25 +8,22 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The settings pre-training ({@link SaimTrainer.Builder}) and fine-tuning ({@link
- * SaimFineTuner.Builder}) share, set the same way on both: the schedule's length and batch, the
- * optimiser's settings (checked by {@link OptimizerSettings}, the blr / lr pair here), the seed,
- * the threads, the number format, the output folder, resumption and the step listeners. The
- * defaults are each builder's own, given with each setter.
+ * SaimFineTuner.Builder}) share, set the same way on both: those of {@link FitBuilder} (the
+ * schedule's length, the batch, the weight decay, the seed), the accumulation, the optimiser's
+ * other settings (checked by {@link OptimizerSettings}, the blr / lr pair here), the threads, the
+ * number format, the output folder, resumption and the step listeners. The defaults are each
+ * builder's own, given with each setter.
  *
  * @param <B> the builder, which every setter returns
  */
-public abstract class TrainingBuilder<B extends TrainingBuilder<B>> {
-  int epochs;
-  int batchSize = 64;
+public abstract class TrainingBuilder<B extends TrainingBuilder<B>> extends FitBuilder<B> {
   int accumIter = 1;
   double blr;
   boolean blrSet;
   @Nullable Double lr;
   double minLr;
   @Nullable Double warmupEpochs;
-  double weightDecay = 0.05;
   @Nullable Double clipGrad;
-  long seed;
   int threads = Runtime.getRuntime().availableProcessors();
   Precision precision = Precision.FP32;
   int loaderThreads;
@@ -36,38 +33,11 @@ public abstract class TrainingBuilder<B extends TrainingBuilder<B>> {
   final List<StepListener> stepListeners = new ArrayList<>();
 
   TrainingBuilder(int epochs, double blr, double minLr, int loaderThreads, Path outputDir) {
-    this.epochs = epochs;
+    super(epochs, 64, 0.05);
     this.blr = blr;
     this.minLr = minLr;
     this.loaderThreads = loaderThreads;
     this.outputDir = outputDir;
-  }
-
-  /** {@return this builder, as its own type} */
-  abstract B self();
-
-  /**
-   * The number of epochs the learning-rate schedule is laid out over (pre-training's default 1;
-   * fine-tuning's the reference's 100).
-   *
-   * @param v the value, checked by {@code build()}
-   * @return this builder
-   */
-  public B epochs(int v) {
-    epochs = v;
-    return self();
-  }
-
-  /**
-   * Images per micro-batch (default 64; fine-tuning's reference: 64 per GPU). Pre-training splits
-   * them over all its devices and ranks together, so the batch must be a multiple of their number.
-   *
-   * @param v the value, checked by {@code build()}
-   * @return this builder
-   */
-  public B batchSize(int v) {
-    batchSize = v;
-    return self();
   }
 
   /**
@@ -145,17 +115,6 @@ public abstract class TrainingBuilder<B extends TrainingBuilder<B>> {
   }
 
   /**
-   * AdamW's decoupled weight decay (default 0.05, the reference's for both).
-   *
-   * @param v the value, checked by {@code build()}
-   * @return this builder
-   */
-  public B weightDecay(double v) {
-    weightDecay = v;
-    return self();
-  }
-
-  /**
    * Clip the global gradient norm to {@code v}; null (the default, the reference's) disables
    * clipping.
    *
@@ -164,18 +123,6 @@ public abstract class TrainingBuilder<B extends TrainingBuilder<B>> {
    */
   public B clipGrad(@Nullable Double v) {
     clipGrad = v;
-    return self();
-  }
-
-  /**
-   * The seed of everything random: the initialisation, the data order and the augmentation; for
-   * pre-training the permutations too, for fine-tuning mixup, stochastic depth and the head.
-   *
-   * @param v the value
-   * @return this builder
-   */
-  public B seed(long v) {
-    seed = v;
     return self();
   }
 
