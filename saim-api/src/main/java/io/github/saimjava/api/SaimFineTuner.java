@@ -70,7 +70,6 @@ public final class SaimFineTuner {
   public Builder toBuilder() {
     Builder b = new Builder();
     Spec s = spec;
-    OptimizerSettings o = s.optimizer();
     b.checkpoint = s.checkpoint();
     b.zoo = s.zoo();
     b.config = s.config();
@@ -79,19 +78,7 @@ public final class SaimFineTuner {
     b.validationSplit = s.validationSplit();
     b.dataName = s.dataName();
     b.numClasses = s.numClasses();
-    b.copy(
-        o,
-        s.epochs(),
-        s.batchSize(),
-        s.accumIter(),
-        s.seed(),
-        s.threads(),
-        s.precision(),
-        s.loaderThreads(),
-        s.outputDir(),
-        s.resume(),
-        s.autoResume(),
-        s.stepListeners());
+    b.copy(s);
     b.layerDecay = s.layerDecay();
     b.dropPath = s.dropPath();
     b.smoothing = s.smoothing();
@@ -311,7 +298,8 @@ public final class SaimFineTuner {
       boolean evalOnly,
       int stopAfterEpochs,
       List<StepListener> stepListeners,
-      List<EvaluationListener> evaluationListeners) {
+      List<EvaluationListener> evaluationListeners)
+      implements TrainingSpec {
     /**
      * Checks the values; each message names the setting and its value.
      *
@@ -391,11 +379,7 @@ public final class SaimFineTuner {
           "minLr (%s) must be in [0, peak lr (%s)]",
           optimizer.minLr(),
           peak);
-      Checks.check(
-          optimizer.warmupEpochs() >= 0 && optimizer.warmupEpochs() <= epochs,
-          "warmupEpochs (%s) must be in [0, epochs (%s)]",
-          optimizer.warmupEpochs(),
-          epochs);
+      Checks.warmupWithin(optimizer, epochs);
       Checks.check(
           layerDecay > 0 && layerDecay <= 1, "layerDecay (%s) must be in (0, 1]", layerDecay);
       Checks.check(dropPath >= 0 && dropPath < 1, "dropPath (%s) must be in [0, 1)", dropPath);

@@ -230,48 +230,26 @@ public abstract class TrainingBuilder<B extends TrainingBuilder<B>> extends FitB
   /**
    * Takes over what {@code toBuilder()} copies of the shared settings.
    *
-   * @param o the optimiser's settings
-   * @param epochs the epochs
-   * @param batchSize the micro-batch
-   * @param accumIter the micro-batches per step
-   * @param seed the seed
-   * @param threads the engine threads
-   * @param precision the number format
-   * @param loaderThreads the loader threads
-   * @param outputDir the output folder
-   * @param resume the checkpoint to resume from, or null
-   * @param autoResume whether to resume automatically
-   * @param stepListeners the step listeners
+   * @param s the settings of a built trainer or fine-tuner
    */
-  void copy(
-      OptimizerSettings o,
-      int epochs,
-      int batchSize,
-      int accumIter,
-      long seed,
-      int threads,
-      Precision precision,
-      int loaderThreads,
-      Path outputDir,
-      @Nullable Path resume,
-      boolean autoResume,
-      List<StepListener> stepListeners) {
+  void copy(TrainingSpec s) {
+    OptimizerSettings o = s.optimizer();
     this.blr = o.blr();
     this.lr = o.lr();
     this.minLr = o.minLr();
     this.warmupEpochs = o.warmupEpochs();
     this.weightDecay = o.weightDecay();
     this.clipGrad = o.clipGrad();
-    this.epochs = epochs;
-    this.batchSize = batchSize;
-    this.accumIter = accumIter;
-    this.seed = seed;
-    this.threads = threads;
-    this.precision = precision;
-    this.loaderThreads = loaderThreads;
-    this.outputDir = outputDir;
-    this.resume = resume;
-    this.autoResume = autoResume;
-    this.stepListeners.addAll(stepListeners);
+    this.epochs = s.epochs();
+    this.batchSize = s.batchSize();
+    this.accumIter = s.accumIter();
+    this.seed = s.seed();
+    this.threads = s.threads();
+    this.precision = s.precision();
+    this.loaderThreads = s.loaderThreads();
+    this.outputDir = s.outputDir();
+    this.resume = s.resume();
+    this.autoResume = s.autoResume();
+    this.stepListeners.addAll(s.stepListeners());
   }
 }
