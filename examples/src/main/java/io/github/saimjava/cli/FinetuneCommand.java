@@ -322,7 +322,7 @@ final class FinetuneCommand implements Callable<Integer> {
         tuner.peakLr(),
         output);
     out.flush();
-    SaimFineTuner.Result r = tuner.run();
+    SaimFineTuner.Result r = tuner.fit();
     r.notes().forEach(n -> out.println("note: " + n));
     if (evalOnly) {
       out.printf(

@@ -51,7 +51,7 @@ class ReadmeFineTuneTest {
             .outputDir(runs.resolve("finetune"))
             .onEvaluation(e -> lines.add("epoch " + e.epoch() + ": top-1 " + e.top1()))
             .build()
-            .run();
+            .fit();
     lines.add("best top-1 " + ft.bestTop1() + " in " + ft.bestWeights().orElseThrow());
 
     // the linear probe of the fine-tuned encoder's features (mean-pooled, as it was fine-tuned)

@@ -32,7 +32,7 @@ class ReadmeFineTuneKotlinTest {
             .outputDir(runs.resolve("finetune"))
             .onEvaluation { e -> lines += "epoch ${e.epoch()}: validation top-1 ${"%.2f".format(e.top1())}" }
             .build()
-            .run()
+            .fit()
         lines += "best validation top-1 ${result.bestTop1()} in ${result.bestWeights().orElseThrow()}"
         // README:finetune-kotlin:end
         assertEquals(3, lines.size, lines.toString())

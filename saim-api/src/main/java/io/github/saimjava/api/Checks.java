@@ -20,4 +20,18 @@ final class Checks {
     }
     return value;
   }
+
+  /**
+   * Checks a run's warm-up against its length, as pre-training and fine-tuning both do.
+   *
+   * @param optimizer the run's optimiser settings
+   * @param epochs the run's epochs
+   */
+  static void warmupWithin(OptimizerSettings optimizer, int epochs) {
+    check(
+        optimizer.warmupEpochs() >= 0 && optimizer.warmupEpochs() <= epochs,
+        "warmupEpochs (%s) must be in [0, epochs (%s)]",
+        optimizer.warmupEpochs(),
+        epochs);
+  }
 }

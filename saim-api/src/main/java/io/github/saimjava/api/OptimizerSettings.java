@@ -9,7 +9,7 @@ import org.jspecify.annotations.Nullable;
  * / 256} (or an absolute {@code lr}), a linear warm-up over {@code warmupEpochs}, a half-cycle
  * cosine down to {@code minLr}, decoupled weight decay, the moment decay rates and optional
  * clipping of the gradients' global norm. The peak-rate rule is written here only: {@link
- * #peakLr(int)}.
+ * #peakLr(double, int)}.
  *
  * @param blr base learning rate, per 256 images
  * @param lr absolute peak learning rate instead of the blr rule, or null for the rule
@@ -62,7 +62,19 @@ public record OptimizerSettings(
    * @return {@link #lr} when set, else {@code blr * effectiveBatchSize / 256}
    */
   public double peakLr(int effectiveBatchSize) {
-    return lr != null ? lr : blr * effectiveBatchSize / 256.0;
+    return lr != null ? lr : peakLr(blr, effectiveBatchSize);
+  }
+
+  /**
+   * The linear scaling rule, the one place it is written: the peak learning rate of a base rate for
+   * a batch, as pre-training, fine-tuning and the probes all use it.
+   *
+   * @param blr base learning rate, per 256 images
+   * @param effectiveBatchSize images per optimiser step
+   * @return {@code blr * effectiveBatchSize / 256}, computed in that order in double precision
+   */
+  public static double peakLr(double blr, int effectiveBatchSize) {
+    return blr * effectiveBatchSize / 256.0;
   }
 
   @Override

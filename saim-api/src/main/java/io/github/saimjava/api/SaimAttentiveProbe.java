@@ -40,6 +40,22 @@ public final class SaimAttentiveProbe {
   }
 
   /**
+   * A builder holding these settings, to vary some of them (a seed, say); this probe is not
+   * changed.
+   *
+   * @return a new builder with every setting of this probe
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.copy(spec);
+    b.blr = spec.blr();
+    b.minLr = spec.minLr();
+    b.queries = spec.queries();
+    b.heads = spec.heads();
+    return b;
+  }
+
+  /**
    * Trains the probe on the training tokens and evaluates it on the validation tokens.
    *
    * @param trainX the training tokens, {@code [image][token][feature]}, every image with the same
@@ -80,7 +96,8 @@ public final class SaimAttentiveProbe {
       int queries,
       int heads,
       long seed,
-      @Nullable Device device) {
+      @Nullable Device device)
+      implements ProbeSpec {
     /**
      * Checks the values; each message names the setting and its value.
      *
@@ -144,40 +161,24 @@ public final class SaimAttentiveProbe {
       float[] bias,
       int heads) {}
 
-  /** Builds a {@link SaimAttentiveProbe}; validation happens in {@link #build()}. */
-  public static final class Builder {
-    private int epochs = 90;
-    private int batchSize = 256;
+  /**
+   * Builds a {@link SaimAttentiveProbe}; validation happens in {@link #build()}. The settings it
+   * shares with the linear probe ({@code epochs}, {@code batchSize}, {@code weightDecay}, {@code
+   * warmupEpochs}, {@code seed}, {@code device}) are {@link ProbeBuilder}'s; here: epochs 90, batch
+   * 256, AdamW weight decay 0.05 (not on 1-D parameters), no warm-up, the engine's default device.
+   */
+  public static final class Builder extends ProbeBuilder<Builder> {
     private double blr = 1e-3;
-    private double weightDecay = 0.05;
-    private double warmupEpochs;
     private double minLr;
     private int queries = 1;
     private int heads = 8;
-    private long seed;
-    private @Nullable Device device;
 
-    private Builder() {}
-
-    /**
-     * The number of training epochs (default 90).
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder epochs(int v) {
-      epochs = v;
-      return this;
+    private Builder() {
+      super(0.05);
     }
 
-    /**
-     * The number of images per step (default 256).
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder batchSize(int v) {
-      batchSize = v;
+    @Override
+    Builder self() {
       return this;
     }
 
@@ -189,28 +190,6 @@ public final class SaimAttentiveProbe {
      */
     public Builder blr(double v) {
       blr = v;
-      return this;
-    }
-
-    /**
-     * AdamW's weight decay, not applied to 1-D parameters (default 0.05).
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder weightDecay(double v) {
-      weightDecay = v;
-      return this;
-    }
-
-    /**
-     * The epochs of linear learning-rate warm-up (default 0).
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder warmupEpochs(double v) {
-      warmupEpochs = v;
       return this;
     }
 
@@ -244,31 +223,6 @@ public final class SaimAttentiveProbe {
      */
     public Builder heads(int v) {
       heads = v;
-      return this;
-    }
-
-    /**
-     * The seed of the shuffling and the initialisation.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder seed(long v) {
-      seed = v;
-      return this;
-    }
-
-    /**
-     * Where the probe computes, as {@code Device.cpu()} or {@code Device.gpu(0)}; null (the
-     * default) for the engine's default device, a GPU when the engine has one. The tokens stay on
-     * the host; each batch is copied to the device. A device the engine does not have is refused
-     * when the probe runs, naming it.
-     *
-     * @param v the device, or null
-     * @return this builder
-     */
-    public Builder device(@Nullable Device v) {
-      device = v;
       return this;
     }
 

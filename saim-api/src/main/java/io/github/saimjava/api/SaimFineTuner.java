@@ -20,7 +20,7 @@ import org.jspecify.annotations.Nullable;
  * CutMix, RandAugment and random erasing; evaluation (top-1 / top-5) after every epoch, the best
  * epoch's weights kept.
  *
- * <p>Build one with {@link #builder()}, then call {@link #run()}. The defaults are the reference
+ * <p>Build one with {@link #builder()}, then call {@link #fit()}. The defaults are the reference
  * script's. The output folder receives {@code config.json}; {@code metrics.jsonl}, one line per
  * epoch; {@code checkpoint.safetensors} (weights, AdamW moments and the run's state after the last
  * finished epoch: the run resumes from it); {@code best.safetensors} (the weights of the epoch with
@@ -36,7 +36,7 @@ import org.jspecify.annotations.Nullable;
  *     .outputDir(Path.of("runs/finetune"))
  *     .onEvaluation(e -> System.out.println(e.epoch() + " " + e.top1()))
  *     .build()
- *     .run();
+ *     .fit();
  * System.out.println(r.bestTop1());
  * }</pre>
  */
@@ -70,7 +70,6 @@ public final class SaimFineTuner {
   public Builder toBuilder() {
     Builder b = new Builder();
     Spec s = spec;
-    OptimizerSettings o = s.optimizer();
     b.checkpoint = s.checkpoint();
     b.zoo = s.zoo();
     b.config = s.config();
@@ -79,19 +78,7 @@ public final class SaimFineTuner {
     b.validationSplit = s.validationSplit();
     b.dataName = s.dataName();
     b.numClasses = s.numClasses();
-    b.copy(
-        o,
-        s.epochs(),
-        s.batchSize(),
-        s.accumIter(),
-        s.seed(),
-        s.threads(),
-        s.precision(),
-        s.loaderThreads(),
-        s.outputDir(),
-        s.resume(),
-        s.autoResume(),
-        s.stepListeners());
+    b.copy(s);
     b.layerDecay = s.layerDecay();
     b.dropPath = s.dropPath();
     b.smoothing = s.smoothing();
@@ -134,8 +121,21 @@ public final class SaimFineTuner {
    * @throws IllegalStateException when the loss stops being finite (the run diverged)
    * @throws IOException when a file cannot be read or written
    */
-  public Result run() throws IOException {
+  public Result fit() throws IOException {
     return SaimProvider.load().fineTune(spec);
+  }
+
+  /**
+   * Runs (or resumes) fine-tuning: the former name of {@link #fit()}, which the trainer and the
+   * probes share.
+   *
+   * @return what the run achieved
+   * @throws IOException when a file cannot be read or written
+   * @deprecated use {@link #fit()}; this method will be removed
+   */
+  @Deprecated(forRemoval = true)
+  public Result run() throws IOException {
+    return fit();
   }
 
   /**
@@ -298,7 +298,8 @@ public final class SaimFineTuner {
       boolean evalOnly,
       int stopAfterEpochs,
       List<StepListener> stepListeners,
-      List<EvaluationListener> evaluationListeners) {
+      List<EvaluationListener> evaluationListeners)
+      implements TrainingSpec {
     /**
      * Checks the values; each message names the setting and its value.
      *
@@ -378,11 +379,7 @@ public final class SaimFineTuner {
           "minLr (%s) must be in [0, peak lr (%s)]",
           optimizer.minLr(),
           peak);
-      Checks.check(
-          optimizer.warmupEpochs() >= 0 && optimizer.warmupEpochs() <= epochs,
-          "warmupEpochs (%s) must be in [0, epochs (%s)]",
-          optimizer.warmupEpochs(),
-          epochs);
+      Checks.warmupWithin(optimizer, epochs);
       Checks.check(
           layerDecay > 0 && layerDecay <= 1, "layerDecay (%s) must be in (0, 1]", layerDecay);
       Checks.check(dropPath >= 0 && dropPath < 1, "dropPath (%s) must be in [0, 1)", dropPath);

@@ -38,6 +38,21 @@ public final class SaimKnn {
   }
 
   /**
+   * A builder holding these settings, to vary some of them (k, say); this classifier is not
+   * changed.
+   *
+   * @return a new builder with every setting of this classifier
+   */
+  public Builder toBuilder() {
+    Builder b = new Builder();
+    b.k = spec.k();
+    b.temperature = spec.temperature();
+    b.batchSize = spec.batchSize();
+    b.device = spec.device();
+    return b;
+  }
+
+  /**
    * Classifies each test vector by its nearest training vectors and scores the result.
    *
    * @param trainX the training features, one row of equal length per image

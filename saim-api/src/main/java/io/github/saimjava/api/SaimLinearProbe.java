@@ -56,14 +56,9 @@ public final class SaimLinearProbe {
    */
   public Builder toBuilder() {
     Builder b = new Builder();
-    b.epochs = spec.epochs();
-    b.batchSize = spec.batchSize();
+    b.copy(spec);
     b.blrs = spec.blrs();
-    b.weightDecay = spec.weightDecay();
-    b.warmupEpochs = spec.warmupEpochs();
-    b.seed = spec.seed();
     b.heldOutFraction = spec.heldOutFraction();
-    b.device = spec.device();
     return b;
   }
 
@@ -105,7 +100,8 @@ public final class SaimLinearProbe {
       double warmupEpochs,
       long seed,
       double heldOutFraction,
-      @Nullable Device device) {
+      @Nullable Device device)
+      implements ProbeSpec {
     /**
      * Checks the values; each message names the setting and its value.
      *
@@ -214,38 +210,23 @@ public final class SaimLinearProbe {
       float[] runningVar,
       long batchesTracked) {}
 
-  /** Builds a {@link SaimLinearProbe}; validation happens in {@link #build()}. */
-  public static final class Builder {
-    private int epochs = 90;
-    private int batchSize = 256;
+  /**
+   * Builds a {@link SaimLinearProbe}; validation happens in {@link #build()}. The settings it
+   * shares with the attentive probe ({@code epochs}, {@code batchSize}, {@code weightDecay}, {@code
+   * warmupEpochs}, {@code seed}, {@code device}) are {@link ProbeBuilder}'s; here: epochs 90 (the
+   * paper's), batch 256 (the paper: 2048), LARS weight decay 0 (the paper's), no warm-up (SAIM.md),
+   * the CPU only.
+   */
+  public static final class Builder extends ProbeBuilder<Builder> {
     private List<Double> blrs = List.of(0.1);
-    private double weightDecay;
-    private double warmupEpochs;
-    private long seed;
     private double heldOutFraction = 0.1;
-    private @Nullable Device device;
 
-    private Builder() {}
-
-    /**
-     * The number of training epochs (the paper: 90).
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder epochs(int v) {
-      epochs = v;
-      return this;
+    private Builder() {
+      super(0);
     }
 
-    /**
-     * The number of images per step (default 256; the paper: 2048).
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder batchSize(int v) {
-      batchSize = v;
+    @Override
+    Builder self() {
       return this;
     }
 
@@ -285,53 +266,6 @@ public final class SaimLinearProbe {
      */
     public Builder heldOutFraction(double v) {
       heldOutFraction = v;
-      return this;
-    }
-
-    /**
-     * LARS's weight decay (the paper: 0).
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder weightDecay(double v) {
-      weightDecay = v;
-      return this;
-    }
-
-    /**
-     * The epochs of linear learning-rate warm-up (default 0, as SAIM.md).
-     *
-     * @param v the value, checked by {@link #build()}
-     * @return this builder
-     */
-    public Builder warmupEpochs(double v) {
-      warmupEpochs = v;
-      return this;
-    }
-
-    /**
-     * The seed of the shuffling, the heads' initialisation and the validation split.
-     *
-     * @param v the value
-     * @return this builder
-     */
-    public Builder seed(long v) {
-      seed = v;
-      return this;
-    }
-
-    /**
-     * Where the probe computes, as {@code Device.cpu()}; null (the default) for the CPU too. The
-     * probe is double-precision Java over features held in memory, so it computes on the host; any
-     * other device is refused by {@link #build()}, naming it. Put the encoder on a GPU instead
-     * ({@link SaimEncoder.Builder#device}): extracting the features is the costly part.
-     *
-     * @param v the device, or null
-     * @return this builder
-     */
-    public Builder device(@Nullable Device v) {
-      device = v;
       return this;
     }
 

@@ -59,19 +59,7 @@ public final class SaimTrainer {
     b.config = s.config();
     b.data = s.data();
     b.maxSteps = s.maxSteps();
-    b.copy(
-        o,
-        s.epochs(),
-        s.batchSize(),
-        s.accumIter(),
-        s.seed(),
-        s.threads(),
-        s.precision(),
-        s.loaderThreads(),
-        s.outputDir(),
-        s.resume(),
-        s.autoResume(),
-        s.stepListeners());
+    b.copy(s);
     b.beta1 = o.beta1();
     b.beta2 = o.beta2();
     b.order = s.order();
@@ -182,7 +170,8 @@ public final class SaimTrainer {
       boolean skipBadImages,
       int logEvery,
       List<StepListener> stepListeners,
-      List<EpochListener> epochListeners) {
+      List<EpochListener> epochListeners)
+      implements TrainingSpec {
     /**
      * Checks the values; each message names the setting and its value.
      *
@@ -229,11 +218,7 @@ public final class SaimTrainer {
       Checks.check(batchSize > 0, "batchSize (%s) must be positive", batchSize);
       Checks.check(accumIter > 0, "accumIter (%s) must be positive", accumIter);
       // the schedule's two run-relative settings are checked here, the rest by OptimizerSettings
-      Checks.check(
-          optimizer.warmupEpochs() >= 0 && optimizer.warmupEpochs() <= epochs,
-          "warmupEpochs (%s) must be in [0, epochs (%s)]",
-          optimizer.warmupEpochs(),
-          epochs);
+      Checks.warmupWithin(optimizer, epochs);
       Checks.check(optimizer.minLr() >= 0, "minLr (%s) must be non-negative", optimizer.minLr());
       Checks.check(
           order != PermutationSampler.Kind.GIVEN,

@@ -8,25 +8,22 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The settings pre-training ({@link SaimTrainer.Builder}) and fine-tuning ({@link
- * SaimFineTuner.Builder}) share, set the same way on both: the schedule's length and batch, the
- * optimiser's settings (checked by {@link OptimizerSettings}, the blr / lr pair here), the seed,
- * the threads, the number format, the output folder, resumption and the step listeners. The
- * defaults are each builder's own, given with each setter.
+ * SaimFineTuner.Builder}) share, set the same way on both: those of {@link FitBuilder} (the
+ * schedule's length, the batch, the weight decay, the seed), the accumulation, the optimiser's
+ * other settings (checked by {@link OptimizerSettings}, the blr / lr pair here), the threads, the
+ * number format, the output folder, resumption and the step listeners. The defaults are each
+ * builder's own, given with each setter.
  *
  * @param <B> the builder, which every setter returns
  */
-public abstract class TrainingBuilder<B extends TrainingBuilder<B>> {
-  int epochs;
-  int batchSize = 64;
+public abstract class TrainingBuilder<B extends TrainingBuilder<B>> extends FitBuilder<B> {
   int accumIter = 1;
   double blr;
   boolean blrSet;
   @Nullable Double lr;
   double minLr;
   @Nullable Double warmupEpochs;
-  double weightDecay = 0.05;
   @Nullable Double clipGrad;
-  long seed;
   int threads = Runtime.getRuntime().availableProcessors();
   Precision precision = Precision.FP32;
   int loaderThreads;
@@ -36,38 +33,11 @@ public abstract class TrainingBuilder<B extends TrainingBuilder<B>> {
   final List<StepListener> stepListeners = new ArrayList<>();
 
   TrainingBuilder(int epochs, double blr, double minLr, int loaderThreads, Path outputDir) {
-    this.epochs = epochs;
+    super(epochs, 64, 0.05);
     this.blr = blr;
     this.minLr = minLr;
     this.loaderThreads = loaderThreads;
     this.outputDir = outputDir;
-  }
-
-  /** {@return this builder, as its own type} */
-  abstract B self();
-
-  /**
-   * The number of epochs the learning-rate schedule is laid out over (pre-training's default 1;
-   * fine-tuning's the reference's 100).
-   *
-   * @param v the value, checked by {@code build()}
-   * @return this builder
-   */
-  public B epochs(int v) {
-    epochs = v;
-    return self();
-  }
-
-  /**
-   * Images per micro-batch (default 64; fine-tuning's reference: 64 per GPU). Pre-training splits
-   * them over all its devices and ranks together, so the batch must be a multiple of their number.
-   *
-   * @param v the value, checked by {@code build()}
-   * @return this builder
-   */
-  public B batchSize(int v) {
-    batchSize = v;
-    return self();
   }
 
   /**
@@ -145,17 +115,6 @@ public abstract class TrainingBuilder<B extends TrainingBuilder<B>> {
   }
 
   /**
-   * AdamW's decoupled weight decay (default 0.05, the reference's for both).
-   *
-   * @param v the value, checked by {@code build()}
-   * @return this builder
-   */
-  public B weightDecay(double v) {
-    weightDecay = v;
-    return self();
-  }
-
-  /**
    * Clip the global gradient norm to {@code v}; null (the default, the reference's) disables
    * clipping.
    *
@@ -164,18 +123,6 @@ public abstract class TrainingBuilder<B extends TrainingBuilder<B>> {
    */
   public B clipGrad(@Nullable Double v) {
     clipGrad = v;
-    return self();
-  }
-
-  /**
-   * The seed of everything random: the initialisation, the data order and the augmentation; for
-   * pre-training the permutations too, for fine-tuning mixup, stochastic depth and the head.
-   *
-   * @param v the value
-   * @return this builder
-   */
-  public B seed(long v) {
-    seed = v;
     return self();
   }
 
@@ -283,48 +230,26 @@ public abstract class TrainingBuilder<B extends TrainingBuilder<B>> {
   /**
    * Takes over what {@code toBuilder()} copies of the shared settings.
    *
-   * @param o the optimiser's settings
-   * @param epochs the epochs
-   * @param batchSize the micro-batch
-   * @param accumIter the micro-batches per step
-   * @param seed the seed
-   * @param threads the engine threads
-   * @param precision the number format
-   * @param loaderThreads the loader threads
-   * @param outputDir the output folder
-   * @param resume the checkpoint to resume from, or null
-   * @param autoResume whether to resume automatically
-   * @param stepListeners the step listeners
+   * @param s the settings of a built trainer or fine-tuner
    */
-  void copy(
-      OptimizerSettings o,
-      int epochs,
-      int batchSize,
-      int accumIter,
-      long seed,
-      int threads,
-      Precision precision,
-      int loaderThreads,
-      Path outputDir,
-      @Nullable Path resume,
-      boolean autoResume,
-      List<StepListener> stepListeners) {
+  void copy(TrainingSpec s) {
+    OptimizerSettings o = s.optimizer();
     this.blr = o.blr();
     this.lr = o.lr();
     this.minLr = o.minLr();
     this.warmupEpochs = o.warmupEpochs();
     this.weightDecay = o.weightDecay();
     this.clipGrad = o.clipGrad();
-    this.epochs = epochs;
-    this.batchSize = batchSize;
-    this.accumIter = accumIter;
-    this.seed = seed;
-    this.threads = threads;
-    this.precision = precision;
-    this.loaderThreads = loaderThreads;
-    this.outputDir = outputDir;
-    this.resume = resume;
-    this.autoResume = autoResume;
-    this.stepListeners.addAll(stepListeners);
+    this.epochs = s.epochs();
+    this.batchSize = s.batchSize();
+    this.accumIter = s.accumIter();
+    this.seed = s.seed();
+    this.threads = s.threads();
+    this.precision = s.precision();
+    this.loaderThreads = s.loaderThreads();
+    this.outputDir = s.outputDir();
+    this.resume = s.resume();
+    this.autoResume = s.autoResume();
+    this.stepListeners.addAll(s.stepListeners());
   }
 }

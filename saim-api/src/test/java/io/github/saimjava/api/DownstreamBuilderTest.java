@@ -11,7 +11,7 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
- * The fine-tuner's and the linear probe's builders: immutable specs, the reference's defaults,
+ * The fine-tuner's and the probes' builders: immutable specs, the reference's defaults,
  * settings-worded errors, the trainer's rules for blr and lr and for a zoo name with a config.
  */
 class DownstreamBuilderTest {
@@ -245,5 +245,39 @@ class DownstreamBuilderTest {
         Device.gpu(1), SaimAttentiveProbe.builder().device(Device.gpu(1)).build().spec().device());
     assertEquals(null, SaimKnn.builder().build().spec().device());
     assertEquals(Device.gpu(2), SaimKnn.builder().device(Device.gpu(2)).build().spec().device());
+  }
+
+  @Test
+  void attentiveProbeToBuilderRebuildsAnEqualSpecAndLeavesTheOriginal() {
+    // every setting away from its default, so that one the copy forgot shows as a difference
+    SaimAttentiveProbe p =
+        SaimAttentiveProbe.builder()
+            .epochs(7)
+            .batchSize(32)
+            .blr(2e-3)
+            .weightDecay(0.1)
+            .warmupEpochs(2)
+            .minLr(1e-5)
+            .queries(4)
+            .heads(2)
+            .seed(5)
+            .device(Device.gpu(1))
+            .build();
+    assertEquals(p.spec(), p.toBuilder().build().spec());
+    SaimAttentiveProbe.Spec varied = p.toBuilder().queries(3).build().spec();
+    assertEquals(3, varied.queries());
+    assertEquals(4, p.spec().queries());
+    assertEquals(
+        new SaimAttentiveProbe.Spec(7, 32, 2e-3, 0.1, 2, 1e-5, 3, 2, 5, Device.gpu(1)), varied);
+  }
+
+  @Test
+  void knnToBuilderRebuildsAnEqualSpecAndLeavesTheOriginal() {
+    SaimKnn knn =
+        SaimKnn.builder().k(5).temperature(0.1).batchSize(64).device(Device.gpu(2)).build();
+    assertEquals(knn.spec(), knn.toBuilder().build().spec());
+    SaimKnn.Spec varied = knn.toBuilder().k(9).build().spec();
+    assertEquals(new SaimKnn.Spec(9, 0.1, 64, Device.gpu(2)), varied);
+    assertEquals(new SaimKnn.Spec(5, 0.1, 64, Device.gpu(2)), knn.spec());
   }
 }

@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.training.GradientCollector;
+import io.github.saimjava.api.OptimizerSettings;
 import io.github.saimjava.api.SaimAttentiveProbe;
 import io.github.saimjava.io.HostTensor;
 import io.github.saimjava.train.AdamW;
@@ -176,7 +177,8 @@ public final class AttentiveProbe {
     int batch = Math.min(s.batchSize(), n);
     int stepsPerEpoch = n / batch;
     LrSchedule schedule =
-        new LrSchedule(s.blr() * batch / 256.0, s.minLr(), s.warmupEpochs(), s.epochs());
+        new LrSchedule(
+            OptimizerSettings.peakLr(s.blr(), batch), s.minLr(), s.warmupEpochs(), s.epochs());
     SplittableRandom rng = new SplittableRandom(s.seed());
     float[][] init = init(d, classes, s.queries(), rng);
     Engine engine = Engine.getEngine("PyTorch");

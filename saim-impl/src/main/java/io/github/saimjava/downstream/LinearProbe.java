@@ -1,5 +1,6 @@
 package io.github.saimjava.downstream;
 
+import io.github.saimjava.api.OptimizerSettings;
 import io.github.saimjava.api.SaimLinearProbe;
 import io.github.saimjava.io.HostTensor;
 import java.util.ArrayList;
@@ -318,7 +319,7 @@ public final class LinearProbe {
         }
         double e = epoch + (double) step / stepsPerEpoch;
         for (int h = 0; h < heads; h++) {
-          double lr = blrs[h] * batch / 256.0;
+          double lr = OptimizerSettings.peakLr(blrs[h], batch);
           double cur =
               e < s.warmupEpochs()
                   ? lr * e / s.warmupEpochs()
