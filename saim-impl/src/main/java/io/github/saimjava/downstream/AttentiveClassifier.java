@@ -24,8 +24,9 @@ import org.jspecify.annotations.Nullable;
  * Head#ATTENTIVE}).
  *
  * <pre>
- * images [N, C, S, S] -> encoder blocks -> mean of the last K blocks' outputs, patch tokens [N, L, D]
- *   -> (x - running_mean) / sqrt(running_var + 1e-6) -> the probe's attention and head -> [N, K]
+ * images [N, C, S, S] -> encoder blocks -> mean of the last K blocks' outputs
+ *   -> patch tokens [N, L, D] -> (x - running_mean) / sqrt(running_var + 1e-6)
+ *   -> the probe's attention and head -> logits [N, K]
  * </pre>
  *
  * The tokens are those {@code SaimEncoder.patchTokens} gives (before the final norm), so the logits
