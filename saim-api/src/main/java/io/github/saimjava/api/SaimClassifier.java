@@ -22,9 +22,10 @@ import org.jspecify.annotations.Nullable;
  * An image classifier on a SAIM encoder, as the reference's {@code models_vit.VisionTransformer}
  * evaluates one: a fine-tuned model ({@link Head#GLOBAL_POOL}: mean of the patch tokens, {@code
  * fc_norm}, {@code head}) or a linear-probed one ({@link Head#CLASS_TOKEN_BATCH_NORM}: class token,
- * {@code norm}, {@code BatchNorm1d(affine=False)} with its running statistics, {@code head.1}). The
- * head kind follows from the checkpoint's tensor names and the number of classes from the head's
- * shape; the weights must fit the architecture exactly (a strict load).
+ * {@code norm}, {@code BatchNorm1d(affine=False)} with its running statistics, {@code head.1}), or
+ * an attentive probe saved by this project ({@link Head#ATTENTIVE}). The head kind follows from the
+ * checkpoint's tensor names and the number of classes from the head's shape; the weights must fit
+ * the architecture exactly (a strict load).
  *
  * <p>Images are preprocessed with the reference's evaluation transform: the shorter side resized to
  * {@code int(size / 0.875)} with Pillow's bicubic filter on the 8-bit image, a centre crop of the
@@ -38,7 +39,7 @@ import org.jspecify.annotations.Nullable;
  * any use after {@link #close()} throws {@link IllegalStateException}.
  */
 public final class SaimClassifier implements AutoCloseable {
-  /** How the encoder's tokens reach the linear classifier, named by the tensors that hold it. */
+  /** How the encoder's tokens reach the classifier's head, named by the tensors that hold it. */
   public enum Head {
     /**
      * Mean of the patch tokens, then {@code fc_norm} and {@code head} (the reference's fine-tuning
@@ -54,7 +55,15 @@ public final class SaimClassifier implements AutoCloseable {
      * eps=1e-6)}, its running statistics) and the linear {@code head.1}: the reference's linear
      * probe.
      */
-    CLASS_TOKEN_BATCH_NORM
+    CLASS_TOKEN_BATCH_NORM,
+    /**
+     * The patch tokens of the last block (or the average of the last K blocks' outputs), then AIM's
+     * attentive probe: {@code head.bn} ({@code BatchNorm} without affine, its running statistics),
+     * learned queries {@code head.cls_token} attending over the tokens ({@code head.q}, {@code
+     * head.kv}), the linear {@code head.linear}; saved by {@code saim attnprobe --save-classifier}
+     * ({@link SaimAttentiveProbe}). Has no ONNX export.
+     */
+    ATTENTIVE
   }
 
   /**
@@ -377,7 +386,8 @@ public final class SaimClassifier implements AutoCloseable {
    *
    * @param file the {@code .onnx} file to write
    * @param opset the ONNX opset, 17 to 21
-   * @throws IllegalArgumentException when the opset cannot express the model or is out of range
+   * @throws IllegalArgumentException when the opset cannot express the model or is out of range, or
+   *     for an {@link Head#ATTENTIVE} head (no ONNX export yet)
    * @throws IOException naming the file when it cannot be written
    */
   public void exportOnnx(Path file, int opset) throws IOException {

@@ -110,6 +110,21 @@ public final class AttentiveProbe {
       float[] weight,
       float[] bias,
       int heads) {
+    /** {@return the API's head as this class keeps it (the same arrays)} */
+    public static Head of(SaimAttentiveProbe.Head h) {
+      return new Head(
+          h.runningMean(),
+          h.runningVar(),
+          h.batchesTracked(),
+          h.queries(),
+          h.wq(),
+          h.wk(),
+          h.wv(),
+          h.weight(),
+          h.bias(),
+          h.heads());
+    }
+
     /** {@return the number of queries Q} */
     public int numQueries() {
       return queries.length / runningMean.length;
@@ -149,6 +164,100 @@ public final class AttentiveProbe {
    * @param head the trained probe
    */
   public record Result(double top1, double top5, double trainLoss, Head head) {}
+
+  /**
+   * An attentive-probe classifier ({@code SaimClassifier} runs it): the encoder tensors of {@code
+   * encoder} ({@link ClassifierCheckpoint#encoderTensors}) followed by the head's {@link
+   * Head#stateDict}. Written with {@link #classifierMetadata}.
+   *
+   * @throws IllegalArgumentException naming the first encoder tensor missing from {@code encoder}
+   */
+  public static Map<String, HostTensor> classifierState(
+      Map<String, HostTensor> encoder, SaimAttentiveProbe.Head head) {
+    Map<String, HostTensor> out = ClassifierCheckpoint.encoderTensors(encoder);
+    out.putAll(Head.of(head).stateDict());
+    return out;
+  }
+
+  /**
+   * The {@code __metadata__} an attentive-probe classifier needs beside its tensors: {@value
+   * ClassifierCheckpoint#FORMAT} ({@value ClassifierCheckpoint#ATTENTIVE_FORMAT}), the head's
+   * attention heads and {@code lastBlocks}, the number of the last blocks whose outputs the probe
+   * was trained on, averaged ({@code SaimEncoder.patchTokens}'s argument).
+   */
+  public static Map<String, String> classifierMetadata(
+      SaimAttentiveProbe.Head head, int lastBlocks) {
+    if (lastBlocks < 1) {
+      throw new IllegalArgumentException("lastBlocks (" + lastBlocks + ") must be positive");
+    }
+    Map<String, String> m = new LinkedHashMap<>();
+    m.put(ClassifierCheckpoint.FORMAT, ClassifierCheckpoint.ATTENTIVE_FORMAT);
+    m.put(ClassifierCheckpoint.PROBE_HEADS, Integer.toString(head.heads()));
+    m.put(ClassifierCheckpoint.LAST_BLOCKS, Integer.toString(lastBlocks));
+    return m;
+  }
+
+  /**
+   * The logits {@code [image][class]} of {@code head} on tokens {@code x [image][token][feature]},
+   * as the probe's evaluation computes them (its running statistics, on the engine's default
+   * device).
+   */
+  public static float[][] logits(Head head, float[][][] x) {
+    int classes = head.bias().length;
+    float[][] out = new float[x.length][classes];
+    Engine engine = Engine.getEngine("PyTorch");
+    try (NDManager m = engine.newBaseManager()) {
+      forEachChunk(
+          head,
+          x,
+          m,
+          (from, z) -> {
+            for (int i = 0; i < z.length / classes; i++) {
+              System.arraycopy(z, i * classes, out[from + i], 0, classes);
+            }
+          });
+    }
+    return out;
+  }
+
+  /** Receives the logits of the images from {@code from} on, flattened. */
+  private interface ChunkLogits {
+    void accept(int from, float[] z);
+  }
+
+  /**
+   * The logits of {@code head} on {@code x}, in chunks of 256 images: the tokens normalised on the
+   * host with the running statistics, the attention on the manager's device.
+   */
+  private static void forEachChunk(Head head, float[][][] x, NDManager parent, ChunkLogits sink) {
+    int d = head.runningMean().length;
+    int tokens = x[0].length;
+    try (NDManager m = parent.newSubManager();
+        NoGrad ng = NoGrad.enter()) {
+      Params p =
+          Params.create(
+              m, head.queries(), head.wq(), head.wk(), head.wv(), head.weight(), head.bias());
+      int chunk = 256;
+      for (int from = 0; from < x.length; from += chunk) {
+        int n = Math.min(chunk, x.length - from);
+        float[] px = new float[n * tokens * d];
+        for (int i = 0; i < n; i++) {
+          for (int t = 0; t < tokens; t++) {
+            for (int j = 0; j < d; j++) {
+              px[(i * tokens + t) * d + j] =
+                  (float)
+                      ((x[from + i][t][j] - head.runningMean()[j])
+                          / Math.sqrt(head.runningVar()[j] + 1e-6));
+            }
+          }
+        }
+        try (NDScope scope = new NDScope()) {
+          sink.accept(
+              from, logits(m.create(px, new Shape(n, tokens, d)), p, head.heads()).toFloatArray());
+        }
+      }
+    }
+  }
 
   /**
    * Trains on {@code (trainX, trainY)} and evaluates on {@code (valX, valY)}: tokens {@code
@@ -258,49 +367,29 @@ public final class AttentiveProbe {
    * the lower class first, as {@link LinearProbe} does.
    */
   static double[] evaluate(Head head, float[][][] x, int[] y, NDManager parent) {
-    int d = head.runningMean().length;
-    int tokens = x[0].length;
     int classes = head.bias().length;
-    int top1 = 0;
-    int top5 = 0;
-    try (NDManager m = parent.newSubManager();
-        NoGrad ng = NoGrad.enter()) {
-      Params p =
-          Params.create(
-              m, head.queries(), head.wq(), head.wk(), head.wv(), head.weight(), head.bias());
-      int chunk = 256;
-      for (int from = 0; from < x.length; from += chunk) {
-        int n = Math.min(chunk, x.length - from);
-        float[] px = new float[n * tokens * d];
-        for (int i = 0; i < n; i++) {
-          for (int t = 0; t < tokens; t++) {
-            for (int j = 0; j < d; j++) {
-              px[(i * tokens + t) * d + j] =
-                  (float)
-                      ((x[from + i][t][j] - head.runningMean()[j])
-                          / Math.sqrt(head.runningVar()[j] + 1e-6));
+    int[] hits = new int[2];
+    forEachChunk(
+        head,
+        x,
+        parent,
+        (from, z) -> {
+          for (int i = 0; i < z.length / classes; i++) {
+            int label = y[from + i];
+            float zy = z[i * classes + label];
+            int above = 0;
+            for (int k = 0; k < classes; k++) {
+              float zk = z[i * classes + k];
+              if (zk > zy || (zk == zy && k < label)) {
+                above++;
+              }
             }
+            hits[0] += above == 0 ? 1 : 0;
+            hits[1] += above < 5 ? 1 : 0;
           }
-        }
-        float[] z;
-        try (NDScope scope = new NDScope()) {
-          z = logits(m.create(px, new Shape(n, tokens, d)), p, head.heads()).toFloatArray();
-        }
-        for (int i = 0; i < n; i++) {
-          int label = y[from + i];
-          float zy = z[i * classes + label];
-          int above = 0;
-          for (int k = 0; k < classes; k++) {
-            float zk = z[i * classes + k];
-            if (zk > zy || (zk == zy && k < label)) {
-              above++;
-            }
-          }
-          top1 += above == 0 ? 1 : 0;
-          top5 += above < 5 ? 1 : 0;
-        }
-      }
-    }
+        });
+    int top1 = hits[0];
+    int top5 = hits[1];
     return new double[] {100.0 * top1 / x.length, 100.0 * top5 / x.length};
   }
 

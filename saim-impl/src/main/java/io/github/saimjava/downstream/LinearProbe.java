@@ -59,29 +59,7 @@ public final class LinearProbe {
    */
   public static Map<String, HostTensor> classifierState(
       Map<String, HostTensor> encoder, SaimLinearProbe.Head head) {
-    Map<String, HostTensor> out = new LinkedHashMap<>();
-    for (String k :
-        List.of("cls_token", "pos_embed", "patch_embed.proj.weight", "patch_embed.proj.bias")) {
-      HostTensor t = encoder.get(k);
-      if (t == null) {
-        throw new IllegalArgumentException("the encoder's weights lack " + k);
-      }
-      out.put(k, t);
-    }
-    encoder.forEach(
-        (k, v) -> {
-          if (k.startsWith("blocks.")) {
-            out.put(k, v);
-          }
-        });
-    for (String k : List.of("norm.weight", "norm.bias")) {
-      HostTensor t = encoder.get(k);
-      if (t == null) {
-        throw new IllegalArgumentException(
-            "the encoder's weights lack " + k + " (the class token's final norm)");
-      }
-      out.put(k, t);
-    }
+    Map<String, HostTensor> out = ClassifierCheckpoint.encoderTensors(encoder);
     out.putAll(stateDict(head));
     return out;
   }

@@ -44,7 +44,7 @@ import org.jspecify.annotations.Nullable;
  * {@code N x C x S x S}, features {@code N x D}, logits {@code N x K}. Owns native memory: close
  * it.
  */
-public final class VitClassifier implements AutoCloseable {
+public final class VitClassifier implements ClassifierModel {
   /** {@code BatchNorm1d}'s epsilon in the reference's linear probe. */
   public static final double BATCH_NORM_EPS = 1e-6;
 
@@ -217,11 +217,13 @@ public final class VitClassifier implements AutoCloseable {
   }
 
   /** The encoder's architecture as given (with its pre-training decoder settings). */
+  @Override
   public SaimConfig config() {
     return config;
   }
 
   /** Number of classes K. */
+  @Override
   public int numClasses() {
     return numClasses;
   }
@@ -235,6 +237,7 @@ public final class VitClassifier implements AutoCloseable {
   }
 
   /** The head kind. */
+  @Override
   public Head head() {
     return head;
   }
@@ -262,6 +265,7 @@ public final class VitClassifier implements AutoCloseable {
    * snapshot of its weights ({@link SaimModel#freeze}): for a classifier that is no longer trained.
    * Only where {@link FrozenEncoder#wanted} says so; idempotent.
    */
+  @Override
   public void freeze() {
     if (frozen == null && FrozenEncoder.wanted(encoder.manager())) {
       frozen = encoder.freeze(FrozenEncoder.fusedAttentionByDefault());
@@ -300,7 +304,13 @@ public final class VitClassifier implements AutoCloseable {
     return Linear.linear(f, headWeight, headBias).singletonOrThrow();
   }
 
+  @Override
+  public NDArray logits(NDArray images) {
+    return forward(images, false);
+  }
+
   /** Host copies of every tensor, by reference name. */
+  @Override
   public Map<String, HostTensor> stateDict() {
     Map<String, HostTensor> out = new LinkedHashMap<>();
     tensors.forEach((k, v) -> out.put(k, Tensors.toHost(v)));

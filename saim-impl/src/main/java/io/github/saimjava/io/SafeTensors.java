@@ -89,7 +89,11 @@ public final class SafeTensors {
         }
         json = e.getAsJsonObject();
       } catch (JsonParseException e) {
-        throw new TensorFileException(file, "header is not valid JSON: " + e.getMessage());
+        // Gson's message adds a line that points to its troubleshooting page: keep the first
+        throw new TensorFileException(
+            file,
+            "header is not valid JSON: "
+                + String.valueOf(e.getMessage()).lines().findFirst().orElse(""));
       }
       long dataStart = 8 + headerLen;
       long dataLen = size - dataStart;

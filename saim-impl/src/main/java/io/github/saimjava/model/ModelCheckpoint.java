@@ -22,9 +22,14 @@ import org.jspecify.annotations.Nullable;
  * @param file the file read
  * @param weights the model's tensors by reference name
  * @param config the configuration stored in the file, if any
+ * @param metadata the safetensors {@code __metadata__} strings (empty for a {@code .pth}), as the
+ *     file holds them: untrusted
  */
 public record ModelCheckpoint(
-    Path file, Map<String, HostTensor> weights, @Nullable SaimConfig config) {
+    Path file,
+    Map<String, HostTensor> weights,
+    @Nullable SaimConfig config,
+    Map<String, String> metadata) {
   /** Prefix of the optimiser-state tensors in our training checkpoints. */
   public static final String OPTIMIZER_PREFIX = "optimizer.";
 
@@ -49,6 +54,7 @@ public record ModelCheckpoint(
     }
     Map<String, HostTensor> weights;
     SaimConfig config = null;
+    Map<String, String> metadata = Map.of();
     if (file.getFileName().toString().endsWith(".safetensors")) {
       SafeTensors.Contents c = SafeTensors.read(file);
       weights = new LinkedHashMap<>();
@@ -57,14 +63,26 @@ public record ModelCheckpoint(
           weights.put(e.getKey(), e.getValue());
         }
       }
+      metadata = c.metadata();
       String json = c.metadata().get("config");
       if (json != null) {
-        config = ReferenceConfig.fromJson(JsonParser.parseString(json).getAsJsonObject());
+        try {
+          config = ReferenceConfig.fromJson(JsonParser.parseString(json).getAsJsonObject());
+        } catch (RuntimeException e) {
+          // an untrusted file: whatever the JSON holds, one line naming the file and the key
+          String why = String.valueOf(e.getMessage()).replaceAll("\\p{Cntrl}", " ");
+          throw new IllegalArgumentException(
+              file
+                  + ": __metadata__ 'config' is not a model configuration ("
+                  + (why.length() > 160 ? why.substring(0, 160) + "..." : why)
+                  + ")",
+              e);
+        }
       }
     } else {
       weights = TorchCheckpoint.readStateDict(file, TorchCheckpoint.DEFAULT_STATE_DICT_KEY);
     }
-    return new ModelCheckpoint(file, StateDictNames.splitQkv(weights), config);
+    return new ModelCheckpoint(file, StateDictNames.splitQkv(weights), config, metadata);
   }
 
   /**

@@ -25,7 +25,7 @@ import io.github.saimjava.data.ImageFolderDataset;
 import io.github.saimjava.data.ImageTransform;
 import io.github.saimjava.data.Transforms;
 import io.github.saimjava.downstream.ClassifierCheckpoint;
-import io.github.saimjava.downstream.VitClassifier;
+import io.github.saimjava.downstream.ClassifierModel;
 import io.github.saimjava.onnx.OnnxFile;
 import io.github.saimjava.onnx.VitOnnx;
 import io.github.saimjava.train.Devices;
@@ -39,25 +39,27 @@ import java.util.Locale;
 import java.util.stream.IntStream;
 
 /**
- * The classifier on DJL: a {@link VitClassifier} loaded strictly from a {@link
- * ClassifierCheckpoint}, images through the reference's evaluation transform ({@link
- * Transforms#evaluation}), logits out.
+ * The classifier on DJL: a {@link ClassifierModel} (a ViT classifier or an attentive probe) loaded
+ * strictly from a {@link ClassifierCheckpoint}, images through the reference's evaluation transform
+ * ({@link Transforms#evaluation}), logits out.
  */
 final class DjlClassifier implements SaimProvider.Classifier {
-  private final VitClassifier model;
+  private final ClassifierModel model;
+  private final Path file;
   private final Model djlModel;
   private final ImageTransform transform;
 
   DjlClassifier(SaimClassifier.Spec spec) throws IOException {
     Engine engine = EngineThreads.pytorch(spec.threads());
     ClassifierCheckpoint ckpt = ClassifierCheckpoint.read(spec.checkpoint());
+    this.file = spec.checkpoint();
     Device device = Devices.resolve(engine, spec.device());
     // the DJL model owns all native memory, so closing it (directly or through a ZooModel) frees
     // everything
     this.djlModel = Model.newInstance("saim-classifier", device, "PyTorch");
     try {
       this.model =
-          VitClassifier.load(ckpt, spec.config(), djlModel.getNDManager(), spec.precision());
+          ClassifierModel.load(ckpt, spec.config(), djlModel.getNDManager(), spec.precision());
     } catch (RuntimeException e) {
       djlModel.close();
       throw e;
@@ -131,7 +133,7 @@ final class DjlClassifier implements SaimProvider.Classifier {
   NDArray forward(NDArray x) {
     try (NoGrad ng = NoGrad.enter();
         NDScope scope = new NDScope()) {
-      NDArray z = model.forward(x, false);
+      NDArray z = model.logits(x);
       NDScope.unregister(z);
       z.attach(x.getManager());
       return z;
@@ -155,6 +157,15 @@ final class DjlClassifier implements SaimProvider.Classifier {
 
   @Override
   public void exportOnnx(Path file, int opset, List<String> labels) throws IOException {
+    if (model.head() == SaimClassifier.Head.ATTENTIVE) {
+      throw new IllegalArgumentException(
+          this.file
+              + ": __metadata__ '"
+              + ClassifierCheckpoint.FORMAT
+              + "' is "
+              + ClassifierCheckpoint.ATTENTIVE_FORMAT
+              + ", an attentive-probe classifier, which has no ONNX export yet");
+    }
     OnnxFile.write(
         VitOnnx.classifier(model.stateDict(), model.config(), model.head(), labels, opset), file);
   }
