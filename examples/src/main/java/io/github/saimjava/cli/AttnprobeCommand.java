@@ -4,9 +4,19 @@ import com.google.gson.JsonObject;
 import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimAttentiveProbe;
 import io.github.saimjava.api.SaimEncoder;
+import io.github.saimjava.api.spi.ZooResolver;
 import io.github.saimjava.data.LabelledData;
+import io.github.saimjava.downstream.AttentiveProbe;
+import io.github.saimjava.io.HostTensor;
+import io.github.saimjava.io.SafeTensors;
+import io.github.saimjava.model.ModelCheckpoint;
+import io.github.saimjava.model.ReferenceConfig;
 import java.io.PrintWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -31,6 +41,9 @@ import picocli.CommandLine.Spec;
           + " default the embedded Fashion-MNIST subset. The tokens of every image are held in"
           + " memory (images x patches x width floats).",
       "Writes DIR/metrics.json; the last line printed is 'top-1 <percent> top-5 <percent>'."
+          + " --save-classifier FILE.safetensors also writes the encoder and the trained probe"
+          + " (with --last-blocks and --probe-heads), which saim classify, saim evaluate and"
+          + " SaimClassifier load."
     })
 final class AttnprobeCommand implements Callable<Integer> {
   @Spec CommandSpec spec;
@@ -93,6 +106,14 @@ final class AttnprobeCommand implements Callable<Integer> {
 
   @Mixin MetricsOutput output = new MetricsOutput("attnprobe-output");
 
+  @Option(
+      names = "--save-classifier",
+      paramLabel = "FILE.safetensors",
+      description =
+          "Also write encoder + probe as an attentive-probe classifier (written whole or not at"
+              + " all).")
+  Path saveClassifier;
+
   @Override
   public Integer call() throws Exception {
     // the settings first, so that a bad value is refused before tokens are computed
@@ -112,6 +133,17 @@ final class AttnprobeCommand implements Callable<Integer> {
       throw new IllegalArgumentException("--last-blocks must be 1 or more, got " + lastBlocks);
     }
     Precision p = EnumOption.parse(Precision.class, precision, "--precision");
+    if (saveClassifier != null) {
+      if (source.weights.randomInit) {
+        throw new IllegalArgumentException(
+            "--save-classifier needs the encoder's weights: give --checkpoint or --zoo");
+      }
+      Path parent = saveClassifier.toAbsolutePath().getParent();
+      if (parent != null && !Files.isDirectory(parent)) {
+        throw new IllegalArgumentException(
+            "--save-classifier " + saveClassifier + ": the folder " + parent + " does not exist");
+      }
+    }
     LabelledData d = data.open();
     PrintWriter out = spec.commandLine().getOut();
     FrozenFeatures<float[][][]> f =
@@ -141,6 +173,27 @@ final class AttnprobeCommand implements Callable<Integer> {
     m.addProperty("weight_decay", weightDecay);
     m.addProperty("source", source.describe(seed));
     out.printf(Locale.ROOT, "train loss %.4f, metrics in %s%n", r.trainLoss(), output.write(m));
+    if (saveClassifier != null) {
+      Path weights =
+          source.weights.zoo != null
+              ? ZooResolver.find(source.weights.zoo).weights()
+              // with --save-classifier, no zoo name means a checkpoint (checked first)
+              : Objects.requireNonNull(source.weights.checkpoint);
+      Map<String, HostTensor> state =
+          AttentiveProbe.classifierState(ModelCheckpoint.read(weights).weights(), r.head());
+      Map<String, String> meta = AttentiveProbe.classifierMetadata(r.head(), lastBlocks);
+      meta.put("config", ReferenceConfig.toJson(f.config()).toString());
+      meta.put("source", source.describe(seed));
+      meta.put("precision", f.precision());
+      meta.put("top1", Double.toString(r.top1()));
+      meta.put("top5", Double.toString(r.top5()));
+      SafeTensors.write(saveClassifier, state, meta);
+      out.printf(
+          Locale.ROOT,
+          "attentive-probe classifier (%d classes) in %s%n",
+          f.classes(),
+          saveClassifier);
+    }
     out.printf(Locale.ROOT, "top-1 %.2f top-5 %.2f%n", r.top1(), r.top5());
     out.flush();
     return 0;

@@ -29,11 +29,12 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true,
     sortOptions = false,
     description = {
-      "Classifies images with a fine-tuned or linear-probed SAIM ViT.",
+      "Classifies images with a fine-tuned, linear-probed or attentive-probed SAIM ViT.",
       "Prints one line per image, in sorted path order: the path, then the top K classes as",
-      "'<probability> <label>', tab-separated. The head kind (global pool or BatchNorm linear"
-          + " probe)",
-      "follows from the checkpoint's tensor names, the number of classes from the head's shape.",
+      "'<probability> <label>', tab-separated. The head kind (global pool, BatchNorm linear"
+          + " probe",
+      "or attentive probe) follows from the checkpoint's tensor names, the number of classes from"
+          + " the head's shape.",
       "With --logits, also writes FILE.safetensors holding one float32 tensor 'logits' (N x"
           + " classes)",
       "and FILE.safetensors.paths.txt with the image paths, one per line, in row order.",
