@@ -227,14 +227,7 @@ final class FinetuneCommand implements Callable<Integer> {
     EncoderSource.Weights w = source.weights;
     SaimConfig config =
         source.model.given() || w.randomInit ? source.model.builder().build() : null;
-    Augmentation aug =
-        switch (augment.toLowerCase(Locale.ROOT)) {
-          case "rrc" -> Augmentation.RANDOM_RESIZED_CROP;
-          case "flip" -> Augmentation.FLIP_ONLY;
-          default ->
-              throw new IllegalArgumentException(
-                  "--augment must be rrc or flip, got '" + augment + "'");
-        };
+    Augmentation aug = EnumOption.augmentation(augment);
     ProgressBar bar = new ProgressBar(System.err, System.console() != null, logEvery);
     SaimFineTuner.Builder b =
         SaimFineTuner.builder()

@@ -2,7 +2,6 @@ package io.github.saimjava.cli;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
-import io.github.saimjava.api.Augmentation;
 import io.github.saimjava.api.Distributed;
 import io.github.saimjava.api.HeadType;
 import io.github.saimjava.api.LossType;
@@ -334,8 +333,7 @@ final class PretrainCommand implements Callable<Integer> {
             .clipGrad(clipGrad)
             .seed(seed)
             .order(EnumOption.parse(PermutationSampler.Kind.class, order, "--order"))
-            .augmentation(
-                augment.equalsIgnoreCase("flip") ? Augmentation.FLIP_ONLY : parseAugment(augment))
+            .augmentation(EnumOption.augmentation(augment))
             .outputDir(output)
             .checkpointEvery(checkpointEvery)
             .keepWeightsEvery(keepWeightsEvery)
@@ -467,12 +465,5 @@ final class PretrainCommand implements Callable<Integer> {
               Distributed.DEFAULT_TIMEOUT);
     }
     return d.withHost(bind).withTimeout(Duration.ofSeconds(rankTimeout));
-  }
-
-  private static Augmentation parseAugment(String v) {
-    if (v.equalsIgnoreCase("rrc")) {
-      return Augmentation.RANDOM_RESIZED_CROP;
-    }
-    throw new IllegalArgumentException("--augment must be rrc or flip, got '" + v + "'");
   }
 }

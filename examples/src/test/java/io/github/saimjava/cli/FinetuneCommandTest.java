@@ -162,6 +162,24 @@ class FinetuneCommandTest {
     return all;
   }
 
+  /**
+   * {@code --augment} takes rrc or flip in any case (the run goes on to refuse the bad --precision
+   * given after it) and names a bad value as pretrain does.
+   */
+  @Test
+  void augmentTakesRrcOrFlipAndNamesABadValue() {
+    for (String ok : new String[] {"rrc", "flip", "RRC", "Flip"}) {
+      CliTestSupport.Result r =
+          CliTestSupport.run(prepend("finetune", args("--augment", ok, "--precision", "fp16")));
+      assertEquals(2, r.exitCode(), ok);
+      assertTrue(r.err().contains("--precision must be one of"), ok + ": " + r.err());
+    }
+    CliTestSupport.Result r = CliTestSupport.run(prepend("finetune", args("--augment", "jitter")));
+    assertEquals(2, r.exitCode());
+    assertEquals(
+        "saim: error: --augment must be one of [rrc, flip], got 'jitter'", r.err().strip());
+  }
+
   @Test
   void badFlagsExitWithCodeTwoAndOneLine(@TempDir Path dir) {
     for (String[] bad :

@@ -102,4 +102,26 @@ class PretrainCommandTest {
     assertEquals(2, r.exitCode());
     assertTrue(r.err().contains("--head must be one of [mlp, linear], got 'conv'"), r.err());
   }
+
+  /**
+   * {@code --augment} takes rrc or flip in any case (the run goes on to refuse the bad --precision
+   * given after it) and names a bad value in the one message of every enum-like option.
+   */
+  @Test
+  void augmentTakesRrcOrFlipAndNamesABadValue() {
+    int at = java.util.Arrays.asList(TINY).indexOf("--augment") + 1;
+    for (String ok : new String[] {"rrc", "flip", "RRC", "Flip"}) {
+      String[] a = args("--precision", "fp16");
+      a[at] = ok;
+      CliTestSupport.Result r = CliTestSupport.run(a);
+      assertEquals(2, r.exitCode(), ok);
+      assertTrue(r.err().contains("--precision must be one of"), ok + ": " + r.err());
+    }
+    String[] bad = args();
+    bad[at] = "jitter";
+    CliTestSupport.Result r = CliTestSupport.run(bad);
+    assertEquals(2, r.exitCode());
+    assertEquals(
+        "saim: error: --augment must be one of [rrc, flip], got 'jitter'", r.err().strip());
+  }
 }

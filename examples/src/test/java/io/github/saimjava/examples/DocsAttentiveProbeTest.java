@@ -5,10 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.github.saimjava.api.RawImage;
 import io.github.saimjava.api.SaimAttentiveProbe;
-import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
-import io.github.saimjava.data.Datasets;
-import io.github.saimjava.data.IdxDataset;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -21,25 +18,13 @@ import org.junit.jupiter.api.Test;
 class DocsAttentiveProbeTest {
   @Test
   void probesTheAverageOfTheLastTwoBlocksTokens() throws Exception {
-    IdxDataset src = Datasets.embeddedTrain();
-    List<RawImage> trainImages = new ArrayList<>();
-    List<RawImage> valImages = new ArrayList<>();
-    int[] trainLabels = new int[400];
-    int[] valLabels = new int[100];
-    for (int i = 0; i < 500; i++) {
-      RawImage r = src.image(i).toRawImage();
-      if (i < 400) {
-        trainImages.add(r);
-        trainLabels[i] = src.label(i);
-      } else {
-        valImages.add(r);
-        valLabels[i - 400] = src.label(i);
-      }
-    }
-    SaimConfig config =
-        SaimConfig.vitTiny().toBuilder().imageSize(32).patchSize(8).depth(2).queryDepth(2).build();
+    DocsData.Split data = DocsData.split();
+    List<RawImage> trainImages = data.trainImages();
+    int[] trainLabels = data.trainLabels();
+    List<RawImage> valImages = data.valImages();
+    int[] valLabels = data.valLabels();
     List<String> lines = new ArrayList<>();
-    try (SaimEncoder encoder = SaimEncoder.builder().config(config).threads(1).build()) {
+    try (SaimEncoder encoder = DocsData.randomTinyEncoder()) {
       // README:attnprobe:start
       // the patch tokens, averaged over the last two blocks' outputs: [image][patch][width]
       float[][][] trainX = encoder.patchTokens(trainImages, 2);

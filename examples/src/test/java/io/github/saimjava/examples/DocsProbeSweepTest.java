@@ -3,12 +3,8 @@ package io.github.saimjava.examples;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.github.saimjava.api.RawImage;
-import io.github.saimjava.api.SaimConfig;
 import io.github.saimjava.api.SaimEncoder;
 import io.github.saimjava.api.SaimLinearProbe;
-import io.github.saimjava.data.Datasets;
-import io.github.saimjava.data.IdxDataset;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -21,30 +17,16 @@ import org.junit.jupiter.api.Test;
 class DocsProbeSweepTest {
   @Test
   void sweepsFourRatesAndSelectsOneOnHeldOutTrainingImages() throws Exception {
-    IdxDataset src = Datasets.embeddedTrain();
-    List<RawImage> trainImages = new ArrayList<>();
-    List<RawImage> valImages = new ArrayList<>();
-    int[] trainLabels = new int[400];
-    int[] valLabels = new int[100];
-    for (int i = 0; i < 500; i++) {
-      RawImage r = src.image(i).toRawImage();
-      if (i < 400) {
-        trainImages.add(r);
-        trainLabels[i] = src.label(i);
-      } else {
-        valImages.add(r);
-        valLabels[i - 400] = src.label(i);
-      }
-    }
-    SaimConfig config =
-        SaimConfig.vitTiny().toBuilder().imageSize(32).patchSize(8).depth(2).queryDepth(2).build();
-    List<String> lines = new ArrayList<>();
+    DocsData.Split data = DocsData.split();
     float[][] trainX;
     float[][] valX;
-    try (SaimEncoder encoder = SaimEncoder.builder().config(config).threads(1).build()) {
-      trainX = encoder.embed(trainImages);
-      valX = encoder.embed(valImages);
+    try (SaimEncoder encoder = DocsData.randomTinyEncoder()) {
+      trainX = encoder.embed(data.trainImages());
+      valX = encoder.embed(data.valImages());
     }
+    int[] trainLabels = data.trainLabels();
+    int[] valLabels = data.valLabels();
+    List<String> lines = new ArrayList<>();
     // README:sweep:start
     SaimLinearProbe.Result r =
         SaimLinearProbe.builder()

@@ -235,6 +235,20 @@ public final class Transforms {
     }
   }
 
+  /** {@link #write}s {@code image} centred on the canvas ({@link #centreOffset} on each axis). */
+  private static void writeCentred(
+      DecodedImage image, int size, boolean flip, int channels, float[] out, int offset) {
+    write(
+        image,
+        centreOffset(image.width(), size),
+        centreOffset(image.height(), size),
+        size,
+        flip,
+        channels,
+        out,
+        offset);
+  }
+
   private static void checkOutput(int size, int channels) {
     if (size <= 0) {
       throw new IllegalArgumentException("invalid output size " + size);
@@ -343,15 +357,7 @@ public final class Transforms {
           DecodedImage image, long seed, int epoch, int index, float[] out, int offset) {
         checkTarget(out, offset, outputLength());
         DecodedImage img = resizeShorterSide(toChannels(image, channels), shorter, bicubic);
-        write(
-            img,
-            centreOffset(img.width(), size),
-            centreOffset(img.height(), size),
-            size,
-            false,
-            channels,
-            out,
-            offset);
+        writeCentred(img, size, false, channels, out, offset);
       }
 
       @Override
@@ -394,15 +400,7 @@ public final class Transforms {
           img = resizeShorterSide(img, size, bicubic);
         }
         boolean flip = randomFlip && random(seed, epoch, index).nextDouble() < 0.5;
-        write(
-            img,
-            centreOffset(img.width(), size),
-            centreOffset(img.height(), size),
-            size,
-            flip,
-            channels,
-            out,
-            offset);
+        writeCentred(img, size, flip, channels, out, offset);
       }
 
       @Override

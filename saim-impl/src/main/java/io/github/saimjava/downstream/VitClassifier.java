@@ -336,29 +336,8 @@ public final class VitClassifier implements ClassifierModel {
         batchesTracked = (long) count.toFloatArray()[0];
       }
     }
-    List<String> missing = new ArrayList<>();
-    List<String> unexpected = new ArrayList<>();
-    List<String> mismatched = new ArrayList<>();
-    for (Map.Entry<String, NDArray> e : tensors.entrySet()) {
-      HostTensor t = state.get(e.getKey());
-      if (t == null) {
-        missing.add(e.getKey());
-      } else if (!Arrays.equals(t.shape(), e.getValue().getShape().getShape())) {
-        mismatched.add(
-            e.getKey()
-                + ": checkpoint "
-                + Arrays.toString(t.shape())
-                + ", model "
-                + Arrays.toString(e.getValue().getShape().getShape()));
-      }
-    }
-    for (String k : state.keySet()) {
-      if (!tensors.containsKey(k)) {
-        unexpected.add(k);
-      }
-    }
-    LoadReport r = new LoadReport(missing, unexpected, mismatched);
-    if (!mismatched.isEmpty() || (strict && !r.isClean())) {
+    LoadReport r = check(state);
+    if (!r.shapeMismatches().isEmpty() || (strict && !r.isClean())) {
       throw new IllegalArgumentException("the weights do not fit the classifier: " + r);
     }
     for (Map.Entry<String, NDArray> e : tensors.entrySet()) {

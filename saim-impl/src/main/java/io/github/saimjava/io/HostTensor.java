@@ -57,14 +57,18 @@ public final class HostTensor {
     return new HostTensor(dtype, shape.clone(), bytes.order(ByteOrder.LITTLE_ENDIAN));
   }
 
-  /** A float32 tensor holding {@code values} (copied) in row-major order. */
-  public static HostTensor ofFloats(long[] shape, float[] values) {
+  private static void checkHolds(long[] shape, int values) {
     Preconditions.checkArgument(
-        numel(shape) == values.length,
+        numel(shape) == values,
         "shape %s holds %s values, got %s",
         Arrays.toString(shape),
         numel(shape),
-        values.length);
+        values);
+  }
+
+  /** A float32 tensor holding {@code values} (copied) in row-major order. */
+  public static HostTensor ofFloats(long[] shape, float[] values) {
+    checkHolds(shape, values.length);
     ByteBuffer b = ByteBuffer.allocate(values.length * 4).order(ByteOrder.LITTLE_ENDIAN);
     b.asFloatBuffer().put(values);
     return new HostTensor(DType.F32, shape.clone(), b);
@@ -72,12 +76,7 @@ public final class HostTensor {
 
   /** A int64 tensor holding {@code values} (copied) in row-major order. */
   public static HostTensor ofLongs(long[] shape, long[] values) {
-    Preconditions.checkArgument(
-        numel(shape) == values.length,
-        "shape %s holds %s values, got %s",
-        Arrays.toString(shape),
-        numel(shape),
-        values.length);
+    checkHolds(shape, values.length);
     ByteBuffer b = ByteBuffer.allocate(values.length * 8).order(ByteOrder.LITTLE_ENDIAN);
     b.asLongBuffer().put(values);
     return new HostTensor(DType.I64, shape.clone(), b);

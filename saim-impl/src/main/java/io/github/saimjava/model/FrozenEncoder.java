@@ -84,86 +84,82 @@ public final class FrozenEncoder implements AutoCloseable {
   private static final int PER_BLOCK = 12;
 
   /**
-   * TorchScript source. dtype codes are c10::ScalarType: 6 = float32, 15 = bfloat16. {@code w}
-   * holds, per block: norm1 weight and bias, qkv weight ({@code 3D x D}) and bias, proj weight and
-   * bias, norm2 weight and bias, fc1 weight and bias, fc2 weight and bias. {@code bf16}: the
-   * activations are bfloat16 from the patch embedding on. {@code emulate}: they stay float32, but
-   * every matrix multiply's operands are rounded to bfloat16 first ({@code r}), as {@link
-   * Bf16Support} explains.
+   * TorchScript source whose {@code lin} and {@code lin_gelu} return {@code linear} and {@code
+   * linearGelu}, expressions in {@code x, w, b}. dtype codes are c10::ScalarType: 6 = float32, 15 =
+   * bfloat16. {@code w} holds, per block: norm1 weight and bias, qkv weight ({@code 3D x D}) and
+   * bias, proj weight and bias, norm2 weight and bias, fc1 weight and bias, fc2 weight and bias.
+   * {@code bf16}: the activations are bfloat16 from the patch embedding on. {@code emulate}: they
+   * stay float32, but every matrix multiply's operands are rounded to bfloat16 first ({@code r}),
+   * as {@link Bf16Support} explains.
    */
+  private static String source(String linear, String linearGelu) {
+    return String.join(
+        "\n",
+        "class FrozenEncoder(Module):",
+        "  __parameters__ = []",
+        "  __buffers__ = []",
+        "  training : bool",
+        "  def r(self: __torch__.FrozenEncoder, x: Tensor, emulate: bool) -> Tensor:",
+        "    if emulate:",
+        "      return torch.to(torch.to(x, 15), 6)",
+        "    return x",
+        "  def lin(self: __torch__.FrozenEncoder, x: Tensor, w: Tensor, b: Tensor) -> Tensor:",
+        "    return " + linear,
+        "  def lin_gelu(self: __torch__.FrozenEncoder, x: Tensor, w: Tensor, b: Tensor) ->"
+            + " Tensor:",
+        "    return " + linearGelu,
+        "  def forward(self: __torch__.FrozenEncoder,",
+        "    x: Tensor, patch_w: Tensor, patch_b: Tensor, cls_pos: Tensor, patch_pos: Tensor,",
+        "    w: List[Tensor], heads: int, count: int, keep_from: int, eps: float,",
+        "    bf16: bool, emulate: bool, fused: bool) -> List[Tensor]:",
+        "    p = torch.size(patch_w, 2)",
+        "    n = torch.size(x, 0)",
+        "    h = torch.conv2d(x, patch_w, patch_b, [p, p])",
+        "    d = torch.size(h, 1)",
+        "    h = torch.add(torch.transpose(torch.flatten(h, 2), 1, 2), patch_pos)",
+        "    h = torch.cat([torch.expand(cls_pos, [n, 1, d]), h], 1)",
+        "    if bf16:",
+        "      h = torch.to(h, 15)",
+        "    t = torch.size(h, 1)",
+        "    scale = (d / heads) ** -0.5",
+        "    out = annotate(List[Tensor], [])",
+        "    for i in range(count):",
+        "      j = i * " + PER_BLOCK,
+        "      a = self.r(torch.layer_norm(h, [d], w[j], w[j + 1], eps), emulate)",
+        "      qkv = self.r(self.lin(a, w[j + 2], w[j + 3]), emulate)",
+        "      qkv = torch.permute(torch.reshape(qkv, [n, t, 3, heads, -1]), [2, 0, 3, 1, 4])",
+        "      q = torch.select(qkv, 0, 0)",
+        "      k = torch.select(qkv, 0, 1)",
+        "      v = torch.select(qkv, 0, 2)",
+        "      if fused:",
+        "        a = torch.scaled_dot_product_attention(q, k, v, scale=scale)",
+        "      else:",
+        "        s = torch.mul(torch.matmul(q, torch.transpose(k, 2, 3)), scale)",
+        "        a = torch.matmul(self.r(torch.softmax(s, -1), emulate), v)",
+        "      a = self.r(torch.reshape(torch.transpose(a, 1, 2), [n, t, d]), emulate)",
+        "      h = torch.add(h, self.lin(a, w[j + 4], w[j + 5]))",
+        "      a = self.r(torch.layer_norm(h, [d], w[j + 6], w[j + 7], eps), emulate)",
+        "      a = self.r(self.lin_gelu(a, w[j + 8], w[j + 9]), emulate)",
+        "      h = torch.add(h, self.lin(a, w[j + 10], w[j + 11]))",
+        "      if i >= keep_from:",
+        "        if bf16:",
+        "          _0 = torch.append(out, torch.to(h, 6))",
+        "        else:",
+        "          _0 = torch.append(out, h)",
+        "    return out",
+        "");
+  }
+
+  /** {@link #source} with the engine's default linear layer and GELU. */
   private static final String SOURCE =
-      String.join(
-          "\n",
-          "class FrozenEncoder(Module):",
-          "  __parameters__ = []",
-          "  __buffers__ = []",
-          "  training : bool",
-          "  def r(self: __torch__.FrozenEncoder, x: Tensor, emulate: bool) -> Tensor:",
-          "    if emulate:",
-          "      return torch.to(torch.to(x, 15), 6)",
-          "    return x",
-          "  def lin(self: __torch__.FrozenEncoder, x: Tensor, w: Tensor, b: Tensor) -> Tensor:",
-          "    return torch.linear(x, w, b)",
-          "  def lin_gelu(self: __torch__.FrozenEncoder, x: Tensor, w: Tensor, b: Tensor) ->"
-              + " Tensor:",
-          "    return torch.gelu(torch.linear(x, w, b))",
-          "  def forward(self: __torch__.FrozenEncoder,",
-          "    x: Tensor, patch_w: Tensor, patch_b: Tensor, cls_pos: Tensor, patch_pos: Tensor,",
-          "    w: List[Tensor], heads: int, count: int, keep_from: int, eps: float,",
-          "    bf16: bool, emulate: bool, fused: bool) -> List[Tensor]:",
-          "    p = torch.size(patch_w, 2)",
-          "    n = torch.size(x, 0)",
-          "    h = torch.conv2d(x, patch_w, patch_b, [p, p])",
-          "    d = torch.size(h, 1)",
-          "    h = torch.add(torch.transpose(torch.flatten(h, 2), 1, 2), patch_pos)",
-          "    h = torch.cat([torch.expand(cls_pos, [n, 1, d]), h], 1)",
-          "    if bf16:",
-          "      h = torch.to(h, 15)",
-          "    t = torch.size(h, 1)",
-          "    scale = (d / heads) ** -0.5",
-          "    out = annotate(List[Tensor], [])",
-          "    for i in range(count):",
-          "      j = i * " + PER_BLOCK,
-          "      a = self.r(torch.layer_norm(h, [d], w[j], w[j + 1], eps), emulate)",
-          "      qkv = self.r(self.lin(a, w[j + 2], w[j + 3]), emulate)",
-          "      qkv = torch.permute(torch.reshape(qkv, [n, t, 3, heads, -1]), [2, 0, 3, 1, 4])",
-          "      q = torch.select(qkv, 0, 0)",
-          "      k = torch.select(qkv, 0, 1)",
-          "      v = torch.select(qkv, 0, 2)",
-          "      if fused:",
-          "        a = torch.scaled_dot_product_attention(q, k, v, scale=scale)",
-          "      else:",
-          "        s = torch.mul(torch.matmul(q, torch.transpose(k, 2, 3)), scale)",
-          "        a = torch.matmul(self.r(torch.softmax(s, -1), emulate), v)",
-          "      a = self.r(torch.reshape(torch.transpose(a, 1, 2), [n, t, d]), emulate)",
-          "      h = torch.add(h, self.lin(a, w[j + 4], w[j + 5]))",
-          "      a = self.r(torch.layer_norm(h, [d], w[j + 6], w[j + 7], eps), emulate)",
-          "      a = self.r(self.lin_gelu(a, w[j + 8], w[j + 9]), emulate)",
-          "      h = torch.add(h, self.lin(a, w[j + 10], w[j + 11]))",
-          "      if i >= keep_from:",
-          "        if bf16:",
-          "          _0 = torch.append(out, torch.to(h, 6))",
-          "        else:",
-          "          _0 = torch.append(out, h)",
-          "    return out",
-          "");
+      source("torch.linear(x, w, b)", "torch.gelu(torch.linear(x, w, b))");
 
   /**
    * {@link #SOURCE} with oneDNN's linear layer ({@link InferenceKernels}) for every linear layer
    * and the exact GELU inside the MLP's first one.
    */
   private static final String ONEDNN_SOURCE =
-      SOURCE
-          .replace(
-              "    return torch.linear(x, w, b)",
-              "    return ops.mkldnn._linear_pointwise(x, w, b, \"none\", "
-                  + InferenceKernels.NO_SCALARS
-                  + ", \"\")")
-          .replace(
-              "    return torch.gelu(torch.linear(x, w, b))",
-              "    return ops.mkldnn._linear_pointwise(x, w, b, \"gelu\", "
-                  + InferenceKernels.NO_SCALARS
-                  + ", \"none\")");
+      source(InferenceKernels.LINEAR, InferenceKernels.LINEAR_GELU);
 
   private final SaimConfig config;
   private final NDManager manager;

@@ -27,7 +27,18 @@ public final class InferenceKernels {
 
   private static final Logger LOG = LoggerFactory.getLogger(InferenceKernels.class);
 
-  static final String NO_SCALARS = "annotate(List[Optional[number]], [])";
+  private static final String NO_SCALARS = "annotate(List[Optional[number]], [])";
+
+  /** TorchScript for oneDNN's linear layer {@code x w^T + b} of the arguments {@code x, w, b}. */
+  static final String LINEAR =
+      "ops.mkldnn._linear_pointwise(x, w, b, \"none\", " + NO_SCALARS + ", \"\")";
+
+  /**
+   * TorchScript for oneDNN's linear layer with the exact GELU applied inside it, {@code gelu(x w^T
+   * + b)}, of the arguments {@code x, w, b}.
+   */
+  static final String LINEAR_GELU =
+      "ops.mkldnn._linear_pointwise(x, w, b, \"gelu\", " + NO_SCALARS + ", \"none\")";
 
   /** TorchScript source; the forward is the plain linear layer. */
   private static final String SOURCE =
@@ -39,12 +50,10 @@ public final class InferenceKernels {
           "  training : bool",
           "  def forward(self: __torch__.InferenceKernels,",
           "    x: Tensor, w: Tensor, b: Tensor) -> Tensor:",
-          "    return ops.mkldnn._linear_pointwise(x, w, b, \"none\", " + NO_SCALARS + ", \"\")",
+          "    return " + LINEAR,
           "  def linear_gelu(self: __torch__.InferenceKernels,",
           "    x: Tensor, w: Tensor, b: Tensor) -> Tensor:",
-          "    return ops.mkldnn._linear_pointwise(x, w, b, \"gelu\", "
-              + NO_SCALARS
-              + ", \"none\")",
+          "    return " + LINEAR_GELU,
           "  def attention(self: __torch__.InferenceKernels,",
           "    q: Tensor, k: Tensor, v: Tensor) -> Tensor:",
           "    return torch.scaled_dot_product_attention(q, k, v)",

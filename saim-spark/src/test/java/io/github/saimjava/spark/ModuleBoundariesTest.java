@@ -41,7 +41,9 @@ import org.junit.jupiter.api.Test;
  * saim-distributed on none of ours; saim-impl on saim-api and saim-distributed only (never the CLI,
  * the zoo, Spark or the benchmarks); saim-zoo on saim-api only; and outside saim-impl, examples and
  * benchmarks no class uses saim-impl's packages, except the uses listed in {@link
- * #SPARK_USES_OF_IMPL}, which may shrink but not grow.
+ * #SPARK_USES_OF_IMPL}, which may shrink but not grow. The command line's uses of saim-impl are
+ * listed, command by command, in the examples module's CliBoundariesTest (it is built after this
+ * one).
  */
 class ModuleBoundariesTest {
   /** Our packages (below io/github/saimjava/) and the module that owns each. */
