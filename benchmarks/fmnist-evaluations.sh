@@ -18,7 +18,8 @@
 # folder) and python3 (the report).
 # Settings: PROBE_SEEDS (default "0 1"), ATTN_EPOCHS (default 90, the attentive probe's default),
 # THREADS (default 2), BUILD=0 (use the built saim.jar and benchmarks classes), RUN_PREFIX (a command
-# put before every build and evaluation, e.g. "nice -n 10"). For trying the script only (never for
+# put before every build and evaluation, e.g. "nice -n 10"), REPORT_ONLY=1 (no evaluation: the report
+# of those in WORK_DIR, the others marked not run). For trying the script only (never for
 # results): TRAIN_IMAGES (default 10000) and LINPROBE_EPOCHS (default 90).
 set -euo pipefail
 if [ $# -gt 1 ]; then
@@ -59,39 +60,6 @@ for f in train-images-idx3-ubyte train-labels-idx1-ubyte t10k-images-idx3-ubyte 
   fi
 done
 
-if [ "${BUILD:-1}" = 1 ]; then
-  MAVEN_OPTS="${MAVEN_OPTS:--Xmx768m}" "${PREFIX[@]}" mvn -o -q -B -DskipTests -Dspotless.check.skip=true \
-    -pl examples -am package
-fi
-CP_FILE="$(mktemp)"
-trap 'rm -f "$CP_FILE"' EXIT
-MAVEN_OPTS="${MAVEN_OPTS:--Xmx768m}" "${PREFIX[@]}" mvn -o -q -B -Dspotless.check.skip=true -pl benchmarks -am \
-  compile dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=runtime
-
-# The labelled set: the first TRAIN_IMAGES training images as an uncompressed IDX pair (the header's
-# count rewritten), the test images as they are.
-LABELLED="$WORK/data-train$TRAIN_IMAGES"
-if ! [ -f "$LABELLED/done" ]; then
-  mkdir -p "$LABELLED"
-  TMP="$(mktemp -d)"
-  gzip -dc "$DATA/train-images-idx3-ubyte.gz" > "$TMP/images"
-  gzip -dc "$DATA/train-labels-idx1-ubyte.gz" > "$TMP/labels"
-  count="$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((TRAIN_IMAGES >> 24 & 255)) $((TRAIN_IMAGES >> 16 & 255)) \
-    $((TRAIN_IMAGES >> 8 & 255)) $((TRAIN_IMAGES & 255)))"
-  {
-    printf '\x00\x00\x08\x03'; printf '%b' "$count"; printf '\x00\x00\x00\x1c\x00\x00\x00\x1c'
-    dd if="$TMP/images" iflag=skip_bytes,count_bytes skip=16 count=$((TRAIN_IMAGES * 784)) status=none
-  } > "$LABELLED/train-images-idx3-ubyte"
-  {
-    printf '\x00\x00\x08\x01'; printf '%b' "$count"
-    dd if="$TMP/labels" iflag=skip_bytes,count_bytes skip=8 count="$TRAIN_IMAGES" status=none
-  } > "$LABELLED/train-labels-idx1-ubyte"
-  rm -rf "$TMP"
-  ln -sf "$(realpath "$DATA/t10k-images-idx3-ubyte.gz")" "$LABELLED/t10k-images-idx3-ubyte.gz"
-  ln -sf "$(realpath "$DATA/t10k-labels-idx1-ubyte.gz")" "$LABELLED/t10k-labels-idx1-ubyte.gz"
-  touch "$LABELLED/done"
-fi
-
 # run NAME COMMAND...: one evaluation into WORK/NAME (its command, log, wall time, metrics.json)
 run() {
   local name="$1"
@@ -121,18 +89,50 @@ run() {
 SAIM=(java -Xmx3g -jar examples/target/saim.jar)
 ZOO=(--zoo saim_vit_mini_patch4_32_fmnist)
 RANDOM_INIT=(--random-init --model tiny --img-size 32 --patch-size 4 --dim 128 --depth 6 --heads 4)
+LABELLED="$WORK/data-train$TRAIN_IMAGES"
 COMMON=(--data "$LABELLED" --threads "$THREADS")
 LINPROBE=(--layer 6 --pooling cls --epochs "$LINPROBE_EPOCHS" --batch-size 256 --blr 6.4)
 if [ "${REPORT_ONLY:-0}" != 1 ]; then
-  # cheapest first, and every readout with the first probe seed before any with the next
-  for enc in zoo random; do
-    if [ "$enc" = zoo ]; then SRC=("${ZOO[@]}"); else SRC=("${RANDOM_INIT[@]}"); fi
-    run "$enc-knn-block6-cls" "${SAIM[@]}" knn "${SRC[@]}" "${COMMON[@]}" --layer 6 --pooling cls --seed 0
-  done
+  if [ "${BUILD:-1}" = 1 ]; then
+    MAVEN_OPTS="${MAVEN_OPTS:--Xmx768m}" "${PREFIX[@]}" mvn -o -q -B -DskipTests -Dspotless.check.skip=true \
+      -pl examples -am package
+  fi
+  CP_FILE="$(mktemp)"
+  trap 'rm -f "$CP_FILE"' EXIT
+  MAVEN_OPTS="${MAVEN_OPTS:--Xmx768m}" "${PREFIX[@]}" mvn -o -q -B -Dspotless.check.skip=true -pl benchmarks -am \
+    compile dependency:build-classpath -Dmdep.outputFile="$CP_FILE" -Dmdep.includeScope=runtime
+
+  # The labelled set: the first TRAIN_IMAGES training images as an uncompressed IDX pair (the header's
+  # count rewritten), the test images as they are.
+  if ! [ -f "$LABELLED/done" ]; then
+    mkdir -p "$LABELLED"
+    TMP="$(mktemp -d)"
+    gzip -dc "$DATA/train-images-idx3-ubyte.gz" > "$TMP/images"
+    gzip -dc "$DATA/train-labels-idx1-ubyte.gz" > "$TMP/labels"
+    count="$(printf '\\x%02x\\x%02x\\x%02x\\x%02x' $((TRAIN_IMAGES >> 24 & 255)) $((TRAIN_IMAGES >> 16 & 255)) \
+      $((TRAIN_IMAGES >> 8 & 255)) $((TRAIN_IMAGES & 255)))"
+    {
+      printf '\x00\x00\x08\x03'; printf '%b' "$count"; printf '\x00\x00\x00\x1c\x00\x00\x00\x1c'
+      dd if="$TMP/images" iflag=skip_bytes,count_bytes skip=16 count=$((TRAIN_IMAGES * 784)) status=none
+    } > "$LABELLED/train-images-idx3-ubyte"
+    {
+      printf '\x00\x00\x08\x01'; printf '%b' "$count"
+      dd if="$TMP/labels" iflag=skip_bytes,count_bytes skip=8 count="$TRAIN_IMAGES" status=none
+    } > "$LABELLED/train-labels-idx1-ubyte"
+    rm -rf "$TMP"
+    ln -sf "$(realpath "$DATA/t10k-images-idx3-ubyte.gz")" "$LABELLED/t10k-images-idx3-ubyte.gz"
+    ln -sf "$(realpath "$DATA/t10k-labels-idx1-ubyte.gz")" "$LABELLED/t10k-labels-idx1-ubyte.gz"
+    touch "$LABELLED/done"
+  fi
+
+  # the question's comparison first (the encoder against pixels), the cheapest readouts first, and
+  # every readout with the first probe seed before any with the next
+  run zoo-knn-block6-cls "${SAIM[@]}" knn "${ZOO[@]}" "${COMMON[@]}" --layer 6 --pooling cls --seed 0
   PIXEL_SEEDS="$(IFS=,; echo "${SEEDS[*]}")"
   run pixels java -Xmx3g -cp "benchmarks/target/classes:$(cat "$CP_FILE")" \
     io.github.saimjava.benchmarks.reproduce.PixelFloor --data "$LABELLED" --train "$TRAIN_IMAGES" \
     --probe-seeds "$PIXEL_SEEDS" --threads "$THREADS"
+  run random-knn-block6-cls "${SAIM[@]}" knn "${RANDOM_INIT[@]}" "${COMMON[@]}" --layer 6 --pooling cls --seed 0
   for s in "${SEEDS[@]}"; do
     for enc in zoo random; do
       if [ "$enc" = zoo ]; then SRC=("${ZOO[@]}"); else SRC=("${RANDOM_INIT[@]}"); fi
@@ -153,7 +153,9 @@ echo "writing benchmarks/results/$REPORT.{md,json}"
 NOTES="benchmarks/results/$REPORT.notes.md"
 CPU_MODEL="$(lscpu | sed -n 's/^Model name: *//p')"
 CPU_FLAGS="$(lscpu | sed -n 's/^Flags: *//p')"
-JAVA_VERSION="$(java -version 2>&1 | head -2 | tail -1)"
+# the JDK's release file, not `java -version` (no JVM start for a report)
+JDK="$(dirname "$(dirname "$(readlink -f "$(command -v java)")")")"
+JAVA_VERSION="$(sed -n 's/^IMPLEMENTOR=//p; s/^JAVA_VERSION=//p' "$JDK/release" 2>/dev/null | tr -d '"' | paste -sd ' ')"
 python3 - "$WORK" "$REPORT" "$NOTES" "$CPU_MODEL" "$CPU_FLAGS" "$(nproc)" "$JAVA_VERSION" "$ATTN_EPOCHS" \
   "$LINPROBE_EPOCHS" "$TRAIN_IMAGES" "${RUN_PREFIX:-}" "${SEEDS[@]}" <<'PY'
 import datetime, json, math, os, sys
@@ -276,7 +278,7 @@ md.append("Against the question's bar (SAIM at least 2 points above raw pixels),
 for col, label in COLS:
     g = gaps[col]["zoo_minus_pixels"]
     if g is None:
-        md.append(f"- {label}: no raw-pixel counterpart")
+        md.append(f"- {label}: " + ("no raw-pixel counterpart" if col.startswith("attn") else "one side not run"))
     else:
         md.append(f"- {label}: SAIM − pixels {g['gap']:+.2f}; (gap − 2) / SE = {(g['gap'] - 2) / g['se']:+.1f}")
 md.append("")

@@ -34,10 +34,11 @@ class PixelFloorTest {
   }
 
   /**
-   * k-NN top-1 (%) computed the slow way: cosine of the raw pixel rows, the k most similar
-   * training rows (earlier first among equals) vote exp(cosine / T), the lower class wins a tie.
+   * k-NN top-1 (%) computed the slow way: cosine of the raw pixel rows, the k most similar training
+   * rows (earlier first among equals) vote exp(cosine / T), the lower class wins a tie.
    */
-  private static double bruteForceTop1(IdxDataset all, int trainN, int testFirst, int testN, int k) {
+  private static double bruteForceTop1(
+      IdxDataset all, int trainN, int testFirst, int testN, int k) {
     double[][] train = new double[trainN][];
     for (int i = 0; i < trainN; i++) {
       train[i] = unit(all.image(i).pixels());
@@ -98,8 +99,18 @@ class PixelFloorTest {
     Path json = out.resolve("metrics.json");
     int rc =
         PixelFloor.execute(
-            "--data", dir.toString(), "--train", "60", "--k", "5", "--probe-seeds", "0",
-            "--threads", "1", "--output", out.toString());
+            "--data",
+            dir.toString(),
+            "--train",
+            "60",
+            "--k",
+            "5",
+            "--probe-seeds",
+            "0",
+            "--threads",
+            "1",
+            "--output",
+            out.toString());
     assertEquals(0, rc);
     JsonObject o = JsonParser.parseString(Files.readString(json)).getAsJsonObject();
     assertEquals(60, o.get("train_images").getAsInt());
@@ -125,8 +136,7 @@ class PixelFloorTest {
     try {
       System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
       rc =
-          PixelFloor.execute(
-              "--data", dir.toString(), "--train", "31", "--output", out.toString());
+          PixelFloor.execute("--data", dir.toString(), "--train", "31", "--output", out.toString());
     } finally {
       System.setErr(saved);
     }
