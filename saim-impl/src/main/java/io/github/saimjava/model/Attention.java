@@ -47,9 +47,9 @@ final class Attention {
     NDArray lq = autocast.lower(queries, queries);
     NDArray lk = keys == queries ? lq : autocast.lower(keys, keys);
     NDArray lv = values == keys ? lk : values == queries ? lq : autocast.lower(values, values);
-    NDArray qh = splitHeads(q.forward(lq)); // B x H x T x d
-    NDArray kh = splitHeads(k.forward(lk)); // B x H x S x d
-    NDArray vh = splitHeads(v.forward(lv)); // B x H x S x d
+    NDArray qh = splitHeads(q.forwardLowered(lq, false)); // B x H x T x d
+    NDArray kh = splitHeads(k.forwardLowered(lk, false)); // B x H x S x d
+    NDArray vh = splitHeads(v.forwardLowered(lv, false)); // B x H x S x d
     InferenceKernels fused = kernels;
     if (fused != null && mask == null && !autocast.enabled() && InferenceKernels.appliesTo(qh)) {
       // inference in float32: the engine's fused kernel, same function (scale (D/H)^-1/2)

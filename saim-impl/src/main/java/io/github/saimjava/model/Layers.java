@@ -71,9 +71,17 @@ final class Layers {
      * in float32 one engine call ({@link InferenceKernels}).
      */
     NDArray forward(NDArray x, boolean gelu) {
-      NDArray lx = autocast.lower(x, x);
-      NDArray w = autocast.enabled() ? autocast.lower(weight, x) : weight;
-      NDArray b = autocast.enabled() ? autocast.lower(bias, x) : bias;
+      return forwardLowered(autocast.lower(x, x), gelu);
+    }
+
+    /**
+     * {@link #forward(NDArray, boolean)} of an input that {@link Autocast#lower} already gave: a
+     * second lowering would round already rounded values again (the identity, but each one a cast
+     * forward and backward where bfloat16 is emulated).
+     */
+    NDArray forwardLowered(NDArray lx, boolean gelu) {
+      NDArray w = autocast.enabled() ? autocast.lower(weight, lx) : weight;
+      NDArray b = autocast.enabled() ? autocast.lower(bias, lx) : bias;
       InferenceKernels k = kernels;
       if (k != null && InferenceKernels.appliesTo(lx)) {
         return gelu ? k.linearGelu(lx, w, b) : k.linear(lx, w, b);
