@@ -533,6 +533,7 @@ public final class SaimModel implements AutoCloseable {
     params.aliases().forEach((alias, target) -> targets.put(alias, params.all().get(target)));
     // NDArray.equals compares contents: key by identity
     Map<NDArray, HostTensor> toCopy = new IdentityHashMap<>();
+    Map<NDArray, String> copyNames = new IdentityHashMap<>();
     for (Map.Entry<String, NDArray> e : targets.entrySet()) {
       HostTensor t = state.get(e.getKey());
       if (t == null) {
@@ -549,6 +550,7 @@ public final class SaimModel implements AutoCloseable {
       }
       if (!params.aliases().containsKey(e.getKey()) || !toCopy.containsKey(e.getValue())) {
         toCopy.put(e.getValue(), t);
+        copyNames.put(e.getValue(), e.getKey());
       }
     }
     for (String name : state.keySet()) {
@@ -561,7 +563,7 @@ public final class SaimModel implements AutoCloseable {
       throw new IllegalArgumentException("state dict does not match the model: " + report);
     }
     for (Map.Entry<NDArray, HostTensor> e : toCopy.entrySet()) {
-      Tensors.copyInto(e.getKey(), e.getValue(), e.getKey().getName());
+      Tensors.copyInto(e.getKey(), e.getValue(), Objects.requireNonNull(copyNames.get(e.getKey())));
     }
     return report;
   }
