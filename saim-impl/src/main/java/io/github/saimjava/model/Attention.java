@@ -21,6 +21,7 @@ final class Attention {
   private final float scale;
   private final Autocast autocast;
   private final @Nullable InferenceKernels kernels;
+  private final @Nullable TrainingKernels training;
 
   Attention(
       ParameterSet ps,
@@ -30,7 +31,8 @@ final class Attention {
       int width,
       int heads,
       Autocast autocast,
-      @Nullable InferenceKernels kernels) {
+      @Nullable InferenceKernels kernels,
+      @Nullable TrainingKernels training) {
     q = new Layers.Linear(ps, m, rng, name + ".q", width, width, autocast, kernels);
     k = new Layers.Linear(ps, m, rng, name + ".k", width, width, autocast, kernels);
     v = new Layers.Linear(ps, m, rng, name + ".v", width, width, autocast, kernels);
@@ -38,6 +40,7 @@ final class Attention {
     this.heads = heads;
     this.autocast = autocast;
     this.kernels = kernels;
+    this.training = training;
     this.scale = (float) StrictMath.pow(width / heads, -0.5);
   }
 
@@ -54,6 +57,11 @@ final class Attention {
     if (fused != null && mask == null && !autocast.enabled() && InferenceKernels.appliesTo(qh)) {
       // inference in float32: the engine's fused kernel, same function (scale (D/H)^-1/2)
       return merge(proj, fused.attention(qh, kh, vh));
+    }
+    TrainingKernels sdpa = training;
+    if (sdpa != null) {
+      // the mask was lowered with the streams, so it has q's type as the fused kernel needs
+      return merge(proj, sdpa.attention(qh, kh, vh, mask));
     }
     // under bfloat16 the whole attention runs in bfloat16 when the model lowered the mask too;
     // the softmax accumulates in float32 inside the engine's kernel either way

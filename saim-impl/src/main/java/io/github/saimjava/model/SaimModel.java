@@ -71,6 +71,7 @@ public final class SaimModel implements AutoCloseable {
     this.manager = parent.newSubManager();
     this.autocast = Autocast.of(precision, manager);
     this.kernels = InferenceKernels.load(manager);
+    TrainingKernels training = TrainingKernels.load(manager);
     SplittableRandom rng = new SplittableRandom(seed);
     int d = config.width();
     int c = config.channels();
@@ -110,7 +111,8 @@ public final class SaimModel implements AutoCloseable {
               config.layerNormEps(),
               dpr[i],
               autocast,
-              kernels));
+              kernels,
+              training));
     }
     if (config.shareWeight()) {
       for (int j = 0; j < config.queryDepth(); j++) {
@@ -136,7 +138,8 @@ public final class SaimModel implements AutoCloseable {
                 config.layerNormEps(),
                 dpr[j],
                 autocast,
-                kernels));
+                kernels,
+                training));
       }
     }
     norm = new Layers.LayerNorm(params, m, "norm", d, config.layerNormEps());
