@@ -65,6 +65,25 @@ final class TrainingKernels {
     return flag(PROPERTY);
   }
 
+  /**
+   * Whether {@value #FUSED_BIAS} asks for the linear layers' bias fused into their matrix multiply
+   * (false when unset): the input flattened to {@code rows x in} and one {@code addmm}, which
+   * starts from the bias and accumulates the products onto it, instead of the engine's {@code
+   * matmul} of the {@code B x T x in} input followed by a separate bias addition (and a separate
+   * addition's backward). The same function; in float32 the sums are rounded in another order.
+   *
+   * @throws IllegalArgumentException when it is neither {@code true} nor {@code false}
+   */
+  static boolean fusedBias() {
+    return flag(FUSED_BIAS);
+  }
+
+  /**
+   * System property fusing the linear layers' bias into the multiply: {@code true} or {@code
+   * false}.
+   */
+  static final String FUSED_BIAS = "saim.train.fusedBias";
+
   private static boolean flag(String property) {
     String v = System.getProperty(property);
     if (v == null || v.equals("false")) {
