@@ -21,6 +21,7 @@ final class Attention {
   private final float scale;
   private final Autocast autocast;
   private final @Nullable InferenceKernels kernels;
+  private final @Nullable TrainingKernels training;
 
   Attention(
       ParameterSet ps,
@@ -30,7 +31,8 @@ final class Attention {
       int width,
       int heads,
       Autocast autocast,
-      @Nullable InferenceKernels kernels) {
+      @Nullable InferenceKernels kernels,
+      @Nullable TrainingKernels training) {
     q = new Layers.Linear(ps, m, rng, name + ".q", width, width, autocast, kernels);
     k = new Layers.Linear(ps, m, rng, name + ".k", width, width, autocast, kernels);
     v = new Layers.Linear(ps, m, rng, name + ".v", width, width, autocast, kernels);
@@ -38,6 +40,7 @@ final class Attention {
     this.heads = heads;
     this.autocast = autocast;
     this.kernels = kernels;
+    this.training = training;
     this.scale = (float) StrictMath.pow(width / heads, -0.5);
   }
 
@@ -47,13 +50,18 @@ final class Attention {
     NDArray lq = autocast.lower(queries, queries);
     NDArray lk = keys == queries ? lq : autocast.lower(keys, keys);
     NDArray lv = values == keys ? lk : values == queries ? lq : autocast.lower(values, values);
-    NDArray qh = splitHeads(q.forward(lq)); // B x H x T x d
-    NDArray kh = splitHeads(k.forward(lk)); // B x H x S x d
-    NDArray vh = splitHeads(v.forward(lv)); // B x H x S x d
+    NDArray qh = splitHeads(q.forwardLowered(lq, false)); // B x H x T x d
+    NDArray kh = splitHeads(k.forwardLowered(lk, false)); // B x H x S x d
+    NDArray vh = splitHeads(v.forwardLowered(lv, false)); // B x H x S x d
     InferenceKernels fused = kernels;
     if (fused != null && mask == null && !autocast.enabled() && InferenceKernels.appliesTo(qh)) {
       // inference in float32: the engine's fused kernel, same function (scale (D/H)^-1/2)
       return merge(proj, fused.attention(qh, kh, vh));
+    }
+    TrainingKernels sdpa = training;
+    if (sdpa != null) {
+      // the mask was lowered with the streams, so it has q's type as the fused kernel needs
+      return merge(proj, sdpa.attention(qh, kh, vh, mask));
     }
     // under bfloat16 the whole attention runs in bfloat16 when the model lowered the mask too;
     // the softmax accumulates in float32 inside the engine's kernel either way

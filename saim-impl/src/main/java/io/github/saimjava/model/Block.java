@@ -32,9 +32,10 @@ final class Block {
       double eps,
       double dropPath,
       Autocast autocast,
-      @Nullable InferenceKernels kernels) {
+      @Nullable InferenceKernels kernels,
+      @Nullable TrainingKernels training) {
     norm1 = new Layers.LayerNorm(ps, m, name + ".norm1", width, eps);
-    attn = new Attention(ps, m, rng, name + ".attn", width, heads, autocast, kernels);
+    attn = new Attention(ps, m, rng, name + ".attn", width, heads, autocast, kernels, training);
     norm2 = new Layers.LayerNorm(ps, m, name + ".norm2", width, eps);
     mlp = new Layers.Mlp(ps, m, rng, name + ".mlp", width, mlpHidden, width, autocast, kernels);
     this.dropPath = dropPath;

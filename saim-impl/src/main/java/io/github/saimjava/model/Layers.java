@@ -45,6 +45,7 @@ final class Layers {
     final NDArray bias;
     private final Autocast autocast;
     private final @Nullable InferenceKernels kernels;
+    private final boolean fusedBias = TrainingKernels.fusedBias();
 
     Linear(
         ParameterSet ps,
@@ -71,14 +72,32 @@ final class Layers {
      * in float32 one engine call ({@link InferenceKernels}).
      */
     NDArray forward(NDArray x, boolean gelu) {
-      NDArray lx = autocast.lower(x, x);
-      NDArray w = autocast.enabled() ? autocast.lower(weight, x) : weight;
-      NDArray b = autocast.enabled() ? autocast.lower(bias, x) : bias;
+      return forwardLowered(autocast.lower(x, x), gelu);
+    }
+
+    /**
+     * {@link #forward(NDArray, boolean)} of an input that {@link Autocast#lower} already gave: a
+     * second lowering would round already rounded values again (the identity, but each one a cast
+     * forward and backward where bfloat16 is emulated).
+     */
+    NDArray forwardLowered(NDArray lx, boolean gelu) {
+      NDArray w = autocast.enabled() ? autocast.lower(weight, lx) : weight;
+      NDArray b = autocast.enabled() ? autocast.lower(bias, lx) : bias;
       InferenceKernels k = kernels;
       if (k != null && InferenceKernels.appliesTo(lx)) {
         return gelu ? k.linearGelu(lx, w, b) : k.linear(lx, w, b);
       }
-      NDArray y = ai.djl.nn.core.Linear.linear(lx, w, b).singletonOrThrow();
+      NDArray y;
+      Shape s = lx.getShape();
+      if (fusedBias && s.dimension() > 2) {
+        // DJL's linear of a 3-D input is a matmul and a separate bias addition; of a 2-D one, a
+        // single addmm
+        NDArray rows = lx.reshape(-1, s.get(s.dimension() - 1));
+        NDArray y2 = ai.djl.nn.core.Linear.linear(rows, w, b).singletonOrThrow();
+        y = y2.reshape(s.slice(0, s.dimension() - 1).add(y2.getShape().get(1)));
+      } else {
+        y = ai.djl.nn.core.Linear.linear(lx, w, b).singletonOrThrow();
+      }
       return gelu ? Activation.gelu(y) : y;
     }
   }

@@ -20,7 +20,8 @@ public final class ParameterSet {
     if (tensors.containsKey(name)) {
       throw new IllegalStateException("duplicate parameter " + name);
     }
-    array.setName(name);
+    // the name lives here, not on the array: DJL passes a named array ('.' in its name) to a
+    // TorchScript method as a dictionary, so every cast of a named weight would need a view first
     tensors.put(name, array);
     if (requiresGrad) {
       array.setRequiresGradient(true);

@@ -71,6 +71,7 @@ public final class SaimModel implements AutoCloseable {
     this.manager = parent.newSubManager();
     this.autocast = Autocast.of(precision, manager);
     this.kernels = InferenceKernels.load(manager);
+    TrainingKernels training = TrainingKernels.load(manager);
     SplittableRandom rng = new SplittableRandom(seed);
     int d = config.width();
     int c = config.channels();
@@ -110,7 +111,8 @@ public final class SaimModel implements AutoCloseable {
               config.layerNormEps(),
               dpr[i],
               autocast,
-              kernels));
+              kernels,
+              training));
     }
     if (config.shareWeight()) {
       for (int j = 0; j < config.queryDepth(); j++) {
@@ -136,7 +138,8 @@ public final class SaimModel implements AutoCloseable {
                 config.layerNormEps(),
                 dpr[j],
                 autocast,
-                kernels));
+                kernels,
+                training));
       }
     }
     norm = new Layers.LayerNorm(params, m, "norm", d, config.layerNormEps());
@@ -533,6 +536,7 @@ public final class SaimModel implements AutoCloseable {
     params.aliases().forEach((alias, target) -> targets.put(alias, params.all().get(target)));
     // NDArray.equals compares contents: key by identity
     Map<NDArray, HostTensor> toCopy = new IdentityHashMap<>();
+    Map<NDArray, String> copyNames = new IdentityHashMap<>();
     for (Map.Entry<String, NDArray> e : targets.entrySet()) {
       HostTensor t = state.get(e.getKey());
       if (t == null) {
@@ -549,6 +553,7 @@ public final class SaimModel implements AutoCloseable {
       }
       if (!params.aliases().containsKey(e.getKey()) || !toCopy.containsKey(e.getValue())) {
         toCopy.put(e.getValue(), t);
+        copyNames.put(e.getValue(), e.getKey());
       }
     }
     for (String name : state.keySet()) {
@@ -561,7 +566,7 @@ public final class SaimModel implements AutoCloseable {
       throw new IllegalArgumentException("state dict does not match the model: " + report);
     }
     for (Map.Entry<NDArray, HostTensor> e : toCopy.entrySet()) {
-      Tensors.copyInto(e.getKey(), e.getValue(), e.getKey().getName());
+      Tensors.copyInto(e.getKey(), e.getValue(), Objects.requireNonNull(copyNames.get(e.getKey())));
     }
     return report;
   }
