@@ -32,7 +32,16 @@ class CliBoundariesTest {
   private static final Map<String, Set<String>> INTERNAL_USES =
       Map.ofEntries(
           // the labelled train/validation splits the training and probing commands read
-          Map.entry("AttnprobeCommand", Set.of("data.LabelledData")),
+          // --save-classifier writes the encoder and the head as linprobe's does
+          Map.entry(
+              "AttnprobeCommand",
+              Set.of(
+                  "data.LabelledData",
+                  "downstream.AttentiveProbe",
+                  "io.HostTensor",
+                  "io.SafeTensors",
+                  "model.ModelCheckpoint",
+                  "model.ReferenceConfig")),
           Map.entry("FinetuneCommand", Set.of("data.LabelledData")),
           Map.entry("KnnCommand", Set.of("data.LabelledData")),
           Map.entry("LabelledDataOption", Set.of("data.LabelledData")),
