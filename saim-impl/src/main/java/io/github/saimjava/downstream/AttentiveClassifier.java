@@ -3,7 +3,6 @@ package io.github.saimjava.downstream;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
-import io.github.saimjava.api.HeadType;
 import io.github.saimjava.api.Precision;
 import io.github.saimjava.api.SaimClassifier.Head;
 import io.github.saimjava.api.SaimConfig;
@@ -50,16 +49,7 @@ public final class AttentiveClassifier implements ClassifierModel {
     this.settings = Objects.requireNonNull(checkpoint.attentive(), "an attentive checkpoint");
     this.numClasses = checkpoint.numClasses();
     this.manager = parent.newSubManager();
-    // the encoder alone, built as VitClassifier builds it: the decoder costs no parameters
-    SaimConfig encoderOnly =
-        config.toBuilder()
-            .queryDepth(1)
-            .shareWeight(true)
-            .headType(HeadType.LINEAR)
-            .noBlur()
-            .dropPathRate(0)
-            .build();
-    this.encoder = new SaimModel(encoderOnly, manager, 0, precision);
+    this.encoder = VitClassifier.encoderOnly(config, 0, manager, 0, precision);
     encoder
         .parameters()
         .all()

@@ -121,17 +121,7 @@ public final class VitClassifier implements ClassifierModel {
     this.head = head;
     boolean globalPool = head == Head.GLOBAL_POOL;
     this.manager = parent.newSubManager();
-    // one shared query block, a linear head and no blur: the decoder costs no extra parameters,
-    // and the encoder draws the same initial values as pre-training's model of the same seed
-    SaimConfig encoderOnly =
-        config.toBuilder()
-            .queryDepth(1)
-            .shareWeight(true)
-            .headType(HeadType.LINEAR)
-            .noBlur()
-            .dropPathRate(dropPath)
-            .build();
-    this.encoder = new SaimModel(encoderOnly, manager, seed, precision);
+    this.encoder = encoderOnly(config, dropPath, manager, seed, precision);
     encoder.parameters().makeTrainable("pos_embed");
     for (Map.Entry<String, NDArray> e : encoder.parameters().all().entrySet()) {
       String name = e.getKey();
@@ -423,5 +413,23 @@ public final class VitClassifier implements ClassifierModel {
   @Override
   public void close() {
     manager.close();
+  }
+
+  /**
+   * The encoder of a classifier: {@code config}'s model with one shared query block, a linear head
+   * and no blur, so that the decoder costs no extra parameters, and the encoder draws the same
+   * initial values as pre-training's model of the same seed.
+   */
+  static SaimModel encoderOnly(
+      SaimConfig config, double dropPath, NDManager manager, long seed, Precision precision) {
+    SaimConfig c =
+        config.toBuilder()
+            .queryDepth(1)
+            .shareWeight(true)
+            .headType(HeadType.LINEAR)
+            .noBlur()
+            .dropPathRate(dropPath)
+            .build();
+    return new SaimModel(c, manager, seed, precision);
   }
 }
